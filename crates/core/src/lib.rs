@@ -1,0 +1,18 @@
+//! sijil-core: the log of a sijil register.
+//!
+//! Entries (signed events, docs/FORMAT.md), the RFC 9162 Merkle tree and its proofs computed
+//! from stored tiles, C2SP signed-note checkpoints and cosignatures, the C2SP tlog-tiles
+//! layout on disk, the single writer with its crash recovery, and verification. Verification
+//! code does no I/O: it takes hashes, tiles or bytes, so the CLI, the mirror, the server and
+//! the tests all call the same functions.
+#![forbid(unsafe_code)]
+
+pub mod blob;
+pub mod durable;
+pub mod entry;
+pub mod event;
+pub mod hash;
+
+pub use entry::{CaseLink, Entry, EntryError, UnsignedEntry};
+pub use event::Event;
+pub use hash::{empty_root, leaf_hash, node_hash, sha256, Hash};
