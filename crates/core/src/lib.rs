@@ -8,11 +8,28 @@
 #![forbid(unsafe_code)]
 
 pub mod blob;
+pub mod bundle;
+pub mod checkpoint;
+pub mod cosignature;
 pub mod durable;
 pub mod entry;
 pub mod event;
 pub mod hash;
+pub mod merkle;
+pub mod note;
+pub mod proof_text;
+pub mod storage;
+pub mod tile;
+pub mod verify;
+pub mod writer;
 
 pub use entry::{CaseLink, Entry, EntryError, UnsignedEntry};
 pub use event::Event;
 pub use hash::{empty_root, leaf_hash, node_hash, sha256, Hash};
+pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
+pub use cosignature::{Cosigner, CosignatureError, WitnessPolicy, WitnessReport};
+pub use note::{KeyError, KeyType, Note, NoteError, NoteSignature, Signer, Verifier};
+pub use proof_text::{ProofTextError, TlogProof, VerifiedProof};
+pub use bundle::BundleError;
+pub use merkle::{HashReader, MemoryHashes, MerkleError};
+pub use tile::{Tile, TileHashReader, TileLevel, TilePathError, TileReader};

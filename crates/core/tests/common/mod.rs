@@ -10,7 +10,10 @@ pub fn vectors_dir(what: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED {what}: public vectors not found at {} (clone with shared/ beside the repo)", dir.display());
+        eprintln!(
+            "SKIPPED {what}: public vectors not found at {} (clone with shared/ beside the repo)",
+            dir.display()
+        );
         None
     }
 }

@@ -1,0 +1,433 @@
+//! The single writer of a register directory (DESIGN §3).
+//!
+//! One writer at a time holds `private/lock` (an exclusive advisory lock; readers never
+//! take it). A batch of entries is one commit:
+//!
+//! 1. the new hash tiles, entry bundles and any extra files of the batch (blobs) are written
+//!    and fsynced with their directories in one round ([`crate::durable::Batch`]);
+//! 2. the new checkpoint is written to `private/checkpoint.new`, fsynced, and renamed over
+//!    `checkpoint`, then the directories are fsynced: the rename is the commit point.
+//!
+//! On open, recovery rolls a complete temporary checkpoint forward when its signature
+//! verifies and the tiles on disk prove it consistent with the current one (so the log never
+//! signs two inconsistent checkpoints, even unpublished ones), and otherwise removes every
+//! tile and bundle beyond the checkpoint's size. Then it checks the checkpoint and the edge
+//! tiles against each other: our own disk is not trusted.
+
+use std::fs::{File, TryLockError};
+use std::path::{Path, PathBuf};
+
+use crate::bundle;
+use crate::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
+use crate::durable::{self, Batch, IoError};
+use crate::entry::{Entry, EntryError};
+use crate::hash::{leaf_hash, Hash};
+use crate::merkle::{self, HashReader as _, MerkleError};
+use crate::note::{Signer, Verifier};
+use crate::storage::{DirTiles, Layout};
+use crate::tile::{self, Tile, TileHashReader, TileLevel, FULL_WIDTH};
+
+/// What can go wrong opening or writing a register.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriterError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("{dir} is not a sijil register (no checkpoint file)")]
+    NotARegister { dir: PathBuf },
+    #[error("{dir} already exists and is not empty; a register is created in a new directory")]
+    AlreadyExists { dir: PathBuf },
+    #[error("another writer holds {lock}; one writer at a time")]
+    Locked { lock: PathBuf },
+    #[error("checkpoint {path}: {source}")]
+    Checkpoint { path: PathBuf, source: CheckpointError },
+    #[error("the register on disk does not match its checkpoint: {what}")]
+    Corrupt { what: String },
+    #[error("entry {got} cannot follow a log of size {size} (expected seq {size})")]
+    OutOfSequence { size: u64, got: u64 },
+    #[error("entry {seq}: prev is {got}, but the leaf hash of entry {} is {expected}", .seq.saturating_sub(1))]
+    BrokenChain { seq: u64, expected: Hash, got: Hash },
+    #[error("entry {seq}: recorded_at {got} is before the previous entry's {previous}")]
+    TimeWentBack { seq: u64, previous: i64, got: i64 },
+    #[error("the log is at size {actual}, not the expected {expected}: nothing was written")]
+    ExpectedSize { expected: u64, actual: u64 },
+    #[error("the first entry of a register must be RegisterOpened, not {got}")]
+    NotGenesis { got: &'static str },
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    #[error(transparent)]
+    Merkle(#[from] MerkleError),
+    #[error("{what}: {source}")]
+    Bundle { what: String, source: bundle::BundleError },
+}
+
+/// The writer of one register directory. Dropping it releases the lock.
+#[derive(Debug)]
+pub struct Writer {
+    layout: Layout,
+    tiles: DirTiles,
+    _lock: File,
+    signer: Signer,
+    checkpoint: SignedCheckpoint,
+    last_leaf: Hash,
+    last_recorded_at: i64,
+    /// The entries of the current partial entry bundle, from which the next one is written.
+    bundle_tail: Vec<Vec<u8>>,
+}
+
+impl Writer {
+    /// Creates a register at `dir` whose first entry is `genesis`, signed checkpoints with
+    /// `log_key`, and returns its writer. The register is assembled in a sibling temporary
+    /// directory and renamed into place, so a crash leaves either no register or a complete
+    /// one. `extra` files (relative paths: the first officer's blobs) are written with it.
+    ///
+    /// # Errors
+    /// [`WriterError::AlreadyExists`] if `dir` exists and is not empty, [`WriterError::Io`],
+    /// and the errors of [`Writer::commit`].
+    pub fn create(
+        dir: &Path,
+        log_key: Signer,
+        genesis: (Entry, Vec<u8>),
+        extra: &[(PathBuf, Vec<u8>)],
+    ) -> Result<Writer, WriterError> {
+        if dir.exists() && std::fs::read_dir(dir).map_err(|e| IoError::new("read dir", dir, e))?.next().is_some() {
+            return Err(WriterError::AlreadyExists { dir: dir.to_path_buf() });
+        }
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "register".into());
+        let tmp = dir.with_file_name(format!(".{name}.init-{}", std::process::id()));
+        durable::remove_dir_all(&tmp)?;
+        let layout = Layout::new(&tmp);
+        std::fs::create_dir_all(layout.private()).map_err(|e| IoError::new("mkdir", &layout.private(), e))?;
+        durable::write_synced(&layout.log_key(), log_key.private_key_string().as_bytes(), true)?;
+        let lock = lock_file(&layout.lock())?;
+        let origin = match &genesis.0.event {
+            crate::event::Event::RegisterOpened(r) => r.origin.clone(),
+            other => return Err(WriterError::NotGenesis { got: other.name() }),
+        };
+        let log_key_for_empty = log_key.clone();
+        let mut w = Writer {
+            tiles: DirTiles::new(layout.clone()),
+            layout,
+            _lock: lock,
+            signer: log_key,
+            // Never written or served: the empty tree is consistent with every tree.
+            checkpoint: SignedCheckpoint::sign(Checkpoint::new(origin, 0, crate::hash::empty_root()), &log_key_for_empty)
+                .map_err(|source| WriterError::Checkpoint { path: PathBuf::from("(empty tree)"), source })?,
+            last_leaf: Hash::ZERO,
+            last_recorded_at: i64::MIN,
+            bundle_tail: Vec::new(),
+        };
+        w.commit(&[genesis], extra)?;
+        if dir.exists() {
+            std::fs::remove_dir(dir).map_err(|e| IoError::new("remove", dir, e))?;
+        }
+        durable::rename(&tmp, dir)?;
+        w.layout = Layout::new(dir);
+        w.tiles = DirTiles::new(w.layout.clone());
+        Ok(w)
+    }
+
+    /// Opens the register at `dir` for writing: takes the lock, recovers from any crash, and
+    /// checks the checkpoint and the edge tiles against each other.
+    ///
+    /// # Errors
+    /// [`WriterError::NotARegister`], [`WriterError::Locked`], [`WriterError::Checkpoint`]
+    /// (the checkpoint does not verify with `log_key`), [`WriterError::Corrupt`] (tiles,
+    /// bundles and checkpoint disagree), [`WriterError::Io`].
+    pub fn open(dir: &Path, log_key: Signer) -> Result<Writer, WriterError> {
+        let layout = Layout::new(dir);
+        if !layout.checkpoint().is_file() {
+            return Err(WriterError::NotARegister { dir: dir.to_path_buf() });
+        }
+        let lock = lock_file(&layout.lock())?;
+        let tiles = DirTiles::new(layout.clone());
+        let verifier = log_key.verifier();
+        let mut checkpoint = open_checkpoint(&layout.checkpoint(), &durable::read(&layout.checkpoint())?, &verifier)?;
+        if let Some(newer) = roll_forward_candidate(&layout, &tiles, &checkpoint, &verifier) {
+            tracing::info!(from = checkpoint.checkpoint.size, to = newer.checkpoint.size, "recovery: rolling the checkpoint forward");
+            durable::rename(&layout.checkpoint_tmp(), &layout.checkpoint())?;
+            checkpoint = newer;
+        } else {
+            durable::remove_file(&layout.checkpoint_tmp())?;
+        }
+        remove_beyond(&layout, checkpoint.checkpoint.size)?;
+        let (last_leaf, last_recorded_at, bundle_tail) = check_edge(&tiles, &checkpoint.checkpoint)?;
+        Ok(Writer { layout, tiles, _lock: lock, signer: log_key, checkpoint, last_leaf, last_recorded_at, bundle_tail })
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The log's size: the number of committed entries.
+    pub fn size(&self) -> u64 {
+        self.checkpoint.checkpoint.size
+    }
+
+    pub fn checkpoint(&self) -> &SignedCheckpoint {
+        &self.checkpoint
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.checkpoint.checkpoint.origin
+    }
+
+    pub fn verifier(&self) -> Verifier {
+        self.signer.verifier()
+    }
+
+    /// The leaf hash of the last entry: the `prev` of the next one.
+    pub fn last_leaf_hash(&self) -> Hash {
+        self.last_leaf
+    }
+
+    /// The last entry's `recorded_at`; the next entry's may not be earlier.
+    pub fn last_recorded_at(&self) -> i64 {
+        self.last_recorded_at
+    }
+
+    /// Commits `entries` (already signed and validated; `seq` continuing the log) with the
+    /// `extra` files of the batch (paths relative to the register), as one durable batch and
+    /// one new signed checkpoint. Returns when the checkpoint is durable.
+    ///
+    /// # Errors
+    /// [`WriterError::OutOfSequence`], [`WriterError::BrokenChain`],
+    /// [`WriterError::TimeWentBack`] (nothing written); [`WriterError::Io`] if a write or
+    /// fsync fails (the checkpoint was not moved; reopen to recover).
+    pub fn commit(
+        &mut self,
+        entries: &[(Entry, Vec<u8>)],
+        extra: &[(PathBuf, Vec<u8>)],
+    ) -> Result<&SignedCheckpoint, WriterError> {
+        let old = self.size();
+        let mut prev = self.last_leaf;
+        let mut time = self.last_recorded_at;
+        let mut leaves = Vec::with_capacity(entries.len());
+        for (i, (entry, bytes)) in entries.iter().enumerate() {
+            let seq = old + i as u64;
+            if entry.seq != seq {
+                return Err(WriterError::OutOfSequence { size: seq, got: entry.seq });
+            }
+            if entry.prev != prev {
+                return Err(WriterError::BrokenChain { seq, expected: prev, got: entry.prev });
+            }
+            if entry.recorded_at < time {
+                return Err(WriterError::TimeWentBack { seq, previous: time, got: entry.recorded_at });
+            }
+            prev = leaf_hash(bytes);
+            time = entry.recorded_at;
+            leaves.push(prev);
+        }
+        if entries.is_empty() {
+            return Ok(&self.checkpoint);
+        }
+        let new = old + entries.len() as u64;
+        let started = std::time::Instant::now();
+
+        let appended = if old == 0 {
+            tile::append_leaves(0, &leaves, &merkle::MemoryHashes::default())?
+        } else {
+            let reader = TileHashReader::new(old, self.checkpoint.checkpoint.root, &self.tiles);
+            tile::append_leaves(old, &leaves, &reader)?
+        };
+
+        let mut batch = Batch::new();
+        for (path, bytes) in extra {
+            batch.write(&self.layout.root().join(path), bytes)?;
+        }
+        for (tile, data) in &appended.tiles {
+            batch.write(&self.layout.tile(tile), data)?;
+        }
+        let mut tail = self.bundle_tail.clone();
+        let mut index = old / 256;
+        let mut full_bundles = Vec::new();
+        for (_, bytes) in entries {
+            tail.push(bytes.clone());
+            if tail.len() == 256 {
+                let t = Tile { level: TileLevel::Entries, index, width: FULL_WIDTH };
+                batch.write(&self.layout.tile(&t), &encode_bundle(&tail, &t)?)?;
+                full_bundles.push(t);
+                tail.clear();
+                index += 1;
+            }
+        }
+        if !tail.is_empty() {
+            let t = Tile { level: TileLevel::Entries, index, width: tail.len() as u16 };
+            batch.write(&self.layout.tile(&t), &encode_bundle(&tail, &t)?)?;
+        }
+        batch.sync()?;
+
+        let cp = Checkpoint {
+            origin: self.checkpoint.checkpoint.origin.clone(),
+            size: new,
+            root: appended.root,
+            extensions: Vec::new(),
+        };
+        let signed = SignedCheckpoint::sign(cp, &self.signer)
+            .map_err(|source| WriterError::Checkpoint { path: self.layout.checkpoint_tmp(), source })?;
+        durable::replace(&self.layout.checkpoint(), &self.layout.checkpoint_tmp(), &signed.bytes)?;
+
+        self.checkpoint = signed;
+        self.last_leaf = prev;
+        self.last_recorded_at = time;
+        self.bundle_tail = tail;
+        tracing::info!(
+            tree_size = new,
+            entries = entries.len(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "committed batch"
+        );
+        // Partial tiles superseded by a full tile may go now that the full one is published
+        // (c2sp.org/tlog-tiles); failing to delete one only leaves a valid file behind.
+        let full_hash_tiles = appended.tiles.iter().map(|(t, _)| t).filter(|t| t.is_full());
+        for t in full_hash_tiles.chain(full_bundles.iter()) {
+            if let Err(e) = durable::remove_dir_all(&self.layout.partial_dir(t)) {
+                tracing::warn!(error = %e, "could not remove superseded partial tiles");
+            }
+        }
+        Ok(&self.checkpoint)
+    }
+
+}
+
+fn encode_bundle(entries: &[Vec<u8>], tile: &Tile) -> Result<Vec<u8>, WriterError> {
+    bundle::encode(entries).map_err(|source| WriterError::Bundle { what: tile.path(), source })
+}
+
+fn lock_file(path: &Path) -> Result<File, WriterError> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| IoError::new("open", path, e))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(TryLockError::WouldBlock) => Err(WriterError::Locked { lock: path.to_path_buf() }),
+        Err(TryLockError::Error(e)) => Err(IoError::new("lock", path, e).into()),
+    }
+}
+
+fn open_checkpoint(path: &Path, bytes: &[u8], verifier: &Verifier) -> Result<SignedCheckpoint, WriterError> {
+    SignedCheckpoint::open(bytes, verifier).map_err(|source| WriterError::Checkpoint { path: path.to_path_buf(), source })
+}
+
+/// The temporary checkpoint, if it is complete, verifies, is larger than the current one and
+/// the tiles on disk prove it consistent with the current one.
+fn roll_forward_candidate(
+    layout: &Layout,
+    tiles: &DirTiles,
+    current: &SignedCheckpoint,
+    verifier: &Verifier,
+) -> Option<SignedCheckpoint> {
+    let bytes = durable::read(&layout.checkpoint_tmp()).ok()?;
+    let newer = SignedCheckpoint::open(&bytes, verifier).ok()?;
+    let (old, new) = (&current.checkpoint, &newer.checkpoint);
+    if new.size <= old.size || new.origin != old.origin {
+        return None;
+    }
+    let reader = TileHashReader::new(new.size, new.root, tiles);
+    if merkle::tree_hash(new.size, &reader).ok()? != new.root {
+        return None;
+    }
+    let proof = merkle::prove_consistency(old.size, new.size, &reader).ok()?;
+    merkle::check_consistency(&proof, old.size, &old.root, new.size, &new.root).ok()?;
+    Some(newer)
+}
+
+/// Removes every tile and bundle file that covers entries beyond `size`: the leftovers of a
+/// batch that did not commit. Partial tiles of smaller (published) sizes are kept.
+fn remove_beyond(layout: &Layout, size: u64) -> Result<(), WriterError> {
+    let mut levels: Vec<Option<u8>> = vec![None];
+    levels.extend((0..64u8).map(Some));
+    for level in levels {
+        let count = match level {
+            None => size,
+            Some(l) => size.checked_shr(8 * u32::from(l)).unwrap_or(0),
+        };
+        let full = count / 256;
+        let width = (count % 256) as u16;
+        let level_dir = match level {
+            None => layout.root().join("tile/entries"),
+            Some(l) => layout.root().join(format!("tile/{l}")),
+        };
+        if !level_dir.exists() {
+            if level.is_some_and(|l| l > 0) {
+                break;
+            }
+            continue;
+        }
+        let mut index = full;
+        loop {
+            let probe = match level {
+                None => Tile { level: TileLevel::Entries, index, width: FULL_WIDTH },
+                Some(l) => Tile { level: TileLevel::Hash(l), index, width: FULL_WIDTH },
+            };
+            let full_path = layout.tile(&probe);
+            let partial_dir = layout.partial_dir(&probe);
+            let keep_below = if index == full { width } else { 0 };
+            let mut found = false;
+            if full_path.is_file() {
+                durable::remove_file(&full_path)?;
+                found = true;
+            }
+            if let Ok(rd) = std::fs::read_dir(&partial_dir) {
+                found = true;
+                for f in rd.flatten() {
+                    let w: u16 = f.file_name().to_string_lossy().parse().unwrap_or(u16::MAX);
+                    if w > keep_below {
+                        durable::remove_file(&f.path())?;
+                    }
+                }
+            }
+            if !found && index > full {
+                break;
+            }
+            index += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Checks the checkpoint against the tiles (the root recomputed from the edge) and the last
+/// entry bundle against the level-0 tile; returns the last leaf hash, the last entry's
+/// `recorded_at`, and the entries of the current partial bundle.
+fn check_edge(tiles: &DirTiles, cp: &Checkpoint) -> Result<(Hash, i64, Vec<Vec<u8>>), WriterError> {
+    let corrupt = |what: String| WriterError::Corrupt { what };
+    let size = cp.size;
+    if size == 0 {
+        return Err(corrupt("checkpoint of size 0: a register always holds its genesis entry".into()));
+    }
+    let reader = TileHashReader::new(size, cp.root, tiles);
+    let root = merkle::tree_hash(size, &reader).map_err(|e| corrupt(format!("tiles for size {size}: {e}")))?;
+    if root != cp.root {
+        return Err(corrupt(format!("tiles give root {root} for size {size}, checkpoint says {}", cp.root)));
+    }
+    let last = size - 1;
+    let bundle_tile = Tile { level: TileLevel::Entries, index: last / 256, width: (last % 256 + 1) as u16 };
+    let data = tiles.read_tile(&bundle_tile).map_err(|e| corrupt(e.to_string()))?;
+    let entries = bundle::parse(&data).map_err(|e| corrupt(format!("{}: {e}", bundle_tile.path())))?;
+    let expected_count = usize::from(bundle_tile.width);
+    if entries.len() != expected_count {
+        return Err(corrupt(format!("{}: {} entries, expected {expected_count}", bundle_tile.path(), entries.len())));
+    }
+    // Every entry of the partial bundle is carried into the next bundle file: check them all
+    // against the level-0 tile (verified against the root), not only the last.
+    let first = last + 1 - expected_count as u64;
+    let indexes: Vec<u64> = (first..=last).map(|seq| merkle::stored_hash_index(0, seq)).collect();
+    let stored = reader.read_hashes(&indexes).map_err(|e| corrupt(format!("leaf hashes of {}: {e}", bundle_tile.path())))?;
+    for (i, (bytes, want)) in entries.iter().zip(&stored).enumerate() {
+        if leaf_hash(bytes) != *want {
+            return Err(corrupt(format!(
+                "entry {} in {} does not match its leaf hash in the tiles",
+                first + i as u64,
+                bundle_tile.path()
+            )));
+        }
+    }
+    let last_bytes = entries[expected_count - 1];
+    let leaf = leaf_hash(last_bytes);
+    let entry = Entry::decode(last_bytes).map_err(|e| corrupt(format!("entry {last}: {e}")))?;
+    let tail = if expected_count == 256 { Vec::new() } else { entries.iter().map(|e| e.to_vec()).collect() };
+    Ok((leaf, entry.recorded_at, tail))
+}

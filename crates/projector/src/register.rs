@@ -1,0 +1,68 @@
+//! The register-level part of the view: what `RegisterOpened` says, and the officers' keys
+//! over time (DESIGN §4, "RegisterOpened", "OfficerAuthorized / OfficerRevoked").
+
+use serde::Serialize;
+use sijil_core::event::{Event, PublicKey, Role};
+
+/// What the register is, from `RegisterOpened` (entry 0).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
+pub struct RegisterInfo {
+    /// The log's origin (the checkpoint's first line).
+    pub origin: String,
+    pub title: String,
+    pub authority: String,
+    /// The log's checkpoint key.
+    pub log_key: PublicKey,
+    /// When entry 0 was recorded (Unix ms, UTC).
+    pub opened_at: i64,
+}
+
+/// An officer's key over time. A key is authorized once and, once revoked, never again: a new
+/// key is a new record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
+pub struct OfficerRecord {
+    pub key: PublicKey,
+    pub name: String,
+    pub role: Role,
+    /// The entry that authorized the key (0 for the officers `RegisterOpened` names). The key
+    /// may sign the entries after it (and, for `RegisterOpened`'s admins, entry 0 itself).
+    pub authorized_at: u64,
+    pub revocation: Option<Revocation>,
+}
+
+/// The revocation of an officer's key (`OfficerRevoked`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
+pub struct Revocation {
+    /// The `OfficerRevoked` entry: the key may not sign it or anything after it.
+    pub seq: u64,
+    pub reason: String,
+}
+
+impl OfficerRecord {
+    /// The seq of the entry that revoked the key, if it is revoked.
+    pub fn revoked_at(&self) -> Option<u64> {
+        self.revocation.as_ref().map(|r| r.seq)
+    }
+
+    /// Whether the key may sign now (it is not revoked).
+    pub fn is_active(&self) -> bool {
+        self.revocation.is_none()
+    }
+
+    /// Whether the officer may sign an event that needs `role`: active, and an admin if `role`
+    /// is [`Role::Admin`] (an admin may sign anything a clerk may).
+    pub fn may_sign(&self, role: Role) -> bool {
+        self.is_active() && (role == Role::Clerk || self.role == Role::Admin)
+    }
+}
+
+/// The role an officer needs to sign `event`: [`Role::Admin`] for the register-level events
+/// (officer management; `RegisterOpened` has its own rule, see [`crate::View::apply`]),
+/// [`Role::Clerk`] — which admins also hold — for case events.
+pub fn required_role(event: &Event) -> Role {
+    if event.is_case_event() {
+        Role::Clerk
+    } else {
+        Role::Admin
+    }
+}

@@ -1,0 +1,391 @@
+//! The rules every event must obey (DESIGN §6), checked without changing the view.
+//!
+//! `validate` reads the view and returns what `commit` needs (which case, officer or
+//! controller the entry touches), so `apply` validates fully before it mutates anything and
+//! never clones the view. The rules are listed on [`View::apply`].
+
+use sijil_core::entry::{checked_key, CaseLink, Entry, FORMAT_V1};
+use sijil_core::event::{
+    AuthoritiesNotified, Date, Event, InspectionOpened, Officer, OfficerRevoked, PublicKey, RegisterOpened, Role,
+    Sanction,
+};
+use sijil_core::Hash;
+
+use crate::case::{CaseRecord, EventKind, TimelineItem, MAX_SEQ};
+use crate::register::required_role;
+use crate::rejection::Rejection;
+use crate::text::{check_id, check_origin, check_text, MAX_AUTHORITIES, MAX_NAME_CHARS, MAX_REASON_CHARS};
+use crate::view::View;
+
+/// The fields of an entry the rules read: a signed [`Entry`] or one about to be signed.
+pub(crate) struct Candidate<'a> {
+    pub(crate) format: u8,
+    pub(crate) seq: u64,
+    pub(crate) prev: Hash,
+    pub(crate) recorded_at: i64,
+    pub(crate) signer: PublicKey,
+    pub(crate) case: Option<&'a CaseLink>,
+    pub(crate) event: &'a Event,
+}
+
+impl<'a> From<&'a Entry> for Candidate<'a> {
+    fn from(e: &'a Entry) -> Candidate<'a> {
+        Candidate {
+            format: e.format,
+            seq: e.seq,
+            prev: e.prev,
+            recorded_at: e.recorded_at,
+            signer: e.signer,
+            case: e.case.as_ref(),
+            event: &e.event,
+        }
+    }
+}
+
+/// What a valid entry changes: computed by `validate`, carried out by `commit`.
+#[derive(Clone, Copy)]
+pub(crate) struct Checked {
+    /// The UTC day of `recorded_at`.
+    pub(crate) recorded_on: Date,
+    pub(crate) kind: EventKind,
+    pub(crate) target: Target,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Target {
+    /// RegisterOpened, OfficerAuthorized.
+    Register,
+    /// OfficerRevoked: the officer's index.
+    Officer(u32),
+    /// An event that opens a case; the controller's index if it already has cases.
+    NewCase { controller: Option<u32> },
+    /// An event on the existing case with this index.
+    Case(u32),
+}
+
+impl View {
+    /// Checks every rule of [`View::apply`], in its order.
+    pub(crate) fn validate(&self, c: &Candidate<'_>) -> Result<Checked, Rejection> {
+        let seq = c.seq;
+        let s = &self.state;
+        if c.format != FORMAT_V1 {
+            return Err(Rejection::UnsupportedFormat { seq, format: c.format });
+        }
+        if seq != s.size {
+            return Err(Rejection::SeqMismatch { expected: s.size, got: seq });
+        }
+        // Timeline items hold seqs below 2^56 (`TimelineItem`).
+        if seq > MAX_SEQ {
+            return Err(Rejection::LogFull { seq });
+        }
+        if c.prev != s.last_leaf {
+            return Err(Rejection::PrevMismatch { seq, expected: s.last_leaf, got: c.prev });
+        }
+        let recorded_on = Date::from_unix_ms(c.recorded_at)
+            .ok_or(Rejection::RecordedAtOutOfRange { seq, recorded_at: c.recorded_at })?;
+        if seq > 0 && c.recorded_at < s.last_recorded_at {
+            return Err(Rejection::RecordedAtBackwards { seq, previous: s.last_recorded_at, got: c.recorded_at });
+        }
+        let event = c.event;
+        let kind = EventKind::of(event).ok_or(Rejection::UnsupportedEvent { seq, event: event.name() })?;
+        match (seq, kind) {
+            (0, EventKind::RegisterOpened) => {}
+            (0, _) => return Err(Rejection::FirstEntryNotRegisterOpened { event: kind.name() }),
+            (_, EventKind::RegisterOpened) => return Err(Rejection::RegisterAlreadyOpened { seq }),
+            _ => self.check_signer(seq, &c.signer, required_role(event), kind)?,
+        }
+        match (event.is_case_event(), c.case) {
+            (true, None) => return Err(Rejection::CaseLinkMissing { seq, event: kind.name() }),
+            (false, Some(link)) => {
+                return Err(Rejection::CaseLinkUnexpected { seq, event: kind.name(), case: link.id.clone() })
+            }
+            _ => {}
+        }
+        let target = match (event, c.case) {
+            (Event::RegisterOpened(g), _) => {
+                check_genesis(seq, &c.signer, g)?;
+                Target::Register
+            }
+            (Event::OfficerAuthorized(a), _) => {
+                self.check_authorize(seq, &a.officer)?;
+                Target::Register
+            }
+            (Event::OfficerRevoked(r), _) => Target::Officer(self.check_revoke(seq, r)?),
+            (_, Some(link)) => self.check_case_event(seq, kind, event, link, recorded_on)?,
+            // A case event without a link was refused above.
+            (_, None) => return Err(Rejection::CaseLinkMissing { seq, event: kind.name() }),
+        };
+        Ok(Checked { recorded_on, kind, target })
+    }
+
+    fn check_signer(&self, seq: u64, signer: &PublicKey, role: Role, kind: EventKind) -> Result<(), Rejection> {
+        let Some(&i) = self.officer_index.get(signer) else {
+            return Err(Rejection::UnknownSigner { seq, signer: *signer });
+        };
+        let o = &self.state.officers[i as usize];
+        if let Some(r) = &o.revocation {
+            return Err(Rejection::SignerRevoked { seq, signer: *signer, name: o.name.clone(), revoked_at: r.seq });
+        }
+        if !o.may_sign(role) {
+            return Err(Rejection::SignerNotAdmin { seq, signer: *signer, name: o.name.clone(), event: kind.name() });
+        }
+        Ok(())
+    }
+
+    fn check_authorize(&self, seq: u64, o: &Officer) -> Result<(), Rejection> {
+        check_officer(seq, o)?;
+        if let Some(&i) = self.officer_index.get(&o.key) {
+            let known = &self.state.officers[i as usize];
+            let name = known.name.clone();
+            return Err(match known.revoked_at() {
+                Some(revoked_at) => Rejection::OfficerKeyWasRevoked { seq, key: o.key, name, revoked_at },
+                None => Rejection::OfficerAlreadyAuthorized { seq, key: o.key, name, authorized_at: known.authorized_at },
+            });
+        }
+        Ok(())
+    }
+
+    /// Returns the revoked officer's index.
+    fn check_revoke(&self, seq: u64, r: &OfficerRevoked) -> Result<u32, Rejection> {
+        check_text(seq, "revocation reason", &r.reason, MAX_REASON_CHARS)?;
+        let &i = self.officer_index.get(&r.key).ok_or(Rejection::UnknownOfficer { seq, key: r.key })?;
+        let o = &self.state.officers[i as usize];
+        if let Some(revoked_at) = o.revoked_at() {
+            return Err(Rejection::OfficerAlreadyRevoked { seq, key: r.key, name: o.name.clone(), revoked_at });
+        }
+        // A register without an admin could never authorize an officer again.
+        if o.role == Role::Admin && self.state.officers.iter().filter(|x| x.role == Role::Admin && x.is_active()).count() == 1 {
+            return Err(Rejection::LastAdmin { seq, key: r.key, name: o.name.clone() });
+        }
+        Ok(i)
+    }
+
+    fn check_case_event(
+        &self,
+        seq: u64,
+        kind: EventKind,
+        event: &Event,
+        link: &CaseLink,
+        recorded_on: Date,
+    ) -> Result<Target, Rejection> {
+        let id = link.id.as_str();
+        check_id(seq, "case id", id)?;
+        let opening = match event {
+            Event::ComplaintReceived(e) => Some((&e.controller, e.received_on, "date the complaint was received")),
+            Event::InspectionOpened(InspectionOpened { opened_on, opens: Some(o), .. }) => {
+                Some((&o.controller, *opened_on, "date the inspection opened"))
+            }
+            _ => None,
+        };
+        if let Some((controller, opened_on, field)) = opening {
+            if let Some(&i) = self.case_index.get(id) {
+                let opened_at = self.state.cases[i as usize].opened_seq();
+                return Err(Rejection::CaseAlreadyOpened { seq, case: id.to_owned(), opened_at });
+            }
+            if self.state.cases.len() >= u32::MAX as usize {
+                return Err(Rejection::LogFull { seq });
+            }
+            check_link(seq, link, 0, Hash::ZERO)?;
+            check_id(seq, "controller id", &controller.id)?;
+            check_text(seq, "controller name", &controller.name, MAX_NAME_CHARS)?;
+            if opened_on > recorded_on {
+                return Err(Rejection::DateAfterRecording {
+                    seq,
+                    case: id.to_owned(),
+                    field,
+                    date: opened_on,
+                    recorded_on,
+                });
+            }
+            let controller = self.controller_index.get(controller.id.as_str()).copied();
+            return Ok(Target::NewCase { controller });
+        }
+
+        let &i = self.case_index.get(id).ok_or_else(|| Rejection::UnknownCase {
+            seq,
+            case: id.to_owned(),
+            event: kind.name(),
+        })?;
+        let case = &self.state.cases[i as usize];
+        if let Some(closing) = &case.closing {
+            if !matches!(kind, EventKind::Correction | EventKind::Erasure) {
+                return Err(Rejection::CaseIsClosed {
+                    seq,
+                    case: id.to_owned(),
+                    closed_on: closing.closed_on,
+                    event: kind.name(),
+                });
+            }
+        }
+        check_link(seq, link, case.timeline.len() as u64, case.head)?;
+        let on_case = OnCase { seq, case, recorded_on };
+        match event {
+            Event::InspectionOpened(e) => on_case.happened("date the inspection opened", e.opened_on)?,
+            Event::HearingHeld(e) => {
+                on_case.happened("hearing date", e.held_on)?;
+                check_text(seq, "hearing place", &e.place, MAX_NAME_CHARS)?;
+            }
+            Event::ComplianceDeadlineSet(e) => on_case.not_before_opening("compliance deadline", e.due_on)?,
+            Event::DeadlineExtended(e) => {
+                let current = case.deadline.ok_or_else(|| Rejection::NoDeadlineToExtend { seq, case: id.to_owned() })?;
+                if e.due_on <= current {
+                    return Err(Rejection::ExtensionNotLater { seq, case: id.to_owned(), current, got: e.due_on });
+                }
+            }
+            Event::ComplianceConfirmed(e) => on_case.happened("date compliance was confirmed", e.confirmed_on)?,
+            Event::SanctionNotified(e) => {
+                on_case.happened("date the sanction was notified", e.notified_on)?;
+                if e.legal_basis.trim().is_empty() {
+                    return Err(Rejection::NoLegalBasis { seq, case: id.to_owned() });
+                }
+                check_text(seq, "legal basis", &e.legal_basis, MAX_NAME_CHARS)?;
+                if let Sanction::Fine { amount_mad: 0 } = e.sanction {
+                    return Err(Rejection::ZeroFine { seq, case: id.to_owned() });
+                }
+            }
+            Event::AuthoritiesNotified(e) => on_case.authorities(e)?,
+            Event::CaseClosed(e) => on_case.happened("date the case was closed", e.closed_on)?,
+            Event::Correction(e) => {
+                on_case.target(e.target, kind)?;
+            }
+            Event::Erasure(e) => {
+                check_text(seq, "erasure reason", &e.reason, MAX_REASON_CHARS)?;
+                let item = on_case.target(e.target, kind)?;
+                if !item.has_text() {
+                    return Err(Rejection::NothingToErase {
+                        seq,
+                        case: id.to_owned(),
+                        target: e.target,
+                        target_event: item.kind().map_or("an unknown event", EventKind::name),
+                    });
+                }
+                if let Some(erasure) = self.annotations(e.target).and_then(|a| a.erasure.as_ref()) {
+                    return Err(Rejection::AlreadyErased {
+                        seq,
+                        case: id.to_owned(),
+                        target: e.target,
+                        erased_by: erasure.seq,
+                    });
+                }
+            }
+            // ComplaintReceived and an opening InspectionOpened were handled above; the
+            // register-level events never reach here.
+            _ => {}
+        }
+        Ok(Target::Case(i))
+    }
+}
+
+/// The rules about an event on an existing case.
+struct OnCase<'a> {
+    seq: u64,
+    case: &'a CaseRecord,
+    recorded_on: Date,
+}
+
+impl OnCase<'_> {
+    /// A date in the case, deadlines included, is not before the case opened.
+    fn not_before_opening(&self, field: &'static str, date: Date) -> Result<(), Rejection> {
+        if date < self.case.opened_on {
+            return Err(Rejection::DateBeforeCaseOpened {
+                seq: self.seq,
+                case: self.case.id.to_string(),
+                field,
+                date,
+                opened_on: self.case.opened_on,
+            });
+        }
+        Ok(())
+    }
+
+    /// The date of something that happened: not before the case opened, and not after the
+    /// day the entry is recorded.
+    fn happened(&self, field: &'static str, date: Date) -> Result<(), Rejection> {
+        self.not_before_opening(field, date)?;
+        if date > self.recorded_on {
+            return Err(Rejection::DateAfterRecording {
+                seq: self.seq,
+                case: self.case.id.to_string(),
+                field,
+                date,
+                recorded_on: self.recorded_on,
+            });
+        }
+        Ok(())
+    }
+
+    fn authorities(&self, e: &AuthoritiesNotified) -> Result<(), Rejection> {
+        self.happened("date the authorities were notified", e.notified_on)?;
+        let case = || self.case.id.to_string();
+        if e.authorities.is_empty() {
+            return Err(Rejection::NoAuthorities { seq: self.seq, case: case() });
+        }
+        if e.authorities.len() > MAX_AUTHORITIES {
+            return Err(Rejection::TooManyAuthorities {
+                seq: self.seq,
+                case: case(),
+                count: e.authorities.len(),
+                max: MAX_AUTHORITIES,
+            });
+        }
+        e.authorities.iter().try_for_each(|a| check_text(self.seq, "authority notified", a, MAX_NAME_CHARS))
+    }
+
+    /// A Correction's or Erasure's target: an earlier entry of this case. Returns its
+    /// timeline item.
+    fn target(&self, target: u64, kind: EventKind) -> Result<TimelineItem, Rejection> {
+        let (seq, event) = (self.seq, kind.name());
+        if target >= seq {
+            return Err(Rejection::TargetNotEarlier { seq, case: self.case.id.to_string(), target, event });
+        }
+        self.case.item(target).ok_or_else(|| Rejection::TargetNotInCase {
+            seq,
+            case: self.case.id.to_string(),
+            target,
+            event,
+        })
+    }
+}
+
+/// The case link's seq and prev are the case's event count and head (DESIGN §4).
+fn check_link(seq: u64, link: &CaseLink, expected: u64, head: Hash) -> Result<(), Rejection> {
+    if u64::from(link.seq) != expected {
+        return Err(Rejection::CaseSeqMismatch { seq, case: link.id.clone(), expected, got: link.seq });
+    }
+    if link.prev != head {
+        return Err(Rejection::CasePrevMismatch { seq, case: link.id.clone(), expected: head, got: link.prev });
+    }
+    Ok(())
+}
+
+/// `RegisterOpened` (entry 0): what the register is and who may write to it.
+fn check_genesis(seq: u64, signer: &PublicKey, g: &RegisterOpened) -> Result<(), Rejection> {
+    check_origin(seq, &g.origin)?;
+    check_text(seq, "register title", &g.title, MAX_NAME_CHARS)?;
+    check_text(seq, "authority", &g.authority, MAX_NAME_CHARS)?;
+    if checked_key(&g.log_key).is_none() {
+        return Err(Rejection::InvalidKey { seq, field: "log key", key: g.log_key });
+    }
+    for (i, o) in g.officers.iter().enumerate() {
+        check_officer(seq, o)?;
+        // The list is bounded by the entry's 64 KiB, so the quadratic scan stays small.
+        if let Some(first) = g.officers[..i].iter().find(|p| p.key == o.key) {
+            return Err(Rejection::OfficerAlreadyAuthorized { seq, key: o.key, name: first.name.clone(), authorized_at: 0 });
+        }
+    }
+    if !g.officers.iter().any(|o| o.role == Role::Admin) {
+        return Err(Rejection::NoAdmin);
+    }
+    if !g.officers.iter().any(|o| o.role == Role::Admin && o.key == *signer) {
+        return Err(Rejection::GenesisNotSignedByListedAdmin { signer: *signer });
+    }
+    Ok(())
+}
+
+fn check_officer(seq: u64, o: &Officer) -> Result<(), Rejection> {
+    check_text(seq, "officer name", &o.name, MAX_NAME_CHARS)?;
+    if checked_key(&o.key).is_none() {
+        return Err(Rejection::InvalidKey { seq, field: "officer key", key: o.key });
+    }
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! Snapshots of the view, so a restart applies only the log's tail (DESIGN §6).
+//!
+//! A snapshot is local state, not part of the format contract (docs/FORMAT.md): nobody but
+//! the process that wrote it reads it, a snapshot of another version is discarded, and the
+//! view is rebuilt from the log whenever a snapshot is in doubt. Its bytes:
+//!
+//! ```text
+//! "sijil/view\n"  (11 bytes)   magic
+//! version         (u32, LE)    SNAPSHOT_VERSION; bump it whenever the view's layout changes
+//! checksum        (32 bytes)   SHA-256 of the body
+//! body                         bincode 2 (standard config) of { root: [u8;32], state }
+//! ```
+//!
+//! The state records the tree size it was built from (its entry count) and the caller gives
+//! the root hash of the log at that size. The checksum catches a torn or corrupted file, not
+//! a forgery: whoever can write the snapshot can write anything the server serves. `audit`
+//! rebuilds from the log and trusts no snapshot.
+
+use std::collections::HashSet;
+
+use sijil_core::event::Role;
+use sijil_core::{sha256, Hash};
+
+use crate::case::MAX_SEQ;
+use crate::view::{State, View};
+
+const MAGIC: &[u8; 11] = b"sijil/view\n";
+
+/// The layout version this build writes and reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+const HEADER_LEN: usize = MAGIC.len() + 4 + 32;
+
+/// bincode's claim limit while decoding: no container in a snapshot may claim more than this
+/// (4 GiB on 64-bit), so a hostile length prefix cannot make the decoder allocate without
+/// bound. The checksum is checked first, so only a crafted file gets this far.
+const DECODE_LIMIT: usize = u32::MAX as usize;
+
+/// Why a snapshot cannot be used. The caller discards it and rebuilds the view from the log.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    #[error("snapshot is {len} bytes, shorter than its {HEADER_LEN}-byte header")]
+    Truncated { len: usize },
+    #[error("not a sijil view snapshot (wrong magic bytes)")]
+    NotASnapshot,
+    #[error("snapshot is version {got}; this build reads version {SNAPSHOT_VERSION}")]
+    UnsupportedVersion { got: u32 },
+    #[error("snapshot's checksum does not match its contents: the file is corrupt")]
+    ChecksumMismatch,
+    #[error("snapshot does not decode: {reason}")]
+    Decode { reason: String },
+    #[error("snapshot has {trailing} bytes after its {consumed} bytes of contents")]
+    TrailingBytes { consumed: usize, trailing: usize },
+    #[error("snapshot is inconsistent: {reason}")]
+    Inconsistent { reason: String },
+    /// The snapshot was built from more entries than the log holds.
+    #[error("snapshot was built from {snapshot_size} entries, but the log holds only {log_size}")]
+    AheadOfLog { snapshot_size: u64, log_size: u64 },
+    /// The log's root at the snapshot's size is not the snapshot's: another log, or a log
+    /// that was rewritten.
+    #[error("snapshot was built from a log of {size} entries with root {snapshot_root}, but the log's root at that size is {log_root}")]
+    RootMismatch { size: u64, snapshot_root: Hash, log_root: Hash },
+    /// The caller could not give the log's root at the snapshot's size.
+    #[error("the log's root at the snapshot's size {size} is not available")]
+    RootUnavailable { size: u64 },
+}
+
+#[derive(bincode::Encode, bincode::Decode)]
+struct Body {
+    root: Hash,
+    state: State,
+}
+
+impl View {
+    /// The view's snapshot, for the log whose first [`View::size`] entries have root hash
+    /// `root` (the tree size is the view's own entry count, so it cannot disagree).
+    pub fn to_snapshot(&self, root: Hash) -> Vec<u8> {
+        let body = Body { root, state: self.state.clone() };
+        let body = bincode::encode_to_vec(&body, bincode::config::standard())
+            // Encoding into a Vec fails only for a Date whose year does not fit a u16, and
+            // `Date` holds years 1900–9999 only.
+            .expect("a view always encodes");
+        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+        out.extend_from_slice(&sha256(&body).0);
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Decodes a snapshot; returns the view, the tree size and the root it was built from.
+    /// The caller must compare both with its log (or use [`View::resume`]) and discard the
+    /// snapshot when they differ.
+    ///
+    /// Decoding is strict: the header, the checksum, bounded lengths, no trailing bytes, and
+    /// the view's invariants (unique ids and keys, indexes in range, timelines in log order
+    /// and within the tree size).
+    ///
+    /// # Errors
+    /// [`SnapshotError::Truncated`], [`SnapshotError::NotASnapshot`],
+    /// [`SnapshotError::UnsupportedVersion`], [`SnapshotError::ChecksumMismatch`],
+    /// [`SnapshotError::Decode`], [`SnapshotError::TrailingBytes`],
+    /// [`SnapshotError::Inconsistent`].
+    pub fn from_snapshot(bytes: &[u8]) -> Result<(View, u64, Hash), SnapshotError> {
+        if bytes.len() < HEADER_LEN {
+            return Err(SnapshotError::Truncated { len: bytes.len() });
+        }
+        let (magic, rest) = bytes.split_at(MAGIC.len());
+        let (version, rest) = rest.split_at(4);
+        let (checksum, body) = rest.split_at(32);
+        if magic != MAGIC {
+            return Err(SnapshotError::NotASnapshot);
+        }
+        let mut v = [0u8; 4];
+        v.copy_from_slice(version);
+        let version = u32::from_le_bytes(v);
+        if version != SNAPSHOT_VERSION {
+            return Err(SnapshotError::UnsupportedVersion { got: version });
+        }
+        if sha256(body).0 != checksum {
+            return Err(SnapshotError::ChecksumMismatch);
+        }
+        let config = bincode::config::standard().with_limit::<DECODE_LIMIT>();
+        let (Body { root, state }, consumed): (Body, usize) =
+            bincode::decode_from_slice(body, config).map_err(|e| SnapshotError::Decode { reason: e.to_string() })?;
+        if consumed != body.len() {
+            return Err(SnapshotError::TrailingBytes { consumed, trailing: body.len() - consumed });
+        }
+        let view = View::from_state(state).map_err(|reason| SnapshotError::Inconsistent { reason })?;
+        tracing::debug!(tree_size = view.size(), cases = view.state.cases.len(), "view snapshot loaded");
+        let size = view.size();
+        Ok((view, size, root))
+    }
+
+    /// Loads a snapshot for a log of `log_size` entries, `root_at(n)` giving the log's root
+    /// hash at tree size `n`, and checks that the snapshot was built from that log. The
+    /// caller then applies entries `view.size()..log_size`. On any error, rebuild from the
+    /// log.
+    ///
+    /// # Errors
+    /// The errors of [`View::from_snapshot`]; [`SnapshotError::AheadOfLog`] if the snapshot
+    /// is of more entries than `log_size`; [`SnapshotError::RootUnavailable`] if `root_at`
+    /// returns `None`; [`SnapshotError::RootMismatch`] if the roots differ.
+    pub fn resume(
+        bytes: &[u8],
+        log_size: u64,
+        root_at: impl FnOnce(u64) -> Option<Hash>,
+    ) -> Result<View, SnapshotError> {
+        let (view, size, snapshot_root) = View::from_snapshot(bytes)?;
+        if size > log_size {
+            return Err(SnapshotError::AheadOfLog { snapshot_size: size, log_size });
+        }
+        let log_root = root_at(size).ok_or(SnapshotError::RootUnavailable { size })?;
+        if log_root != snapshot_root {
+            return Err(SnapshotError::RootMismatch { size, snapshot_root, log_root });
+        }
+        Ok(view)
+    }
+
+    /// Checks the invariants the fold maintains and rebuilds the indexes.
+    fn from_state(state: State) -> Result<View, String> {
+        let s = &state;
+        if s.size > MAX_SEQ + 1 {
+            return Err(format!("tree size {} is beyond the largest this view indexes", s.size));
+        }
+        if (s.size == 0) != s.register.is_none() {
+            return Err(format!("tree size {} but register info {}", s.size, if s.register.is_some() { "present" } else { "absent" }));
+        }
+        if s.size == 0 && (!s.officers.is_empty() || !s.cases.is_empty() || s.last_leaf != Hash::ZERO) {
+            return Err("an empty view holds officers, cases or a leaf hash".into());
+        }
+        let mut view = View { state: State::default(), ..View::default() };
+        for (i, o) in s.officers.iter().enumerate() {
+            let revoked_ok = o.revocation.as_ref().is_none_or(|r| r.seq > o.authorized_at && r.seq < s.size);
+            if o.authorized_at >= s.size || !revoked_ok {
+                return Err(format!("officer {} has seqs outside the log", o.key));
+            }
+            if view.officer_index.insert(o.key, i as u32).is_some() {
+                return Err(format!("officer key {} is listed twice", o.key));
+            }
+        }
+        if s.size > 0 && !s.officers.iter().any(|o| o.role == Role::Admin && o.is_active()) {
+            return Err("no active admin".into());
+        }
+        let mut listed = 0usize;
+        for (ci, c) in s.controllers.iter().enumerate() {
+            if view.controller_index.insert(c.id.clone(), ci as u32).is_some() {
+                return Err(format!("controller {} is listed twice", c.id));
+            }
+            if !c.cases.windows(2).all(|w| w[0] < w[1])
+                || c.cases.iter().any(|&i| s.cases.get(i as usize).is_none_or(|case| case.controller as usize != ci))
+            {
+                return Err(format!("controller {}'s cases do not match the cases", c.id));
+            }
+            listed += c.cases.len();
+        }
+        if listed != s.cases.len() {
+            return Err(format!("{} cases, but controllers list {listed}", s.cases.len()));
+        }
+        let mut seen = HashSet::new();
+        for (i, c) in s.cases.iter().enumerate() {
+            if !seen.insert(c.timeline.first().map(|t| t.seq())) {
+                return Err(format!("case {} shares its opening entry", c.id));
+            }
+            let in_order = c.timeline.windows(2).all(|w| w[0].seq() < w[1].seq());
+            if c.timeline.is_empty() || !in_order || !c.timeline.iter().all(|t| t.is_valid() && t.seq() < s.size) {
+                return Err(format!("case {}'s timeline is not a list of its entries in log order", c.id));
+            }
+            if (c.status == crate::CaseStatus::Closed) != c.closing.is_some() {
+                return Err(format!("case {}'s status and closing disagree", c.id));
+            }
+            if view.case_index.insert(c.id.clone(), i as u32).is_some() {
+                return Err(format!("case {} is listed twice", c.id));
+            }
+        }
+        if s.annotations.keys().next_back().is_some_and(|&seq| seq >= s.size) {
+            return Err("an annotation targets an entry beyond the log".into());
+        }
+        view.state = state;
+        Ok(view)
+    }
+}

@@ -1,0 +1,74 @@
+//! The register's statistics (DESIGN §6, §7), computed on request from the cases.
+//!
+//! One pass over the cases, so nothing is kept in step with the fold and the snapshot holds
+//! no counters that could disagree with the cases.
+
+use std::collections::BTreeMap;
+
+use chrono::Datelike;
+use serde::Serialize;
+use sijil_core::event::{Category, Date, Sanction};
+
+use crate::case::CaseStatus;
+use crate::view::View;
+
+/// Counts over the whole register. Every status, category and sanction kind is listed, with 0
+/// where there is none, so the JSON always has the same keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// The day `overdue` is computed for.
+    pub as_of: Date,
+    /// The number of entries in the log.
+    pub entries: u64,
+    pub cases: usize,
+    pub controllers: usize,
+    pub by_status: BTreeMap<CaseStatus, usize>,
+    pub by_category: BTreeMap<Category, usize>,
+    /// By the year the case opened.
+    pub by_year: BTreeMap<i32, usize>,
+    /// Sanctions notified, by kind (`warning`, `fine`...).
+    pub sanctions_by_kind: BTreeMap<&'static str, usize>,
+    /// The sum of all fines, in MAD (saturating).
+    pub fines_total_mad: u64,
+    /// Cases awaiting compliance whose deadline is before `as_of`.
+    pub overdue: usize,
+}
+
+const SANCTION_KINDS: [Sanction; 5] = [
+    Sanction::Warning,
+    Sanction::FormalNotice,
+    Sanction::Fine { amount_mad: 0 },
+    Sanction::Suspension,
+    Sanction::ReferralToProsecutor,
+];
+
+impl View {
+    /// The statistics, with `overdue` as of `as_of` (the caller's today).
+    pub fn stats(&self, as_of: Date) -> Stats {
+        let mut st = Stats {
+            as_of,
+            entries: self.size(),
+            cases: self.state.cases.len(),
+            controllers: self.state.controllers.len(),
+            by_status: CaseStatus::ALL.iter().map(|&s| (s, 0)).collect(),
+            by_category: Category::ALL.iter().map(|&c| (c, 0)).collect(),
+            by_year: BTreeMap::new(),
+            sanctions_by_kind: SANCTION_KINDS.iter().map(|s| (s.kind(), 0)).collect(),
+            fines_total_mad: 0,
+            overdue: 0,
+        };
+        for c in &self.state.cases {
+            *st.by_status.entry(c.status).or_default() += 1;
+            *st.by_category.entry(c.category).or_default() += 1;
+            *st.by_year.entry(c.opened_on.naive().year()).or_default() += 1;
+            st.overdue += usize::from(c.is_overdue(as_of));
+            for s in &c.sanctions {
+                *st.sanctions_by_kind.entry(s.sanction.kind()).or_default() += 1;
+                if let Sanction::Fine { amount_mad } = s.sanction {
+                    st.fines_total_mad = st.fines_total_mad.saturating_add(amount_mad);
+                }
+            }
+        }
+        st
+    }
+}

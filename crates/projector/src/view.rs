@@ -1,0 +1,498 @@
+//! The register view and the fold that builds it (DESIGN §6).
+
+use std::collections::{BTreeMap, HashMap};
+
+use sijil_core::entry::{CaseLink, Entry, UnsignedEntry, FORMAT_V1};
+use sijil_core::event::{Date, Event, InspectionOpened, PublicKey, Role};
+use sijil_core::Hash;
+
+use crate::case::{
+    Annotations, AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote, EventKind,
+    Hearing, Opening, SanctionRecord, TimelineItem,
+};
+use crate::register::{OfficerRecord, RegisterInfo, Revocation};
+use crate::rejection::Rejection;
+use crate::rules::{Candidate, Checked, Target};
+
+/// The current register: cases, controllers, officers and statistics, folded from the log's
+/// entries in order (DESIGN §6).
+///
+/// The fold is pure and deterministic: no clock, no I/O, no threads. Every entry goes through
+/// the same rules whether it is about to be signed (the writer calls [`View::check_unsigned`]),
+/// or replayed by `verify`, `audit` or a mirror ([`View::apply`]), so an invalid event never
+/// enters the log and a log that breaks the rules is caught.
+///
+/// The view trusts that the entries it is given are decoded and their signatures verified
+/// (`sijil_core::entry::verify_signatures`); it checks everything else: the hash chain as far
+/// as it sees it, the per-case chains, who signed, and the rules of each event (see
+/// [`View::apply`]). It never holds an entry's body: per case it keeps a compact record and the
+/// seqs of its entries, so its memory grows with the number of cases.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    pub(crate) state: State,
+    /// Case id → index in `state.cases`. Rebuilt from the state on load, never serialized, so
+    /// its (random) iteration order never reaches an output.
+    pub(crate) case_index: HashMap<Box<str>, u32>,
+    /// Controller id → index in `state.controllers`.
+    pub(crate) controller_index: HashMap<Box<str>, u32>,
+    /// Officer key → index in `state.officers`.
+    pub(crate) officer_index: HashMap<PublicKey, u32>,
+}
+
+/// The part of the view a snapshot holds; the indexes are derived from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct State {
+    /// The number of entries applied.
+    pub(crate) size: u64,
+    /// The leaf hash of entry `size - 1` (zeros when empty).
+    pub(crate) last_leaf: Hash,
+    /// `recorded_at` of entry `size - 1` (0 when empty).
+    pub(crate) last_recorded_at: i64,
+    pub(crate) register: Option<RegisterInfo>,
+    /// In order of authorization.
+    pub(crate) officers: Vec<OfficerRecord>,
+    /// In order of opening.
+    pub(crate) cases: Vec<CaseRecord>,
+    /// In order of first appearance.
+    pub(crate) controllers: Vec<ControllerRecord>,
+    /// Corrections and erasures, keyed by the seq of the entry they target; only targeted
+    /// entries have one.
+    pub(crate) annotations: BTreeMap<u64, Annotations>,
+}
+
+/// A data controller and its cases.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct ControllerRecord {
+    pub(crate) id: Box<str>,
+    /// The name given when its latest case was opened.
+    pub(crate) name: String,
+    /// Earlier names, in order of first use, without the current one.
+    pub(crate) former_names: Vec<String>,
+    /// Indexes into the view's cases, in order of opening.
+    pub(crate) cases: Vec<u32>,
+}
+
+impl View {
+    /// An empty view: the register before its entry 0.
+    pub fn new() -> View {
+        View::default()
+    }
+
+    /// Applies the next entry of the log, whose leaf hash (`SHA-256(0x00 ‖ bytes)`,
+    /// `sijil_core::leaf_hash`) is `leaf_hash`, or leaves the view untouched.
+    ///
+    /// The entry must already be decoded and its signature verified. The rules, checked in
+    /// this order (the first broken one is returned):
+    ///
+    /// 1. The log's chain (DESIGN §4): `format` is 1 ([`Rejection::UnsupportedFormat`]);
+    ///    `seq` is the number of entries applied so far ([`Rejection::SeqMismatch`]); `prev`
+    ///    is the leaf hash of the entry before, zeros for entry 0
+    ///    ([`Rejection::PrevMismatch`]); `recorded_at` is a time in 1900–9999
+    ///    ([`Rejection::RecordedAtOutOfRange`]) and not before the previous entry's
+    ///    ([`Rejection::RecordedAtBackwards`]).
+    /// 2. The event is in the v1 catalogue ([`Rejection::UnsupportedEvent`]); entry 0 is
+    ///    `RegisterOpened` ([`Rejection::FirstEntryNotRegisterOpened`]) and no other is
+    ///    ([`Rejection::RegisterAlreadyOpened`]).
+    /// 3. The signer (after entry 0) is an officer ([`Rejection::UnknownSigner`]) whose key is
+    ///    not revoked ([`Rejection::SignerRevoked`]), an admin for officer management
+    ///    ([`Rejection::SignerNotAdmin`]); see [`crate::required_role`].
+    /// 4. A case event names its case and a register-level event none
+    ///    ([`Rejection::CaseLinkMissing`], [`Rejection::CaseLinkUnexpected`]).
+    /// 5. The event's own rules; for case events first the case id's syntax
+    ///    ([`Rejection::InvalidText`]), that the case exists
+    ///    ([`Rejection::UnknownCase`]) or, for an opening event, does not
+    ///    ([`Rejection::CaseAlreadyOpened`]), that it is not closed
+    ///    ([`Rejection::CaseIsClosed`]), then the case link: its seq is the case's event count
+    ///    and its prev the leaf hash of the case's latest event, 0 and zeros for an opening
+    ///    event ([`Rejection::CaseSeqMismatch`], [`Rejection::CasePrevMismatch`]).
+    ///
+    /// The event rules:
+    ///
+    /// - `RegisterOpened`: a valid origin, title and authority; a valid Ed25519 log key and
+    ///   officer keys ([`Rejection::InvalidKey`]), each listed once
+    ///   ([`Rejection::OfficerAlreadyAuthorized`]); at least one admin
+    ///   ([`Rejection::NoAdmin`]); signed by one of the admins it lists
+    ///   ([`Rejection::GenesisNotSignedByListedAdmin`]).
+    /// - `OfficerAuthorized`: a valid name and key, not already authorized
+    ///   ([`Rejection::OfficerAlreadyAuthorized`]) and never revoked
+    ///   ([`Rejection::OfficerKeyWasRevoked`]).
+    /// - `OfficerRevoked`: a reason; a known key ([`Rejection::UnknownOfficer`]), not already
+    ///   revoked ([`Rejection::OfficerAlreadyRevoked`]), not the last active admin
+    ///   ([`Rejection::LastAdmin`]). An admin may revoke their own key if another admin
+    ///   remains.
+    /// - `ComplaintReceived` opens a case; `InspectionOpened` opens one when `opens` is set and
+    ///   otherwise is held on an existing, open case. A valid controller id and name. The
+    ///   controller's name is the one given by its latest case (companies get renamed; the
+    ///   earlier names stay listed).
+    /// - Dates of things that happened (received, inspection, hearing, confirmation,
+    ///   notifications, closing) are not after the UTC day of `recorded_at`
+    ///   ([`Rejection::DateAfterRecording`]). Every date in a case event after the opening one,
+    ///   deadlines included, is not before the day the case opened
+    ///   ([`Rejection::DateBeforeCaseOpened`]). Deadlines may be in the past or the future.
+    /// - `DeadlineExtended` needs a deadline in force ([`Rejection::NoDeadlineToExtend`]) and
+    ///   a later date ([`Rejection::ExtensionNotLater`]).
+    /// - `SanctionNotified` names its legal basis ([`Rejection::NoLegalBasis`]); a fine is
+    ///   above 0 MAD ([`Rejection::ZeroFine`]).
+    /// - `AuthoritiesNotified` names 1 to 32 authorities ([`Rejection::NoAuthorities`],
+    ///   [`Rejection::TooManyAuthorities`]).
+    /// - `Correction` and `Erasure` point at an earlier entry ([`Rejection::TargetNotEarlier`])
+    ///   of the same case ([`Rejection::TargetNotInCase`]); an Erasure's target holds
+    ///   redactable text ([`Rejection::NothingToErase`]) not already erased
+    ///   ([`Rejection::AlreadyErased`]). A Correction may target any entry of the case,
+    ///   another Correction included.
+    /// - Clear text (ids, names, places, reasons, legal bases) is non-empty, bounded, without
+    ///   control characters or spaces at its ends; ids use `A–Z a–z 0–9 . _ / -`
+    ///   ([`Rejection::InvalidText`], see `text.rs` for the limits).
+    ///
+    /// [`Rejection::LogFull`] comes back only past 2^56 entries or 2^32 cases.
+    ///
+    /// # Errors
+    /// The [`Rejection`] of the first rule the entry breaks; the view is then unchanged.
+    pub fn apply(&mut self, entry: &Entry, leaf_hash: Hash) -> Result<(), Rejection> {
+        let candidate = Candidate::from(entry);
+        let checked = self.validate(&candidate).inspect_err(|r| {
+            tracing::debug!(seq = entry.seq, rejection = %r, "entry rejected");
+        })?;
+        self.commit(&candidate, checked, leaf_hash);
+        Ok(())
+    }
+
+    /// Checks that `entry` could be applied next, without applying it: the rules of
+    /// [`View::apply`], which needs the leaf hash only to remember it.
+    ///
+    /// # Errors
+    /// As [`View::apply`].
+    pub fn check(&self, entry: &Entry) -> Result<(), Rejection> {
+        self.validate(&Candidate::from(entry)).map(drop)
+    }
+
+    /// Checks an entry before it is signed by `signer`: the writer's question "may this event
+    /// be appended?", asked under the log's lock with `seq`, `prev` and the case link taken
+    /// from this view ([`View::size`], [`View::last_leaf_hash`], [`View::next_case_link`]).
+    ///
+    /// # Errors
+    /// As [`View::apply`].
+    pub fn check_unsigned(&self, entry: &UnsignedEntry, signer: &PublicKey) -> Result<(), Rejection> {
+        let candidate = Candidate {
+            format: FORMAT_V1,
+            seq: entry.seq,
+            prev: entry.prev,
+            recorded_at: entry.recorded_at,
+            signer: *signer,
+            case: entry.case.as_ref(),
+            event: &entry.event,
+        };
+        self.validate(&candidate).map(drop)
+    }
+
+    /// The number of entries applied: the seq of the next entry.
+    pub fn size(&self) -> u64 {
+        self.state.size
+    }
+
+    /// The leaf hash of the latest entry (zeros before entry 0): the `prev` of the next one.
+    pub fn last_leaf_hash(&self) -> Hash {
+        self.state.last_leaf
+    }
+
+    /// `recorded_at` of the latest entry, `None` before entry 0. The writer records the next
+    /// entry at `max(now, this)` so a clock that steps back does not get an event rejected.
+    pub fn last_recorded_at(&self) -> Option<i64> {
+        (self.state.size > 0).then_some(self.state.last_recorded_at)
+    }
+
+    /// The register's origin, from `RegisterOpened`; `None` before entry 0.
+    pub fn origin(&self) -> Option<&str> {
+        self.state.register.as_ref().map(|r| r.origin.as_str())
+    }
+
+    /// What `RegisterOpened` says about the register; `None` before entry 0.
+    pub fn register(&self) -> Option<&RegisterInfo> {
+        self.state.register.as_ref()
+    }
+
+    /// The case link the next event of case `case_id` must carry (DESIGN §4): `seq` is the
+    /// case's event count and `prev` the leaf hash of its latest event; `0` and zeros when no
+    /// such case exists (the link of an event that opens it).
+    pub fn next_case_link(&self, case_id: &str) -> CaseLink {
+        let (seq, prev) = match self.case_index.get(case_id) {
+            // A case with 2^32 events gets a link that `apply` rejects (CaseSeqMismatch):
+            // CaseLink counts in u32.
+            Some(&i) => {
+                let case = &self.state.cases[i as usize];
+                (u32::try_from(case.timeline.len()).unwrap_or(u32::MAX), case.head)
+            }
+            None => (0, Hash::ZERO),
+        };
+        CaseLink { id: case_id.to_owned(), seq, prev }
+    }
+
+    /// Whether `key` may sign, now, an event that needs `role` (see
+    /// [`crate::required_role`]): an officer's key, not revoked, with the admin role if
+    /// `role` is admin. Entry 0 has its own rule (signed by an admin it lists).
+    pub fn is_authorized(&self, key: &PublicKey, role: Role) -> bool {
+        self.officer(key).is_some_and(|o| o.may_sign(role))
+    }
+
+    /// The officer who holds (or held) `key`.
+    pub fn officer(&self, key: &PublicKey) -> Option<&OfficerRecord> {
+        self.officer_index.get(key).map(|&i| &self.state.officers[i as usize])
+    }
+
+    /// Every officer's key ever authorized, in order of authorization, revoked ones included.
+    pub fn officers(&self) -> &[OfficerRecord] {
+        &self.state.officers
+    }
+
+    /// The corrections and erasure that point at entry `seq`, if any does.
+    pub fn annotations(&self, seq: u64) -> Option<&Annotations> {
+        self.state.annotations.get(&seq)
+    }
+
+    /// An estimate of the heap memory the view holds, in bytes: the sum of its collections'
+    /// capacities times their element sizes, plus the strings and boxed ids they own (hash
+    /// maps counted as one key, value and control byte per bucket; allocator overhead and
+    /// B-tree nodes' slack not counted).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        fn strings(v: &[String]) -> usize {
+            v.iter().map(String::capacity).sum()
+        }
+        let s = &self.state;
+        let register = s.register.as_ref().map_or(0, |r| r.origin.capacity() + r.title.capacity() + r.authority.capacity());
+        let officers = vec(&s.officers)
+            + s.officers
+                .iter()
+                .map(|o| o.name.capacity() + o.revocation.as_ref().map_or(0, |r| r.reason.capacity()))
+                .sum::<usize>();
+        let cases = vec(&s.cases)
+            + s.cases
+                .iter()
+                .map(|c| {
+                    c.id.len()
+                        + vec(&c.timeline)
+                        + vec(&c.hearings)
+                        + c.hearings.iter().map(|h| h.place.capacity()).sum::<usize>()
+                        + vec(&c.sanctions)
+                        + c.sanctions.iter().map(|x| x.legal_basis.capacity()).sum::<usize>()
+                        + vec(&c.authorities)
+                        + c.authorities.iter().map(|a| vec(&a.authorities) + strings(&a.authorities)).sum::<usize>()
+                })
+                .sum::<usize>();
+        let controllers = vec(&s.controllers)
+            + s.controllers
+                .iter()
+                .map(|c| c.id.len() + c.name.capacity() + vec(&c.former_names) + strings(&c.former_names) + vec(&c.cases))
+                .sum::<usize>();
+        let annotations = s
+            .annotations
+            .values()
+            .map(|a| {
+                size_of::<(u64, Annotations)>()
+                    + vec(&a.corrections)
+                    + a.erasure.as_ref().map_or(0, |e| e.reason.capacity())
+            })
+            .sum::<usize>();
+        let indexes = self.case_index.capacity() * (size_of::<(Box<str>, u32)>() + 1)
+            + self.case_index.keys().map(|k| k.len()).sum::<usize>()
+            + self.controller_index.capacity() * (size_of::<(Box<str>, u32)>() + 1)
+            + self.controller_index.keys().map(|k| k.len()).sum::<usize>()
+            + self.officer_index.capacity() * (size_of::<(PublicKey, u32)>() + 1);
+        register + officers + cases + controllers + annotations + indexes
+    }
+
+    /// Mutates the view for an entry `validate` accepted: nothing here can fail, so the view
+    /// is never left half-changed.
+    fn commit(&mut self, c: &Candidate<'_>, checked: Checked, leaf: Hash) {
+        let seq = c.seq;
+        match (c.event, checked.target, c.case) {
+            (Event::RegisterOpened(g), _, _) => {
+                self.state.register = Some(RegisterInfo {
+                    origin: g.origin.clone(),
+                    title: g.title.clone(),
+                    authority: g.authority.clone(),
+                    log_key: g.log_key,
+                    opened_at: c.recorded_at,
+                });
+                for o in &g.officers {
+                    self.add_officer(o, seq);
+                }
+            }
+            (Event::OfficerAuthorized(a), _, _) => self.add_officer(&a.officer, seq),
+            (Event::OfficerRevoked(r), Target::Officer(i), _) => {
+                self.state.officers[i as usize].revocation = Some(Revocation { seq, reason: r.reason.clone() });
+            }
+            (event, Target::NewCase { controller }, Some(link)) => {
+                self.open_case(seq, link, event, controller, checked.kind, leaf);
+            }
+            (event, Target::Case(i), _) => self.record(seq, i, event, &checked, leaf),
+            // validate() pairs OfficerRevoked with an officer and opening events with a link.
+            _ => {}
+        }
+        self.state.size = seq + 1;
+        self.state.last_leaf = leaf;
+        self.state.last_recorded_at = c.recorded_at;
+    }
+
+    fn add_officer(&mut self, o: &sijil_core::event::Officer, seq: u64) {
+        let s = &mut self.state;
+        self.officer_index.insert(o.key, s.officers.len() as u32);
+        s.officers.push(OfficerRecord {
+            key: o.key,
+            name: o.name.clone(),
+            role: o.role,
+            authorized_at: seq,
+            revocation: None,
+        });
+    }
+
+    /// Opens a case; `controller` is the controller's index if it already has cases.
+    fn open_case(
+        &mut self,
+        seq: u64,
+        link: &CaseLink,
+        event: &Event,
+        controller: Option<u32>,
+        kind: EventKind,
+        leaf: Hash,
+    ) {
+        let (named, category, opened_by, opened_on) = match event {
+            Event::ComplaintReceived(e) => (&e.controller, e.category, Opening::Complaint, e.received_on),
+            Event::InspectionOpened(InspectionOpened { opened_on, opens: Some(o), .. }) => {
+                (&o.controller, o.category, Opening::Inspection, *opened_on)
+            }
+            // validate() returns NewCase only for the two opening events.
+            _ => return,
+        };
+        let s = &mut self.state;
+        // validate() refuses a case beyond u32::MAX (LogFull), so the casts hold.
+        let case_index = s.cases.len() as u32;
+        let ci = match controller {
+            Some(ci) => {
+                rename(&mut s.controllers[ci as usize], &named.name);
+                ci
+            }
+            None => {
+                let ci = s.controllers.len() as u32;
+                s.controllers.push(ControllerRecord {
+                    id: named.id.as_str().into(),
+                    name: named.name.clone(),
+                    former_names: Vec::new(),
+                    cases: Vec::new(),
+                });
+                self.controller_index.insert(named.id.as_str().into(), ci);
+                ci
+            }
+        };
+        s.controllers[ci as usize].cases.push(case_index);
+        s.cases.push(CaseRecord {
+            id: link.id.as_str().into(),
+            controller: ci,
+            category,
+            opened_by,
+            opened_on,
+            status: match opened_by {
+                Opening::Complaint => CaseStatus::Open,
+                Opening::Inspection => CaseStatus::UnderInvestigation,
+            },
+            deadline: None,
+            head: leaf,
+            timeline: vec![TimelineItem::new(seq, kind, has_text(event))],
+            hearings: Vec::new(),
+            sanctions: Vec::new(),
+            authorities: Vec::new(),
+            compliance: None,
+            closing: None,
+        });
+        self.case_index.insert(link.id.as_str().into(), case_index);
+    }
+
+    /// Records an event on the existing case `i`: its timeline, head and status (see
+    /// [`CaseStatus`]).
+    fn record(&mut self, seq: u64, i: u32, event: &Event, checked: &Checked, leaf: Hash) {
+        let s = &mut self.state;
+        let case = &mut s.cases[i as usize];
+        case.timeline.push(TimelineItem::new(seq, checked.kind, has_text(event)));
+        case.head = leaf;
+        match event {
+            Event::InspectionOpened(_) => investigate(case),
+            Event::HearingHeld(e) => {
+                investigate(case);
+                case.hearings.push(Hearing { seq, held_on: e.held_on, place: e.place.clone() });
+            }
+            Event::ComplianceDeadlineSet(e) => await_compliance(case, e.due_on),
+            Event::DeadlineExtended(e) => await_compliance(case, e.due_on),
+            Event::ComplianceConfirmed(e) => {
+                case.compliance = Some(ComplianceRecord { seq, confirmed_on: e.confirmed_on });
+                case.deadline = None;
+                case.status = CaseStatus::Complied;
+            }
+            Event::SanctionNotified(e) => {
+                case.sanctions.push(SanctionRecord {
+                    seq,
+                    notified_on: e.notified_on,
+                    sanction: e.sanction,
+                    legal_basis: e.legal_basis.clone(),
+                });
+                case.status = CaseStatus::Sanctioned;
+            }
+            Event::AuthoritiesNotified(e) => case.authorities.push(AuthoritiesRecord {
+                seq,
+                notified_on: e.notified_on,
+                authorities: e.authorities.clone(),
+            }),
+            Event::CaseClosed(e) => {
+                case.closing = Some(Closing { seq, closed_on: e.closed_on, outcome: e.outcome });
+                case.deadline = None;
+                case.status = CaseStatus::Closed;
+            }
+            Event::Correction(e) => s.annotations.entry(e.target).or_default().corrections.push(seq),
+            Event::Erasure(e) => {
+                s.annotations.entry(e.target).or_default().erasure =
+                    Some(ErasureNote { seq, erased_on: checked.recorded_on, reason: e.reason.clone() });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A controller's name is the one its latest case gives; earlier ones are kept, once each.
+fn rename(c: &mut ControllerRecord, name: &str) {
+    if c.name != name {
+        let old = std::mem::replace(&mut c.name, name.to_owned());
+        c.former_names.retain(|n| n != name);
+        if !c.former_names.contains(&old) {
+            c.former_names.push(old);
+        }
+    }
+}
+
+fn investigate(case: &mut CaseRecord) {
+    if case.status == CaseStatus::Open {
+        case.status = CaseStatus::UnderInvestigation;
+    }
+}
+
+fn await_compliance(case: &mut CaseRecord, due_on: Date) {
+    case.deadline = Some(due_on);
+    case.status = CaseStatus::AwaitingCompliance;
+}
+
+/// Whether the event holds redactable text: `!event.texts().is_empty()` without the `Vec`
+/// that `texts` allocates (this runs for every entry; a test keeps the two in step).
+pub(crate) fn has_text(event: &Event) -> bool {
+    match event {
+        Event::ComplaintReceived(e) => e.summary.is_some(),
+        Event::InspectionOpened(e) => e.scope.is_some(),
+        Event::HearingHeld(e) => e.summary.is_some(),
+        Event::ComplianceDeadlineSet(_) | Event::Correction(_) => true,
+        Event::DeadlineExtended(e) => e.reason.is_some(),
+        Event::ComplianceConfirmed(e) => e.note.is_some(),
+        Event::SanctionNotified(e) => e.reasons.is_some(),
+        Event::CaseClosed(e) => e.summary.is_some(),
+        _ => false,
+    }
+}

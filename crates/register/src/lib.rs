@@ -1,0 +1,53 @@
+//! A sijil register on disk: the log (sijil-core) and its view (sijil-projector) together.
+//!
+//! - [`init`] creates a register: its log key, a first officer, the genesis entry.
+//! - [`RegisterWriter`] appends clerks' events: each is checked by the projector's rules
+//!   *before* it is signed, so an invalid event never enters the log; the batch's texts go to
+//!   blobs in the same durable round as its tiles; `--expect-size` makes retries safe.
+//! - [`RegisterReader`] reads committed entries and keeps the view in step with the
+//!   checkpoint (the server follows the log with it).
+//!
+//! The view is loaded from a snapshot (`private/view.snapshot`) when its tree size and root
+//! match the log, and rebuilt from the entries otherwise; it is never trusted blindly.
+#![forbid(unsafe_code)]
+
+mod input;
+mod pending;
+mod reader;
+mod writer;
+
+pub use input::{parse_events, Draft, InputError, MAX_BATCH};
+pub use reader::{load_view, read_entries, RegisterReader, StoredEntry};
+pub use writer::{init, read_private_key, AppendReport, InitOptions, InitReport, RegisterWriter};
+
+use std::path::PathBuf;
+
+use sijil_core::checkpoint::CheckpointError;
+use sijil_core::durable::IoError;
+use sijil_core::merkle::MerkleError;
+use sijil_core::writer::WriterError;
+use sijil_projector::Rejection;
+
+/// What can go wrong with a register on disk.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Writer(#[from] WriterError),
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("event {index} of the batch ({event}) is rejected: {rejection}")]
+    Rejected { index: usize, event: &'static str, rejection: Rejection },
+    #[error("event {index} of the batch ({event}): {message}")]
+    InvalidEvent { index: usize, event: &'static str, message: String },
+    #[error("{dir} is not a sijil register (no checkpoint file)")]
+    NotARegister { dir: PathBuf },
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] CheckpointError),
+    #[error("the register on disk fails verification: {what}")]
+    Corrupt { what: String },
+    #[error(transparent)]
+    Merkle(#[from] MerkleError),
+    #[error("key file {path}: {message}")]
+    Key { path: PathBuf, message: String },
+}

@@ -1,0 +1,77 @@
+//! The journal of blob changes that ride on a batch (`private/pending`).
+//!
+//! A batch's new blobs are written with its tiles, and an `Erasure` deletes blobs once it is
+//! committed. Both must follow the commit point: blobs of a batch that never committed must
+//! not stay behind (their text never entered the log), and blobs erased by a committed
+//! `Erasure` must not survive a crash. The journal is written and fsynced before the batch,
+//! and removed after its blob changes are done; on open, [`recover`] finishes or undoes them
+//! depending on whether the checkpoint reached `target_size`.
+
+use serde::{Deserialize, Serialize};
+use sijil_core::durable;
+use sijil_core::event::TextDigest;
+use sijil_core::storage::Layout;
+
+use crate::Error;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Journal {
+    /// The log size the batch commits to.
+    pub target_size: u64,
+    /// Blobs written with the batch.
+    pub new_blobs: Vec<TextDigest>,
+    /// Blobs to delete once the batch is committed.
+    pub erase: Vec<TextDigest>,
+}
+
+impl Journal {
+    pub fn is_empty(&self) -> bool {
+        self.new_blobs.is_empty() && self.erase.is_empty()
+    }
+
+    /// Writes the journal durably (before any blob of the batch is written).
+    pub fn write(&self, layout: &Layout) -> Result<(), Error> {
+        let bytes = serde_json::to_vec(self).map_err(|e| Error::Corrupt { what: format!("pending journal: {e}") })?;
+        let tmp = layout.private().join("pending.new");
+        durable::replace(&layout.pending(), &tmp, &bytes)?;
+        Ok(())
+    }
+
+    /// Deletes the erased blobs (the batch is committed) and then the journal.
+    pub fn finish(&self, layout: &Layout) -> Result<(), Error> {
+        for d in &self.erase {
+            durable::remove_file(&layout.blob(d))?;
+        }
+        durable::remove_file(&layout.pending())?;
+        Ok(())
+    }
+}
+
+/// Finishes (committed) or undoes (not committed) the blob changes of the last batch.
+pub(crate) fn recover(layout: &Layout, size: u64) -> Result<(), Error> {
+    let bytes = match durable::read(&layout.pending()) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let journal: Journal = match serde_json::from_slice(&bytes) {
+        Ok(j) => j,
+        Err(_) => {
+            // A torn journal was never complete, so the batch's blobs were never written:
+            // replace() writes the journal atomically before any of them.
+            durable::remove_file(&layout.pending())?;
+            return Ok(());
+        }
+    };
+    if size >= journal.target_size {
+        tracing::info!(target_size = journal.target_size, "recovery: finishing the blob changes of a committed batch");
+        journal.finish(layout)
+    } else {
+        tracing::info!(target_size = journal.target_size, "recovery: removing the blobs of a batch that did not commit");
+        for d in &journal.new_blobs {
+            durable::remove_file(&layout.blob(d))?;
+        }
+        durable::remove_file(&layout.pending())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,230 @@
+//! Reading committed entries and keeping the view in step with the checkpoint.
+
+use std::path::Path;
+
+use sijil_core::bundle;
+use sijil_core::checkpoint::{Checkpoint, SignedCheckpoint};
+use sijil_core::durable;
+use sijil_core::event::Event;
+use sijil_core::merkle::{self, HashReader as _};
+use sijil_core::note::{KeyType, Note, Verifier};
+use sijil_core::storage::{DirTiles, Layout};
+use sijil_core::tile::{Tile, TileHashReader, TileLevel};
+use sijil_core::{leaf_hash, Entry, Hash};
+use sijil_projector::View;
+
+use crate::Error;
+
+pub use sijil_core::verify::StoredEntry;
+
+/// Reads entries `start..end` of the tree `(size, root)` from the register's files, checking
+/// every entry's leaf hash against the level-0 tiles, themselves verified against `root`.
+///
+/// # Errors
+/// [`Error::Corrupt`] naming the bundle or entry that does not match; [`Error::Merkle`] when a
+/// tile is missing or does not verify.
+pub fn read_entries(tiles: &DirTiles, size: u64, root: Hash, start: u64, end: u64) -> Result<Vec<StoredEntry>, Error> {
+    let end = end.min(size);
+    if start >= end {
+        return Ok(Vec::new());
+    }
+    let reader = TileHashReader::new(size, root, tiles);
+    let mut out = Vec::with_capacity((end - start) as usize);
+    for index in start / 256..=(end - 1) / 256 {
+        let width = (size - index * 256).min(256) as u16;
+        let t = Tile { level: TileLevel::Entries, index, width };
+        let data = tiles.read_tile(&t).map_err(|e| Error::Corrupt { what: e.to_string() })?;
+        let bodies = bundle::parse(&data).map_err(|e| Error::Corrupt { what: format!("{}: {e}", t.path()) })?;
+        if bodies.len() != usize::from(width) {
+            return Err(Error::Corrupt { what: format!("{}: {} entries, expected {width}", t.path(), bodies.len()) });
+        }
+        let first = index * 256;
+        let lo = start.max(first);
+        let hi = end.min(first + u64::from(width));
+        let indexes: Vec<u64> = (lo..hi).map(|seq| merkle::stored_hash_index(0, seq)).collect();
+        let hashes = reader.read_hashes(&indexes)?;
+        for (seq, stored) in (lo..hi).zip(hashes) {
+            let bytes = bodies[(seq - first) as usize];
+            let leaf = leaf_hash(bytes);
+            if leaf != stored {
+                return Err(Error::Corrupt { what: format!("entry {seq} in {} does not match its leaf hash", t.path()) });
+            }
+            let entry = Entry::decode(bytes).map_err(|e| Error::Corrupt { what: format!("entry {seq}: {e}") })?;
+            if entry.seq != seq {
+                return Err(Error::Corrupt { what: format!("entry at leaf index {seq} says seq {}", entry.seq) });
+            }
+            out.push(StoredEntry { entry, bytes: bytes.to_vec(), leaf });
+        }
+    }
+    Ok(out)
+}
+
+/// How many entries are read and applied at a time when replaying.
+const REPLAY_CHUNK: u64 = 256 * 64;
+
+/// The view at checkpoint `cp`: the snapshot when its size and root match the log (then
+/// only the tail is applied), otherwise rebuilt from the first entry.
+///
+/// # Errors
+/// [`Error::Corrupt`] when an entry breaks the register's rules (the log on disk is not one
+/// the projector accepts), or the errors of [`read_entries`].
+pub fn load_view(layout: &Layout, tiles: &DirTiles, cp: &Checkpoint) -> Result<View, Error> {
+    let (mut view, from) = match snapshot_matching(layout, tiles, cp) {
+        Some((view, size)) => (view, size),
+        None => (View::new(), 0),
+    };
+    apply_range(&mut view, tiles, cp, from, cp.size)?;
+    Ok(view)
+}
+
+fn snapshot_matching(layout: &Layout, tiles: &DirTiles, cp: &Checkpoint) -> Option<(View, u64)> {
+    let bytes = durable::read(&layout.snapshot()).ok()?;
+    let (view, size, root) = match View::from_snapshot(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "discarding the view snapshot");
+            return None;
+        }
+    };
+    if size == 0 || size > cp.size {
+        return None;
+    }
+    let reader = TileHashReader::new(cp.size, cp.root, tiles);
+    match merkle::tree_hash(size, &reader) {
+        Ok(r) if r == root => Some((view, size)),
+        _ => {
+            tracing::warn!(snapshot_size = size, "the view snapshot does not match the log; rebuilding");
+            None
+        }
+    }
+}
+
+/// Applies entries `from..to` of the tree `cp` to `view`.
+pub(crate) fn apply_range(view: &mut View, tiles: &DirTiles, cp: &Checkpoint, from: u64, to: u64) -> Result<(), Error> {
+    let mut at = from;
+    while at < to {
+        let next = (at + REPLAY_CHUNK).min(to);
+        for se in read_entries(tiles, cp.size, cp.root, at, next)? {
+            view.apply(&se.entry, se.leaf)
+                .map_err(|r| Error::Corrupt { what: format!("entry {} breaks the register's rules: {r}", se.entry.seq) })?;
+        }
+        at = next;
+    }
+    Ok(())
+}
+
+/// A read-only handle on a register directory, for showing and serving it. It never takes
+/// the writer's lock; [`RegisterReader::refresh`] follows the log as it grows.
+#[derive(Debug)]
+pub struct RegisterReader {
+    layout: Layout,
+    tiles: DirTiles,
+    verifier: Verifier,
+    checkpoint: SignedCheckpoint,
+    view: View,
+}
+
+impl RegisterReader {
+    /// Opens the register at `dir`. Without `verifier`, the log key is taken from the genesis
+    /// entry (its `log_key` and `origin`) and the checkpoint is then verified with it.
+    ///
+    /// # Errors
+    /// [`Error::NotARegister`], [`Error::Checkpoint`] (the checkpoint does not verify),
+    /// [`Error::Corrupt`] (tiles, entries or rules), [`Error::Io`].
+    pub fn open(dir: &Path, verifier: Option<Verifier>) -> Result<RegisterReader, Error> {
+        let layout = Layout::new(dir);
+        let bytes = match layout.read_checkpoint() {
+            Ok(b) => b,
+            Err(e) if e.is_not_found() => return Err(Error::NotARegister { dir: dir.to_path_buf() }),
+            Err(e) => return Err(e.into()),
+        };
+        let tiles = DirTiles::new(layout.clone());
+        let verifier = match verifier {
+            Some(v) => v,
+            None => genesis_verifier(&tiles, &bytes)?,
+        };
+        let checkpoint = SignedCheckpoint::open(&bytes, &verifier)?;
+        let view = load_view(&layout, &tiles, &checkpoint.checkpoint)?;
+        Ok(RegisterReader { layout, tiles, verifier, checkpoint, view })
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn tiles(&self) -> &DirTiles {
+        &self.tiles
+    }
+
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    pub fn checkpoint(&self) -> &SignedCheckpoint {
+        &self.checkpoint
+    }
+
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    /// Reads entries `start..end` (clamped to the checkpoint's size).
+    ///
+    /// # Errors
+    /// As [`read_entries`].
+    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, Error> {
+        let cp = &self.checkpoint.checkpoint;
+        read_entries(&self.tiles, cp.size, cp.root, start, end)
+    }
+
+    /// Re-reads the checkpoint; if the log grew, checks the new checkpoint's signature and
+    /// its consistency with the one held (through the tiles), applies the new entries to the
+    /// view, and moves both forward together. Returns whether anything changed.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`], or [`Error::Corrupt`] if the new checkpoint is smaller than the
+    /// old one or inconsistent with it (the held view and checkpoint are kept).
+    pub fn refresh(&mut self) -> Result<bool, Error> {
+        let bytes = self.layout.read_checkpoint()?;
+        if bytes == self.checkpoint.bytes {
+            return Ok(false);
+        }
+        let newer = SignedCheckpoint::open(&bytes, &self.verifier)?;
+        let (old, new) = (&self.checkpoint.checkpoint, &newer.checkpoint);
+        if new.size < old.size {
+            return Err(Error::Corrupt { what: format!("checkpoint went back from size {} to {}", old.size, new.size) });
+        }
+        if new.size == old.size {
+            if new.root != old.root {
+                return Err(Error::Corrupt { what: format!("two checkpoints of size {} with different roots", new.size) });
+            }
+            // Same tree, new signature lines (cosignatures): serve the newer note.
+            self.checkpoint = newer;
+            return Ok(true);
+        }
+        let reader = TileHashReader::new(new.size, new.root, &self.tiles);
+        let proof = merkle::prove_consistency(old.size, new.size, &reader)?;
+        merkle::check_consistency(&proof, old.size, &old.root, new.size, &new.root)?;
+        let mut view = self.view.clone();
+        apply_range(&mut view, &self.tiles, new, old.size, new.size)?;
+        self.view = view;
+        self.checkpoint = newer;
+        Ok(true)
+    }
+}
+
+/// The log's verifier key as the genesis entry names it, read through tiles that are checked
+/// against the (not yet verified) checkpoint's root; the caller then verifies the checkpoint.
+fn genesis_verifier(tiles: &DirTiles, checkpoint: &[u8]) -> Result<Verifier, Error> {
+    let note = Note::parse(checkpoint).map_err(|e| Error::Checkpoint(e.into()))?;
+    let cp = Checkpoint::parse(&note.text)?;
+    let first = read_entries(tiles, cp.size, cp.root, 0, 1)?;
+    let Some(genesis) = first.first() else {
+        return Err(Error::Corrupt { what: "the log is empty: no genesis entry".into() });
+    };
+    match &genesis.entry.event {
+        Event::RegisterOpened(r) => Verifier::from_ed25519(&r.origin, KeyType::Ed25519, &r.log_key.0)
+            .map_err(|e| Error::Corrupt { what: format!("genesis log key: {e}") }),
+        other => Err(Error::Corrupt { what: format!("entry 0 is {}, not RegisterOpened", other.name()) }),
+    }
+}

@@ -1,0 +1,280 @@
+//! Creating a register and appending events to it.
+
+use std::path::{Path, PathBuf};
+
+use sijil_core::blob::{blob_path, Blob};
+use sijil_core::checkpoint::SignedCheckpoint;
+use sijil_core::durable;
+use sijil_core::entry::{Entry, UnsignedEntry};
+use sijil_core::event::{Event, Officer, PublicKey, RegisterOpened, Role, TextDigest};
+use sijil_core::note::{Signer, Verifier};
+use sijil_core::storage::{DirTiles, Layout};
+use sijil_core::writer::Writer;
+use sijil_core::{leaf_hash, Hash};
+use sijil_projector::View;
+
+use crate::input::Draft;
+use crate::pending::{self, Journal};
+use crate::reader::{load_view, read_entries};
+use crate::Error;
+
+/// A snapshot of the view is written once this many entries were appended since the last:
+/// a restart then replays at most this many entries.
+const SNAPSHOT_EVERY: u64 = 16_384;
+
+/// What `sijil init` needs.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    /// The log's origin, e.g. `registre.example.ma/plaintes`; also the log key's name.
+    pub origin: String,
+    pub title: String,
+    pub authority: String,
+    /// The first officer (an admin), who signs the genesis entry.
+    pub officer_name: String,
+    /// `recorded_at` of the genesis entry (Unix ms).
+    pub now_ms: i64,
+}
+
+/// What `sijil init` made. The caller stores the officer key; the log key is in
+/// `private/log.key`.
+#[derive(Debug)]
+pub struct InitReport {
+    pub log_verifier: Verifier,
+    pub officer: Signer,
+    pub checkpoint: SignedCheckpoint,
+}
+
+/// Creates a register at `dir`: a new log key (named by the origin, saved in
+/// `private/log.key`), a new admin officer key, and the genesis `RegisterOpened` entry
+/// signed by that officer and checked by the register's rules.
+///
+/// # Errors
+/// [`Error::InvalidEvent`] for an origin that cannot be a key name (whitespace, `+`),
+/// [`Error::Rejected`] if the genesis breaks a rule, [`Error::Writer`] (the directory exists
+/// and is not empty, I/O).
+pub fn init(dir: &Path, opts: InitOptions) -> Result<InitReport, Error> {
+    let invalid = |message: String| Error::InvalidEvent { index: 0, event: "RegisterOpened", message };
+    let log_key = Signer::generate(&opts.origin).map_err(|e| invalid(format!("origin {:?}: {e}", opts.origin)))?;
+    let officer =
+        Signer::generate(&opts.officer_name).map_err(|e| invalid(format!("officer name {:?}: {e}", opts.officer_name)))?;
+    let event = Event::RegisterOpened(RegisterOpened {
+        origin: opts.origin.clone(),
+        title: opts.title,
+        authority: opts.authority,
+        log_key: PublicKey(log_key.public_key()),
+        officers: vec![Officer { key: PublicKey(officer.public_key()), name: opts.officer_name, role: Role::Admin }],
+    });
+    let unsigned = UnsignedEntry { seq: 0, prev: Hash::ZERO, recorded_at: opts.now_ms, case: None, event };
+    let (entry, bytes) =
+        Entry::sign(unsigned, officer.signing_key(), &opts.origin).map_err(|e| invalid(e.to_string()))?;
+    let mut view = View::new();
+    view.apply(&entry, leaf_hash(&bytes))
+        .map_err(|rejection| Error::Rejected { index: 0, event: "RegisterOpened", rejection })?;
+    let log_verifier = log_key.verifier();
+    let writer = Writer::create(dir, log_key, (entry, bytes), &[])?;
+    let checkpoint = writer.checkpoint().clone();
+    write_snapshot(writer.layout(), &view, &checkpoint)?;
+    Ok(InitReport { log_verifier, officer, checkpoint })
+}
+
+/// What an append committed.
+#[derive(Clone, Debug)]
+pub struct AppendReport {
+    /// The seqs (leaf indices) of the batch's entries, in order.
+    pub seqs: std::ops::Range<u64>,
+    /// The new signed checkpoint.
+    pub checkpoint: SignedCheckpoint,
+}
+
+/// The writer of a register: the log's single writer plus the view that validates events.
+#[derive(Debug)]
+pub struct RegisterWriter {
+    writer: Writer,
+    tiles: DirTiles,
+    view: View,
+    snapshot_size: u64,
+}
+
+impl RegisterWriter {
+    /// Opens the register at `dir` for appending with its log key (`private/log.key` when
+    /// `log_key` is `None`): takes the lock, recovers from a crash, loads the view.
+    ///
+    /// # Errors
+    /// [`Error::NotARegister`], [`Error::Key`] (log key missing or not a private key),
+    /// [`Error::Writer`] (locked, checkpoint or tiles do not verify), [`Error::Corrupt`].
+    pub fn open(dir: &Path, log_key: Option<Signer>) -> Result<RegisterWriter, Error> {
+        let layout = Layout::new(dir);
+        if !layout.checkpoint().is_file() {
+            return Err(Error::NotARegister { dir: dir.to_path_buf() });
+        }
+        let log_key = match log_key {
+            Some(k) => k,
+            None => read_private_key(&layout.log_key())?,
+        };
+        let writer = Writer::open(dir, log_key)?;
+        pending::recover(&layout, writer.size())?;
+        let tiles = DirTiles::new(layout.clone());
+        let view = load_view(&layout, &tiles, &writer.checkpoint().checkpoint)?;
+        let snapshot_size = writer.size();
+        Ok(RegisterWriter { writer, tiles, view, snapshot_size })
+    }
+
+    pub fn size(&self) -> u64 {
+        self.writer.size()
+    }
+
+    pub fn checkpoint(&self) -> &SignedCheckpoint {
+        self.writer.checkpoint()
+    }
+
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    pub fn layout(&self) -> &Layout {
+        self.writer.layout()
+    }
+
+    /// Seals, signs, validates and commits `drafts` as one batch signed by `officer`.
+    ///
+    /// Every event gets the next seq, `prev`, its case's link (from the view) and
+    /// `recorded_at = max(now_ms, last recorded_at)` (the log's time never goes back), and is
+    /// checked by the register's rules before the batch is written: if any event is refused,
+    /// nothing is written. With `expect_size`, the batch commits only if the log is still at
+    /// that size, so a retried append never records an event twice.
+    ///
+    /// # Errors
+    /// [`Error::Writer`] with `ExpectedSize` (nothing written), [`Error::InvalidEvent`] (a case
+    /// event without `case` or the reverse, a text too long), [`Error::Rejected`] (a rule),
+    /// [`Error::Writer`] / [`Error::Io`] for I/O failures (reopen to recover).
+    pub fn append(
+        &mut self,
+        drafts: Vec<Draft>,
+        officer: &Signer,
+        now_ms: i64,
+        expect_size: Option<u64>,
+    ) -> Result<AppendReport, Error> {
+        let start = self.writer.size();
+        if let Some(expected) = expect_size {
+            if expected != start {
+                return Err(sijil_core::writer::WriterError::ExpectedSize { expected, actual: start }.into());
+            }
+        }
+        match self.prepare(drafts, officer, now_ms) {
+            Ok((entries, journal, blobs)) => self.commit(start, entries, journal, blobs),
+            Err(e) => {
+                // The view applied the batch's first events before one was refused: rebuild it
+                // from the snapshot and the log, which hold none of them.
+                self.view = load_view(self.writer.layout(), &self.tiles, &self.writer.checkpoint().checkpoint)?;
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        &mut self,
+        drafts: Vec<Draft>,
+        officer: &Signer,
+        now_ms: i64,
+    ) -> Result<(Vec<(Entry, Vec<u8>)>, Journal, Vec<(PathBuf, Vec<u8>)>), Error> {
+        let origin = self.writer.origin().to_string();
+        let mut seq = self.writer.size();
+        let mut prev = self.writer.last_leaf_hash();
+        let recorded_at = now_ms.max(self.writer.last_recorded_at());
+        let mut entries: Vec<(Entry, Vec<u8>)> = Vec::with_capacity(drafts.len());
+        let mut journal = Journal { target_size: seq + drafts.len() as u64, ..Journal::default() };
+        let mut blobs = Vec::new();
+        for (index, draft) in drafts.into_iter().enumerate() {
+            let name = draft.event.name();
+            let invalid = |message: String| Error::InvalidEvent { index, event: name, message };
+            let case = match (draft.event.is_case_event(), draft.case) {
+                (true, Some(id)) => Some(self.view.next_case_link(&id)),
+                (true, None) => return Err(invalid("a case event needs \"case\" (the case number)".into())),
+                (false, Some(id)) => {
+                    return Err(invalid(format!("a register-level event takes no \"case\" (got {id:?})")))
+                }
+                (false, None) => None,
+            };
+            let event = draft.event.seal(|text| {
+                let blob = Blob::new(text).map_err(|e| invalid(e.to_string()))?;
+                let digest = blob.digest();
+                journal.new_blobs.push(digest);
+                blobs.push((PathBuf::from(blob_path(&digest)), blob.to_bytes()));
+                Ok::<TextDigest, Error>(digest)
+            })?;
+            if let Event::Erasure(e) = &event {
+                journal.erase.extend(self.texts_of(e.target, &entries)?);
+            }
+            let unsigned = UnsignedEntry { seq, prev, recorded_at, case, event };
+            let (entry, bytes) =
+                Entry::sign(unsigned, officer.signing_key(), &origin).map_err(|e| invalid(e.to_string()))?;
+            let leaf = leaf_hash(&bytes);
+            self.view.apply(&entry, leaf).map_err(|rejection| Error::Rejected { index, event: name, rejection })?;
+            entries.push((entry, bytes));
+            prev = leaf;
+            seq += 1;
+        }
+        Ok((entries, journal, blobs))
+    }
+
+    /// The text digests of entry `target`, committed or earlier in this batch. Erased ones
+    /// are still listed; deleting a missing blob is a no-op.
+    fn texts_of(&self, target: u64, batch: &[(Entry, Vec<u8>)]) -> Result<Vec<TextDigest>, Error> {
+        let size = self.writer.size();
+        let texts = if target >= size {
+            match batch.get((target - size) as usize) {
+                Some((e, _)) => e.event.texts().into_iter().copied().collect(),
+                None => Vec::new(),
+            }
+        } else {
+            let cp = &self.writer.checkpoint().checkpoint;
+            read_entries(&self.tiles, cp.size, cp.root, target, target + 1)?
+                .first()
+                .map(|se| se.entry.event.texts().into_iter().copied().collect())
+                .unwrap_or_default()
+        };
+        Ok(texts)
+    }
+
+    fn commit(
+        &mut self,
+        start: u64,
+        entries: Vec<(Entry, Vec<u8>)>,
+        journal: Journal,
+        blobs: Vec<(PathBuf, Vec<u8>)>,
+    ) -> Result<AppendReport, Error> {
+        let layout = self.writer.layout().clone();
+        if !journal.is_empty() {
+            journal.write(&layout)?;
+        }
+        let checkpoint = self.writer.commit(&entries, &blobs)?.clone();
+        if !journal.is_empty() {
+            journal.finish(&layout)?;
+        }
+        let end = start + entries.len() as u64;
+        if end - self.snapshot_size >= SNAPSHOT_EVERY {
+            write_snapshot(&layout, &self.view, &checkpoint)?;
+            self.snapshot_size = end;
+        }
+        Ok(AppendReport { seqs: start..end, checkpoint })
+    }
+}
+
+fn write_snapshot(layout: &Layout, view: &View, cp: &SignedCheckpoint) -> Result<(), Error> {
+    let bytes = view.to_snapshot(cp.checkpoint.size, cp.checkpoint.root);
+    durable::replace(&layout.snapshot(), &layout.private().join("view.snapshot.new"), &bytes)?;
+    Ok(())
+}
+
+/// Reads a `PRIVATE+KEY+…` file.
+///
+/// # Errors
+/// [`Error::Key`] naming the file: unreadable, or not a private key (a verifier key, a
+/// cosigner key, garbage).
+pub fn read_private_key(path: &Path) -> Result<Signer, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Key { path: path.to_path_buf(), message: format!("cannot read: {e}") })?;
+    Signer::from_private_key(text.trim_end_matches(['\n', '\r']))
+        .map_err(|e| Error::Key { path: path.to_path_buf(), message: e.to_string() })
+}
