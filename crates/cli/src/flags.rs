@@ -71,7 +71,10 @@ pub struct InitArgs {
     #[arg(long, default_value = "Registre public des plaintes et contrôles")]
     pub title: String,
     /// The authority that keeps the register.
-    #[arg(long, default_value = "Commission nationale de contrôle de la protection des données à caractère personnel")]
+    #[arg(
+        long,
+        default_value = "Commission nationale de contrôle de la protection des données à caractère personnel"
+    )]
     pub authority: String,
     /// The first officer's name (an admin); also the name of their key.
     #[arg(long, default_value = "admin")]
@@ -168,15 +171,30 @@ mod tests {
     #[test]
     fn init_requires_origin() {
         assert!(parse(&["init", "d"]).is_err());
-        let cli = parse(&["init", "d", "--origin", "reg.example/x", "--officer", "amina"]).expect("valid");
-        let Command::Init(a) = cli.command else { panic!("not init") };
-        assert_eq!((a.origin.as_str(), a.officer.as_str()), ("reg.example/x", "amina"));
+        let cli = parse(&[
+            "init",
+            "d",
+            "--origin",
+            "reg.example/x",
+            "--officer",
+            "amina",
+        ])
+        .expect("valid");
+        let Command::Init(a) = cli.command else {
+            panic!("not init")
+        };
+        assert_eq!(
+            (a.origin.as_str(), a.officer.as_str()),
+            ("reg.example/x", "amina")
+        );
     }
 
     #[test]
     fn append_flags() {
         let cli = parse(&["append", "d", "-", "--key", "k", "--expect-size", "12"]).expect("valid");
-        let Command::Append(a) = cli.command else { panic!("not append") };
+        let Command::Append(a) = cli.command else {
+            panic!("not append")
+        };
         assert_eq!(a.expect_size, Some(12));
         assert_eq!(a.events, PathBuf::from("-"));
         assert!(parse(&["append", "d", "-", "--key", "k", "--expect-size", "-1"]).is_err());

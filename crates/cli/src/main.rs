@@ -25,11 +25,17 @@ pub const EXIT_FORK: u8 = 3;
 
 impl Failure {
     pub fn rejected(error: impl Into<anyhow::Error>) -> Failure {
-        Failure { code: EXIT_REJECTED, error: error.into() }
+        Failure {
+            code: EXIT_REJECTED,
+            error: error.into(),
+        }
     }
 
     pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
-        Failure { code: EXIT_USAGE, error: error.into() }
+        Failure {
+            code: EXIT_USAGE,
+            error: error.into(),
+        }
     }
 }
 
@@ -42,7 +48,8 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -75,15 +75,22 @@ impl Blob {
     pub fn parse(digest: &TextDigest, bytes: &[u8]) -> Result<Blob, BlobError> {
         let name = digest.0.to_hex();
         if bytes.len() < 32 {
-            return Err(BlobError::Truncated { name, len: bytes.len() });
+            return Err(BlobError::Truncated {
+                name,
+                len: bytes.len(),
+            });
         }
         let got = sha256(bytes);
         if got != digest.0 {
-            return Err(BlobError::DigestMismatch { name, got: got.to_hex() });
+            return Err(BlobError::DigestMismatch {
+                name,
+                got: got.to_hex(),
+            });
         }
         let mut salt = [0u8; 32];
         salt.copy_from_slice(&bytes[..32]);
-        let text = String::from_utf8(bytes[32..].to_vec()).map_err(|_| BlobError::NotUtf8 { name })?;
+        let text =
+            String::from_utf8(bytes[32..].to_vec()).map_err(|_| BlobError::NotUtf8 { name })?;
         Ok(Blob { salt, text })
     }
 }
@@ -104,8 +111,17 @@ mod tests {
         assert_eq!(Blob::parse(&d, &b.to_bytes()), Ok(b.clone()));
         let mut bad = b.to_bytes();
         bad[40] ^= 1;
-        assert!(matches!(Blob::parse(&d, &bad), Err(BlobError::DigestMismatch { .. })));
-        assert!(matches!(Blob::parse(&d, &bad[..10]), Err(BlobError::Truncated { len: 10, .. })));
-        assert_ne!(Blob::new("x".into()).map(|b| b.digest()), Blob::new("x".into()).map(|b| b.digest()));
+        assert!(matches!(
+            Blob::parse(&d, &bad),
+            Err(BlobError::DigestMismatch { .. })
+        ));
+        assert!(matches!(
+            Blob::parse(&d, &bad[..10]),
+            Err(BlobError::Truncated { len: 10, .. })
+        ));
+        assert_ne!(
+            Blob::new("x".into()).map(|b| b.digest()),
+            Blob::new("x".into()).map(|b| b.digest())
+        );
     }
 }

@@ -79,10 +79,17 @@ pub fn encode<E: AsRef<[u8]>>(entries: &[E]) -> Result<Vec<u8>, BundleError> {
     let mut out = Vec::with_capacity(entries.iter().map(|e| e.as_ref().len() + 2).sum());
     for (i, entry) in entries.iter().enumerate() {
         if i == MAX_ENTRIES {
-            return Err(BundleError::TooManyEntries { max: MAX_ENTRIES, entry: i, offset: out.len() });
+            return Err(BundleError::TooManyEntries {
+                max: MAX_ENTRIES,
+                entry: i,
+                offset: out.len(),
+            });
         }
         let entry = entry.as_ref();
-        let len = u16::try_from(entry.len()).map_err(|_| BundleError::EntryTooLarge { entry: i, len: entry.len() })?;
+        let len = u16::try_from(entry.len()).map_err(|_| BundleError::EntryTooLarge {
+            entry: i,
+            len: entry.len(),
+        })?;
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(entry);
     }
@@ -111,7 +118,10 @@ pub fn parse(data: &[u8]) -> Result<Vec<&[u8]>, BundleError> {
 pub fn parse_exact(data: &[u8], expected: usize) -> Result<Vec<&[u8]>, BundleError> {
     let entries = parse_at_most(data, expected.min(MAX_ENTRIES))?;
     if entries.len() != expected {
-        return Err(BundleError::WrongCount { expected, got: entries.len() });
+        return Err(BundleError::WrongCount {
+            expected,
+            got: entries.len(),
+        });
     }
     Ok(entries)
 }
@@ -126,11 +136,20 @@ fn parse_at_most(data: &[u8], max: usize) -> Result<Vec<&[u8]>, BundleError> {
         }
         let rest = &data[offset..];
         let Some((prefix, body)) = rest.split_first_chunk::<2>() else {
-            return Err(BundleError::TruncatedPrefix { entry, offset, available: rest.len() });
+            return Err(BundleError::TruncatedPrefix {
+                entry,
+                offset,
+                available: rest.len(),
+            });
         };
         let len = usize::from(u16::from_be_bytes(*prefix));
         let Some(bytes) = body.get(..len) else {
-            return Err(BundleError::TruncatedEntry { entry, offset, len, available: body.len() });
+            return Err(BundleError::TruncatedEntry {
+                entry,
+                offset,
+                len,
+                available: body.len(),
+            });
         };
         entries.push(bytes);
         offset += 2 + len;
@@ -146,7 +165,10 @@ mod tests {
     fn encodes_the_documented_bytes() {
         let bundle = encode(&["one", "two", "three"]).expect("small entries");
         assert_eq!(hex::encode(&bundle), "00036f6e65000374776f00057468726565");
-        assert_eq!(parse(&bundle).expect("parse"), vec![&b"one"[..], b"two", b"three"]);
+        assert_eq!(
+            parse(&bundle).expect("parse"),
+            vec![&b"one"[..], b"two", b"three"]
+        );
         assert_eq!(parse_exact(&bundle, 3).expect("three entries").len(), 3);
     }
 
@@ -159,7 +181,10 @@ mod tests {
         let too_big = vec![0u8; MAX_ENTRY_SIZE + 1];
         assert_eq!(
             encode(&[&b"a"[..], &too_big[..]]),
-            Err(BundleError::EntryTooLarge { entry: 1, len: 65_536 })
+            Err(BundleError::EntryTooLarge {
+                entry: 1,
+                len: 65_536
+            })
         );
         assert_eq!(parse(b""), Ok(vec![]));
     }
@@ -169,11 +194,20 @@ mod tests {
         let bundle = encode(&["one", "two"]).expect("encode");
         assert_eq!(
             parse(&bundle[..6]),
-            Err(BundleError::TruncatedPrefix { entry: 1, offset: 5, available: 1 })
+            Err(BundleError::TruncatedPrefix {
+                entry: 1,
+                offset: 5,
+                available: 1
+            })
         );
         assert_eq!(
             parse(&bundle[..9]),
-            Err(BundleError::TruncatedEntry { entry: 1, offset: 5, len: 3, available: 2 })
+            Err(BundleError::TruncatedEntry {
+                entry: 1,
+                offset: 5,
+                len: 3,
+                available: 2
+            })
         );
         assert_eq!(
             parse(&[0xff, 0xff, 1]).map_err(|e| e.to_string()),
@@ -190,16 +224,39 @@ mod tests {
         over.extend_from_slice(&[0, 0]);
         assert_eq!(
             parse(&over),
-            Err(BundleError::TooManyEntries { max: 256, entry: 256, offset: 768 })
+            Err(BundleError::TooManyEntries {
+                max: 256,
+                entry: 256,
+                offset: 768
+            })
         );
         let mut too_many = full.clone();
         too_many.push([0]);
-        assert!(matches!(encode(&too_many), Err(BundleError::TooManyEntries { entry: 256, .. })));
+        assert!(matches!(
+            encode(&too_many),
+            Err(BundleError::TooManyEntries { entry: 256, .. })
+        ));
         assert_eq!(
             parse_exact(&bundle, 255),
-            Err(BundleError::TooManyEntries { max: 255, entry: 255, offset: 765 })
+            Err(BundleError::TooManyEntries {
+                max: 255,
+                entry: 255,
+                offset: 765
+            })
         );
-        assert_eq!(parse_exact(&bundle[..6], 3), Err(BundleError::WrongCount { expected: 3, got: 2 }));
-        assert_eq!(parse_exact(b"", 1), Err(BundleError::WrongCount { expected: 1, got: 0 }));
+        assert_eq!(
+            parse_exact(&bundle[..6], 3),
+            Err(BundleError::WrongCount {
+                expected: 3,
+                got: 2
+            })
+        );
+        assert_eq!(
+            parse_exact(b"", 1),
+            Err(BundleError::WrongCount {
+                expected: 1,
+                got: 0
+            })
+        );
     }
 }

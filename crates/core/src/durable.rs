@@ -21,7 +21,11 @@ pub struct IoError {
 
 impl IoError {
     pub fn new(op: &'static str, path: &Path, source: io::Error) -> IoError {
-        IoError { op, path: path.to_path_buf(), source }
+        IoError {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     /// Whether the underlying error is "not found".
@@ -54,9 +58,11 @@ impl Batch {
             self.create_dirs(parent)?;
         }
         let mut f = File::create(path).map_err(|e| IoError::new("create", path, e))?;
-        f.write_all(bytes).map_err(|e| IoError::new("write", path, e))?;
+        f.write_all(bytes)
+            .map_err(|e| IoError::new("write", path, e))?;
         self.files.push(path.to_path_buf());
-        self.dirs.push(path.parent().map(Path::to_path_buf).unwrap_or_default());
+        self.dirs
+            .push(path.parent().map(Path::to_path_buf).unwrap_or_default());
         Ok(())
     }
 
@@ -73,7 +79,8 @@ impl Batch {
             Err(e) => return Err(IoError::new("mkdir", dir, e)),
         }
         // The new directory's entry lives in its parent: sync the parent too.
-        self.dirs.push(dir.parent().map(Path::to_path_buf).unwrap_or_default());
+        self.dirs
+            .push(dir.parent().map(Path::to_path_buf).unwrap_or_default());
         Ok(())
     }
 
@@ -88,7 +95,11 @@ impl Batch {
             let t = s.spawn(|| sync_files(a));
             let rb = sync_files(b);
             let ra = t.join().unwrap_or_else(|_| {
-                Err(IoError::new("fsync", Path::new("(thread)"), io::Error::other("sync thread panicked")))
+                Err(IoError::new(
+                    "fsync",
+                    Path::new("(thread)"),
+                    io::Error::other("sync thread panicked"),
+                ))
             });
             ra.and(rb)
         })?;
@@ -111,7 +122,11 @@ fn sync_files(files: &[PathBuf]) -> Result<(), IoError> {
 
 /// `fsync` a directory, making the entries created or renamed in it durable.
 pub fn sync_dir(dir: &Path) -> Result<(), IoError> {
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     let f = File::open(dir).map_err(|e| IoError::new("open", dir, e))?;
     f.sync_all().map_err(|e| IoError::new("fsync", dir, e))
 }
@@ -155,8 +170,11 @@ pub fn write_synced(path: &Path, bytes: &[u8], secret: bool) -> Result<(), IoErr
     }
     #[cfg(not(unix))]
     let _ = secret;
-    let mut f = opts.open(path).map_err(|e| IoError::new("create", path, e))?;
-    f.write_all(bytes).map_err(|e| IoError::new("write", path, e))?;
+    let mut f = opts
+        .open(path)
+        .map_err(|e| IoError::new("create", path, e))?;
+    f.write_all(bytes)
+        .map_err(|e| IoError::new("write", path, e))?;
     f.sync_all().map_err(|e| IoError::new("fsync", path, e))
 }
 

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 
 use bincode::config::{Configuration, Limit, LittleEndian, Varint};
 use curve25519_dalek::edwards::CompressedEdwardsY;
-use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use ed25519_dalek::Signer as _;
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 
 use crate::event::{Event, PublicKey};
 use crate::hash::{leaf_hash, Hash};
@@ -40,7 +40,16 @@ pub(crate) fn bincode_config() -> Configuration<LittleEndian, Varint, Limit<MAX_
 
 /// The per-case chain link (DESIGN §4): the case's own sequence number and the leaf hash of
 /// the case's previous event (zeros for the event that opens it).
-#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    bincode::Encode,
+    bincode::Decode,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct CaseLink {
     /// The case number, e.g. `2023-0017`.
     pub id: String,
@@ -121,7 +130,11 @@ impl Entry {
     /// # Errors
     /// [`EntryError::TooLarge`] if the encoding is over 65,535 bytes, [`EntryError::Encode`]
     /// if a field cannot be encoded (a date outside 1900–9999).
-    pub fn sign(unsigned: UnsignedEntry, key: &SigningKey, origin: &str) -> Result<(Entry, Vec<u8>), EntryError> {
+    pub fn sign(
+        unsigned: UnsignedEntry,
+        key: &SigningKey,
+        origin: &str,
+    ) -> Result<(Entry, Vec<u8>), EntryError> {
         let mut entry = Entry {
             format: FORMAT_V1,
             seq: unsigned.seq,
@@ -146,8 +159,12 @@ impl Entry {
     /// [`EntryError::TooLarge`] over 65,535 bytes; [`EntryError::Encode`] if a field cannot be
     /// encoded.
     pub fn encode(&self) -> Result<Vec<u8>, EntryError> {
-        let bytes = bincode::encode_to_vec(self, bincode::config::standard())
-            .map_err(|e| EntryError::Encode { seq: self.seq, reason: e.to_string() })?;
+        let bytes = bincode::encode_to_vec(self, bincode::config::standard()).map_err(|e| {
+            EntryError::Encode {
+                seq: self.seq,
+                reason: e.to_string(),
+            }
+        })?;
         if bytes.len() > MAX_ENTRY_SIZE {
             return Err(EntryError::TooLarge { len: bytes.len() });
         }
@@ -171,13 +188,21 @@ impl Entry {
                 return Err(EntryError::UnsupportedFormat { format });
             }
         }
-        let (entry, consumed): (Entry, usize) =
-            bincode::decode_from_slice(bytes, bincode_config()).map_err(|e| EntryError::Decode { reason: e.to_string() })?;
+        let (entry, consumed): (Entry, usize) = bincode::decode_from_slice(bytes, bincode_config())
+            .map_err(|e| EntryError::Decode {
+                reason: e.to_string(),
+            })?;
         if consumed != bytes.len() {
-            return Err(EntryError::TrailingBytes { consumed, trailing: bytes.len() - consumed });
+            return Err(EntryError::TrailingBytes {
+                consumed,
+                trailing: bytes.len() - consumed,
+            });
         }
-        let again = bincode::encode_to_vec(&entry, bincode::config::standard())
-            .map_err(|e| EntryError::Decode { reason: e.to_string() })?;
+        let again = bincode::encode_to_vec(&entry, bincode::config::standard()).map_err(|e| {
+            EntryError::Decode {
+                reason: e.to_string(),
+            }
+        })?;
         if again != bytes {
             return Err(EntryError::NonCanonical);
         }
@@ -190,11 +215,17 @@ impl Entry {
     /// # Errors
     /// [`EntryError::BadSignerKey`] or [`EntryError::BadSignature`].
     pub fn verify_signature(&self, bytes: &[u8], origin: &str) -> Result<(), EntryError> {
-        let key = checked_key(&self.signer).ok_or(EntryError::BadSignerKey { seq: self.seq, signer: self.signer })?;
+        let key = checked_key(&self.signer).ok_or(EntryError::BadSignerKey {
+            seq: self.seq,
+            signer: self.signer,
+        })?;
         let body = bytes.len().saturating_sub(64);
         let sig = Signature::from_bytes(&self.signature.0);
         key.verify_strict(&signed_message(origin, &bytes[..body]), &sig)
-            .map_err(|_| EntryError::BadSignature { seq: self.seq, signer: self.signer })
+            .map_err(|_| EntryError::BadSignature {
+                seq: self.seq,
+                signer: self.signer,
+            })
     }
 
     /// The entry's leaf hash, from its canonical bytes.
@@ -206,7 +237,8 @@ impl Entry {
 /// The message an officer signs: `"sijil/event/v1\n" ‖ origin ‖ "\n" ‖ unsigned_bytes`, where
 /// `unsigned_bytes` is the entry's encoding without its final 64 signature bytes.
 pub fn signed_message(origin: &str, unsigned_bytes: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(SIGNATURE_CONTEXT.len() + origin.len() + 1 + unsigned_bytes.len());
+    let mut m =
+        Vec::with_capacity(SIGNATURE_CONTEXT.len() + origin.len() + 1 + unsigned_bytes.len());
     m.extend_from_slice(SIGNATURE_CONTEXT);
     m.extend_from_slice(origin.as_bytes());
     m.push(b'\n');
@@ -247,7 +279,9 @@ fn r_is_strict(sig: &[u8; 64]) -> bool {
 /// The error of the lowest-seq entry that fails: [`EntryError::BadSignerKey`] or
 /// [`EntryError::BadSignature`].
 pub fn verify_signatures(origin: &str, entries: &[(&[u8], &Entry)]) -> Result<(), EntryError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     let per_thread = entries.len().div_ceil(threads).max(1);
     let results: Vec<Result<(), EntryError>> = std::thread::scope(|s| {
         let handles: Vec<_> = entries
@@ -256,7 +290,13 @@ pub fn verify_signatures(origin: &str, entries: &[(&[u8], &Entry)]) -> Result<()
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(EntryError::Decode { reason: "verifier thread panicked".into() })))
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(EntryError::Decode {
+                        reason: "verifier thread panicked".into(),
+                    })
+                })
+            })
             .collect()
     });
     results.into_iter().collect()
@@ -270,10 +310,18 @@ fn verify_chunk(origin: &str, entries: &[(&[u8], &Entry)]) -> Result<(), EntryEr
         let mut sigs = Vec::with_capacity(batch.len());
         let mut vks = Vec::with_capacity(batch.len());
         for (bytes, entry) in batch {
-            let vk = *keys.entry(entry.signer).or_insert_with(|| checked_key(&entry.signer));
-            let vk = vk.ok_or(EntryError::BadSignerKey { seq: entry.seq, signer: entry.signer })?;
+            let vk = *keys
+                .entry(entry.signer)
+                .or_insert_with(|| checked_key(&entry.signer));
+            let vk = vk.ok_or(EntryError::BadSignerKey {
+                seq: entry.seq,
+                signer: entry.signer,
+            })?;
             if !r_is_strict(&entry.signature.0) {
-                return Err(EntryError::BadSignature { seq: entry.seq, signer: entry.signer });
+                return Err(EntryError::BadSignature {
+                    seq: entry.seq,
+                    signer: entry.signer,
+                });
             }
             let body = bytes.len().saturating_sub(64);
             messages.push(signed_message(origin, &bytes[..body]));
@@ -288,7 +336,10 @@ fn verify_chunk(origin: &str, entries: &[(&[u8], &Entry)]) -> Result<(), EntryEr
             // Every one passed verify_strict alone although the batch failed: impossible for
             // valid signatures; report the batch's first entry rather than accept it.
             if let Some((_, first)) = batch.first() {
-                return Err(EntryError::BadSignature { seq: first.seq, signer: first.signer });
+                return Err(EntryError::BadSignature {
+                    seq: first.seq,
+                    signer: first.signer,
+                });
             }
         }
     }
@@ -310,9 +361,16 @@ mod tests {
             seq,
             prev: Hash::ZERO,
             recorded_at: 1_672_992_000_000,
-            case: Some(CaseLink { id: "2023-0001".into(), seq: 0, prev: Hash::ZERO }),
+            case: Some(CaseLink {
+                id: "2023-0001".into(),
+                seq: 0,
+                prev: Hash::ZERO,
+            }),
             event: Event::ComplaintReceived(ComplaintReceived {
-                controller: Controller { id: "acme".into(), name: "ACME SARL".into() },
+                controller: Controller {
+                    id: "acme".into(),
+                    name: "ACME SARL".into(),
+                },
                 category: Category::VideoSurveillance,
                 received_on: Date::from_ymd(2023, 1, 2).expect("valid date"),
                 summary: Some(TextDigest(sha256(b"x"))),
@@ -325,10 +383,14 @@ mod tests {
         let (e, bytes) = Entry::sign(sample(300), &key(1), "reg.example/x").expect("signs");
         let back = Entry::decode(&bytes).expect("decodes");
         assert_eq!(back, e);
-        back.verify_signature(&bytes, "reg.example/x").expect("verifies");
+        back.verify_signature(&bytes, "reg.example/x")
+            .expect("verifies");
         assert_eq!(
             back.verify_signature(&bytes, "other.example/x"),
-            Err(EntryError::BadSignature { seq: 300, signer: e.signer })
+            Err(EntryError::BadSignature {
+                seq: 300,
+                signer: e.signer
+            })
         );
     }
 
@@ -342,18 +404,31 @@ mod tests {
         assert_eq!(Entry::decode(&long), Err(EntryError::NonCanonical));
         let mut trailing = bytes.clone();
         trailing.push(0);
-        assert_eq!(Entry::decode(&trailing), Err(EntryError::TrailingBytes { consumed: bytes.len(), trailing: 1 }));
+        assert_eq!(
+            Entry::decode(&trailing),
+            Err(EntryError::TrailingBytes {
+                consumed: bytes.len(),
+                trailing: 1
+            })
+        );
         let mut v2 = bytes.clone();
         v2[0] = 2;
-        assert_eq!(Entry::decode(&v2), Err(EntryError::UnsupportedFormat { format: 2 }));
-        assert!(matches!(Entry::decode(&bytes[..bytes.len() - 1]), Err(EntryError::Decode { .. })));
+        assert_eq!(
+            Entry::decode(&v2),
+            Err(EntryError::UnsupportedFormat { format: 2 })
+        );
+        assert!(matches!(
+            Entry::decode(&bytes[..bytes.len() - 1]),
+            Err(EntryError::Decode { .. })
+        ));
     }
 
     #[test]
     fn batch_verification_names_the_bad_entry() {
         let origin = "reg.example/x";
-        let mut signed: Vec<(Entry, Vec<u8>)> =
-            (0..200).map(|i| Entry::sign(sample(i), &key(1 + (i % 3) as u8), origin).expect("signs")).collect();
+        let mut signed: Vec<(Entry, Vec<u8>)> = (0..200)
+            .map(|i| Entry::sign(sample(i), &key(1 + (i % 3) as u8), origin).expect("signs"))
+            .collect();
         let pairs: Vec<(&[u8], &Entry)> = signed.iter().map(|(e, b)| (b.as_slice(), e)).collect();
         verify_signatures(origin, &pairs).expect("all valid");
         // Corrupt entry 137's signature S (keeping R strict) in both copies.
@@ -362,7 +437,10 @@ mod tests {
         signed[137].1[n - 24] ^= 1;
         let pairs: Vec<(&[u8], &Entry)> = signed.iter().map(|(e, b)| (b.as_slice(), e)).collect();
         let err = verify_signatures(origin, &pairs).expect_err("one is bad");
-        assert!(matches!(err, EntryError::BadSignature { seq: 137, .. }), "{err:?}");
+        assert!(
+            matches!(err, EntryError::BadSignature { seq: 137, .. }),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -20,7 +20,19 @@ use crate::hash::Hash;
 
 /// The digest of a redactable text: `SHA-256(salt ‖ text)` (DESIGN §5). The text and its salt
 /// live in a blob, `blobs/<hex digest>`, which an `Erasure` may delete; the digest stays.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, bincode::Encode, bincode::Decode, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    bincode::Encode,
+    bincode::Decode,
+    Serialize,
+    Deserialize,
+)]
 #[serde(transparent)]
 pub struct TextDigest(pub Hash);
 
@@ -100,8 +112,9 @@ impl<'de> Deserialize<'de> for Date {
 
 impl bincode::Encode for Date {
     fn encode<E: Encoder>(&self, e: &mut E) -> Result<(), EncodeError> {
-        let year = u16::try_from(self.0.year())
-            .map_err(|_| EncodeError::OtherString(format!("year {} out of range", self.0.year())))?;
+        let year = u16::try_from(self.0.year()).map_err(|_| {
+            EncodeError::OtherString(format!("year {} out of range", self.0.year()))
+        })?;
         year.encode(e)?;
         (self.0.month() as u8).encode(e)?;
         (self.0.day() as u8).encode(e)
@@ -113,15 +126,27 @@ impl<Context> bincode::Decode<Context> for Date {
         let year = u16::decode(d)?;
         let month = u8::decode(d)?;
         let day = u8::decode(d)?;
-        Date::from_ymd(i32::from(year), u32::from(month), u32::from(day))
-            .ok_or_else(|| DecodeError::OtherString(format!("invalid date {year:04}-{month:02}-{day:02}")))
+        Date::from_ymd(i32::from(year), u32::from(month), u32::from(day)).ok_or_else(|| {
+            DecodeError::OtherString(format!("invalid date {year:04}-{month:02}-{day:02}"))
+        })
     }
 }
 bincode::impl_borrow_decode!(Date);
 
 /// What an officer may sign. Admins manage officers and may record case events; clerks record
 /// case events only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bincode::Encode, bincode::Decode, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    bincode::Encode,
+    bincode::Decode,
+    Serialize,
+    Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -178,7 +203,20 @@ pub struct Controller {
 }
 
 /// The kinds of harm people bring to the authority.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, bincode::Encode, bincode::Decode, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    bincode::Encode,
+    bincode::Decode,
+    Serialize,
+    Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Privacy,
@@ -225,13 +263,17 @@ impl Category {
 }
 
 /// A sanction the authority notified (law 09-08, Title VII).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, Serialize, Deserialize,
+)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Sanction {
     Warning,
     FormalNotice,
     /// A fine, in whole Moroccan dirhams.
-    Fine { amount_mad: u64 },
+    Fine {
+        amount_mad: u64,
+    },
     Suspension,
     ReferralToProsecutor,
 }
@@ -249,7 +291,18 @@ impl Sanction {
 }
 
 /// How a case ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bincode::Encode, bincode::Decode, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    bincode::Encode,
+    bincode::Decode,
+    Serialize,
+    Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Complied,
@@ -443,7 +496,10 @@ impl<T> Event<T> {
     /// Whether the event belongs to a case (and so must carry a `CaseLink`). Register-level
     /// events (the genesis and officer keys) carry none.
     pub fn is_case_event(&self) -> bool {
-        !matches!(self, Event::RegisterOpened(_) | Event::OfficerAuthorized(_) | Event::OfficerRevoked(_))
+        !matches!(
+            self,
+            Event::RegisterOpened(_) | Event::OfficerAuthorized(_) | Event::OfficerRevoked(_)
+        )
     }
 
     /// Every redactable text the event holds, in field order.
@@ -482,29 +538,45 @@ impl<T> Event<T> {
                 received_on: e.received_on,
                 summary: opt(e.summary)?,
             }),
-            Event::InspectionOpened(e) => {
-                Event::InspectionOpened(InspectionOpened { opened_on: e.opened_on, opens: e.opens, scope: opt(e.scope)? })
-            }
-            Event::HearingHeld(e) => {
-                Event::HearingHeld(HearingHeld { held_on: e.held_on, place: e.place, summary: opt(e.summary)? })
-            }
-            Event::DeadlineExtended(e) => Event::DeadlineExtended(DeadlineExtended { due_on: e.due_on, reason: opt(e.reason)? }),
-            Event::ComplianceConfirmed(e) => {
-                Event::ComplianceConfirmed(ComplianceConfirmed { confirmed_on: e.confirmed_on, note: opt(e.note)? })
-            }
+            Event::InspectionOpened(e) => Event::InspectionOpened(InspectionOpened {
+                opened_on: e.opened_on,
+                opens: e.opens,
+                scope: opt(e.scope)?,
+            }),
+            Event::HearingHeld(e) => Event::HearingHeld(HearingHeld {
+                held_on: e.held_on,
+                place: e.place,
+                summary: opt(e.summary)?,
+            }),
+            Event::DeadlineExtended(e) => Event::DeadlineExtended(DeadlineExtended {
+                due_on: e.due_on,
+                reason: opt(e.reason)?,
+            }),
+            Event::ComplianceConfirmed(e) => Event::ComplianceConfirmed(ComplianceConfirmed {
+                confirmed_on: e.confirmed_on,
+                note: opt(e.note)?,
+            }),
             Event::SanctionNotified(e) => Event::SanctionNotified(SanctionNotified {
                 notified_on: e.notified_on,
                 sanction: e.sanction,
                 legal_basis: e.legal_basis,
                 reasons: opt(e.reasons)?,
             }),
-            Event::CaseClosed(e) => {
-                Event::CaseClosed(CaseClosed { closed_on: e.closed_on, outcome: e.outcome, summary: opt(e.summary)? })
-            }
+            Event::CaseClosed(e) => Event::CaseClosed(CaseClosed {
+                closed_on: e.closed_on,
+                outcome: e.outcome,
+                summary: opt(e.summary)?,
+            }),
             Event::ComplianceDeadlineSet(e) => {
-                Event::ComplianceDeadlineSet(ComplianceDeadlineSet { due_on: e.due_on, obligations: f(e.obligations)? })
+                Event::ComplianceDeadlineSet(ComplianceDeadlineSet {
+                    due_on: e.due_on,
+                    obligations: f(e.obligations)?,
+                })
             }
-            Event::Correction(e) => Event::Correction(Correction { target: e.target, erratum: f(e.erratum)? }),
+            Event::Correction(e) => Event::Correction(Correction {
+                target: e.target,
+                erratum: f(e.erratum)?,
+            }),
         })
     }
 }
@@ -515,10 +587,21 @@ mod tests {
 
     #[test]
     fn dates_are_strict() {
-        for bad in ["2023-02-30", "23-01-06", "+2023-01-06", "2023-1-6", "1899-12-31", "2023-01-06 ", ""] {
+        for bad in [
+            "2023-02-30",
+            "23-01-06",
+            "+2023-01-06",
+            "2023-1-6",
+            "1899-12-31",
+            "2023-01-06 ",
+            "",
+        ] {
             assert!(bad.parse::<Date>().is_err(), "{bad:?} should be rejected");
         }
-        assert_eq!("2023-01-06".parse::<Date>().map(|d| d.to_string()), Ok("2023-01-06".to_string()));
+        assert_eq!(
+            "2023-01-06".parse::<Date>().map(|d| d.to_string()),
+            Ok("2023-01-06".to_string())
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 ///
 /// Encoded by bincode as its 32 raw bytes (no length prefix). Displayed in standard base64,
 /// as checkpoints and tlog-proof write it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, bincode::Encode, bincode::Decode)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, bincode::Encode, bincode::Decode,
+)]
 pub struct Hash(pub [u8; 32]);
 
 impl Hash {
@@ -100,7 +102,10 @@ mod tests {
 
     #[test]
     fn empty_root_matches_spec() {
-        assert_eq!(empty_root().to_base64(), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        assert_eq!(
+            empty_root().to_base64(),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
     }
 
     #[test]

@@ -23,13 +23,13 @@ pub mod tile;
 pub mod verify;
 pub mod writer;
 
+pub use bundle::BundleError;
+pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
+pub use cosignature::{CosignatureError, Cosigner, WitnessPolicy, WitnessReport};
 pub use entry::{CaseLink, Entry, EntryError, UnsignedEntry};
 pub use event::Event;
 pub use hash::{empty_root, leaf_hash, node_hash, sha256, Hash};
-pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
-pub use cosignature::{Cosigner, CosignatureError, WitnessPolicy, WitnessReport};
+pub use merkle::{HashReader, MemoryHashes, MerkleError};
 pub use note::{KeyError, KeyType, Note, NoteError, NoteSignature, Signer, Verifier};
 pub use proof_text::{ProofTextError, TlogProof, VerifiedProof};
-pub use bundle::BundleError;
-pub use merkle::{HashReader, MemoryHashes, MerkleError};
 pub use tile::{Tile, TileHashReader, TileLevel, TilePathError, TileReader};

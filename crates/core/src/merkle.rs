@@ -106,7 +106,9 @@ pub enum MerkleError {
     },
     /// The consistency proof does not lead to both roots (or, for equal sizes, the two roots
     /// differ).
-    #[error("consistency proof from size {old_size} to size {new_size} does not match the two roots")]
+    #[error(
+        "consistency proof from size {old_size} to size {new_size} does not match the two roots"
+    )]
     Inconsistent {
         /// The older tree size.
         old_size: u64,
@@ -223,12 +225,10 @@ pub fn split_stored_hash_index(index: u64) -> (u32, u64) {
     // `index` is at most 64 leaves after index/2.
     let mut n = index / 2;
     let mut index_n = stored_hash_index(0, n);
-    loop {
-        // Appending leaf n stores its hash and one per subtree it completes.
-        let next = index_n
-            .saturating_add(1)
-            .saturating_add(u64::from(n.trailing_ones()));
-        if next > index {
+    // Appending leaf n stores its hash and one per subtree it completes. (Overflow only
+    // happens outside the domain; stopping there keeps this total.)
+    while let Some(next) = index_n.checked_add(1 + u64::from(n.trailing_ones())) {
+        if next > index || n == u64::MAX {
             break;
         }
         n += 1;
@@ -314,7 +314,10 @@ pub fn prove_inclusion(
     r: &(impl HashReader + ?Sized),
 ) -> Result<Vec<Hash>, MerkleError> {
     if leaf_index >= tree_size {
-        return Err(MerkleError::IndexOutOfRange { leaf_index, tree_size });
+        return Err(MerkleError::IndexOutOfRange {
+            leaf_index,
+            tree_size,
+        });
     }
     check_size(tree_size)?;
     let mut need = Vec::new();
@@ -345,13 +348,22 @@ pub fn check_inclusion(
     leaf: &Hash,
 ) -> Result<(), MerkleError> {
     if leaf_index >= tree_size {
-        return Err(MerkleError::IndexOutOfRange { leaf_index, tree_size });
+        return Err(MerkleError::IndexOutOfRange {
+            leaf_index,
+            tree_size,
+        });
     }
     let expected = inclusion_proof_len(leaf_index, tree_size);
     if proof.len() != expected {
-        return Err(MerkleError::BadProofLength { expected, got: proof.len() });
+        return Err(MerkleError::BadProofLength {
+            expected,
+            got: proof.len(),
+        });
     }
-    let mismatch = MerkleError::InclusionMismatch { leaf_index, tree_size };
+    let mismatch = MerkleError::InclusionMismatch {
+        leaf_index,
+        tree_size,
+    };
     // RFC 9162 §2.1.3.2, steps 2-5; fn/sn are the leaf's and the last leaf's positions at
     // the current level.
     let (mut fn_, mut sn) = (leaf_index, tree_size - 1);
@@ -433,13 +445,23 @@ pub fn check_consistency(
     let inconsistent = MerkleError::Inconsistent { old_size, new_size };
     if old_size == new_size {
         if !proof.is_empty() {
-            return Err(MerkleError::BadProofLength { expected: 0, got: proof.len() });
+            return Err(MerkleError::BadProofLength {
+                expected: 0,
+                got: proof.len(),
+            });
         }
-        return if old_root == new_root { Ok(()) } else { Err(inconsistent) };
+        return if old_root == new_root {
+            Ok(())
+        } else {
+            Err(inconsistent)
+        };
     }
     let expected = consistency_proof_len(old_size, new_size);
     if proof.len() != expected {
-        return Err(MerkleError::BadProofLength { expected, got: proof.len() });
+        return Err(MerkleError::BadProofLength {
+            expected,
+            got: proof.len(),
+        });
     }
     // RFC 9162 §2.1.4.2 step 2: when the old tree is a complete subtree, its root is the
     // first node of the path and the proof omits it.
@@ -565,7 +587,10 @@ pub(crate) fn read_exact(
     }
     let hashes = r.read_hashes(indexes)?;
     if hashes.len() != indexes.len() {
-        return Err(MerkleError::ReadCount { expected: indexes.len(), got: hashes.len() });
+        return Err(MerkleError::ReadCount {
+            expected: indexes.len(),
+            got: hashes.len(),
+        });
     }
     Ok(hashes)
 }
@@ -757,7 +782,11 @@ mod tests {
         let layout = [(0, 0), (0, 1), (1, 0), (0, 2), (0, 3), (1, 1), (2, 0)];
         for (index, &(level, n)) in layout.iter().enumerate() {
             assert_eq!(stored_hash_index(level, n), index as u64, "({level}, {n})");
-            assert_eq!(split_stored_hash_index(index as u64), (level, n), "index {index}");
+            assert_eq!(
+                split_stored_hash_index(index as u64),
+                (level, n),
+                "index {index}"
+            );
         }
         assert_eq!(stored_hash_count(0), 0);
         assert_eq!(stored_hash_count(4), 7);
@@ -770,8 +799,15 @@ mod tests {
             assert_eq!(stored_hash_index(level, n), index);
         }
         // Near the top of the supported domain, and never a panic beyond it.
-        for (level, n) in [(0, MAX_TREE_SIZE - 1), (62, 0), (8, (MAX_TREE_SIZE >> 8) - 1)] {
-            assert_eq!(split_stored_hash_index(stored_hash_index(level, n)), (level, n));
+        for (level, n) in [
+            (0, MAX_TREE_SIZE - 1),
+            (62, 0),
+            (8, (MAX_TREE_SIZE >> 8) - 1),
+        ] {
+            assert_eq!(
+                split_stored_hash_index(stored_hash_index(level, n)),
+                (level, n)
+            );
         }
         let _ = split_stored_hash_index(u64::MAX);
         let _ = stored_hash_index(200, u64::MAX);
@@ -813,44 +849,81 @@ mod tests {
         let root = tree_hash(5, &tree).expect("root");
         assert_eq!(
             prove_inclusion(5, 5, &tree),
-            Err(MerkleError::IndexOutOfRange { leaf_index: 5, tree_size: 5 })
+            Err(MerkleError::IndexOutOfRange {
+                leaf_index: 5,
+                tree_size: 5
+            })
         );
         assert_eq!(
             prove_consistency(0, 5, &tree),
-            Err(MerkleError::BadSizes { old_size: 0, new_size: 5 })
+            Err(MerkleError::BadSizes {
+                old_size: 0,
+                new_size: 5
+            })
         );
         assert_eq!(
             prove_consistency(6, 5, &tree),
-            Err(MerkleError::BadSizes { old_size: 6, new_size: 5 })
+            Err(MerkleError::BadSizes {
+                old_size: 6,
+                new_size: 5
+            })
         );
         assert_eq!(
             tree_hash(MAX_TREE_SIZE + 1, &tree),
-            Err(MerkleError::TreeTooLarge { tree_size: MAX_TREE_SIZE + 1 })
+            Err(MerkleError::TreeTooLarge {
+                tree_size: MAX_TREE_SIZE + 1
+            })
         );
-        assert_eq!(tree_hash(6, &tree), Err(MerkleError::MissingHash { index: 8 }));
+        // Size 6 needs (2, 0) at 6, held, and (1, 2) at 9, not yet stored.
+        assert_eq!(
+            tree_hash(6, &tree),
+            Err(MerkleError::MissingHash { index: 9 })
+        );
         let proof = prove_inclusion(5, 1, &tree).expect("proof");
         assert_eq!(
             check_inclusion(&proof[1..], 5, &root, 1, &leaves(5)[1]),
-            Err(MerkleError::BadProofLength { expected: 3, got: 2 })
+            Err(MerkleError::BadProofLength {
+                expected: 3,
+                got: 2
+            })
         );
         assert_eq!(
             check_inclusion(&proof, 5, &root, 2, &leaves(5)[1]),
-            Err(MerkleError::InclusionMismatch { leaf_index: 2, tree_size: 5 })
+            Err(MerkleError::InclusionMismatch {
+                leaf_index: 2,
+                tree_size: 5
+            })
         );
         assert_eq!(
             check_inclusion(&[], 0, &empty_root(), 0, &leaves(1)[0]),
-            Err(MerkleError::IndexOutOfRange { leaf_index: 0, tree_size: 0 })
+            Err(MerkleError::IndexOutOfRange {
+                leaf_index: 0,
+                tree_size: 0
+            })
         );
         assert_eq!(
             check_consistency(&[root], 5, &root, 5, &root),
-            Err(MerkleError::BadProofLength { expected: 0, got: 1 })
+            Err(MerkleError::BadProofLength {
+                expected: 0,
+                got: 1
+            })
         );
         assert_eq!(
             check_consistency(&[], 5, &root, 5, &empty_root()),
-            Err(MerkleError::Inconsistent { old_size: 5, new_size: 5 })
+            Err(MerkleError::Inconsistent {
+                old_size: 5,
+                new_size: 5
+            })
         );
-        let message = MerkleError::TileLength { path: "tile/0/x001/234.p/7".into(), expected: 224, got: 192 };
-        assert_eq!(message.to_string(), "tile/0/x001/234.p/7: 192 bytes, expected 224");
+        let message = MerkleError::TileLength {
+            path: "tile/0/x001/234.p/7".into(),
+            expected: 224,
+            got: 192,
+        };
+        assert_eq!(
+            message.to_string(),
+            "tile/0/x001/234.p/7: 192 bytes, expected 224"
+        );
     }
 
     #[test]
@@ -860,7 +933,34 @@ mod tests {
         let h = leaf_hash(b"x");
         assert!(check_inclusion(&[h; 64], u64::MAX, &h, u64::MAX - 1, &h).is_err());
         assert!(check_consistency(&[h; 64], u64::MAX - 1, &h, u64::MAX, &h).is_err());
-        assert_eq!(inclusion_proof_len(u64::MAX - 1, u64::MAX), 64);
+        assert_eq!(inclusion_proof_len(u64::MAX - 1, u64::MAX), 63);
+    }
+
+    #[test]
+    fn proof_lengths_match_the_closed_forms() {
+        // The transparency-dev/merkle decomposition: an inner part below the level where the
+        // paths to the leaf and to the last leaf split, and a border part above it.
+        let inclusion = |n: u64, size: u64| {
+            let inner = 64 - (n ^ (size - 1)).leading_zeros();
+            inner as usize + (n.checked_shr(inner).unwrap_or(0)).count_ones() as usize
+        };
+        for size in 1..200u64 {
+            for n in 0..size {
+                assert_eq!(
+                    inclusion_proof_len(n, size),
+                    inclusion(n, size),
+                    "{n} of {size}"
+                );
+            }
+            for old in 1..size {
+                let inner = 64 - ((old - 1) ^ (size - 1)).leading_zeros();
+                let shift = old.trailing_zeros().min(inner);
+                let want = (inner - shift) as usize
+                    + ((old - 1) >> inner).count_ones() as usize
+                    + usize::from(!old.is_power_of_two());
+                assert_eq!(consistency_proof_len(old, size), want, "{old} to {size}");
+            }
+        }
     }
 
     #[test]
@@ -871,6 +971,12 @@ mod tests {
                 Ok(vec![Hash::ZERO])
             }
         }
-        assert_eq!(tree_hash(7, &Short), Err(MerkleError::ReadCount { expected: 3, got: 1 }));
+        assert_eq!(
+            tree_hash(7, &Short),
+            Err(MerkleError::ReadCount {
+                expected: 3,
+                got: 1
+            })
+        );
     }
 }

@@ -14,10 +14,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::bundle;
 use crate::durable::{self, IoError};
 use crate::event::TextDigest;
 use crate::merkle::MerkleError;
-use crate::bundle;
 use crate::tile::{Tile, TileLevel, TileReader, FULL_WIDTH};
 
 /// Paths inside a register directory.
@@ -45,7 +45,10 @@ impl Layout {
 
     /// The directory `…/<N>.p/` holding the partial versions of a tile.
     pub fn partial_dir(&self, tile: &Tile) -> PathBuf {
-        let full = Tile { width: FULL_WIDTH, ..*tile };
+        let full = Tile {
+            width: FULL_WIDTH,
+            ..*tile
+        };
         self.root.join(format!("{}.p", full.path()))
     }
 
@@ -119,7 +122,10 @@ impl DirTiles {
         match durable::read(&self.layout.tile(tile)) {
             Ok(data) => Ok(data),
             Err(e) if e.is_not_found() && !tile.is_full() => {
-                let full = durable::read(&self.layout.tile(&Tile { width: FULL_WIDTH, ..*tile }))?;
+                let full = durable::read(&self.layout.tile(&Tile {
+                    width: FULL_WIDTH,
+                    ..*tile
+                }))?;
                 prefix_of_full(tile, &full).map(<[u8]>::to_vec).ok_or(e)
             }
             Err(e) => Err(e),
@@ -131,14 +137,17 @@ impl TileReader for DirTiles {
     fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, MerkleError> {
         tiles
             .iter()
-            .map(|t| self.read_tile(t).map_err(|e| MerkleError::Storage(e.to_string())))
+            .map(|t| {
+                self.read_tile(t)
+                    .map_err(|e| MerkleError::Storage(e.to_string()))
+            })
             .collect()
     }
 }
 
 /// The bytes of partial tile `tile` inside the data of its full tile: the first `W` hashes,
 /// or the first `W` length-prefixed entries of a bundle. `None` if `full` is too short.
-fn prefix_of_full<'a>(tile: &Tile, full: &'a [u8]) -> Option<&'a [u8]> {
+pub fn prefix_of_full<'a>(tile: &Tile, full: &'a [u8]) -> Option<&'a [u8]> {
     let width = usize::from(tile.width);
     match tile.level {
         TileLevel::Hash(_) => full.get(..width * 32),

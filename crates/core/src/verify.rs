@@ -28,13 +28,24 @@ pub struct StoredEntry {
 #[non_exhaustive]
 pub enum AuditError {
     #[error("{path}: {source}")]
-    Bundle { path: String, source: bundle::BundleError },
+    Bundle {
+        path: String,
+        source: bundle::BundleError,
+    },
     #[error("{path}: {got} entries, expected {expected}")]
-    BundleCount { path: String, got: usize, expected: usize },
+    BundleCount {
+        path: String,
+        got: usize,
+        expected: usize,
+    },
     #[error("bundle {index} given out of order (expected bundle {expected})")]
     OutOfOrder { index: u64, expected: u64 },
     #[error("entry {seq} (in {path}): {source}")]
-    Entry { seq: u64, path: String, source: EntryError },
+    Entry {
+        seq: u64,
+        path: String,
+        source: EntryError,
+    },
     #[error("entry at leaf index {seq} (in {path}) says seq {got}")]
     Seq { seq: u64, path: String, got: u64 },
     #[error("entry {seq}: prev is {got}, but the leaf hash of entry {} is {expected}", .seq.saturating_sub(1))]
@@ -46,7 +57,11 @@ pub enum AuditError {
     #[error("{path}: the served tile differs from the one rebuilt from the entries")]
     TileMismatch { path: String },
     #[error("the entries give root {got} for size {size}, but the checkpoint says {expected}")]
-    RootMismatch { size: u64, expected: Hash, got: Hash },
+    RootMismatch {
+        size: u64,
+        expected: Hash,
+        got: Hash,
+    },
     #[error("only {got} of the checkpoint's {size} entries were checked")]
     Incomplete { size: u64, got: u64 },
     #[error(transparent)]
@@ -66,7 +81,12 @@ impl Auditor {
     /// An auditor for the tree `checkpoint` (already verified with the log's key), starting
     /// from the first entry.
     pub fn new(checkpoint: Checkpoint) -> Auditor {
-        Auditor { checkpoint, builder: TileBuilder::new(), prev: Hash::ZERO, last_recorded_at: i64::MIN }
+        Auditor {
+            checkpoint,
+            builder: TileBuilder::new(),
+            prev: Hash::ZERO,
+            last_recorded_at: i64::MIN,
+        }
     }
 
     /// The number of entries checked so far.
@@ -93,39 +113,77 @@ impl Auditor {
     /// [`AuditError::Seq`], [`AuditError::Chain`], [`AuditError::TimeWentBack`],
     /// [`AuditError::Signature`].
     #[allow(clippy::type_complexity)]
-    pub fn push_bundle(&mut self, index: u64, data: &[u8]) -> Result<(Vec<StoredEntry>, Vec<(Tile, Vec<u8>)>), AuditError> {
+    pub fn push_bundle(
+        &mut self,
+        index: u64,
+        data: &[u8],
+    ) -> Result<(Vec<StoredEntry>, Vec<(Tile, Vec<u8>)>), AuditError> {
         let expected_index = self.checked() / 256;
         let tile = match self.bundle_tile(index) {
             Some(t) if index == expected_index => t,
-            _ => return Err(AuditError::OutOfOrder { index, expected: expected_index }),
+            _ => {
+                return Err(AuditError::OutOfOrder {
+                    index,
+                    expected: expected_index,
+                })
+            }
         };
         let path = tile.path();
-        let bodies = bundle::parse(data).map_err(|source| AuditError::Bundle { path: path.clone(), source })?;
+        let bodies = bundle::parse(data).map_err(|source| AuditError::Bundle {
+            path: path.clone(),
+            source,
+        })?;
         let expected = usize::from(tile.width);
         if bodies.len() != expected {
-            return Err(AuditError::BundleCount { path, got: bodies.len(), expected });
+            return Err(AuditError::BundleCount {
+                path,
+                got: bodies.len(),
+                expected,
+            });
         }
         let first = index * 256;
         let mut out = Vec::with_capacity(bodies.len());
         for (i, bytes) in bodies.into_iter().enumerate() {
             let seq = first + i as u64;
-            let entry = Entry::decode(bytes).map_err(|source| AuditError::Entry { seq, path: path.clone(), source })?;
+            let entry = Entry::decode(bytes).map_err(|source| AuditError::Entry {
+                seq,
+                path: path.clone(),
+                source,
+            })?;
             if entry.seq != seq {
-                return Err(AuditError::Seq { seq, path: path.clone(), got: entry.seq });
+                return Err(AuditError::Seq {
+                    seq,
+                    path: path.clone(),
+                    got: entry.seq,
+                });
             }
             if entry.prev != self.prev {
-                return Err(AuditError::Chain { seq, expected: self.prev, got: entry.prev });
+                return Err(AuditError::Chain {
+                    seq,
+                    expected: self.prev,
+                    got: entry.prev,
+                });
             }
             if entry.recorded_at < self.last_recorded_at {
-                return Err(AuditError::TimeWentBack { seq, previous: self.last_recorded_at, got: entry.recorded_at });
+                return Err(AuditError::TimeWentBack {
+                    seq,
+                    previous: self.last_recorded_at,
+                    got: entry.recorded_at,
+                });
             }
             let leaf = leaf_hash(bytes);
             self.prev = leaf;
             self.last_recorded_at = entry.recorded_at;
-            out.push(StoredEntry { entry, bytes: bytes.to_vec(), leaf });
+            out.push(StoredEntry {
+                entry,
+                bytes: bytes.to_vec(),
+                leaf,
+            });
         }
-        let pairs: Vec<(&[u8], &Entry)> = out.iter().map(|s| (s.bytes.as_slice(), &s.entry)).collect();
-        verify_signatures(&self.checkpoint.origin, &pairs).map_err(|source| AuditError::Signature { source })?;
+        let pairs: Vec<(&[u8], &Entry)> =
+            out.iter().map(|s| (s.bytes.as_slice(), &s.entry)).collect();
+        verify_signatures(&self.checkpoint.origin, &pairs)
+            .map_err(|source| AuditError::Signature { source })?;
         let leaves: Vec<Hash> = out.iter().map(|s| s.leaf).collect();
         let full_tiles = self.builder.push(&leaves)?;
         Ok((out, full_tiles))
@@ -160,11 +218,18 @@ impl Auditor {
     pub fn finish(self) -> Result<Vec<(Tile, Vec<u8>)>, AuditError> {
         let size = self.checkpoint.size;
         if self.checked() != size {
-            return Err(AuditError::Incomplete { size, got: self.checked() });
+            return Err(AuditError::Incomplete {
+                size,
+                got: self.checked(),
+            });
         }
         let got = self.builder.root()?;
         if got != self.checkpoint.root {
-            return Err(AuditError::RootMismatch { size, expected: self.checkpoint.root, got });
+            return Err(AuditError::RootMismatch {
+                size,
+                expected: self.checkpoint.root,
+                got,
+            });
         }
         Ok(self.builder.partial_tiles())
     }
@@ -202,17 +267,35 @@ mod tests {
                 title: format!("t{seq}"),
                 authority: "a".into(),
                 log_key: PublicKey([1; 32]),
-                officers: vec![Officer { key: PublicKey(key.verifying_key().to_bytes()), name: "x".into(), role: Role::Admin }],
+                officers: vec![Officer {
+                    key: PublicKey(key.verifying_key().to_bytes()),
+                    name: "x".into(),
+                    role: Role::Admin,
+                }],
             });
-            let (_, b) = Entry::sign(UnsignedEntry { seq, prev, recorded_at: seq as i64, case: None, event }, &key, "o")
-                .expect("signs");
+            let (_, b) = Entry::sign(
+                UnsignedEntry {
+                    seq,
+                    prev,
+                    recorded_at: seq as i64,
+                    case: None,
+                    event,
+                },
+                &key,
+                "o",
+            )
+            .expect("signs");
             prev = leaf_hash(&b);
             leaves.push(prev);
             bytes.push(b);
         }
         let mut builder = TileBuilder::new();
         builder.push(&leaves).expect("small tree");
-        (Checkpoint::new("o", n, builder.root().expect("root")), bytes, leaves)
+        (
+            Checkpoint::new("o", n, builder.root().expect("root")),
+            bytes,
+            leaves,
+        )
     }
 
     #[test]
@@ -227,26 +310,52 @@ mod tests {
         let partial = a.finish().expect("root matches");
         assert_eq!(partial[0].1, tile_data(&leaves[256..]));
 
-        // A flipped byte in entry 260's signature.
+        // A flipped byte in the signature of the last entry (for an earlier entry, the next
+        // entry's `prev` would name the break first).
         let mut bad = bytes.clone();
-        let len = bad[260].len();
-        bad[260][len - 10] ^= 1;
+        let len = bad[299].len();
+        bad[299][len - 10] ^= 1;
         let mut a = Auditor::new(cp.clone());
         a.push_bundle(0, &b0).expect("valid");
-        let err = a.push_bundle(1, &bundle::encode(&bad[256..]).expect("small")).expect_err("bad signature");
-        assert!(matches!(err, AuditError::Signature { source: EntryError::BadSignature { seq: 260, .. } }), "{err}");
+        let err = a
+            .push_bundle(1, &bundle::encode(&bad[256..]).expect("small"))
+            .expect_err("bad signature");
+        assert!(
+            matches!(
+                err,
+                AuditError::Signature {
+                    source: EntryError::BadSignature { seq: 299, .. }
+                }
+            ),
+            "{err}"
+        );
 
         // Entries dropped: the count of the bundle is wrong.
         let mut a = Auditor::new(cp.clone());
         a.push_bundle(0, &b0).expect("valid");
-        let err = a.push_bundle(1, &bundle::encode(&bytes[257..]).expect("small")).expect_err("short");
-        assert!(matches!(err, AuditError::BundleCount { got: 43, expected: 44, .. }), "{err}");
+        let err = a
+            .push_bundle(1, &bundle::encode(&bytes[257..]).expect("small"))
+            .expect_err("short");
+        assert!(
+            matches!(
+                err,
+                AuditError::BundleCount {
+                    got: 43,
+                    expected: 44,
+                    ..
+                }
+            ),
+            "{err}"
+        );
 
         // A checkpoint whose root is not the tree's.
         let wrong = Checkpoint::new("o", 300, Hash([9; 32]));
         let mut a = Auditor::new(wrong);
         a.push_bundle(0, &b0).expect("valid");
         a.push_bundle(1, &b1).expect("valid");
-        assert!(matches!(a.finish(), Err(AuditError::RootMismatch { size: 300, .. })));
+        assert!(matches!(
+            a.finish(),
+            Err(AuditError::RootMismatch { size: 300, .. })
+        ));
     }
 }

@@ -40,7 +40,10 @@ pub enum WriterError {
     #[error("another writer holds {lock}; one writer at a time")]
     Locked { lock: PathBuf },
     #[error("checkpoint {path}: {source}")]
-    Checkpoint { path: PathBuf, source: CheckpointError },
+    Checkpoint {
+        path: PathBuf,
+        source: CheckpointError,
+    },
     #[error("the register on disk does not match its checkpoint: {what}")]
     Corrupt { what: String },
     #[error("entry {got} cannot follow a log of size {size} (expected seq {size})")]
@@ -58,7 +61,10 @@ pub enum WriterError {
     #[error(transparent)]
     Merkle(#[from] MerkleError),
     #[error("{what}: {source}")]
-    Bundle { what: String, source: bundle::BundleError },
+    Bundle {
+        what: String,
+        source: bundle::BundleError,
+    },
 }
 
 /// The writer of one register directory. Dropping it releases the lock.
@@ -90,15 +96,30 @@ impl Writer {
         genesis: (Entry, Vec<u8>),
         extra: &[(PathBuf, Vec<u8>)],
     ) -> Result<Writer, WriterError> {
-        if dir.exists() && std::fs::read_dir(dir).map_err(|e| IoError::new("read dir", dir, e))?.next().is_some() {
-            return Err(WriterError::AlreadyExists { dir: dir.to_path_buf() });
+        if dir.exists()
+            && std::fs::read_dir(dir)
+                .map_err(|e| IoError::new("read dir", dir, e))?
+                .next()
+                .is_some()
+        {
+            return Err(WriterError::AlreadyExists {
+                dir: dir.to_path_buf(),
+            });
         }
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "register".into());
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "register".into());
         let tmp = dir.with_file_name(format!(".{name}.init-{}", std::process::id()));
         durable::remove_dir_all(&tmp)?;
         let layout = Layout::new(&tmp);
-        std::fs::create_dir_all(layout.private()).map_err(|e| IoError::new("mkdir", &layout.private(), e))?;
-        durable::write_synced(&layout.log_key(), log_key.private_key_string().as_bytes(), true)?;
+        std::fs::create_dir_all(layout.private())
+            .map_err(|e| IoError::new("mkdir", &layout.private(), e))?;
+        durable::write_synced(
+            &layout.log_key(),
+            log_key.private_key_string().as_bytes(),
+            true,
+        )?;
         let lock = lock_file(&layout.lock())?;
         let origin = match &genesis.0.event {
             crate::event::Event::RegisterOpened(r) => r.origin.clone(),
@@ -111,8 +132,14 @@ impl Writer {
             _lock: lock,
             signer: log_key,
             // Never written or served: the empty tree is consistent with every tree.
-            checkpoint: SignedCheckpoint::sign(Checkpoint::new(origin, 0, crate::hash::empty_root()), &log_key_for_empty)
-                .map_err(|source| WriterError::Checkpoint { path: PathBuf::from("(empty tree)"), source })?,
+            checkpoint: SignedCheckpoint::sign(
+                Checkpoint::new(origin, 0, crate::hash::empty_root()),
+                &log_key_for_empty,
+            )
+            .map_err(|source| WriterError::Checkpoint {
+                path: PathBuf::from("(empty tree)"),
+                source,
+            })?,
             last_leaf: Hash::ZERO,
             last_recorded_at: i64::MIN,
             bundle_tail: Vec::new(),
@@ -137,22 +164,42 @@ impl Writer {
     pub fn open(dir: &Path, log_key: Signer) -> Result<Writer, WriterError> {
         let layout = Layout::new(dir);
         if !layout.checkpoint().is_file() {
-            return Err(WriterError::NotARegister { dir: dir.to_path_buf() });
+            return Err(WriterError::NotARegister {
+                dir: dir.to_path_buf(),
+            });
         }
         let lock = lock_file(&layout.lock())?;
         let tiles = DirTiles::new(layout.clone());
         let verifier = log_key.verifier();
-        let mut checkpoint = open_checkpoint(&layout.checkpoint(), &durable::read(&layout.checkpoint())?, &verifier)?;
+        let mut checkpoint = open_checkpoint(
+            &layout.checkpoint(),
+            &durable::read(&layout.checkpoint())?,
+            &verifier,
+        )?;
         if let Some(newer) = roll_forward_candidate(&layout, &tiles, &checkpoint, &verifier) {
-            tracing::info!(from = checkpoint.checkpoint.size, to = newer.checkpoint.size, "recovery: rolling the checkpoint forward");
+            tracing::info!(
+                from = checkpoint.checkpoint.size,
+                to = newer.checkpoint.size,
+                "recovery: rolling the checkpoint forward"
+            );
             durable::rename(&layout.checkpoint_tmp(), &layout.checkpoint())?;
             checkpoint = newer;
         } else {
             durable::remove_file(&layout.checkpoint_tmp())?;
         }
         remove_beyond(&layout, checkpoint.checkpoint.size)?;
-        let (last_leaf, last_recorded_at, bundle_tail) = check_edge(&tiles, &checkpoint.checkpoint)?;
-        Ok(Writer { layout, tiles, _lock: lock, signer: log_key, checkpoint, last_leaf, last_recorded_at, bundle_tail })
+        let (last_leaf, last_recorded_at, bundle_tail) =
+            check_edge(&tiles, &checkpoint.checkpoint)?;
+        Ok(Writer {
+            layout,
+            tiles,
+            _lock: lock,
+            signer: log_key,
+            checkpoint,
+            last_leaf,
+            last_recorded_at,
+            bundle_tail,
+        })
     }
 
     pub fn layout(&self) -> &Layout {
@@ -206,13 +253,24 @@ impl Writer {
         for (i, (entry, bytes)) in entries.iter().enumerate() {
             let seq = old + i as u64;
             if entry.seq != seq {
-                return Err(WriterError::OutOfSequence { size: seq, got: entry.seq });
+                return Err(WriterError::OutOfSequence {
+                    size: seq,
+                    got: entry.seq,
+                });
             }
             if entry.prev != prev {
-                return Err(WriterError::BrokenChain { seq, expected: prev, got: entry.prev });
+                return Err(WriterError::BrokenChain {
+                    seq,
+                    expected: prev,
+                    got: entry.prev,
+                });
             }
             if entry.recorded_at < time {
-                return Err(WriterError::TimeWentBack { seq, previous: time, got: entry.recorded_at });
+                return Err(WriterError::TimeWentBack {
+                    seq,
+                    previous: time,
+                    got: entry.recorded_at,
+                });
             }
             prev = leaf_hash(bytes);
             time = entry.recorded_at;
@@ -244,7 +302,11 @@ impl Writer {
         for (_, bytes) in entries {
             tail.push(bytes.clone());
             if tail.len() == 256 {
-                let t = Tile { level: TileLevel::Entries, index, width: FULL_WIDTH };
+                let t = Tile {
+                    level: TileLevel::Entries,
+                    index,
+                    width: FULL_WIDTH,
+                };
                 batch.write(&self.layout.tile(&t), &encode_bundle(&tail, &t)?)?;
                 full_bundles.push(t);
                 tail.clear();
@@ -252,7 +314,11 @@ impl Writer {
             }
         }
         if !tail.is_empty() {
-            let t = Tile { level: TileLevel::Entries, index, width: tail.len() as u16 };
+            let t = Tile {
+                level: TileLevel::Entries,
+                index,
+                width: tail.len() as u16,
+            };
             batch.write(&self.layout.tile(&t), &encode_bundle(&tail, &t)?)?;
         }
         batch.sync()?;
@@ -263,9 +329,16 @@ impl Writer {
             root: appended.root,
             extensions: Vec::new(),
         };
-        let signed = SignedCheckpoint::sign(cp, &self.signer)
-            .map_err(|source| WriterError::Checkpoint { path: self.layout.checkpoint_tmp(), source })?;
-        durable::replace(&self.layout.checkpoint(), &self.layout.checkpoint_tmp(), &signed.bytes)?;
+        let signed =
+            SignedCheckpoint::sign(cp, &self.signer).map_err(|source| WriterError::Checkpoint {
+                path: self.layout.checkpoint_tmp(),
+                source,
+            })?;
+        durable::replace(
+            &self.layout.checkpoint(),
+            &self.layout.checkpoint_tmp(),
+            &signed.bytes,
+        )?;
 
         self.checkpoint = signed;
         self.last_leaf = prev;
@@ -279,7 +352,11 @@ impl Writer {
         );
         // Partial tiles superseded by a full tile may go now that the full one is published
         // (c2sp.org/tlog-tiles); failing to delete one only leaves a valid file behind.
-        let full_hash_tiles = appended.tiles.iter().map(|(t, _)| t).filter(|t| t.is_full());
+        let full_hash_tiles = appended
+            .tiles
+            .iter()
+            .map(|(t, _)| t)
+            .filter(|t| t.is_full());
         for t in full_hash_tiles.chain(full_bundles.iter()) {
             if let Err(e) = durable::remove_dir_all(&self.layout.partial_dir(t)) {
                 tracing::warn!(error = %e, "could not remove superseded partial tiles");
@@ -287,11 +364,13 @@ impl Writer {
         }
         Ok(&self.checkpoint)
     }
-
 }
 
 fn encode_bundle(entries: &[Vec<u8>], tile: &Tile) -> Result<Vec<u8>, WriterError> {
-    bundle::encode(entries).map_err(|source| WriterError::Bundle { what: tile.path(), source })
+    bundle::encode(entries).map_err(|source| WriterError::Bundle {
+        what: tile.path(),
+        source,
+    })
 }
 
 fn lock_file(path: &Path) -> Result<File, WriterError> {
@@ -303,13 +382,22 @@ fn lock_file(path: &Path) -> Result<File, WriterError> {
         .map_err(|e| IoError::new("open", path, e))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
-        Err(TryLockError::WouldBlock) => Err(WriterError::Locked { lock: path.to_path_buf() }),
+        Err(TryLockError::WouldBlock) => Err(WriterError::Locked {
+            lock: path.to_path_buf(),
+        }),
         Err(TryLockError::Error(e)) => Err(IoError::new("lock", path, e).into()),
     }
 }
 
-fn open_checkpoint(path: &Path, bytes: &[u8], verifier: &Verifier) -> Result<SignedCheckpoint, WriterError> {
-    SignedCheckpoint::open(bytes, verifier).map_err(|source| WriterError::Checkpoint { path: path.to_path_buf(), source })
+fn open_checkpoint(
+    path: &Path,
+    bytes: &[u8],
+    verifier: &Verifier,
+) -> Result<SignedCheckpoint, WriterError> {
+    SignedCheckpoint::open(bytes, verifier).map_err(|source| WriterError::Checkpoint {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The temporary checkpoint, if it is complete, verifies, is larger than the current one and
@@ -360,8 +448,16 @@ fn remove_beyond(layout: &Layout, size: u64) -> Result<(), WriterError> {
         let mut index = full;
         loop {
             let probe = match level {
-                None => Tile { level: TileLevel::Entries, index, width: FULL_WIDTH },
-                Some(l) => Tile { level: TileLevel::Hash(l), index, width: FULL_WIDTH },
+                None => Tile {
+                    level: TileLevel::Entries,
+                    index,
+                    width: FULL_WIDTH,
+                },
+                Some(l) => Tile {
+                    level: TileLevel::Hash(l),
+                    index,
+                    width: FULL_WIDTH,
+                },
             };
             let full_path = layout.tile(&probe);
             let partial_dir = layout.partial_dir(&probe);
@@ -396,26 +492,47 @@ fn check_edge(tiles: &DirTiles, cp: &Checkpoint) -> Result<(Hash, i64, Vec<Vec<u
     let corrupt = |what: String| WriterError::Corrupt { what };
     let size = cp.size;
     if size == 0 {
-        return Err(corrupt("checkpoint of size 0: a register always holds its genesis entry".into()));
+        return Err(corrupt(
+            "checkpoint of size 0: a register always holds its genesis entry".into(),
+        ));
     }
     let reader = TileHashReader::new(size, cp.root, tiles);
-    let root = merkle::tree_hash(size, &reader).map_err(|e| corrupt(format!("tiles for size {size}: {e}")))?;
+    let root = merkle::tree_hash(size, &reader)
+        .map_err(|e| corrupt(format!("tiles for size {size}: {e}")))?;
     if root != cp.root {
-        return Err(corrupt(format!("tiles give root {root} for size {size}, checkpoint says {}", cp.root)));
+        return Err(corrupt(format!(
+            "tiles give root {root} for size {size}, checkpoint says {}",
+            cp.root
+        )));
     }
     let last = size - 1;
-    let bundle_tile = Tile { level: TileLevel::Entries, index: last / 256, width: (last % 256 + 1) as u16 };
-    let data = tiles.read_tile(&bundle_tile).map_err(|e| corrupt(e.to_string()))?;
-    let entries = bundle::parse(&data).map_err(|e| corrupt(format!("{}: {e}", bundle_tile.path())))?;
+    let bundle_tile = Tile {
+        level: TileLevel::Entries,
+        index: last / 256,
+        width: (last % 256 + 1) as u16,
+    };
+    let data = tiles
+        .read_tile(&bundle_tile)
+        .map_err(|e| corrupt(e.to_string()))?;
+    let entries =
+        bundle::parse(&data).map_err(|e| corrupt(format!("{}: {e}", bundle_tile.path())))?;
     let expected_count = usize::from(bundle_tile.width);
     if entries.len() != expected_count {
-        return Err(corrupt(format!("{}: {} entries, expected {expected_count}", bundle_tile.path(), entries.len())));
+        return Err(corrupt(format!(
+            "{}: {} entries, expected {expected_count}",
+            bundle_tile.path(),
+            entries.len()
+        )));
     }
     // Every entry of the partial bundle is carried into the next bundle file: check them all
     // against the level-0 tile (verified against the root), not only the last.
     let first = last + 1 - expected_count as u64;
-    let indexes: Vec<u64> = (first..=last).map(|seq| merkle::stored_hash_index(0, seq)).collect();
-    let stored = reader.read_hashes(&indexes).map_err(|e| corrupt(format!("leaf hashes of {}: {e}", bundle_tile.path())))?;
+    let indexes: Vec<u64> = (first..=last)
+        .map(|seq| merkle::stored_hash_index(0, seq))
+        .collect();
+    let stored = reader
+        .read_hashes(&indexes)
+        .map_err(|e| corrupt(format!("leaf hashes of {}: {e}", bundle_tile.path())))?;
     for (i, (bytes, want)) in entries.iter().zip(&stored).enumerate() {
         if leaf_hash(bytes) != *want {
             return Err(corrupt(format!(
@@ -428,6 +545,10 @@ fn check_edge(tiles: &DirTiles, cp: &Checkpoint) -> Result<(Hash, i64, Vec<Vec<u
     let last_bytes = entries[expected_count - 1];
     let leaf = leaf_hash(last_bytes);
     let entry = Entry::decode(last_bytes).map_err(|e| corrupt(format!("entry {last}: {e}")))?;
-    let tail = if expected_count == 256 { Vec::new() } else { entries.iter().map(|e| e.to_vec()).collect() };
+    let tail = if expected_count == 256 {
+        Vec::new()
+    } else {
+        entries.iter().map(|e| e.to_vec()).collect()
+    };
     Ok((leaf, entry.recorded_at, tail))
 }

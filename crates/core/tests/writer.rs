@@ -31,16 +31,34 @@ fn fixture() -> (Fixture, Writer) {
         title: "t".into(),
         authority: "a".into(),
         log_key: PublicKey(log_key.public_key()),
-        officers: vec![Officer { key: PublicKey(officer.public_key()), name: "amina".into(), role: Role::Admin }],
+        officers: vec![Officer {
+            key: PublicKey(officer.public_key()),
+            name: "amina".into(),
+            role: Role::Admin,
+        }],
     });
     let signed = Entry::sign(
-        UnsignedEntry { seq: 0, prev: Hash::ZERO, recorded_at: 1_000, case: None, event: genesis },
+        UnsignedEntry {
+            seq: 0,
+            prev: Hash::ZERO,
+            recorded_at: 1_000,
+            case: None,
+            event: genesis,
+        },
         officer.signing_key(),
         ORIGIN,
     )
     .expect("signs");
     let w = Writer::create(&dir, log_key.clone(), signed, &[]).expect("creates");
-    (Fixture { _tmp: tmp, dir, log_key, officer }, w)
+    (
+        Fixture {
+            _tmp: tmp,
+            dir,
+            log_key,
+            officer,
+        },
+        w,
+    )
 }
 
 /// `n` filler entries continuing the writer's log (register-level events; the writer does
@@ -50,8 +68,17 @@ fn batch(f: &Fixture, w: &Writer, n: u64) -> Vec<(Entry, Vec<u8>)> {
     (0..n)
         .map(|i| {
             let seq = w.size() + i;
-            let event = Event::OfficerRevoked(OfficerRevoked { key: PublicKey([3; 32]), reason: format!("filler {seq}") });
-            let unsigned = UnsignedEntry { seq, prev, recorded_at: 1_000 + seq as i64, case: None, event };
+            let event = Event::OfficerRevoked(OfficerRevoked {
+                key: PublicKey([3; 32]),
+                reason: format!("filler {seq}"),
+            });
+            let unsigned = UnsignedEntry {
+                seq,
+                prev,
+                recorded_at: 1_000 + seq as i64,
+                case: None,
+                event,
+            };
             let (e, b) = Entry::sign(unsigned, f.officer.signing_key(), ORIGIN).expect("signs");
             prev = leaf_hash(&b);
             (e, b)
@@ -69,11 +96,21 @@ fn audit(dir: &Path, w_size: u64, root: Hash) {
         let data = tiles.read_tile(&t).expect("bundle exists");
         let (_, full) = a.push_bundle(index, &data).expect("valid bundle");
         for (tile, rebuilt) in full {
-            assert_eq!(tiles.read_tile(&tile).expect("tile exists"), rebuilt, "{}", tile.path());
+            assert_eq!(
+                tiles.read_tile(&tile).expect("tile exists"),
+                rebuilt,
+                "{}",
+                tile.path()
+            );
         }
     }
     for (tile, rebuilt) in a.finish().expect("root matches") {
-        assert_eq!(tiles.read_tile(&tile).expect("partial exists"), rebuilt, "{}", tile.path());
+        assert_eq!(
+            tiles.read_tile(&tile).expect("partial exists"),
+            rebuilt,
+            "{}",
+            tile.path()
+        );
     }
 }
 
@@ -89,7 +126,10 @@ fn commits_across_tile_boundaries_and_reopens() {
     let (size, root, last) = (w.size(), w.checkpoint().checkpoint.root, w.last_leaf_hash());
     drop(w);
     let w = Writer::open(&f.dir, f.log_key.clone()).expect("reopens");
-    assert_eq!((w.size(), w.checkpoint().checkpoint.root, w.last_leaf_hash()), (size, root, last));
+    assert_eq!(
+        (w.size(), w.checkpoint().checkpoint.root, w.last_leaf_hash()),
+        (size, root, last)
+    );
     // Superseded partial tiles are gone once the full tile exists; the current ones stay.
     assert!(!f.dir.join("tile/entries/000.p").exists());
     assert!(f.dir.join("tile/entries/006.p/28").is_file());
@@ -131,8 +171,14 @@ fn leftovers_of_an_uncommitted_batch_are_removed() {
     for j in junk {
         assert!(!f.dir.join(j).exists(), "{j} should be removed");
     }
-    assert!(f.dir.join("tile/entries/000.p/11").is_file(), "the committed partial stays");
-    assert!(f.dir.join("tile/entries/000.p/1").is_file(), "a published size's partial stays");
+    assert!(
+        f.dir.join("tile/entries/000.p/11").is_file(),
+        "the committed partial stays"
+    );
+    assert!(
+        f.dir.join("tile/entries/000.p/1").is_file(),
+        "a published size's partial stays"
+    );
 }
 
 #[test]
@@ -162,8 +208,11 @@ fn a_temporary_checkpoint_by_another_key_is_discarded() {
     w.commit(&b, &[]).expect("commits");
     drop(w);
     let other = Signer::generate(ORIGIN).expect("valid");
-    let forged = sijil_core::SignedCheckpoint::sign(sijil_core::Checkpoint::new(ORIGIN, 9, Hash([1; 32])), &other)
-        .expect("signs");
+    let forged = sijil_core::SignedCheckpoint::sign(
+        sijil_core::Checkpoint::new(ORIGIN, 9, Hash([1; 32])),
+        &other,
+    )
+    .expect("signs");
     std::fs::write(f.dir.join("private/checkpoint.new"), &forged.bytes).expect("write");
     let w = Writer::open(&f.dir, f.log_key.clone()).expect("recovers");
     assert_eq!(w.size(), 4);
@@ -184,7 +233,13 @@ fn a_flipped_byte_in_the_edge_is_found_on_open() {
         bad[at] ^= 0x20;
         std::fs::write(&p, &bad).expect("write");
         let err = Writer::open(&f.dir, f.log_key.clone()).expect_err("corrupt");
-        assert!(matches!(err, WriterError::Corrupt { .. } | WriterError::Checkpoint { .. }), "{path}: {err}");
+        assert!(
+            matches!(
+                err,
+                WriterError::Corrupt { .. } | WriterError::Checkpoint { .. }
+            ),
+            "{path}: {err}"
+        );
         std::fs::write(&p, &good).expect("restore");
     }
     Writer::open(&f.dir, f.log_key.clone()).expect("good again");
@@ -195,13 +250,23 @@ fn out_of_sequence_and_broken_chain_are_refused() {
     let (f, mut w) = fixture();
     let mut b = batch(&f, &w, 2);
     b.swap(0, 1);
-    assert!(matches!(w.commit(&b, &[]), Err(WriterError::OutOfSequence { size: 1, got: 2 })));
+    assert!(matches!(
+        w.commit(&b, &[]),
+        Err(WriterError::OutOfSequence { size: 1, got: 2 })
+    ));
     let b = batch(&f, &w, 2);
     let c = vec![b[1].clone()];
-    assert!(matches!(w.commit(&c, &[]), Err(WriterError::OutOfSequence { .. })));
+    assert!(matches!(
+        w.commit(&c, &[]),
+        Err(WriterError::OutOfSequence { .. })
+    ));
     assert_eq!(w.size(), 1);
     let data = DirTiles::new(Layout::new(&f.dir))
-        .read_tile(&Tile { level: TileLevel::Entries, index: 0, width: 1 })
+        .read_tile(&Tile {
+            level: TileLevel::Entries,
+            index: 0,
+            width: 1,
+        })
         .expect("genesis bundle");
     assert_eq!(bundle::parse(&data).expect("parses").len(), 1);
 }

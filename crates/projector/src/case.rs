@@ -25,7 +25,18 @@ use sijil_core::Hash;
 /// - `CaseClosed` makes it `Closed`, for good: only Correction and Erasure may follow.
 /// - `AuthoritiesNotified`, `Correction` and `Erasure` do not change it.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
@@ -62,7 +73,18 @@ impl CaseStatus {
 }
 
 /// How a case was opened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Opening {
     /// By `ComplaintReceived`.
@@ -235,7 +257,10 @@ impl EventKind {
     }
 
     fn is_case_event(self) -> bool {
-        !matches!(self, EventKind::RegisterOpened | EventKind::OfficerAuthorized | EventKind::OfficerRevoked)
+        !matches!(
+            self,
+            EventKind::RegisterOpened | EventKind::OfficerAuthorized | EventKind::OfficerRevoked
+        )
     }
 
     /// The event's type name, as `Event::name` and JSON write it.
@@ -293,7 +318,10 @@ impl CaseRecord {
     /// The timeline item of entry `seq`, if it belongs to this case (binary search: a
     /// timeline is in log order).
     pub(crate) fn item(&self, seq: u64) -> Option<TimelineItem> {
-        self.timeline.binary_search_by_key(&seq, |t| t.seq()).ok().map(|i| self.timeline[i])
+        self.timeline
+            .binary_search_by_key(&seq, |t| t.seq())
+            .ok()
+            .map(|i| self.timeline[i])
     }
 
     /// Whether the case is awaiting compliance with a deadline before `as_of`.

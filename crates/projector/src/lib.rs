@@ -31,12 +31,12 @@ mod text;
 mod view;
 
 pub use case::{
-    Annotations, AuthoritiesRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote, Hearing, Opening,
-    SanctionRecord,
+    Annotations, AuthoritiesRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote, Hearing,
+    Opening, SanctionRecord,
 };
 pub use query::{
-    CaseDetail, CaseEntry, CaseFilter, CasePage, CaseSummary, ControllerDetail, ControllerRef, ControllerSummary,
-    Page, QueryError, Sort,
+    CaseDetail, CaseEntry, CaseFilter, CasePage, CaseSummary, ControllerDetail, ControllerRef,
+    ControllerSummary, Page, QueryError, Sort,
 };
 pub use register::{required_role, OfficerRecord, RegisterInfo, Revocation};
 pub use rejection::{Rejection, TextProblem};

@@ -12,8 +12,8 @@ use sijil_core::event::{Category, Date, Outcome};
 use sijil_core::Hash;
 
 use crate::case::{
-    AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote, Hearing, Opening,
-    SanctionRecord,
+    AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote, Hearing,
+    Opening, SanctionRecord,
 };
 use crate::view::View;
 
@@ -202,7 +202,13 @@ impl View {
     ///
     /// # Errors
     /// [`QueryError::UnknownCursor`] when `page` continues after a case id that does not exist.
-    pub fn cases(&self, filter: &CaseFilter, sort: Sort, page: &Page, as_of: Date) -> Result<CasePage, QueryError> {
+    pub fn cases(
+        &self,
+        filter: &CaseFilter,
+        sort: Sort,
+        page: &Page,
+        as_of: Date,
+    ) -> Result<CasePage, QueryError> {
         let cases = &self.state.cases;
         let mut matched: Vec<u32> = match &filter.controller {
             Some(id) => match self.controller_index.get(id.as_str()) {
@@ -214,23 +220,28 @@ impl View {
                     .collect(),
                 None => Vec::new(),
             },
-            None => (0..cases.len() as u32).filter(|&i| filter.matches(&cases[i as usize])).collect(),
+            None => (0..cases.len() as u32)
+                .filter(|&i| filter.matches(&cases[i as usize]))
+                .collect(),
         };
         let total = matched.len();
         let (skip, limit) = match page {
             Page::Offset { offset, limit } => (*offset, *limit),
             Page::After { after, limit } => {
-                let &cursor = self
-                    .case_index
-                    .get(after.as_str())
-                    .ok_or_else(|| QueryError::UnknownCursor { after: after.clone() })?;
+                let &cursor = self.case_index.get(after.as_str()).ok_or_else(|| {
+                    QueryError::UnknownCursor {
+                        after: after.clone(),
+                    }
+                })?;
                 let cursor = &cases[cursor as usize];
                 matched.retain(|&i| sort.compare(&cases[i as usize], cursor) == Ordering::Greater);
                 (0, *limit)
             }
         };
         let before = total - matched.len();
-        let end = skip.saturating_add(limit.min(Page::MAX_LIMIT)).min(matched.len());
+        let end = skip
+            .saturating_add(limit.min(Page::MAX_LIMIT))
+            .min(matched.len());
         let start = skip.min(end);
         let cmp = |a: &u32, b: &u32| sort.compare(&cases[*a as usize], &cases[*b as usize]);
         if end < matched.len() {
@@ -242,11 +253,22 @@ impl View {
             }
         }
         matched.sort_unstable_by(cmp);
-        let items: Vec<CaseSummary> =
-            matched[start..].iter().map(|&i| self.summary(&cases[i as usize], as_of)).collect();
+        let items: Vec<CaseSummary> = matched[start..]
+            .iter()
+            .map(|&i| self.summary(&cases[i as usize], as_of))
+            .collect();
         let offset = before + start;
-        let next = if offset + items.len() < total { items.last().map(|c| c.id.clone()) } else { None };
-        Ok(CasePage { total, offset, items, next })
+        let next = if offset + items.len() < total {
+            items.last().map(|c| c.id.clone())
+        } else {
+            None
+        };
+        Ok(CasePage {
+            total,
+            offset,
+            items,
+            next,
+        })
     }
 
     /// The case `id` with its entries, `overdue` as of `as_of`; `None` if no such case.
@@ -285,7 +307,11 @@ impl View {
             id: c.id.to_string(),
             name: c.name.clone(),
             former_names: c.former_names.clone(),
-            cases: c.cases.iter().map(|&i| self.summary(&self.state.cases[i as usize], as_of)).collect(),
+            cases: c
+                .cases
+                .iter()
+                .map(|&i| self.summary(&self.state.cases[i as usize], as_of))
+                .collect(),
         })
     }
 
@@ -314,7 +340,10 @@ impl View {
         let controller = &self.state.controllers[c.controller as usize];
         CaseSummary {
             id: c.id.to_string(),
-            controller: ControllerRef { id: controller.id.to_string(), name: controller.name.clone() },
+            controller: ControllerRef {
+                id: controller.id.to_string(),
+                name: controller.name.clone(),
+            },
             category: c.category,
             opened_by: c.opened_by,
             opened_on: c.opened_on,

@@ -21,7 +21,9 @@ use sijil_core::Hash;
 pub enum Rejection {
     // ---- The log's own chain (DESIGN §4) ----
     /// The entry is in a format this code does not read.
-    #[error("entry {seq} is in entry format {format}; this register reads format 1 (docs/FORMAT.md §2)")]
+    #[error(
+        "entry {seq} is in entry format {format}; this register reads format 1 (docs/FORMAT.md §2)"
+    )]
     UnsupportedFormat { seq: u64, format: u8 },
     /// `seq` is not the number of entries before it.
     #[error(
@@ -50,7 +52,9 @@ pub enum Rejection {
     #[error("the first entry of a register must be RegisterOpened, not {event}")]
     FirstEntryNotRegisterOpened { event: &'static str },
     /// `RegisterOpened` after entry 0.
-    #[error("entry {seq}: the register is already open; RegisterOpened is entry 0 and only entry 0")]
+    #[error(
+        "entry {seq}: the register is already open; RegisterOpened is entry 0 and only entry 0"
+    )]
     RegisterAlreadyOpened { seq: u64 },
     /// An event variant this version of the rules does not know.
     #[error("entry {seq}: {event} is not in the v1 event catalogue this register knows")]
@@ -59,29 +63,57 @@ pub enum Rejection {
     #[error("entry {seq}: {event} belongs to a case, but the entry names no case")]
     CaseLinkMissing { seq: u64, event: &'static str },
     /// A register-level event with a case link.
-    #[error("entry {seq}: {event} is about the register, not a case, but the entry names case {case}")]
-    CaseLinkUnexpected { seq: u64, event: &'static str, case: String },
+    #[error(
+        "entry {seq}: {event} is about the register, not a case, but the entry names case {case}"
+    )]
+    CaseLinkUnexpected {
+        seq: u64,
+        event: &'static str,
+        case: String,
+    },
     /// The case link's seq is not the case's event count.
     #[error(
         "entry {seq}: case {case} holds {expected} events, so this entry must be its event number {expected}, not {got}"
     )]
-    CaseSeqMismatch { seq: u64, case: String, expected: u64, got: u32 },
+    CaseSeqMismatch {
+        seq: u64,
+        case: String,
+        expected: u64,
+        got: u32,
+    },
     /// The case link's prev is not the leaf hash of the case's latest event.
     #[error(
         "entry {seq}: the link to case {case} says its latest event has leaf hash {got}, but it is {expected}"
     )]
-    CasePrevMismatch { seq: u64, case: String, expected: Hash, got: Hash },
+    CasePrevMismatch {
+        seq: u64,
+        case: String,
+        expected: Hash,
+        got: Hash,
+    },
 
     // ---- Who may sign ----
     /// The signer is not an officer of the register.
     #[error("entry {seq} is signed by key {signer}, which is not an officer of this register")]
     UnknownSigner { seq: u64, signer: PublicKey },
     /// The signer's key was revoked.
-    #[error("entry {seq} is signed by {name}, whose key {signer} was revoked by entry {revoked_at}")]
-    SignerRevoked { seq: u64, signer: PublicKey, name: String, revoked_at: u64 },
+    #[error(
+        "entry {seq} is signed by {name}, whose key {signer} was revoked by entry {revoked_at}"
+    )]
+    SignerRevoked {
+        seq: u64,
+        signer: PublicKey,
+        name: String,
+        revoked_at: u64,
+    },
     /// A clerk signed an event that needs the admin role.
     #[error("entry {seq}: only an admin may record {event}, and {name} ({signer}) is a clerk")]
-    SignerNotAdmin { seq: u64, signer: PublicKey, name: String, event: &'static str },
+    SignerNotAdmin {
+        seq: u64,
+        signer: PublicKey,
+        name: String,
+        event: &'static str,
+    },
     /// `RegisterOpened` not signed by one of the admins it lists.
     #[error("RegisterOpened must be signed by one of the admins it names, and key {signer} is not among them")]
     GenesisNotSignedByListedAdmin { signer: PublicKey },
@@ -90,54 +122,110 @@ pub enum Rejection {
     /// A free-text field (name, id, place, reason) that is empty, too long or holds characters
     /// it may not.
     #[error("entry {seq}: the {field} {problem}")]
-    InvalidText { seq: u64, field: &'static str, problem: TextProblem },
+    InvalidText {
+        seq: u64,
+        field: &'static str,
+        problem: TextProblem,
+    },
     /// A key that is not a valid Ed25519 public key (`sijil_core::entry::checked_key`).
     #[error("entry {seq}: the {field} {key} is not a valid Ed25519 public key")]
-    InvalidKey { seq: u64, field: &'static str, key: PublicKey },
+    InvalidKey {
+        seq: u64,
+        field: &'static str,
+        key: PublicKey,
+    },
     /// `RegisterOpened` without an admin.
     #[error("RegisterOpened must name at least one officer with the admin role")]
     NoAdmin,
     /// A key authorized twice (in `RegisterOpened`, or again while it is active).
     #[error("entry {seq}: key {key} is already authorized, for {name} by entry {authorized_at}")]
-    OfficerAlreadyAuthorized { seq: u64, key: PublicKey, name: String, authorized_at: u64 },
+    OfficerAlreadyAuthorized {
+        seq: u64,
+        key: PublicKey,
+        name: String,
+        authorized_at: u64,
+    },
     /// Authorizing a key that was revoked.
     #[error(
         "entry {seq}: key {key} belonged to {name} and was revoked by entry {revoked_at}; a revoked key is never authorized again, generate a new one"
     )]
-    OfficerKeyWasRevoked { seq: u64, key: PublicKey, name: String, revoked_at: u64 },
+    OfficerKeyWasRevoked {
+        seq: u64,
+        key: PublicKey,
+        name: String,
+        revoked_at: u64,
+    },
     /// Revoking a key that no officer holds.
     #[error("entry {seq}: key {key} is not an officer's key, so there is nothing to revoke")]
     UnknownOfficer { seq: u64, key: PublicKey },
     /// Revoking a key twice.
     #[error("entry {seq}: the key {key} of {name} was already revoked by entry {revoked_at}")]
-    OfficerAlreadyRevoked { seq: u64, key: PublicKey, name: String, revoked_at: u64 },
+    OfficerAlreadyRevoked {
+        seq: u64,
+        key: PublicKey,
+        name: String,
+        revoked_at: u64,
+    },
     /// Revoking the last active admin, which would leave nobody able to manage officers.
     #[error(
         "entry {seq}: {name} ({key}) is the register's last admin; without an admin nobody could manage officers again, so authorize another admin first"
     )]
-    LastAdmin { seq: u64, key: PublicKey, name: String },
+    LastAdmin {
+        seq: u64,
+        key: PublicKey,
+        name: String,
+    },
 
     // ---- Cases ----
     /// An event about a case that was never opened.
     #[error(
         "entry {seq}: case {case} does not exist; it must be opened (ComplaintReceived, or InspectionOpened that opens it) before {event} can refer to it"
     )]
-    UnknownCase { seq: u64, case: String, event: &'static str },
+    UnknownCase {
+        seq: u64,
+        case: String,
+        event: &'static str,
+    },
     /// Opening a case that exists.
-    #[error("entry {seq}: case {case} was already opened by entry {opened_at}; a case is opened once")]
-    CaseAlreadyOpened { seq: u64, case: String, opened_at: u64 },
+    #[error(
+        "entry {seq}: case {case} was already opened by entry {opened_at}; a case is opened once"
+    )]
+    CaseAlreadyOpened {
+        seq: u64,
+        case: String,
+        opened_at: u64,
+    },
     /// Anything but Correction or Erasure after `CaseClosed`.
     #[error("case {case} is closed since {closed_on}; only Correction or Erasure may follow (entry {seq} is {event})")]
-    CaseIsClosed { seq: u64, case: String, closed_on: Date, event: &'static str },
+    CaseIsClosed {
+        seq: u64,
+        case: String,
+        closed_on: Date,
+        event: &'static str,
+    },
     /// A date of something that happened (a hearing, a notification...) after the day the
     /// entry is recorded.
     #[error(
         "entry {seq}: the {field}, {date}, is after {recorded_on}, the day this entry is recorded; only what has already happened can be recorded"
     )]
-    DateAfterRecording { seq: u64, case: String, field: &'static str, date: Date, recorded_on: Date },
+    DateAfterRecording {
+        seq: u64,
+        case: String,
+        field: &'static str,
+        date: Date,
+        recorded_on: Date,
+    },
     /// A date in a case before the case was opened.
-    #[error("entry {seq}: the {field}, {date}, is before {opened_on}, the day case {case} was opened")]
-    DateBeforeCaseOpened { seq: u64, case: String, field: &'static str, date: Date, opened_on: Date },
+    #[error(
+        "entry {seq}: the {field}, {date}, is before {opened_on}, the day case {case} was opened"
+    )]
+    DateBeforeCaseOpened {
+        seq: u64,
+        case: String,
+        field: &'static str,
+        date: Date,
+        opened_on: Date,
+    },
     /// `DeadlineExtended` on a case with no deadline in force.
     #[error(
         "entry {seq}: case {case} has no compliance deadline in force to extend; set one with ComplianceDeadlineSet"
@@ -147,7 +235,12 @@ pub enum Rejection {
     #[error(
         "entry {seq}: an extension must move the deadline of case {case} later than {current}, and {got} is not later"
     )]
-    ExtensionNotLater { seq: u64, case: String, current: Date, got: Date },
+    ExtensionNotLater {
+        seq: u64,
+        case: String,
+        current: Date,
+        got: Date,
+    },
     /// A sanction without a legal basis.
     #[error("entry {seq}: a sanction in case {case} must name its legal basis (for example \"Loi 09-08, art. 51\")")]
     NoLegalBasis { seq: u64, case: String },
@@ -159,19 +252,46 @@ pub enum Rejection {
     NoAuthorities { seq: u64, case: String },
     /// `AuthoritiesNotified` naming too many.
     #[error("entry {seq}: AuthoritiesNotified in case {case} names {count} authorities; at most {max} may be named")]
-    TooManyAuthorities { seq: u64, case: String, count: usize, max: usize },
+    TooManyAuthorities {
+        seq: u64,
+        case: String,
+        count: usize,
+        max: usize,
+    },
     /// A Correction or Erasure that points at itself or at a later entry.
-    #[error("entry {seq}: a {event} points at an earlier entry, and entry {target} is not earlier")]
-    TargetNotEarlier { seq: u64, case: String, target: u64, event: &'static str },
+    #[error(
+        "entry {seq}: {event} must point at an earlier entry, and entry {target} is not earlier"
+    )]
+    TargetNotEarlier {
+        seq: u64,
+        case: String,
+        target: u64,
+        event: &'static str,
+    },
     /// A Correction or Erasure that points at an entry of another case (or no case).
-    #[error("entry {seq}: entry {target} is not part of case {case}; a {event} points at an entry of its own case")]
-    TargetNotInCase { seq: u64, case: String, target: u64, event: &'static str },
+    #[error("entry {seq}: {event} must point at an entry of its own case, and entry {target} is not part of case {case}")]
+    TargetNotInCase {
+        seq: u64,
+        case: String,
+        target: u64,
+        event: &'static str,
+    },
     /// An Erasure of an entry that holds no redactable text.
     #[error("entry {seq}: entry {target} ({target_event}) holds no redactable text, so there is nothing to erase")]
-    NothingToErase { seq: u64, case: String, target: u64, target_event: &'static str },
+    NothingToErase {
+        seq: u64,
+        case: String,
+        target: u64,
+        target_event: &'static str,
+    },
     /// An Erasure of an entry whose text is already erased.
     #[error("entry {seq}: the text of entry {target} was already erased by entry {erased_by}")]
-    AlreadyErased { seq: u64, case: String, target: u64, erased_by: u64 },
+    AlreadyErased {
+        seq: u64,
+        case: String,
+        target: u64,
+        erased_by: u64,
+    },
 }
 
 /// What is wrong with a piece of text in an event (see [`Rejection::InvalidText`]).

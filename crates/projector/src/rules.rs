@@ -6,15 +6,17 @@
 
 use sijil_core::entry::{checked_key, CaseLink, Entry, FORMAT_V1};
 use sijil_core::event::{
-    AuthoritiesNotified, Date, Event, InspectionOpened, Officer, OfficerRevoked, PublicKey, RegisterOpened, Role,
-    Sanction,
+    AuthoritiesNotified, Date, Event, InspectionOpened, Officer, OfficerRevoked, PublicKey,
+    RegisterOpened, Role, Sanction,
 };
 use sijil_core::Hash;
 
 use crate::case::{CaseRecord, EventKind, TimelineItem, MAX_SEQ};
 use crate::register::required_role;
 use crate::rejection::Rejection;
-use crate::text::{check_id, check_origin, check_text, MAX_AUTHORITIES, MAX_NAME_CHARS, MAX_REASON_CHARS};
+use crate::text::{
+    check_id, check_origin, check_text, MAX_AUTHORITIES, MAX_NAME_CHARS, MAX_REASON_CHARS,
+};
 use crate::view::View;
 
 /// The fields of an entry the rules read: a signed [`Entry`] or one about to be signed.
@@ -69,25 +71,45 @@ impl View {
         let seq = c.seq;
         let s = &self.state;
         if c.format != FORMAT_V1 {
-            return Err(Rejection::UnsupportedFormat { seq, format: c.format });
+            return Err(Rejection::UnsupportedFormat {
+                seq,
+                format: c.format,
+            });
         }
         if seq != s.size {
-            return Err(Rejection::SeqMismatch { expected: s.size, got: seq });
+            return Err(Rejection::SeqMismatch {
+                expected: s.size,
+                got: seq,
+            });
         }
         // Timeline items hold seqs below 2^56 (`TimelineItem`).
         if seq > MAX_SEQ {
             return Err(Rejection::LogFull { seq });
         }
         if c.prev != s.last_leaf {
-            return Err(Rejection::PrevMismatch { seq, expected: s.last_leaf, got: c.prev });
+            return Err(Rejection::PrevMismatch {
+                seq,
+                expected: s.last_leaf,
+                got: c.prev,
+            });
         }
-        let recorded_on = Date::from_unix_ms(c.recorded_at)
-            .ok_or(Rejection::RecordedAtOutOfRange { seq, recorded_at: c.recorded_at })?;
+        let recorded_on =
+            Date::from_unix_ms(c.recorded_at).ok_or(Rejection::RecordedAtOutOfRange {
+                seq,
+                recorded_at: c.recorded_at,
+            })?;
         if seq > 0 && c.recorded_at < s.last_recorded_at {
-            return Err(Rejection::RecordedAtBackwards { seq, previous: s.last_recorded_at, got: c.recorded_at });
+            return Err(Rejection::RecordedAtBackwards {
+                seq,
+                previous: s.last_recorded_at,
+                got: c.recorded_at,
+            });
         }
         let event = c.event;
-        let kind = EventKind::of(event).ok_or(Rejection::UnsupportedEvent { seq, event: event.name() })?;
+        let kind = EventKind::of(event).ok_or(Rejection::UnsupportedEvent {
+            seq,
+            event: event.name(),
+        })?;
         match (seq, kind) {
             (0, EventKind::RegisterOpened) => {}
             (0, _) => return Err(Rejection::FirstEntryNotRegisterOpened { event: kind.name() }),
@@ -95,9 +117,18 @@ impl View {
             _ => self.check_signer(seq, &c.signer, required_role(event), kind)?,
         }
         match (event.is_case_event(), c.case) {
-            (true, None) => return Err(Rejection::CaseLinkMissing { seq, event: kind.name() }),
+            (true, None) => {
+                return Err(Rejection::CaseLinkMissing {
+                    seq,
+                    event: kind.name(),
+                })
+            }
             (false, Some(link)) => {
-                return Err(Rejection::CaseLinkUnexpected { seq, event: kind.name(), case: link.id.clone() })
+                return Err(Rejection::CaseLinkUnexpected {
+                    seq,
+                    event: kind.name(),
+                    case: link.id.clone(),
+                })
             }
             _ => {}
         }
@@ -113,21 +144,49 @@ impl View {
             (Event::OfficerRevoked(r), _) => Target::Officer(self.check_revoke(seq, r)?),
             (_, Some(link)) => self.check_case_event(seq, kind, event, link, recorded_on)?,
             // A case event without a link was refused above.
-            (_, None) => return Err(Rejection::CaseLinkMissing { seq, event: kind.name() }),
+            (_, None) => {
+                return Err(Rejection::CaseLinkMissing {
+                    seq,
+                    event: kind.name(),
+                })
+            }
         };
-        Ok(Checked { recorded_on, kind, target })
+        Ok(Checked {
+            recorded_on,
+            kind,
+            target,
+        })
     }
 
-    fn check_signer(&self, seq: u64, signer: &PublicKey, role: Role, kind: EventKind) -> Result<(), Rejection> {
+    fn check_signer(
+        &self,
+        seq: u64,
+        signer: &PublicKey,
+        role: Role,
+        kind: EventKind,
+    ) -> Result<(), Rejection> {
         let Some(&i) = self.officer_index.get(signer) else {
-            return Err(Rejection::UnknownSigner { seq, signer: *signer });
+            return Err(Rejection::UnknownSigner {
+                seq,
+                signer: *signer,
+            });
         };
         let o = &self.state.officers[i as usize];
         if let Some(r) = &o.revocation {
-            return Err(Rejection::SignerRevoked { seq, signer: *signer, name: o.name.clone(), revoked_at: r.seq });
+            return Err(Rejection::SignerRevoked {
+                seq,
+                signer: *signer,
+                name: o.name.clone(),
+                revoked_at: r.seq,
+            });
         }
         if !o.may_sign(role) {
-            return Err(Rejection::SignerNotAdmin { seq, signer: *signer, name: o.name.clone(), event: kind.name() });
+            return Err(Rejection::SignerNotAdmin {
+                seq,
+                signer: *signer,
+                name: o.name.clone(),
+                event: kind.name(),
+            });
         }
         Ok(())
     }
@@ -138,8 +197,18 @@ impl View {
             let known = &self.state.officers[i as usize];
             let name = known.name.clone();
             return Err(match known.revoked_at() {
-                Some(revoked_at) => Rejection::OfficerKeyWasRevoked { seq, key: o.key, name, revoked_at },
-                None => Rejection::OfficerAlreadyAuthorized { seq, key: o.key, name, authorized_at: known.authorized_at },
+                Some(revoked_at) => Rejection::OfficerKeyWasRevoked {
+                    seq,
+                    key: o.key,
+                    name,
+                    revoked_at,
+                },
+                None => Rejection::OfficerAlreadyAuthorized {
+                    seq,
+                    key: o.key,
+                    name,
+                    authorized_at: known.authorized_at,
+                },
             });
         }
         Ok(())
@@ -148,14 +217,34 @@ impl View {
     /// Returns the revoked officer's index.
     fn check_revoke(&self, seq: u64, r: &OfficerRevoked) -> Result<u32, Rejection> {
         check_text(seq, "revocation reason", &r.reason, MAX_REASON_CHARS)?;
-        let &i = self.officer_index.get(&r.key).ok_or(Rejection::UnknownOfficer { seq, key: r.key })?;
+        let &i = self
+            .officer_index
+            .get(&r.key)
+            .ok_or(Rejection::UnknownOfficer { seq, key: r.key })?;
         let o = &self.state.officers[i as usize];
         if let Some(revoked_at) = o.revoked_at() {
-            return Err(Rejection::OfficerAlreadyRevoked { seq, key: r.key, name: o.name.clone(), revoked_at });
+            return Err(Rejection::OfficerAlreadyRevoked {
+                seq,
+                key: r.key,
+                name: o.name.clone(),
+                revoked_at,
+            });
         }
         // A register without an admin could never authorize an officer again.
-        if o.role == Role::Admin && self.state.officers.iter().filter(|x| x.role == Role::Admin && x.is_active()).count() == 1 {
-            return Err(Rejection::LastAdmin { seq, key: r.key, name: o.name.clone() });
+        if o.role == Role::Admin
+            && self
+                .state
+                .officers
+                .iter()
+                .filter(|x| x.role == Role::Admin && x.is_active())
+                .count()
+                == 1
+        {
+            return Err(Rejection::LastAdmin {
+                seq,
+                key: r.key,
+                name: o.name.clone(),
+            });
         }
         Ok(i)
     }
@@ -171,16 +260,26 @@ impl View {
         let id = link.id.as_str();
         check_id(seq, "case id", id)?;
         let opening = match event {
-            Event::ComplaintReceived(e) => Some((&e.controller, e.received_on, "date the complaint was received")),
-            Event::InspectionOpened(InspectionOpened { opened_on, opens: Some(o), .. }) => {
-                Some((&o.controller, *opened_on, "date the inspection opened"))
-            }
+            Event::ComplaintReceived(e) => Some((
+                &e.controller,
+                e.received_on,
+                "date the complaint was received",
+            )),
+            Event::InspectionOpened(InspectionOpened {
+                opened_on,
+                opens: Some(o),
+                ..
+            }) => Some((&o.controller, *opened_on, "date the inspection opened")),
             _ => None,
         };
         if let Some((controller, opened_on, field)) = opening {
             if let Some(&i) = self.case_index.get(id) {
                 let opened_at = self.state.cases[i as usize].opened_seq();
-                return Err(Rejection::CaseAlreadyOpened { seq, case: id.to_owned(), opened_at });
+                return Err(Rejection::CaseAlreadyOpened {
+                    seq,
+                    case: id.to_owned(),
+                    opened_at,
+                });
             }
             if self.state.cases.len() >= u32::MAX as usize {
                 return Err(Rejection::LogFull { seq });
@@ -201,11 +300,14 @@ impl View {
             return Ok(Target::NewCase { controller });
         }
 
-        let &i = self.case_index.get(id).ok_or_else(|| Rejection::UnknownCase {
-            seq,
-            case: id.to_owned(),
-            event: kind.name(),
-        })?;
+        let &i = self
+            .case_index
+            .get(id)
+            .ok_or_else(|| Rejection::UnknownCase {
+                seq,
+                case: id.to_owned(),
+                event: kind.name(),
+            })?;
         let case = &self.state.cases[i as usize];
         if let Some(closing) = &case.closing {
             if !matches!(kind, EventKind::Correction | EventKind::Erasure) {
@@ -218,29 +320,53 @@ impl View {
             }
         }
         check_link(seq, link, case.timeline.len() as u64, case.head)?;
-        let on_case = OnCase { seq, case, recorded_on };
+        let on_case = OnCase {
+            seq,
+            case,
+            recorded_on,
+        };
         match event {
-            Event::InspectionOpened(e) => on_case.happened("date the inspection opened", e.opened_on)?,
+            Event::InspectionOpened(e) => {
+                on_case.happened("date the inspection opened", e.opened_on)?
+            }
             Event::HearingHeld(e) => {
                 on_case.happened("hearing date", e.held_on)?;
                 check_text(seq, "hearing place", &e.place, MAX_NAME_CHARS)?;
             }
-            Event::ComplianceDeadlineSet(e) => on_case.not_before_opening("compliance deadline", e.due_on)?,
+            Event::ComplianceDeadlineSet(e) => {
+                on_case.not_before_opening("compliance deadline", e.due_on)?
+            }
             Event::DeadlineExtended(e) => {
-                let current = case.deadline.ok_or_else(|| Rejection::NoDeadlineToExtend { seq, case: id.to_owned() })?;
+                let current = case.deadline.ok_or_else(|| Rejection::NoDeadlineToExtend {
+                    seq,
+                    case: id.to_owned(),
+                })?;
                 if e.due_on <= current {
-                    return Err(Rejection::ExtensionNotLater { seq, case: id.to_owned(), current, got: e.due_on });
+                    return Err(Rejection::ExtensionNotLater {
+                        seq,
+                        case: id.to_owned(),
+                        current,
+                        got: e.due_on,
+                    });
                 }
             }
-            Event::ComplianceConfirmed(e) => on_case.happened("date compliance was confirmed", e.confirmed_on)?,
+            Event::ComplianceConfirmed(e) => {
+                on_case.happened("date compliance was confirmed", e.confirmed_on)?
+            }
             Event::SanctionNotified(e) => {
                 on_case.happened("date the sanction was notified", e.notified_on)?;
                 if e.legal_basis.trim().is_empty() {
-                    return Err(Rejection::NoLegalBasis { seq, case: id.to_owned() });
+                    return Err(Rejection::NoLegalBasis {
+                        seq,
+                        case: id.to_owned(),
+                    });
                 }
                 check_text(seq, "legal basis", &e.legal_basis, MAX_NAME_CHARS)?;
                 if let Sanction::Fine { amount_mad: 0 } = e.sanction {
-                    return Err(Rejection::ZeroFine { seq, case: id.to_owned() });
+                    return Err(Rejection::ZeroFine {
+                        seq,
+                        case: id.to_owned(),
+                    });
                 }
             }
             Event::AuthoritiesNotified(e) => on_case.authorities(e)?,
@@ -318,7 +444,10 @@ impl OnCase<'_> {
         self.happened("date the authorities were notified", e.notified_on)?;
         let case = || self.case.id.to_string();
         if e.authorities.is_empty() {
-            return Err(Rejection::NoAuthorities { seq: self.seq, case: case() });
+            return Err(Rejection::NoAuthorities {
+                seq: self.seq,
+                case: case(),
+            });
         }
         if e.authorities.len() > MAX_AUTHORITIES {
             return Err(Rejection::TooManyAuthorities {
@@ -328,7 +457,9 @@ impl OnCase<'_> {
                 max: MAX_AUTHORITIES,
             });
         }
-        e.authorities.iter().try_for_each(|a| check_text(self.seq, "authority notified", a, MAX_NAME_CHARS))
+        e.authorities
+            .iter()
+            .try_for_each(|a| check_text(self.seq, "authority notified", a, MAX_NAME_CHARS))
     }
 
     /// A Correction's or Erasure's target: an earlier entry of this case. Returns its
@@ -336,24 +467,41 @@ impl OnCase<'_> {
     fn target(&self, target: u64, kind: EventKind) -> Result<TimelineItem, Rejection> {
         let (seq, event) = (self.seq, kind.name());
         if target >= seq {
-            return Err(Rejection::TargetNotEarlier { seq, case: self.case.id.to_string(), target, event });
+            return Err(Rejection::TargetNotEarlier {
+                seq,
+                case: self.case.id.to_string(),
+                target,
+                event,
+            });
         }
-        self.case.item(target).ok_or_else(|| Rejection::TargetNotInCase {
-            seq,
-            case: self.case.id.to_string(),
-            target,
-            event,
-        })
+        self.case
+            .item(target)
+            .ok_or_else(|| Rejection::TargetNotInCase {
+                seq,
+                case: self.case.id.to_string(),
+                target,
+                event,
+            })
     }
 }
 
 /// The case link's seq and prev are the case's event count and head (DESIGN §4).
 fn check_link(seq: u64, link: &CaseLink, expected: u64, head: Hash) -> Result<(), Rejection> {
     if u64::from(link.seq) != expected {
-        return Err(Rejection::CaseSeqMismatch { seq, case: link.id.clone(), expected, got: link.seq });
+        return Err(Rejection::CaseSeqMismatch {
+            seq,
+            case: link.id.clone(),
+            expected,
+            got: link.seq,
+        });
     }
     if link.prev != head {
-        return Err(Rejection::CasePrevMismatch { seq, case: link.id.clone(), expected: head, got: link.prev });
+        return Err(Rejection::CasePrevMismatch {
+            seq,
+            case: link.id.clone(),
+            expected: head,
+            got: link.prev,
+        });
     }
     Ok(())
 }
@@ -364,19 +512,32 @@ fn check_genesis(seq: u64, signer: &PublicKey, g: &RegisterOpened) -> Result<(),
     check_text(seq, "register title", &g.title, MAX_NAME_CHARS)?;
     check_text(seq, "authority", &g.authority, MAX_NAME_CHARS)?;
     if checked_key(&g.log_key).is_none() {
-        return Err(Rejection::InvalidKey { seq, field: "log key", key: g.log_key });
+        return Err(Rejection::InvalidKey {
+            seq,
+            field: "log key",
+            key: g.log_key,
+        });
     }
     for (i, o) in g.officers.iter().enumerate() {
         check_officer(seq, o)?;
         // The list is bounded by the entry's 64 KiB, so the quadratic scan stays small.
         if let Some(first) = g.officers[..i].iter().find(|p| p.key == o.key) {
-            return Err(Rejection::OfficerAlreadyAuthorized { seq, key: o.key, name: first.name.clone(), authorized_at: 0 });
+            return Err(Rejection::OfficerAlreadyAuthorized {
+                seq,
+                key: o.key,
+                name: first.name.clone(),
+                authorized_at: 0,
+            });
         }
     }
     if !g.officers.iter().any(|o| o.role == Role::Admin) {
         return Err(Rejection::NoAdmin);
     }
-    if !g.officers.iter().any(|o| o.role == Role::Admin && o.key == *signer) {
+    if !g
+        .officers
+        .iter()
+        .any(|o| o.role == Role::Admin && o.key == *signer)
+    {
         return Err(Rejection::GenesisNotSignedByListedAdmin { signer: *signer });
     }
     Ok(())
@@ -385,7 +546,11 @@ fn check_genesis(seq: u64, signer: &PublicKey, g: &RegisterOpened) -> Result<(),
 fn check_officer(seq: u64, o: &Officer) -> Result<(), Rejection> {
     check_text(seq, "officer name", &o.name, MAX_NAME_CHARS)?;
     if checked_key(&o.key).is_none() {
-        return Err(Rejection::InvalidKey { seq, field: "officer key", key: o.key });
+        return Err(Rejection::InvalidKey {
+            seq,
+            field: "officer key",
+            key: o.key,
+        });
     }
     Ok(())
 }

@@ -60,7 +60,11 @@ pub enum SnapshotError {
     /// The log's root at the snapshot's size is not the snapshot's: another log, or a log
     /// that was rewritten.
     #[error("snapshot was built from a log of {size} entries with root {snapshot_root}, but the log's root at that size is {log_root}")]
-    RootMismatch { size: u64, snapshot_root: Hash, log_root: Hash },
+    RootMismatch {
+        size: u64,
+        snapshot_root: Hash,
+        log_root: Hash,
+    },
     /// The caller could not give the log's root at the snapshot's size.
     #[error("the log's root at the snapshot's size {size} is not available")]
     RootUnavailable { size: u64 },
@@ -76,7 +80,10 @@ impl View {
     /// The view's snapshot, for the log whose first [`View::size`] entries have root hash
     /// `root` (the tree size is the view's own entry count, so it cannot disagree).
     pub fn to_snapshot(&self, root: Hash) -> Vec<u8> {
-        let body = Body { root, state: self.state.clone() };
+        let body = Body {
+            root,
+            state: self.state.clone(),
+        };
         let body = bincode::encode_to_vec(&body, bincode::config::standard())
             // Encoding into a Vec fails only for a Date whose year does not fit a u16, and
             // `Date` holds years 1900–9999 only.
@@ -123,12 +130,22 @@ impl View {
         }
         let config = bincode::config::standard().with_limit::<DECODE_LIMIT>();
         let (Body { root, state }, consumed): (Body, usize) =
-            bincode::decode_from_slice(body, config).map_err(|e| SnapshotError::Decode { reason: e.to_string() })?;
+            bincode::decode_from_slice(body, config).map_err(|e| SnapshotError::Decode {
+                reason: e.to_string(),
+            })?;
         if consumed != body.len() {
-            return Err(SnapshotError::TrailingBytes { consumed, trailing: body.len() - consumed });
+            return Err(SnapshotError::TrailingBytes {
+                consumed,
+                trailing: body.len() - consumed,
+            });
         }
-        let view = View::from_state(state).map_err(|reason| SnapshotError::Inconsistent { reason })?;
-        tracing::debug!(tree_size = view.size(), cases = view.state.cases.len(), "view snapshot loaded");
+        let view =
+            View::from_state(state).map_err(|reason| SnapshotError::Inconsistent { reason })?;
+        tracing::debug!(
+            tree_size = view.size(),
+            cases = view.state.cases.len(),
+            "view snapshot loaded"
+        );
         let size = view.size();
         Ok((view, size, root))
     }
@@ -149,11 +166,18 @@ impl View {
     ) -> Result<View, SnapshotError> {
         let (view, size, snapshot_root) = View::from_snapshot(bytes)?;
         if size > log_size {
-            return Err(SnapshotError::AheadOfLog { snapshot_size: size, log_size });
+            return Err(SnapshotError::AheadOfLog {
+                snapshot_size: size,
+                log_size,
+            });
         }
         let log_root = root_at(size).ok_or(SnapshotError::RootUnavailable { size })?;
         if log_root != snapshot_root {
-            return Err(SnapshotError::RootMismatch { size, snapshot_root, log_root });
+            return Err(SnapshotError::RootMismatch {
+                size,
+                snapshot_root,
+                log_root,
+            });
         }
         Ok(view)
     }
@@ -162,17 +186,36 @@ impl View {
     fn from_state(state: State) -> Result<View, String> {
         let s = &state;
         if s.size > MAX_SEQ + 1 {
-            return Err(format!("tree size {} is beyond the largest this view indexes", s.size));
+            return Err(format!(
+                "tree size {} is beyond the largest this view indexes",
+                s.size
+            ));
         }
         if (s.size == 0) != s.register.is_none() {
-            return Err(format!("tree size {} but register info {}", s.size, if s.register.is_some() { "present" } else { "absent" }));
+            return Err(format!(
+                "tree size {} but register info {}",
+                s.size,
+                if s.register.is_some() {
+                    "present"
+                } else {
+                    "absent"
+                }
+            ));
         }
-        if s.size == 0 && (!s.officers.is_empty() || !s.cases.is_empty() || s.last_leaf != Hash::ZERO) {
+        if s.size == 0
+            && (!s.officers.is_empty() || !s.cases.is_empty() || s.last_leaf != Hash::ZERO)
+        {
             return Err("an empty view holds officers, cases or a leaf hash".into());
         }
-        let mut view = View { state: State::default(), ..View::default() };
+        let mut view = View {
+            state: State::default(),
+            ..View::default()
+        };
         for (i, o) in s.officers.iter().enumerate() {
-            let revoked_ok = o.revocation.as_ref().is_none_or(|r| r.seq > o.authorized_at && r.seq < s.size);
+            let revoked_ok = o
+                .revocation
+                .as_ref()
+                .is_none_or(|r| r.seq > o.authorized_at && r.seq < s.size);
             if o.authorized_at >= s.size || !revoked_ok {
                 return Err(format!("officer {} has seqs outside the log", o.key));
             }
@@ -180,23 +223,42 @@ impl View {
                 return Err(format!("officer key {} is listed twice", o.key));
             }
         }
-        if s.size > 0 && !s.officers.iter().any(|o| o.role == Role::Admin && o.is_active()) {
+        if s.size > 0
+            && !s
+                .officers
+                .iter()
+                .any(|o| o.role == Role::Admin && o.is_active())
+        {
             return Err("no active admin".into());
         }
         let mut listed = 0usize;
         for (ci, c) in s.controllers.iter().enumerate() {
-            if view.controller_index.insert(c.id.clone(), ci as u32).is_some() {
+            if view
+                .controller_index
+                .insert(c.id.clone(), ci as u32)
+                .is_some()
+            {
                 return Err(format!("controller {} is listed twice", c.id));
             }
             if !c.cases.windows(2).all(|w| w[0] < w[1])
-                || c.cases.iter().any(|&i| s.cases.get(i as usize).is_none_or(|case| case.controller as usize != ci))
+                || c.cases.iter().any(|&i| {
+                    s.cases
+                        .get(i as usize)
+                        .is_none_or(|case| case.controller as usize != ci)
+                })
             {
-                return Err(format!("controller {}'s cases do not match the cases", c.id));
+                return Err(format!(
+                    "controller {}'s cases do not match the cases",
+                    c.id
+                ));
             }
             listed += c.cases.len();
         }
         if listed != s.cases.len() {
-            return Err(format!("{} cases, but controllers list {listed}", s.cases.len()));
+            return Err(format!(
+                "{} cases, but controllers list {listed}",
+                s.cases.len()
+            ));
         }
         let mut seen = HashSet::new();
         for (i, c) in s.cases.iter().enumerate() {
@@ -204,8 +266,14 @@ impl View {
                 return Err(format!("case {} shares its opening entry", c.id));
             }
             let in_order = c.timeline.windows(2).all(|w| w[0].seq() < w[1].seq());
-            if c.timeline.is_empty() || !in_order || !c.timeline.iter().all(|t| t.is_valid() && t.seq() < s.size) {
-                return Err(format!("case {}'s timeline is not a list of its entries in log order", c.id));
+            if c.timeline.is_empty()
+                || !in_order
+                || !c.timeline.iter().all(|t| t.is_valid() && t.seq() < s.size)
+            {
+                return Err(format!(
+                    "case {}'s timeline is not a list of its entries in log order",
+                    c.id
+                ));
             }
             if (c.status == crate::CaseStatus::Closed) != c.closing.is_some() {
                 return Err(format!("case {}'s status and closing disagree", c.id));
@@ -214,7 +282,11 @@ impl View {
                 return Err(format!("case {} is listed twice", c.id));
             }
         }
-        if s.annotations.keys().next_back().is_some_and(|&seq| seq >= s.size) {
+        if s.annotations
+            .keys()
+            .next_back()
+            .is_some_and(|&seq| seq >= s.size)
+        {
             return Err("an annotation targets an entry beyond the log".into());
         }
         view.state = state;

@@ -23,21 +23,33 @@ pub const MAX_AUTHORITIES: usize = 32;
 /// number): 1 to [`MAX_ID_CHARS`] characters from `A–Z a–z 0–9 . _ / -`, starting with a
 /// letter or digit (so an id is never `.` or `..` in a URL path). Ids are case-sensitive.
 pub(crate) fn check_id(seq: u64, field: &'static str, s: &str) -> Result<(), Rejection> {
-    let bad = |problem| Rejection::InvalidText { seq, field, problem };
+    let bad = |problem| Rejection::InvalidText {
+        seq,
+        field,
+        problem,
+    };
     let Some(first) = s.chars().next() else {
         return Err(bad(TextProblem::Empty));
     };
     // Every allowed character is ASCII, so the byte length is the character count of a valid
     // id; an invalid one is reported by the character loop before its length matters.
-    if let Some(ch) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))) {
+    if let Some(ch) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-')))
+    {
         return Err(bad(if is_forbidden(ch) {
-            TextProblem::ControlCharacter { code: u32::from(ch) }
+            TextProblem::ControlCharacter {
+                code: u32::from(ch),
+            }
         } else {
             TextProblem::NotAllowedInId { ch }
         }));
     }
     if s.len() > MAX_ID_CHARS {
-        return Err(bad(TextProblem::TooLong { chars: s.len(), max: MAX_ID_CHARS }));
+        return Err(bad(TextProblem::TooLong {
+            chars: s.len(),
+            max: MAX_ID_CHARS,
+        }));
     }
     if !first.is_ascii_alphanumeric() {
         return Err(bad(TextProblem::IdStart { ch: first }));
@@ -47,8 +59,17 @@ pub(crate) fn check_id(seq: u64, field: &'static str, s: &str) -> Result<(), Rej
 
 /// Checks a name or reason: not empty or only spaces, at most `max` characters, no control
 /// characters, no space at either end.
-pub(crate) fn check_text(seq: u64, field: &'static str, s: &str, max: usize) -> Result<(), Rejection> {
-    let bad = |problem| Rejection::InvalidText { seq, field, problem };
+pub(crate) fn check_text(
+    seq: u64,
+    field: &'static str,
+    s: &str,
+    max: usize,
+) -> Result<(), Rejection> {
+    let bad = |problem| Rejection::InvalidText {
+        seq,
+        field,
+        problem,
+    };
     if s.trim().is_empty() {
         return Err(bad(TextProblem::Empty));
     }
@@ -57,7 +78,9 @@ pub(crate) fn check_text(seq: u64, field: &'static str, s: &str, max: usize) -> 
         return Err(bad(TextProblem::TooLong { chars, max }));
     }
     if let Some(ch) = s.chars().find(|&c| is_forbidden(c)) {
-        return Err(bad(TextProblem::ControlCharacter { code: u32::from(ch) }));
+        return Err(bad(TextProblem::ControlCharacter {
+            code: u32::from(ch),
+        }));
     }
     if s.trim() != s {
         return Err(bad(TextProblem::SpaceAtEdge));
@@ -70,7 +93,11 @@ pub(crate) fn check_text(seq: u64, field: &'static str, s: &str, max: usize) -> 
 pub(crate) fn check_origin(seq: u64, s: &str) -> Result<(), Rejection> {
     check_text(seq, "origin", s, MAX_ORIGIN_CHARS)?;
     if let Some(ch) = s.chars().find(|&c| c.is_whitespace() || c == '+') {
-        return Err(Rejection::InvalidText { seq, field: "origin", problem: TextProblem::NotAllowedInOrigin { ch } });
+        return Err(Rejection::InvalidText {
+            seq,
+            field: "origin",
+            problem: TextProblem::NotAllowedInOrigin { ch },
+        });
     }
     Ok(())
 }
@@ -80,7 +107,8 @@ pub(crate) fn check_origin(seq: u64, s: &str) -> Result<(), Rejection> {
 /// left-to-right and right-to-left marks (U+200E, U+200F) stay allowed: mixed Arabic and
 /// Latin names need them.
 fn is_forbidden(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -112,7 +140,10 @@ mod tests {
         assert_eq!(id("é"), Err(TextProblem::NotAllowedInId { ch: 'é' }));
         assert_eq!(id("a\n"), Err(TextProblem::ControlCharacter { code: 10 }));
         assert_eq!(id(&"a".repeat(64)), Ok(()));
-        assert_eq!(id(&"a".repeat(65)), Err(TextProblem::TooLong { chars: 65, max: 64 }));
+        assert_eq!(
+            id(&"a".repeat(65)),
+            Err(TextProblem::TooLong { chars: 65, max: 64 })
+        );
     }
 
     #[test]
@@ -122,10 +153,23 @@ mod tests {
         assert_eq!(text("Rabat\u{200F}"), Ok(()));
         assert_eq!(text("   "), Err(TextProblem::Empty));
         assert_eq!(text(" Rabat"), Err(TextProblem::SpaceAtEdge));
-        assert_eq!(text("Ra\tbat"), Err(TextProblem::ControlCharacter { code: 9 }));
-        assert_eq!(text("Ra\u{202E}bat"), Err(TextProblem::ControlCharacter { code: 0x202E }));
-        assert_eq!(text("Casablanca!"), Err(TextProblem::TooLong { chars: 11, max: 10 }));
-        assert_eq!(text("éééééééééé"), Ok(()), "limits count characters, not bytes");
+        assert_eq!(
+            text("Ra\tbat"),
+            Err(TextProblem::ControlCharacter { code: 9 })
+        );
+        assert_eq!(
+            text("Ra\u{202E}bat"),
+            Err(TextProblem::ControlCharacter { code: 0x202E })
+        );
+        assert_eq!(
+            text("Casablanca!"),
+            Err(TextProblem::TooLong { chars: 11, max: 10 })
+        );
+        assert_eq!(
+            text("éééééééééé"),
+            Ok(()),
+            "limits count characters, not bytes"
+        );
     }
 
     #[test]
@@ -133,7 +177,11 @@ mod tests {
         assert!(check_origin(0, "registre.example.ma/plaintes").is_ok());
         assert_eq!(
             check_origin(0, "a b"),
-            Err(Rejection::InvalidText { seq: 0, field: "origin", problem: TextProblem::NotAllowedInOrigin { ch: ' ' } })
+            Err(Rejection::InvalidText {
+                seq: 0,
+                field: "origin",
+                problem: TextProblem::NotAllowedInOrigin { ch: ' ' }
+            })
         );
         assert!(check_origin(0, "a+b").is_err());
     }

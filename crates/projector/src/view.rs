@@ -7,8 +7,8 @@ use sijil_core::event::{Date, Event, InspectionOpened, PublicKey, Role};
 use sijil_core::Hash;
 
 use crate::case::{
-    Annotations, AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote, EventKind,
-    Hearing, Opening, SanctionRecord, TimelineItem,
+    Annotations, AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote,
+    EventKind, Hearing, Opening, SanctionRecord, TimelineItem,
 };
 use crate::register::{OfficerRecord, RegisterInfo, Revocation};
 use crate::rejection::Rejection;
@@ -172,7 +172,11 @@ impl View {
     ///
     /// # Errors
     /// As [`View::apply`].
-    pub fn check_unsigned(&self, entry: &UnsignedEntry, signer: &PublicKey) -> Result<(), Rejection> {
+    pub fn check_unsigned(
+        &self,
+        entry: &UnsignedEntry,
+        signer: &PublicKey,
+    ) -> Result<(), Rejection> {
         let candidate = Candidate {
             format: FORMAT_V1,
             seq: entry.seq,
@@ -220,11 +224,18 @@ impl View {
             // CaseLink counts in u32.
             Some(&i) => {
                 let case = &self.state.cases[i as usize];
-                (u32::try_from(case.timeline.len()).unwrap_or(u32::MAX), case.head)
+                (
+                    u32::try_from(case.timeline.len()).unwrap_or(u32::MAX),
+                    case.head,
+                )
             }
             None => (0, Hash::ZERO),
         };
-        CaseLink { id: case_id.to_owned(), seq, prev }
+        CaseLink {
+            id: case_id.to_owned(),
+            seq,
+            prev,
+        }
     }
 
     /// Whether `key` may sign, now, an event that needs `role` (see
@@ -236,7 +247,9 @@ impl View {
 
     /// The officer who holds (or held) `key`.
     pub fn officer(&self, key: &PublicKey) -> Option<&OfficerRecord> {
-        self.officer_index.get(key).map(|&i| &self.state.officers[i as usize])
+        self.officer_index
+            .get(key)
+            .map(|&i| &self.state.officers[i as usize])
     }
 
     /// Every officer's key ever authorized, in order of authorization, revoked ones included.
@@ -262,11 +275,15 @@ impl View {
             v.iter().map(String::capacity).sum()
         }
         let s = &self.state;
-        let register = s.register.as_ref().map_or(0, |r| r.origin.capacity() + r.title.capacity() + r.authority.capacity());
+        let register = s.register.as_ref().map_or(0, |r| {
+            r.origin.capacity() + r.title.capacity() + r.authority.capacity()
+        });
         let officers = vec(&s.officers)
             + s.officers
                 .iter()
-                .map(|o| o.name.capacity() + o.revocation.as_ref().map_or(0, |r| r.reason.capacity()))
+                .map(|o| {
+                    o.name.capacity() + o.revocation.as_ref().map_or(0, |r| r.reason.capacity())
+                })
                 .sum::<usize>();
         let cases = vec(&s.cases)
             + s.cases
@@ -277,15 +294,27 @@ impl View {
                         + vec(&c.hearings)
                         + c.hearings.iter().map(|h| h.place.capacity()).sum::<usize>()
                         + vec(&c.sanctions)
-                        + c.sanctions.iter().map(|x| x.legal_basis.capacity()).sum::<usize>()
+                        + c.sanctions
+                            .iter()
+                            .map(|x| x.legal_basis.capacity())
+                            .sum::<usize>()
                         + vec(&c.authorities)
-                        + c.authorities.iter().map(|a| vec(&a.authorities) + strings(&a.authorities)).sum::<usize>()
+                        + c.authorities
+                            .iter()
+                            .map(|a| vec(&a.authorities) + strings(&a.authorities))
+                            .sum::<usize>()
                 })
                 .sum::<usize>();
         let controllers = vec(&s.controllers)
             + s.controllers
                 .iter()
-                .map(|c| c.id.len() + c.name.capacity() + vec(&c.former_names) + strings(&c.former_names) + vec(&c.cases))
+                .map(|c| {
+                    c.id.len()
+                        + c.name.capacity()
+                        + vec(&c.former_names)
+                        + strings(&c.former_names)
+                        + vec(&c.cases)
+                })
                 .sum::<usize>();
         let annotations = s
             .annotations
@@ -323,7 +352,10 @@ impl View {
             }
             (Event::OfficerAuthorized(a), _, _) => self.add_officer(&a.officer, seq),
             (Event::OfficerRevoked(r), Target::Officer(i), _) => {
-                self.state.officers[i as usize].revocation = Some(Revocation { seq, reason: r.reason.clone() });
+                self.state.officers[i as usize].revocation = Some(Revocation {
+                    seq,
+                    reason: r.reason.clone(),
+                });
             }
             (event, Target::NewCase { controller }, Some(link)) => {
                 self.open_case(seq, link, event, controller, checked.kind, leaf);
@@ -360,10 +392,14 @@ impl View {
         leaf: Hash,
     ) {
         let (named, category, opened_by, opened_on) = match event {
-            Event::ComplaintReceived(e) => (&e.controller, e.category, Opening::Complaint, e.received_on),
-            Event::InspectionOpened(InspectionOpened { opened_on, opens: Some(o), .. }) => {
-                (&o.controller, o.category, Opening::Inspection, *opened_on)
+            Event::ComplaintReceived(e) => {
+                (&e.controller, e.category, Opening::Complaint, e.received_on)
             }
+            Event::InspectionOpened(InspectionOpened {
+                opened_on,
+                opens: Some(o),
+                ..
+            }) => (&o.controller, o.category, Opening::Inspection, *opened_on),
             // validate() returns NewCase only for the two opening events.
             _ => return,
         };
@@ -415,18 +451,26 @@ impl View {
     fn record(&mut self, seq: u64, i: u32, event: &Event, checked: &Checked, leaf: Hash) {
         let s = &mut self.state;
         let case = &mut s.cases[i as usize];
-        case.timeline.push(TimelineItem::new(seq, checked.kind, has_text(event)));
+        case.timeline
+            .push(TimelineItem::new(seq, checked.kind, has_text(event)));
         case.head = leaf;
         match event {
             Event::InspectionOpened(_) => investigate(case),
             Event::HearingHeld(e) => {
                 investigate(case);
-                case.hearings.push(Hearing { seq, held_on: e.held_on, place: e.place.clone() });
+                case.hearings.push(Hearing {
+                    seq,
+                    held_on: e.held_on,
+                    place: e.place.clone(),
+                });
             }
             Event::ComplianceDeadlineSet(e) => await_compliance(case, e.due_on),
             Event::DeadlineExtended(e) => await_compliance(case, e.due_on),
             Event::ComplianceConfirmed(e) => {
-                case.compliance = Some(ComplianceRecord { seq, confirmed_on: e.confirmed_on });
+                case.compliance = Some(ComplianceRecord {
+                    seq,
+                    confirmed_on: e.confirmed_on,
+                });
                 case.deadline = None;
                 case.status = CaseStatus::Complied;
             }
@@ -445,14 +489,26 @@ impl View {
                 authorities: e.authorities.clone(),
             }),
             Event::CaseClosed(e) => {
-                case.closing = Some(Closing { seq, closed_on: e.closed_on, outcome: e.outcome });
+                case.closing = Some(Closing {
+                    seq,
+                    closed_on: e.closed_on,
+                    outcome: e.outcome,
+                });
                 case.deadline = None;
                 case.status = CaseStatus::Closed;
             }
-            Event::Correction(e) => s.annotations.entry(e.target).or_default().corrections.push(seq),
+            Event::Correction(e) => s
+                .annotations
+                .entry(e.target)
+                .or_default()
+                .corrections
+                .push(seq),
             Event::Erasure(e) => {
-                s.annotations.entry(e.target).or_default().erasure =
-                    Some(ErasureNote { seq, erased_on: checked.recorded_on, reason: e.reason.clone() });
+                s.annotations.entry(e.target).or_default().erasure = Some(ErasureNote {
+                    seq,
+                    erased_on: checked.recorded_on,
+                    reason: e.reason.clone(),
+                });
             }
             _ => {}
         }

@@ -37,7 +37,11 @@ pub const MAX_BATCH: usize = 100_000;
 /// string, unknown event `type`, an unknown or missing field, a malformed date; or an empty
 /// file, or more than [`MAX_BATCH`] events.
 pub fn parse_events(source_name: &str, text: &str) -> Result<Vec<Draft>, InputError> {
-    let err = |line: usize, message: String| InputError { source_name: source_name.to_string(), line, message };
+    let err = |line: usize, message: String| InputError {
+        source_name: source_name.to_string(),
+        line,
+        message,
+    };
     let mut drafts = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
@@ -45,20 +49,32 @@ pub fn parse_events(source_name: &str, text: &str) -> Result<Vec<Draft>, InputEr
             continue;
         }
         if drafts.len() == MAX_BATCH {
-            return Err(err(n, format!("more than {MAX_BATCH} events in one append; split the file")));
+            return Err(err(
+                n,
+                format!("more than {MAX_BATCH} events in one append; split the file"),
+            ));
         }
-        let value: Value = serde_json::from_str(line).map_err(|e| err(n, format!("invalid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(line).map_err(|e| err(n, format!("invalid JSON: {e}")))?;
         let Value::Object(mut obj) = value else {
-            return Err(err(n, "expected a JSON object with a \"type\" field".into()));
+            return Err(err(
+                n,
+                "expected a JSON object with a \"type\" field".into(),
+            ));
         };
         let case = take_case(&mut obj).map_err(|m| err(n, m))?;
         let kind = match obj.get("type") {
             Some(Value::String(t)) => t.clone(),
             Some(_) => return Err(err(n, "\"type\" must be a string".into())),
-            None => return Err(err(n, "missing \"type\" (e.g. \"ComplaintReceived\")".into())),
+            None => {
+                return Err(err(
+                    n,
+                    "missing \"type\" (e.g. \"ComplaintReceived\")".into(),
+                ))
+            }
         };
-        let event: Event<String> =
-            serde_json::from_value(Value::Object(obj)).map_err(|e| err(n, format!("{kind}: {e}")))?;
+        let event: Event<String> = serde_json::from_value(Value::Object(obj))
+            .map_err(|e| err(n, format!("{kind}: {e}")))?;
         drafts.push(Draft { case, event });
     }
     if drafts.is_empty() {
@@ -89,14 +105,28 @@ mod tests {
             ("{\n", "f:1: invalid JSON"),
             ("[1]\n", "f:1: expected a JSON object"),
             ("{\"type\":\"Nope\"}\n", "f:1: Nope: unknown variant"),
-            (&format!("{}{}", ok, "{\"type\":\"HearingHeld\",\"held_on\":\"2023-02-30\",\"place\":\"x\"}"), "f:3: HearingHeld: invalid date"),
-            ("{\"case\":5,\"type\":\"HearingHeld\"}", "f:1: \"case\" must be a string"),
+            (
+                &format!(
+                    "{}{}",
+                    ok, "{\"type\":\"HearingHeld\",\"held_on\":\"2023-02-30\",\"place\":\"x\"}"
+                ),
+                "f:3: HearingHeld: invalid date",
+            ),
+            (
+                "{\"case\":5,\"type\":\"HearingHeld\"}",
+                "f:1: \"case\" must be a string",
+            ),
             ("{\"case\":\"a\"}", "f:1: missing \"type\""),
             ("", "f:0: no events"),
         ];
         for (input, want) in cases {
-            let got = parse_events("f", input).map(|_| ()).map_err(|e| e.to_string());
-            assert!(got.as_ref().is_err_and(|m| m.starts_with(want)), "{input:?}: got {got:?}, want {want:?}");
+            let got = parse_events("f", input)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            assert!(
+                got.as_ref().is_err_and(|m| m.starts_with(want)),
+                "{input:?}: got {got:?}, want {want:?}"
+            );
         }
     }
 }

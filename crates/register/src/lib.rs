@@ -11,8 +11,10 @@
 //! match the log, and rebuilt from the entries otherwise; it is never trusted blindly.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 mod input;
 mod pending;
+pub mod present;
 mod reader;
 mod writer;
 
@@ -37,9 +39,17 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] IoError),
     #[error("event {index} of the batch ({event}) is rejected: {rejection}")]
-    Rejected { index: usize, event: &'static str, rejection: Rejection },
+    Rejected {
+        index: usize,
+        event: &'static str,
+        rejection: Rejection,
+    },
     #[error("event {index} of the batch ({event}): {message}")]
-    InvalidEvent { index: usize, event: &'static str, message: String },
+    InvalidEvent {
+        index: usize,
+        event: &'static str,
+        message: String,
+    },
     #[error("{dir} is not a sijil register (no checkpoint file)")]
     NotARegister { dir: PathBuf },
     #[error("checkpoint: {0}")]

@@ -31,7 +31,9 @@ impl Journal {
 
     /// Writes the journal durably (before any blob of the batch is written).
     pub fn write(&self, layout: &Layout) -> Result<(), Error> {
-        let bytes = serde_json::to_vec(self).map_err(|e| Error::Corrupt { what: format!("pending journal: {e}") })?;
+        let bytes = serde_json::to_vec(self).map_err(|e| Error::Corrupt {
+            what: format!("pending journal: {e}"),
+        })?;
         let tmp = layout.private().join("pending.new");
         durable::replace(&layout.pending(), &tmp, &bytes)?;
         Ok(())
@@ -64,10 +66,16 @@ pub(crate) fn recover(layout: &Layout, size: u64) -> Result<(), Error> {
         }
     };
     if size >= journal.target_size {
-        tracing::info!(target_size = journal.target_size, "recovery: finishing the blob changes of a committed batch");
+        tracing::info!(
+            target_size = journal.target_size,
+            "recovery: finishing the blob changes of a committed batch"
+        );
         journal.finish(layout)
     } else {
-        tracing::info!(target_size = journal.target_size, "recovery: removing the blobs of a batch that did not commit");
+        tracing::info!(
+            target_size = journal.target_size,
+            "recovery: removing the blobs of a batch that did not commit"
+        );
         for d in &journal.new_blobs {
             durable::remove_file(&layout.blob(d))?;
         }

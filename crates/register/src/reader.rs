@@ -23,7 +23,13 @@ pub use sijil_core::verify::StoredEntry;
 /// # Errors
 /// [`Error::Corrupt`] naming the bundle or entry that does not match; [`Error::Merkle`] when a
 /// tile is missing or does not verify.
-pub fn read_entries(tiles: &DirTiles, size: u64, root: Hash, start: u64, end: u64) -> Result<Vec<StoredEntry>, Error> {
+pub fn read_entries(
+    tiles: &DirTiles,
+    size: u64,
+    root: Hash,
+    start: u64,
+    end: u64,
+) -> Result<Vec<StoredEntry>, Error> {
     let end = end.min(size);
     if start >= end {
         return Ok(Vec::new());
@@ -32,28 +38,50 @@ pub fn read_entries(tiles: &DirTiles, size: u64, root: Hash, start: u64, end: u6
     let mut out = Vec::with_capacity((end - start) as usize);
     for index in start / 256..=(end - 1) / 256 {
         let width = (size - index * 256).min(256) as u16;
-        let t = Tile { level: TileLevel::Entries, index, width };
-        let data = tiles.read_tile(&t).map_err(|e| Error::Corrupt { what: e.to_string() })?;
-        let bodies = bundle::parse(&data).map_err(|e| Error::Corrupt { what: format!("{}: {e}", t.path()) })?;
+        let t = Tile {
+            level: TileLevel::Entries,
+            index,
+            width,
+        };
+        let data = tiles.read_tile(&t).map_err(|e| Error::Corrupt {
+            what: e.to_string(),
+        })?;
+        let bodies = bundle::parse(&data).map_err(|e| Error::Corrupt {
+            what: format!("{}: {e}", t.path()),
+        })?;
         if bodies.len() != usize::from(width) {
-            return Err(Error::Corrupt { what: format!("{}: {} entries, expected {width}", t.path(), bodies.len()) });
+            return Err(Error::Corrupt {
+                what: format!("{}: {} entries, expected {width}", t.path(), bodies.len()),
+            });
         }
         let first = index * 256;
         let lo = start.max(first);
         let hi = end.min(first + u64::from(width));
-        let indexes: Vec<u64> = (lo..hi).map(|seq| merkle::stored_hash_index(0, seq)).collect();
+        let indexes: Vec<u64> = (lo..hi)
+            .map(|seq| merkle::stored_hash_index(0, seq))
+            .collect();
         let hashes = reader.read_hashes(&indexes)?;
         for (seq, stored) in (lo..hi).zip(hashes) {
             let bytes = bodies[(seq - first) as usize];
             let leaf = leaf_hash(bytes);
             if leaf != stored {
-                return Err(Error::Corrupt { what: format!("entry {seq} in {} does not match its leaf hash", t.path()) });
+                return Err(Error::Corrupt {
+                    what: format!("entry {seq} in {} does not match its leaf hash", t.path()),
+                });
             }
-            let entry = Entry::decode(bytes).map_err(|e| Error::Corrupt { what: format!("entry {seq}: {e}") })?;
+            let entry = Entry::decode(bytes).map_err(|e| Error::Corrupt {
+                what: format!("entry {seq}: {e}"),
+            })?;
             if entry.seq != seq {
-                return Err(Error::Corrupt { what: format!("entry at leaf index {seq} says seq {}", entry.seq) });
+                return Err(Error::Corrupt {
+                    what: format!("entry at leaf index {seq} says seq {}", entry.seq),
+                });
             }
-            out.push(StoredEntry { entry, bytes: bytes.to_vec(), leaf });
+            out.push(StoredEntry {
+                entry,
+                bytes: bytes.to_vec(),
+                leaf,
+            });
         }
     }
     Ok(out)
@@ -93,20 +121,30 @@ fn snapshot_matching(layout: &Layout, tiles: &DirTiles, cp: &Checkpoint) -> Opti
     match merkle::tree_hash(size, &reader) {
         Ok(r) if r == root => Some((view, size)),
         _ => {
-            tracing::warn!(snapshot_size = size, "the view snapshot does not match the log; rebuilding");
+            tracing::warn!(
+                snapshot_size = size,
+                "the view snapshot does not match the log; rebuilding"
+            );
             None
         }
     }
 }
 
 /// Applies entries `from..to` of the tree `cp` to `view`.
-pub(crate) fn apply_range(view: &mut View, tiles: &DirTiles, cp: &Checkpoint, from: u64, to: u64) -> Result<(), Error> {
+pub(crate) fn apply_range(
+    view: &mut View,
+    tiles: &DirTiles,
+    cp: &Checkpoint,
+    from: u64,
+    to: u64,
+) -> Result<(), Error> {
     let mut at = from;
     while at < to {
         let next = (at + REPLAY_CHUNK).min(to);
         for se in read_entries(tiles, cp.size, cp.root, at, next)? {
-            view.apply(&se.entry, se.leaf)
-                .map_err(|r| Error::Corrupt { what: format!("entry {} breaks the register's rules: {r}", se.entry.seq) })?;
+            view.apply(&se.entry, se.leaf).map_err(|r| Error::Corrupt {
+                what: format!("entry {} breaks the register's rules: {r}", se.entry.seq),
+            })?;
         }
         at = next;
     }
@@ -135,7 +173,11 @@ impl RegisterReader {
         let layout = Layout::new(dir);
         let bytes = match layout.read_checkpoint() {
             Ok(b) => b,
-            Err(e) if e.is_not_found() => return Err(Error::NotARegister { dir: dir.to_path_buf() }),
+            Err(e) if e.is_not_found() => {
+                return Err(Error::NotARegister {
+                    dir: dir.to_path_buf(),
+                })
+            }
             Err(e) => return Err(e.into()),
         };
         let tiles = DirTiles::new(layout.clone());
@@ -145,7 +187,13 @@ impl RegisterReader {
         };
         let checkpoint = SignedCheckpoint::open(&bytes, &verifier)?;
         let view = load_view(&layout, &tiles, &checkpoint.checkpoint)?;
-        Ok(RegisterReader { layout, tiles, verifier, checkpoint, view })
+        Ok(RegisterReader {
+            layout,
+            tiles,
+            verifier,
+            checkpoint,
+            view,
+        })
     }
 
     pub fn layout(&self) -> &Layout {
@@ -192,11 +240,18 @@ impl RegisterReader {
         let newer = SignedCheckpoint::open(&bytes, &self.verifier)?;
         let (old, new) = (&self.checkpoint.checkpoint, &newer.checkpoint);
         if new.size < old.size {
-            return Err(Error::Corrupt { what: format!("checkpoint went back from size {} to {}", old.size, new.size) });
+            return Err(Error::Corrupt {
+                what: format!(
+                    "checkpoint went back from size {} to {}",
+                    old.size, new.size
+                ),
+            });
         }
         if new.size == old.size {
             if new.root != old.root {
-                return Err(Error::Corrupt { what: format!("two checkpoints of size {} with different roots", new.size) });
+                return Err(Error::Corrupt {
+                    what: format!("two checkpoints of size {} with different roots", new.size),
+                });
             }
             // Same tree, new signature lines (cosignatures): serve the newer note.
             self.checkpoint = newer;
@@ -220,11 +275,20 @@ fn genesis_verifier(tiles: &DirTiles, checkpoint: &[u8]) -> Result<Verifier, Err
     let cp = Checkpoint::parse(&note.text)?;
     let first = read_entries(tiles, cp.size, cp.root, 0, 1)?;
     let Some(genesis) = first.first() else {
-        return Err(Error::Corrupt { what: "the log is empty: no genesis entry".into() });
+        return Err(Error::Corrupt {
+            what: "the log is empty: no genesis entry".into(),
+        });
     };
     match &genesis.entry.event {
-        Event::RegisterOpened(r) => Verifier::from_ed25519(&r.origin, KeyType::Ed25519, &r.log_key.0)
-            .map_err(|e| Error::Corrupt { what: format!("genesis log key: {e}") }),
-        other => Err(Error::Corrupt { what: format!("entry 0 is {}, not RegisterOpened", other.name()) }),
+        Event::RegisterOpened(r) => {
+            Verifier::from_ed25519(&r.origin, KeyType::Ed25519, &r.log_key.0).map_err(|e| {
+                Error::Corrupt {
+                    what: format!("genesis log key: {e}"),
+                }
+            })
+        }
+        other => Err(Error::Corrupt {
+            what: format!("entry 0 is {}, not RegisterOpened", other.name()),
+        }),
     }
 }

@@ -53,28 +53,51 @@ pub struct InitReport {
 /// [`Error::Rejected`] if the genesis breaks a rule, [`Error::Writer`] (the directory exists
 /// and is not empty, I/O).
 pub fn init(dir: &Path, opts: InitOptions) -> Result<InitReport, Error> {
-    let invalid = |message: String| Error::InvalidEvent { index: 0, event: "RegisterOpened", message };
-    let log_key = Signer::generate(&opts.origin).map_err(|e| invalid(format!("origin {:?}: {e}", opts.origin)))?;
-    let officer =
-        Signer::generate(&opts.officer_name).map_err(|e| invalid(format!("officer name {:?}: {e}", opts.officer_name)))?;
+    let invalid = |message: String| Error::InvalidEvent {
+        index: 0,
+        event: "RegisterOpened",
+        message,
+    };
+    let log_key = Signer::generate(&opts.origin)
+        .map_err(|e| invalid(format!("origin {:?}: {e}", opts.origin)))?;
+    let officer = Signer::generate(&opts.officer_name)
+        .map_err(|e| invalid(format!("officer name {:?}: {e}", opts.officer_name)))?;
     let event = Event::RegisterOpened(RegisterOpened {
         origin: opts.origin.clone(),
         title: opts.title,
         authority: opts.authority,
         log_key: PublicKey(log_key.public_key()),
-        officers: vec![Officer { key: PublicKey(officer.public_key()), name: opts.officer_name, role: Role::Admin }],
+        officers: vec![Officer {
+            key: PublicKey(officer.public_key()),
+            name: opts.officer_name,
+            role: Role::Admin,
+        }],
     });
-    let unsigned = UnsignedEntry { seq: 0, prev: Hash::ZERO, recorded_at: opts.now_ms, case: None, event };
-    let (entry, bytes) =
-        Entry::sign(unsigned, officer.signing_key(), &opts.origin).map_err(|e| invalid(e.to_string()))?;
+    let unsigned = UnsignedEntry {
+        seq: 0,
+        prev: Hash::ZERO,
+        recorded_at: opts.now_ms,
+        case: None,
+        event,
+    };
+    let (entry, bytes) = Entry::sign(unsigned, officer.signing_key(), &opts.origin)
+        .map_err(|e| invalid(e.to_string()))?;
     let mut view = View::new();
     view.apply(&entry, leaf_hash(&bytes))
-        .map_err(|rejection| Error::Rejected { index: 0, event: "RegisterOpened", rejection })?;
+        .map_err(|rejection| Error::Rejected {
+            index: 0,
+            event: "RegisterOpened",
+            rejection,
+        })?;
     let log_verifier = log_key.verifier();
     let writer = Writer::create(dir, log_key, (entry, bytes), &[])?;
     let checkpoint = writer.checkpoint().clone();
     write_snapshot(writer.layout(), &view, &checkpoint)?;
-    Ok(InitReport { log_verifier, officer, checkpoint })
+    Ok(InitReport {
+        log_verifier,
+        officer,
+        checkpoint,
+    })
 }
 
 /// What an append committed.
@@ -105,7 +128,9 @@ impl RegisterWriter {
     pub fn open(dir: &Path, log_key: Option<Signer>) -> Result<RegisterWriter, Error> {
         let layout = Layout::new(dir);
         if !layout.checkpoint().is_file() {
-            return Err(Error::NotARegister { dir: dir.to_path_buf() });
+            return Err(Error::NotARegister {
+                dir: dir.to_path_buf(),
+            });
         }
         let log_key = match log_key {
             Some(k) => k,
@@ -116,7 +141,12 @@ impl RegisterWriter {
         let tiles = DirTiles::new(layout.clone());
         let view = load_view(&layout, &tiles, &writer.checkpoint().checkpoint)?;
         let snapshot_size = writer.size();
-        Ok(RegisterWriter { writer, tiles, view, snapshot_size })
+        Ok(RegisterWriter {
+            writer,
+            tiles,
+            view,
+            snapshot_size,
+        })
     }
 
     pub fn size(&self) -> u64 {
@@ -157,7 +187,11 @@ impl RegisterWriter {
         let start = self.writer.size();
         if let Some(expected) = expect_size {
             if expected != start {
-                return Err(sijil_core::writer::WriterError::ExpectedSize { expected, actual: start }.into());
+                return Err(sijil_core::writer::WriterError::ExpectedSize {
+                    expected,
+                    actual: start,
+                }
+                .into());
             }
         }
         match self.prepare(drafts, officer, now_ms) {
@@ -165,7 +199,11 @@ impl RegisterWriter {
             Err(e) => {
                 // The view applied the batch's first events before one was refused: rebuild it
                 // from the snapshot and the log, which hold none of them.
-                self.view = load_view(self.writer.layout(), &self.tiles, &self.writer.checkpoint().checkpoint)?;
+                self.view = load_view(
+                    self.writer.layout(),
+                    &self.tiles,
+                    &self.writer.checkpoint().checkpoint,
+                )?;
                 Err(e)
             }
         }
@@ -183,16 +221,29 @@ impl RegisterWriter {
         let mut prev = self.writer.last_leaf_hash();
         let recorded_at = now_ms.max(self.writer.last_recorded_at());
         let mut entries: Vec<(Entry, Vec<u8>)> = Vec::with_capacity(drafts.len());
-        let mut journal = Journal { target_size: seq + drafts.len() as u64, ..Journal::default() };
+        let mut journal = Journal {
+            target_size: seq + drafts.len() as u64,
+            ..Journal::default()
+        };
         let mut blobs = Vec::new();
         for (index, draft) in drafts.into_iter().enumerate() {
             let name = draft.event.name();
-            let invalid = |message: String| Error::InvalidEvent { index, event: name, message };
+            let invalid = |message: String| Error::InvalidEvent {
+                index,
+                event: name,
+                message,
+            };
             let case = match (draft.event.is_case_event(), draft.case) {
                 (true, Some(id)) => Some(self.view.next_case_link(&id)),
-                (true, None) => return Err(invalid("a case event needs \"case\" (the case number)".into())),
+                (true, None) => {
+                    return Err(invalid(
+                        "a case event needs \"case\" (the case number)".into(),
+                    ))
+                }
                 (false, Some(id)) => {
-                    return Err(invalid(format!("a register-level event takes no \"case\" (got {id:?})")))
+                    return Err(invalid(format!(
+                        "a register-level event takes no \"case\" (got {id:?})"
+                    )))
                 }
                 (false, None) => None,
             };
@@ -206,11 +257,23 @@ impl RegisterWriter {
             if let Event::Erasure(e) = &event {
                 journal.erase.extend(self.texts_of(e.target, &entries)?);
             }
-            let unsigned = UnsignedEntry { seq, prev, recorded_at, case, event };
-            let (entry, bytes) =
-                Entry::sign(unsigned, officer.signing_key(), &origin).map_err(|e| invalid(e.to_string()))?;
+            let unsigned = UnsignedEntry {
+                seq,
+                prev,
+                recorded_at,
+                case,
+                event,
+            };
+            let (entry, bytes) = Entry::sign(unsigned, officer.signing_key(), &origin)
+                .map_err(|e| invalid(e.to_string()))?;
             let leaf = leaf_hash(&bytes);
-            self.view.apply(&entry, leaf).map_err(|rejection| Error::Rejected { index, event: name, rejection })?;
+            self.view
+                .apply(&entry, leaf)
+                .map_err(|rejection| Error::Rejected {
+                    index,
+                    event: name,
+                    rejection,
+                })?;
             entries.push((entry, bytes));
             prev = leaf;
             seq += 1;
@@ -257,13 +320,21 @@ impl RegisterWriter {
             write_snapshot(&layout, &self.view, &checkpoint)?;
             self.snapshot_size = end;
         }
-        Ok(AppendReport { seqs: start..end, checkpoint })
+        Ok(AppendReport {
+            seqs: start..end,
+            checkpoint,
+        })
     }
 }
 
 fn write_snapshot(layout: &Layout, view: &View, cp: &SignedCheckpoint) -> Result<(), Error> {
-    let bytes = view.to_snapshot(cp.checkpoint.size, cp.checkpoint.root);
-    durable::replace(&layout.snapshot(), &layout.private().join("view.snapshot.new"), &bytes)?;
+    debug_assert_eq!(view.size(), cp.checkpoint.size);
+    let bytes = view.to_snapshot(cp.checkpoint.root);
+    durable::replace(
+        &layout.snapshot(),
+        &layout.private().join("view.snapshot.new"),
+        &bytes,
+    )?;
     Ok(())
 }
 
@@ -273,8 +344,12 @@ fn write_snapshot(layout: &Layout, view: &View, cp: &SignedCheckpoint) -> Result
 /// [`Error::Key`] naming the file: unreadable, or not a private key (a verifier key, a
 /// cosigner key, garbage).
 pub fn read_private_key(path: &Path) -> Result<Signer, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Key { path: path.to_path_buf(), message: format!("cannot read: {e}") })?;
-    Signer::from_private_key(text.trim_end_matches(['\n', '\r']))
-        .map_err(|e| Error::Key { path: path.to_path_buf(), message: e.to_string() })
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Key {
+        path: path.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    Signer::from_private_key(text.trim_end_matches(['\n', '\r'])).map_err(|e| Error::Key {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }

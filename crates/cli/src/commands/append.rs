@@ -13,11 +13,15 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
     let (name, text) = read_input(&a.events)?;
     let drafts = parse_events(&name, &text)?;
     let mut w = RegisterWriter::open(&a.dir, log_key)?;
-    let report = w.append(drafts, &officer, now_ms(), a.expect_size).map_err(|e| match e {
-        Error::Rejected { .. } | Error::InvalidEvent { .. } => Failure::rejected(e),
-        Error::Writer(sijil_core::writer::WriterError::ExpectedSize { .. }) => Failure::rejected(e),
-        other => Failure::usage(other),
-    })?;
+    let report = w
+        .append(drafts, &officer, now_ms(), a.expect_size)
+        .map_err(|e| match e {
+            Error::Rejected { .. } | Error::InvalidEvent { .. } => Failure::rejected(e),
+            Error::Writer(sijil_core::writer::WriterError::ExpectedSize { .. }) => {
+                Failure::rejected(e)
+            }
+            other => Failure::usage(other),
+        })?;
     let cp = &report.checkpoint.checkpoint;
     if a.json {
         let out = serde_json::json!({
@@ -29,7 +33,12 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
         });
         println!("{out}");
     } else {
-        println!("appended seqs {}..={} ({} events)", report.seqs.start, report.seqs.end - 1, report.seqs.end - report.seqs.start);
+        println!(
+            "appended seqs {}..={} ({} events)",
+            report.seqs.start,
+            report.seqs.end - 1,
+            report.seqs.end - report.seqs.start
+        );
         print!("{}", String::from_utf8_lossy(&report.checkpoint.bytes));
     }
     Ok(())

@@ -20,18 +20,31 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
             now_ms: now_ms(),
         },
     )?;
-    let key_path = a.officer_key_out.unwrap_or_else(|| a.dir.join("private").join(format!("{}.key", a.officer)));
+    let key_path = a
+        .officer_key_out
+        .unwrap_or_else(|| a.dir.join("private").join(format!("{}.key", a.officer)));
     write_new_secret(&key_path, &report.officer)?;
-    eprintln!("created register {} (size 1: the genesis entry)", a.dir.display());
-    eprintln!("log private key:     {}", a.dir.join("private/log.key").display());
-    eprintln!("officer private key: {} (admin {:?}; keep it off the server)", key_path.display(), a.officer);
+    eprintln!(
+        "created register {} (size 1: the genesis entry)",
+        a.dir.display()
+    );
+    eprintln!(
+        "log private key:     {}",
+        a.dir.join("private/log.key").display()
+    );
+    eprintln!(
+        "officer private key: {} (admin {:?}; keep it off the server)",
+        key_path.display(),
+        a.officer
+    );
     eprintln!("log verifier key (give it to verifiers and mirrors):");
     println!("{}", report.log_verifier);
     Ok(())
 }
 
 pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {
-    let signer = Signer::generate(&a.name).map_err(|e| Failure::usage(anyhow::anyhow!("key name {:?}: {e}", a.name)))?;
+    let signer = Signer::generate(&a.name)
+        .map_err(|e| Failure::usage(anyhow::anyhow!("key name {:?}: {e}", a.name)))?;
     write_new_secret(&a.out, &signer)?;
     eprintln!("private key written to {} (mode 0600)", a.out.display());
     println!("verifier key: {}", signer.verifier());
@@ -42,9 +55,13 @@ pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {
 /// Writes a private key to a new file with mode 0600; refuses to overwrite one.
 fn write_new_secret(path: &std::path::Path, signer: &Signer) -> Result<(), Failure> {
     if path.exists() {
-        return Err(Failure::usage(anyhow::anyhow!("{} already exists; not overwriting a key", path.display())));
+        return Err(Failure::usage(anyhow::anyhow!(
+            "{} already exists; not overwriting a key",
+            path.display()
+        )));
     }
     let text = format!("{}\n", signer.private_key_string());
-    durable::write_synced(path, text.as_bytes(), true).with_context(|| format!("writing key {}", path.display()))?;
+    durable::write_synced(path, text.as_bytes(), true)
+        .with_context(|| format!("writing key {}", path.display()))?;
     Ok(())
 }

@@ -30,16 +30,21 @@ pub fn run(command: Command) -> Result<(), Failure> {
 /// The wall clock, in Unix milliseconds: the only place the binary reads it, so that every
 /// library function takes time as an argument.
 pub fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Today's date (UTC), or the `--as-of` date given.
 pub fn as_of(flag: Option<&str>) -> Result<sijil_core::event::Date, Failure> {
     match flag {
-        Some(s) => s.parse().map_err(|e: String| Failure::usage(anyhow::anyhow!("--as-of: {e}"))),
-        None => sijil_core::event::Date::from_unix_ms(now_ms())
-            .ok_or_else(|| Failure::usage(anyhow::anyhow!("the system clock is outside 1900–9999"))),
+        Some(s) => s
+            .parse()
+            .map_err(|e: String| Failure::usage(anyhow::anyhow!("--as-of: {e}"))),
+        None => sijil_core::event::Date::from_unix_ms(now_ms()).ok_or_else(|| {
+            Failure::usage(anyhow::anyhow!("the system clock is outside 1900–9999"))
+        }),
     }
 }
 
@@ -47,7 +52,8 @@ pub fn as_of(flag: Option<&str>) -> Result<sijil_core::event::Date, Failure> {
 pub fn verifier_arg(arg: &str) -> Result<Verifier, Failure> {
     let (text, from) = match arg.strip_prefix('@') {
         Some(path) => {
-            let t = std::fs::read_to_string(path).with_context(|| format!("reading verifier key file {path}"))?;
+            let t = std::fs::read_to_string(path)
+                .with_context(|| format!("reading verifier key file {path}"))?;
             (t, format!(" (from {path})"))
         }
         None => (arg.to_string(), String::new()),
@@ -59,10 +65,13 @@ pub fn verifier_arg(arg: &str) -> Result<Verifier, Failure> {
 pub fn read_input(path: &Path) -> Result<(String, String), Failure> {
     if path == Path::new("-") {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading standard input")?;
         Ok(("<stdin>".into(), s))
     } else {
-        let s = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let s =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Ok((path.display().to_string(), s))
     }
 }

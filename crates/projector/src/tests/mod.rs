@@ -10,9 +10,9 @@ use ed25519_dalek::SigningKey;
 use sijil_core::entry::{Entry, UnsignedEntry};
 use sijil_core::event::{
     AuthoritiesNotified, CaseClosed, CaseOpening, Category, ComplaintReceived, ComplianceConfirmed,
-    ComplianceDeadlineSet, Controller, Correction, Date, DeadlineExtended, Erasure, Event, HearingHeld,
-    InspectionOpened, Officer, OfficerAuthorized, OfficerRevoked, Outcome, PublicKey, RegisterOpened, Role,
-    Sanction, SanctionNotified, TextDigest,
+    ComplianceDeadlineSet, Controller, Correction, Date, DeadlineExtended, Erasure, Event,
+    HearingHeld, InspectionOpened, Officer, OfficerAuthorized, OfficerRevoked, Outcome, PublicKey,
+    RegisterOpened, Role, Sanction, SanctionNotified, TextDigest,
 };
 use sijil_core::{leaf_hash, sha256, Hash};
 
@@ -21,7 +21,6 @@ use crate::{Rejection, View};
 pub(crate) const ORIGIN: &str = "registre.example.ma/plaintes";
 /// 2023-06-01T09:00:00Z: after every date the tests record as having happened.
 pub(crate) const JUNE_1: i64 = 1_685_610_000_000;
-pub(crate) const DAY_MS: i64 = 86_400_000;
 
 pub(crate) fn key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])
@@ -55,10 +54,20 @@ impl Log {
     pub(crate) fn new() -> Log {
         let admin = key(1);
         let clerk = key(2);
-        let genesis = genesis(vec![officer(&admin, "Amina Admin", Role::Admin), officer(&clerk, "Karim Clerk", Role::Clerk)]);
-        let mut log = Log { admin, clerk, entries: Vec::new(), view: View::new(), now: JUNE_1 };
+        let genesis = genesis(vec![
+            officer(&admin, "Amina Admin", Role::Admin),
+            officer(&clerk, "Karim Clerk", Role::Clerk),
+        ]);
+        let mut log = Log {
+            admin,
+            clerk,
+            entries: Vec::new(),
+            view: View::new(),
+            now: JUNE_1,
+        };
         let admin = log.admin.clone();
-        log.push_as(&admin, None, genesis).unwrap_or_else(|r| panic!("genesis: {r}"));
+        log.push_as(&admin, None, genesis)
+            .unwrap_or_else(|r| panic!("genesis: {r}"));
         log
     }
 
@@ -81,11 +90,20 @@ impl Log {
     /// Appends `event`, signed by the admin for register-level events, by the clerk for case
     /// events. Returns the entry's seq.
     pub(crate) fn push(&mut self, case: Option<&str>, event: Event) -> Result<u64, Rejection> {
-        let signer = if event.is_case_event() { self.clerk.clone() } else { self.admin.clone() };
+        let signer = if event.is_case_event() {
+            self.clerk.clone()
+        } else {
+            self.admin.clone()
+        };
         self.push_as(&signer, case, event)
     }
 
-    pub(crate) fn push_as(&mut self, signer: &SigningKey, case: Option<&str>, event: Event) -> Result<u64, Rejection> {
+    pub(crate) fn push_as(
+        &mut self,
+        signer: &SigningKey,
+        case: Option<&str>,
+        event: Event,
+    ) -> Result<u64, Rejection> {
         let u = self.unsigned(case, event);
         self.offer(Log::sign(u, signer))
     }
@@ -106,7 +124,10 @@ impl Log {
         let applied = self.view.apply(&entry, leaf);
         assert_eq!(checked, applied, "check and apply disagree");
         if entry.format == sijil_core::entry::FORMAT_V1 {
-            assert_eq!(checked_unsigned, applied, "check_unsigned and apply disagree");
+            assert_eq!(
+                checked_unsigned, applied,
+                "check_unsigned and apply disagree"
+            );
         }
         match applied {
             Ok(()) => {
@@ -122,16 +143,14 @@ impl Log {
 
     /// Opens case `id` for controller `controller` with a complaint received on `on`.
     pub(crate) fn open(&mut self, id: &str, controller: &str, on: &str) -> u64 {
-        self.push(Some(id), complaint(controller, on)).unwrap_or_else(|r| panic!("opening {id}: {r}"))
+        self.push(Some(id), complaint(controller, on))
+            .unwrap_or_else(|r| panic!("opening {id}: {r}"))
     }
 
     /// Appends an event that must be accepted.
     pub(crate) fn ok(&mut self, case: &str, event: Event) -> u64 {
-        self.push(Some(case), event).unwrap_or_else(|r| panic!("{r}"))
-    }
-
-    pub(crate) fn days(&mut self, n: i64) {
-        self.now += n * DAY_MS;
+        self.push(Some(case), event)
+            .unwrap_or_else(|r| panic!("{r}"))
     }
 
     /// Replays this log's entries into a fresh view.
@@ -140,7 +159,9 @@ impl Log {
     }
 }
 
-pub(crate) fn replay<'a>(entries: impl IntoIterator<Item = (&'a Entry, Hash)>) -> Result<View, Rejection> {
+pub(crate) fn replay<'a>(
+    entries: impl IntoIterator<Item = (&'a Entry, Hash)>,
+) -> Result<View, Rejection> {
     let mut view = View::new();
     for (e, h) in entries {
         view.apply(e, h)?;
@@ -149,7 +170,11 @@ pub(crate) fn replay<'a>(entries: impl IntoIterator<Item = (&'a Entry, Hash)>) -
 }
 
 pub(crate) fn officer(key: &SigningKey, name: &str, role: Role) -> Officer {
-    Officer { key: pk(key), name: name.into(), role }
+    Officer {
+        key: pk(key),
+        name: name.into(),
+        role,
+    }
 }
 
 pub(crate) fn genesis(officers: Vec<Officer>) -> Event {
@@ -163,15 +188,23 @@ pub(crate) fn genesis(officers: Vec<Officer>) -> Event {
 }
 
 pub(crate) fn authorize(key: &SigningKey, name: &str, role: Role) -> Event {
-    Event::OfficerAuthorized(OfficerAuthorized { officer: officer(key, name, role) })
+    Event::OfficerAuthorized(OfficerAuthorized {
+        officer: officer(key, name, role),
+    })
 }
 
 pub(crate) fn revoke(key: &SigningKey) -> Event {
-    Event::OfficerRevoked(OfficerRevoked { key: pk(key), reason: "left the authority".into() })
+    Event::OfficerRevoked(OfficerRevoked {
+        key: pk(key),
+        reason: "left the authority".into(),
+    })
 }
 
 pub(crate) fn controller(id: &str) -> Controller {
-    Controller { id: id.into(), name: format!("{} SARL", id.to_uppercase()) }
+    Controller {
+        id: id.into(),
+        name: format!("{} SARL", id.to_uppercase()),
+    }
 }
 
 pub(crate) fn complaint(controller_id: &str, on: &str) -> Event {
@@ -186,29 +219,49 @@ pub(crate) fn complaint(controller_id: &str, on: &str) -> Event {
 pub(crate) fn inspection_opening(controller_id: &str, on: &str, category: Category) -> Event {
     Event::InspectionOpened(InspectionOpened {
         opened_on: d(on),
-        opens: Some(CaseOpening { controller: controller(controller_id), category }),
+        opens: Some(CaseOpening {
+            controller: controller(controller_id),
+            category,
+        }),
         scope: None,
     })
 }
 
 pub(crate) fn inspection(on: &str) -> Event {
-    Event::InspectionOpened(InspectionOpened { opened_on: d(on), opens: None, scope: Some(digest("on site")) })
+    Event::InspectionOpened(InspectionOpened {
+        opened_on: d(on),
+        opens: None,
+        scope: Some(digest("on site")),
+    })
 }
 
 pub(crate) fn hearing(on: &str) -> Event {
-    Event::HearingHeld(HearingHeld { held_on: d(on), place: "Rabat".into(), summary: None })
+    Event::HearingHeld(HearingHeld {
+        held_on: d(on),
+        place: "Rabat".into(),
+        summary: None,
+    })
 }
 
 pub(crate) fn deadline(due: &str) -> Event {
-    Event::ComplianceDeadlineSet(ComplianceDeadlineSet { due_on: d(due), obligations: digest("remove the cameras") })
+    Event::ComplianceDeadlineSet(ComplianceDeadlineSet {
+        due_on: d(due),
+        obligations: digest("remove the cameras"),
+    })
 }
 
 pub(crate) fn extend(due: &str) -> Event {
-    Event::DeadlineExtended(DeadlineExtended { due_on: d(due), reason: None })
+    Event::DeadlineExtended(DeadlineExtended {
+        due_on: d(due),
+        reason: None,
+    })
 }
 
 pub(crate) fn confirmed(on: &str) -> Event {
-    Event::ComplianceConfirmed(ComplianceConfirmed { confirmed_on: d(on), note: None })
+    Event::ComplianceConfirmed(ComplianceConfirmed {
+        confirmed_on: d(on),
+        note: None,
+    })
 }
 
 pub(crate) fn sanction(on: &str, sanction: Sanction) -> Event {
@@ -228,15 +281,25 @@ pub(crate) fn authorities(on: &str, names: &[&str]) -> Event {
 }
 
 pub(crate) fn closed(on: &str, outcome: Outcome) -> Event {
-    Event::CaseClosed(CaseClosed { closed_on: d(on), outcome, summary: Some(digest("closed")) })
+    Event::CaseClosed(CaseClosed {
+        closed_on: d(on),
+        outcome,
+        summary: Some(digest("closed")),
+    })
 }
 
 pub(crate) fn correction(target: u64) -> Event {
-    Event::Correction(Correction { target, erratum: digest("the hearing was in Fès") })
+    Event::Correction(Correction {
+        target,
+        erratum: digest("the hearing was in Fès"),
+    })
 }
 
 pub(crate) fn erasure(target: u64) -> Event {
-    Event::Erasure(Erasure { target, reason: "Loi 09-08, art. 8 (right to erasure)".into() })
+    Event::Erasure(Erasure {
+        target,
+        reason: "Loi 09-08, art. 8 (right to erasure)".into(),
+    })
 }
 
 #[test]
@@ -255,12 +318,22 @@ fn has_text_agrees_with_texts() {
         inspection_opening("a", "2023-01-01", Category::Other),
         inspection("2023-01-01"),
         hearing("2023-01-01"),
-        Event::HearingHeld(HearingHeld { held_on: d("2023-01-01"), place: "x".into(), summary: Some(digest("s")) }),
+        Event::HearingHeld(HearingHeld {
+            held_on: d("2023-01-01"),
+            place: "x".into(),
+            summary: Some(digest("s")),
+        }),
         deadline("2023-01-01"),
         extend("2023-01-01"),
-        Event::DeadlineExtended(DeadlineExtended { due_on: d("2023-01-01"), reason: Some(digest("r")) }),
+        Event::DeadlineExtended(DeadlineExtended {
+            due_on: d("2023-01-01"),
+            reason: Some(digest("r")),
+        }),
         confirmed("2023-01-01"),
-        Event::ComplianceConfirmed(ComplianceConfirmed { confirmed_on: d("2023-01-01"), note: Some(digest("n")) }),
+        Event::ComplianceConfirmed(ComplianceConfirmed {
+            confirmed_on: d("2023-01-01"),
+            note: Some(digest("n")),
+        }),
         sanction("2023-01-01", Sanction::Warning),
         Event::SanctionNotified(SanctionNotified {
             notified_on: d("2023-01-01"),
@@ -270,11 +343,20 @@ fn has_text_agrees_with_texts() {
         }),
         authorities("2023-01-01", &["x"]),
         closed("2023-01-01", Outcome::Dismissed),
-        Event::CaseClosed(CaseClosed { closed_on: d("2023-01-01"), outcome: Outcome::Dismissed, summary: None }),
+        Event::CaseClosed(CaseClosed {
+            closed_on: d("2023-01-01"),
+            outcome: Outcome::Dismissed,
+            summary: None,
+        }),
         correction(1),
         erasure(1),
     ];
     for e in &events {
-        assert_eq!(crate::view::has_text(e), !e.texts().is_empty(), "{}", e.name());
+        assert_eq!(
+            crate::view::has_text(e),
+            !e.texts().is_empty(),
+            "{}",
+            e.name()
+        );
     }
 }

@@ -17,12 +17,18 @@ use crate::{CaseFilter, CaseStatus, Page, QueryError, Sort};
 fn register() -> Log {
     let mut log = Log::new();
     log.open("C-1", "acme", "2023-01-10");
-    log.ok("C-2", inspection_opening("bim", "2022-11-05", Category::Profiling));
+    log.ok(
+        "C-2",
+        inspection_opening("bim", "2022-11-05", Category::Profiling),
+    );
     log.open("C-3", "acme", "2023-01-10");
     log.open("A-9", "cosmo", "2023-03-01");
     log.ok("C-1", hearing("2023-01-20"));
     log.ok("C-1", deadline("2023-04-01"));
-    log.ok("C-3", sanction("2023-02-01", Sanction::Fine { amount_mad: 20_000 }));
+    log.ok(
+        "C-3",
+        sanction("2023-02-01", Sanction::Fine { amount_mad: 20_000 }),
+    );
     log.ok("C-3", closed("2023-02-02", Outcome::Sanctioned));
     log.ok("A-9", correction(4));
     log.ok("A-9", erasure(4));
@@ -33,7 +39,10 @@ fn register() -> Log {
 const TODAY: &str = "2023-06-01";
 
 fn ids(log: &Log, filter: &CaseFilter, sort: Sort) -> Vec<String> {
-    let page = log.view.cases(filter, sort, &Page::first(100), d(TODAY)).unwrap_or_else(|e| panic!("{e}"));
+    let page = log
+        .view
+        .cases(filter, sort, &Page::first(100), d(TODAY))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(page.total, page.items.len());
     page.items.into_iter().map(|c| c.id).collect()
 }
@@ -42,8 +51,15 @@ fn ids(log: &Log, filter: &CaseFilter, sort: Sort) -> Vec<String> {
 fn sorting() {
     let log = register();
     let all = CaseFilter::default();
-    assert_eq!(ids(&log, &all, Sort::OpenedAsc), ["C-2", "C-1", "C-3", "A-9"], "same day: by opening entry");
-    assert_eq!(ids(&log, &all, Sort::OpenedDesc), ["A-9", "C-3", "C-1", "C-2"]);
+    assert_eq!(
+        ids(&log, &all, Sort::OpenedAsc),
+        ["C-2", "C-1", "C-3", "A-9"],
+        "same day: by opening entry"
+    );
+    assert_eq!(
+        ids(&log, &all, Sort::OpenedDesc),
+        ["A-9", "C-3", "C-1", "C-2"]
+    );
     assert_eq!(ids(&log, &all, Sort::Id), ["A-9", "C-1", "C-2", "C-3"]);
 }
 
@@ -51,17 +67,61 @@ fn sorting() {
 fn filters() {
     let log = register();
     let f = |filter: CaseFilter| ids(&log, &filter, Sort::OpenedAsc);
-    assert_eq!(f(CaseFilter { status: Some(CaseStatus::AwaitingCompliance), ..Default::default() }), ["C-1"]);
-    assert_eq!(f(CaseFilter { status: Some(CaseStatus::Closed), ..Default::default() }), ["C-3"]);
-    assert_eq!(f(CaseFilter { controller: Some("acme".into()), ..Default::default() }), ["C-1", "C-3"]);
-    assert!(f(CaseFilter { controller: Some("nobody".into()), ..Default::default() }).is_empty());
-    assert_eq!(f(CaseFilter { category: Some(Category::Profiling), ..Default::default() }), ["C-2"]);
     assert_eq!(
-        f(CaseFilter { opened_from: Some(d("2023-01-10")), opened_to: Some(d("2023-01-10")), ..Default::default() }),
+        f(CaseFilter {
+            status: Some(CaseStatus::AwaitingCompliance),
+            ..Default::default()
+        }),
+        ["C-1"]
+    );
+    assert_eq!(
+        f(CaseFilter {
+            status: Some(CaseStatus::Closed),
+            ..Default::default()
+        }),
+        ["C-3"]
+    );
+    assert_eq!(
+        f(CaseFilter {
+            controller: Some("acme".into()),
+            ..Default::default()
+        }),
         ["C-1", "C-3"]
     );
-    assert_eq!(f(CaseFilter { opened_from: Some(d("2023-01-11")), ..Default::default() }), ["A-9"]);
-    assert_eq!(f(CaseFilter { opened_to: Some(d("2022-12-31")), ..Default::default() }), ["C-2"]);
+    assert!(f(CaseFilter {
+        controller: Some("nobody".into()),
+        ..Default::default()
+    })
+    .is_empty());
+    assert_eq!(
+        f(CaseFilter {
+            category: Some(Category::Profiling),
+            ..Default::default()
+        }),
+        ["C-2"]
+    );
+    assert_eq!(
+        f(CaseFilter {
+            opened_from: Some(d("2023-01-10")),
+            opened_to: Some(d("2023-01-10")),
+            ..Default::default()
+        }),
+        ["C-1", "C-3"]
+    );
+    assert_eq!(
+        f(CaseFilter {
+            opened_from: Some(d("2023-01-11")),
+            ..Default::default()
+        }),
+        ["A-9"]
+    );
+    assert_eq!(
+        f(CaseFilter {
+            opened_to: Some(d("2022-12-31")),
+            ..Default::default()
+        }),
+        ["C-2"]
+    );
     assert_eq!(
         f(CaseFilter {
             controller: Some("acme".into()),
@@ -72,19 +132,34 @@ fn filters() {
         ["C-3"]
     );
     // The filter is what an HTTP query string deserializes into.
-    let parsed: CaseFilter =
-        serde_json::from_value(json!({"status": "awaiting_compliance", "opened_from": "2023-01-01"})).unwrap_or_default();
+    let parsed: CaseFilter = serde_json::from_value(
+        json!({"status": "awaiting_compliance", "opened_from": "2023-01-01"}),
+    )
+    .unwrap_or_default();
     assert_eq!(parsed.status, Some(CaseStatus::AwaitingCompliance));
-    assert!(serde_json::from_value::<CaseFilter>(json!({"stauts": "open"})).is_err(), "typos are refused");
+    assert!(
+        serde_json::from_value::<CaseFilter>(json!({"stauts": "open"})).is_err(),
+        "typos are refused"
+    );
 }
 
 #[test]
 fn paging_by_offset_and_by_cursor_covers_every_case_once() {
     let mut log = register();
     for i in 0..20 {
-        log.open(&format!("P-{i:02}"), if i % 3 == 0 { "acme" } else { "delta" }, ["2023-01-10", "2023-02-01"][i % 2]);
+        log.open(
+            &format!("P-{i:02}"),
+            if i % 3 == 0 { "acme" } else { "delta" },
+            ["2023-01-10", "2023-02-01"][i % 2],
+        );
     }
-    let filters = [CaseFilter::default(), CaseFilter { controller: Some("acme".into()), ..Default::default() }];
+    let filters = [
+        CaseFilter::default(),
+        CaseFilter {
+            controller: Some("acme".into()),
+            ..Default::default()
+        },
+    ];
     for filter in &filters {
         for sort in [Sort::OpenedAsc, Sort::OpenedDesc, Sort::Id] {
             let full = ids(&log, filter, sort);
@@ -94,16 +169,25 @@ fn paging_by_offset_and_by_cursor_covers_every_case_once() {
                 let mut page = Page::Offset { offset: 0, limit };
                 let mut cursor = Page::first(limit);
                 loop {
-                    let p = log.view.cases(filter, sort, &page, d(TODAY)).unwrap_or_else(|e| panic!("{e}"));
+                    let p = log
+                        .view
+                        .cases(filter, sort, &page, d(TODAY))
+                        .unwrap_or_else(|e| panic!("{e}"));
                     assert_eq!((p.total, p.offset), (full.len(), by_offset.len()));
                     by_offset.extend(p.items.iter().map(|c| c.id.clone()));
                     if p.items.is_empty() {
                         break;
                     }
-                    page = Page::Offset { offset: by_offset.len(), limit };
+                    page = Page::Offset {
+                        offset: by_offset.len(),
+                        limit,
+                    };
                 }
                 loop {
-                    let p = log.view.cases(filter, sort, &cursor, d(TODAY)).unwrap_or_else(|e| panic!("{e}"));
+                    let p = log
+                        .view
+                        .cases(filter, sort, &cursor, d(TODAY))
+                        .unwrap_or_else(|e| panic!("{e}"));
                     assert_eq!((p.total, p.offset), (full.len(), by_cursor.len()));
                     by_cursor.extend(p.items.iter().map(|c| c.id.clone()));
                     match p.next {
@@ -122,22 +206,63 @@ fn paging_by_offset_and_by_cursor_covers_every_case_once() {
 fn paging_edges() {
     let log = register();
     let all = CaseFilter::default();
-    let p = log.view.cases(&all, Sort::Id, &Page::first(0), d(TODAY)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((p.total, p.items.len(), p.next), (4, 0, None));
-    let p = log.view.cases(&all, Sort::Id, &Page::Offset { offset: 10, limit: 5 }, d(TODAY)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((p.total, p.offset, p.items.len(), p.next), (4, 4, 0, None));
-    let p = log.view.cases(&all, Sort::Id, &Page::first(usize::MAX), d(TODAY)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(p.items.len(), 4, "a huge limit is capped, not an overflow");
-    // A cursor that no longer matches the filter still places the page.
-    let closed = CaseFilter { status: Some(CaseStatus::AwaitingCompliance), ..Default::default() };
     let p = log
         .view
-        .cases(&closed, Sort::Id, &Page::After { after: "A-9".into(), limit: 5 }, d(TODAY))
+        .cases(&all, Sort::Id, &Page::first(0), d(TODAY))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(p.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["C-1"]);
+    assert_eq!((p.total, p.items.len(), p.next), (4, 0, None));
+    let p = log
+        .view
+        .cases(
+            &all,
+            Sort::Id,
+            &Page::Offset {
+                offset: 10,
+                limit: 5,
+            },
+            d(TODAY),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((p.total, p.offset, p.items.len(), p.next), (4, 4, 0, None));
+    let p = log
+        .view
+        .cases(&all, Sort::Id, &Page::first(usize::MAX), d(TODAY))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.items.len(), 4, "a huge limit is capped, not an overflow");
+    // A cursor that no longer matches the filter still places the page.
+    let closed = CaseFilter {
+        status: Some(CaseStatus::AwaitingCompliance),
+        ..Default::default()
+    };
+    let p = log
+        .view
+        .cases(
+            &closed,
+            Sort::Id,
+            &Page::After {
+                after: "A-9".into(),
+                limit: 5,
+            },
+            d(TODAY),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        log.view.cases(&all, Sort::Id, &Page::After { after: "Z-1".into(), limit: 5 }, d(TODAY)),
-        Err(QueryError::UnknownCursor { after: "Z-1".into() })
+        p.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["C-1"]
+    );
+    assert_eq!(
+        log.view.cases(
+            &all,
+            Sort::Id,
+            &Page::After {
+                after: "Z-1".into(),
+                limit: 5
+            },
+            d(TODAY)
+        ),
+        Err(QueryError::UnknownCursor {
+            after: "Z-1".into()
+        })
     );
 }
 
@@ -174,30 +299,66 @@ fn a_case_with_its_entries() {
             "closing": {"seq": 8, "closed_on": "2023-02-02", "outcome": "sanctioned"},
         })
     );
-    let c1 = log.view.case("C-1", d(TODAY)).unwrap_or_else(|| panic!("C-1"));
-    assert_eq!((c1.summary.status, c1.summary.deadline, c1.summary.overdue), (CaseStatus::AwaitingCompliance, Some(d("2023-04-01")), true));
-    assert_eq!(c1.hearings.iter().map(|h| (h.seq, h.place.as_str())).collect::<Vec<_>>(), [(5, "Rabat")]);
+    let c1 = log
+        .view
+        .case("C-1", d(TODAY))
+        .unwrap_or_else(|| panic!("C-1"));
+    assert_eq!(
+        (c1.summary.status, c1.summary.deadline, c1.summary.overdue),
+        (CaseStatus::AwaitingCompliance, Some(d("2023-04-01")), true)
+    );
+    assert_eq!(
+        c1.hearings
+            .iter()
+            .map(|h| (h.seq, h.place.as_str()))
+            .collect::<Vec<_>>(),
+        [(5, "Rabat")]
+    );
 }
 
 #[test]
 fn corrections_and_erasures_show_on_the_entries_they_affect() {
     let log = register();
-    let a9 = log.view.case("A-9", d(TODAY)).unwrap_or_else(|| panic!("A-9"));
+    let a9 = log
+        .view
+        .case("A-9", d(TODAY))
+        .unwrap_or_else(|| panic!("A-9"));
     let opening = &a9.timeline[0];
-    assert_eq!((opening.seq, opening.corrected_by.as_slice()), (4, &[9][..]));
-    let erasure = opening.erasure.as_ref().map(|e| (e.seq, e.erased_on, e.reason.as_str()));
-    assert_eq!(erasure, Some((10, d("2023-06-01"), "Loi 09-08, art. 8 (right to erasure)")));
-    assert_eq!(a9.timeline.iter().map(|e| e.event).collect::<Vec<_>>(), ["ComplaintReceived", "Correction", "Erasure"]);
-    assert!(a9.timeline[1..].iter().all(|e| e.corrected_by.is_empty() && e.erasure.is_none()));
-    assert_eq!(log.view.annotations(4).map(|a| a.corrections.clone()), Some(vec![9]));
+    assert_eq!(
+        (opening.seq, opening.corrected_by.as_slice()),
+        (4, &[9][..])
+    );
+    let erasure = opening
+        .erasure
+        .as_ref()
+        .map(|e| (e.seq, e.erased_on, e.reason.as_str()));
+    assert_eq!(
+        erasure,
+        Some((10, d("2023-06-01"), "Loi 09-08, art. 8 (right to erasure)"))
+    );
+    assert_eq!(
+        a9.timeline.iter().map(|e| e.event).collect::<Vec<_>>(),
+        ["ComplaintReceived", "Correction", "Erasure"]
+    );
+    assert!(a9.timeline[1..]
+        .iter()
+        .all(|e| e.corrected_by.is_empty() && e.erasure.is_none()));
+    assert_eq!(
+        log.view.annotations(4).map(|a| a.corrections.clone()),
+        Some(vec![9])
+    );
     assert_eq!(log.view.annotations(5), None);
 }
 
 #[test]
 fn controllers_and_their_cases() {
     let mut log = register();
-    let list: Vec<(String, String, usize, usize)> =
-        log.view.controllers().into_iter().map(|c| (c.id, c.name, c.cases, c.open_cases)).collect();
+    let list: Vec<(String, String, usize, usize)> = log
+        .view
+        .controllers()
+        .into_iter()
+        .map(|c| (c.id, c.name, c.cases, c.open_cases))
+        .collect();
     assert_eq!(
         list,
         [
@@ -206,14 +367,23 @@ fn controllers_and_their_cases() {
             ("cosmo".into(), "COSMO SARL".into(), 1, 1)
         ]
     );
-    let acme = log.view.controller("acme", d(TODAY)).unwrap_or_else(|| panic!("acme"));
-    assert_eq!(acme.cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["C-1", "C-3"]);
+    let acme = log
+        .view
+        .controller("acme", d(TODAY))
+        .unwrap_or_else(|| panic!("acme"));
+    assert_eq!(
+        acme.cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["C-1", "C-3"]
+    );
     assert_eq!(log.view.controller("nobody", d(TODAY)), None);
 
     // A controller is renamed by its latest case; earlier names stay listed once.
     let renamed = |name: &str| {
         Event::ComplaintReceived(ComplaintReceived {
-            controller: Controller { id: "acme".into(), name: name.into() },
+            controller: Controller {
+                id: "acme".into(),
+                name: name.into(),
+            },
             category: Category::Privacy,
             received_on: d("2023-05-01"),
             summary: None,
@@ -222,10 +392,23 @@ fn controllers_and_their_cases() {
     log.ok("C-5", renamed("ACME Maroc"));
     log.ok("C-6", renamed("ACME SARL"));
     log.ok("C-7", renamed("ACME Maroc"));
-    let acme = log.view.controller("acme", d(TODAY)).unwrap_or_else(|| panic!("acme"));
-    assert_eq!((acme.name.as_str(), acme.former_names.as_slice()), ("ACME Maroc", &["ACME SARL".to_string()][..]));
-    let c1 = log.view.case("C-1", d(TODAY)).map(|c| c.summary.controller.name);
-    assert_eq!(c1.as_deref(), Some("ACME Maroc"), "cases show the controller's current name");
+    let acme = log
+        .view
+        .controller("acme", d(TODAY))
+        .unwrap_or_else(|| panic!("acme"));
+    assert_eq!(
+        (acme.name.as_str(), acme.former_names.as_slice()),
+        ("ACME Maroc", &["ACME SARL".to_string()][..])
+    );
+    let c1 = log
+        .view
+        .case("C-1", d(TODAY))
+        .map(|c| c.summary.controller.name);
+    assert_eq!(
+        c1.as_deref(),
+        Some("ACME Maroc"),
+        "cases show the controller's current name"
+    );
 }
 
 #[test]
@@ -256,16 +439,35 @@ fn statistics() {
 #[test]
 fn register_and_officers() {
     let mut log = register();
-    let info = log.view.register().map(|r| (r.origin.as_str(), r.title.as_str(), r.opened_at));
+    let info = log
+        .view
+        .register()
+        .map(|r| (r.origin.as_str(), r.title.as_str(), r.opened_at));
     assert_eq!(info, Some((ORIGIN, "Registre des plaintes", JUNE_1)));
     let clerk = log.clerk.clone();
     let new = key(5);
-    log.push(None, authorize(&new, "Nadia", Role::Clerk)).unwrap_or_else(|r| panic!("{r}"));
-    log.push(None, revoke(&clerk)).unwrap_or_else(|r| panic!("{r}"));
-    let officers: Vec<(&str, u64, Option<u64>)> =
-        log.view.officers().iter().map(|o| (o.name.as_str(), o.authorized_at, o.revoked_at())).collect();
-    assert_eq!(officers, [("Amina Admin", 0, None), ("Karim Clerk", 0, Some(13)), ("Nadia", 12, None)]);
+    log.push(None, authorize(&new, "Nadia", Role::Clerk))
+        .unwrap_or_else(|r| panic!("{r}"));
+    log.push(None, revoke(&clerk))
+        .unwrap_or_else(|r| panic!("{r}"));
+    let officers: Vec<(&str, u64, Option<u64>)> = log
+        .view
+        .officers()
+        .iter()
+        .map(|o| (o.name.as_str(), o.authorized_at, o.revoked_at()))
+        .collect();
+    assert_eq!(
+        officers,
+        [
+            ("Amina Admin", 0, None),
+            ("Karim Clerk", 0, Some(13)),
+            ("Nadia", 12, None)
+        ]
+    );
     let json = serde_json::to_value(log.view.officer(&pk(&clerk))).unwrap_or_default();
-    assert_eq!(json["revocation"], json!({"seq": 13, "reason": "left the authority"}));
+    assert_eq!(
+        json["revocation"],
+        json!({"seq": 13, "reason": "left the authority"})
+    );
     assert_eq!(json["role"], json!("clerk"));
 }

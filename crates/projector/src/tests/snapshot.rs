@@ -13,7 +13,7 @@ fn history() -> Log {
     log.open("C-2", "bim", "2023-01-11");
     log.ok("C-1", deadline("2023-07-01"));
     log.ok("C-2", closed("2023-02-01", Outcome::Withdrawn));
-    log.ok("C-2", erasure(4));
+    log.ok("C-2", erasure(3));
     log.ok("C-1", correction(2));
     log
 }
@@ -27,14 +27,16 @@ fn root(size: u64) -> Hash {
 fn round_trip_and_resume_with_the_tail() {
     let log = history();
     for k in 0..=log.entries.len() {
-        let prefix = replay(log.entries[..k].iter().map(|(e, h)| (e, *h))).unwrap_or_else(|r| panic!("{r}"));
+        let prefix =
+            replay(log.entries[..k].iter().map(|(e, h)| (e, *h))).unwrap_or_else(|r| panic!("{r}"));
         let bytes = prefix.to_snapshot(root(k as u64));
         let (back, size, r) = View::from_snapshot(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((size, r), (k as u64, root(k as u64)));
         assert_eq!(back, prefix, "indexes are rebuilt as they were");
         assert_eq!(back.to_snapshot(root(k as u64)), bytes);
 
-        let mut resumed = View::resume(&bytes, log.entries.len() as u64, |n| Some(root(n))).unwrap_or_else(|e| panic!("{e}"));
+        let mut resumed = View::resume(&bytes, log.entries.len() as u64, |n| Some(root(n)))
+            .unwrap_or_else(|e| panic!("{e}"));
         for (e, h) in &log.entries[k..] {
             resumed.apply(e, *h).unwrap_or_else(|r| panic!("{r}"));
         }
@@ -49,13 +51,23 @@ fn a_snapshot_of_another_log_is_refused() {
     let bytes = log.view.to_snapshot(root(size));
     assert_eq!(
         View::resume(&bytes, size, |_| Some(Hash::ZERO)).err(),
-        Some(SnapshotError::RootMismatch { size, snapshot_root: root(size), log_root: Hash::ZERO })
+        Some(SnapshotError::RootMismatch {
+            size,
+            snapshot_root: root(size),
+            log_root: Hash::ZERO
+        })
     );
     assert_eq!(
         View::resume(&bytes, size - 1, |n| Some(root(n))).err(),
-        Some(SnapshotError::AheadOfLog { snapshot_size: size, log_size: size - 1 })
+        Some(SnapshotError::AheadOfLog {
+            snapshot_size: size,
+            log_size: size - 1
+        })
     );
-    assert_eq!(View::resume(&bytes, size, |_| None).err(), Some(SnapshotError::RootUnavailable { size }));
+    assert_eq!(
+        View::resume(&bytes, size, |_| None).err(),
+        Some(SnapshotError::RootUnavailable { size })
+    );
 }
 
 /// Replaces the body of a snapshot and fixes its checksum.
@@ -71,34 +83,62 @@ fn damaged_snapshots_are_refused() {
     let log = history();
     let bytes = log.view.to_snapshot(Hash::ZERO);
     let body = &bytes[47..];
-    assert_eq!(View::from_snapshot(&bytes[..20]).err(), Some(SnapshotError::Truncated { len: 20 }));
+    assert_eq!(
+        View::from_snapshot(&bytes[..20]).err(),
+        Some(SnapshotError::Truncated { len: 20 })
+    );
 
     let mut magic = bytes.clone();
     magic[0] ^= 1;
-    assert_eq!(View::from_snapshot(&magic).err(), Some(SnapshotError::NotASnapshot));
+    assert_eq!(
+        View::from_snapshot(&magic).err(),
+        Some(SnapshotError::NotASnapshot)
+    );
 
     let mut version = bytes.clone();
     version[11..15].copy_from_slice(&(SNAPSHOT_VERSION + 1).to_le_bytes());
-    assert_eq!(View::from_snapshot(&version).err(), Some(SnapshotError::UnsupportedVersion { got: SNAPSHOT_VERSION + 1 }));
+    assert_eq!(
+        View::from_snapshot(&version).err(),
+        Some(SnapshotError::UnsupportedVersion {
+            got: SNAPSHOT_VERSION + 1
+        })
+    );
 
     let mut flipped = bytes.clone();
     let last = flipped.len() - 1;
     flipped[last] ^= 1;
-    assert_eq!(View::from_snapshot(&flipped).err(), Some(SnapshotError::ChecksumMismatch));
+    assert_eq!(
+        View::from_snapshot(&flipped).err(),
+        Some(SnapshotError::ChecksumMismatch)
+    );
 
     let mut trailing = body.to_vec();
     trailing.push(0);
     assert_eq!(
         View::from_snapshot(&with_body(&bytes, &trailing)).err(),
-        Some(SnapshotError::TrailingBytes { consumed: body.len(), trailing: 1 })
+        Some(SnapshotError::TrailingBytes {
+            consumed: body.len(),
+            trailing: 1
+        })
     );
 
     let short = &body[..body.len() - 3];
-    assert!(matches!(View::from_snapshot(&with_body(&bytes, short)), Err(SnapshotError::Decode { .. })));
+    assert!(matches!(
+        View::from_snapshot(&with_body(&bytes, short)),
+        Err(SnapshotError::Decode { .. })
+    ));
 
     // A length prefix claiming 2^40 officers: refused by the decode limit before anything is
     // allocated. Body: root, size 1, last leaf, recorded_at 0, no register, then the officers.
-    let hostile = [&[0u8; 32][..], &[1], &[0u8; 32], &[0, 0], &[0xfd], &(1u64 << 40).to_le_bytes()].concat();
+    let hostile = [
+        &[0u8; 32][..],
+        &[1],
+        &[0u8; 32],
+        &[0, 0],
+        &[0xfd],
+        &(1u64 << 40).to_le_bytes(),
+    ]
+    .concat();
     match View::from_snapshot(&with_body(&bytes, &hostile)) {
         Err(SnapshotError::Decode { reason }) => assert!(reason.contains("Limit"), "{reason}"),
         other => panic!("expected a decode error, got {other:?}"),
