@@ -1,1 +1,5 @@
-fn main() {}
+//! End-to-end tests: they run the built `sijil` binary in fresh temporary directories.
+//! Test names carry the issue they cover.
+
+mod log;
+mod util;

@@ -395,10 +395,12 @@ pub(crate) fn parse_private_key(s: &str, accept: &[KeyType]) -> Result<PrivateKe
     }
     let given =
         parse_key_id_hex(id_hex).ok_or(malformed("the key ID is not 8 lowercase hex digits"))?;
-    let raw = BASE64
-        .decode(key64)
-        .map_err(|_| malformed("the key is not canonical base64"))?;
-    let Some((&type_byte, seed)) = raw.split_first() else {
+    let raw = Wiped(
+        BASE64
+            .decode(key64)
+            .map_err(|_| malformed("the key is not canonical base64"))?,
+    );
+    let Some((&type_byte, seed)) = raw.0.split_first() else {
         return Err(malformed("the key is empty"));
     };
     let key_type = KeyType::from_byte(type_byte).ok_or(KeyError::UnsupportedType { type_byte })?;
@@ -427,6 +429,18 @@ pub(crate) fn parse_private_key(s: &str, accept: &[KeyType]) -> Result<PrivateKe
     })
 }
 
+/// A buffer holding secret bytes, overwritten with zeros when dropped. `SigningKey` wipes
+/// itself; this covers the decoded and encoded copies of a seed (best effort: without the
+/// `zeroize` crate, `black_box` is what keeps the stores from being optimized away).
+struct Wiped(Vec<u8>);
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        self.0.fill(0);
+        std::hint::black_box(&self.0);
+    }
+}
+
 /// `PRIVATE+KEY+<name>+<key ID hex>+<base64(type ‖ seed)>`, as Go's `note.GenerateKey` writes it.
 pub(crate) fn format_private_key(
     name: &str,
@@ -434,12 +448,12 @@ pub(crate) fn format_private_key(
     id: u32,
     key: &SigningKey,
 ) -> String {
-    let mut raw = Vec::with_capacity(33);
-    raw.push(key_type.byte());
-    raw.extend_from_slice(key.as_bytes());
+    let mut raw = Wiped(Vec::with_capacity(33));
+    raw.0.push(key_type.byte());
+    raw.0.extend_from_slice(key.as_bytes());
     format!(
         "{PRIVATE_KEY_PREFIX}{name}+{id:08x}+{}",
-        BASE64.encode(&raw)
+        BASE64.encode(&raw.0)
     )
 }
 

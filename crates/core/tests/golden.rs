@@ -1,0 +1,89 @@
+//! Golden vectors: the exact bytes docs/FORMAT.md specifies. A change here is a breaking
+//! change of the register format: every existing log would stop verifying.
+
+use sijil_core::checkpoint::{Checkpoint, SignedCheckpoint};
+use sijil_core::entry::{Entry, EntryError, UnsignedEntry};
+use sijil_core::event::{Category, ComplaintReceived, Controller, Date, Event, TextDigest};
+use sijil_core::note::Signer;
+use sijil_core::{leaf_hash, sha256, CaseLink, Hash};
+
+/// docs/FORMAT.md §6.1: officer key seed 32 × 0x01, log key seed 32 × 0x02.
+fn officer() -> Signer {
+    Signer::from_seed("officer-demo", &[1; 32]).expect("valid name")
+}
+
+fn log_key() -> Signer {
+    Signer::from_seed("registre.example.ma/plaintes", &[2; 32]).expect("valid name")
+}
+
+const ORIGIN: &str = "registre.example.ma/plaintes";
+
+fn golden_entry() -> UnsignedEntry {
+    UnsignedEntry {
+        seq: 1,
+        prev: Hash([0xaa; 32]),
+        recorded_at: 1_672_992_000_000, // 2023-01-06T08:00:00Z
+        case: Some(CaseLink {
+            id: "2023-0017".into(),
+            seq: 0,
+            prev: Hash::ZERO,
+        }),
+        event: Event::ComplaintReceived(ComplaintReceived {
+            controller: Controller {
+                id: "acme".into(),
+                name: "ACME SARL".into(),
+            },
+            category: Category::VideoSurveillance,
+            received_on: Date::from_ymd(2023, 1, 2).expect("valid"),
+            summary: Some(TextDigest(sha256(b"golden salt and text"))),
+        }),
+    }
+}
+
+const ENTRY_HEX: &str = "0101aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaafd0010300c0b0300008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0109323032332d30303137000000000000000000000000000000000000000000000000000000000000000000030461636d650941434d45205341524c06fbe707010201bed0a9466b829f81b211777b927e3d9f340db58b17c602317bd79cbcc2664fcd1051c7f17daf7a208194f39a1270c276835f08f0bd7bffb6b76704ff8cabb11ff20e4b7810ee05f1be78380f1f07bd518839fb4e33c2286b1ed9ddae7e275f0e";
+const LEAF_HEX: &str = "f7c67d998c851b5df932a08a1561c3fcccb9cfba82bf88c56f7d59be16a7575e";
+const CHECKPOINT: &str = "registre.example.ma/plaintes\n1\n98Z9mYyFG135MqCKFWHD/My5z7qCv4jFb31ZvhanV14=\n\n\u{2014} registre.example.ma/plaintes zAGwjGPNvN0NrOJPlMp14YSLFzKBn44i9dVz/0EFIEPH4ozA66xVP2opxDp4jHXH1Qj8SZ6LbTY+MMY2hRREN8jjxwQ=\n";
+const LOG_VKEY: &str =
+    "registre.example.ma/plaintes+cc01b08c+AYE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU";
+
+#[test]
+fn entry_bytes_leaf_hash_and_signature_are_pinned() {
+    let (entry, bytes) =
+        Entry::sign(golden_entry(), officer().signing_key(), ORIGIN).expect("signs");
+    assert_eq!(hex::encode(&bytes), ENTRY_HEX);
+    assert_eq!(leaf_hash(&bytes).to_hex(), LEAF_HEX);
+    assert_eq!(Entry::decode(&bytes), Ok(entry.clone()));
+    entry.verify_signature(&bytes, ORIGIN).expect("verifies");
+}
+
+#[test]
+fn non_canonical_forms_are_rejected() {
+    let bytes = hex::decode(ENTRY_HEX).expect("hex");
+    // seq 1 as a 3-byte varint (fb 01 00): decodes to the same entry, but is not canonical.
+    let mut long_seq = vec![bytes[0], 0xfb, 0x01, 0x00];
+    long_seq.extend_from_slice(&bytes[2..]);
+    assert_eq!(Entry::decode(&long_seq), Err(EntryError::NonCanonical));
+    let mut trailing = bytes.clone();
+    trailing.push(0x00);
+    assert!(matches!(
+        Entry::decode(&trailing),
+        Err(EntryError::TrailingBytes { trailing: 1, .. })
+    ));
+    let mut format2 = bytes.clone();
+    format2[0] = 2;
+    assert_eq!(
+        Entry::decode(&format2),
+        Err(EntryError::UnsupportedFormat { format: 2 })
+    );
+}
+
+#[test]
+fn checkpoint_note_is_pinned() {
+    let root = leaf_hash(&hex::decode(ENTRY_HEX).expect("hex"));
+    let signed =
+        SignedCheckpoint::sign(Checkpoint::new(ORIGIN, 1, root), &log_key()).expect("signs");
+    let text = String::from_utf8(signed.bytes.clone()).expect("utf-8");
+    assert_eq!(text, CHECKPOINT);
+    assert_eq!(log_key().verifier().to_string(), LOG_VKEY);
+    SignedCheckpoint::open(CHECKPOINT.as_bytes(), &log_key().verifier()).expect("opens");
+}
