@@ -85,32 +85,47 @@ impl Batch {
     }
 
     /// Makes every written file and directory entry durable: `fsync` each file, then each
-    /// directory that gained an entry (deduplicated). Files are synced from two threads so
-    /// that one batch costs about one round of device flushes, not one per file.
+    /// directory that gained an entry (deduplicated).
+    ///
+    /// The files are synced from up to [`SYNC_THREADS`] threads at once. A flush costs a few
+    /// milliseconds on a virtual disk, and a batch's blobs are hundreds of files: issued one
+    /// after the other they would cost seconds, while concurrent fsyncs share device flushes
+    /// (measured: 1,000 fsyncs took 3.2 s from one thread, 0.08 s from 64; docs/PERFORMANCE.md).
     pub fn sync(mut self) -> Result<(), IoError> {
-        let files = std::mem::take(&mut self.files);
-        let half = files.len() / 2;
-        let (a, b) = files.split_at(half);
-        std::thread::scope(|s| {
-            let t = s.spawn(|| sync_files(a));
-            let rb = sync_files(b);
-            let ra = t.join().unwrap_or_else(|_| {
-                Err(IoError::new(
-                    "fsync",
-                    Path::new("(thread)"),
-                    io::Error::other("sync thread panicked"),
-                ))
-            });
-            ra.and(rb)
-        })?;
+        // Directories are synced in the same round as the files: their entries already exist,
+        // and fsync(dir) makes an entry durable whether or not the file's data is yet.
         self.dirs.sort();
         self.dirs.dedup();
-        for d in &self.dirs {
-            sync_dir(d)?;
-        }
-        Ok(())
+        let mut all = std::mem::take(&mut self.files);
+        all.extend(self.dirs.iter().map(|d| {
+            if d.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                d.clone()
+            }
+        }));
+        let threads = all.len().div_ceil(16).clamp(1, SYNC_THREADS);
+        let per_thread = all.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = all
+                .chunks(per_thread)
+                .map(|chunk| s.spawn(move || sync_files(chunk)))
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(IoError::new(
+                        "fsync",
+                        Path::new("(thread)"),
+                        io::Error::other("sync thread panicked"),
+                    ))
+                })
+            })
+        })
     }
 }
+
+/// The most threads a [`Batch::sync`] issues fsyncs from.
+pub const SYNC_THREADS: usize = 64;
 
 fn sync_files(files: &[PathBuf]) -> Result<(), IoError> {
     for p in files {
@@ -132,30 +147,21 @@ pub fn sync_dir(dir: &Path) -> Result<(), IoError> {
 }
 
 /// Atomically replaces `path` with `bytes`: `write(tmp)`, `fsync(tmp)`, `rename(tmp, path)`,
-/// `fsync(dir of path)` (and the tmp's directory when it differs). A crash leaves either the
-/// old file or the new one, never a mix; `tmp` may be left behind and is overwritten next time.
+/// `fsync(dir of path)`. A crash leaves either the old file or the new one, never a mix.
+///
+/// The tmp's own directory is not synced: if the rename's removal of `tmp` is lost in a
+/// crash, `tmp` reappears holding the same bytes as `path`, and every caller treats a
+/// leftover `tmp` that is not newer than `path` as garbage.
 pub fn replace(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<(), IoError> {
     write_synced(tmp, bytes, false)?;
-    fs::rename(tmp, path).map_err(|e| IoError::new("rename", path, e))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    sync_dir(dir)?;
-    let tmp_dir = tmp.parent().unwrap_or(Path::new("."));
-    if tmp_dir != dir {
-        sync_dir(tmp_dir)?;
-    }
-    Ok(())
+    rename(tmp, path)
 }
 
-/// Renames `from` over `to`, then fsyncs both directories (`rename`, `fsync(dir)`).
+/// Renames `from` over `to`, then fsyncs the destination directory (`rename`, `fsync(dir)`).
+/// As in [`replace`], a lost removal of `from` leaves a duplicate, never a loss.
 pub fn rename(from: &Path, to: &Path) -> Result<(), IoError> {
     fs::rename(from, to).map_err(|e| IoError::new("rename", to, e))?;
-    let dir = to.parent().unwrap_or(Path::new("."));
-    sync_dir(dir)?;
-    let from_dir = from.parent().unwrap_or(Path::new("."));
-    if from_dir != dir {
-        sync_dir(from_dir)?;
-    }
-    Ok(())
+    sync_dir(to.parent().unwrap_or(Path::new(".")))
 }
 
 /// Writes a file and fsyncs it: `open(O_CREAT|O_TRUNC, mode)`, `write`, `fsync`. With
@@ -180,9 +186,18 @@ pub fn write_synced(path: &Path, bytes: &[u8], secret: bool) -> Result<(), IoErr
 
 /// Removes a file if it exists, then fsyncs its directory (`unlink`, `fsync(dir)`).
 pub fn remove_file(path: &Path) -> Result<(), IoError> {
+    if remove_file_unsynced(path)? {
+        sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    }
+    Ok(())
+}
+
+/// Removes a file if it exists, without syncing its directory: for removals that recovery
+/// would simply redo if a crash undid them. Returns whether a file was removed.
+pub fn remove_file_unsynced(path: &Path) -> Result<bool, IoError> {
     match fs::remove_file(path) {
-        Ok(()) => sync_dir(path.parent().unwrap_or(Path::new("."))),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(IoError::new("remove", path, e)),
     }
 }

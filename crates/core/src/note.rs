@@ -1097,9 +1097,10 @@ pub(crate) fn find_verifier<'a>(
 /// same text).
 ///
 /// # Errors
-/// [`NoteError::NoSigners`], [`NoteError::MissingFinalNewline`] (also for an empty text),
-/// [`NoteError::InvalidUtf8`] never (it is a `&str`), [`NoteError::ControlCharacter`],
-/// [`NoteError::TooManySignatures`], [`NoteError::TooLarge`] if the note would not parse back.
+/// In the order checked: [`NoteError::NoSigners`], [`NoteError::TooManySignatures`] (more
+/// than [`MAX_SIGNATURES`] signers), [`NoteError::ControlCharacter`],
+/// [`NoteError::MissingFinalNewline`] (also for an empty text), [`NoteError::TooLarge`] if the
+/// note would exceed [`MAX_NOTE_SIZE`] and so not parse back.
 pub fn sign_note(text: &str, signers: &[&Signer]) -> Result<Vec<u8>, NoteError> {
     if signers.is_empty() {
         return Err(NoteError::NoSigners);

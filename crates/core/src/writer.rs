@@ -358,7 +358,8 @@ impl Writer {
             .map(|(t, _)| t)
             .filter(|t| t.is_full());
         for t in full_hash_tiles.chain(full_bundles.iter()) {
-            if let Err(e) = durable::remove_dir_all(&self.layout.partial_dir(t)) {
+            // Not synced: if a crash undoes the removal, the old partials are still valid.
+            if let Err(e) = std::fs::remove_dir_all(self.layout.partial_dir(t)) {
                 tracing::warn!(error = %e, "could not remove superseded partial tiles");
             }
         }

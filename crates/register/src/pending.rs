@@ -1,11 +1,16 @@
 //! The journal of blob changes that ride on a batch (`private/pending`).
 //!
 //! A batch's new blobs are written with its tiles, and an `Erasure` deletes blobs once it is
-//! committed. Both must follow the commit point: blobs of a batch that never committed must
-//! not stay behind (their text never entered the log), and blobs erased by a committed
-//! `Erasure` must not survive a crash. The journal is written and fsynced before the batch,
-//! and removed after its blob changes are done; on open, [`recover`] finishes or undoes them
-//! depending on whether the checkpoint reached `target_size`.
+//! committed. Both must follow the commit point: blobs erased by a committed `Erasure` must
+//! not survive a crash, and blobs of a batch that never committed should not stay behind.
+//! The journal is written in the batch's own fsync round (so it is durable before the
+//! checkpoint rename, the commit point) and removed once the blob changes are done; on open,
+//! [`recover`] finishes or undoes them depending on whether the checkpoint reached
+//! `target_size`.
+//!
+//! If a crash loses the journal but keeps some of the uncommitted batch's blobs, those blobs
+//! are unreachable garbage: their names are digests over a fresh 32-byte random salt that
+//! only the uncommitted entries held.
 
 use serde::{Deserialize, Serialize};
 use sijil_core::durable;
@@ -29,22 +34,22 @@ impl Journal {
         self.new_blobs.is_empty() && self.erase.is_empty()
     }
 
-    /// Writes the journal durably (before any blob of the batch is written).
-    pub fn write(&self, layout: &Layout) -> Result<(), Error> {
+    /// The journal file (path relative to the register, bytes), to be written in the batch.
+    pub fn file(&self) -> Result<(std::path::PathBuf, Vec<u8>), Error> {
         let bytes = serde_json::to_vec(self).map_err(|e| Error::Corrupt {
             what: format!("pending journal: {e}"),
         })?;
-        let tmp = layout.private().join("pending.new");
-        durable::replace(&layout.pending(), &tmp, &bytes)?;
-        Ok(())
+        Ok((std::path::PathBuf::from("private/pending"), bytes))
     }
 
-    /// Deletes the erased blobs (the batch is committed) and then the journal.
+    /// Deletes the erased blobs (the batch is committed), durably, then the journal. The
+    /// journal's removal need not be durable: if a crash undoes it, recovery finds the batch
+    /// committed and deletes the same (already absent) blobs again.
     pub fn finish(&self, layout: &Layout) -> Result<(), Error> {
         for d in &self.erase {
             durable::remove_file(&layout.blob(d))?;
         }
-        durable::remove_file(&layout.pending())?;
+        durable::remove_file_unsynced(&layout.pending())?;
         Ok(())
     }
 }

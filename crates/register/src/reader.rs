@@ -1,6 +1,7 @@
 //! Reading committed entries and keeping the view in step with the checkpoint.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use sijil_core::bundle;
 use sijil_core::checkpoint::{Checkpoint, SignedCheckpoint};
@@ -159,7 +160,9 @@ pub struct RegisterReader {
     tiles: DirTiles,
     verifier: Verifier,
     checkpoint: SignedCheckpoint,
-    view: View,
+    /// Shared so that a server can hold the view beside its checkpoint without a copy;
+    /// [`RegisterReader::refresh`] replaces it, never mutates it in place.
+    view: Arc<View>,
 }
 
 impl RegisterReader {
@@ -192,7 +195,7 @@ impl RegisterReader {
             tiles,
             verifier,
             checkpoint,
-            view,
+            view: Arc::new(view),
         })
     }
 
@@ -214,6 +217,12 @@ impl RegisterReader {
 
     pub fn view(&self) -> &View {
         &self.view
+    }
+
+    /// The view, shared: it stays the view of [`RegisterReader::checkpoint`] as it is now, even
+    /// after a later [`RegisterReader::refresh`] (which replaces the view, never changes it).
+    pub fn shared_view(&self) -> Arc<View> {
+        Arc::clone(&self.view)
     }
 
     /// Reads entries `start..end` (clamped to the checkpoint's size).
@@ -260,9 +269,9 @@ impl RegisterReader {
         let reader = TileHashReader::new(new.size, new.root, &self.tiles);
         let proof = merkle::prove_consistency(old.size, new.size, &reader)?;
         merkle::check_consistency(&proof, old.size, &old.root, new.size, &new.root)?;
-        let mut view = self.view.clone();
+        let mut view = View::clone(&self.view);
         apply_range(&mut view, &self.tiles, new, old.size, new.size)?;
-        self.view = view;
+        self.view = Arc::new(view);
         self.checkpoint = newer;
         Ok(true)
     }

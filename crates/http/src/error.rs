@@ -1,0 +1,94 @@
+//! The one error type of the server and its one [`IntoResponse`].
+//!
+//! Three kinds are kept apart (STYLE.md, "Errors"): bad input (a malformed query or path:
+//! 400, naming the parameter and why), something that does not exist (404), and our own
+//! failure (500: a generic line for the client, the detail in a `tracing` event). Errors are
+//! JSON, except on the HTML pages, which get the same message as a page. No error response
+//! may be cached (`Cache-Control: no-store`): a 404 for a tile beyond the checkpoint becomes
+//! a 200 once the log grows.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::pages::{self, Lang};
+
+/// An error answer.
+#[derive(Debug)]
+pub struct Error {
+    status: StatusCode,
+    message: String,
+    parameter: Option<String>,
+    /// Render as an HTML page in this language instead of JSON.
+    html: Option<Lang>,
+}
+
+impl Error {
+    /// 400: query parameter (or path segment) `parameter` is wrong, and `why`.
+    pub fn bad_parameter(parameter: impl Into<String>, why: impl Into<String>) -> Error {
+        Error {
+            status: StatusCode::BAD_REQUEST,
+            message: why.into(),
+            parameter: Some(parameter.into()),
+            html: None,
+        }
+    }
+
+    /// 404: `what` does not exist (or not at the served checkpoint).
+    pub fn not_found(what: impl Into<String>) -> Error {
+        Error {
+            status: StatusCode::NOT_FOUND,
+            message: what.into(),
+            parameter: None,
+            html: None,
+        }
+    }
+
+    /// 500: our own failure. `detail` goes to the log, never to the client.
+    pub fn internal(detail: impl std::fmt::Display) -> Error {
+        tracing::error!(error = %detail, "internal error");
+        Error {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "internal error; the server's log says more".into(),
+            parameter: None,
+            html: None,
+        }
+    }
+
+    /// The same error, rendered as an HTML page (for the pages people read).
+    pub fn html(mut self, lang: Lang) -> Error {
+        self.html = Some(lang);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let mut response = match self.html {
+            Some(lang) => (
+                self.status,
+                pages::error_page(lang, self.status, &self.message, self.parameter.as_deref()),
+            )
+                .into_response(),
+            None => {
+                let body = match &self.parameter {
+                    Some(p) => json!({ "error": self.message, "parameter": p }),
+                    None => json!({ "error": self.message }),
+                };
+                (self.status, axum::Json(body)).into_response()
+            }
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}

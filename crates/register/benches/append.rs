@@ -1,0 +1,94 @@
+//! Durable appends through `RegisterWriter::append`: sealing texts into blobs, signing,
+//! the register's rules, tiles, bundles, the fsync round and the checkpoint rename: all of
+//! what `sijil append` does but process start-up and reading the events file.
+//!
+//! `cargo bench -p sijil-register --bench append`
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use sijil_register::{init, parse_events, InitOptions, RegisterWriter};
+
+fn events(first_case: u64, n: u64, with_text: bool) -> String {
+    (first_case..first_case + n)
+        .map(|c| {
+            if with_text {
+                format!(
+                    r#"{{"case":"B-{c}","type":"ComplaintReceived","controller":{{"id":"c{}","name":"Controller {}"}},"category":"privacy","received_on":"2024-01-02","summary":"Plainte {c} : caméra orientée vers la voie publique."}}"#,
+                    c % 5000,
+                    c % 5000
+                )
+            } else {
+                format!(
+                    r#"{{"case":"B-{c}","type":"ComplaintReceived","controller":{{"id":"c{}","name":"Controller {}"}},"category":"privacy","received_on":"2024-01-02"}}"#,
+                    c % 5000,
+                    c % 5000
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn bench(c: &mut Criterion) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("reg");
+    let report = init(
+        &dir,
+        InitOptions {
+            origin: "bench.example/append".into(),
+            title: "bench".into(),
+            authority: "bench".into(),
+            officer_name: "bench".into(),
+            now_ms: 1_750_000_000_000,
+        },
+    )
+    .expect("init");
+    let officer = report.officer;
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    let mut next_case = 0u64;
+    let mut now = 1_750_000_000_000i64;
+
+    let mut g = c.benchmark_group("append");
+    g.sample_size(20).measurement_time(Duration::from_secs(10));
+    for (name, with_text) in [
+        ("batch_1000_no_text", false),
+        ("batch_1000_one_text_each", true),
+    ] {
+        g.throughput(Throughput::Elements(1000));
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let drafts =
+                        parse_events("bench", &events(next_case, 1000, with_text)).expect("valid");
+                    next_case += 1000;
+                    now += 1;
+                    let t = Instant::now();
+                    w.append(drafts, &officer, now, None).expect("append");
+                    total += t.elapsed();
+                }
+                total
+            })
+        });
+    }
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("single_event_with_text", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let drafts = parse_events("bench", &events(next_case, 1, true)).expect("valid");
+                next_case += 1;
+                now += 1;
+                let t = Instant::now();
+                w.append(drafts, &officer, now, None).expect("append");
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
