@@ -80,8 +80,14 @@ pub struct InitArgs {
     #[arg(long, default_value = "admin")]
     pub officer: String,
     /// Where to write the first officer's private key [default: DIR/private/<officer>.key].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "officer_key")]
     pub officer_key_out: Option<PathBuf>,
+    /// Use this existing log private key (named by the origin) instead of a new one.
+    #[arg(long, value_name = "FILE")]
+    pub log_key: Option<PathBuf>,
+    /// Use this existing officer private key (named by --officer) instead of a new one.
+    #[arg(long, value_name = "FILE")]
+    pub officer_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

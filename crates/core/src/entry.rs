@@ -247,14 +247,10 @@ pub fn signed_message(origin: &str, unsigned_bytes: &[u8]) -> Vec<u8> {
 }
 
 /// A public key that is a canonical encoding of a point that is not of small order, as
-/// `verify_strict` requires (docs/FORMAT.md §2.4). `None` otherwise.
+/// `verify_strict` requires (docs/FORMAT.md §2.4). `None` otherwise. The one key check of
+/// the crate, [`crate::note::strict_ed25519_key`], applied to an officer's key.
 pub fn checked_key(key: &PublicKey) -> Option<VerifyingKey> {
-    let point = CompressedEdwardsY(key.0).decompress()?;
-    if point.is_small_order() || point.compress().0 != key.0 {
-        return None;
-    }
-    let vk = VerifyingKey::from_bytes(&key.0).ok()?;
-    (!vk.is_weak()).then_some(vk)
+    crate::note::strict_ed25519_key(&key.0).ok()
 }
 
 /// Whether a signature's R is a canonical encoding of a point not of small order: the part

@@ -21,6 +21,8 @@ pub struct Error {
     parameter: Option<String>,
     /// Render as an HTML page in this language instead of JSON.
     html: Option<Lang>,
+    /// Not an answer: the signal of [`crate::AppState::read`] to retry with I/O allowed.
+    needs_io: bool,
 }
 
 impl Error {
@@ -31,6 +33,7 @@ impl Error {
             message: why.into(),
             parameter: Some(parameter.into()),
             html: None,
+            needs_io: false,
         }
     }
 
@@ -41,6 +44,7 @@ impl Error {
             message: what.into(),
             parameter: None,
             html: None,
+            needs_io: false,
         }
     }
 
@@ -52,7 +56,24 @@ impl Error {
             message: "internal error; the server's log says more".into(),
             parameter: None,
             html: None,
+            needs_io: false,
         }
+    }
+
+    /// The answer is not in memory: [`crate::AppState::read`] retries off the async runtime.
+    /// Should it ever reach a client, it is a 500.
+    pub(crate) fn needs_io() -> Error {
+        Error {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "internal error".into(),
+            parameter: None,
+            html: None,
+            needs_io: true,
+        }
+    }
+
+    pub(crate) fn is_needs_io(&self) -> bool {
+        self.needs_io
     }
 
     /// The same error, rendered as an HTML page (for the pages people read).

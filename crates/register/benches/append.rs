@@ -41,6 +41,8 @@ fn bench(c: &mut Criterion) {
             authority: "bench".into(),
             officer_name: "bench".into(),
             now_ms: 1_750_000_000_000,
+            log_key: None,
+            officer_key: None,
         },
     )
     .expect("init");

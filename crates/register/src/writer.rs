@@ -34,6 +34,10 @@ pub struct InitOptions {
     pub officer_name: String,
     /// `recorded_at` of the genesis entry (Unix ms).
     pub now_ms: i64,
+    /// Use this log key instead of generating one (its name must be the origin).
+    pub log_key: Option<Signer>,
+    /// Use this officer key instead of generating one (its name is the officer's name).
+    pub officer_key: Option<Signer>,
 }
 
 /// What `sijil init` made. The caller stores the officer key; the log key is in
@@ -59,10 +63,30 @@ pub fn init(dir: &Path, opts: InitOptions) -> Result<InitReport, Error> {
         event: "RegisterOpened",
         message,
     };
-    let log_key = Signer::generate(&opts.origin)
-        .map_err(|e| invalid(format!("origin {:?}: {e}", opts.origin)))?;
-    let officer = Signer::generate(&opts.officer_name)
-        .map_err(|e| invalid(format!("officer name {:?}: {e}", opts.officer_name)))?;
+    let log_key = match opts.log_key {
+        Some(k) if k.name() != opts.origin => {
+            return Err(invalid(format!(
+                "the log key is named {:?}; it must be named by the origin {:?}",
+                k.name(),
+                opts.origin
+            )))
+        }
+        Some(k) => k,
+        None => Signer::generate(&opts.origin)
+            .map_err(|e| invalid(format!("origin {:?}: {e}", opts.origin)))?,
+    };
+    let officer = match opts.officer_key {
+        Some(k) if k.name() != opts.officer_name => {
+            return Err(invalid(format!(
+                "the officer key is named {:?}, not {:?}",
+                k.name(),
+                opts.officer_name
+            )))
+        }
+        Some(k) => k,
+        None => Signer::generate(&opts.officer_name)
+            .map_err(|e| invalid(format!("officer name {:?}: {e}", opts.officer_name)))?,
+    };
     let event = Event::RegisterOpened(RegisterOpened {
         origin: opts.origin.clone(),
         title: opts.title,

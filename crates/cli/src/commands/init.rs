@@ -3,13 +3,16 @@
 use anyhow::Context as _;
 use sijil_core::durable;
 use sijil_core::note::Signer;
-use sijil_register::{init as init_register, InitOptions};
+use sijil_register::{init as init_register, read_private_key, InitOptions};
 
 use super::now_ms;
 use crate::flags::{InitArgs, KeygenArgs};
 use crate::Failure;
 
 pub fn init(a: InitArgs) -> Result<(), Failure> {
+    let log_key = a.log_key.as_deref().map(read_private_key).transpose()?;
+    let officer_key = a.officer_key.as_deref().map(read_private_key).transpose()?;
+    let given_officer_key = officer_key.is_some();
     let report = init_register(
         &a.dir,
         InitOptions {
@@ -18,12 +21,19 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
             authority: a.authority,
             officer_name: a.officer.clone(),
             now_ms: now_ms(),
+            log_key,
+            officer_key,
         },
     )?;
-    let key_path = a
-        .officer_key_out
-        .unwrap_or_else(|| a.dir.join("private").join(format!("{}.key", a.officer)));
-    write_new_secret(&key_path, &report.officer)?;
+    let key_path = match (&a.officer_key, a.officer_key_out) {
+        (Some(given), _) => given.clone(),
+        (None, out) => {
+            out.unwrap_or_else(|| a.dir.join("private").join(format!("{}.key", a.officer)))
+        }
+    };
+    if !given_officer_key {
+        write_new_secret(&key_path, &report.officer)?;
+    }
     eprintln!(
         "created register {} (size 1: the genesis entry)",
         a.dir.display()

@@ -1,0 +1,469 @@
+//! The JSON API under `/api/v1/` (docs/API.md; the OpenAPI document is
+//! `/api/v1/openapi.json`).
+//!
+//! Every answer is built from one snapshot (checkpoint and view together). Every answer that
+//! carries a proof carries the signed checkpoint it proves against, as `checkpoint.text`,
+//! so it can be checked with the log's key alone. Merkle hashes in proofs are standard
+//! base64, as in checkpoints and tlog-proof; the entry JSON (`sijil show`'s form, from
+//! `sijil_register::present`) writes hashes and keys in hex.
+
+use axum::extract::{Path, State};
+use axum::http::{header, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use sijil_core::proof_text::TlogProof;
+use sijil_core::Hash;
+use sijil_projector::Page;
+use sijil_register::present::{entry_json, read_text};
+
+use crate::error::Error;
+use crate::params::{canonical_u64, Query};
+use crate::state::{AppState, Snapshot};
+use crate::store::{Io, Store, StoredEntry, Tree};
+use crate::tlog::SHORT_CACHE;
+
+/// The OpenAPI 3.1 document of this API (kept beside docs/API.md; a test requests every
+/// path it lists).
+pub const OPENAPI: &str = include_str!("../assets/openapi.json");
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+/// A JSON answer built from the served snapshot: short caching, like the checkpoint.
+fn answer(value: &Value) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, SHORT_CACHE),
+        ],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// The signed checkpoint as the API carries it.
+pub fn checkpoint_json(snapshot: &Snapshot) -> Value {
+    let cp = &snapshot.checkpoint.checkpoint;
+    json!({
+        "origin": cp.origin,
+        "tree_size": cp.size,
+        "root": cp.root.to_base64(),
+        "text": String::from_utf8_lossy(&snapshot.checkpoint.bytes),
+    })
+}
+
+fn base64_hashes(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(Hash::to_base64).collect()
+}
+
+/// `GET /api/v1/register`: what the register is, its key and its checkpoint.
+pub async fn register(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+    Query::parse(&uri, &[])?;
+    let snapshot = state.snapshot();
+    let info = snapshot
+        .view
+        .register()
+        .ok_or_else(|| Error::internal("the view has no RegisterOpened"))?;
+    let opened = chrono::DateTime::from_timestamp_millis(info.opened_at).map(|t| t.to_rfc3339());
+    Ok(answer(&json!({
+        "origin": info.origin,
+        "title": info.title,
+        "authority": info.authority,
+        "verifier_key": state.verifier().to_string(),
+        "log_key": info.log_key,
+        "opened_at": info.opened_at,
+        "opened_at_utc": opened,
+        "officers": snapshot.view.officers(),
+        "checkpoint": checkpoint_json(&snapshot),
+    })))
+}
+
+/// `GET /api/v1/cases`: filtered, sorted, paged.
+pub async fn cases(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+    let q = Query::parse(
+        &uri,
+        &[
+            "status",
+            "controller",
+            "category",
+            "opened_from",
+            "opened_to",
+            "sort",
+            "limit",
+            "offset",
+            "after",
+            "as_of",
+        ],
+    )?;
+    let filter = q.case_filter()?;
+    let sort = q.sort()?;
+    let page = q.page(50, Page::MAX_LIMIT)?;
+    let as_of = q.as_of(state.today()?)?;
+    let snapshot = state.snapshot();
+    let listing = snapshot
+        .view
+        .cases(&filter, sort, &page, as_of)
+        .map_err(|e| Error::bad_parameter("after", e.to_string()))?;
+    Ok(answer(&json!({
+        "tree_size": snapshot.checkpoint.checkpoint.size,
+        "as_of": as_of,
+        "total": listing.total,
+        "offset": listing.offset,
+        "items": listing.items,
+        "next": listing.next,
+    })))
+}
+
+/// One entry as the API gives it: its bytes, its JSON form and its inclusion proof.
+fn entry_with_proof(
+    store: &Store,
+    snapshot: &Snapshot,
+    se: &StoredEntry,
+    io: Io,
+) -> Result<Value, Error> {
+    let seq = se.entry.seq;
+    let tree = snapshot.tree();
+    let proof = store.inclusion_proof(tree, tree.size, seq, io)?;
+    let layout = store.layout();
+    Ok(json!({
+        "leaf_index": seq,
+        "bytes": BASE64.encode(&se.bytes),
+        "entry": entry_json(se, &snapshot.view, |d| read_text(layout, d)),
+        "inclusion_proof": base64_hashes(&proof),
+        "tlog_proof": format!("/api/v1/entries/{seq}/tlog-proof"),
+        "raw": format!("/api/v1/entries/{seq}/raw"),
+    }))
+}
+
+/// Reads entry `seq` at the snapshot's checkpoint; `Ok(None)` beyond it.
+pub fn read_entry(
+    store: &Store,
+    tree: Tree,
+    seq: u64,
+    io: Io,
+) -> Result<Option<StoredEntry>, Error> {
+    Ok(store.entry(tree, seq, io)?)
+}
+
+/// `GET /api/v1/cases/{id}`: the case, each of its entries with its proof, the checkpoint.
+pub async fn case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> Result<Response, Error> {
+    let q = Query::parse(&uri, &["as_of"])?;
+    let as_of = q.as_of(state.today()?)?;
+    let snapshot = state.snapshot();
+    let detail = snapshot
+        .view
+        .case(&id, as_of)
+        .ok_or_else(|| Error::not_found(format!("no case {id:?} in this register")))?;
+    let seqs: Vec<u64> = detail.timeline.iter().map(|t| t.seq).collect();
+    let snap = snapshot.clone();
+    let entries = state
+        .blocking(move |store| {
+            seqs.iter()
+                .map(|&seq| {
+                    let se = read_entry(store, snap.tree(), seq, Io::Allowed)?
+                        .ok_or_else(|| Error::internal(format!("case entry {seq} not in the tree")))?;
+                    entry_with_proof(store, &snap, &se, Io::Allowed)
+                })
+                .collect::<Result<Vec<Value>, Error>>()
+        })
+        .await?;
+    Ok(answer(&json!({
+        "checkpoint": checkpoint_json(&snapshot),
+        "as_of": as_of,
+        "case": detail,
+        "entries": entries,
+    })))
+}
+
+/// The seq in a path, canonical decimal, below the tree size.
+fn seq_param(raw: &str, size: u64) -> Result<u64, Error> {
+    let seq = canonical_u64(raw).ok_or_else(|| {
+        Error::bad_parameter("seq", "not a leaf index (a non-negative integer in canonical decimal)")
+    })?;
+    if seq >= size {
+        return Err(Error::not_found(format!(
+            "no entry {seq}: the served checkpoint has {size} entries"
+        )));
+    }
+    Ok(seq)
+}
+
+/// `GET /api/v1/entries/{seq}`: one entry with its proof and the checkpoint.
+pub async fn entry(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    uri: Uri,
+) -> Result<Response, Error> {
+    Query::parse(&uri, &[])?;
+    let snapshot = state.snapshot();
+    let seq = seq_param(&raw, snapshot.tree().size)?;
+    let snap = snapshot.clone();
+    let value = state
+        .blocking(move |store| {
+            let se = read_entry(store, snap.tree(), seq, Io::Allowed)?
+                .ok_or_else(|| Error::internal(format!("entry {seq} not in the tree")))?;
+            entry_with_proof(store, &snap, &se, Io::Allowed)
+        })
+        .await?;
+    let mut value = value;
+    value["checkpoint"] = checkpoint_json(&snapshot);
+    Ok(answer(&value))
+}
+
+/// `GET /api/v1/entries/{seq}/tlog-proof`: the entry's c2sp.org/tlog-proof, to keep and
+/// check offline with the entry's bytes (`…/raw`) and the log's key.
+pub async fn tlog_proof(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    uri: Uri,
+) -> Result<Response, Error> {
+    Query::parse(&uri, &[])?;
+    let snapshot = state.snapshot();
+    let tree = snapshot.tree();
+    let seq = seq_param(&raw, tree.size)?;
+    let proof = state
+        .read(move |store, io| Ok(store.inclusion_proof(tree, tree.size, seq, io)?))
+        .await?;
+    let text = TlogProof {
+        extra: None,
+        index: seq,
+        proof,
+        checkpoint: snapshot.checkpoint.bytes.clone(),
+    }
+    .to_bytes();
+    let disposition = format!("attachment; filename=\"sijil-entry-{seq}.tlog-proof\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (header::CACHE_CONTROL, SHORT_CACHE.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/entries/{seq}/raw`: the entry's bytes, as hashed and signed.
+pub async fn raw_entry(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    uri: Uri,
+) -> Result<Response, Error> {
+    Query::parse(&uri, &[])?;
+    let snapshot = state.snapshot();
+    let tree = snapshot.tree();
+    let seq = seq_param(&raw, tree.size)?;
+    let se = state
+        .read(move |store, io| {
+            read_entry(store, tree, seq, io)?
+                .ok_or_else(|| Error::internal(format!("entry {seq} not in the tree")))
+        })
+        .await?;
+    let disposition = format!("attachment; filename=\"sijil-entry-{seq}.bin\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            // The bytes of an entry the checkpoint covers never change.
+            (header::CACHE_CONTROL, crate::tlog::IMMUTABLE.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        se.bytes,
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/controllers`: every controller, by id, paged.
+pub async fn controllers(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+    let q = Query::parse(&uri, &["limit", "offset"])?;
+    let limit = match q.u64("limit")? {
+        None => 100,
+        Some(l) if (1..=1000).contains(&l) => l as usize,
+        Some(l) => {
+            return Err(Error::bad_parameter(
+                "limit",
+                format!("{l} is not between 1 and 1000"),
+            ))
+        }
+    };
+    let offset = q.u64("offset")?.unwrap_or(0);
+    let snapshot = state.snapshot();
+    let all = snapshot.view.controllers();
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
+    let end = offset.saturating_add(limit).min(all.len());
+    Ok(answer(&json!({
+        "tree_size": snapshot.checkpoint.checkpoint.size,
+        "total": all.len(),
+        "offset": offset,
+        "items": &all[offset..end],
+    })))
+}
+
+/// `GET /api/v1/controllers/{id}`: a controller and its cases.
+pub async fn controller(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> Result<Response, Error> {
+    let q = Query::parse(&uri, &["as_of"])?;
+    let as_of = q.as_of(state.today()?)?;
+    let snapshot = state.snapshot();
+    let detail = snapshot
+        .view
+        .controller(&id, as_of)
+        .ok_or_else(|| Error::not_found(format!("no controller {id:?} in this register")))?;
+    Ok(answer(&json!({
+        "tree_size": snapshot.checkpoint.checkpoint.size,
+        "as_of": as_of,
+        "controller": detail,
+    })))
+}
+
+/// `GET /api/v1/stats`: the register's statistics at the served checkpoint.
+pub async fn stats(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+    let q = Query::parse(&uri, &["as_of"])?;
+    let as_of = q.as_of(state.today()?)?;
+    let snapshot = state.snapshot();
+    let mut value = serde_json::to_value(snapshot.view.stats(as_of)).map_err(Error::internal)?;
+    value["tree_size"] = json!(snapshot.checkpoint.checkpoint.size);
+    value["root"] = json!(snapshot.checkpoint.checkpoint.root.to_base64());
+    Ok(answer(&value))
+}
+
+/// When a proof is about an older tree than the checkpoint's (`size` < checkpoint size), the
+/// answer also gives that tree's root and the consistency proof from it to the checkpoint, so
+/// it still checks against the signed checkpoint alone.
+fn link_to_checkpoint(
+    store: &Store,
+    tree: Tree,
+    size: u64,
+    value: &mut Value,
+    io: Io,
+) -> Result<(), Error> {
+    let root = store.root_at(tree, size, io)?;
+    value["tree_root"] = json!(root.to_base64());
+    if size < tree.size {
+        let proof = store.consistency_proof(tree, size, tree.size, io)?;
+        value["checkpoint_consistency"] = json!(base64_hashes(&proof));
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/proof/inclusion?index=&size=`: the inclusion proof of leaf `index` in the
+/// tree of `size` leaves (default: the checkpoint's).
+pub async fn inclusion(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+    let q = Query::parse(&uri, &["index", "size"])?;
+    let snapshot = state.snapshot();
+    let tree = snapshot.tree();
+    let index = q
+        .u64("index")?
+        .ok_or_else(|| Error::bad_parameter("index", "required: the leaf index to prove"))?;
+    let size = match q.u64("size")? {
+        None => tree.size,
+        Some(s) if s > tree.size => {
+            return Err(Error::bad_parameter(
+                "size",
+                format!("{s} is beyond the served checkpoint (tree size {})", tree.size),
+            ))
+        }
+        Some(s) => s,
+    };
+    if index >= size {
+        return Err(Error::bad_parameter(
+            "index",
+            format!("{index} is not below the tree size {size}"),
+        ));
+    }
+    let value = state
+        .read(move |store, io| {
+            let proof = store.inclusion_proof(tree, size, index, io)?;
+            let mut value = json!({
+                "leaf_index": index,
+                "tree_size": size,
+                "leaf_hash": store.leaf_hash(tree, index, io)?.to_base64(),
+                "inclusion_proof": base64_hashes(&proof),
+            });
+            link_to_checkpoint(store, tree, size, &mut value, io)?;
+            Ok(value)
+        })
+        .await?;
+    let mut value = value;
+    value["checkpoint"] = checkpoint_json(&snapshot);
+    Ok(answer(&value))
+}
+
+/// `GET /api/v1/proof/consistency?from=&to=`: the consistency proof from the tree of `from`
+/// leaves to the tree of `to` leaves (default: the checkpoint's).
+pub async fn consistency(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+    let q = Query::parse(&uri, &["from", "to"])?;
+    let snapshot = state.snapshot();
+    let tree = snapshot.tree();
+    let from = q
+        .u64("from")?
+        .ok_or_else(|| Error::bad_parameter("from", "required: the older tree size"))?;
+    let to = match q.u64("to")? {
+        None => tree.size,
+        Some(t) if t > tree.size => {
+            return Err(Error::bad_parameter(
+                "to",
+                format!("{t} is beyond the served checkpoint (tree size {})", tree.size),
+            ))
+        }
+        Some(t) => t,
+    };
+    if from == 0 {
+        return Err(Error::bad_parameter(
+            "from",
+            "0: every tree is consistent with the empty tree; there is no proof to give",
+        ));
+    }
+    if from > to {
+        return Err(Error::bad_parameter(
+            "from",
+            format!("{from} is above to ({to})"),
+        ));
+    }
+    let value = state
+        .read(move |store, io| {
+            let proof = store.consistency_proof(tree, from, to, io)?;
+            let mut value = json!({
+                "from": from,
+                "to": to,
+                "tree_size": to,
+                "consistency_proof": base64_hashes(&proof),
+            });
+            link_to_checkpoint(store, tree, to, &mut value, io)?;
+            Ok(value)
+        })
+        .await?;
+    let mut value = value;
+    value["checkpoint"] = checkpoint_json(&snapshot);
+    Ok(answer(&value))
+}
+
+/// `GET /healthz`: 200 while the server can answer; says which tree it serves.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    let size = state.snapshot().tree().size;
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        json!({ "status": "ok", "tree_size": size }).to_string(),
+    )
+        .into_response()
+}

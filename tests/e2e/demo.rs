@@ -1,0 +1,91 @@
+//! Issue 3: the demo register's view, checked against what its events say
+//! (data/demo/events.jsonl).
+
+use std::path::PathBuf;
+
+use crate::util::ok;
+
+fn demo() -> (String, String) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/demo");
+    let dir = root.join("register").to_string_lossy().into_owned();
+    let vkey = std::fs::read_to_string(root.join("log.vkey")).expect("demo vkey");
+    (dir, vkey.trim().to_string())
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&ok(args)).expect("json output")
+}
+
+#[test]
+fn issue3_demo_register_verifies_and_its_view_matches_its_events() {
+    let (dir, vkey) = demo();
+    let v = json(&["verify", &dir, "--key", &vkey, "--json"]);
+    assert_eq!(v["tree_size"], 19);
+    assert_eq!(v["blobs_erased"], 1, "the erased complaint text");
+
+    let stats = json(&["stats", &dir, "--json", "--as-of", "2026-11-23"]);
+    assert_eq!(stats["cases"], 4);
+    assert_eq!(
+        stats["overdue"], 2,
+        "2023-0001 (28 Feb 2023) and 2024-0002 (31 Jan 2025)"
+    );
+    assert_eq!(stats["fines_total_mad"], 20000);
+
+    // The visa-processing contractor: heard on 6 January 2023, given until 28 February 2023,
+    // authorities notified.
+    let c = json(&[
+        "show",
+        &dir,
+        "--case",
+        "2023-0001",
+        "--json",
+        "--as-of",
+        "2023-02-01",
+    ]);
+    assert_eq!(c["case"]["status"], "awaiting_compliance");
+    assert_eq!(c["case"]["deadline"], "2023-02-28");
+    assert_eq!(
+        c["case"]["overdue"], false,
+        "not overdue before the deadline"
+    );
+    assert_eq!(c["case"]["hearings"][0]["held_on"], "2023-01-06");
+    assert_eq!(c["case"]["opened_by"], "inspection");
+    assert_eq!(c["case"]["category"], "cross_border_transfer");
+    assert!(c["case"]["authorities_notified"]
+        .as_array()
+        .is_some_and(|a| a.len() == 1));
+    let late = json(&[
+        "show",
+        &dir,
+        "--case",
+        "2023-0001",
+        "--json",
+        "--as-of",
+        "2023-03-01",
+    ]);
+    assert_eq!(late["case"]["overdue"], true);
+
+    let closed = json(&["show", &dir, "--case", "2023-0002", "--json"]);
+    assert_eq!(closed["case"]["status"], "closed");
+    assert_eq!(closed["case"]["outcome"], "complied");
+
+    let fined = json(&["show", &dir, "--case", "2024-0001", "--json"]);
+    assert_eq!(fined["case"]["status"], "sanctioned");
+    assert_eq!(fined["case"]["sanctions"][0]["kind"], "fine");
+    assert_eq!(fined["case"]["sanctions"][0]["amount_mad"], 20000);
+
+    // The complaint of 2024-0002 (entry 14) was corrected by 15 and its text erased by 16.
+    let erased = json(&["show", &dir, "--case", "2024-0002", "--json"]);
+    let first = &erased["case"]["timeline"][0];
+    assert_eq!(first["seq"], 14);
+    assert_eq!(first["corrected_by"], serde_json::json!([15]));
+    assert_eq!(first["erasure"]["seq"], 16);
+    assert_eq!(
+        erased["entries"][0]["texts"][0]["text"],
+        serde_json::Value::Null,
+        "erased text is gone"
+    );
+    assert!(erased["entries"][1]["texts"][0]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("1er octobre")));
+}
