@@ -55,6 +55,17 @@ pub enum Command {
     ///
     /// Example: sijil verify ./registre --key 'registre.example.ma/plaintes+1a2b3c4d+AQ…'
     Verify(VerifyArgs),
+    /// Serve a register over HTTP: the C2SP tlog-tiles endpoints, the JSON API with proofs,
+    /// and the register's pages (read-only).
+    ///
+    /// Publishes /checkpoint, /tile/… and /blobs/… from DIR (never DIR/private), the JSON API
+    /// under /api/v1/ (docs/API.md) and HTML pages whose Verify button checks the proofs in
+    /// the visitor's browser. Follows the log: a checkpoint committed by `sijil append` is
+    /// served within a second, with its view. Stops gracefully on Ctrl-C or SIGTERM. Request
+    /// logs: RUST_LOG=sijil_http=info.
+    ///
+    /// Example: sijil serve ./registre --listen 0.0.0.0:8080
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +171,24 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The register directory.
+    pub dir: PathBuf,
+    /// The address and port to listen on [default: 127.0.0.1:8080].
+    ///
+    /// An IP address and a port; port 0 picks a free one (the address is printed on stderr).
+    /// Example: --listen 0.0.0.0:80 to serve every interface.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The log's verifier key (name+keyid+base64, or @FILE) [default: the key the genesis
+    /// entry names].
+    ///
+    /// With it, the server refuses a register whose checkpoint that key did not sign.
+    #[arg(long, value_name = "VKEY")]
+    pub key: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +247,24 @@ mod tests {
     fn verify_needs_a_key() {
         assert!(parse(&["verify", "d"]).is_err());
         assert!(parse(&["verify", "d", "--key", "@vkey.txt"]).is_ok());
+    }
+
+    #[test]
+    fn serve_listen_and_key() {
+        let cli = parse(&["serve", "d"]).expect("valid");
+        let Command::Serve(a) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(a.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(a.key, None);
+        let cli = parse(&["serve", "d", "--listen", "[::1]:0", "--key", "@k"]).expect("valid");
+        let Command::Serve(a) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(a.listen.port(), 0);
+        assert_eq!(a.key.as_deref(), Some("@k"));
+        assert!(parse(&["serve", "d", "--listen", "localhost"]).is_err());
+        assert!(parse(&["serve"]).is_err(), "DIR is required");
     }
 
     #[test]

@@ -359,8 +359,11 @@ impl Writer {
             .filter(|t| t.is_full());
         for t in full_hash_tiles.chain(full_bundles.iter()) {
             // Not synced: if a crash undoes the removal, the old partials are still valid.
-            if let Err(e) = std::fs::remove_dir_all(self.layout.partial_dir(t)) {
-                tracing::warn!(error = %e, "could not remove superseded partial tiles");
+            match std::fs::remove_dir_all(self.layout.partial_dir(t)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    tracing::warn!(error = %e, "could not remove superseded partial tiles");
+                }
+                _ => {}
             }
         }
         Ok(&self.checkpoint)

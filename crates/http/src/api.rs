@@ -175,8 +175,10 @@ pub async fn case(
         .blocking(move |store| {
             seqs.iter()
                 .map(|&seq| {
-                    let se = read_entry(store, snap.tree(), seq, Io::Allowed)?
-                        .ok_or_else(|| Error::internal(format!("case entry {seq} not in the tree")))?;
+                    let se =
+                        read_entry(store, snap.tree(), seq, Io::Allowed)?.ok_or_else(|| {
+                            Error::internal(format!("case entry {seq} not in the tree"))
+                        })?;
                     entry_with_proof(store, &snap, &se, Io::Allowed)
                 })
                 .collect::<Result<Vec<Value>, Error>>()
@@ -193,7 +195,10 @@ pub async fn case(
 /// The seq in a path, canonical decimal, below the tree size.
 fn seq_param(raw: &str, size: u64) -> Result<u64, Error> {
     let seq = canonical_u64(raw).ok_or_else(|| {
-        Error::bad_parameter("seq", "not a leaf index (a non-negative integer in canonical decimal)")
+        Error::bad_parameter(
+            "seq",
+            "not a leaf index (a non-negative integer in canonical decimal)",
+        )
     })?;
     if seq >= size {
         return Err(Error::not_found(format!(
@@ -249,7 +254,10 @@ pub async fn tlog_proof(
     let disposition = format!("attachment; filename=\"sijil-entry-{seq}.tlog-proof\"");
     Ok((
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
             (header::CACHE_CONTROL, SHORT_CACHE.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
@@ -377,7 +385,10 @@ pub async fn inclusion(State(state): State<AppState>, uri: Uri) -> Result<Respon
         Some(s) if s > tree.size => {
             return Err(Error::bad_parameter(
                 "size",
-                format!("{s} is beyond the served checkpoint (tree size {})", tree.size),
+                format!(
+                    "{s} is beyond the served checkpoint (tree size {})",
+                    tree.size
+                ),
             ))
         }
         Some(s) => s,
@@ -420,7 +431,10 @@ pub async fn consistency(State(state): State<AppState>, uri: Uri) -> Result<Resp
         Some(t) if t > tree.size => {
             return Err(Error::bad_parameter(
                 "to",
-                format!("{t} is beyond the served checkpoint (tree size {})", tree.size),
+                format!(
+                    "{t} is beyond the served checkpoint (tree size {})",
+                    tree.size
+                ),
             ))
         }
         Some(t) => t,

@@ -1,1 +1,177 @@
+//! sijil-http: the read-only HTTP server of a register (DESIGN §7).
+//!
+//! It publishes the log and the register view so that every answer can be checked against
+//! the signed checkpoint:
+//!
+//! - the C2SP tlog-tiles endpoints (c2sp.org/tlog-tiles) from the register's files —
+//!   `/checkpoint`, `/tile/<L>/<N>[.p/<W>]`, `/tile/entries/<N>[.p/<W>]` — and the redactable
+//!   texts `/blobs/<digest>` ([`tlog`]);
+//! - a JSON API under `/api/v1/` whose proofs come with the checkpoint they prove against
+//!   ([`api`]; docs/API.md, `/api/v1/openapi.json`), including each entry's
+//!   c2sp.org/tlog-proof;
+//! - HTML pages for people, French first, whose **Verify** button checks the proofs in the
+//!   visitor's browser ([`pages`]).
+//!
+//! Handlers are pure functions of one [`Snapshot`] (a signed checkpoint and the view of
+//! exactly the entries it covers), which a background task replaces when `sijil append`
+//! commits a new checkpoint ([`AppState::follow`]). Nothing beyond the served checkpoint is
+//! ever served, and nothing is served unverified: tiles and bundles are checked against the
+//! checkpoint's root before they are served or used (see [`store`]).
 #![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{BoxError, Router};
+use tower::ServiceBuilder;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+
+pub mod api;
+pub mod error;
+pub mod pages;
+pub mod params;
+mod server;
+pub mod state;
+pub mod store;
+pub mod tlog;
+
+pub use error::Error;
+pub use server::{serve, SHUTDOWN_GRACE};
+pub use state::{AppState, CacheSizes, Clock, Snapshot};
+
+/// How the server runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// How often the checkpoint file is polled for a new checkpoint.
+    pub refresh_every: Duration,
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            refresh_every: Duration::from_millis(250),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Bounds on what clients may cost (see the `server` module for how each is enforced).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Longest time a request is handled before a 503.
+    pub request_timeout: Duration,
+    /// Longest time for a client to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// A connection on which no byte moves for this long is closed.
+    pub idle_timeout: Duration,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// Requests handled at once at most; more get a 503 at once.
+    pub max_in_flight: usize,
+    /// Largest request body accepted (every endpoint is a GET).
+    pub max_request_body: usize,
+}
+
+/// The application with the default [`Limits`]: what tests drive with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    router(state, &Limits::default())
+}
+
+/// The application: every route, and the layers that bound each request.
+pub fn router(state: AppState, limits: &Limits) -> Router {
+    let routes = Router::new()
+        // C2SP tlog-tiles and blobs.
+        .route("/checkpoint", get(tlog::checkpoint))
+        .route("/tile/{*path}", get(tlog::tile))
+        .route("/blobs/{name}", get(tlog::blob))
+        // JSON API.
+        .route("/api/v1/register", get(api::register))
+        .route("/api/v1/cases", get(api::cases))
+        .route("/api/v1/cases/{*id}", get(api::case))
+        .route("/api/v1/entries/{seq}", get(api::entry))
+        .route("/api/v1/entries/{seq}/tlog-proof", get(api::tlog_proof))
+        .route("/api/v1/entries/{seq}/raw", get(api::raw_entry))
+        .route("/api/v1/controllers", get(api::controllers))
+        .route("/api/v1/controllers/{*id}", get(api::controller))
+        .route("/api/v1/stats", get(api::stats))
+        .route("/api/v1/proof/inclusion", get(api::inclusion))
+        .route("/api/v1/proof/consistency", get(api::consistency))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/healthz", get(api::healthz))
+        // Pages.
+        .route("/", get(pages::home_page))
+        .route("/affaires", get(pages::cases_page))
+        .route("/affaires/{*id}", get(pages::case_page))
+        .route("/responsables", get(pages::controllers_page))
+        .route("/responsables/{*id}", get(pages::controller_page))
+        .route("/verification", get(pages::verification_page))
+        .route("/assets/sijil.css", get(pages::style))
+        .route("/assets/verify.js", get(pages::verify_js))
+        .fallback(not_found)
+        .with_state(state);
+    let bounds = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(overloaded))
+        .load_shed()
+        .concurrency_limit(limits.max_in_flight)
+        .timeout(limits.request_timeout);
+    routes
+        .layer(bounds)
+        .layer(RequestBodyLimitLayer::new(limits.max_request_body))
+        .layer(
+            // c2sp.org/tlog-tiles clients in browsers (and on other sites) read the log.
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::HEAD]),
+        )
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
+}
+
+async fn not_found(uri: Uri) -> Error {
+    Error::not_found(format!(
+        "{}: no such resource",
+        uri.path().chars().take(200).collect::<String>()
+    ))
+}
+
+/// 503 for a request shed (too many at once) or that took too long.
+async fn overloaded(err: BoxError) -> Response {
+    let message = if err.is::<tower::timeout::error::Elapsed>() {
+        "the request took too long"
+    } else if err.is::<tower::load_shed::error::Overloaded>() {
+        "too many requests at once; retry shortly"
+    } else {
+        tracing::error!(error = %err, "request failed in a middleware");
+        "the server could not handle the request"
+    };
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({ "error": message })),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests;

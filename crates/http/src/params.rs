@@ -77,7 +77,10 @@ impl Query {
                 canonical_u64(v).ok_or_else(|| {
                     Error::bad_parameter(
                         name,
-                        format!("{:?} is not a non-negative integer in canonical decimal", excerpt(v)),
+                        format!(
+                            "{:?} is not a non-negative integer in canonical decimal",
+                            excerpt(v)
+                        ),
                     )
                 })
             })
@@ -187,7 +190,10 @@ impl Query {
             Some("id") => Ok(Sort::Id),
             Some(v) => Err(Error::bad_parameter(
                 "sort",
-                format!("{:?} is not an order (opened_desc, opened_asc or id)", excerpt(v)),
+                format!(
+                    "{:?} is not an order (opened_desc, opened_asc or id)",
+                    excerpt(v)
+                ),
             )),
         }
     }
@@ -265,7 +271,16 @@ mod tests {
     fn canonical_numbers_only() {
         assert_eq!(canonical_u64("0"), Some(0));
         assert_eq!(canonical_u64("1234"), Some(1234));
-        for bad in ["", "01", "+1", "-1", " 1", "1e3", "18446744073709551616", "0x10"] {
+        for bad in [
+            "",
+            "01",
+            "+1",
+            "-1",
+            " 1",
+            "1e3",
+            "18446744073709551616",
+            "0x10",
+        ] {
             assert_eq!(canonical_u64(bad), None, "{bad:?}");
         }
     }
@@ -282,17 +297,18 @@ mod tests {
 
     #[test]
     fn values_are_checked() {
-        let query = q("index=01&as_of=2024-13-01&limit=0", &["index", "as_of", "limit"])
-            .expect("parses");
+        let query = q(
+            "index=01&as_of=2024-13-01&limit=0",
+            &["index", "as_of", "limit"],
+        )
+        .expect("parses");
         assert!(query.u64("index").is_err());
         assert!(query.date("as_of").is_err());
         assert!(query.page(50, 1000).is_err());
-        let query = q("status=&category=privacy&opened_from=2024-01-02&opened_to=2024-01-01", &[
-            "status",
-            "category",
-            "opened_from",
-            "opened_to",
-        ])
+        let query = q(
+            "status=&category=privacy&opened_from=2024-01-02&opened_to=2024-01-01",
+            &["status", "category", "opened_from", "opened_to"],
+        )
         .expect("parses");
         let e = query.case_filter().expect_err("from after to");
         assert!(e.message().contains("after"));

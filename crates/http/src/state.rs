@@ -147,7 +147,11 @@ impl AppState {
             view: reader.shared_view(),
         });
         let size = next.checkpoint.checkpoint.size;
-        *self.inner.current.write().unwrap_or_else(|e| e.into_inner()) = next;
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = next;
         tracing::info!(tree_size = size, "serving a new checkpoint");
         Ok(true)
     }

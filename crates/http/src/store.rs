@@ -122,7 +122,9 @@ impl Store {
         new_size: u64,
         io: Io,
     ) -> Result<Vec<Hash>, StoreError> {
-        self.with_hashes(tree, io, |r| merkle::prove_consistency(old_size, new_size, r))
+        self.with_hashes(tree, io, |r| {
+            merkle::prove_consistency(old_size, new_size, r)
+        })
     }
 
     /// The root of the first `size` leaves of `tree` (RFC 9162 §2.1.1).
@@ -216,8 +218,9 @@ impl Store {
         }
         // Read the bundle as the tree has it (a partial one exists on disk for a published
         // size; an older, narrower width may be gone), then cut it to the width asked.
-        let stored = Tile::for_size(TileLevel::Entries, tile.index, tree.size)
-            .ok_or(StoreError::Corrupt(format!("{}: not in the tree", tile.path())))?;
+        let stored = Tile::for_size(TileLevel::Entries, tile.index, tree.size).ok_or(
+            StoreError::Corrupt(format!("{}: not in the tree", tile.path())),
+        )?;
         let data = self
             .tiles
             .read_tile(&stored)
@@ -275,8 +278,8 @@ impl Store {
         let bytes = *entries
             .get((seq % 256) as usize)
             .ok_or(StoreError::Corrupt(format!("{}: too short", tile.path())))?;
-        let entry = Entry::decode(bytes)
-            .map_err(|e| StoreError::Corrupt(format!("entry {seq}: {e}")))?;
+        let entry =
+            Entry::decode(bytes).map_err(|e| StoreError::Corrupt(format!("entry {seq}: {e}")))?;
         if entry.seq != seq {
             return Err(StoreError::Corrupt(format!(
                 "entry at leaf index {seq} says seq {}",
@@ -604,7 +607,11 @@ mod tests {
                     continue;
                 }
                 let want = mem.read_hashes(&[n]).expect("stored")[0];
-                assert_eq!(t.hash(at.sublevel, at.position, at.width), Some(want), "{n}");
+                assert_eq!(
+                    t.hash(at.sublevel, at.position, at.width),
+                    Some(want),
+                    "{n}"
+                );
             }
         }
     }

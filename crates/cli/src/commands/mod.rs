@@ -12,6 +12,7 @@ use crate::Failure;
 
 mod append;
 mod init;
+mod serve;
 mod show;
 mod verify;
 
@@ -24,6 +25,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Show(a) => show::show(a),
         Command::Stats(a) => show::stats(a),
         Command::Verify(a) => verify::verify(a),
+        Command::Serve(a) => serve::serve(a),
     }
 }
 

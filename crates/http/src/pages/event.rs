@@ -56,7 +56,10 @@ pub fn details(
     };
     match &se.entry.event {
         Event::RegisterOpened(e) => {
-            rows.push((t("Origine", "Origin"), format!("<code>{}</code>", esc(&e.origin))));
+            rows.push((
+                t("Origine", "Origin"),
+                format!("<code>{}</code>", esc(&e.origin)),
+            ));
             rows.push((t("Titre", "Title"), esc(&e.title)));
             rows.push((t("Autorité", "Authority"), esc(&e.authority)));
             let officers: Vec<String> = e.officers.iter().map(|o| esc(&o.name)).collect();
@@ -70,12 +73,18 @@ pub fn details(
             ));
         }
         Event::OfficerRevoked(e) => {
-            rows.push((t("Clé", "Key"), format!(r#"<code class="hash">{}</code>"#, e.key)));
+            rows.push((
+                t("Clé", "Key"),
+                format!(r#"<code class="hash">{}</code>"#, e.key),
+            ));
             rows.push((t("Motif", "Reason"), esc(&e.reason)));
         }
         Event::ComplaintReceived(e) => {
             rows.push((t("Responsable", "Controller"), controller(&e.controller)));
-            rows.push((t("Catégorie", "Category"), labels::category(lang, e.category).into()));
+            rows.push((
+                t("Catégorie", "Category"),
+                labels::category(lang, e.category).into(),
+            ));
             rows.push((t("Reçue le", "Received on"), e.received_on.to_string()));
             if let Some(d) = &e.summary {
                 rows.push((t("Résumé", "Summary"), text_html(d)));
@@ -85,7 +94,10 @@ pub fn details(
             rows.push((t("Ouvert le", "Opened on"), e.opened_on.to_string()));
             if let Some(o) = &e.opens {
                 rows.push((t("Responsable", "Controller"), controller(&o.controller)));
-                rows.push((t("Catégorie", "Category"), labels::category(lang, o.category).into()));
+                rows.push((
+                    t("Catégorie", "Category"),
+                    labels::category(lang, o.category).into(),
+                ));
             }
             if let Some(d) = &e.scope {
                 rows.push((t("Objet", "Scope"), text_html(d)));
@@ -109,14 +121,20 @@ pub fn details(
             }
         }
         Event::ComplianceConfirmed(e) => {
-            rows.push((t("Constatée le", "Confirmed on"), e.confirmed_on.to_string()));
+            rows.push((
+                t("Constatée le", "Confirmed on"),
+                e.confirmed_on.to_string(),
+            ));
             if let Some(d) = &e.note {
                 rows.push((t("Note", "Note"), text_html(d)));
             }
         }
         Event::SanctionNotified(e) => {
             rows.push((t("Notifiée le", "Notified on"), e.notified_on.to_string()));
-            rows.push((t("Sanction", "Sanction"), esc(&labels::sanction(lang, &e.sanction))));
+            rows.push((
+                t("Sanction", "Sanction"),
+                esc(&labels::sanction(lang, &e.sanction)),
+            ));
             rows.push((t("Base légale", "Legal basis"), esc(&e.legal_basis)));
             if let Some(d) = &e.reasons {
                 rows.push((t("Motifs", "Reasons"), text_html(d)));
@@ -129,7 +147,10 @@ pub fn details(
         }
         Event::CaseClosed(e) => {
             rows.push((t("Clôturée le", "Closed on"), e.closed_on.to_string()));
-            rows.push((t("Issue", "Outcome"), labels::outcome(lang, e.outcome).into()));
+            rows.push((
+                t("Issue", "Outcome"),
+                labels::outcome(lang, e.outcome).into(),
+            ));
             if let Some(d) = &e.summary {
                 rows.push((t("Résumé", "Summary"), text_html(d)));
             }

@@ -44,7 +44,11 @@ pub async fn home_page(State(state): State<AppState>, uri: Uri) -> Result<Respon
     let (title, authority) = view
         .register()
         .map_or(("sijil", ""), |r| (r.title.as_str(), r.authority.as_str()));
-    let closed = stats.by_status.get(&CaseStatus::Closed).copied().unwrap_or(0);
+    let closed = stats
+        .by_status
+        .get(&CaseStatus::Closed)
+        .copied()
+        .unwrap_or(0);
     let sanctions: usize = stats.sanctions_by_kind.values().sum();
     let mut body = format!(
         r#"<h1>{title}</h1>

@@ -9,7 +9,9 @@ pub fn status(lang: Lang, s: CaseStatus) -> &'static str {
     let (fr, en) = match s {
         CaseStatus::Open => ("Ouverte", "Open"),
         CaseStatus::UnderInvestigation => ("En instruction", "Under investigation"),
-        CaseStatus::AwaitingCompliance => ("En attente de mise en conformité", "Awaiting compliance"),
+        CaseStatus::AwaitingCompliance => {
+            ("En attente de mise en conformité", "Awaiting compliance")
+        }
         CaseStatus::Complied => ("Mise en conformité constatée", "Complied"),
         CaseStatus::Sanctioned => ("Sanctionnée", "Sanctioned"),
         CaseStatus::Closed => ("Clôturée", "Closed"),
@@ -50,7 +52,11 @@ pub fn sanction_kind(lang: Lang, kind: &str) -> &'static str {
 pub fn sanction(lang: Lang, s: &Sanction) -> String {
     match s {
         Sanction::Fine { amount_mad } => {
-            format!("{} ({} MAD)", sanction_kind(lang, s.kind()), group_digits(*amount_mad))
+            format!(
+                "{} ({} MAD)",
+                sanction_kind(lang, s.kind()),
+                group_digits(*amount_mad)
+            )
         }
         other => sanction_kind(lang, other.kind()).to_string(),
     }

@@ -232,14 +232,25 @@ fn page_response(status: StatusCode, html: String) -> Response {
 
 /// A page for an error (bad query, unknown case): standalone, so that it never depends on
 /// the state that may have failed.
-pub fn error_page(lang: Lang, status: StatusCode, message: &str, parameter: Option<&str>) -> Response {
+pub fn error_page(
+    lang: Lang,
+    status: StatusCode,
+    message: &str,
+    parameter: Option<&str>,
+) -> Response {
     let heading = match status {
         StatusCode::NOT_FOUND => lang.pick("Introuvable", "Not found"),
         StatusCode::BAD_REQUEST => lang.pick("Demande incorrecte", "Bad request"),
         _ => lang.pick("Erreur du serveur", "Server error"),
     };
     let parameter = parameter
-        .map(|p| format!("<p>{} <code>{}</code></p>", lang.pick("Paramètre :", "Parameter:"), esc(p)))
+        .map(|p| {
+            format!(
+                "<p>{} <code>{}</code></p>",
+                lang.pick("Paramètre :", "Parameter:"),
+                esc(p)
+            )
+        })
         .unwrap_or_default();
     let html = format!(
         r#"<!doctype html>
@@ -291,7 +302,10 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(esc(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         assert_eq!(url_encode("a b/é"), "a%20b%2F%C3%A9");
         assert_eq!(id_path("/affaires", "2023-0001"), "/affaires/2023-0001");
         assert_eq!(id_path("/affaires", "a/b c"), "/affaires/a/b%20c");
@@ -302,7 +316,10 @@ mod tests {
         let uri: Uri = "/affaires?status=open&lang=en".parse().expect("uri");
         assert_eq!(other_language_href(&uri, Lang::Fr), "/affaires?status=open");
         let uri: Uri = "/affaires?status=open".parse().expect("uri");
-        assert_eq!(other_language_href(&uri, Lang::En), "/affaires?status=open&lang=en");
+        assert_eq!(
+            other_language_href(&uri, Lang::En),
+            "/affaires?status=open&lang=en"
+        );
         assert_eq!(Lang::En.href("/"), "/?lang=en");
     }
 }

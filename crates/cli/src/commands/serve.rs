@@ -1,0 +1,67 @@
+//! `sijil serve`.
+
+use anyhow::Context as _;
+use sijil_http::{AppState, CacheSizes, Config};
+
+use super::{now_ms, verifier_arg};
+use crate::flags::ServeArgs;
+use crate::Failure;
+
+pub fn serve(a: ServeArgs) -> Result<(), Failure> {
+    let verifier = a.key.as_deref().map(verifier_arg).transpose()?;
+    let state = AppState::open(&a.dir, verifier, CacheSizes::default(), now_ms).map_err(|e| {
+        match e {
+            // The register does not verify: exit 1, like `sijil verify`.
+            sijil_register::Error::Checkpoint(_) | sijil_register::Error::Corrupt { .. } => {
+                Failure::rejected(e)
+            }
+            other => Failure::usage(other),
+        }
+    })?;
+    let size = state.snapshot().tree().size;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Blocking work is file reads and hashing of cache misses: bound the threads.
+        .max_blocking_threads(64)
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(a.listen)
+            .await
+            .with_context(|| format!("listening on {}", a.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        eprintln!(
+            "sijil: serving {} (tree size {size}) at http://{addr}/",
+            a.dir.display()
+        );
+        sijil_http::serve(listener, state, Config::default(), shutdown_signal())
+            .await
+            .context("serving")?;
+        eprintln!("sijil: stopped");
+        Ok::<(), Failure>(())
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

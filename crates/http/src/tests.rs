@@ -1,0 +1,1 @@
+//! Tests of the whole application through `app(state).oneshot(req)`.
