@@ -267,7 +267,7 @@
     lines.push(`${n} ${t("entrées incluses dans l'arbre de taille", "entries included in the tree of size")} ${cp.size} : ${check(inclusions)}`);
     lines.push(`${n} ${t("signatures d'agents", "officer signatures")} : ${check(signatures)}`);
     lines.push(`${t("Chaîne de l'affaire, entrées 0 à", "Case chain, entries 0 to")} ${n - 1} : ${check(chain)}`);
-    lines.push(`${textsOk} ${t("textes conformes aux empreintes signées", "texts match their signed digests")}${erased ? ` (${erased} ${t("effacés", "erased")})` : ""} : ${badTexts ? "✗" : "✓"}`);
+    lines.push(`${textsOk} ${t("textes conformes aux empreintes signées", "texts match their signed digests")}${erased ? ` (${t("effacés", "erased")} : ${erased})` : ""} : ${badTexts ? "✗" : "✓"}`);
     return { lines, failures };
   }
 

@@ -125,10 +125,13 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .layer(bounds)
         .layer(RequestBodyLimitLayer::new(limits.max_request_body))
         .layer(
-            // c2sp.org/tlog-tiles clients in browsers (and on other sites) read the log.
+            // c2sp.org/tlog-tiles clients in browsers (and on other sites) read the log. The
+            // answer is the same for every origin, so no `Vary: Origin` (which would split
+            // every cached tile by the site asking).
             CorsLayer::new()
                 .allow_origin(Any)
-                .allow_methods([Method::GET, Method::HEAD]),
+                .allow_methods([Method::GET, Method::HEAD])
+                .vary([]),
         )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -19,7 +19,7 @@
 //! Both caches are bounded in bytes and evict arbitrary entries when full: a miss costs one
 //! verified read, never a wrong answer.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -176,22 +176,21 @@ impl Store {
         if !covers(tree, tile) {
             return Ok(None);
         }
-        let last = tile.index * u64::from(FULL_WIDTH) + u64::from(tile.width) - 1;
-        let index = stored_hash_index(u32::from(level) * 8, last);
-        if self.cached_hash(index).is_none() {
-            if io == Io::CacheOnly {
-                return Err(StoreError::NeedsIo);
+        let key = (level, tile.index);
+        let expanded = match self.hash_tiles.get(&key).filter(|t| t.width >= tile.width) {
+            Some(t) => t,
+            None if io == Io::CacheOnly => return Err(StoreError::NeedsIo),
+            None => {
+                let last = tile.index * u64::from(FULL_WIDTH) + u64::from(tile.width) - 1;
+                let index = stored_hash_index(u32::from(level) * 8, last);
+                self.verify(tree, &[index])?
+                    .remove(&key)
+                    .ok_or(StoreError::Corrupt(format!(
+                        "{}: not among the tiles verified",
+                        tile.path()
+                    )))?
             }
-            self.verify_into_cache(tree, &[index])?;
-        }
-        let expanded = self
-            .hash_tiles
-            .get(&(level, tile.index))
-            .filter(|t| t.width >= tile.width)
-            .ok_or(StoreError::Corrupt(format!(
-                "{}: verified but not kept (cache too small?)",
-                tile.path()
-            )))?;
+        };
         Ok(Some(expanded.buf.slice(..usize::from(tile.width) * 32)))
     }
 
@@ -300,18 +299,16 @@ impl Store {
         tile.hash(at.sublevel, at.position, at.width)
     }
 
-    /// Reads, verifies and caches the tiles holding `indexes` in the tree `tree`.
-    fn verify_into_cache(&self, tree: Tree, indexes: &[u64]) -> Result<(), StoreError> {
-        let reader = TileHashReader::new(
-            tree.size,
-            tree.root,
-            Filler {
-                tiles: &self.tiles,
-                cache: &self.hash_tiles,
-            },
-        );
-        reader.read_hashes(indexes)?;
-        Ok(())
+    /// Reads and verifies the tiles holding `indexes` in the tree `tree`, caches them, and
+    /// returns them: the caller answers from these even if the cache evicted them since.
+    fn verify(&self, tree: Tree, indexes: &[u64]) -> Result<Verified, StoreError> {
+        let filler = Filler {
+            tiles: &self.tiles,
+            cache: &self.hash_tiles,
+            verified: RefCell::new(HashMap::new()),
+        };
+        TileHashReader::new(tree.size, tree.root, &filler).read_hashes(indexes)?;
+        Ok(filler.verified.into_inner())
     }
 }
 
@@ -388,14 +385,17 @@ impl Hashes<'_> {
         if self.io == Io::CacheOnly {
             return Err(StoreError::NeedsIo);
         }
-        self.store.verify_into_cache(self.tree, &missing)?;
+        let verified = self.store.verify(self.tree, &missing)?;
         indexes
             .iter()
             .map(|&index| {
-                self.store
-                    .cached_hash(index)
+                let at = HashLocation::of(index);
+                verified
+                    .get(&(at.tile_level, at.tile_index))
+                    .and_then(|t| t.hash(at.sublevel, at.position, at.width))
+                    .or_else(|| self.store.cached_hash(index))
                     .ok_or(StoreError::Corrupt(format!(
-                        "stored hash {index}: verified but not kept (cache too small?)"
+                        "stored hash {index}: not among the tiles verified"
                     )))
             })
             .collect()
@@ -415,10 +415,14 @@ impl HashReader for Hashes<'_> {
     }
 }
 
+/// Tiles verified by one read, by (level, index).
+type Verified = HashMap<(u8, u64), Arc<ExpandedTile>>;
+
 /// Reads tiles from disk for [`TileHashReader`], and keeps them once it has verified them.
 struct Filler<'a> {
     tiles: &'a DirTiles,
     cache: &'a Cache<(u8, u64), ExpandedTile>,
+    verified: RefCell<Verified>,
 }
 
 impl TileReader for Filler<'_> {
@@ -432,12 +436,16 @@ impl TileReader for Filler<'_> {
                 continue;
             };
             let key = (level, tile.index);
-            if self.cache.get(&key).is_some_and(|t| t.width >= tile.width) {
-                continue;
-            }
-            let expanded = ExpandedTile::new(tile.width, data);
-            let bytes = expanded.buf.len();
-            self.cache.insert(key, Arc::new(expanded), bytes);
+            let expanded = match self.cache.get(&key).filter(|t| t.width >= tile.width) {
+                Some(wider) => wider,
+                None => {
+                    let expanded = Arc::new(ExpandedTile::new(tile.width, data));
+                    self.cache
+                        .insert(key, Arc::clone(&expanded), expanded.buf.len());
+                    expanded
+                }
+            };
+            self.verified.borrow_mut().insert(key, expanded);
         }
     }
 }

@@ -1,1 +1,691 @@
-//! Tests of the whole application through `app(state).oneshot(req)`.
+//! The whole application through `app(state).oneshot(req)` (axum `examples/testing`), on a
+//! register made in a temporary directory: the demo events, then enough hearings to cross a
+//! tile boundary (319 entries: a full level-0 tile and partial ones).
+
+use std::io::Read as _;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use bytes::Bytes;
+use serde_json::Value;
+use sijil_core::merkle::{check_consistency, check_inclusion, MemoryHashes};
+use sijil_core::note::{Signer, Verifier};
+use sijil_core::proof_text::TlogProof;
+use sijil_core::tile::{read_tile_data, Tile, TileLevel};
+use sijil_core::{bundle, leaf_hash, Entry, Hash, SignedCheckpoint, WitnessPolicy};
+use sijil_register::{init, parse_events, InitOptions, RegisterWriter};
+use tower::ServiceExt as _;
+
+use crate::{app, AppState, CacheSizes};
+
+/// 2025-01-15T00:00:00Z: "today" for every test, and when the events were recorded.
+const NOW: i64 = 1_736_899_200_000;
+
+fn now() -> i64 {
+    NOW
+}
+
+const ORIGIN: &str = "test.example/registre";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: AppState,
+    app: Router,
+    verifier: Verifier,
+    officer: Signer,
+    path: std::path::PathBuf,
+}
+
+fn fixture() -> Fixture {
+    fixture_with(CacheSizes::default())
+}
+
+fn fixture_with(caches: CacheSizes) -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("reg");
+    let report = init(
+        &path,
+        InitOptions {
+            origin: ORIGIN.into(),
+            title: "Registre d'essai".into(),
+            authority: "Autorité d'essai".into(),
+            officer_name: "amina".into(),
+            now_ms: NOW,
+            log_key: None,
+            officer_key: None,
+        },
+    )
+    .expect("init");
+    let demo = include_str!("../../../data/demo/events.jsonl");
+    append(&path, &report.officer, demo);
+    let hearings: String = (0..300)
+        .map(|i| {
+            format!(
+                "{{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-06-10\",\"place\":\"Salle {i}\"}}\n"
+            )
+        })
+        .collect();
+    append(&path, &report.officer, &hearings);
+    let state = AppState::open(&path, None, caches, now).expect("open");
+    Fixture {
+        _dir: dir,
+        app: app(state.clone()),
+        state,
+        verifier: report.log_verifier,
+        officer: report.officer,
+        path,
+    }
+}
+
+fn append(path: &std::path::Path, officer: &Signer, events: &str) {
+    let drafts = parse_events("events", events).expect("events parse");
+    let mut w = RegisterWriter::open(path, None).expect("writer");
+    w.append(drafts, officer, NOW, None).expect("append");
+}
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, HeaderMap, Bytes) {
+    let response = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, headers, body)
+}
+
+async fn json(app: &Router, uri: &str) -> Value {
+    let (status, headers, body) = get(app, uri).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{uri}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    assert_eq!(
+        header_str(&headers, header::CONTENT_TYPE),
+        "application/json",
+        "{uri}"
+    );
+    serde_json::from_slice(&body).expect("JSON")
+}
+
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> &str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+fn b64_hashes(v: &Value) -> Vec<Hash> {
+    v.as_array()
+        .expect("array of hashes")
+        .iter()
+        .map(|h| Hash::from_base64(h.as_str().expect("string")).expect("base64 hash"))
+        .collect()
+}
+
+/// The checkpoint an answer carries, opened with the log's key.
+fn opened(v: &Value, verifier: &Verifier) -> SignedCheckpoint {
+    let text = v["checkpoint"]["text"].as_str().expect("checkpoint text");
+    SignedCheckpoint::open(text.as_bytes(), verifier).expect("the checkpoint verifies")
+}
+
+/// Every leaf hash of the log, read from its entry bundles on disk (not through the server).
+fn leaves_on_disk(path: &std::path::Path, size: u64) -> Vec<Hash> {
+    let tiles = sijil_core::storage::DirTiles::new(sijil_core::storage::Layout::new(path));
+    let mut out = Vec::new();
+    for n in 0..size.div_ceil(256) {
+        let t = Tile::for_size(TileLevel::Entries, n, size).expect("bundle");
+        let data = tiles.read_tile(&t).expect("bundle on disk");
+        for e in bundle::parse(&data).expect("bundle parses") {
+            out.push(leaf_hash(e));
+        }
+    }
+    out.truncate(size as usize);
+    out
+}
+
+#[tokio::test]
+async fn checkpoint_is_served_with_short_caching_and_cors() {
+    let f = fixture();
+    let (status, h, body) = get(&f.app, "/checkpoint").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        header_str(&h, header::CONTENT_TYPE),
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(header_str(&h, header::CACHE_CONTROL), "public, max-age=2");
+    assert_eq!(header_str(&h, header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+    let cp = SignedCheckpoint::open(&body, &f.verifier).expect("verifies");
+    assert_eq!(cp.checkpoint.size, 319);
+}
+
+#[tokio::test]
+async fn tiles_match_the_tree_and_are_immutable() {
+    let f = fixture();
+    let leaves = leaves_on_disk(&f.path, 319);
+    let mem = MemoryHashes::from_leaves(leaves.iter().copied());
+    for (path, level, index, width) in [
+        ("/tile/0/000", 0u8, 0u64, 256u16),
+        ("/tile/0/001.p/63", 0, 1, 63),
+        // An older partial width: a prefix of the current one, as fixed as any tile.
+        ("/tile/0/001.p/5", 0, 1, 5),
+        ("/tile/1/000.p/1", 1, 0, 1),
+    ] {
+        let (status, h, body) = get(&f.app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(
+            header_str(&h, header::CACHE_CONTROL),
+            "public, max-age=604800, immutable"
+        );
+        assert_eq!(
+            header_str(&h, header::CONTENT_TYPE),
+            "application/octet-stream"
+        );
+        assert_eq!(header_str(&h, header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+        let tile = Tile {
+            level: TileLevel::Hash(level),
+            index,
+            width,
+        };
+        let want = read_tile_data(&tile, &mem).expect("tile");
+        assert_eq!(body.as_ref(), want.as_slice(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn bundles_are_gzipped_and_match_the_leaves() {
+    let f = fixture();
+    let leaves = leaves_on_disk(&f.path, 319);
+    for (path, first, width) in [
+        ("/tile/entries/000", 0usize, 256usize),
+        ("/tile/entries/001.p/63", 256, 63),
+        ("/tile/entries/001.p/2", 256, 2),
+    ] {
+        let (status, h, body) = get(&f.app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(header_str(&h, header::CONTENT_ENCODING), "gzip");
+        assert_eq!(
+            header_str(&h, header::CACHE_CONTROL),
+            "public, max-age=604800, immutable"
+        );
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(body.as_ref())
+            .read_to_end(&mut plain)
+            .expect("gzip");
+        let entries = bundle::parse_exact(&plain, width).expect("bundle");
+        for (i, e) in entries.iter().enumerate() {
+            assert_eq!(leaf_hash(e), leaves[first + i], "{path} entry {i}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn nothing_beyond_the_checkpoint_nor_outside_the_log_is_served() {
+    let f = fixture();
+    for path in [
+        // Beyond the checkpoint (319 entries).
+        "/tile/0/001",
+        "/tile/0/002.p/1",
+        "/tile/0/001.p/64",
+        "/tile/entries/001",
+        "/tile/entries/001.p/64",
+        "/tile/1/000",
+        "/tile/2/000.p/1",
+        // Not canonical.
+        "/tile/0/0",
+        "/tile/00/000",
+        "/tile/0/x000/001",
+        "/tile/0/000.p/0",
+        "/tile/0/000.p/256",
+        "/tile/0/001.p/063",
+        "/tile/0/%30%30%30",
+        "/tile/64/000",
+        "/tile/0/000/",
+        "/tile//0/000",
+        // Outside the published files.
+        "/tile/../private/log.key",
+        "/tile/entries/000/../../private/log.key",
+        "/private/log.key",
+        "/private/amina.key",
+        "/blobs/../private/log.key",
+        "/checkpoint/",
+        "/tile/",
+    ] {
+        let (status, h, body) = get(&f.app, path).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{path}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(header_str(&h, header::CACHE_CONTROL), "no-store", "{path}");
+        let v: Value = serde_json::from_slice(&body).expect("JSON error");
+        assert!(v["error"].is_string(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn every_inclusion_proof_verifies_against_the_checkpoint_it_carries() {
+    let f = fixture();
+    let leaves = leaves_on_disk(&f.path, 319);
+    for index in 0..319u64 {
+        let v = json(&f.app, &format!("/api/v1/proof/inclusion?index={index}")).await;
+        let cp = opened(&v, &f.verifier).checkpoint;
+        let leaf = Hash::from_base64(v["leaf_hash"].as_str().expect("leaf")).expect("b64");
+        assert_eq!(leaf, leaves[index as usize]);
+        let proof = b64_hashes(&v["inclusion_proof"]);
+        check_inclusion(&proof, cp.size, &cp.root, index, &leaf).expect("inclusion");
+        assert!(v.get("checkpoint_consistency").is_none());
+    }
+    // In an older tree, linked to the checkpoint by a consistency proof.
+    for (index, size) in [(0u64, 1u64), (5, 19), (255, 256), (256, 300)] {
+        let v = json(
+            &f.app,
+            &format!("/api/v1/proof/inclusion?index={index}&size={size}"),
+        )
+        .await;
+        let cp = opened(&v, &f.verifier).checkpoint;
+        let root = Hash::from_base64(v["tree_root"].as_str().expect("root")).expect("b64");
+        let proof = b64_hashes(&v["inclusion_proof"]);
+        check_inclusion(&proof, size, &root, index, &leaves[index as usize]).expect("inclusion");
+        let link = b64_hashes(&v["checkpoint_consistency"]);
+        check_consistency(&link, size, &root, cp.size, &cp.root).expect("linked");
+    }
+}
+
+#[tokio::test]
+async fn consistency_proofs_verify() {
+    let f = fixture();
+    let leaves = leaves_on_disk(&f.path, 319);
+    let mem = MemoryHashes::from_leaves(leaves.iter().copied());
+    for from in [1u64, 2, 19, 255, 256, 257, 318, 319] {
+        let v = json(&f.app, &format!("/api/v1/proof/consistency?from={from}")).await;
+        let cp = opened(&v, &f.verifier).checkpoint;
+        let old = sijil_core::merkle::tree_hash(from, &mem).expect("root");
+        let proof = b64_hashes(&v["consistency_proof"]);
+        check_consistency(&proof, from, &old, cp.size, &cp.root).expect("consistent");
+    }
+    let v = json(&f.app, "/api/v1/proof/consistency?from=3&to=200").await;
+    let cp = opened(&v, &f.verifier).checkpoint;
+    let root200 = Hash::from_base64(v["tree_root"].as_str().expect("root")).expect("b64");
+    let old = sijil_core::merkle::tree_hash(3, &mem).expect("root");
+    check_consistency(&b64_hashes(&v["consistency_proof"]), 3, &old, 200, &root200).expect("3→200");
+    check_consistency(
+        &b64_hashes(&v["checkpoint_consistency"]),
+        200,
+        &root200,
+        cp.size,
+        &cp.root,
+    )
+    .expect("200→checkpoint");
+}
+
+#[tokio::test]
+async fn bad_queries_say_which_parameter_and_why() {
+    let f = fixture();
+    for (uri, parameter) in [
+        ("/api/v1/proof/inclusion", "index"),
+        ("/api/v1/proof/inclusion?index=319", "index"),
+        ("/api/v1/proof/inclusion?index=01", "index"),
+        ("/api/v1/proof/inclusion?index=-1", "index"),
+        ("/api/v1/proof/inclusion?index=1&size=320", "size"),
+        ("/api/v1/proof/inclusion?index=5&size=5", "index"),
+        ("/api/v1/proof/inclusion?index=1&index=2", "index"),
+        ("/api/v1/proof/inclusion?index=1&foo=2", "foo"),
+        ("/api/v1/proof/consistency?from=0", "from"),
+        ("/api/v1/proof/consistency", "from"),
+        ("/api/v1/proof/consistency?from=10&to=5", "from"),
+        ("/api/v1/proof/consistency?from=1&to=1000", "to"),
+        ("/api/v1/cases?status=pending", "status"),
+        ("/api/v1/cases?category=spam", "category"),
+        ("/api/v1/cases?opened_from=2024-02-30", "opened_from"),
+        (
+            "/api/v1/cases?opened_from=2024-02-01&opened_to=2024-01-01",
+            "opened_from",
+        ),
+        ("/api/v1/cases?limit=0", "limit"),
+        ("/api/v1/cases?limit=1001", "limit"),
+        ("/api/v1/cases?offset=1&after=2023-0001", "after"),
+        ("/api/v1/cases?after=nope", "after"),
+        ("/api/v1/cases?sort=random", "sort"),
+        ("/api/v1/stats?as_of=yesterday", "as_of"),
+        ("/api/v1/entries/abc", "seq"),
+        ("/api/v1/entries/007", "seq"),
+        ("/api/v1/controllers?limit=5000", "limit"),
+        ("/api/v1/register?x=1", "x"),
+        ("/api/v1/cases?status=%ZZ", "status"),
+    ] {
+        let (status, h, body) = get(&f.app, uri).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{uri}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(header_str(&h, header::CACHE_CONTROL), "no-store", "{uri}");
+        let v: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(v["parameter"], parameter, "{uri}: {v}");
+        assert!(!v["error"].as_str().unwrap_or("").is_empty(), "{uri}");
+    }
+    for uri in [
+        "/api/v1/entries/319",
+        "/api/v1/cases/nope",
+        "/api/v1/controllers/nope",
+    ] {
+        let (status, _, _) = get(&f.app, uri).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn a_case_comes_with_verifiable_entries() {
+    let f = fixture();
+    let v = json(&f.app, "/api/v1/cases/2024-0002").await;
+    let cp = opened(&v, &f.verifier).checkpoint;
+    let entries = v["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 5);
+    for e in entries {
+        let index = e["leaf_index"].as_u64().expect("index");
+        let bytes = BASE64
+            .decode(e["bytes"].as_str().expect("bytes"))
+            .expect("base64");
+        let leaf = leaf_hash(&bytes);
+        check_inclusion(
+            &b64_hashes(&e["inclusion_proof"]),
+            cp.size,
+            &cp.root,
+            index,
+            &leaf,
+        )
+        .expect("inclusion");
+        let entry = Entry::decode(&bytes).expect("decodes");
+        assert_eq!(entry.seq, index);
+        entry
+            .verify_signature(&bytes, ORIGIN)
+            .expect("officer signature");
+        assert_eq!(e["entry"]["seq"], index);
+        assert_eq!(e["entry"]["leaf_hash"], leaf.to_hex());
+    }
+    // Entry 14's summary was erased; the Correction (15) has its text.
+    assert!(entries[0]["entry"]["erasure"]["erased_on"].is_string());
+    assert!(entries[0]["entry"]["texts"][0]["text"].is_null());
+    assert!(entries[1]["entry"]["texts"][0]["text"].is_string());
+    assert_eq!(v["case"]["id"], "2024-0002");
+}
+
+#[tokio::test]
+async fn entry_tlog_proof_and_raw_bytes_check_offline() {
+    let f = fixture();
+    for seq in [0u64, 7, 256, 318] {
+        let (status, h, text) = get(&f.app, &format!("/api/v1/entries/{seq}/tlog-proof")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(header_str(&h, header::CONTENT_DISPOSITION).contains(".tlog-proof"));
+        let (status, _, raw) = get(&f.app, &format!("/api/v1/entries/{seq}/raw")).await;
+        assert_eq!(status, StatusCode::OK);
+        let proof = TlogProof::parse(&text).expect("parses");
+        assert_eq!(proof.index, seq);
+        let policy = WitnessPolicy::new(Vec::new(), 0).expect("no witnesses");
+        proof
+            .verify(&leaf_hash(&raw), &f.verifier, &policy)
+            .expect("the tlog-proof verifies offline");
+        let v = json(&f.app, &format!("/api/v1/entries/{seq}")).await;
+        opened(&v, &f.verifier);
+        assert_eq!(
+            BASE64
+                .decode(v["bytes"].as_str().expect("b64"))
+                .expect("b64"),
+            raw.to_vec()
+        );
+    }
+}
+
+#[tokio::test]
+async fn listings_and_statistics() {
+    let f = fixture();
+    let v = json(&f.app, "/api/v1/cases?limit=2&sort=id").await;
+    assert_eq!(v["total"], 4);
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(2));
+    let next = v["next"].as_str().expect("a next page");
+    let v2 = json(
+        &f.app,
+        &format!("/api/v1/cases?limit=2&sort=id&after={next}"),
+    )
+    .await;
+    assert_eq!(v2["items"][0]["id"], "2024-0001");
+    assert_eq!(v2["next"], Value::Null);
+    let v = json(
+        &f.app,
+        "/api/v1/cases?status=awaiting_compliance&as_of=2025-01-15",
+    )
+    .await;
+    let overdue: Vec<_> = v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|c| c["overdue"] == true)
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(overdue, vec![Value::from("2023-0001")]);
+    let v = json(&f.app, "/api/v1/cases?category=video_surveillance&status=").await;
+    assert_eq!(v["total"], 1);
+    let v = json(&f.app, "/api/v1/stats").await;
+    assert_eq!(v["entries"], v["tree_size"]);
+    assert_eq!(v["cases"], 4);
+    let v = json(&f.app, "/api/v1/controllers?limit=2").await;
+    assert_eq!(v["total"], 4);
+    let v = json(&f.app, "/api/v1/controllers/cafe-atlas-fictif").await;
+    assert_eq!(v["controller"]["cases"][0]["id"], "2023-0002");
+    let v = json(&f.app, "/api/v1/register").await;
+    assert_eq!(v["verifier_key"], f.verifier.to_string());
+    assert_eq!(v["origin"], ORIGIN);
+    let v = json(&f.app, "/healthz").await;
+    assert_eq!(v["tree_size"], 319);
+}
+
+#[tokio::test]
+async fn blobs_are_served_checked_and_never_guessed() {
+    let f = fixture();
+    let v = json(&f.app, "/api/v1/cases/2024-0002").await;
+    let digest = v["entries"][1]["entry"]["texts"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let (status, h, body) = get(&f.app, &format!("/blobs/{digest}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header_str(&h, header::CACHE_CONTROL), "public, max-age=60");
+    assert_eq!(sijil_core::sha256(&body).to_hex(), digest);
+    let erased = v["entries"][0]["entry"]["texts"][0]["digest"]
+        .as_str()
+        .expect("digest");
+    let (status, _, _) = get(&f.app, &format!("/blobs/{erased}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an erased text is gone");
+    let (status, _, _) = get(&f.app, &format!("/blobs/{}", digest.to_uppercase())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn follows_the_log_without_mixing_view_and_checkpoint() {
+    let f = fixture();
+    let before = f.state.snapshot();
+    assert!(!f.state.refresh().expect("refresh"), "nothing new yet");
+    append(
+        &f.path,
+        &f.officer,
+        "{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-06-11\",\"place\":\"Rabat\"}\n",
+    );
+    // Until the refresher runs, the old pair is served, whole.
+    let v = json(&f.app, "/api/v1/stats").await;
+    assert_eq!(
+        (v["tree_size"].clone(), v["entries"].clone()),
+        (319.into(), 319.into())
+    );
+    let (status, _, _) = get(&f.app, "/tile/entries/001.p/64").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(f.state.refresh().expect("refresh"));
+    let v = json(&f.app, "/api/v1/stats").await;
+    assert_eq!(
+        (v["tree_size"].clone(), v["entries"].clone()),
+        (320.into(), 320.into())
+    );
+    let (status, _, _) = get(&f.app, "/tile/entries/001.p/64").await;
+    assert_eq!(status, StatusCode::OK);
+    // A snapshot taken before still answers for its own checkpoint.
+    assert_eq!(before.view.size(), 319);
+    assert_eq!(before.checkpoint.checkpoint.size, 319);
+    let v = json(&f.app, "/api/v1/proof/inclusion?index=319").await;
+    let cp = opened(&v, &f.verifier).checkpoint;
+    assert_eq!(cp.size, 320);
+}
+
+#[tokio::test]
+async fn a_damaged_register_is_refused_not_served() {
+    let f = fixture();
+    // Flip a byte of a hash tile on disk: the server verifies before it serves.
+    let tile = f.path.join("tile/0/000");
+    let mut data = std::fs::read(&tile).expect("tile");
+    data[100] ^= 1;
+    std::fs::write(&tile, data).expect("write");
+    let (status, _, body) = get(&f.app, "/tile/0/000").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let v: Value = serde_json::from_slice(&body).expect("JSON");
+    assert!(
+        !v["error"].as_str().unwrap_or("").contains("tile/0/000"),
+        "no detail leaks"
+    );
+    let (status, _, _) = get(&f.app, "/api/v1/proof/inclusion?index=3").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn small_caches_evict_but_stay_correct() {
+    let f = fixture_with(CacheSizes {
+        tile_bytes: 20_000,
+        bundle_bytes: 10_000,
+    });
+    let leaves = leaves_on_disk(&f.path, 319);
+    for index in (0..319u64).step_by(7) {
+        let v = json(&f.app, &format!("/api/v1/proof/inclusion?index={index}")).await;
+        let cp = opened(&v, &f.verifier).checkpoint;
+        check_inclusion(
+            &b64_hashes(&v["inclusion_proof"]),
+            cp.size,
+            &cp.root,
+            index,
+            &leaves[index as usize],
+        )
+        .expect("inclusion");
+        let v = json(&f.app, &format!("/api/v1/entries/{index}")).await;
+        assert_eq!(v["leaf_index"], index);
+    }
+}
+
+#[tokio::test]
+async fn pages_are_french_first_with_english() {
+    let f = fixture();
+    for (uri, marker) in [
+        ("/", "Derniers événements"),
+        ("/?lang=en", "Latest events"),
+        ("/affaires", "affaires correspondent"),
+        (
+            "/affaires?status=awaiting_compliance&lang=en",
+            "matching cases",
+        ),
+        ("/affaires?utm_source=x", "Affaires"),
+        ("/affaires/2023-0001", "en retard"),
+        ("/affaires/2024-0002", "Texte effacé le 2025-01-15"),
+        ("/affaires/2024-0002?lang=en", "Text erased on 2025-01-15"),
+        ("/affaires/2024-0001", "Amende (20\u{a0}000 MAD)"),
+        ("/responsables", "Responsables du traitement"),
+        ("/responsables/cafe-atlas-fictif", "2023-0002"),
+        ("/verification", "Comment vérifier"),
+        ("/verification?lang=en", "How to verify"),
+    ] {
+        let (status, h, body) = get(&f.app, uri).await;
+        let html = String::from_utf8_lossy(&body);
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(html.contains(marker), "{uri} lacks {marker:?}");
+        assert!(header_str(&h, header::CONTENT_TYPE).starts_with("text/html"));
+        assert!(header_str(&h, header::CONTENT_SECURITY_POLICY).contains("default-src 'none'"));
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "{uri}: no external asset"
+        );
+    }
+    let (_, _, body) = get(&f.app, "/affaires/2024-0002").await;
+    let html = String::from_utf8_lossy(&body);
+    assert!(html.contains(r#"id="verify-button""#));
+    assert!(html.contains(r#"data-case-api="/api/v1/cases/2024-0002""#));
+    assert!(html.contains(&f.verifier.to_string()));
+    let (status, h, body) = get(&f.app, "/affaires/no-such-case").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(header_str(&h, header::CONTENT_TYPE).starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&body).contains("Introuvable"));
+    let (status, _, body) = get(&f.app, "/affaires?status=nope").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&body).contains("status"));
+    let (_, _, js) = get(&f.app, "/assets/verify.js").await;
+    assert!(String::from_utf8_lossy(&js).contains("crypto.subtle.verify"));
+}
+
+/// Every path and parameter the OpenAPI document lists is answered (docs and code agree).
+#[tokio::test]
+async fn the_openapi_document_matches_the_routes() {
+    let f = fixture();
+    let doc: Value = json(&f.app, "/api/v1/openapi.json").await;
+    let components = doc["components"]["parameters"].clone();
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 14);
+    for (template, item) in paths {
+        let op = &item["get"];
+        let params: Vec<Value> = op["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| match p["$ref"].as_str() {
+                Some(r) => components[r.rsplit('/').next().unwrap_or_default()].clone(),
+                None => p,
+            })
+            .collect();
+        let mut path = template.clone();
+        let mut required = Vec::new();
+        let mut optional = Vec::new();
+        for p in &params {
+            let name = p["name"].as_str().expect("name");
+            let example = match &p["example"] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match p["in"].as_str() {
+                Some("path") => path = path.replace(&format!("{{{name}}}"), &example),
+                _ if p["required"] == true => required.push(format!("{name}={example}")),
+                _ => optional.push(format!("{name}={example}")),
+            }
+        }
+        let mut variants = vec![required.clone()];
+        for o in &optional {
+            let mut v = required.clone();
+            v.push(o.clone());
+            variants.push(v);
+        }
+        for query in variants {
+            let uri = if query.is_empty() {
+                path.clone()
+            } else {
+                format!("{path}?{}", query.join("&"))
+            };
+            let (status, _, body) = get(&f.app, &uri).await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{uri}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+    }
+}

@@ -242,16 +242,17 @@ impl RegisterWriter {
         now_ms: i64,
     ) -> Result<(Vec<(Entry, Vec<u8>)>, Journal, Vec<(PathBuf, Vec<u8>)>), Error> {
         let origin = self.writer.origin().to_string();
-        let mut seq = self.writer.size();
+        let first_seq = self.writer.size();
         let mut prev = self.writer.last_leaf_hash();
         let recorded_at = now_ms.max(self.writer.last_recorded_at());
         let mut entries: Vec<(Entry, Vec<u8>)> = Vec::with_capacity(drafts.len());
         let mut journal = Journal {
-            target_size: seq + drafts.len() as u64,
+            target_size: first_seq + drafts.len() as u64,
             ..Journal::default()
         };
         let mut blobs = Vec::new();
         for (index, draft) in drafts.into_iter().enumerate() {
+            let seq = first_seq + index as u64;
             let name = draft.event.name();
             let invalid = |message: String| Error::InvalidEvent {
                 index,
@@ -301,7 +302,6 @@ impl RegisterWriter {
                 })?;
             entries.push((entry, bytes));
             prev = leaf;
-            seq += 1;
         }
         Ok((entries, journal, blobs))
     }

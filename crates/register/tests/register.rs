@@ -1,0 +1,195 @@
+//! The register on disk: validated appends, blobs and erasures, recovery of the blob journal,
+//! view snapshots.
+
+use std::path::{Path, PathBuf};
+
+use sijil_core::note::Signer;
+use sijil_register::audit::{audit, AuditOptions, DirSource};
+use sijil_register::{init, parse_events, Error, InitOptions, RegisterReader, RegisterWriter};
+
+const NOW: i64 = 1_750_000_000_000;
+
+fn new_register() -> (tempfile::TempDir, PathBuf, Signer) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("reg");
+    let report = init(
+        &dir,
+        InitOptions {
+            origin: "registre.example.ma/t".into(),
+            title: "t".into(),
+            authority: "a".into(),
+            officer_name: "amina".into(),
+            now_ms: NOW,
+            log_key: None,
+            officer_key: None,
+        },
+    )
+    .expect("init");
+    (tmp, dir, report.officer)
+}
+
+fn complaint(id: &str, text: &str) -> String {
+    format!(
+        r#"{{"case":"{id}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME"}},"category":"privacy","received_on":"2024-01-02","summary":"{text}"}}"#
+    )
+}
+
+fn audit_dir(dir: &Path) -> sijil_register::audit::AuditReport {
+    let reader = RegisterReader::open(dir, None).expect("opens");
+    audit(
+        &DirSource::new(dir),
+        reader.verifier(),
+        AuditOptions::default(),
+        &mut |_, _| {},
+    )
+    .expect("audits")
+}
+
+fn blob_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("blobs"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_refused_batch_writes_nothing_and_the_next_one_links_correctly() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    let good = parse_events("a", &complaint("C-1", "x")).expect("valid");
+    w.append(good, &officer, NOW, None).expect("appends");
+    let before = std::fs::read(dir.join("checkpoint")).expect("read");
+    let blobs_before = blob_count(&dir);
+    // The first event is valid, the second refers to a case that does not exist.
+    let bad = format!(
+        "{}\n{}",
+        complaint("C-2", "y"),
+        r#"{"case":"C-404","type":"HearingHeld","held_on":"2024-02-01","place":"Rabat"}"#
+    );
+    let err = w
+        .append(
+            parse_events("b", &bad).expect("parses"),
+            &officer,
+            NOW,
+            None,
+        )
+        .expect_err("refused");
+    assert!(matches!(err, Error::Rejected { index: 1, .. }), "{err}");
+    assert_eq!(std::fs::read(dir.join("checkpoint")).expect("read"), before);
+    assert_eq!(
+        blob_count(&dir),
+        blobs_before,
+        "no blob of the refused batch stays"
+    );
+    // C-2 was applied to the view before the batch was refused: the view must have been
+    // rolled back, or opening C-2 again would be refused as a duplicate.
+    w.append(
+        parse_events("c", &complaint("C-2", "z")).expect("valid"),
+        &officer,
+        NOW,
+        None,
+    )
+    .expect("appends");
+    assert_eq!(w.size(), 3);
+    let report = audit_dir(&dir);
+    assert_eq!(report.entries, 3);
+}
+
+#[test]
+fn an_erasure_deletes_the_blob_and_the_log_still_verifies() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    w.append(
+        parse_events("a", &complaint("C-1", "secret detail")).expect("valid"),
+        &officer,
+        NOW,
+        None,
+    )
+    .expect("appends");
+    assert_eq!(blob_count(&dir), 1);
+    let erase = r#"{"case":"C-1","type":"Erasure","target":1,"reason":"art. 8"}"#;
+    w.append(
+        parse_events("b", erase).expect("valid"),
+        &officer,
+        NOW,
+        None,
+    )
+    .expect("appends");
+    assert_eq!(blob_count(&dir), 0, "the erased text is gone");
+    assert!(
+        !dir.join("private/pending").exists(),
+        "the journal is removed"
+    );
+    let report = audit_dir(&dir);
+    assert_eq!((report.blobs_checked, report.blobs_erased), (0, 1));
+}
+
+#[test]
+fn the_journal_of_an_uncommitted_batch_removes_its_blobs_on_open() {
+    let (_tmp, dir, _officer) = new_register();
+    // What a batch killed after its fsync round but before the checkpoint rename leaves.
+    let orphan = "ab".repeat(32);
+    std::fs::create_dir_all(dir.join("blobs")).expect("mkdir");
+    std::fs::write(dir.join("blobs").join(&orphan), b"salt and text").expect("write");
+    let journal = format!(r#"{{"target_size":5,"new_blobs":["{orphan}"],"erase":[]}}"#);
+    std::fs::write(dir.join("private/pending"), journal).expect("write");
+    RegisterWriter::open(&dir, None).expect("recovers");
+    assert!(!dir.join("blobs").join(&orphan).exists());
+    assert!(!dir.join("private/pending").exists());
+}
+
+#[test]
+fn the_journal_of_a_committed_erasure_finishes_it_on_open() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    w.append(
+        parse_events("a", &complaint("C-1", "x")).expect("valid"),
+        &officer,
+        NOW,
+        None,
+    )
+    .expect("appends");
+    drop(w);
+    let blob = std::fs::read_dir(dir.join("blobs"))
+        .expect("dir")
+        .flatten()
+        .next()
+        .expect("one blob");
+    let name = blob.file_name().to_string_lossy().into_owned();
+    // The batch committed (size 2 ≥ target 2) but the process died before deleting.
+    std::fs::write(
+        dir.join("private/pending"),
+        format!(r#"{{"target_size":2,"new_blobs":[],"erase":["{name}"]}}"#),
+    )
+    .expect("write");
+    RegisterWriter::open(&dir, None).expect("recovers");
+    assert!(!blob.path().exists(), "the erasure was finished");
+}
+
+#[test]
+fn a_snapshot_that_does_not_match_the_log_is_rebuilt_not_trusted() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    w.append(
+        parse_events("a", &complaint("C-1", "x")).expect("valid"),
+        &officer,
+        NOW,
+        None,
+    )
+    .expect("appends");
+    drop(w);
+    // The snapshot on disk is the one init wrote (size 1); corrupt it.
+    let snap = dir.join("private/view.snapshot");
+    let mut bytes = std::fs::read(&snap).expect("snapshot exists");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&snap, &bytes).expect("write");
+    let w = RegisterWriter::open(&dir, None).expect("rebuilds");
+    assert_eq!(w.view().size(), 2);
+    assert!(w
+        .view()
+        .case(
+            "C-1",
+            sijil_core::event::Date::from_ymd(2025, 1, 1).expect("date")
+        )
+        .is_some());
+}
