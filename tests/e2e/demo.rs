@@ -19,7 +19,7 @@ fn json(args: &[&str]) -> serde_json::Value {
 #[test]
 fn issue3_demo_register_verifies_and_its_view_matches_its_events() {
     let (dir, vkey) = demo();
-    let v = json(&["verify", &dir, "--key", &vkey, "--json"]);
+    let v = json(&["audit", &dir, "--key", &vkey, "--json"]);
     assert_eq!(v["tree_size"], 19);
     assert_eq!(v["blobs_erased"], 1, "the erased complaint text");
 

@@ -82,8 +82,8 @@ fn issue2_bad_input_gets_a_clear_error_and_writes_nothing() {
         2,
         "not a sijil register",
     );
-    fails(&["verify", s(&empty), "--key", &reg.vkey], 1, "checkpoint");
-    fails(&["verify", reg.dir(), "--key", "not-a-key"], 2, "--key");
+    fails(&["audit", s(&empty), "--key", &reg.vkey], 1, "checkpoint");
+    fails(&["audit", reg.dir(), "--key", "not-a-key"], 2, "--key");
     reg.verify();
 }
 
@@ -141,7 +141,7 @@ fn issue2_a_flipped_byte_anywhere_fails_verify_and_says_where() {
         bad[at] ^= 0x04;
         std::fs::write(&full, &bad).expect("write");
         let err = fails(
-            &["verify", reg.dir(), "--key", &reg.vkey],
+            &["audit", reg.dir(), "--key", &reg.vkey],
             1,
             "FAILED verification",
         );
@@ -235,7 +235,7 @@ fn issue2_sigkill_during_append_leaves_a_register_that_reopens_and_verifies() {
             );
         }
         // Reopening (verify reads everything; the next append recovers as the writer).
-        let verified = ok(&["verify", reg.dir(), "--key", &reg.vkey, "--json"]);
+        let verified = ok(&["audit", reg.dir(), "--key", &reg.vkey, "--json"]);
         let v: serde_json::Value = serde_json::from_str(&verified).expect("json");
         let size = v["tree_size"].as_u64().expect("tree_size");
         assert!(

@@ -2,5 +2,9 @@
 //! Test names carry the issue they cover.
 
 mod demo;
+mod fixture_server;
+mod http;
 mod log;
+mod mirror;
 mod util;
+mod witness;

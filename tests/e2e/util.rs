@@ -119,7 +119,7 @@ impl Register {
     }
 
     pub fn verify(&self) -> String {
-        ok(&["verify", self.dir(), "--key", &self.vkey])
+        ok(&["audit", self.dir(), "--key", &self.vkey])
     }
 
     /// Every published file (not `private/`) with its bytes: to show that nothing changed.

@@ -50,10 +50,17 @@ pub enum Command {
     Show(ShowArgs),
     /// Print the register's statistics (cases by status, category, year; sanctions; overdue).
     Stats(StatsArgs),
-    /// Verify a register: its checkpoint, every entry's signature, the hash chain, the tree
-    /// and the register's rules.
+    /// Check a register quickly, served over HTTP or in a directory: its checkpoint's
+    /// signature, its consistency with the last checkpoint this client saw for that origin,
+    /// and a few entries' inclusion.
     ///
-    /// Example: sijil verify ./registre --key 'registre.example.ma/plaintes+1a2b3c4d+AQ…'
+    /// The last checkpoint verified is kept per origin in a small state file
+    /// ($XDG_STATE_HOME/sijil or ~/.local/state/sijil, or --state-dir), so a log rewritten or
+    /// forked since the last visit is caught: the two signed checkpoints are saved as evidence
+    /// (re-check it with `sijil evidence check`) and the exit code is 3. The first visit trusts
+    /// the checkpoint and says so. `sijil audit` checks everything.
+    ///
+    /// Example: sijil verify https://registre.example.ma/plaintes --key @plaintes.vkey
     Verify(VerifyArgs),
     /// Serve a register over HTTP: the C2SP tlog-tiles endpoints, the JSON API with proofs,
     /// and the register's pages (read-only).
@@ -66,6 +73,48 @@ pub enum Command {
     ///
     /// Example: sijil serve ./registre --listen 0.0.0.0:8080
     Serve(ServeArgs),
+    /// Audit a register completely, served over HTTP or in a directory: every tile against
+    /// the root, every entry's signature, the hash chain, the register's rules, every text
+    /// against its digest.
+    ///
+    /// Downloads everything (concurrently, with retries) and trusts nothing before it is
+    /// checked against the checkpoint signed by --key. Prints the register it rebuilt and the
+    /// root; --json for tools. Exit 1 names the first entry, tile or file that fails.
+    ///
+    /// Example: sijil audit https://registre.example.ma/plaintes --key @plaintes.vkey --json
+    Audit(AuditArgs),
+    /// Mirror a register into a directory, incrementally, re-verifying every new entry.
+    ///
+    /// Downloads only the tiles, entries and texts DIR lacks; proves the origin's new
+    /// checkpoint consistent with the one DIR holds before accepting it; audits every new
+    /// entry as `sijil audit` does; then moves DIR's checkpoint (the origin's signed note,
+    /// verbatim) forward atomically. DIR can be served with `sijil serve DIR`. Safe to run from
+    /// cron (a lock keeps runs apart) and resumable after an interruption. A fork stops it with
+    /// exit 3 and evidence in DIR/private/evidence/.
+    ///
+    /// Example: sijil mirror https://registre.example.ma/plaintes /srv/miroir --key @plaintes.vkey
+    Mirror(MirrorArgs),
+    /// Submit the register's checkpoint to witnesses and publish the cosigned checkpoint.
+    ///
+    /// Speaks C2SP tlog-witness: sends the checkpoint with a consistency proof from the size
+    /// each witness last cosigned, keeps the cosignature lines that verify with that witness's
+    /// key, and replaces DIR/checkpoint atomically with the same checkpoint carrying them. Run
+    /// it after each append. Exit 1 if a witness did not cosign; 3 if one holds a checkpoint
+    /// that proves a fork.
+    ///
+    /// Example: sijil cosign ./registre --witness 'https://witness.example/w1=witness.example/w1+…'
+    Cosign(CosignArgs),
+    /// Run a witness: cosign the checkpoints of the logs it trusts, only if consistent with
+    /// the last one it cosigned (C2SP tlog-witness, tlog-cosignature v1).
+    ///
+    /// Serves POST /add-checkpoint and GET /<origin hash>/checkpoint. The latest checkpoint of
+    /// each log is persisted in --state before any answer. Create its key with
+    /// `sijil keygen NAME --cosigner --out witness.key`.
+    ///
+    /// Example: sijil witness --key witness.key --log @plaintes.vkey --listen 0.0.0.0:7380 --state /var/lib/sijil-witness
+    Witness(WitnessArgs),
+    /// Work with fork evidence files.
+    Evidence(EvidenceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +157,9 @@ pub struct KeygenArgs {
     /// Where to write the private key (mode 0600). It must not exist.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Make a witness (cosigner) key: C2SP tlog-cosignature type 0x04.
+    #[arg(long)]
+    pub cosigner: bool,
 }
 
 #[derive(Debug, Args)]
@@ -161,8 +213,156 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The register directory.
+    /// The register: an http(s) URL (its tlog-tiles prefix) or a directory.
+    #[arg(value_name = "URL|DIR")]
+    pub target: String,
+    /// The log's verifier key (name+keyid+base64), or @FILE to read it from a file.
+    #[arg(long, value_name = "VKEY")]
+    pub key: String,
+    /// Where the last verified checkpoint of each origin is kept [default:
+    /// $XDG_STATE_HOME/sijil, or ~/.local/state/sijil].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// How many entries' inclusion to check (entry 0, the last one, then random ones).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub spot_checks: usize,
+    /// Where to save fork evidence [default: the state directory].
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub witnesses: WitnessPolicyArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Witness cosignatures a checkpoint must carry.
+#[derive(Debug, Args)]
+pub struct WitnessPolicyArgs {
+    /// A trusted witness's cosigner key (name+keyid+base64 of type 0x04, or @FILE);
+    /// repeatable.
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub witness: Vec<String>,
+    /// How many of the --witness keys must have cosigned the checkpoint [default: all].
+    #[arg(long, value_name = "N", requires = "witness")]
+    pub quorum: Option<usize>,
+}
+
+/// How to fetch over HTTP.
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 24)]
+    pub concurrency: usize,
+    /// Retries of a failed request (connection error, timeout, 5xx, cut body), with
+    /// exponential backoff.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+    /// Seconds a request may take before it counts as stalled and is retried.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// At most this many requests per second [default: no cap].
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The register: an http(s) URL (its tlog-tiles prefix) or a directory.
+    #[arg(value_name = "URL|DIR")]
+    pub target: String,
+    /// The log's verifier key (name+keyid+base64), or @FILE to read it from a file.
+    #[arg(long, value_name = "VKEY")]
+    pub key: String,
+    #[command(flatten)]
+    pub witnesses: WitnessPolicyArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// The date "overdue" is judged on in the summary [default: today, UTC].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The origin: an http(s) URL (its tlog-tiles prefix) or a directory.
+    #[arg(value_name = "URL")]
+    pub source: String,
+    /// The mirror directory (created if missing).
     pub dir: PathBuf,
+    /// The log's verifier key (name+keyid+base64), or @FILE to read it from a file.
+    #[arg(long, value_name = "VKEY")]
+    pub key: String,
+    #[command(flatten)]
+    pub witnesses: WitnessPolicyArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Where to save fork evidence [default: DIR/private/evidence].
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+    /// Entry bundles (256 entries each) fetched, checked and stored per step; each step's
+    /// files are kept if a run is interrupted.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub bundles_per_step: usize,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CosignArgs {
+    /// The register directory (with its private/log.key).
+    pub dir: PathBuf,
+    /// A witness: its URL (submission prefix) and its cosigner key, URL=VKEY; repeatable.
+    #[arg(long = "witness", value_name = "URL=VKEY", required = true)]
+    pub witness: Vec<String>,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WitnessArgs {
+    /// The witness's private cosigner key file (from `sijil keygen NAME --cosigner`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// A log to witness: its verifier key (whose name is its origin), or @FILE; repeatable.
+    #[arg(long = "log", value_name = "VKEY", required = true)]
+    pub log: Vec<String>,
+    /// The address and port to listen on; port 0 picks a free one (printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7380")]
+    pub listen: std::net::SocketAddr,
+    /// The directory of the witness's state (created if missing; one witness at a time).
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    #[command(subcommand)]
+    pub action: EvidenceAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceAction {
+    /// Re-check a fork evidence file with the log's key alone: both signatures, and that the
+    /// two checkpoints cannot both be honest. Exit 0 if it proves a fork, 1 if it does not.
+    ///
+    /// Example: sijil evidence check fork-1a2b-1700000000000.json --key @plaintes.vkey
+    Check(EvidenceCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceCheckArgs {
+    /// The evidence file (docs/FORMAT.md, "Fork evidence").
+    pub file: PathBuf,
     /// The log's verifier key (name+keyid+base64), or @FILE to read it from a file.
     #[arg(long, value_name = "VKEY")]
     pub key: String,
@@ -175,7 +375,7 @@ pub struct VerifyArgs {
 pub struct ServeArgs {
     /// The register directory.
     pub dir: PathBuf,
-    /// The address and port to listen on [default: 127.0.0.1:8080].
+    /// The address and port to listen on.
     ///
     /// An IP address and a port; port 0 picks a free one (the address is printed on stderr).
     /// Example: --listen 0.0.0.0:80 to serve every interface.
@@ -247,6 +447,90 @@ mod tests {
     fn verify_needs_a_key() {
         assert!(parse(&["verify", "d"]).is_err());
         assert!(parse(&["verify", "d", "--key", "@vkey.txt"]).is_ok());
+    }
+
+    #[test]
+    fn verify_takes_a_url_state_dir_witnesses_and_net_flags() {
+        let cli = parse(&[
+            "verify",
+            "https://reg.example/x",
+            "--key",
+            "k",
+            "--state-dir",
+            "/tmp/s",
+            "--witness",
+            "w1",
+            "--witness",
+            "w2",
+            "--quorum",
+            "1",
+            "--rate",
+            "50",
+            "--timeout",
+            "2.5",
+        ])
+        .expect("valid");
+        let Command::Verify(a) = cli.command else {
+            panic!("not verify")
+        };
+        assert_eq!(a.target, "https://reg.example/x");
+        assert_eq!(a.state_dir, Some(PathBuf::from("/tmp/s")));
+        assert_eq!(a.witnesses.witness, ["w1", "w2"]);
+        assert_eq!(a.witnesses.quorum, Some(1));
+        assert_eq!(
+            (a.net.rate, a.net.timeout, a.net.concurrency),
+            (Some(50.0), 2.5, 24)
+        );
+        assert!(
+            parse(&["verify", "d", "--key", "k", "--quorum", "1"]).is_err(),
+            "--quorum needs --witness"
+        );
+    }
+
+    #[test]
+    fn audit_mirror_cosign_witness_evidence_flags() {
+        assert!(parse(&["audit", "http://h/", "--key", "k", "--json"]).is_ok());
+        assert!(parse(&["audit", "http://h/"]).is_err(), "--key is required");
+        let cli =
+            parse(&["mirror", "http://h/", "m", "--key", "k", "--retries", "2"]).expect("valid");
+        let Command::Mirror(a) = cli.command else {
+            panic!("not mirror")
+        };
+        assert_eq!(
+            (a.source.as_str(), a.dir, a.net.retries),
+            ("http://h/", PathBuf::from("m"), 2)
+        );
+        assert!(
+            parse(&["mirror", "http://h/", "--key", "k"]).is_err(),
+            "DIR is required"
+        );
+        assert!(parse(&["cosign", "d"]).is_err(), "--witness is required");
+        assert!(parse(&["cosign", "d", "--witness", "http://w=k"]).is_ok());
+        assert!(
+            parse(&["witness", "--key", "w.key", "--state", "s"]).is_err(),
+            "--log is required"
+        );
+        let cli = parse(&[
+            "witness",
+            "--key",
+            "w.key",
+            "--log",
+            "a",
+            "--log",
+            "b",
+            "--state",
+            "s",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .expect("valid");
+        let Command::Witness(a) = cli.command else {
+            panic!("not witness")
+        };
+        assert_eq!(a.log.len(), 2);
+        assert!(parse(&["evidence", "check", "f.json", "--key", "k"]).is_ok());
+        assert!(parse(&["evidence", "check", "f.json"]).is_err());
+        assert!(parse(&["keygen", "w", "--out", "w.key", "--cosigner"]).is_ok());
     }
 
     #[test]

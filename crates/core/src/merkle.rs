@@ -473,6 +473,51 @@ pub fn check_consistency(
             None => return Err(inconsistent),
         }
     };
+    let (fr, sr) = consistency_proof_roots(first, rest, old_size, new_size)?;
+    if fr == *old_root && sr == *new_root {
+        Ok(())
+    } else {
+        Err(inconsistent)
+    }
+}
+
+/// The two roots a consistency proof leads to (RFC 9162 §2.1.4.2 steps 3–7): `(fr, sr)`, the
+/// root of the tree of `old_size` leaves and the root of the tree of `new_size` leaves, as the
+/// proof's hashes make them. [`check_consistency`] compares them with the two claimed roots.
+///
+/// The proof is given with its first node explicit: `first` is the proof's first hash and
+/// `rest` the others, except when `old_size` is a power of two, where RFC 9162 omits the old
+/// tree's root from the proof: then `first` is that root as the *new* tree holds it (the
+/// stored hash of the complete subtree `[0, old_size)`) and `rest` is the whole proof.
+///
+/// This is what makes a failing proof evidence of a fork rather than noise: hashes that lead
+/// to the new tree's root (`sr` equals it) are, short of a SHA-256 collision, the new tree's
+/// own nodes, so the `fr` they give is the root of the new tree's first `old_size` leaves; if
+/// a checkpoint signed for `old_size` names another root, the two trees cannot both be the
+/// log's (docs/FORMAT.md, fork evidence).
+///
+/// # Errors
+/// [`MerkleError::BadSizes`] unless `1 <= old_size < new_size`;
+/// [`MerkleError::BadProofLength`] if `first` and `rest` are not as many hashes as the sizes
+/// imply; [`MerkleError::Inconsistent`] if the proof's shape runs past the root.
+pub fn consistency_proof_roots(
+    first: &Hash,
+    rest: &[Hash],
+    old_size: u64,
+    new_size: u64,
+) -> Result<(Hash, Hash), MerkleError> {
+    if old_size == 0 || old_size >= new_size {
+        return Err(MerkleError::BadSizes { old_size, new_size });
+    }
+    let inconsistent = MerkleError::Inconsistent { old_size, new_size };
+    let expected = consistency_proof_len(old_size, new_size);
+    let given = rest.len() + usize::from(!old_size.is_power_of_two());
+    if given != expected {
+        return Err(MerkleError::BadProofLength {
+            expected,
+            got: given,
+        });
+    }
     // Steps 3-7: fr rebuilds the old root, sr the new one.
     let (mut fn_, mut sn) = (old_size - 1, new_size - 1);
     while fn_ & 1 == 1 {
@@ -497,8 +542,8 @@ pub fn check_consistency(
         fn_ >>= 1;
         sn >>= 1;
     }
-    if sn == 0 && fr == *old_root && sr == *new_root {
-        Ok(())
+    if sn == 0 {
+        Ok((fr, sr))
     } else {
         Err(inconsistent)
     }
@@ -758,7 +803,7 @@ fn consistency_proof_len(old: u64, new: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::leaf_hash;
+    use crate::hash::{leaf_hash, sha256};
 
     fn leaves(n: u64) -> Vec<Hash> {
         (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect()
@@ -978,5 +1023,43 @@ mod tests {
                 got: 1
             })
         );
+    }
+
+    #[test]
+    fn proof_roots_name_the_new_trees_prefix() {
+        // A proof from the new tree leads to its root and to the root of its first m leaves;
+        // another tree of m leaves (a fork) shows as fr differing from that tree's root.
+        let all = leaves(40);
+        let tree = MemoryHashes::from_leaves(all.iter().copied());
+        let new_root = tree_hash(40, &tree).expect("root");
+        let mut other = all[..13].to_vec();
+        other[5] = sha256(b"forked");
+        let forked = naive_root(&other);
+        for m in [1u64, 2, 8, 13, 16, 39] {
+            let proof = prove_consistency(m, 40, &tree).expect("proof");
+            let prefix = naive_root(&all[..m as usize]);
+            let (first, rest) = if m.is_power_of_two() {
+                (&prefix, proof.as_slice())
+            } else {
+                proof.split_first().expect("non-empty")
+            };
+            assert_eq!(
+                consistency_proof_roots(first, rest, m, 40),
+                Ok((prefix, new_root)),
+                "m = {m}"
+            );
+            if m == 13 {
+                assert_ne!(forked, prefix);
+                assert!(check_consistency(&proof, 13, &forked, 40, &new_root).is_err());
+            }
+        }
+        assert!(matches!(
+            consistency_proof_roots(&new_root, &[], 40, 40),
+            Err(MerkleError::BadSizes { .. })
+        ));
+        assert!(matches!(
+            consistency_proof_roots(&new_root, &[], 13, 40),
+            Err(MerkleError::BadProofLength { .. })
+        ));
     }
 }

@@ -800,6 +800,50 @@ impl TileBuilder {
         self.tree_size
     }
 
+    /// The builder of the tree of `tree_size` leaves whose stored hashes `r` reads, as if
+    /// those leaves had been pushed: it holds the hashes of the incomplete tile at each level
+    /// (the partial tiles of that size), read in one call. Pushing the next leaves then
+    /// continues that tree, so an incremental audit or mirror rebuilds only the new tiles.
+    /// Give it a [`TileHashReader`] over tiles verified against a trusted root.
+    ///
+    /// # Errors
+    /// [`MerkleError::TreeTooLarge`]; the reader's error, or [`MerkleError::ReadCount`].
+    pub fn resume(
+        tree_size: u64,
+        r: &(impl HashReader + ?Sized),
+    ) -> Result<TileBuilder, MerkleError> {
+        check_size(tree_size)?;
+        let full = u64::from(FULL_WIDTH);
+        let mut counts = Vec::new();
+        let mut indexes = Vec::new();
+        let mut level = 0u32;
+        loop {
+            let hashes = level_count(level * TILE_HEIGHT, tree_size);
+            if hashes == 0 {
+                break;
+            }
+            let start = hashes - hashes % full;
+            counts.push((hashes - start) as usize);
+            indexes.extend((start..hashes).map(|n| stored_hash_index(level * TILE_HEIGHT, n)));
+            level += 1;
+        }
+        let hashes = read_exact(r, &indexes)?;
+        let mut levels = Vec::with_capacity(counts.len());
+        let mut at = 0;
+        for count in counts {
+            let mut tile = Vec::with_capacity(usize::from(FULL_WIDTH));
+            tile.extend_from_slice(&hashes[at..at + count]);
+            levels.push(tile);
+            at += count;
+        }
+        Ok(TileBuilder { tree_size, levels })
+    }
+
+    /// The leaf hashes of the incomplete level-0 tile: the last `tree_size mod 256` leaves.
+    pub fn pending_leaves(&self) -> &[Hash] {
+        self.levels.first().map(Vec::as_slice).unwrap_or_default()
+    }
+
     /// Appends leaf hashes; returns the full tiles they complete (a level-0 tile, then the
     /// level-1 tile it may complete, and so on), with their data.
     ///
@@ -1522,6 +1566,34 @@ mod tests {
         assert_eq!(rebuilt, written);
         assert_eq!(builder.root(), Ok(appended.root));
         assert_eq!(builder.tree_size(), 1000);
+    }
+
+    #[test]
+    fn resumed_builder_continues_the_tree() {
+        let all = leaves(6, 70_000);
+        let tree = MemoryHashes::from_leaves(all.iter().copied());
+        let mut straight = TileBuilder::new();
+        straight.push(&all).expect("push");
+        for m in [0u64, 1, 255, 256, 257, 65_535, 65_536, 65_537, 69_999] {
+            let old_root = crate::merkle::tree_hash(m, &tree).expect("root");
+            let tiles = tiles_of(&tree, &[m]);
+            let reader = TileHashReader::new(m, old_root, &tiles);
+            let mut b = TileBuilder::resume(m, &reader).expect("resume");
+            assert_eq!(b.tree_size(), m);
+            assert_eq!(b.root(), Ok(old_root), "m = {m}");
+            assert_eq!(b.pending_leaves(), &all[(m - m % 256) as usize..m as usize]);
+            let mut got = b.push(&all[m as usize..]).expect("push");
+            got.extend(b.partial_tiles());
+            assert_eq!(b.root(), straight.root(), "m = {m}");
+            // Every tile that changes from m to the full size is rebuilt, with the tree's bytes
+            // (the unchanged partial tiles of higher levels come back too).
+            for (t, d) in &got {
+                assert_eq!(d, &read_tile_data(t, &tree).expect("data"), "{t}");
+            }
+            for t in new_tiles(m, 70_000) {
+                assert!(got.iter().any(|(g, _)| *g == t), "m = {m}: {t} missing");
+            }
+        }
     }
 
     #[test]

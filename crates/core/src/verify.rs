@@ -64,6 +64,10 @@ pub enum AuditError {
     },
     #[error("only {got} of the checkpoint's {size} entries were checked")]
     Incomplete { size: u64, got: u64 },
+    #[error("entry {seq} in {path} is not the entry already verified at that index")]
+    NotTheVerifiedEntry { seq: u64, path: String },
+    #[error("cannot resume at size {resumed}: the checkpoint's tree has {size} entries")]
+    ResumeBeyond { size: u64, resumed: u64 },
     #[error(transparent)]
     Merkle(#[from] MerkleError),
 }
@@ -87,6 +91,35 @@ impl Auditor {
             prev: Hash::ZERO,
             last_recorded_at: i64::MIN,
         }
+    }
+
+    /// An auditor for the tree `checkpoint` that continues an audit already done up to
+    /// `builder.tree_size()` entries: `builder` holds that tree ([`TileBuilder::resume`] from
+    /// tiles verified against its root), `prev` is the leaf hash of its last entry and
+    /// `last_recorded_at` that entry's time. The first bundle pushed is the one holding the next
+    /// entry; its entries already verified are compared with the builder's leaves, not checked
+    /// again.
+    ///
+    /// # Errors
+    /// [`AuditError::ResumeBeyond`] if the builder holds more entries than the checkpoint.
+    pub fn resume(
+        checkpoint: Checkpoint,
+        builder: TileBuilder,
+        prev: Hash,
+        last_recorded_at: i64,
+    ) -> Result<Auditor, AuditError> {
+        if builder.tree_size() > checkpoint.size {
+            return Err(AuditError::ResumeBeyond {
+                size: checkpoint.size,
+                resumed: builder.tree_size(),
+            });
+        }
+        Ok(Auditor {
+            checkpoint,
+            builder,
+            prev,
+            last_recorded_at,
+        })
     }
 
     /// The number of entries checked so far.
@@ -142,9 +175,21 @@ impl Auditor {
             });
         }
         let first = index * 256;
+        // After a resume, the bundle starts with entries verified before: they must be the
+        // same ones (their leaf hashes are the builder's), and are not returned again.
+        let known = (self.checked() - first) as usize;
         let mut out = Vec::with_capacity(bodies.len());
         for (i, bytes) in bodies.into_iter().enumerate() {
             let seq = first + i as u64;
+            if i < known {
+                if self.builder.pending_leaves().get(i) != Some(&leaf_hash(bytes)) {
+                    return Err(AuditError::NotTheVerifiedEntry {
+                        seq,
+                        path: path.clone(),
+                    });
+                }
+                continue;
+            }
             let entry = Entry::decode(bytes).map_err(|source| AuditError::Entry {
                 seq,
                 path: path.clone(),
@@ -356,6 +401,51 @@ mod tests {
         assert!(matches!(
             a.finish(),
             Err(AuditError::RootMismatch { size: 300, .. })
+        ));
+    }
+
+    #[test]
+    fn resumed_audit_checks_only_the_new_entries() {
+        let (cp, bytes, leaves) = log(300);
+        let b0 = bundle::encode(&bytes[..256]).expect("small");
+        let b1 = bundle::encode(&bytes[256..]).expect("small");
+        for m in [1usize, 100, 256, 299] {
+            let tree = crate::merkle::MemoryHashes::from_leaves(leaves[..m].iter().copied());
+            let builder = TileBuilder::resume(m as u64, &tree).expect("resume");
+            let prev = leaves[m - 1];
+            let mut a =
+                Auditor::resume(cp.clone(), builder.clone(), prev, (m - 1) as i64).expect("resume");
+            let mut seen = Vec::new();
+            if m < 256 {
+                seen.extend(a.push_bundle(0, &b0).expect("valid").0);
+            }
+            seen.extend(a.push_bundle(1, &b1).expect("valid").0);
+            assert_eq!(seen.first().map(|e| e.entry.seq), Some(m as u64));
+            assert_eq!(seen.len(), 300 - m);
+            a.finish().expect("root matches");
+
+            // A bundle whose already-verified entries differ is refused.
+            if m > 1 && m < 256 {
+                let mut other = bytes[..256].to_vec();
+                other.swap(0, 1);
+                let mut a = Auditor::resume(cp.clone(), builder, prev, 0).expect("resume");
+                let err = a
+                    .push_bundle(0, &bundle::encode(&other).expect("small"))
+                    .expect_err("not the verified entries");
+                assert!(
+                    matches!(err, AuditError::NotTheVerifiedEntry { seq: 0, .. }),
+                    "{err}"
+                );
+            }
+        }
+        let big = TileBuilder::resume(
+            301,
+            &crate::merkle::MemoryHashes::from_leaves((0..301).map(|i| leaf_hash(&[i as u8]))),
+        )
+        .expect("resume");
+        assert!(matches!(
+            Auditor::resume(cp, big, Hash::ZERO, 0),
+            Err(AuditError::ResumeBeyond { .. })
         ));
     }
 }

@@ -377,6 +377,17 @@ fn encode_bundle(entries: &[Vec<u8>], tile: &Tile) -> Result<Vec<u8>, WriterErro
     })
 }
 
+/// Takes the exclusive advisory lock `path` (created if missing) without waiting, as the
+/// writer does on `private/lock`; the lock lasts as long as the returned file is open. Other
+/// single-writer jobs on a register directory (a mirror run, `sijil cosign`) take the same
+/// lock, so they never interleave with each other or with an append.
+///
+/// # Errors
+/// [`WriterError::Locked`] if another process holds it; [`WriterError::Io`].
+pub fn lock_exclusive(path: &Path) -> Result<File, WriterError> {
+    lock_file(path)
+}
+
 fn lock_file(path: &Path) -> Result<File, WriterError> {
     let f = std::fs::OpenOptions::new()
         .create(true)

@@ -73,8 +73,10 @@
 
   // A signed-note verifier key: <name>+<8 hex key ID>+<base64(0x01 ‖ 32-byte key)>.
   async function parseKey(s) {
-    const parts = s.trim().split("+");
-    if (parts.length !== 3 || !parts[0] || !/^[0-9a-f]{8}$/.test(parts[1]))
+    // The name and the key ID hold no '+'; the base64 after them may.
+    const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(s.trim());
+    const parts = m ? m.slice(1) : [];
+    if (parts.length !== 3)
       throw new Failure(t("clé de vérification mal formée", "malformed verifier key"));
     const raw = base64(parts[2]);
     if (raw.length !== 33 || raw[0] !== 1)

@@ -146,14 +146,15 @@ fn entry_with_proof(
     }))
 }
 
-/// Reads entry `seq` at the snapshot's checkpoint; `Ok(None)` beyond it.
-pub fn read_entry(
-    store: &Store,
-    tree: Tree,
-    seq: u64,
-    io: Io,
-) -> Result<Option<StoredEntry>, Error> {
-    Ok(store.entry(tree, seq, io)?)
+/// Entry `seq` of `tree`, which the caller knows the tree holds (a seq checked against the
+/// size, or one the view names).
+pub fn committed_entry(store: &Store, tree: Tree, seq: u64, io: Io) -> Result<StoredEntry, Error> {
+    store.entry(tree, seq, io)?.ok_or_else(|| {
+        Error::internal(format!(
+            "entry {seq} is not in the tree of size {}",
+            tree.size
+        ))
+    })
 }
 
 /// `GET /api/v1/cases/{id}`: the case, each of its entries with its proof, the checkpoint.
@@ -175,10 +176,7 @@ pub async fn case(
         .blocking(move |store| {
             seqs.iter()
                 .map(|&seq| {
-                    let se =
-                        read_entry(store, snap.tree(), seq, Io::Allowed)?.ok_or_else(|| {
-                            Error::internal(format!("case entry {seq} not in the tree"))
-                        })?;
+                    let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
                     entry_with_proof(store, &snap, &se, Io::Allowed)
                 })
                 .collect::<Result<Vec<Value>, Error>>()
@@ -218,14 +216,12 @@ pub async fn entry(
     let snapshot = state.snapshot();
     let seq = seq_param(&raw, snapshot.tree().size)?;
     let snap = snapshot.clone();
-    let value = state
+    let mut value = state
         .blocking(move |store| {
-            let se = read_entry(store, snap.tree(), seq, Io::Allowed)?
-                .ok_or_else(|| Error::internal(format!("entry {seq} not in the tree")))?;
+            let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
             entry_with_proof(store, &snap, &se, Io::Allowed)
         })
         .await?;
-    let mut value = value;
     value["checkpoint"] = checkpoint_json(&snapshot);
     Ok(answer(&value))
 }
@@ -277,10 +273,7 @@ pub async fn raw_entry(
     let tree = snapshot.tree();
     let seq = seq_param(&raw, tree.size)?;
     let se = state
-        .read(move |store, io| {
-            read_entry(store, tree, seq, io)?
-                .ok_or_else(|| Error::internal(format!("entry {seq} not in the tree")))
-        })
+        .read(move |store, io| committed_entry(store, tree, seq, io))
         .await?;
     let disposition = format!("attachment; filename=\"sijil-entry-{seq}.bin\"");
     Ok((
@@ -399,7 +392,7 @@ pub async fn inclusion(State(state): State<AppState>, uri: Uri) -> Result<Respon
             format!("{index} is not below the tree size {size}"),
         ));
     }
-    let value = state
+    let mut value = state
         .read(move |store, io| {
             let proof = store.inclusion_proof(tree, size, index, io)?;
             let mut value = json!({
@@ -412,7 +405,6 @@ pub async fn inclusion(State(state): State<AppState>, uri: Uri) -> Result<Respon
             Ok(value)
         })
         .await?;
-    let mut value = value;
     value["checkpoint"] = checkpoint_json(&snapshot);
     Ok(answer(&value))
 }
@@ -451,7 +443,7 @@ pub async fn consistency(State(state): State<AppState>, uri: Uri) -> Result<Resp
             format!("{from} is above to ({to})"),
         ));
     }
-    let value = state
+    let mut value = state
         .read(move |store, io| {
             let proof = store.consistency_proof(tree, from, to, io)?;
             let mut value = json!({
@@ -464,7 +456,6 @@ pub async fn consistency(State(state): State<AppState>, uri: Uri) -> Result<Resp
             Ok(value)
         })
         .await?;
-    let mut value = value;
     value["checkpoint"] = checkpoint_json(&snapshot);
     Ok(answer(&value))
 }

@@ -26,6 +26,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{BoxError, Router};
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -116,10 +117,12 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/assets/verify.js", get(pages::verify_js))
         .fallback(not_found)
         .with_state(state);
+    // `Router::layer` wraps each route on its own: the in-flight limit must be one semaphore
+    // shared by all of them, hence the global layer.
     let bounds = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(overloaded))
         .load_shed()
-        .concurrency_limit(limits.max_in_flight)
+        .layer(GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
         .timeout(limits.request_timeout);
     routes
         .layer(bounds)

@@ -42,17 +42,18 @@ pub type Clock = fn() -> i64;
 /// Sizes of the caches of verified tiles and bundles.
 #[derive(Clone, Copy, Debug)]
 pub struct CacheSizes {
-    /// Verified, expanded hash tiles (16 KiB per full tile; a log of 10^6 entries has ~3,900).
+    /// Verified, expanded hash tiles (9.2 KiB per full tile; a log of 10^6 entries has
+    /// 3,922 hash tiles, 36 MiB).
     pub tile_bytes: usize,
-    /// Verified entry bundles, with their gzip form.
+    /// Verified entry bundles, gzip-compressed.
     pub bundle_bytes: usize,
 }
 
 impl Default for CacheSizes {
     fn default() -> CacheSizes {
         CacheSizes {
-            tile_bytes: 80 << 20,
-            bundle_bytes: 32 << 20,
+            tile_bytes: 48 << 20,
+            bundle_bytes: 8 << 20,
         }
     }
 }
@@ -86,6 +87,11 @@ impl AppState {
         clock: Clock,
     ) -> Result<AppState, sijil_register::Error> {
         let reader = RegisterReader::open(dir, verifier)?;
+        tracing::info!(
+            tree_size = reader.checkpoint().checkpoint.size,
+            view_heap_mib = reader.view().heap_bytes() >> 20,
+            "register opened"
+        );
         let snapshot = Arc::new(Snapshot {
             checkpoint: reader.checkpoint().clone(),
             view: reader.shared_view(),

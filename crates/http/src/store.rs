@@ -13,17 +13,17 @@
 //! is replaced by a wider version, never by a narrower one.
 //!
 //! Entry bundles are verified too (every entry against its leaf hash) before they are served
-//! or read; the verified bundles are kept with their gzip form (c2sp.org/tlog-tiles: bundles
-//! SHOULD be compressed on the wire).
+//! or read; the verified bundles are kept in their gzip form (c2sp.org/tlog-tiles: bundles
+//! SHOULD be compressed on the wire), and inflated when an entry is read from one.
 //!
 //! Both caches are bounded in bytes and evict arbitrary entries when full: a miss costs one
 //! verified read, never a wrong answer.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use sijil_core::bundle;
@@ -245,14 +245,12 @@ impl Store {
                 )));
             }
         }
-        let verified = Arc::new(VerifiedBundle {
-            plain: Bytes::copy_from_slice(data),
-            gzip: OnceLock::new(),
-        });
+        // Kept gzip-compressed only: that is what is served, and a third of the size.
+        let verified = Arc::new(VerifiedBundle { gzip: gzip(data) });
         self.bundles.insert(
             (tile.index, tile.width),
             Arc::clone(&verified),
-            data.len() * 3 / 2,
+            verified.gzip.len(),
         );
         Ok(Some(verified))
     }
@@ -272,7 +270,8 @@ impl Store {
         let Some(bundle) = self.bundle(tree, &tile, io)? else {
             return Ok(None);
         };
-        let entries = bundle::parse(&bundle.plain)
+        let plain = bundle.plain()?;
+        let entries = bundle::parse(&plain)
             .map_err(|e| StoreError::Corrupt(format!("{}: {e}", tile.path())))?;
         let bytes = *entries
             .get((seq % 256) as usize)
@@ -314,33 +313,36 @@ impl Store {
 
 pub use sijil_core::verify::StoredEntry;
 
-/// An entry bundle whose entries all match their leaf hashes.
+/// An entry bundle whose entries all match their leaf hashes, gzip-compressed.
 #[derive(Debug)]
 pub struct VerifiedBundle {
-    pub plain: Bytes,
-    gzip: OnceLock<Bytes>,
+    pub gzip: Bytes,
 }
 
 impl VerifiedBundle {
-    /// The gzip form, if it was computed already.
-    pub fn gzip_if_ready(&self) -> Option<Bytes> {
-        self.gzip.get().cloned()
+    /// The bundle's bytes.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the compressed form does not inflate (a bug: it was made
+    /// here).
+    pub fn plain(&self) -> Result<Vec<u8>, StoreError> {
+        let mut plain = Vec::with_capacity(self.gzip.len() * 3);
+        flate2::read::GzDecoder::new(self.gzip.as_ref())
+            .read_to_end(&mut plain)
+            .map_err(|e| StoreError::Corrupt(format!("a cached bundle does not inflate: {e}")))?;
+        Ok(plain)
     }
+}
 
-    /// The bundle gzip-compressed, computed once.
-    pub fn gzip(&self) -> Bytes {
-        self.gzip
-            .get_or_init(|| {
-                let mut enc = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(self.plain.len() / 2),
-                    flate2::Compression::default(),
-                );
-                // Writing to a Vec cannot fail.
-                let _ = enc.write_all(&self.plain);
-                Bytes::from(enc.finish().unwrap_or_default())
-            })
-            .clone()
-    }
+/// `data` gzip-compressed (c2sp.org/tlog-tiles: bundles SHOULD be compressed on the wire).
+fn gzip(data: &[u8]) -> Bytes {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 2),
+        flate2::Compression::default(),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(data);
+    Bytes::from(enc.finish().unwrap_or_default())
 }
 
 /// Whether the tree `tree` holds every hash (or entry) of `tile` at its width.
@@ -371,32 +373,39 @@ impl Hashes<'_> {
             }
             .into());
         }
-        let mut out = Vec::with_capacity(indexes.len());
-        let mut missing = Vec::new();
-        for &index in indexes {
-            match self.store.cached_hash(index) {
-                Some(h) => out.push(h),
-                None => missing.push(index),
+        let mut found: Vec<Option<Hash>> = indexes
+            .iter()
+            .map(|&index| self.store.cached_hash(index))
+            .collect();
+        let missing: Vec<u64> = indexes
+            .iter()
+            .zip(&found)
+            .filter(|(_, h)| h.is_none())
+            .map(|(&index, _)| index)
+            .collect();
+        if !missing.is_empty() {
+            if self.io == Io::CacheOnly {
+                return Err(StoreError::NeedsIo);
+            }
+            // Answer from the tiles this read verified, not from the cache: the cache may
+            // have evicted them already.
+            let verified = self.store.verify(self.tree, &missing)?;
+            for (slot, &index) in found.iter_mut().zip(indexes) {
+                if slot.is_none() {
+                    let at = HashLocation::of(index);
+                    *slot = verified
+                        .get(&(at.tile_level, at.tile_index))
+                        .and_then(|t| t.hash(at.sublevel, at.position, at.width));
+                }
             }
         }
-        if missing.is_empty() {
-            return Ok(out);
-        }
-        if self.io == Io::CacheOnly {
-            return Err(StoreError::NeedsIo);
-        }
-        let verified = self.store.verify(self.tree, &missing)?;
-        indexes
-            .iter()
-            .map(|&index| {
-                let at = HashLocation::of(index);
-                verified
-                    .get(&(at.tile_level, at.tile_index))
-                    .and_then(|t| t.hash(at.sublevel, at.position, at.width))
-                    .or_else(|| self.store.cached_hash(index))
-                    .ok_or(StoreError::Corrupt(format!(
-                        "stored hash {index}: not among the tiles verified"
-                    )))
+        found
+            .into_iter()
+            .zip(indexes)
+            .map(|(h, index)| {
+                h.ok_or(StoreError::Corrupt(format!(
+                    "stored hash {index}: not among the tiles verified"
+                )))
             })
             .collect()
     }
@@ -479,9 +488,15 @@ impl HashLocation {
     }
 }
 
-/// A verified hash tile of width `w` with every complete subtree hash inside it: its `w`
-/// hashes (the tile's bytes, served as they are), then the `w/2` hashes of pairs, the `w/4`
-/// of quadruples, and so on up to subtrees of 128 (RFC 9162 §2.1.1 node hashes).
+/// The first level inside a tile whose hashes [`ExpandedTile`] keeps precomputed. Below it,
+/// a hash is computed from the tile's own hashes when asked: at most 7 node hashes, about
+/// 11 per tile level of a proof, which is cheaper than keeping 224 more hashes per tile.
+const KEPT_FROM: u32 = 4;
+
+/// A verified hash tile of width `w` with the complete subtree hashes inside it: its `w`
+/// hashes (the tile's bytes, served as they are), then the `w/16` hashes of subtrees of 16,
+/// the `w/32` of subtrees of 32, and so on up to subtrees of 128 (RFC 9162 §2.1.1 node
+/// hashes). Subtrees of 2, 4 and 8 are hashed on demand (see [`KEPT_FROM`]).
 #[derive(Debug)]
 struct ExpandedTile {
     width: u16,
@@ -492,19 +507,20 @@ impl ExpandedTile {
     /// `data` is the tile's `32 · width` bytes, already verified.
     fn new(width: u16, data: &[u8]) -> ExpandedTile {
         let w = usize::from(width);
-        let total: usize = (0..8).map(|s| w >> s).sum();
-        let mut buf = Vec::with_capacity(total * 32);
+        let kept: usize = (KEPT_FROM..8).map(|s| w >> s).sum();
+        let mut buf = Vec::with_capacity((w + kept) * 32);
         buf.extend_from_slice(&data[..w * 32]);
-        let mut level_start = 0;
+        let mut level: Vec<Hash> = data[..w * 32].chunks_exact(32).map(hash_at).collect();
         for s in 1..8 {
-            let count = w >> s;
-            for j in 0..count {
-                let left = level_start + 2 * j * 32;
-                let l = hash_at(&buf[left..]);
-                let r = hash_at(&buf[left + 32..]);
-                buf.extend_from_slice(&sijil_core::node_hash(&l, &r).0);
+            level = level
+                .chunks_exact(2)
+                .map(|pair| sijil_core::node_hash(&pair[0], &pair[1]))
+                .collect();
+            if s >= KEPT_FROM {
+                for h in &level {
+                    buf.extend_from_slice(&h.0);
+                }
             }
-            level_start += (w >> (s - 1)) * 32;
         }
         ExpandedTile {
             width,
@@ -519,9 +535,27 @@ impl ExpandedTile {
             return None;
         }
         let w = usize::from(self.width);
-        let offset: usize = (0..sublevel).map(|s| w >> s).sum();
-        let at = (offset + position) * 32;
-        self.buf.get(at..at + 32).map(hash_at)
+        if sublevel >= KEPT_FROM {
+            let offset: usize = w + (KEPT_FROM..sublevel).map(|s| w >> s).sum::<usize>();
+            let at = (offset + position) * 32;
+            return self.buf.get(at..at + 32).map(hash_at);
+        }
+        // A complete subtree of 2^sublevel (at most 8) of the tile's hashes.
+        let first = position << sublevel;
+        let count = 1usize << sublevel;
+        let mut hashes = [Hash::ZERO; 8];
+        for (i, h) in hashes.iter_mut().take(count).enumerate() {
+            let at = (first + i) * 32;
+            *h = hash_at(self.buf.get(at..at + 32)?);
+        }
+        let mut n = count;
+        while n > 1 {
+            for i in 0..n / 2 {
+                hashes[i] = sijil_core::node_hash(&hashes[2 * i], &hashes[2 * i + 1]);
+            }
+            n /= 2;
+        }
+        Some(hashes[0])
     }
 }
 

@@ -689,3 +689,96 @@ async fn the_openapi_document_matches_the_routes() {
         }
     }
 }
+
+/// The accept loop's limits and its graceful shutdown, on a real socket with short timeouts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_clients_are_cut_off_and_shutdown_is_graceful() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::{TcpListener, TcpStream};
+
+    let f = fixture();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let config = crate::Config {
+        refresh_every: Duration::from_millis(50),
+        limits: crate::Limits {
+            header_read_timeout: Duration::from_millis(300),
+            idle_timeout: Duration::from_millis(600),
+            ..crate::Limits::default()
+        },
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::serve(listener, f.state.clone(), config, async {
+        let _ = stopped.await;
+    }));
+
+    /// Reads until the server closes the connection; how long that took.
+    async fn until_closed(s: &mut TcpStream) -> Duration {
+        let start = Instant::now();
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return start.elapsed(),
+                Ok(Ok(_)) => continue,
+                Err(_) => panic!("the server kept the connection open"),
+            }
+        }
+    }
+
+    // Headers that never end: cut off after the header timeout.
+    let mut slow = TcpStream::connect(addr).await.expect("connect");
+    slow.write_all(b"GET /checkpoint HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    assert!(until_closed(&mut slow).await < Duration::from_secs(5));
+
+    // A keep-alive connection that goes quiet after its answer: closed after the idle timeout.
+    let mut idle = TcpStream::connect(addr).await.expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).await.expect("answer");
+    assert_eq!(&first, b"HTTP/1.1 200");
+    assert!(until_closed(&mut idle).await < Duration::from_secs(5));
+
+    // Only GET and HEAD; a body is refused before any handler.
+    let mut post = TcpStream::connect(addr).await.expect("connect");
+    post.write_all(
+        b"POST /checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+    )
+    .await
+    .expect("write");
+    let mut answer = String::new();
+    post.read_to_string(&mut answer).await.expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+
+    // Shutdown: the loop stops, the refresher stops, `serve` returns.
+    let _ = stop.send(());
+    tokio::time::timeout(crate::SHUTDOWN_GRACE, server)
+        .await
+        .expect("shut down in time")
+        .expect("task")
+        .expect("serve");
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
+}
+
+#[tokio::test]
+async fn shed_and_timed_out_requests_get_503_with_retry_after() {
+    for err in [
+        Box::new(tower::load_shed::error::Overloaded::new()) as axum::BoxError,
+        Box::new(tower::timeout::error::Elapsed::new()) as axum::BoxError,
+    ] {
+        let response = crate::overloaded(err).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(header_str(response.headers(), header::RETRY_AFTER), "1");
+        assert_eq!(
+            header_str(response.headers(), header::CACHE_CONTROL),
+            "no-store"
+        );
+    }
+}

@@ -75,14 +75,7 @@ pub async fn tile(State(state): State<AppState>, uri: Uri) -> Result<Response, E
                 .read(move |store, io| Ok(store.bundle(tree, &tile, io)?))
                 .await?
                 .ok_or_else(beyond)?;
-            // Compressing is the slow part of a miss; do it off the async workers too.
-            let gzip = match bundle.gzip_if_ready() {
-                Some(g) => g,
-                None => tokio::task::spawn_blocking(move || bundle.gzip())
-                    .await
-                    .map_err(Error::internal)?,
-            };
-            Ok(immutable(gzip, true))
+            Ok(immutable(bundle.gzip.clone(), true))
         }
     }
 }

@@ -11,10 +11,11 @@ use std::path::PathBuf;
 
 use sijil_core::blob::{blob_path, Blob};
 use sijil_core::checkpoint::{CheckpointError, SignedCheckpoint};
+use sijil_core::durable::IoError;
 use sijil_core::event::{Event, TextDigest};
 use sijil_core::note::Verifier;
 use sijil_core::storage::prefix_of_full;
-use sijil_core::tile::{Tile, FULL_WIDTH};
+use sijil_core::tile::{Tile, TileBuilder, TileLevel, FULL_WIDTH};
 use sijil_core::verify::{compare_tile, AuditError, Auditor, StoredEntry};
 use sijil_projector::{Rejection, View};
 
@@ -100,19 +101,59 @@ pub enum AuditFailure {
     Rule { seq: u64, rejection: Rejection },
     #[error("entry {seq}: {message}")]
     Blob { seq: u64, message: String },
+    #[error(
+        "entry 0 (RegisterOpened) names origin {genesis:?}, but the checkpoint's is {checkpoint:?}"
+    )]
+    GenesisOrigin { genesis: String, checkpoint: String },
+    #[error("entry 0 (RegisterOpened) names log key {genesis}, but the checkpoint was verified with {key}")]
+    GenesisKey { genesis: String, key: String },
+    #[error("the log has no entry 0 (RegisterOpened)")]
+    NoGenesis,
+    /// The caller's sink could not store verified files (a mirror's disk).
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 impl AuditFailure {
     /// Whether the register failed verification (rather than being unreadable).
     pub fn is_unverified(&self) -> bool {
-        !matches!(self, AuditFailure::Source(_))
+        !matches!(self, AuditFailure::Source(_) | AuditFailure::Io(_))
     }
+}
+
+/// Where an audit starts when it continues one done before (an incremental mirror): the tree
+/// of the first `builder.tree_size()` entries, already verified, and its view.
+#[derive(Debug)]
+pub struct Resume {
+    /// The tree verified so far ([`TileBuilder::resume`] from tiles checked against its root).
+    pub builder: TileBuilder,
+    /// The register after those entries (its last leaf hash and time continue the chain).
+    pub view: View,
+}
+
+/// Files that an audit step has checked, handed to the caller as it goes (a mirror stores
+/// them). Each entry was checked on its own (encoding, seq, chain, time, signature, rules) and
+/// each hash tile equals the one rebuilt from the entries, but the tree's root is compared with
+/// the checkpoint only at the end: publish nothing before [`audit_tree`] returns `Ok`.
+#[derive(Debug)]
+pub struct Verified<'a> {
+    /// Entry bundles, as served.
+    pub bundles: &'a [(Tile, Vec<u8>)],
+    /// Hash tiles (served bytes, equal to the rebuilt ones).
+    pub tiles: &'a [(Tile, Vec<u8>)],
+    /// Redactable texts that match their digests (`blobs/<hex>`).
+    pub blobs: &'a [(TextDigest, Vec<u8>)],
+    /// The new entries of this step.
+    pub entries: &'a [StoredEntry],
 }
 
 /// What a successful audit checked.
 #[derive(Debug)]
 pub struct AuditReport {
     pub checkpoint: SignedCheckpoint,
+    /// The size the audit resumed from (0 for a full audit).
+    pub resumed_from: u64,
+    /// Entries checked (`checkpoint size - resumed_from`).
     pub entries: u64,
     pub hash_tiles: u64,
     pub blobs_checked: u64,
@@ -174,7 +215,10 @@ fn full_or_missing(source: &dyn Source, tile: &Tile) -> Result<Vec<u8>, AuditFai
 }
 
 /// Fetches several tiles at once (with the partial → full fallback for each).
-fn fetch_tiles(source: &dyn Source, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, AuditFailure> {
+///
+/// # Errors
+/// As [`fetch_tile`], for the first tile that fails.
+pub fn fetch_tiles(source: &dyn Source, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, AuditFailure> {
     let paths: Vec<String> = tiles.iter().map(Tile::path).collect();
     source
         .get_many(&paths)
@@ -216,40 +260,136 @@ pub fn audit(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<AuditReport, AuditFailure> {
     let checkpoint = fetch_checkpoint(source, verifier)?;
+    audit_tree(
+        source,
+        checkpoint,
+        verifier,
+        None,
+        opts,
+        &mut |_| Ok(()),
+        progress,
+    )
+}
+
+/// Audits the tree of `checkpoint` (already opened with `verifier`) as `source` serves it,
+/// from the first entry or, with `resume`, from the end of a tree verified before (whose
+/// checkpoint the caller proved consistent with this one). Each step's checked files go to
+/// `sink` ([`Verified`]); `progress(checked, total)` is called after each step.
+///
+/// The next step's bundles and level-0 tiles are fetched while a step is checked, so a slow
+/// source and the signature checks overlap.
+///
+/// # Errors
+/// The first problem found ([`AuditFailure`]), including the sink's [`AuditFailure::Io`].
+pub fn audit_tree(
+    source: &dyn Source,
+    checkpoint: SignedCheckpoint,
+    verifier: &Verifier,
+    resume: Option<Resume>,
+    opts: AuditOptions,
+    sink: &mut dyn FnMut(Verified<'_>) -> Result<(), IoError>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<AuditReport, AuditFailure> {
     let size = checkpoint.checkpoint.size;
-    let mut auditor = Auditor::new(checkpoint.checkpoint.clone());
-    let mut view = View::new();
+    let (mut auditor, mut view) = match resume {
+        None => (Auditor::new(checkpoint.checkpoint.clone()), View::new()),
+        Some(r) => {
+            let prev = r.view.last_leaf_hash();
+            let time = r.view.last_recorded_at().unwrap_or(i64::MIN);
+            let a = Auditor::resume(checkpoint.checkpoint.clone(), r.builder, prev, time)?;
+            (a, r.view)
+        }
+    };
+    let resumed_from = auditor.checked();
     let mut blobs = BlobCheck::default();
     let mut hash_tiles = 0u64;
     let bundles = auditor.bundle_count();
     let step = opts.bundles_per_step.max(1) as u64;
-    let mut index = 0;
-    while index < bundles {
+    let first = resumed_from / 256;
+    let plan = |index: u64| -> Vec<Tile> {
         let last = (index + step).min(bundles);
-        let tiles: Vec<Tile> = (index..last)
-            .filter_map(|i| auditor.bundle_tile(i))
-            .collect();
-        let data = fetch_tiles(source, &tiles)?;
-        let batch: Vec<(u64, Vec<u8>)> = (index..last).zip(data).collect();
-        let (entries, full_tiles) = auditor.push_bundles(&batch)?;
-        check_tiles(source, &full_tiles)?;
-        hash_tiles += full_tiles.len() as u64;
-        for se in &entries {
-            view.apply(&se.entry, se.leaf)
-                .map_err(|rejection| AuditFailure::Rule {
-                    seq: se.entry.seq,
-                    rejection,
-                })?;
+        (index..last)
+            .filter_map(|i| Tile::for_size(TileLevel::Entries, i, size))
+            .collect()
+    };
+    std::thread::scope(|scope| -> Result<(), AuditFailure> {
+        let fetch = |tiles: Vec<Tile>| -> Result<Prefetched, AuditFailure> {
+            // The level-0 tiles of full bundles are the ones the step will compare.
+            let level0: Vec<Tile> = tiles
+                .iter()
+                .filter(|t| t.is_full())
+                .map(|t| Tile {
+                    level: TileLevel::Hash(0),
+                    ..*t
+                })
+                .collect();
+            let mut all = tiles.clone();
+            all.extend(level0.iter().copied());
+            let mut data = fetch_tiles(source, &all)?;
+            let tile_data = data.split_off(tiles.len());
+            Ok(Prefetched {
+                bundles: tiles.into_iter().zip(data).collect(),
+                level0: level0.into_iter().zip(tile_data).collect(),
+            })
+        };
+        let mut index = first;
+        let mut next = (index < bundles).then(|| fetch(plan(index)));
+        while let Some(current) = next.take() {
+            let current = current?;
+            let after = index + current.bundles.len() as u64;
+            let prefetch = (after < bundles).then(|| {
+                let tiles = plan(after);
+                scope.spawn(move || fetch(tiles))
+            });
+            let batch: Vec<(u64, Vec<u8>)> = current
+                .bundles
+                .iter()
+                .map(|(t, d)| (t.index, d.clone()))
+                .collect();
+            let (entries, full_tiles) = auditor.push_bundles(&batch)?;
+            check_tiles(source, &full_tiles, &current.level0)?;
+            hash_tiles += full_tiles.len() as u64;
+            for se in &entries {
+                view.apply(&se.entry, se.leaf)
+                    .map_err(|rejection| AuditFailure::Rule {
+                        seq: se.entry.seq,
+                        rejection,
+                    })?;
+            }
+            let texts = if opts.blobs {
+                blobs.check(source, &entries)?
+            } else {
+                Vec::new()
+            };
+            sink(Verified {
+                bundles: &current.bundles,
+                tiles: &full_tiles,
+                blobs: &texts,
+                entries: &entries,
+            })?;
+            index = after;
+            progress(auditor.checked(), size);
+            next = prefetch.map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(AuditFailure::Source(SourceError {
+                        path: "(prefetch)".into(),
+                        message: "the fetching thread panicked".into(),
+                    }))
+                })
+            });
         }
-        if opts.blobs {
-            blobs.check(source, &entries)?;
-        }
-        index = last;
-        progress(auditor.checked(), size);
-    }
+        Ok(())
+    })?;
     let partial = auditor.finish()?;
-    check_tiles(source, &partial)?;
+    check_tiles(source, &partial, &[])?;
     hash_tiles += partial.len() as u64;
+    check_genesis(&view, &checkpoint, verifier)?;
+    sink(Verified {
+        bundles: &[],
+        tiles: &partial,
+        blobs: &[],
+        entries: &[],
+    })?;
     let (blobs_checked, blobs_erased) = if opts.blobs {
         blobs.finish(source)?
     } else {
@@ -257,7 +397,8 @@ pub fn audit(
     };
     Ok(AuditReport {
         checkpoint,
-        entries: size,
+        resumed_from,
+        entries: size - resumed_from,
         hash_tiles,
         blobs_checked,
         blobs_erased,
@@ -265,11 +406,64 @@ pub fn audit(
     })
 }
 
-fn check_tiles(source: &dyn Source, rebuilt: &[(Tile, Vec<u8>)]) -> Result<(), AuditFailure> {
-    let tiles: Vec<Tile> = rebuilt.iter().map(|(t, _)| *t).collect();
-    let served = fetch_tiles(source, &tiles)?;
-    for ((tile, data), served) in rebuilt.iter().zip(served) {
-        compare_tile(tile, data, &served)?;
+/// A step's bundles and the level-0 tiles of its full bundles, fetched ahead.
+struct Prefetched {
+    bundles: Vec<(Tile, Vec<u8>)>,
+    level0: Vec<(Tile, Vec<u8>)>,
+}
+
+/// The genesis entry must name the checkpoint's origin and the key that verified it: a log
+/// signed by one key whose register says another is not the register it claims to be.
+fn check_genesis(
+    view: &View,
+    checkpoint: &SignedCheckpoint,
+    verifier: &Verifier,
+) -> Result<(), AuditFailure> {
+    let info = view.register().ok_or(AuditFailure::NoGenesis)?;
+    if info.origin != checkpoint.checkpoint.origin {
+        return Err(AuditFailure::GenesisOrigin {
+            genesis: info.origin.clone(),
+            checkpoint: checkpoint.checkpoint.origin.clone(),
+        });
+    }
+    if info.log_key.0.as_slice() != verifier.public_key() {
+        return Err(AuditFailure::GenesisKey {
+            genesis: hex_key(&info.log_key.0),
+            key: verifier.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn hex_key(k: &[u8]) -> String {
+    k.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares rebuilt tiles with the served ones (`fetched` holds some already fetched).
+fn check_tiles(
+    source: &dyn Source,
+    rebuilt: &[(Tile, Vec<u8>)],
+    fetched: &[(Tile, Vec<u8>)],
+) -> Result<(), AuditFailure> {
+    let missing: Vec<Tile> = rebuilt
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|t| !fetched.iter().any(|(f, _)| f == t))
+        .collect();
+    let more = fetch_tiles(source, &missing)?;
+    for (tile, data) in rebuilt {
+        let served = match fetched.iter().find(|(f, _)| f == tile) {
+            Some((_, d)) => d,
+            None => missing
+                .iter()
+                .position(|m| m == tile)
+                .map(|i| &more[i])
+                .ok_or_else(|| AuditFailure::Missing {
+                    path: tile.path(),
+                    source_name: source.describe(),
+                })?,
+        };
+        compare_tile(tile, data, served)?;
     }
     Ok(())
 }
@@ -285,7 +479,12 @@ struct BlobCheck {
 }
 
 impl BlobCheck {
-    fn check(&mut self, source: &dyn Source, entries: &[StoredEntry]) -> Result<(), AuditFailure> {
+    /// Checks the blobs of `entries`; returns those present, checked against their digests.
+    fn check(
+        &mut self,
+        source: &dyn Source,
+        entries: &[StoredEntry],
+    ) -> Result<Vec<(TextDigest, Vec<u8>)>, AuditFailure> {
         let mut wanted = Vec::new();
         for se in entries {
             if let Event::Erasure(e) = &se.entry.event {
@@ -296,6 +495,7 @@ impl BlobCheck {
             }
         }
         let paths: Vec<String> = wanted.iter().map(|(_, d)| blob_path(d)).collect();
+        let mut found = Vec::new();
         for ((seq, digest), got) in wanted.into_iter().zip(source.get_many(&paths)) {
             match got? {
                 Some(bytes) => {
@@ -307,11 +507,12 @@ impl BlobCheck {
                     if self.present.last() != Some(&seq) {
                         self.present.push(seq);
                     }
+                    found.push((digest, bytes));
                 }
                 None => self.missing.push((seq, digest)),
             }
         }
-        Ok(())
+        Ok(found)
     }
 
     fn finish(mut self, source: &dyn Source) -> Result<(u64, u64), AuditFailure> {

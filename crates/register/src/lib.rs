@@ -13,14 +13,17 @@
 
 pub mod audit;
 mod input;
-mod pending;
+pub mod pending;
 pub mod present;
 mod reader;
 mod writer;
 
 pub use input::{parse_events, Draft, InputError, MAX_BATCH};
-pub use reader::{load_view, read_entries, RegisterReader, StoredEntry};
-pub use writer::{init, read_private_key, AppendReport, InitOptions, InitReport, RegisterWriter};
+pub use reader::{load_view, load_view_from_snapshot, read_entries, RegisterReader, StoredEntry};
+pub use writer::{
+    init, read_private_key, snapshot_due, write_snapshot, AppendReport, InitOptions, InitReport,
+    RegisterWriter,
+};
 
 use std::path::PathBuf;
 

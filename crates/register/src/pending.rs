@@ -11,6 +11,9 @@
 //! If a crash loses the journal but keeps some of the uncommitted batch's blobs, those blobs
 //! are unreachable garbage: their names are digests over a fresh 32-byte random salt that
 //! only the uncommitted entries held.
+//!
+//! A mirror (sijil-client) keeps its blobs in step with the same journal: it deletes the
+//! copies of texts that the origin erased once the checkpoint that erases them is committed.
 
 use serde::{Deserialize, Serialize};
 use sijil_core::durable;
@@ -19,8 +22,9 @@ use sijil_core::storage::Layout;
 
 use crate::Error;
 
+/// The blob changes of one batch, written in its durable round (`private/pending`).
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct Journal {
+pub struct Journal {
     /// The log size the batch commits to.
     pub target_size: u64,
     /// Blobs written with the batch.
@@ -55,7 +59,10 @@ impl Journal {
 }
 
 /// Finishes (committed) or undoes (not committed) the blob changes of the last batch.
-pub(crate) fn recover(layout: &Layout, size: u64) -> Result<(), Error> {
+///
+/// # Errors
+/// [`Error::Io`] when a blob or the journal cannot be removed.
+pub fn recover(layout: &Layout, size: u64) -> Result<(), Error> {
     let bytes = match durable::read(&layout.pending()) {
         Ok(b) => b,
         Err(e) if e.is_not_found() => return Ok(()),

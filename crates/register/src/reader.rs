@@ -98,12 +98,26 @@ const REPLAY_CHUNK: u64 = 256 * 64;
 /// [`Error::Corrupt`] when an entry breaks the register's rules (the log on disk is not one
 /// the projector accepts), or the errors of [`read_entries`].
 pub fn load_view(layout: &Layout, tiles: &DirTiles, cp: &Checkpoint) -> Result<View, Error> {
+    load_view_from_snapshot(layout, tiles, cp).map(|(view, _)| view)
+}
+
+/// As [`load_view`], also returning the size of the snapshot it started from (0 when it
+/// rebuilt from the first entry), so that a caller knows how long the tail has grown and when
+/// a new snapshot is worth writing.
+///
+/// # Errors
+/// As [`load_view`].
+pub fn load_view_from_snapshot(
+    layout: &Layout,
+    tiles: &DirTiles,
+    cp: &Checkpoint,
+) -> Result<(View, u64), Error> {
     let (mut view, from) = match snapshot_matching(layout, tiles, cp) {
         Some((view, size)) => (view, size),
         None => (View::new(), 0),
     };
     apply_range(&mut view, tiles, cp, from, cp.size)?;
-    Ok(view)
+    Ok((view, from))
 }
 
 fn snapshot_matching(layout: &Layout, tiles: &DirTiles, cp: &Checkpoint) -> Option<(View, u64)> {

@@ -342,7 +342,7 @@ impl RegisterWriter {
             journal.finish(&layout)?;
         }
         let end = start + entries.len() as u64;
-        if end - self.snapshot_size >= SNAPSHOT_EVERY.max(end / 8) {
+        if snapshot_due(self.snapshot_size, end) {
             write_snapshot(&layout, &self.view, &checkpoint)?;
             self.snapshot_size = end;
         }
@@ -353,7 +353,17 @@ impl RegisterWriter {
     }
 }
 
-fn write_snapshot(layout: &Layout, view: &View, cp: &SignedCheckpoint) -> Result<(), Error> {
+/// Whether a register (or a mirror) of `size` entries whose snapshot is of `snapshot_size`
+/// should write a new one: once `max(SNAPSHOT_EVERY, size / 8)` entries were added since.
+pub fn snapshot_due(snapshot_size: u64, size: u64) -> bool {
+    size.saturating_sub(snapshot_size) >= SNAPSHOT_EVERY.max(size / 8)
+}
+
+/// Writes the view's snapshot for `cp` atomically (`private/view.snapshot`).
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn write_snapshot(layout: &Layout, view: &View, cp: &SignedCheckpoint) -> Result<(), Error> {
     debug_assert_eq!(view.size(), cp.checkpoint.size);
     let bytes = view.to_snapshot(cp.checkpoint.root);
     durable::replace(

@@ -53,6 +53,17 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
 }
 
 pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {
+    if a.cosigner {
+        let cosigner = sijil_core::cosignature::Cosigner::generate(&a.name)
+            .map_err(|e| Failure::usage(anyhow::anyhow!("key name {:?}: {e}", a.name)))?;
+        write_new_key_text(&a.out, &cosigner.private_key_string())?;
+        eprintln!(
+            "private cosigner key written to {} (mode 0600)",
+            a.out.display()
+        );
+        println!("verifier key: {}", cosigner.verifier());
+        return Ok(());
+    }
     let signer = Signer::generate(&a.name)
         .map_err(|e| Failure::usage(anyhow::anyhow!("key name {:?}: {e}", a.name)))?;
     write_new_secret(&a.out, &signer)?;
@@ -64,13 +75,18 @@ pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {
 
 /// Writes a private key to a new file with mode 0600; refuses to overwrite one.
 fn write_new_secret(path: &std::path::Path, signer: &Signer) -> Result<(), Failure> {
+    write_new_key_text(path, &signer.private_key_string())
+}
+
+/// Writes a private key string to a new file with mode 0600; refuses to overwrite one.
+fn write_new_key_text(path: &std::path::Path, key: &str) -> Result<(), Failure> {
     if path.exists() {
         return Err(Failure::usage(anyhow::anyhow!(
             "{} already exists; not overwriting a key",
             path.display()
         )));
     }
-    let text = format!("{}\n", signer.private_key_string());
+    let text = format!("{key}\n");
     durable::write_synced(path, text.as_bytes(), true)
         .with_context(|| format!("writing key {}", path.display()))?;
     Ok(())

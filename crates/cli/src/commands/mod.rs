@@ -11,10 +11,16 @@ use crate::flags::Command;
 use crate::Failure;
 
 mod append;
+mod audit;
+mod cosign;
+mod evidence;
 mod init;
+mod mirror;
+mod remote;
 mod serve;
 mod show;
 mod verify;
+mod witness;
 
 /// Runs one subcommand.
 pub fn run(command: Command) -> Result<(), Failure> {
@@ -26,6 +32,11 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Stats(a) => show::stats(a),
         Command::Verify(a) => verify::verify(a),
         Command::Serve(a) => serve::serve(a),
+        Command::Audit(a) => audit::audit(a),
+        Command::Mirror(a) => mirror::mirror(a),
+        Command::Cosign(a) => cosign::cosign(a),
+        Command::Witness(a) => witness::witness(a),
+        Command::Evidence(a) => evidence::evidence(a),
     }
 }
 

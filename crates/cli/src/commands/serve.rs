@@ -21,8 +21,10 @@ pub fn serve(a: ServeArgs) -> Result<(), Failure> {
     let size = state.snapshot().tree().size;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Blocking work is file reads and hashing of cache misses: bound the threads.
-        .max_blocking_threads(64)
+        // Blocking work is cache misses (file reads, verification, gzip) and the refresher:
+        // CPU-bound on a few cores, so a few threads, which also bounds the memory a burst of
+        // misses can take.
+        .max_blocking_threads(8)
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {

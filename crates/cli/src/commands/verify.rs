@@ -1,82 +1,89 @@
-//! `sijil verify`.
+//! `sijil verify URL|DIR`: the checkpoint, its consistency with the last one seen, a few
+//! entries' inclusion (sijil_client::verify).
 
-use std::io::IsTerminal as _;
+use sijil_client::state::StateDir;
+use sijil_client::verify::{verify as verify_remote, Previous, VerifyOptions};
 
-use indicatif::{ProgressBar, ProgressStyle};
-use sijil_register::audit::{audit, AuditFailure, AuditOptions, DirSource};
-
-use super::verifier_arg;
+use super::remote::{client_failure, source, witness_policy};
+use super::{now_ms, verifier_arg};
 use crate::flags::VerifyArgs;
 use crate::Failure;
 
 pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
     let verifier = verifier_arg(&a.key)?;
-    let source = DirSource::new(&a.dir);
-    let bar = progress_bar();
-    let started = std::time::Instant::now();
-    let result = audit(
-        &source,
-        &verifier,
-        AuditOptions::default(),
-        &mut |done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        },
-    );
-    bar.finish_and_clear();
-    let report = result.map_err(|e| match e {
-        AuditFailure::Source(_) => Failure::usage(e),
-        e => Failure::rejected(
-            anyhow::Error::new(e).context(format!("{} FAILED verification", a.dir.display())),
-        ),
-    })?;
+    let witnesses = witness_policy(&a.witnesses)?;
+    let state_dir = match a.state_dir.clone() {
+        Some(d) => d,
+        None => {
+            let xdg = std::env::var_os("XDG_STATE_HOME").map(std::path::PathBuf::from);
+            let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+            StateDir::default_dir(xdg.as_deref(), home.as_deref()).ok_or_else(|| {
+                Failure::usage(anyhow::anyhow!(
+                    "no state directory: set HOME or XDG_STATE_HOME, or pass --state-dir"
+                ))
+            })?
+        }
+    };
+    let state = StateDir::new(&state_dir);
+    let (src, _client) = source(&a.target, &a.net)?;
+    let opts = VerifyOptions {
+        spot_checks: a.spot_checks,
+        witnesses,
+        now_ms: now_ms(),
+        evidence_dir: a.evidence_dir.clone().unwrap_or_else(|| state_dir.clone()),
+    };
+    let report = verify_remote(src.as_ref(), &verifier, &state, &opts).map_err(client_failure)?;
     let cp = &report.checkpoint.checkpoint;
-    let secs = started.elapsed().as_secs_f64();
+    let (history, from) = match &report.previous {
+        Previous::FirstVisit => ("first-visit", None),
+        Previous::Same => ("unchanged", Some(cp.size)),
+        Previous::Grew { from } => ("consistent", Some(from.size)),
+    };
     if a.json {
         let out = serde_json::json!({
             "verified": true,
             "origin": cp.origin,
             "tree_size": cp.size,
             "root": cp.root.to_base64(),
-            "entries": report.entries,
-            "hash_tiles": report.hash_tiles,
-            "blobs_checked": report.blobs_checked,
-            "blobs_erased": report.blobs_erased,
-            "seconds": secs,
+            "history": history,
+            "previous_size": from,
+            "spot_checked": report.spot_checked,
+            "witnesses": report.witnesses.as_ref().map(|w| serde_json::json!({
+                "counted": w.counted,
+                "quorum": w.quorum,
+                "names": w.cosignatures.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+            })),
+            "state_file": report.state_file,
         });
         println!("{out}");
-    } else {
-        println!("verified {} ({})", a.dir.display(), cp.origin);
-        println!("  checkpoint signature by {}: ok", verifier);
-        println!("  {} entries: canonical encoding, signatures, hash chain, time order, register rules: ok", report.entries);
+        return Ok(());
+    }
+    println!("verified {} ({})", a.target, cp.origin);
+    println!("  checkpoint signature by {verifier}: ok");
+    if let Some(w) = &report.witnesses {
+        let names: Vec<&str> = w.cosignatures.iter().map(|c| c.name.as_str()).collect();
         println!(
-            "  {} hash tiles rebuilt from the entries and compared: ok",
-            report.hash_tiles
-        );
-        println!(
-            "  blobs: {} checked against their digests, {} erased",
-            report.blobs_checked, report.blobs_erased
-        );
-        println!("  tree size {}  root {}", cp.size, cp.root);
-        eprintln!(
-            "({:.2} s, {:.0} entries/s)",
-            secs,
-            report.entries as f64 / secs.max(1e-9)
+            "  witnesses: {} cosignatures verified, {} required ({})",
+            w.counted,
+            w.quorum,
+            names.join(", ")
         );
     }
+    match &report.previous {
+        Previous::FirstVisit => println!(
+            "  first visit: this checkpoint is trusted on first use and remembered in {}",
+            report.state_file.display()
+        ),
+        Previous::Same => println!("  unchanged since the last checkpoint verified"),
+        Previous::Grew { from } => println!(
+            "  consistent with the checkpoint of size {} verified before (RFC 9162 proof from the served tiles)",
+            from.size
+        ),
+    }
+    println!(
+        "  inclusion of entries {:?}: ok (proven in the tree, canonical, signed; entry 0 names this origin and key)",
+        report.spot_checked
+    );
+    println!("  tree size {}  root {}", cp.size, cp.root);
     Ok(())
-}
-
-/// A progress bar on stderr when it is a terminal; hidden otherwise.
-pub fn progress_bar() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} entries ({per_sec}, eta {eta})",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }

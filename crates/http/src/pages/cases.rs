@@ -10,6 +10,7 @@ use sijil_projector::{CaseFilter, CaseStatus, CaseSummary, Page, Sort};
 use sijil_register::present::read_text;
 
 use super::{esc, event, id_path, labels, url_encode, utc, Frame, Lang};
+use crate::api::committed_entry;
 use crate::error::Error;
 use crate::params::Query;
 use crate::state::AppState;
@@ -83,7 +84,6 @@ pub async fn cases_page(State(state): State<AppState>, uri: Uri) -> Result<Respo
     let frame = Frame {
         lang,
         snapshot: &snapshot,
-        state: &state,
         uri: &uri,
     };
     Ok(frame.page(t("Affaires", "Cases"), &body))
@@ -247,9 +247,7 @@ pub async fn case_page(
             let layout = store.layout();
             seqs.iter()
                 .map(|&seq| {
-                    let se = store.entry(snap.tree(), seq, Io::Allowed)?.ok_or_else(|| {
-                        Error::internal(format!("case entry {seq} not in the tree"))
-                    })?;
+                    let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
                     let html = event::details(lang, &se, &snap.view, &|d| read_text(layout, d));
                     Ok((se, html))
                 })
@@ -424,7 +422,6 @@ pub async fn case_page(
     let frame = Frame {
         lang,
         snapshot: &snapshot,
-        state: &state,
         uri: &uri,
     };
     Ok(frame.page(&format!("{} {}", t("Affaire", "Case"), s.id), &body))

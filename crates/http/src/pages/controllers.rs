@@ -78,7 +78,6 @@ pub async fn controllers_page(State(state): State<AppState>, uri: Uri) -> Result
     let frame = Frame {
         lang,
         snapshot: &snapshot,
-        state: &state,
         uri: &uri,
     };
     Ok(frame.page(t("Responsables", "Controllers"), &body))
@@ -133,7 +132,6 @@ pub async fn controller_page(
     let frame = Frame {
         lang,
         snapshot: &snapshot,
-        state: &state,
         uri: &uri,
     };
     Ok(frame.page(&detail.name, &body))

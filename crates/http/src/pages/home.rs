@@ -8,6 +8,7 @@ use axum::response::Response;
 use sijil_projector::CaseStatus;
 
 use super::{esc, id_path, labels, utc, Frame, Lang};
+use crate::api::committed_entry;
 use crate::error::Error;
 use crate::params::Query;
 use crate::state::AppState;
@@ -30,11 +31,7 @@ pub async fn home_page(State(state): State<AppState>, uri: Uri) -> Result<Respon
             let start = tree.size.saturating_sub(LATEST);
             (start..tree.size)
                 .rev()
-                .map(|seq| {
-                    store
-                        .entry(tree, seq, io)?
-                        .ok_or_else(|| Error::internal(format!("entry {seq} not in the tree")))
-                })
+                .map(|seq| committed_entry(store, tree, seq, io))
                 .collect::<Result<Vec<_>, Error>>()
         })
         .await
@@ -132,7 +129,6 @@ pub async fn home_page(State(state): State<AppState>, uri: Uri) -> Result<Respon
     let frame = Frame {
         lang,
         snapshot: &snapshot,
-        state: &state,
         uri: &uri,
     };
     Ok(frame.page(t("Accueil", "Home"), &body))
@@ -253,7 +249,6 @@ pub async fn verification_page(State(state): State<AppState>, uri: Uri) -> Resul
     let frame = Frame {
         lang,
         snapshot: &snapshot,
-        state: &state,
         uri: &uri,
     };
     Ok(frame.page(t("Vérifier", "Verify"), &body))

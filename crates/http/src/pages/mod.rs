@@ -16,7 +16,7 @@ use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::params::Query;
-use crate::state::{AppState, Snapshot};
+use crate::state::Snapshot;
 use crate::tlog::SHORT_CACHE;
 
 mod cases;
@@ -120,7 +120,6 @@ pub fn id_path(prefix: &str, id: &str) -> String {
 pub struct Frame<'a> {
     pub lang: Lang,
     pub snapshot: &'a Snapshot,
-    pub state: &'a AppState,
     /// The request, to link to the same page in the other language.
     pub uri: &'a Uri,
 }

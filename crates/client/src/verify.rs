@@ -1,0 +1,265 @@
+//! `sijil verify`: a quick check of a register as it is served now (DESIGN §8).
+//!
+//! 1. The checkpoint's signature by the log's key, and, if asked, a quorum of witness
+//!    cosignatures (c2sp.org/tlog-cosignature): what catches a split view.
+//! 2. Consistency with the last checkpoint this client accepted for the log
+//!    ([`crate::state`], per origin and key): a proof computed from the served tiles, each verified against the
+//!    new root first. A first visit trusts the checkpoint and says so (trust on first use).
+//!    Two checkpoints that cannot both be honest are saved as [`Evidence`].
+//! 3. A few entries spot-checked: each one's leaf hash is proven in the tree with an RFC 9162
+//!    inclusion proof from the verified tiles, it decodes canonically with its own seq, its
+//!    signature verifies with the key it names, and entry 0 names this origin and log key.
+//!
+//! Only then is the state moved forward. `sijil audit` checks everything else.
+
+use std::path::PathBuf;
+
+use rand_core::{OsRng, RngCore as _};
+use sijil_core::bundle;
+use sijil_core::checkpoint::{Checkpoint, SignedCheckpoint};
+use sijil_core::cosignature::{WitnessPolicy, WitnessReport};
+use sijil_core::event::Event;
+use sijil_core::merkle::{check_inclusion, prove_inclusion};
+use sijil_core::note::Verifier;
+use sijil_core::tile::{Tile, TileHashReader, TileLevel};
+use sijil_core::{leaf_hash, Entry};
+use sijil_register::audit::{fetch_checkpoint, fetch_tile, Source};
+
+use crate::evidence::{compare, Consistency, Evidence, Seen};
+use crate::state::StateDir;
+use crate::tiles::SourceTiles;
+use crate::{rfc3339, Error};
+
+/// Options of [`verify`].
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    /// Entries whose inclusion is checked (entry 0 and the last one, then random ones).
+    pub spot_checks: usize,
+    /// Witnesses whose cosignatures are required.
+    pub witnesses: Option<WitnessPolicy>,
+    /// The time now (Unix ms), for the evidence file.
+    pub now_ms: i64,
+    /// Where a fork's evidence is saved.
+    pub evidence_dir: PathBuf,
+}
+
+/// How the served checkpoint relates to the one held before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Previous {
+    /// None was held: trusted on first use.
+    FirstVisit,
+    /// The same tree.
+    Same,
+    /// A larger tree, proven consistent with the one held.
+    Grew { from: Checkpoint },
+}
+
+/// What [`verify`] checked.
+#[derive(Debug)]
+pub struct VerifyReport {
+    pub checkpoint: SignedCheckpoint,
+    pub previous: Previous,
+    /// The entries whose inclusion was checked.
+    pub spot_checked: Vec<u64>,
+    /// The witness cosignatures that were counted, if a policy was given.
+    pub witnesses: Option<WitnessReport>,
+    /// The state file now holding the checkpoint.
+    pub state_file: PathBuf,
+}
+
+/// Verifies the register served by `source` (see the module docs) and records its checkpoint
+/// in `state` once everything passed.
+///
+/// # Errors
+/// [`Error::Fork`] (evidence saved under `opts.evidence_dir`); [`Error::Audit`] for a
+/// checkpoint that does not verify or cannot be fetched; [`Error::Witness`];
+/// [`Error::Behind`]; [`Error::Tiles`] when the served tiles do not match the checkpoint;
+/// [`Error::Entry`] for a spot-checked entry that fails; [`Error::LocalCheckpoint`] and
+/// [`Error::Io`] for the state file.
+pub fn verify(
+    source: &dyn Source,
+    verifier: &Verifier,
+    state: &StateDir,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport, Error> {
+    let served = fetch_checkpoint(source, verifier)?;
+    let cp = &served.checkpoint;
+    let witnesses = match &opts.witnesses {
+        Some(policy) => Some(
+            policy
+                .check(&served.note)
+                .map_err(|source| Error::Witness {
+                    size: cp.size,
+                    source,
+                })?,
+        ),
+        None => None,
+    };
+    let tiles = SourceTiles::new(source);
+    let held = state.load(verifier)?;
+    let state_file = state.path(verifier);
+    let seen = |c: &SignedCheckpoint, from: String| Seen {
+        note: String::from_utf8_lossy(&c.bytes).into_owned(),
+        source: from,
+        seen_at: rfc3339(opts.now_ms),
+    };
+    let previous = match held {
+        None => Previous::FirstVisit,
+        Some(old) => {
+            let o = &old.checkpoint;
+            let old_seen = || seen(&old, format!("verify state file {}", state_file.display()));
+            if o.size == cp.size {
+                if o.root != cp.root {
+                    let e = Evidence::same_size(
+                        old_seen(),
+                        seen(&served, source.describe()),
+                        &cp.origin,
+                        "sijil verify",
+                        &rfc3339(opts.now_ms),
+                    );
+                    return Err(save_fork(e, &opts.evidence_dir, opts.now_ms, || {
+                        format!(
+                            "{} serves another tree of size {}",
+                            source.describe(),
+                            cp.size
+                        )
+                    }));
+                }
+                Previous::Same
+            } else if o.size > cp.size {
+                return Err(Error::Behind {
+                    source_name: source.describe(),
+                    served: cp.size,
+                    held: o.size,
+                    held_by: state_file.display().to_string(),
+                });
+            } else {
+                match compare(o, cp, &tiles) {
+                    Consistency::Consistent => Previous::Grew { from: o.clone() },
+                    Consistency::Fork(proof) => {
+                        let e = Evidence::inconsistent(
+                            old_seen(),
+                            seen(&served, source.describe()),
+                            proof,
+                            &cp.origin,
+                            "sijil verify",
+                            &rfc3339(opts.now_ms),
+                        );
+                        return Err(save_fork(e, &opts.evidence_dir, opts.now_ms, || {
+                            format!(
+                                "the checkpoint of size {} served by {} does not extend the one of size {} verified before",
+                                cp.size,
+                                source.describe(),
+                                o.size
+                            )
+                        }));
+                    }
+                    Consistency::Tiles(source_err) => {
+                        return Err(Error::Tiles {
+                            what: format!("consistency proof from size {} to {}", o.size, cp.size),
+                            source: source_err,
+                        })
+                    }
+                }
+            }
+        }
+    };
+    let spot_checked = spot_check(source, &tiles, &served, verifier, opts.spot_checks)?;
+    // Same tree with other signature lines (new cosignatures): keep the newer note.
+    state.store(verifier, &served)?;
+    Ok(VerifyReport {
+        checkpoint: served,
+        previous,
+        spot_checked,
+        witnesses,
+        state_file,
+    })
+}
+
+/// Saves fork evidence and returns the error that reports it (or, if it cannot be saved, the
+/// I/O error: a fork that was not recorded must not look recorded).
+pub(crate) fn save_fork(
+    evidence: Evidence,
+    dir: &std::path::Path,
+    now_ms: i64,
+    what: impl FnOnce() -> String,
+) -> Error {
+    let name = format!(
+        "fork-{}-{now_ms}.json",
+        &sijil_core::sha256(evidence.origin.as_bytes()).to_hex()[..16]
+    );
+    let path = dir.join(name);
+    match evidence.save(&path) {
+        Ok(()) => {
+            tracing::error!(path = %path.display(), "fork evidence saved");
+            Error::Fork {
+                what: what(),
+                path,
+                evidence: Box::new(evidence),
+            }
+        }
+        Err(crate::evidence::EvidenceError::Io(e)) => Error::Io(e),
+        Err(e) => Error::Usage(format!("saving fork evidence {}: {e}", path.display())),
+    }
+}
+
+/// Checks the inclusion of `count` entries (0, the last, then random ones).
+fn spot_check(
+    source: &dyn Source,
+    tiles: &SourceTiles<'_>,
+    served: &SignedCheckpoint,
+    verifier: &Verifier,
+    count: usize,
+) -> Result<Vec<u64>, Error> {
+    let cp = &served.checkpoint;
+    let n = cp.size;
+    if n == 0 || count == 0 {
+        return Ok(Vec::new());
+    }
+    let mut seqs = vec![0, n - 1];
+    while seqs.len() < count.min(n as usize) {
+        seqs.push(OsRng.next_u64() % n);
+    }
+    seqs.truncate(count.max(1));
+    seqs.sort_unstable();
+    seqs.dedup();
+    let reader = TileHashReader::new(n, cp.root, tiles);
+    for &seq in &seqs {
+        let bad = |message: String| Error::Entry { seq, message };
+        let tile = Tile::for_size(TileLevel::Entries, seq / 256, n)
+            .ok_or_else(|| bad("not in the tree".into()))?;
+        let data = fetch_tile(source, &tile)?;
+        let bodies = bundle::parse_exact(&data, usize::from(tile.width))
+            .map_err(|e| bad(format!("{}: {e}", tile.path())))?;
+        let bytes = bodies[(seq % 256) as usize];
+        let leaf = leaf_hash(bytes);
+        let proof = prove_inclusion(n, seq, &reader).map_err(|source| Error::Tiles {
+            what: format!("inclusion proof of entry {seq}"),
+            source,
+        })?;
+        check_inclusion(&proof, n, &cp.root, seq, &leaf)
+            .map_err(|e| bad(format!("{} does not hold it: {e}", tile.path())))?;
+        let entry = Entry::decode(bytes).map_err(|e| bad(e.to_string()))?;
+        if entry.seq != seq {
+            return Err(bad(format!("says seq {}", entry.seq)));
+        }
+        entry
+            .verify_signature(bytes, &cp.origin)
+            .map_err(|e| bad(e.to_string()))?;
+        if seq == 0 {
+            match &entry.event {
+                Event::RegisterOpened(r)
+                    if r.origin == cp.origin && r.log_key.0.as_slice() == verifier.public_key() => {
+                }
+                Event::RegisterOpened(r) => {
+                    return Err(bad(format!(
+                        "RegisterOpened names origin {:?} and another log key than {verifier}",
+                        r.origin
+                    )))
+                }
+                other => return Err(bad(format!("is {}, not RegisterOpened", other.name()))),
+            }
+        }
+    }
+    Ok(seqs)
+}

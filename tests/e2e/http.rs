@@ -1,0 +1,633 @@
+//! `sijil serve` end to end: the built binary on an ephemeral loopback port, appended to
+//! while it runs, read through HTTP only, every answer checked with sijil-core's verifiers
+//! and with an independent tlog-tiles walk; then headless Chromium presses Verify, once on
+//! the real pages and once through a proxy that changes one served byte.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde_json::Value;
+use sijil_core::merkle::{check_consistency, check_inclusion};
+use sijil_core::note::Verifier;
+use sijil_core::proof_text::TlogProof;
+use sijil_core::{Entry, Hash, SignedCheckpoint, WitnessPolicy};
+
+use crate::util::{s, sijil_bin, Register};
+
+/// A running `sijil serve`, stopped (SIGTERM) when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let mut child = Command::new(sijil_bin())
+            .args(["serve", s(dir), "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sijil serve starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep reading so the server never blocks on a full pipe.
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let addr = loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("sijil serve prints its address");
+            if let Some(rest) = line.split("http://").nth(1) {
+                break rest.trim_end_matches('/').parse().expect("address");
+            }
+        };
+        Server { child, addr }
+    }
+
+    /// SIGTERM, then the exit status (a graceful stop exits 0).
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sijil serve did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer, its body decoded from gzip when sent so.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+}
+
+/// A minimal HTTP/1.1 GET (one request per connection), as a tlog client would send it:
+/// `Accept-Encoding: gzip, identity` (c2sp.org/tlog-tiles).
+fn get(addr: SocketAddr, path: &str) -> Answer {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: gzip, identity\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut answer = Answer {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    };
+    assert_ne!(
+        answer.header("transfer-encoding"),
+        Some("chunked"),
+        "{path}"
+    );
+    if answer.header("content-encoding") == Some("gzip") {
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(answer.body.as_slice())
+            .read_to_end(&mut plain)
+            .expect("gzip body");
+        answer.body = plain;
+    }
+    answer
+}
+
+fn ok_json(addr: SocketAddr, path: &str) -> Value {
+    let a = get(addr, path);
+    assert_eq!(
+        a.status,
+        200,
+        "{path}: {}",
+        String::from_utf8_lossy(&a.body)
+    );
+    a.json()
+}
+
+fn checkpoint(addr: SocketAddr, verifier: &Verifier) -> SignedCheckpoint {
+    let a = get(addr, "/checkpoint");
+    assert_eq!(a.status, 200);
+    SignedCheckpoint::open(&a.body, verifier).expect("the served checkpoint verifies")
+}
+
+fn hashes(v: &Value) -> Vec<Hash> {
+    v.as_array()
+        .expect("hash list")
+        .iter()
+        .map(|h| Hash::from_base64(h.as_str().expect("string")).expect("base64 hash"))
+        .collect()
+}
+
+/// A hearing on a case of the demo events, after it opened.
+fn hearing(case: &str) -> String {
+    format!(r#"{{"case":"{case}","type":"HearingHeld","held_on":"2024-06-10","place":"Rabat"}}"#)
+}
+
+fn demo_events() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/demo/events.jsonl")
+}
+
+/// Appends one batch with `--expect-size` (the size the test saw), as a careful clerk does.
+fn append_at(reg: &Register, expect: u64, events: &Path) {
+    crate::util::ok(&[
+        "append",
+        reg.dir(),
+        "--key",
+        s(&reg.officer_key),
+        "--expect-size",
+        &expect.to_string(),
+        s(events),
+    ]);
+}
+
+/// Waits until the server serves a checkpoint of `size` (it polls every 250 ms).
+fn wait_for_size(addr: SocketAddr, verifier: &Verifier, size: u64) -> (SignedCheckpoint, Duration) {
+    let start = Instant::now();
+    loop {
+        let cp = checkpoint(addr, verifier);
+        if cp.checkpoint.size == size {
+            return (cp, start.elapsed());
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the server still serves size {} instead of {size}",
+            cp.checkpoint.size
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn serve_follows_appends_and_every_answer_verifies() {
+    let reg = Register::new();
+    let verifier = Verifier::parse(&reg.vkey).expect("vkey");
+    append_at(&reg, 1, &demo_events());
+    let server = Server::start(&reg.dir);
+    let addr = server.addr;
+    let mut seen = vec![checkpoint(addr, &verifier)];
+    assert_eq!(seen[0].checkpoint.size, 19);
+
+    // While appends land, every statistics answer pairs a view with its own checkpoint.
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut sizes = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let v = ok_json(addr, "/api/v1/stats");
+                assert_eq!(
+                    v["entries"], v["tree_size"],
+                    "a view ahead of or behind its checkpoint"
+                );
+                let size = v["tree_size"].as_u64().expect("size");
+                assert!(sizes.last().is_none_or(|&last| last <= size), "went back");
+                if sizes.last() != Some(&size) {
+                    sizes.push(size);
+                }
+            }
+            sizes
+        })
+    };
+    let batches = [
+        vec![hearing("2024-0001"), hearing("2023-0001")],
+        (0..300).map(|_| hearing("2024-0001")).collect(),
+        vec![hearing("2023-0001")],
+    ];
+    for (i, batch) in batches.iter().enumerate() {
+        let size = seen.last().expect("a checkpoint").checkpoint.size;
+        append_at(&reg, size, &reg.events(&format!("batch{i}.jsonl"), batch));
+        let (cp, took) = wait_for_size(addr, &verifier, size + batch.len() as u64);
+        eprintln!(
+            "http: size {} served {} ms after append returned",
+            cp.checkpoint.size,
+            took.as_millis()
+        );
+        seen.push(cp);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let sizes = watcher.join().expect("watcher");
+    assert!(sizes.len() >= 2, "the watcher saw the log grow: {sizes:?}");
+
+    let cp = seen.last().expect("latest").checkpoint.clone();
+    assert_eq!(cp.size, 19 + 2 + 300 + 1);
+
+    // Every entry: its inclusion proof to the checkpoint it comes with, its officer's
+    // signature, and its tlog-proof checked offline against its raw bytes.
+    let policy = WitnessPolicy::new(Vec::new(), 0).expect("no witnesses");
+    for seq in 0..cp.size {
+        let v = ok_json(addr, &format!("/api/v1/entries/{seq}"));
+        let carried = SignedCheckpoint::open(
+            v["checkpoint"]["text"].as_str().expect("text").as_bytes(),
+            &verifier,
+        )
+        .expect("carried checkpoint verifies");
+        let bytes = BASE64
+            .decode(v["bytes"].as_str().expect("bytes"))
+            .expect("base64");
+        let leaf = sijil_core::leaf_hash(&bytes);
+        check_inclusion(
+            &hashes(&v["inclusion_proof"]),
+            carried.checkpoint.size,
+            &carried.checkpoint.root,
+            seq,
+            &leaf,
+        )
+        .expect("inclusion");
+        let entry = Entry::decode(&bytes).expect("entry decodes");
+        assert_eq!(entry.seq, seq);
+        entry
+            .verify_signature(&bytes, &cp.origin)
+            .expect("officer signature");
+        if seq % 16 == 0 || seq + 1 == cp.size {
+            let proof = get(addr, &format!("/api/v1/entries/{seq}/tlog-proof"));
+            let raw = get(addr, &format!("/api/v1/entries/{seq}/raw"));
+            assert_eq!(raw.body, bytes);
+            TlogProof::parse(&proof.body)
+                .expect("tlog-proof parses")
+                .verify(&sijil_core::leaf_hash(&raw.body), &verifier, &policy)
+                .expect("tlog-proof verifies offline");
+        }
+    }
+
+    // Each checkpoint seen is consistent with the latest (RFC 9162 §2.1.4).
+    for old in &seen[..seen.len() - 1] {
+        let o = &old.checkpoint;
+        let v = ok_json(addr, &format!("/api/v1/proof/consistency?from={}", o.size));
+        let carried = SignedCheckpoint::open(
+            v["checkpoint"]["text"].as_str().expect("text").as_bytes(),
+            &verifier,
+        )
+        .expect("carried checkpoint");
+        check_consistency(
+            &hashes(&v["consistency_proof"]),
+            o.size,
+            &o.root,
+            carried.checkpoint.size,
+            &carried.checkpoint.root,
+        )
+        .expect("consistent");
+        // And an entry proven in that older tree links to the current checkpoint.
+        let v = ok_json(
+            addr,
+            &format!("/api/v1/proof/inclusion?index=0&size={}", o.size),
+        );
+        assert_eq!(v["tree_root"], o.root.to_base64());
+    }
+
+    tile_walk(addr, &verifier);
+    assert!(server.stop().success(), "a graceful stop exits 0");
+}
+
+/// RFC 6962 MTH over leaf hashes, written here from the RFC (not with sijil-core's tree).
+fn mth(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => sijil_core::sha256(b""),
+        1 => leaves[0],
+        n => {
+            let k = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
+            let (l, r) = (mth(&leaves[..k]), mth(&leaves[k..]));
+            let mut buf = vec![1u8];
+            buf.extend_from_slice(&l.0);
+            buf.extend_from_slice(&r.0);
+            sijil_core::sha256(&buf)
+        }
+    }
+}
+
+/// An independent c2sp.org/tlog-tiles client: the checkpoint, every level-0 tile and entry
+/// bundle the tree needs (paths built here), each entry against its tile hash, the level-1
+/// tile against the level-0 tiles, and the root recomputed from the leaves.
+fn tile_walk(addr: SocketAddr, verifier: &Verifier) {
+    let cp = checkpoint(addr, verifier).checkpoint;
+    let path = |kind: &str, n: u64, width: u64| {
+        let mut groups = vec![format!("{:03}", n % 1000)];
+        let mut rest = n / 1000;
+        while rest > 0 {
+            groups.push(format!("x{:03}", rest % 1000));
+            rest /= 1000;
+        }
+        groups.reverse();
+        let partial = if width < 256 {
+            format!(".p/{width}")
+        } else {
+            String::new()
+        };
+        format!("/tile/{kind}/{}{partial}", groups.join("/"))
+    };
+    let mut leaves = Vec::new();
+    let mut level0 = Vec::new();
+    for n in 0..cp.size.div_ceil(256) {
+        let width = (cp.size - n * 256).min(256);
+        let tile = get(addr, &path("0", n, width));
+        assert_eq!(tile.status, 200);
+        assert_eq!(
+            tile.header("cache-control"),
+            Some("public, max-age=604800, immutable")
+        );
+        assert_eq!(
+            tile.header("content-type"),
+            Some("application/octet-stream")
+        );
+        assert_eq!(tile.header("access-control-allow-origin"), Some("*"));
+        assert_eq!(tile.body.len() as u64, 32 * width);
+        let bundle = get(addr, &path("entries", n, width));
+        assert_eq!(bundle.status, 200);
+        assert_eq!(
+            bundle.header("content-encoding"),
+            Some("gzip"),
+            "bundles are gzipped on the wire"
+        );
+        let mut at = 0;
+        for i in 0..width as usize {
+            let len = usize::from(u16::from_be_bytes([bundle.body[at], bundle.body[at + 1]]));
+            let entry = &bundle.body[at + 2..at + 2 + len];
+            at += 2 + len;
+            let mut buf = vec![0u8];
+            buf.extend_from_slice(entry);
+            let leaf = sijil_core::sha256(&buf);
+            assert_eq!(
+                leaf.0.as_slice(),
+                &tile.body[32 * i..32 * i + 32],
+                "entry {i} of bundle {n}"
+            );
+            leaves.push(leaf);
+        }
+        assert_eq!(at, bundle.body.len(), "nothing after the last entry");
+        level0.push(tile.body);
+    }
+    assert_eq!(
+        mth(&leaves),
+        cp.root,
+        "the root recomputed from the served entries"
+    );
+    if cp.size >= 256 {
+        let width = cp.size / 256;
+        let level1 = get(addr, &path("1", 0, width % 256));
+        assert_eq!(level1.status, 200);
+        let full = &level0[0];
+        let hashes: Vec<Hash> = full
+            .chunks(32)
+            .map(|c| Hash(c.try_into().expect("32 bytes")))
+            .collect();
+        assert_eq!(
+            &level1.body[..32],
+            mth(&hashes).0.as_slice(),
+            "level 1 holds tile 0's root"
+        );
+    }
+    // Beyond the checkpoint, and outside the published files: 404, never cached.
+    let next = cp.size / 256;
+    for p in [
+        path("0", next + 1, 1),
+        path("entries", next, 256),
+        "/private/log.key".to_string(),
+        "/tile/../private/log.key".to_string(),
+        "/blobs/..%2Fprivate%2Flog.key".to_string(),
+    ] {
+        let a = get(addr, &p);
+        assert_eq!(a.status, 404, "{p}");
+        assert_eq!(a.header("cache-control"), Some("no-store"), "{p}");
+    }
+}
+
+// ---- The browser check ------------------------------------------------------------------
+
+/// Headless Chromium, or `None` (the test then says SKIPPED). scripts/test installs Debian's
+/// `chromium` when it is missing; `SIJIL_CHROMIUM` names another binary.
+fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SIJIL_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
+}
+
+/// Loads `url` in headless Chromium and returns the DOM once the page's scripts ran.
+fn dump_dom(browser: &Path, url: &str) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", s(profile.path())))
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut dom = String::new();
+        let _ = stdout.read_to_string(&mut dom);
+        let _ = tx.send(dom);
+    });
+    let dom = rx.recv_timeout(Duration::from_secs(90));
+    let _ = child.kill();
+    let _ = child.wait();
+    dom.expect("chromium dumped the DOM in time")
+}
+
+/// The verification result on a dumped case page: its state and its text.
+fn verify_result(dom: &str) -> (String, String) {
+    let start = dom
+        .find(r#"id="verify-result""#)
+        .expect("the page has a result area");
+    let rest = &dom[start..];
+    let state = rest
+        .split(r#"data-state=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    let end = rest.find("</div>").unwrap_or(rest.len());
+    (state, rest[..end].to_string())
+}
+
+/// A proxy in front of `upstream` that passes everything through, except that it changes
+/// one byte in the answer to `GET <target>` with `tamper`.
+fn tampering_proxy(
+    upstream: SocketAddr,
+    target: &'static str,
+    tamper: fn(&mut Value),
+) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let Some(path) = head.split(' ').nth(1) else {
+                    return;
+                };
+                let mut answer = get(upstream, path);
+                if path.starts_with(target) && answer.status == 200 {
+                    let mut v = answer.json();
+                    tamper(&mut v);
+                    answer.body = v.to_string().into_bytes();
+                }
+                let content_type = answer
+                    .header("content-type")
+                    .unwrap_or("text/plain")
+                    .to_string();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    answer.status,
+                    answer.body.len()
+                );
+                let _ = stream.write_all(&answer.body);
+            });
+        }
+    });
+    addr
+}
+
+/// Flips one bit of one byte of the case's first entry, as served in the API's base64.
+fn flip_entry_byte(v: &mut Value) {
+    let b = v["entries"][0]["bytes"].as_str().expect("bytes");
+    let mut bytes = BASE64.decode(b).expect("base64");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    v["entries"][0]["bytes"] = Value::from(BASE64.encode(bytes));
+}
+
+/// Flips one bit of the log's signature on the checkpoint the API carries.
+fn flip_checkpoint_signature(v: &mut Value) {
+    let text = v["checkpoint"]["text"].as_str().expect("text").to_string();
+    let (body, sig_line) = text.trim_end().rsplit_once(' ').expect("signature line");
+    let mut sig = BASE64.decode(sig_line).expect("base64");
+    sig[10] ^= 0x01;
+    v["checkpoint"]["text"] = Value::from(format!("{body} {}\n", BASE64.encode(sig)));
+}
+
+#[test]
+fn browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
+    let Some(browser) = chromium() else {
+        eprintln!(
+            "\n*** SKIPPED browser_verify_button_checks_a_case_and_catches_one_changed_byte: \
+             no chromium found (scripts/test installs Debian's `chromium`; or set SIJIL_CHROMIUM) ***\n"
+        );
+        return;
+    };
+    let reg = Register::new();
+    append_at(&reg, 1, &demo_events());
+    let server = Server::start(&reg.dir);
+    // Case 2024-0002: five entries, a correction, an erased text, texts to check.
+    let page = "/affaires/2024-0002?verify=1";
+
+    let dom = dump_dom(&browser, &format!("http://{}{page}", server.addr));
+    let (state, text) = verify_result(&dom);
+    assert_eq!(state, "ok", "the browser verifies the real case:\n{text}");
+    assert!(text.contains("5 entrées incluses"), "{text}");
+    assert!(text.contains("5 signatures d'agents"), "{text}");
+    assert_eq!(
+        dom.matches(r#"class="check ok""#).count(),
+        5,
+        "each entry is marked ✓"
+    );
+
+    let proxy = tampering_proxy(server.addr, "/api/v1/cases/", flip_entry_byte);
+    let dom = dump_dom(&browser, &format!("http://{proxy}{page}"));
+    let (state, text) = verify_result(&dom);
+    assert_eq!(
+        state, "fail",
+        "one changed byte in an entry must fail:\n{text}"
+    );
+    assert!(text.contains("Entrée n° 14"), "it names the entry:\n{text}");
+    assert!(text.contains("n'est pas incluse"), "{text}");
+    assert!(dom.contains(r#"class="check fail""#));
+
+    let proxy = tampering_proxy(server.addr, "/api/v1/cases/", flip_checkpoint_signature);
+    let dom = dump_dom(&browser, &format!("http://{proxy}{page}"));
+    let (state, text) = verify_result(&dom);
+    assert_eq!(state, "fail", "a changed signature byte must fail:\n{text}");
+    assert!(
+        text.contains("signature du point de contrôle est invalide"),
+        "{text}"
+    );
+    drop(server);
+}
