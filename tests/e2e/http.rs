@@ -216,7 +216,7 @@ fn wait_for_size(addr: SocketAddr, verifier: &Verifier, size: u64) -> (SignedChe
 }
 
 #[test]
-fn serve_follows_appends_and_every_answer_verifies() {
+fn issue4_serve_follows_appends_and_every_answer_verifies() {
     let reg = Register::new();
     let verifier = Verifier::parse(&reg.vkey).expect("vkey");
     append_at(&reg, 1, &demo_events());
@@ -585,10 +585,10 @@ fn flip_checkpoint_signature(v: &mut Value) {
 }
 
 #[test]
-fn browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
+fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
     let Some(browser) = chromium() else {
         eprintln!(
-            "\n*** SKIPPED browser_verify_button_checks_a_case_and_catches_one_changed_byte: \
+            "\n*** SKIPPED issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte: \
              no chromium found (scripts/test installs Debian's `chromium`; or set SIJIL_CHROMIUM) ***\n"
         );
         return;

@@ -140,20 +140,43 @@ fn issue2_a_flipped_byte_anywhere_fails_verify_and_says_where() {
         let at = bad.len() / 2 + 1;
         bad[at] ^= 0x04;
         std::fs::write(&full, &bad).expect("write");
+        let name = path.to_string_lossy();
+        let names_where = |err: &str| {
+            if name.starts_with("blobs/") {
+                err.contains("blob")
+            } else if name == "checkpoint" {
+                err.contains("checkpoint")
+            } else {
+                err.contains(name.as_ref()) || err.contains("entry ")
+            }
+        };
+        // `verify DIR` (issue 2) and `audit` both catch it and say where.
+        let state = reg.tmp.path().join("state");
+        let err = fails(
+            &[
+                "verify",
+                reg.dir(),
+                "--key",
+                &reg.vkey,
+                "--state-dir",
+                s(&state),
+            ],
+            1,
+            "",
+        );
+        assert!(
+            names_where(&err),
+            "verify, {name}: the error does not say where:\n{err}"
+        );
         let err = fails(
             &["audit", reg.dir(), "--key", &reg.vkey],
             1,
             "FAILED verification",
         );
-        let name = path.to_string_lossy();
-        let names_where = if name.starts_with("blobs/") {
-            err.contains("blob")
-        } else if name == "checkpoint" {
-            err.contains("checkpoint")
-        } else {
-            err.contains(name.as_ref()) || err.contains("entry ")
-        };
-        assert!(names_where, "{name}: the error does not say where:\n{err}");
+        assert!(
+            names_where(&err),
+            "audit, {name}: the error does not say where:\n{err}"
+        );
         std::fs::write(&full, bytes).expect("restore");
         checked += 1;
     }

@@ -226,6 +226,13 @@ pub struct VerifyArgs {
     /// How many entries' inclusion to check (entry 0, the last one, then random ones).
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub spot_checks: usize,
+    /// For a directory, skip the full audit that follows the checks above.
+    ///
+    /// A local register is cheap to read, so by default `verify DIR` also checks every
+    /// entry's signature, the hash chain, every tile, the rules and every blob (as `audit`
+    /// does). Over HTTP, `verify` spot-checks; run `audit URL` for everything.
+    #[arg(long)]
+    pub quick: bool,
     /// Where to save fork evidence [default: the state directory].
     #[arg(long, value_name = "DIR")]
     pub evidence_dir: Option<PathBuf>,

@@ -351,7 +351,7 @@ impl HttpSource {
         };
         let answer = self
             .client
-            .get(&url)
+            .get_limited(&url, largest_file(path))
             .await
             .map_err(|e| fail(e.to_string()))?;
         match answer.status {

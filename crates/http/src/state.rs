@@ -45,7 +45,10 @@ pub struct CacheSizes {
     /// Verified, expanded hash tiles (9.2 KiB per full tile; a log of 10^6 entries has
     /// 3,922 hash tiles, 36 MiB).
     pub tile_bytes: usize,
-    /// Verified entry bundles, gzip-compressed.
+    /// Verified entry bundles, gzip-compressed: for the bundles in demand (the edge that
+    /// monitors tail, recent cases). Random access over a large log misses whatever the size
+    /// (10^6 entries make 109 MiB of compressed bundles) and costs one verification and one
+    /// compression per request.
     pub bundle_bytes: usize,
 }
 
@@ -53,7 +56,7 @@ impl Default for CacheSizes {
     fn default() -> CacheSizes {
         CacheSizes {
             tile_bytes: 48 << 20,
-            bundle_bytes: 8 << 20,
+            bundle_bytes: 4 << 20,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! `sijil verify URL|DIR`: the checkpoint, its consistency with the last one seen, a few
-//! entries' inclusion (sijil_client::verify).
+//! entries' inclusion (sijil_client::verify); for a local directory, then everything, with
+//! the audit engine (unless `--quick`).
 
 use sijil_client::state::StateDir;
 use sijil_client::verify::{verify as verify_remote, Previous, VerifyOptions};
 
-use super::remote::{client_failure, source, witness_policy};
+use sijil_register::audit::{audit as run_audit, AuditFailure, AuditOptions};
+
+use super::remote::{client_failure, progress_bar, source, witness_policy};
 use super::{now_ms, verifier_arg};
 use crate::flags::VerifyArgs;
 use crate::Failure;
@@ -25,7 +28,7 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         }
     };
     let state = StateDir::new(&state_dir);
-    let (src, _client) = source(&a.target, &a.net)?;
+    let (src, client) = source(&a.target, &a.net)?;
     let opts = VerifyOptions {
         spot_checks: a.spot_checks,
         witnesses,
@@ -33,6 +36,27 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         evidence_dir: a.evidence_dir.clone().unwrap_or_else(|| state_dir.clone()),
     };
     let report = verify_remote(src.as_ref(), &verifier, &state, &opts).map_err(client_failure)?;
+    let full = if client.is_none() && !a.quick {
+        let bar = progress_bar();
+        let result = run_audit(
+            src.as_ref(),
+            &verifier,
+            AuditOptions::default(),
+            &mut |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            },
+        );
+        bar.finish_and_clear();
+        Some(result.map_err(|e| match e {
+            AuditFailure::Source(_) | AuditFailure::Io(_) => Failure::usage(e),
+            e => Failure::rejected(
+                anyhow::Error::new(e).context(format!("{} FAILED verification", a.target)),
+            ),
+        })?)
+    } else {
+        None
+    };
     let cp = &report.checkpoint.checkpoint;
     let (history, from) = match &report.previous {
         Previous::FirstVisit => ("first-visit", None),
@@ -54,6 +78,12 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
                 "names": w.cosignatures.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
             })),
             "state_file": report.state_file,
+            "audit": full.as_ref().map(|f| serde_json::json!({
+                "entries": f.entries,
+                "hash_tiles": f.hash_tiles,
+                "blobs_checked": f.blobs_checked,
+                "blobs_erased": f.blobs_erased,
+            })),
         });
         println!("{out}");
         return Ok(());
@@ -84,6 +114,20 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         "  inclusion of entries {:?}: ok (proven in the tree, canonical, signed; entry 0 names this origin and key)",
         report.spot_checked
     );
+    if let Some(f) = &full {
+        println!(
+            "  {} entries: canonical encoding, signatures, hash chain, time order, register rules: ok",
+            f.entries
+        );
+        println!(
+            "  {} hash tiles rebuilt from the entries and compared: ok",
+            f.hash_tiles
+        );
+        println!(
+            "  blobs: {} checked against their digests, {} erased",
+            f.blobs_checked, f.blobs_erased
+        );
+    }
     println!("  tree size {}  root {}", cp.size, cp.root);
     Ok(())
 }
