@@ -21,8 +21,9 @@
 
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{BoxError, Router};
@@ -31,7 +32,7 @@ use tower::ServiceBuilder;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 
 pub mod api;
 pub mod error;
@@ -141,13 +142,21 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(
+            // One INFO event per request, under this crate's target (RUST_LOG=sijil_http=info).
+            // 5xx are logged where they happen (`Error::internal`), so no failure event here.
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(tracing::Level::INFO)
-                        .latency_unit(tower_http::LatencyUnit::Micros),
-                ),
+                .make_span_with(|req: &Request<Body>| {
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri())
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _: &tracing::Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+                        "response"
+                    );
+                })
+                .on_failure(()),
         )
 }
 
