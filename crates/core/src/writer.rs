@@ -120,7 +120,7 @@ impl Writer {
             log_key.private_key_string().as_bytes(),
             true,
         )?;
-        let lock = lock_file(&layout.lock())?;
+        let lock = lock_exclusive(&layout.lock())?;
         let origin = match &genesis.0.event {
             crate::event::Event::RegisterOpened(r) => r.origin.clone(),
             other => return Err(WriterError::NotGenesis { got: other.name() }),
@@ -168,7 +168,7 @@ impl Writer {
                 dir: dir.to_path_buf(),
             });
         }
-        let lock = lock_file(&layout.lock())?;
+        let lock = lock_exclusive(&layout.lock())?;
         let tiles = DirTiles::new(layout.clone());
         let verifier = log_key.verifier();
         let mut checkpoint = open_checkpoint(
@@ -385,10 +385,6 @@ fn encode_bundle(entries: &[Vec<u8>], tile: &Tile) -> Result<Vec<u8>, WriterErro
 /// # Errors
 /// [`WriterError::Locked`] if another process holds it; [`WriterError::Io`].
 pub fn lock_exclusive(path: &Path) -> Result<File, WriterError> {
-    lock_file(path)
-}
-
-fn lock_file(path: &Path) -> Result<File, WriterError> {
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
