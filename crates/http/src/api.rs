@@ -364,6 +364,19 @@ fn link_to_checkpoint(
     Ok(())
 }
 
+/// An optional tree size parameter: the served checkpoint's size when absent, and never
+/// beyond it (nothing beyond the served checkpoint is proven).
+fn tree_size_param(q: &Query, name: &'static str, served: u64) -> Result<u64, Error> {
+    match q.u64(name)? {
+        None => Ok(served),
+        Some(n) if n > served => Err(Error::bad_parameter(
+            name,
+            format!("{n} is beyond the served checkpoint (tree size {served})"),
+        )),
+        Some(n) => Ok(n),
+    }
+}
+
 /// `GET /api/v1/proof/inclusion?index=&size=`: the inclusion proof of leaf `index` in the
 /// tree of `size` leaves (default: the checkpoint's).
 pub async fn inclusion(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
@@ -373,19 +386,7 @@ pub async fn inclusion(State(state): State<AppState>, uri: Uri) -> Result<Respon
     let index = q
         .u64("index")?
         .ok_or_else(|| Error::bad_parameter("index", "required: the leaf index to prove"))?;
-    let size = match q.u64("size")? {
-        None => tree.size,
-        Some(s) if s > tree.size => {
-            return Err(Error::bad_parameter(
-                "size",
-                format!(
-                    "{s} is beyond the served checkpoint (tree size {})",
-                    tree.size
-                ),
-            ))
-        }
-        Some(s) => s,
-    };
+    let size = tree_size_param(&q, "size", tree.size)?;
     if index >= size {
         return Err(Error::bad_parameter(
             "index",
@@ -418,19 +419,7 @@ pub async fn consistency(State(state): State<AppState>, uri: Uri) -> Result<Resp
     let from = q
         .u64("from")?
         .ok_or_else(|| Error::bad_parameter("from", "required: the older tree size"))?;
-    let to = match q.u64("to")? {
-        None => tree.size,
-        Some(t) if t > tree.size => {
-            return Err(Error::bad_parameter(
-                "to",
-                format!(
-                    "{t} is beyond the served checkpoint (tree size {})",
-                    tree.size
-                ),
-            ))
-        }
-        Some(t) => t,
-    };
+    let to = tree_size_param(&q, "to", tree.size)?;
     if from == 0 {
         return Err(Error::bad_parameter(
             "from",
