@@ -6,7 +6,9 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// The `sijil` binary of this build profile: `target/<profile>/sijil`, next to the test
-/// executable's `deps/` folder. Built on first use when `cargo test -p sijil-tests` ran alone.
+/// executable's `deps/` folder. `cargo test --workspace` (scripts/test) builds it fresh; when
+/// `cargo test -p sijil-tests` runs alone it is built only if missing, so an outdated binary
+/// from an earlier build would be tested: run `cargo build -p sijil` first in that case.
 pub fn sijil_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {

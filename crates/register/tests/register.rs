@@ -34,6 +34,17 @@ fn complaint(id: &str, text: &str) -> String {
     )
 }
 
+/// Appends the events file `text` as one batch, which must be accepted.
+fn append(w: &mut RegisterWriter, officer: &Signer, text: &str) {
+    w.append(
+        parse_events("test", text).expect("valid events"),
+        officer,
+        NOW,
+        None,
+    )
+    .expect("appends");
+}
+
 fn audit_dir(dir: &Path) -> sijil_register::audit::AuditReport {
     let reader = RegisterReader::open(dir, None).expect("opens");
     audit(
@@ -55,8 +66,7 @@ fn blob_count(dir: &Path) -> usize {
 fn a_refused_batch_writes_nothing_and_the_next_one_links_correctly() {
     let (_tmp, dir, officer) = new_register();
     let mut w = RegisterWriter::open(&dir, None).expect("open");
-    let good = parse_events("a", &complaint("C-1", "x")).expect("valid");
-    w.append(good, &officer, NOW, None).expect("appends");
+    append(&mut w, &officer, &complaint("C-1", "x"));
     let before = std::fs::read(dir.join("checkpoint")).expect("read");
     let blobs_before = blob_count(&dir);
     // The first event is valid, the second refers to a case that does not exist.
@@ -82,13 +92,7 @@ fn a_refused_batch_writes_nothing_and_the_next_one_links_correctly() {
     );
     // C-2 was applied to the view before the batch was refused: the view must have been
     // rolled back, or opening C-2 again would be refused as a duplicate.
-    w.append(
-        parse_events("c", &complaint("C-2", "z")).expect("valid"),
-        &officer,
-        NOW,
-        None,
-    )
-    .expect("appends");
+    append(&mut w, &officer, &complaint("C-2", "z"));
     assert_eq!(w.size(), 3);
     let report = audit_dir(&dir);
     assert_eq!(report.entries, 3);
@@ -98,22 +102,10 @@ fn a_refused_batch_writes_nothing_and_the_next_one_links_correctly() {
 fn an_erasure_deletes_the_blob_and_the_log_still_verifies() {
     let (_tmp, dir, officer) = new_register();
     let mut w = RegisterWriter::open(&dir, None).expect("open");
-    w.append(
-        parse_events("a", &complaint("C-1", "secret detail")).expect("valid"),
-        &officer,
-        NOW,
-        None,
-    )
-    .expect("appends");
+    append(&mut w, &officer, &complaint("C-1", "secret detail"));
     assert_eq!(blob_count(&dir), 1);
     let erase = r#"{"case":"C-1","type":"Erasure","target":1,"reason":"art. 8"}"#;
-    w.append(
-        parse_events("b", erase).expect("valid"),
-        &officer,
-        NOW,
-        None,
-    )
-    .expect("appends");
+    append(&mut w, &officer, erase);
     assert_eq!(blob_count(&dir), 0, "the erased text is gone");
     assert!(
         !dir.join("private/pending").exists(),
@@ -141,13 +133,7 @@ fn the_journal_of_an_uncommitted_batch_removes_its_blobs_on_open() {
 fn the_journal_of_a_committed_erasure_finishes_it_on_open() {
     let (_tmp, dir, officer) = new_register();
     let mut w = RegisterWriter::open(&dir, None).expect("open");
-    w.append(
-        parse_events("a", &complaint("C-1", "x")).expect("valid"),
-        &officer,
-        NOW,
-        None,
-    )
-    .expect("appends");
+    append(&mut w, &officer, &complaint("C-1", "x"));
     drop(w);
     let blob = std::fs::read_dir(dir.join("blobs"))
         .expect("dir")
@@ -169,13 +155,7 @@ fn the_journal_of_a_committed_erasure_finishes_it_on_open() {
 fn a_snapshot_that_does_not_match_the_log_is_rebuilt_not_trusted() {
     let (_tmp, dir, officer) = new_register();
     let mut w = RegisterWriter::open(&dir, None).expect("open");
-    w.append(
-        parse_events("a", &complaint("C-1", "x")).expect("valid"),
-        &officer,
-        NOW,
-        None,
-    )
-    .expect("appends");
+    append(&mut w, &officer, &complaint("C-1", "x"));
     drop(w);
     // The snapshot on disk is the one init wrote (size 1); corrupt it.
     let snap = dir.join("private/view.snapshot");
