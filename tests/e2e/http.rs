@@ -450,8 +450,9 @@ fn tile_walk(addr: SocketAddr, verifier: &Verifier) {
 
 // ---- The browser check ------------------------------------------------------------------
 
-/// Headless Chromium, or `None` (the test then says SKIPPED). scripts/test installs Debian's
-/// `chromium` when it is missing; `SIJIL_CHROMIUM` names another binary.
+/// Headless Chromium, or `None` (the test then fails, or with `SIJIL_ALLOW_SKIP=1` says
+/// SKIPPED: `crate::skip`). scripts/test installs Debian's `chromium` when it is missing;
+/// `SIJIL_CHROMIUM` names another binary.
 fn chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SIJIL_CHROMIUM") {
         return Some(PathBuf::from(p));
@@ -586,11 +587,13 @@ fn flip_checkpoint_signature(v: &mut Value) {
 
 #[test]
 fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
-    let Some(browser) = chromium() else {
-        eprintln!(
-            "\n*** SKIPPED issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte: \
-             no chromium found (scripts/test installs Debian's `chromium`; or set SIJIL_CHROMIUM) ***\n"
-        );
+    // Without a browser: a failure, or with SIJIL_ALLOW_SKIP=1 (never in CI) a loud skip.
+    let Some(browser) = chromium().or_else(|| {
+        crate::skip::missing(
+            "issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte",
+            "no chromium found (scripts/test installs Debian's `chromium`; or set SIJIL_CHROMIUM)",
+        )
+    }) else {
         return;
     };
     let reg = Register::new();

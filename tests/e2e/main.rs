@@ -2,9 +2,15 @@
 //! Test names carry the issue they cover.
 
 mod demo;
+mod faults;
 mod fixture_server;
 mod http;
 mod log;
+mod messages;
 mod mirror;
+// What a test does when an input outside the repository is missing (shared with sijil-core).
+#[path = "../../crates/core/tests/common/skip.rs"]
+mod skip;
+mod stdout;
 mod util;
 mod witness;

@@ -485,3 +485,100 @@ fn issue5_files_left_by_a_failed_run_are_verified_not_trusted() {
     assert_eq!(mirrored["root"], origin["root"]);
     assert_eq!(mirrored["stats"]["cases"], 650);
 }
+
+#[test]
+fn issue9_a_mirror_proves_a_fork_by_a_smaller_checkpoint_from_its_own_tiles() {
+    // B: 9 entries. B7: B's own copy at 7 entries (a stale copy). A: 7 entries of another
+    // history (its own genesis and events) under B's log key.
+    let b = Register::new();
+    let events = |name: &str, prefix: &str, n: usize| {
+        let mut lines: Vec<String> = (0..n)
+            .map(|i| complaint(&format!("{prefix}-{i:04}")))
+            .collect();
+        lines.extend((0..n).map(|i| hearing(&format!("{prefix}-{i:04}"))));
+        b.events(name, &lines)
+    };
+    b.append(&events("b1.jsonl", "2024", 3));
+    let b7 = b.tmp.path().join("b7");
+    crate::witness::copy_dir(&b.dir, &b7);
+    std::fs::remove_dir_all(b7.join("private")).expect("rm private");
+    b.append(&events("b2.jsonl", "2025", 1));
+    let a_dir = b.tmp.path().join("a");
+    let a_vkey = ok(&[
+        "init",
+        s(&a_dir),
+        "--origin",
+        "registre.example.ma/test",
+        "--officer",
+        "amina",
+        "--log-key",
+        s(&b.dir.join("private/log.key")),
+    ]);
+    assert_eq!(a_vkey.trim(), b.vkey, "the same log key");
+    ok(&[
+        "append",
+        s(&a_dir),
+        "--key",
+        s(&a_dir.join("private/amina.key")),
+        s(&events("a.jsonl", "2026", 3)),
+    ]);
+    let size =
+        |d: &Path| json(&ok(&["audit", s(d), "--key", &b.vkey, "--json"]))["tree_size"].clone();
+    assert_eq!(
+        (size(&b.dir), size(&b7), size(&a_dir)),
+        (9.into(), 7.into(), 7.into())
+    );
+
+    let server = FixtureServer::start(&b.dir);
+    let mdir = b.tmp.path().join("mirror");
+    let m = s(&mdir);
+    ok(&["mirror", &server.url(), m, "--key", &b.vkey]);
+    let held = std::fs::read(mdir.join("checkpoint")).expect("checkpoint");
+    let evidence = mdir.join("private/evidence");
+
+    // B's own older copy: its root at 7 is the one the mirror's tiles give. A stale copy or a
+    // rollback (exit 1), not a fork; no evidence.
+    server.set_root(&b7);
+    fails(
+        &["mirror", &server.url(), m, "--key", &b.vkey],
+        1,
+        "a stale copy or a rollback",
+    );
+    assert!(!evidence.exists(), "no evidence for a stale copy");
+
+    // A: another tree of size 7 under the same key. The mirror's own tiles (verified against
+    // its checkpoint of size 9) give another root at 7: a fork, proven (exit 3).
+    server.set_root(&a_dir);
+    fails(&["mirror", &server.url(), m, "--key", &b.vkey], 3, "FORK");
+    assert_eq!(
+        std::fs::read(mdir.join("checkpoint")).expect("checkpoint"),
+        held,
+        "the mirror did not move"
+    );
+    ok(&["audit", m, "--key", &b.vkey]);
+    let files: Vec<_> = std::fs::read_dir(&evidence)
+        .expect("evidence saved")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let v = json(&ok(&[
+        "evidence",
+        "check",
+        s(&files[0]),
+        "--key",
+        &b.vkey,
+        "--json",
+    ]));
+    assert_eq!(
+        (v["fork"].as_bool(), v["kind"].as_str()),
+        (Some(true), Some("inconsistent")),
+        "{v}"
+    );
+    let stranger = Register::new();
+    fails(
+        &["evidence", "check", s(&files[0]), "--key", &stranger.vkey],
+        1,
+        "does not prove a fork",
+    );
+}

@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand};
 /// sijil: a public register whose every entry is a signed event in an append-only,
 /// verifiable, mirrorable transparency log (C2SP signed-note checkpoints and tlog-tiles).
 ///
-/// Exit codes: 0 ok; 1 rejected or failed verification; 2 usage or I/O error; 3 a fork was
-/// found and its evidence saved.
+/// Exit codes: 0 ok; 1 rejected, failed verification, or not in the register; 2 usage or I/O
+/// error; 3 a fork was found and its evidence saved; 4 the batch was committed but a step
+/// after the commit point failed (do not retry).
 #[derive(Debug, Parser)]
 #[command(name = "sijil", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
@@ -223,7 +224,8 @@ pub struct VerifyArgs {
     /// $XDG_STATE_HOME/sijil, or ~/.local/state/sijil].
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// How many entries' inclusion to check (entry 0, the last one, then random ones).
+    /// How many entries' inclusion to check (entry 0, the last one, then random other ones,
+    /// all different; every entry when the register has fewer).
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub spot_checks: usize,
     /// For a directory, skip the full audit that follows the checks above.

@@ -8,6 +8,7 @@ use clap::Parser;
 
 mod commands;
 mod flags;
+mod output;
 
 /// A failed command and the exit code it maps to (README, "Exit codes").
 #[derive(Debug)]
@@ -16,12 +17,18 @@ pub struct Failure {
     pub error: anyhow::Error,
 }
 
-/// Exit code 1: an event was rejected, or something failed verification.
+/// Exit code 1: an event was rejected, something failed verification (a register that does
+/// not verify, for every command), or what was asked for is not in the register.
 pub const EXIT_REJECTED: u8 = 1;
 /// Exit code 2: bad usage, bad input files, or an I/O error.
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code 3: a fork (two inconsistent signed checkpoints) was found; evidence saved.
 pub const EXIT_FORK: u8 = 3;
+/// Exit code 4: the batch IS committed (it is in the log, under a checkpoint readers see), but
+/// a step after the commit point failed (a directory fsync, the journal's clean-up, writing
+/// the result to standard output). The message gives the new tree size; the batch must not be
+/// appended again.
+pub const EXIT_COMMITTED: u8 = 4;
 
 impl Failure {
     pub fn rejected(error: impl Into<anyhow::Error>) -> Failure {
@@ -37,6 +44,33 @@ impl Failure {
             error: error.into(),
         }
     }
+
+    /// The reader of standard output went away (`sijil show … | head`): the command stops
+    /// and exits 0, printing nothing more, as other Unix tools do.
+    pub fn stdout_closed() -> Failure {
+        Failure {
+            code: 0,
+            error: anyhow::anyhow!("standard output was closed"),
+        }
+    }
+}
+
+/// An error and its causes, each printed once: `outer: cause: root cause`. Many error types
+/// include their cause in their own message (and also return it as their `source`), so a
+/// cause whose text was already printed is skipped.
+pub fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let line = cause.to_string();
+        if line.is_empty() || text.contains(&line) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&line);
+    }
+    text
 }
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
@@ -56,9 +90,43 @@ fn main() -> ExitCode {
     let cli = flags::Cli::parse();
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.code == 0 => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("sijil: error: {:#}", f.error);
+            output::errln!("sijil: error: {}", error_chain(&f.error));
             ExitCode::from(f.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[test]
+    fn issue9_an_error_chain_prints_each_cause_once() {
+        // IoError says its cause in its message and also returns it as its source.
+        let io = std::io::Error::from_raw_os_error(5);
+        let os = io.to_string();
+        let e = anyhow::Error::new(sijil_core::durable::IoError::new(
+            "read",
+            std::path::Path::new("tile/0/000"),
+            io,
+        ))
+        .context("opening the register");
+        assert_eq!(
+            error_chain(&e),
+            format!("opening the register: read tile/0/000: {os}")
+        );
+        // A context that does not say its cause gets it appended.
+        let e = anyhow::Error::new(std::io::Error::from_raw_os_error(5)).context("reading x");
+        assert_eq!(error_chain(&e), format!("reading x: {os}"));
+        // Nested wrappers that each repeat their cause: said once.
+        let e = sijil_client::Error::Audit(sijil_register::audit::AuditFailure::Checkpoint(
+            sijil_core::note::NoteError::Unverified { signatures: 1 }.into(),
+        ));
+        let e = anyhow::Error::new(e).context("reg FAILED verification");
+        let text = error_chain(&e);
+        assert_eq!(text.matches("no verified signature").count(), 1, "{text}");
+        assert!(text.starts_with("reg FAILED verification: checkpoint: "), "{text}");
     }
 }

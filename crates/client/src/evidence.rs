@@ -61,9 +61,9 @@ pub struct Evidence {
     pub origin: String,
     /// `same-size` or `inconsistent`.
     pub kind: String,
-    /// The smaller (or first seen) checkpoint.
+    /// The smaller checkpoint, whichever was seen first (for `same-size`: the first seen).
     pub old: Seen,
-    /// The larger (or second) checkpoint.
+    /// The larger checkpoint (for `same-size`: the second seen).
     pub new: Seen,
     /// For `inconsistent`: the proof from `old` to `new`.
     pub proof: Option<ProofHashes>,

@@ -116,6 +116,9 @@ impl Error {
                 ErrorKind::Unverified
             }
             Error::WitnessRefused { .. } => ErrorKind::Unverified,
+            // A local checkpoint (a state file, a mirror's or a register's own) that does not
+            // verify with the key: a register that fails verification, like a served one.
+            Error::LocalCheckpoint { .. } => ErrorKind::Unverified,
             _ => ErrorKind::Unavailable,
         }
     }

@@ -10,7 +10,10 @@
 //! 2. Fetches the origin's checkpoint and checks its signature (and witness quorum).
 //! 3. Proves it consistent with the mirror's checkpoint before anything else: an RFC 9162
 //!    proof computed from the new tree's tiles, each verified against the new root first. Two
-//!    checkpoints that cannot both be honest become [`Evidence`] and the run stops.
+//!    checkpoints that cannot both be honest become [`Evidence`] and the run stops. An origin
+//!    checkpoint *smaller* than the mirror's is judged with the mirror's own tiles (verified
+//!    against its checkpoint): the same root at that size is a stale copy or a rollback,
+//!    another root a fork, proven the same way.
 //! 4. Audits only the new entries as `sijil audit` does, resuming the tree and the view where
 //!    the copy ends ([`sijil_register::audit::audit_tree`]): signatures, chain, time, the
 //!    register's rules, every new hash tile rebuilt and compared, every new blob against its
@@ -40,7 +43,7 @@ use sijil_core::durable::{self, Batch, IoError};
 use sijil_core::event::{Event, TextDigest};
 use sijil_core::note::Verifier;
 use sijil_core::storage::{DirTiles, Layout};
-use sijil_core::tile::{Tile, TileBuilder, TileHashReader, TileLevel};
+use sijil_core::tile::{Tile, TileBuilder, TileHashReader, TileLevel, TileReader};
 use sijil_core::writer::{lock_exclusive, WriterError};
 use sijil_projector::View;
 use sijil_register::audit::{
@@ -50,7 +53,7 @@ use sijil_register::audit::{
 use sijil_register::pending::{self, Journal};
 use sijil_register::{load_view_from_snapshot, read_entries, snapshot_due, write_snapshot};
 
-use crate::evidence::{compare, Consistency, Evidence, Seen};
+use crate::evidence::{compare, Consistency, Evidence, ProofHashes, Seen};
 use crate::tiles::SourceTiles;
 use crate::verify::save_fork;
 use crate::{rfc3339, Error, ErrorKind};
@@ -107,7 +110,8 @@ pub struct MirrorReport {
 /// Mirrors the register `source` serves into `dir` (see the module docs).
 ///
 /// # Errors
-/// [`Error::Locked`]; [`Error::Fork`] (evidence saved, nothing changed); [`Error::Behind`];
+/// [`Error::Locked`]; [`Error::Fork`] (evidence saved, nothing changed); [`Error::Behind`]
+/// (a smaller checkpoint the mirror's tree extends);
 /// [`Error::Witness`]; [`Error::Audit`] (the origin's data fails verification: nothing is
 /// committed); [`Error::Tiles`]; [`Error::LocalCheckpoint`] / [`Error::LocalCorrupt`] when
 /// `dir` is not a valid copy of this log; [`Error::Usage`] when `dir` is something else;
@@ -201,12 +205,29 @@ pub fn mirror(
             return Ok(report(Outcome::NewSignatures, remote));
         }
         if n < m {
-            return Err(Error::Behind {
-                source_name: source.describe(),
-                served: n,
-                held: m,
-                held_by: format!("mirror {}", dir.display()),
-            });
+            return Err(behind(
+                &source.describe(),
+                dir,
+                local,
+                &remote,
+                DirTiles::new(layout.clone()),
+                |proof| {
+                    let e = Evidence::inconsistent(
+                        seen(&remote, source.describe()),
+                        mirror_seen(),
+                        proof,
+                        &held.origin,
+                        "sijil mirror",
+                        &rfc3339(opts.now_ms),
+                    );
+                    save_fork(e, &evidence_dir, opts.now_ms, || {
+                        format!(
+                            "{} serves a checkpoint of size {n} that the mirror's of size {m} does not extend: the mirror's tiles give another root at size {n}",
+                            source.describe()
+                        )
+                    })
+                },
+            ));
         }
     }
 
@@ -280,6 +301,19 @@ pub fn mirror(
         }
     }
 
+    // Files a run writes before its commit (tiles, bundles, blobs) are kept for the next run
+    // to reuse if it is interrupted; the marker says that a run was, so that the next
+    // committed one removes the blobs its tree does not name (another history's, say).
+    let marker = layout.private().join("mirror.run");
+    let interrupted = marker.is_file();
+    if !interrupted {
+        durable::write_synced(
+            &marker,
+            b"a mirror run writes files beyond its checkpoint\n",
+            false,
+        )?;
+        durable::sync_dir(&layout.private())?;
+    }
     let first = run_audit(
         &layout,
         &staged,
@@ -332,6 +366,10 @@ pub fn mirror(
             }
         }
     }
+    if interrupted {
+        sweep_unnamed_blobs(&layout, &audit.view)?;
+    }
+    durable::remove_file(&marker)?;
     if snapshot_due(snapshot_base, n) {
         write_snapshot(&layout, &audit.view, &remote).map_err(|e| local_corrupt(dir, e))?;
     }
@@ -351,6 +389,75 @@ pub fn mirror(
         witnesses,
         view: Some(audit.view),
     })
+}
+
+/// The origin serves a smaller checkpoint (size n) than the mirror's (size m > n). The
+/// mirror's own tiles, each verified against its signed checkpoint, give the root of its first
+/// n entries: the origin's root, and the origin is only behind ([`Error::Behind`]: a stale copy
+/// or a rollback); another root, and the two signed checkpoints are a fork, proven by the
+/// consistency proof from n to m computed from those tiles (`fork` saves it).
+fn behind(
+    source_name: &str,
+    dir: &Path,
+    local: &SignedCheckpoint,
+    remote: &SignedCheckpoint,
+    tiles: impl TileReader,
+    fork: impl FnOnce(ProofHashes) -> Error,
+) -> Error {
+    let (n, m) = (remote.checkpoint.size, local.checkpoint.size);
+    let stale = || Error::Behind {
+        source_name: source_name.to_owned(),
+        served: n,
+        held: m,
+        held_by: format!("mirror {}", dir.display()),
+    };
+    if n == 0 {
+        // The empty tree is a prefix of every tree.
+        return stale();
+    }
+    match compare(&remote.checkpoint, &local.checkpoint, tiles) {
+        Consistency::Consistent => stale(),
+        Consistency::Fork(proof) => fork(proof),
+        Consistency::Tiles(e) => local_corrupt(
+            dir,
+            format!(
+                "{source_name} serves a checkpoint of size {n}, older than the mirror's of size {m}, and the mirror's tiles cannot tell whether it is a prefix of its tree: {e}"
+            ),
+        ),
+    }
+}
+
+/// Removes every file under `blobs/` that the committed mirror may not publish: named by no
+/// entry of its tree (left by an interrupted run of another history), or erased.
+fn sweep_unnamed_blobs(layout: &Layout, view: &View) -> Result<(), Error> {
+    let dir = layout.blobs();
+    let listing = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(IoError::new("read dir", &dir, e).into()),
+    };
+    let mut removed = 0u64;
+    for item in listing {
+        let item = item.map_err(|e| IoError::new("read dir", &dir, e))?;
+        let name = item.file_name().to_string_lossy().into_owned();
+        let keep = sijil_core::Hash::from_hex(&name)
+            .map(TextDigest)
+            .is_some_and(|d| {
+                view.text_is_published(&d)
+                    && sijil_core::blob::blob_path(&d) == format!("blobs/{name}")
+            });
+        if !keep && durable::remove_file_unsynced(&item.path())? {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        durable::sync_dir(&dir)?;
+        tracing::info!(
+            removed,
+            "removed the blobs an interrupted run left that this tree does not name"
+        );
+    }
+    Ok(())
 }
 
 fn local_corrupt(dir: &Path, what: impl std::fmt::Display) -> Error {
@@ -717,5 +824,97 @@ mod tests {
         assert!(!covered(&t(TileLevel::Hash(1), 0, 2), 300));
         assert_eq!(committed_full(TileLevel::Hash(0), 70_000), 273);
         assert_eq!(committed_full(TileLevel::Hash(1), 70_000), 1);
+    }
+
+    /// Issue 9: an origin serving a smaller checkpoint than the mirror's is a stale copy when
+    /// the mirror's own tiles give its root at that size, a proven fork when they give another.
+    #[test]
+    fn a_smaller_checkpoint_is_stale_or_a_fork_by_the_mirrors_tiles() {
+        use crate::evidence::Fork;
+        use sijil_core::leaf_hash;
+        use sijil_core::merkle::{tree_hash, MemoryHashes};
+        use sijil_core::note::Signer;
+        use sijil_core::tile::{new_tiles, read_tile_data, MemoryTiles};
+
+        const ORIGIN: &str = "registre.example.ma/test";
+        let key = Signer::from_seed(ORIGIN, &[7; 32]).expect("key");
+        let tree = |seed: u8, n: u64| {
+            MemoryHashes::from_leaves((0..n).map(|i| leaf_hash(&[seed, i as u8])))
+        };
+        let sign = |n: u64, hashes: &MemoryHashes| {
+            let root = tree_hash(n, hashes).expect("root");
+            SignedCheckpoint::sign(Checkpoint::new(ORIGIN, n, root), &key).expect("sign")
+        };
+        let seen = |c: &SignedCheckpoint| Seen {
+            note: String::from_utf8(c.bytes.clone()).expect("utf-8"),
+            source: "test".into(),
+            seen_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let dir = Path::new("/mirror");
+        for (small, large) in [(7u64, 9u64), (8, 9), (1, 9), (256, 600), (300, 600)] {
+            // The mirror: `large` entries of B, its tiles.
+            let b = tree(1, large);
+            let local = sign(large, &b);
+            let mut tiles = MemoryTiles::new();
+            for t in new_tiles(0, large) {
+                tiles.insert(t, read_tile_data(&t, &b).expect("data"));
+            }
+            let judge = |remote: &SignedCheckpoint, tiles: &MemoryTiles| {
+                behind("origin", dir, &local, remote, tiles, |proof| {
+                    let e = Evidence::inconsistent(
+                        seen(remote),
+                        seen(&local),
+                        proof,
+                        ORIGIN,
+                        "test",
+                        "now",
+                    );
+                    Error::Fork {
+                        what: "fork".into(),
+                        path: PathBuf::new(),
+                        evidence: Box::new(e),
+                    }
+                })
+            };
+            // B's own first `small` entries: stale.
+            let stale = judge(&sign(small, &b), &tiles);
+            assert!(matches!(stale, Error::Behind { .. }), "{small}: {stale}");
+            assert_eq!(stale.kind(), ErrorKind::Unverified);
+            // A: another history of `small` entries under the same key: a proven fork.
+            let a = sign(small, &tree(2, small));
+            let forked = judge(&a, &tiles);
+            assert_eq!(forked.kind(), ErrorKind::Fork, "{small}: {forked}");
+            let Error::Fork { evidence, .. } = forked else {
+                unreachable!()
+            };
+            let back = Evidence::parse(&evidence.to_bytes()).expect("parses");
+            assert!(
+                matches!(
+                    back.check(&key.verifier()),
+                    Ok(Fork::Inconsistent { old_size, new_size, .. }) if (old_size, new_size) == (small, large)
+                ),
+                "{small}: {:?}",
+                back.check(&key.verifier())
+            );
+            // Without its tiles the mirror cannot tell: its copy is damaged, not a fork.
+            let none = judge(&a, &MemoryTiles::new());
+            assert!(matches!(none, Error::LocalCorrupt { .. }), "{none}");
+        }
+        // An empty checkpoint is a prefix of every tree.
+        let b = tree(1, 9);
+        let empty = SignedCheckpoint::sign(
+            Checkpoint::new(ORIGIN, 0, tree_hash(0, &b).expect("root")),
+            &key,
+        )
+        .expect("sign");
+        let e = behind(
+            "origin",
+            dir,
+            &sign(9, &b),
+            &empty,
+            MemoryTiles::new(),
+            |_| unreachable!(),
+        );
+        assert!(matches!(e, Error::Behind { .. }), "{e}");
     }
 }

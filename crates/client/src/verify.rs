@@ -14,7 +14,7 @@
 
 use std::path::PathBuf;
 
-use rand_core::{OsRng, RngCore as _};
+use rand_core::{OsRng, RngCore};
 use sijil_core::bundle;
 use sijil_core::checkpoint::{Checkpoint, SignedCheckpoint};
 use sijil_core::cosignature::{WitnessPolicy, WitnessReport};
@@ -33,7 +33,8 @@ use crate::{rfc3339, Error};
 /// Options of [`verify`].
 #[derive(Clone, Debug)]
 pub struct VerifyOptions {
-    /// Entries whose inclusion is checked (entry 0 and the last one, then random ones).
+    /// Entries whose inclusion is checked (entry 0 and the last one, then random other ones,
+    /// all different; every entry of a smaller tree).
     pub spot_checks: usize,
     /// Witnesses whose cosignatures are required.
     pub witnesses: Option<WitnessPolicy>,
@@ -203,6 +204,29 @@ pub(crate) fn save_fork(
     }
 }
 
+/// The entries to spot-check in a tree of `n` entries: 0, the last, then random others, all
+/// distinct, `count` of them (every entry when the tree is smaller), sorted.
+fn spot_seqs(n: u64, count: usize, rng: &mut dyn RngCore) -> Vec<u64> {
+    let want = u64::try_from(count).unwrap_or(u64::MAX).min(n);
+    let mut seqs = std::collections::BTreeSet::new();
+    if want >= 1 {
+        seqs.insert(0);
+    }
+    if want >= 2 {
+        seqs.insert(n - 1);
+    }
+    // The rest from the entries in between, 1..=n-2, without replacement (Floyd's algorithm:
+    // one draw per entry chosen, however close `want` is to `n`).
+    let between = n.saturating_sub(2);
+    let rest = want.saturating_sub(seqs.len() as u64);
+    for j in between - rest..between {
+        let t = rng.next_u64() % (j + 1);
+        let pick = if seqs.contains(&(1 + t)) { 1 + j } else { 1 + t };
+        seqs.insert(pick);
+    }
+    seqs.into_iter().collect()
+}
+
 /// Checks the inclusion of `count` entries (0, the last, then random ones).
 fn spot_check(
     source: &dyn Source,
@@ -216,13 +240,7 @@ fn spot_check(
     if n == 0 || count == 0 {
         return Ok(Vec::new());
     }
-    let mut seqs = vec![0, n - 1];
-    while seqs.len() < count.min(n as usize) {
-        seqs.push(OsRng.next_u64() % n);
-    }
-    seqs.truncate(count.max(1));
-    seqs.sort_unstable();
-    seqs.dedup();
+    let seqs = spot_seqs(n, count, &mut OsRng);
     let reader = TileHashReader::new(n, cp.root, tiles);
     for &seq in &seqs {
         let bad = |message: String| Error::Entry { seq, message };
@@ -262,4 +280,67 @@ fn spot_check(
         }
     }
     Ok(seqs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic generator (xorshift), so that a failure can be replayed.
+    struct XorShift(u64);
+
+    impl RngCore for XorShift {
+        fn next_u32(&mut self) -> u32 {
+            self.next_u64() as u32
+        }
+        fn next_u64(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            rand_core::impls::fill_bytes_via_next(self, dest);
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+            self.fill_bytes(dest);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn issue9_spot_checks_are_distinct_entries_as_many_as_asked() {
+        for seed in 1..=50u64 {
+            let mut rng = XorShift(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            for (n, count) in [
+                (1000, 25),
+                (40, 25),
+                (30, 25),
+                (26, 25),
+                (25, 25),
+                (24, 25),
+                (3, 25),
+                (2, 2),
+                (1, 5),
+                (100, 1),
+                (100, 2),
+                (100, 3),
+                (1_000_000, 1_000),
+            ] {
+                let seqs = spot_seqs(n, count, &mut rng);
+                let want = count.min(n as usize);
+                assert_eq!(
+                    seqs.len(),
+                    want,
+                    "n {n}, {count} asked (seed {seed}): {seqs:?}"
+                );
+                assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+                assert!(seqs.iter().all(|&s| s < n), "{seqs:?}");
+                assert_eq!(seqs[0], 0, "entry 0 is always checked");
+                if count >= 2 {
+                    assert_eq!(seqs.last(), Some(&(n - 1)), "the last entry too");
+                }
+            }
+        }
+    }
 }

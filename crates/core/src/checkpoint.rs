@@ -30,9 +30,21 @@ use crate::note::{
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
-    /// The signed note around the checkpoint is malformed or does not verify.
-    #[error("checkpoint note: {0}")]
+    /// The signed note around the checkpoint is malformed or does not verify. (Its message is
+    /// the note's: callers say "checkpoint" around it.)
+    #[error(transparent)]
     Note(#[from] NoteError),
+    /// The checkpoint has no signature by the log key given, and names another origin than
+    /// the one that key is for: the key of another log, or the checkpoint of another log.
+    #[error("the checkpoint is for origin {origin:?}, but the key given ({key}) is for origin {expected:?}: it is not this log's key, and the checkpoint has no signature by it")]
+    OtherLog {
+        /// The checkpoint's origin (at most 64 characters of it).
+        origin: String,
+        /// The origin the caller trusts the key for (the key's name, usually).
+        expected: String,
+        /// The key given, `name+keyid` (no key material).
+        key: String,
+    },
     /// The text does not end in `\n`.
     #[error("checkpoint text does not end with a newline")]
     MissingFinalNewline,
@@ -305,7 +317,25 @@ impl SignedCheckpoint {
                 key_type: log_verifier.key_type(),
             });
         }
-        let (note, _) = Note::open(bytes, std::slice::from_ref(log_verifier))?;
+        let (note, _) = match Note::open(bytes, std::slice::from_ref(log_verifier)) {
+            Ok(opened) => opened,
+            Err(e @ NoteError::Unverified { .. }) => {
+                // Not signed by this key: say so plainly when it is another log's checkpoint.
+                if let Some(other) = Note::parse(bytes)
+                    .ok()
+                    .and_then(|n| Checkpoint::parse(&n.text).ok())
+                    .filter(|c| c.origin != origin)
+                {
+                    return Err(CheckpointError::OtherLog {
+                        origin: excerpt(&other.origin),
+                        expected: origin.to_owned(),
+                        key: format!("{}+{:08x}", log_verifier.name(), log_verifier.key_id()),
+                    });
+                }
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
         let checkpoint = Checkpoint::parse(&note.text)?;
         if checkpoint.origin != origin {
             return Err(CheckpointError::OriginMismatch {
@@ -518,6 +548,27 @@ mod tests {
         let opened = SignedCheckpoint::open(&signed.bytes, &log().verifier()).expect("opens");
         assert_eq!(opened, signed);
         assert_eq!(opened.checkpoint, cp);
+    }
+
+    #[test]
+    fn issue9_a_key_of_another_log_is_named_as_such() {
+        let signed = SignedCheckpoint::sign(Checkpoint::new(ORIGIN, 1, sha256(b"r")), &log())
+            .expect("signs");
+        let other = Signer::from_seed("other.example/log", &[1; 32]).expect("valid");
+        let err = SignedCheckpoint::open(&signed.bytes, &other.verifier()).expect_err("no");
+        assert_eq!(
+            err,
+            CheckpointError::OtherLog {
+                origin: ORIGIN.into(),
+                expected: "other.example/log".into(),
+                key: format!("other.example/log+{:08x}", other.verifier().key_id()),
+            }
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("{ORIGIN:?}")) && text.contains("\"other.example/log\""),
+            "{text}"
+        );
     }
 
     #[test]

@@ -135,6 +135,13 @@ fn sync_files(files: &[PathBuf]) -> Result<(), IoError> {
     Ok(())
 }
 
+/// `fsync` an existing file (`open`, `fsync`): for a file written earlier whose own fsync may
+/// have failed, before anything relies on its bytes (recovery adopting a temporary
+/// checkpoint).
+pub fn sync_file(path: &Path) -> Result<(), IoError> {
+    sync_files(std::slice::from_ref(&path.to_path_buf()))
+}
+
 /// `fsync` a directory, making the entries created or renamed in it durable.
 pub fn sync_dir(dir: &Path) -> Result<(), IoError> {
     let dir = if dir.as_os_str().is_empty() {

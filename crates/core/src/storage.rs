@@ -134,12 +134,21 @@ impl DirTiles {
 }
 
 impl TileReader for DirTiles {
+    /// # Errors
+    /// [`MerkleError::MissingTile`] for a tile whose file (nor its full tile's) does not exist;
+    /// [`MerkleError::Storage`] for any other I/O error, which is not a statement about the
+    /// register's contents.
     fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, MerkleError> {
         tiles
             .iter()
             .map(|t| {
-                self.read_tile(t)
-                    .map_err(|e| MerkleError::Storage(e.to_string()))
+                self.read_tile(t).map_err(|e| {
+                    if e.is_not_found() {
+                        MerkleError::MissingTile { path: t.path() }
+                    } else {
+                        MerkleError::Storage(e.to_string())
+                    }
+                })
             })
             .collect()
     }

@@ -54,6 +54,16 @@ pub enum WriterError {
     TimeWentBack { seq: u64, previous: i64, got: i64 },
     #[error("the log is at size {actual}, not the expected {expected}: nothing was written")]
     ExpectedSize { expected: u64, actual: u64 },
+    /// The batch is committed (the checkpoint of `size` was renamed into place and is what
+    /// readers see) but a step after the commit point failed: the directory fsync that makes
+    /// the rename durable, or the clean-up of the batch's journal. Retrying the batch would
+    /// record it twice; reopening the register finishes the clean-up.
+    #[error("the batch IS committed (the log is now at size {size}), but a step after the commit point failed: {source}")]
+    AfterCommit {
+        size: u64,
+        #[source]
+        source: IoError,
+    },
     #[error("the first entry of a register must be RegisterOpened, not {got}")]
     NotGenesis { got: &'static str },
     #[error(transparent)]
@@ -182,6 +192,9 @@ impl Writer {
                 to = newer.checkpoint.size,
                 "recovery: rolling the checkpoint forward"
             );
+            // Its own fsync may have failed when it was written (the writer then stopped before
+            // the rename): make its bytes durable before they become the commit point.
+            durable::sync_file(&layout.checkpoint_tmp())?;
             durable::rename(&layout.checkpoint_tmp(), &layout.checkpoint())?;
             checkpoint = newer;
         } else {
@@ -240,7 +253,9 @@ impl Writer {
     /// # Errors
     /// [`WriterError::OutOfSequence`], [`WriterError::BrokenChain`],
     /// [`WriterError::TimeWentBack`] (nothing written); [`WriterError::Io`] if a write or
-    /// fsync fails (the checkpoint was not moved; reopen to recover).
+    /// fsync fails before the commit point (the checkpoint was not moved; reopen to recover);
+    /// [`WriterError::AfterCommit`] if the directory fsync after the rename fails: the batch
+    /// is committed and this writer has moved on to it.
     pub fn commit(
         &mut self,
         entries: &[(Entry, Vec<u8>)],
@@ -334,16 +349,19 @@ impl Writer {
                 path: self.layout.checkpoint_tmp(),
                 source,
             })?;
-        durable::replace(
-            &self.layout.checkpoint(),
-            &self.layout.checkpoint_tmp(),
-            &signed.bytes,
-        )?;
+        // durable::replace, in its steps: everything before the rename leaves the log as it
+        // was, and the rename is the commit point, so a failure after it is not "nothing
+        // written" but AfterCommit.
+        let (path, tmp) = (self.layout.checkpoint(), self.layout.checkpoint_tmp());
+        durable::write_synced(&tmp, &signed.bytes, false)?;
+        std::fs::rename(&tmp, &path).map_err(|e| IoError::new("rename", &path, e))?;
 
         self.checkpoint = signed;
         self.last_leaf = prev;
         self.last_recorded_at = time;
         self.bundle_tail = tail;
+        durable::sync_dir(self.layout.root())
+            .map_err(|source| WriterError::AfterCommit { size: new, source })?;
         tracing::info!(
             tree_size = new,
             entries = entries.len(),
@@ -367,6 +385,21 @@ impl Writer {
             }
         }
         Ok(&self.checkpoint)
+    }
+}
+
+impl Writer {
+    /// Makes a batch whose [`Writer::commit`] failed before the commit point definitely not
+    /// committed: removes its temporary checkpoint, durably, which recovery would otherwise
+    /// roll forward on the next open (a failed rename leaves a complete, signed one). Only
+    /// after this may the batch's other files (its blobs) be deleted.
+    ///
+    /// # Errors
+    /// [`WriterError::Io`] if the removal fails: the batch may still be rolled forward, so
+    /// leave its files to the next open's recovery.
+    pub fn abandon_batch(&mut self) -> Result<(), WriterError> {
+        durable::remove_file(&self.layout.checkpoint_tmp())?;
+        Ok(())
     }
 }
 

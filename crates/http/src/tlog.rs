@@ -106,6 +106,14 @@ pub async fn blob(State(state): State<AppState>, uri: Uri) -> Result<Response, E
             name.chars().take(80).collect::<String>()
         ))
     })?;
+    // Only texts that a committed entry of the served checkpoint names and that were not
+    // erased: a file left under blobs/ by a batch that never committed, or by an erasure
+    // whose deletion failed, is not part of the register.
+    if !state.snapshot().view.text_is_published(&digest) {
+        return Err(Error::not_found(format!(
+            "blobs/{name}: no such text (never committed, or erased)"
+        )));
+    }
     let path = state.store().layout().blob(&digest);
     let bytes = match tokio::fs::read(&path).await {
         Ok(b) => b,

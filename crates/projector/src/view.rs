@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use sijil_core::entry::{CaseLink, Entry, UnsignedEntry, FORMAT_V1};
-use sijil_core::event::{Date, Event, InspectionOpened, PublicKey, Role};
+use sijil_core::event::{Date, Event, InspectionOpened, PublicKey, Role, TextDigest};
 use sijil_core::Hash;
 
 use crate::case::{
@@ -58,6 +58,10 @@ pub(crate) struct State {
     /// Corrections and erasures, keyed by the seq of the entry they target; only targeted
     /// entries have one.
     pub(crate) annotations: BTreeMap<u64, Annotations>,
+    /// Every redactable text digest a committed entry names (erased ones included), with
+    /// that entry's seq: a server serves only these blobs, and none of an erased entry (a file
+    /// under `blobs/` named by no entry is the text of a batch that never committed).
+    pub(crate) texts: BTreeMap<TextDigest, u64>,
 }
 
 /// A data controller and its cases.
@@ -258,6 +262,15 @@ impl View {
     }
 
     /// The corrections and erasure that point at entry `seq`, if any does.
+    /// Whether the blob of `digest` may be published: a committed entry names it and that
+    /// entry's text was not erased.
+    pub fn text_is_published(&self, digest: &TextDigest) -> bool {
+        self.state
+            .texts
+            .get(digest)
+            .is_some_and(|seq| !self.annotations(*seq).is_some_and(|a| a.erasure.is_some()))
+    }
+
     pub fn annotations(&self, seq: u64) -> Option<&Annotations> {
         self.state.annotations.get(&seq)
     }
@@ -330,7 +343,9 @@ impl View {
             + self.controller_index.capacity() * (size_of::<(Box<str>, u32)>() + 1)
             + self.controller_index.keys().map(|k| k.len()).sum::<usize>()
             + self.officer_index.capacity() * (size_of::<(PublicKey, u32)>() + 1);
-        register + officers + cases + controllers + annotations + indexes
+        // A B-tree node holds up to 11 keys; count them full plus a pointer each.
+        let texts = s.texts.len() * (size_of::<(TextDigest, u64)>() + size_of::<usize>());
+        register + officers + cases + controllers + annotations + texts + indexes
     }
 
     /// Mutates the view for an entry `validate` accepted: nothing here can fail, so the view
@@ -363,6 +378,11 @@ impl View {
             (event, Target::Case(i), _) => self.record(seq, i, event, &checked, leaf),
             // validate() pairs OfficerRevoked with an officer and opening events with a link.
             _ => {}
+        }
+        if has_text(c.event) {
+            self.state
+                .texts
+                .extend(c.event.texts().into_iter().map(|d| (*d, seq)));
         }
         self.state.size = seq + 1;
         self.state.last_leaf = leaf;

@@ -31,6 +31,16 @@ pub trait Source: Sync {
     /// [`SourceError`] when the file cannot be read for another reason.
     fn get(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError>;
 
+    /// The names of the files under `blobs/` (`blobs/<hex>`), for sources that can list them
+    /// (a directory); `Ok(None)` for those that cannot (HTTP). An audit reports every listed
+    /// blob that no committed entry names.
+    ///
+    /// # Errors
+    /// [`SourceError`] when the listing fails.
+    fn list_blobs(&self) -> Result<Option<Vec<String>>, SourceError> {
+        Ok(None)
+    }
+
     /// Reads several files; sources that can fetch concurrently override this.
     fn get_many(&self, paths: &[String]) -> Vec<Result<Option<Vec<u8>>, SourceError>> {
         paths.iter().map(|p| self.get(p)).collect()
@@ -46,20 +56,81 @@ pub struct SourceError {
 }
 
 /// A register directory as a source.
+///
+/// Its writer may be between two steps of a batch (or stopped there by a crash, until its
+/// next open recovers): the batch's journal (`private/pending`) then names the blobs it is
+/// writing, which a reader ignores like the tiles beyond the checkpoint, and the blobs its
+/// committed erasures are deleting, which a reader takes as deleted. Neither is ever served.
 #[derive(Clone, Debug)]
 pub struct DirSource {
     root: PathBuf,
+    journal: std::sync::Arc<std::sync::OnceLock<Option<crate::pending::Journal>>>,
 }
 
 impl DirSource {
     pub fn new(root: impl Into<PathBuf>) -> DirSource {
-        DirSource { root: root.into() }
+        DirSource {
+            root: root.into(),
+            journal: Default::default(),
+        }
+    }
+
+    /// The batch journal, read once; its erasures only if the batch is committed (the
+    /// checkpoint has reached its size).
+    fn journal(&self) -> Option<&crate::pending::Journal> {
+        self.journal
+            .get_or_init(|| {
+                let bytes = std::fs::read(self.root.join("private/pending")).ok()?;
+                let mut j: crate::pending::Journal = serde_json::from_slice(&bytes).ok()?;
+                let checkpoint = std::fs::read_to_string(self.root.join("checkpoint")).ok();
+                let size = checkpoint
+                    .as_deref()
+                    .and_then(|c| c.lines().nth(1))
+                    .and_then(|l| l.parse::<u64>().ok());
+                if size.is_none_or(|size| size < j.target_size) {
+                    j.erase.clear();
+                }
+                Some(j)
+            })
+            .as_ref()
     }
 }
 
 impl Source for DirSource {
     fn describe(&self) -> String {
         self.root.display().to_string()
+    }
+
+    fn list_blobs(&self) -> Result<Option<Vec<String>>, SourceError> {
+        let dir = self.root.join("blobs");
+        let read = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(Vec::new())),
+            Err(e) => {
+                return Err(SourceError {
+                    path: "blobs/".into(),
+                    message: e.to_string(),
+                })
+            }
+        };
+        let mut names = Vec::new();
+        for item in read {
+            let item = item.map_err(|e| SourceError {
+                path: "blobs/".into(),
+                message: e.to_string(),
+            })?;
+            names.push(format!("blobs/{}", item.file_name().to_string_lossy()));
+        }
+        // A batch that is being written, or that a crash interrupted, lists its blobs in its
+        // journal before it writes any: they are the writer's to commit or remove (its
+        // recovery on the next open), like tiles beyond the checkpoint. Never served.
+        if let Some(j) = self.journal() {
+            let in_flight: std::collections::HashSet<String> =
+                j.new_blobs.iter().chain(&j.erase).map(blob_path).collect();
+            names.retain(|n| !in_flight.contains(n));
+        }
+        names.sort_unstable();
+        Ok(Some(names))
     }
 
     fn get(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError> {
@@ -72,6 +143,11 @@ impl Source for DirSource {
                 path: path.into(),
                 message: "not a published path".into(),
             });
+        }
+        if let Some(j) = self.journal() {
+            if path.starts_with("blobs/") && j.erase.iter().any(|d| blob_path(d) == path) {
+                return Ok(None);
+            }
         }
         match std::fs::read(self.root.join(path)) {
             Ok(b) => Ok(Some(b)),
@@ -101,6 +177,14 @@ pub enum AuditFailure {
     Rule { seq: u64, rejection: Rejection },
     #[error("entry {seq}: {message}")]
     Blob { seq: u64, message: String },
+    /// Files under `blobs/` that no committed entry names: texts of batches that never
+    /// committed, which must not be published.
+    #[error("{first} is named by no committed entry ({count} such file(s) in {source_name}/blobs): the text of an event that was never committed; remove it")]
+    OrphanBlob {
+        first: String,
+        count: usize,
+        source_name: String,
+    },
     #[error(
         "entry 0 (RegisterOpened) names origin {genesis:?}, but the checkpoint's is {checkpoint:?}"
     )]
@@ -472,6 +556,8 @@ fn check_tiles(
 /// a later `Erasure` of its entry, and an erased entry's blobs must be gone.
 #[derive(Debug, Default)]
 struct BlobCheck {
+    /// Every digest a committed entry names, erased ones included.
+    named: std::collections::HashSet<TextDigest>,
     checked: u64,
     missing: Vec<(u64, TextDigest)>,
     present: Vec<u64>,
@@ -492,6 +578,7 @@ impl BlobCheck {
             }
             for d in se.entry.event.texts() {
                 wanted.push((se.entry.seq, *d));
+                self.named.insert(*d);
             }
         }
         let paths: Vec<String> = wanted.iter().map(|(_, d)| blob_path(d)).collect();
@@ -541,6 +628,55 @@ impl BlobCheck {
                 ),
             });
         }
+        if let Some(listed) = source.list_blobs()? {
+            let orphans: Vec<&String> = listed
+                .iter()
+                .filter(|name| {
+                    let digest = name
+                        .strip_prefix("blobs/")
+                        .and_then(sijil_core::Hash::from_hex)
+                        .map(TextDigest);
+                    // Named, and in the one spelling that is served.
+                    !digest.is_some_and(|d| self.named.contains(&d) && blob_path(&d) == **name)
+                })
+                .collect();
+            if let Some(first) = orphans.first() {
+                return Err(AuditFailure::OrphanBlob {
+                    first: (*first).clone(),
+                    count: orphans.len(),
+                    source_name: source.describe(),
+                });
+            }
+        }
         Ok((self.checked, self.missing.len() as u64))
+    }
+}
+
+/// Checks the blobs of `entries` as an audit does (a present blob matches its digest; a
+/// missing one belongs to an entry that `view` records as erased), with the audit's messages.
+/// The writer runs it on the entries at the log's edge before it extends a register, so that
+/// it never builds on a register whose files it reads and finds inconsistent.
+///
+/// # Errors
+/// [`AuditFailure::Blob`] for the first entry whose blob is altered or missing without an
+/// erasure; [`AuditFailure::Source`] when a blob cannot be read.
+pub fn check_blobs(
+    source: &dyn Source,
+    entries: &[StoredEntry],
+    view: &View,
+) -> Result<(), AuditFailure> {
+    let mut check = BlobCheck::default();
+    check.check(source, entries)?;
+    let erased = |seq: u64| view.annotations(seq).is_some_and(|a| a.erasure.is_some());
+    match check.missing.iter().find(|(seq, _)| !erased(*seq)) {
+        Some((seq, d)) => Err(AuditFailure::Blob {
+            seq: *seq,
+            message: format!(
+                "blob {} is missing from {} and the entry was not erased",
+                blob_path(d),
+                source.describe()
+            ),
+        }),
+        None => Ok(()),
     }
 }

@@ -64,3 +64,28 @@ pub enum Error {
     #[error("key file {path}: {message}")]
     Key { path: PathBuf, message: String },
 }
+
+impl Error {
+    /// Whether the register on disk fails verification: its checkpoint does not verify, or
+    /// its tiles, bundles, entries or blobs do not match it or break the register's rules.
+    /// The CLI's exit code 1, where an unreadable file, a missing register, a bad key file or
+    /// another I/O error is exit 2.
+    pub fn is_corrupt(&self) -> bool {
+        match self {
+            Error::Checkpoint(_) | Error::Corrupt { .. } => true,
+            Error::Merkle(e) => merkle_is_corrupt(e),
+            Error::Writer(w) => match w {
+                WriterError::Checkpoint { .. } | WriterError::Corrupt { .. } => true,
+                WriterError::Merkle(e) => merkle_is_corrupt(e),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// Whether a tile error means the register's own files are wrong (a tile that does not match
+/// the checkpoint, or that is missing from under it), rather than unreadable.
+fn merkle_is_corrupt(e: &MerkleError) -> bool {
+    !matches!(e, MerkleError::Storage(_) | MerkleError::Internal(_))
+}

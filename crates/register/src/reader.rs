@@ -22,8 +22,10 @@ pub use sijil_core::verify::StoredEntry;
 /// every entry's leaf hash against the level-0 tiles, themselves verified against `root`.
 ///
 /// # Errors
-/// [`Error::Corrupt`] naming the bundle or entry that does not match; [`Error::Merkle`] when a
-/// tile is missing or does not verify.
+/// [`Error::Corrupt`] naming the bundle or entry that does not match, or missing;
+/// [`Error::Merkle`] when a hash tile is missing or does not verify ([`Error::is_corrupt`]),
+/// or cannot be read; [`Error::Io`] when a bundle cannot be read (an I/O error is not a
+/// statement about the register's contents).
 pub fn read_entries(
     tiles: &DirTiles,
     size: u64,
@@ -44,8 +46,14 @@ pub fn read_entries(
             index,
             width,
         };
-        let data = tiles.read_tile(&t).map_err(|e| Error::Corrupt {
-            what: e.to_string(),
+        let data = tiles.read_tile(&t).map_err(|e| {
+            if e.is_not_found() {
+                Error::Corrupt {
+                    what: format!("{}: missing", t.path()),
+                }
+            } else {
+                Error::Io(e)
+            }
         })?;
         let bodies = bundle::parse(&data).map_err(|e| Error::Corrupt {
             what: format!("{}: {e}", t.path()),

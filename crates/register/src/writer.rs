@@ -9,13 +9,13 @@ use sijil_core::entry::{Entry, UnsignedEntry};
 use sijil_core::event::{Event, Officer, PublicKey, RegisterOpened, Role, TextDigest};
 use sijil_core::note::{Signer, Verifier};
 use sijil_core::storage::{DirTiles, Layout};
-use sijil_core::writer::Writer;
+use sijil_core::writer::{Writer, WriterError};
 use sijil_core::{leaf_hash, Hash};
 use sijil_projector::View;
 
 use crate::input::Draft;
 use crate::pending::{self, Journal};
-use crate::reader::{load_view, read_entries};
+use crate::reader::{load_view, load_view_from_snapshot, read_entries};
 use crate::Error;
 
 /// A snapshot of the view is written once `max(SNAPSHOT_EVERY, size / 8)` entries were
@@ -164,8 +164,17 @@ impl RegisterWriter {
         let writer = Writer::open(dir, log_key)?;
         pending::recover(&layout, writer.size())?;
         let tiles = DirTiles::new(layout.clone());
-        let view = load_view(&layout, &tiles, &writer.checkpoint().checkpoint)?;
-        let snapshot_size = writer.size();
+        let cp = writer.checkpoint().clone();
+        let (view, mut snapshot_size) = load_view_from_snapshot(&layout, &tiles, &cp.checkpoint)?;
+        check_edge_blobs(&layout, &tiles, &cp, &view)?;
+        if snapshot_due(snapshot_size, cp.checkpoint.size) {
+            // The tail was replayed now: save it so that the next open does not replay it
+            // again (a log grown by batches each smaller than the interval would otherwise
+            // replay more and more).
+            if save_snapshot(&layout, &view, &cp) {
+                snapshot_size = cp.checkpoint.size;
+            }
+        }
         Ok(RegisterWriter {
             writer,
             tiles,
@@ -209,10 +218,18 @@ impl RegisterWriter {
         now_ms: i64,
         expect_size: Option<u64>,
     ) -> Result<AppendReport, Error> {
+        if self.view.size() != self.writer.size() {
+            // An earlier failed batch left the view ahead of the log and could not reload it.
+            self.view = load_view(
+                self.writer.layout(),
+                &self.tiles,
+                &self.writer.checkpoint().checkpoint,
+            )?;
+        }
         let start = self.writer.size();
         if let Some(expected) = expect_size {
             if expected != start {
-                return Err(sijil_core::writer::WriterError::ExpectedSize {
+                return Err(WriterError::ExpectedSize {
                     expected,
                     actual: start,
                 }
@@ -224,11 +241,7 @@ impl RegisterWriter {
             Err(e) => {
                 // The view applied the batch's first events before one was refused: rebuild it
                 // from the snapshot and the log, which hold none of them.
-                self.view = load_view(
-                    self.writer.layout(),
-                    &self.tiles,
-                    &self.writer.checkpoint().checkpoint,
-                )?;
+                self.reload_view();
                 Err(e)
             }
         }
@@ -333,17 +346,32 @@ impl RegisterWriter {
         blobs: Vec<(PathBuf, Vec<u8>)>,
     ) -> Result<AppendReport, Error> {
         let layout = self.writer.layout().clone();
-        let mut files = blobs;
-        if !journal.is_empty() {
-            files.push(journal.file()?);
-        }
-        let checkpoint = self.writer.commit(&entries, &files)?.clone();
-        if !journal.is_empty() {
-            journal.finish(&layout)?;
-        }
         let end = start + entries.len() as u64;
-        if snapshot_due(self.snapshot_size, end) {
-            write_snapshot(&layout, &self.view, &checkpoint)?;
+        match self.write_batch(&layout, &entries, &journal, blobs) {
+            Ok(()) => {}
+            Err(e @ Error::Writer(WriterError::AfterCommit { .. })) => return Err(e),
+            Err(e) => {
+                // Nothing was committed: make sure of it (no temporary checkpoint left to roll
+                // forward), then drop the batch's blobs now (a long-lived writer must not leave
+                // them to the next open) and the view's copy of the batch.
+                let cleanup = self
+                    .writer
+                    .abandon_batch()
+                    .map_err(Error::from)
+                    .and_then(|()| pending::recover(&layout, start));
+                if let Err(cleanup) = cleanup {
+                    tracing::warn!(error = %cleanup, "could not clean up after the failed batch; the next open will");
+                }
+                self.reload_view();
+                return Err(e);
+            }
+        }
+        let checkpoint = self.writer.checkpoint().clone();
+        if !journal.is_empty() {
+            journal.finish(&layout).map_err(|e| after_commit(end, e))?;
+        }
+        if snapshot_due(self.snapshot_size, end) && save_snapshot(&layout, &self.view, &checkpoint)
+        {
             self.snapshot_size = end;
         }
         Ok(AppendReport {
@@ -351,6 +379,89 @@ impl RegisterWriter {
             checkpoint,
         })
     }
+
+    /// Rebuilds the view for the committed log after a batch that did not commit. If that
+    /// fails too (the disk that failed the batch), the view stays ahead of the log and the
+    /// next append rebuilds it before anything else.
+    fn reload_view(&mut self) {
+        match load_view(
+            self.writer.layout(),
+            &self.tiles,
+            &self.writer.checkpoint().checkpoint,
+        ) {
+            Ok(view) => self.view = view,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not rebuild the view; the next append will")
+            }
+        }
+    }
+
+    /// Up to the commit point: the journal first, durable before any blob of the batch exists
+    /// (docs/FORMAT.md §4), so that recovery knows every blob a failed batch may have left;
+    /// then the blobs, tiles and bundles in one round, then the checkpoint.
+    fn write_batch(
+        &mut self,
+        layout: &Layout,
+        entries: &[(Entry, Vec<u8>)],
+        journal: &Journal,
+        blobs: Vec<(PathBuf, Vec<u8>)>,
+    ) -> Result<(), Error> {
+        if !journal.is_empty() {
+            let (path, bytes) = journal.file()?;
+            let mut round = durable::Batch::new();
+            round.write(&layout.root().join(path), &bytes)?;
+            round.sync()?;
+        }
+        self.writer.commit(entries, &blobs)?;
+        Ok(())
+    }
+}
+
+/// An error after the commit point: the batch of `size` is in the log whatever failed next.
+fn after_commit(size: u64, e: Error) -> Error {
+    match e {
+        Error::Io(source) => Error::Writer(WriterError::AfterCommit { size, source }),
+        other => other,
+    }
+}
+
+/// Writes the view's snapshot, or logs why it could not: a snapshot is a cache, and failing
+/// to write one never fails the append that triggered it. Returns whether it was written.
+fn save_snapshot(layout: &Layout, view: &View, cp: &SignedCheckpoint) -> bool {
+    let started = std::time::Instant::now();
+    match write_snapshot(layout, view, cp) {
+        Ok(()) => {
+            tracing::info!(
+                size = cp.checkpoint.size,
+                elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                "wrote the view snapshot"
+            );
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not write the view snapshot; the next open replays more");
+            false
+        }
+    }
+}
+
+/// The files at the log's edge that the writer reads and builds on must pass the checks
+/// `verify` makes, with its messages: the blobs of the last bundle's entries (the edge tiles
+/// and bundle themselves were checked by `Writer::open`, and the replayed tail by
+/// `load_view`).
+fn check_edge_blobs(
+    layout: &Layout,
+    tiles: &DirTiles,
+    cp: &SignedCheckpoint,
+    view: &View,
+) -> Result<(), Error> {
+    let size = cp.checkpoint.size;
+    let first = size.saturating_sub(1) / 256 * 256;
+    let entries = read_entries(tiles, size, cp.checkpoint.root, first, size)?;
+    let source = crate::audit::DirSource::new(layout.root());
+    crate::audit::check_blobs(&source, &entries, view).map_err(|failure| Error::Corrupt {
+        what: failure.to_string(),
+    })
 }
 
 /// Whether a register (or a mirror) of `size` entries whose snapshot is of `snapshot_size`

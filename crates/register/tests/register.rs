@@ -134,17 +134,24 @@ fn the_journal_of_a_committed_erasure_finishes_it_on_open() {
     let (_tmp, dir, officer) = new_register();
     let mut w = RegisterWriter::open(&dir, None).expect("open");
     append(&mut w, &officer, &complaint("C-1", "x"));
-    drop(w);
     let blob = std::fs::read_dir(dir.join("blobs"))
         .expect("dir")
         .flatten()
         .next()
         .expect("one blob");
     let name = blob.file_name().to_string_lossy().into_owned();
-    // The batch committed (size 2 ≥ target 2) but the process died before deleting.
+    let kept = std::fs::read(blob.path()).expect("read");
+    append(
+        &mut w,
+        &officer,
+        r#"{"case":"C-1","type":"Erasure","target":1,"reason":"art. 8"}"#,
+    );
+    drop(w);
+    // The Erasure committed (size 3 ≥ target 3) but the process died before deleting.
+    std::fs::write(blob.path(), kept).expect("write");
     std::fs::write(
         dir.join("private/pending"),
-        format!(r#"{{"target_size":2,"new_blobs":[],"erase":["{name}"]}}"#),
+        format!(r#"{{"target_size":3,"new_blobs":[],"erase":["{name}"]}}"#),
     )
     .expect("write");
     RegisterWriter::open(&dir, None).expect("recovers");
@@ -172,4 +179,159 @@ fn a_snapshot_that_does_not_match_the_log_is_rebuilt_not_trusted() {
             sijil_core::event::Date::from_ymd(2025, 1, 1).expect("date")
         )
         .is_some());
+}
+
+/// The size recorded in the snapshot on disk.
+fn snapshot_size(dir: &Path) -> u64 {
+    let bytes = std::fs::read(dir.join("private/view.snapshot")).expect("snapshot exists");
+    sijil_projector::View::from_snapshot(&bytes)
+        .expect("snapshot decodes")
+        .1
+}
+
+/// `n` complaints without text, as one events file.
+fn complaints(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| {
+            format!(
+                r#"{{"case":"K-{i}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME"}},"category":"privacy","received_on":"2024-01-02"}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn issue9_a_log_grown_by_small_batches_across_opens_still_gets_snapshots() {
+    // Issue 9, defect 1: each open took the log's size for the snapshot's, so a register
+    // grown by batches smaller than the interval (16,384), each in its own process, kept its
+    // init snapshot forever and every append replayed the whole log.
+    let (_tmp, dir, officer) = new_register();
+    for round in 0..2 {
+        let mut w = RegisterWriter::open(&dir, None).expect("open");
+        append(&mut w, &officer, &complaints(round * 10_000, 10_000));
+    }
+    assert_eq!(
+        snapshot_size(&dir),
+        20_001,
+        "the second open must count the entries since the snapshot on disk"
+    );
+    // An open that replays more than an interval saves what it replayed.
+    std::fs::copy(
+        dir.join("private/view.snapshot"),
+        dir.join("private/keep.snapshot"),
+    )
+    .expect("copy");
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaints(20_000, 16_384));
+    drop(w);
+    std::fs::rename(
+        dir.join("private/keep.snapshot"),
+        dir.join("private/view.snapshot"),
+    )
+    .expect("restore the older snapshot");
+    drop(RegisterWriter::open(&dir, None).expect("open"));
+    assert_eq!(snapshot_size(&dir), 36_385);
+}
+
+#[test]
+fn issue9_a_batch_that_fails_before_its_commit_leaves_no_blob_behind() {
+    // Issue 9, defect 2: the blobs of a failed batch stayed in blobs/ (and were served).
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaint("C-1", "kept"));
+    let blobs_before = blob_count(&dir);
+    // Make the batch's bundle unwritable: tile/entries is a file, not a directory.
+    std::fs::rename(dir.join("tile/entries"), dir.join("tile/entries.away")).expect("mv");
+    std::fs::write(dir.join("tile/entries"), b"in the way").expect("write");
+    let err = w
+        .append(
+            parse_events("t", &complaint("C-2", "never committed")).expect("parses"),
+            &officer,
+            NOW,
+            None,
+        )
+        .expect_err("the bundle cannot be written");
+    assert!(!err.to_string().contains("IS committed"), "{err}");
+    assert_eq!(
+        blob_count(&dir),
+        blobs_before,
+        "the failed batch's blob is gone"
+    );
+    assert!(!dir.join("private/pending").exists());
+    std::fs::remove_file(dir.join("tile/entries")).expect("rm");
+    std::fs::rename(dir.join("tile/entries.away"), dir.join("tile/entries")).expect("mv");
+    // The same writer goes on, and the register audits clean (no blob unnamed).
+    append(&mut w, &officer, &complaint("C-2", "committed"));
+    drop(w);
+    assert_eq!(audit_dir(&dir).checkpoint.checkpoint.size, 3);
+}
+
+#[test]
+fn issue9_audit_reports_a_blob_that_no_entry_names() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaint("C-1", "x"));
+    drop(w);
+    let orphan = sijil_core::blob::Blob::new("jamais enregistré".into()).expect("blob");
+    let name = sijil_core::blob::blob_path(&orphan.digest());
+    std::fs::write(dir.join(&name), orphan.to_bytes()).expect("write");
+    let reader = RegisterReader::open(&dir, None).expect("opens");
+    let err = audit(
+        &DirSource::new(&dir),
+        reader.verifier(),
+        AuditOptions::default(),
+        &mut |_, _| {},
+    )
+    .expect_err("an unnamed blob fails the audit");
+    let text = err.to_string();
+    assert!(
+        text.contains(&name) && text.contains("named by no committed entry"),
+        "{text}"
+    );
+    assert!(err.is_unverified());
+}
+
+#[test]
+fn issue9_the_writer_refuses_to_extend_a_register_whose_blob_is_altered() {
+    // Issue 9, defect 4: verify rejected the register, append extended it.
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaint("C-1", "x"));
+    drop(w);
+    let blob = std::fs::read_dir(dir.join("blobs"))
+        .expect("dir")
+        .flatten()
+        .next()
+        .expect("one blob")
+        .path();
+    let mut bytes = std::fs::read(&blob).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&blob, &bytes).expect("write");
+    let reader = RegisterReader::open(&dir, None).expect("opens");
+    let audit_err = audit(
+        &DirSource::new(&dir),
+        reader.verifier(),
+        AuditOptions::default(),
+        &mut |_, _| {},
+    )
+    .expect_err("audit rejects it")
+    .to_string();
+    let err = RegisterWriter::open(&dir, None)
+        .expect_err("the writer refuses")
+        .to_string();
+    assert!(
+        err.contains(&audit_err),
+        "writer: {err}\naudit: {audit_err}"
+    );
+    // A missing blob of an entry that was not erased is refused the same way.
+    std::fs::remove_file(&blob).expect("rm");
+    let err = RegisterWriter::open(&dir, None)
+        .expect_err("the writer refuses")
+        .to_string();
+    assert!(
+        err.contains("is missing") && err.contains("not erased"),
+        "{err}"
+    );
 }

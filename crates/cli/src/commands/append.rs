@@ -1,45 +1,66 @@
 //! `sijil append`.
 
-use sijil_register::{parse_events, read_private_key, Error, RegisterWriter};
+use std::fmt::Write as _;
 
-use super::{now_ms, read_input};
+use sijil_register::{parse_events, read_private_key, RegisterWriter};
+
+use super::{now_ms, read_input, register_failure};
 use crate::flags::AppendArgs;
-use crate::Failure;
+use crate::output::{errln, try_print};
+use crate::{Failure, EXIT_COMMITTED};
 
 pub fn append(a: AppendArgs) -> Result<(), Failure> {
     // Read and parse everything before taking the lock: a bad file costs nothing.
-    let officer = read_private_key(&a.key)?;
-    let log_key = a.log_key.as_deref().map(read_private_key).transpose()?;
+    let officer = read_private_key(&a.key).map_err(register_failure)?;
+    let log_key = a
+        .log_key
+        .as_deref()
+        .map(read_private_key)
+        .transpose()
+        .map_err(register_failure)?;
     let (name, text) = read_input(&a.events)?;
     let drafts = parse_events(&name, &text)?;
-    let mut w = RegisterWriter::open(&a.dir, log_key)?;
+    let mut w = RegisterWriter::open(&a.dir, log_key).map_err(register_failure)?;
     let report = w
         .append(drafts, &officer, now_ms(), a.expect_size)
-        .map_err(|e| match e {
-            Error::Rejected { .. } | Error::InvalidEvent { .. } => Failure::rejected(e),
-            Error::Writer(sijil_core::writer::WriterError::ExpectedSize { .. }) => {
-                Failure::rejected(e)
-            }
-            other => Failure::usage(other),
-        })?;
+        .map_err(register_failure)?;
+    // The batch is committed: from here on, nothing may look like a failure of the commit.
     let cp = &report.checkpoint.checkpoint;
+    let (first, last) = (report.seqs.start, report.seqs.end - 1);
+    let mut out = String::new();
     if a.json {
-        let out = serde_json::json!({
-            "first_seq": report.seqs.start,
-            "last_seq": report.seqs.end - 1,
+        let json = serde_json::json!({
+            "first_seq": first,
+            "last_seq": last,
             "tree_size": cp.size,
             "root": cp.root.to_base64(),
             "checkpoint": String::from_utf8_lossy(&report.checkpoint.bytes),
         });
-        println!("{out}");
+        let _ = writeln!(out, "{json}");
     } else {
-        println!(
-            "appended seqs {}..={} ({} events)",
-            report.seqs.start,
-            report.seqs.end - 1,
+        let _ = writeln!(
+            out,
+            "appended seqs {first}..={last} ({} events)",
             report.seqs.end - report.seqs.start
         );
-        print!("{}", String::from_utf8_lossy(&report.checkpoint.bytes));
+        out.push_str(&String::from_utf8_lossy(&report.checkpoint.bytes));
     }
-    Ok(())
+    match try_print(format_args!("{out}")) {
+        Ok(()) => Ok(()),
+        // The reader went away (`sijil append … | true`): the command did its work.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            errln!(
+                "sijil: note: standard output was closed; the batch IS committed: seqs {first}..={last}, tree size {}",
+                cp.size
+            );
+            Ok(())
+        }
+        Err(e) => Err(Failure {
+            code: EXIT_COMMITTED,
+            error: anyhow::anyhow!(
+                "the batch IS committed (seqs {first}..={last}, the log is now at size {}; do not append it again), but its result could not be written to standard output: {e}",
+                cp.size
+            ),
+        }),
+    }
 }

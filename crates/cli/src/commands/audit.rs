@@ -5,6 +5,7 @@ use sijil_register::audit::{audit as run_audit, AuditFailure, AuditOptions};
 use super::remote::{http_summary, progress_bar, source, witness_policy};
 use super::{as_of, verifier_arg};
 use crate::flags::AuditArgs;
+use crate::output::{errln, outln};
 use crate::Failure;
 
 pub fn audit(a: AuditArgs) -> Result<(), Failure> {
@@ -55,29 +56,29 @@ pub fn audit(a: AuditArgs) -> Result<(), Failure> {
             "stats": stats,
             "seconds": secs,
         });
-        println!("{out}");
+        outln!("{out}")?;
     } else {
-        println!("audited {} ({})", a.target, cp.origin);
-        println!("  checkpoint signature by {verifier}: ok");
+        outln!("audited {} ({})", a.target, cp.origin)?;
+        outln!("  checkpoint signature by {verifier}: ok")?;
         if let Some(w) = &witness_report {
-            println!(
+            outln!(
                 "  witnesses: {} of {} required cosignatures verified",
                 w.counted, w.quorum
-            );
+            )?;
         }
-        println!("  {} entries: canonical encoding, signatures, hash chain, time order, register rules: ok", report.entries);
-        println!(
+        outln!("  {} entries: canonical encoding, signatures, hash chain, time order, register rules: ok", report.entries)?;
+        outln!(
             "  {} hash tiles rebuilt from the entries and compared: ok",
             report.hash_tiles
-        );
-        println!(
+        )?;
+        outln!(
             "  blobs: {} checked against their digests, {} erased",
             report.blobs_checked, report.blobs_erased
-        );
+        )?;
         if let Some(info) = info {
-            println!("register: {} ({})", info.title, info.authority);
+            outln!("register: {} ({})", info.title, info.authority)?;
         }
-        println!(
+        outln!(
             "  {} cases, {} controllers, {} overdue as of {}; {} sanctions, fines {} MAD",
             stats.cases,
             stats.controllers,
@@ -85,10 +86,10 @@ pub fn audit(a: AuditArgs) -> Result<(), Failure> {
             stats.as_of,
             stats.sanctions_by_kind.values().sum::<usize>(),
             stats.fines_total_mad
-        );
-        println!("  tree size {}  root {}", cp.size, cp.root);
+        )?;
+        outln!("  tree size {}  root {}", cp.size, cp.root)?;
     }
-    eprintln!(
+    errln!(
         "({:.2} s, {:.0} entries/s{})",
         secs,
         report.entries as f64 / secs.max(1e-9),

@@ -7,6 +7,7 @@ use sijil_client::cosign::{
 use super::now_ms;
 use super::remote::{client_failure, http_client};
 use crate::flags::CosignArgs;
+use crate::output::outln;
 use crate::Failure;
 
 pub fn cosign(a: CosignArgs) -> Result<(), Failure> {
@@ -24,7 +25,7 @@ pub fn cosign(a: CosignArgs) -> Result<(), Failure> {
         now_ms(),
         &default_evidence_dir(&a.dir),
     )
-    .map_err(client_failure)?;
+    .map_err(client_failure(&a.dir.display().to_string()))?;
     let cp = &report.checkpoint.checkpoint;
     let failed = report
         .outcomes
@@ -44,22 +45,22 @@ pub fn cosign(a: CosignArgs) -> Result<(), Failure> {
                 }
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"tree_size": cp.size, "root": cp.root.to_base64(), "witnesses": outcomes})
-        );
+        )?;
     } else {
         for (url, o) in &report.outcomes {
             match o {
-                WitnessOutcome::Cosigned(line) => println!("{url}: cosigned by {}", line.name),
-                WitnessOutcome::Failed(e) => println!("{url}: FAILED: {e}"),
+                WitnessOutcome::Cosigned(line) => outln!("{url}: cosigned by {}", line.name)?,
+                WitnessOutcome::Failed(e) => outln!("{url}: FAILED: {e}")?,
             }
         }
-        println!(
+        outln!(
             "checkpoint (size {}) now carries {} signature lines",
             cp.size,
             report.checkpoint.note.signatures.len()
-        );
+        )?;
     }
     if failed > 0 {
         return Err(Failure::rejected(anyhow::anyhow!(

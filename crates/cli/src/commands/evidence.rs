@@ -5,6 +5,7 @@ use sijil_client::evidence::Evidence;
 
 use super::verifier_arg;
 use crate::flags::{EvidenceAction, EvidenceArgs};
+use crate::output::outln;
 use crate::Failure;
 
 pub fn evidence(a: EvidenceArgs) -> Result<(), Failure> {
@@ -16,7 +17,7 @@ pub fn evidence(a: EvidenceArgs) -> Result<(), Failure> {
     match evidence.check(&verifier) {
         Ok(fork) => {
             if a.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({
                         "fork": true,
@@ -26,21 +27,21 @@ pub fn evidence(a: EvidenceArgs) -> Result<(), Failure> {
                         "old": {"source": evidence.old.source, "seen_at": evidence.old.seen_at},
                         "new": {"source": evidence.new.source, "seen_at": evidence.new.seen_at},
                     })
-                );
+                )?;
             } else {
-                println!(
+                outln!(
                     "FORK PROVEN for {} (both checkpoints signed by {verifier}):",
                     evidence.origin
-                );
-                println!("  {fork}");
-                println!(
+                )?;
+                outln!("  {fork}")?;
+                outln!(
                     "  seen: {} at {}",
                     evidence.old.source, evidence.old.seen_at
-                );
-                println!(
+                )?;
+                outln!(
                     "  and:  {} at {}",
                     evidence.new.source, evidence.new.seen_at
-                );
+                )?;
             }
             Ok(())
         }

@@ -7,6 +7,7 @@ use sijil_register::{init as init_register, read_private_key, InitOptions};
 
 use super::now_ms;
 use crate::flags::{InitArgs, KeygenArgs};
+use crate::output::{errln, try_print};
 use crate::Failure;
 
 pub fn init(a: InitArgs) -> Result<(), Failure> {
@@ -34,22 +35,31 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
     if !given_officer_key {
         write_new_secret(&key_path, &report.officer)?;
     }
-    eprintln!(
+    errln!(
         "created register {} (size 1: the genesis entry)",
         a.dir.display()
     );
-    eprintln!(
+    errln!(
         "log private key:     {}",
         a.dir.join("private/log.key").display()
     );
-    eprintln!(
+    errln!(
         "officer private key: {} (admin {:?}; keep it off the server)",
         key_path.display(),
         a.officer
     );
-    eprintln!("log verifier key (give it to verifiers and mirrors):");
-    println!("{}", report.log_verifier);
-    Ok(())
+    errln!("log verifier key (give it to verifiers and mirrors):");
+    try_print(format_args!("{}\n", report.log_verifier)).map_err(|e| {
+        written_but(
+            e,
+            format!(
+                "the register {} IS created, but its verifier key could not be written to standard output (`sijil show {}` prints it)",
+                a.dir.display(),
+                a.dir.display()
+            ),
+        )
+    })
+
 }
 
 pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {
@@ -57,20 +67,48 @@ pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {
         let cosigner = sijil_core::cosignature::Cosigner::generate(&a.name)
             .map_err(|e| Failure::usage(anyhow::anyhow!("key name {:?}: {e}", a.name)))?;
         write_new_key_text(&a.out, &cosigner.private_key_string())?;
-        eprintln!(
+        errln!(
             "private cosigner key written to {} (mode 0600)",
             a.out.display()
         );
-        println!("verifier key: {}", cosigner.verifier());
-        return Ok(());
+        return try_print(format_args!("verifier key: {}\n", cosigner.verifier())).map_err(|e| {
+            written_but(
+                e,
+                format!(
+                    "the key IS written to {}, but its verifier key could not be written to standard output",
+                    a.out.display()
+                ),
+            )
+        });
     }
     let signer = Signer::generate(&a.name)
         .map_err(|e| Failure::usage(anyhow::anyhow!("key name {:?}: {e}", a.name)))?;
     write_new_secret(&a.out, &signer)?;
-    eprintln!("private key written to {} (mode 0600)", a.out.display());
-    println!("verifier key: {}", signer.verifier());
-    println!("public key:   {}", hex::encode(signer.public_key()));
-    Ok(())
+    errln!("private key written to {} (mode 0600)", a.out.display());
+    try_print(format_args!(
+        "verifier key: {}\npublic key:   {}\n",
+        signer.verifier(),
+        hex::encode(signer.public_key())
+    ))
+    .map_err(|e| {
+        written_but(
+            e,
+            format!(
+                "the key IS written to {}, but its verifier key could not be written to standard output",
+                a.out.display()
+            ),
+        )
+    })
+}
+
+/// A failed write to standard output after a file was created: quiet for a closed pipe (the
+/// reader did not want it), otherwise exit 2 with `what` (what exists now) and the error.
+fn written_but(e: std::io::Error, what: String) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Failure::stdout_closed()
+    } else {
+        Failure::usage(anyhow::anyhow!("{what}: {e}"))
+    }
 }
 
 /// Writes a private key to a new file with mode 0600; refuses to overwrite one.

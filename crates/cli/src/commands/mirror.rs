@@ -6,6 +6,7 @@ use sijil_register::audit::AuditOptions;
 use super::remote::{client_failure, http_summary, progress_bar, source, witness_policy};
 use super::{now_ms, verifier_arg};
 use crate::flags::MirrorArgs;
+use crate::output::{errln, outln};
 use crate::Failure;
 
 pub fn mirror(a: MirrorArgs) -> Result<(), Failure> {
@@ -34,7 +35,7 @@ pub fn mirror(a: MirrorArgs) -> Result<(), Failure> {
         },
     );
     bar.finish_and_clear();
-    let report = result.map_err(client_failure)?;
+    let report = result.map_err(client_failure(&a.source))?;
     let secs = started.elapsed().as_secs_f64();
     let cp = &report.checkpoint.checkpoint;
     let outcome = match report.outcome {
@@ -60,36 +61,36 @@ pub fn mirror(a: MirrorArgs) -> Result<(), Failure> {
             "http_requests": client.as_ref().map(|c| c.stats().requests.load(std::sync::atomic::Ordering::Relaxed)),
             "http_retries": client.as_ref().map(|c| c.stats().retries.load(std::sync::atomic::Ordering::Relaxed)),
         });
-        println!("{out}");
+        outln!("{out}")?;
     } else {
         match report.outcome {
-            Outcome::UpToDate => println!(
+            Outcome::UpToDate => outln!(
                 "mirror {} is up to date (size {})",
                 a.dir.display(),
                 cp.size
-            ),
-            Outcome::NewSignatures => println!(
+            )?,
+            Outcome::NewSignatures => outln!(
                 "mirror {}: same tree (size {}), checkpoint with new signature lines",
                 a.dir.display(),
                 cp.size
-            ),
+            )?,
             Outcome::Created | Outcome::Grew => {
-                println!(
+                outln!(
                     "mirrored {} into {}: size {} -> {}",
                     a.source,
                     a.dir.display(),
                     report.from,
                     cp.size
-                );
-                println!(
+                )?;
+                outln!(
                     "  {} new entries verified (signatures, chain, rules), {} hash tiles rebuilt and compared, {} texts stored, {} erased texts deleted",
                     report.entries, report.hash_tiles, report.blobs, report.erased
-                );
+                )?;
             }
         }
-        println!("  tree size {}  root {}", cp.size, cp.root);
+        outln!("  tree size {}  root {}", cp.size, cp.root)?;
     }
-    eprintln!(
+    errln!(
         "({:.2} s, {:.0} entries/s{})",
         secs,
         report.entries as f64 / secs.max(1e-9),

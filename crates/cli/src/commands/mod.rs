@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use sijil_core::note::Verifier;
 
 use crate::flags::Command;
-use crate::Failure;
+use crate::{Failure, EXIT_COMMITTED};
 
 mod append;
 mod audit;
@@ -37,6 +37,30 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Cosign(a) => cosign::cosign(a),
         Command::Witness(a) => witness::witness(a),
         Command::Evidence(a) => evidence::evidence(a),
+    }
+}
+
+/// The exit code of a register error (README, "Exit codes"): 1 for an event that is rejected
+/// (or an `--expect-size` that does not hold) and for a register that fails verification, 4
+/// for an error after the commit point (the batch is in the log), 2 otherwise (I/O, not a
+/// register, a bad key file).
+pub fn register_failure(e: sijil_register::Error) -> Failure {
+    use sijil_core::writer::WriterError;
+    use sijil_register::Error;
+    match &e {
+        Error::Rejected { .. }
+        | Error::InvalidEvent { .. }
+        | Error::Writer(WriterError::ExpectedSize { .. }) => Failure::rejected(e),
+        Error::Writer(WriterError::AfterCommit { .. }) => Failure {
+            code: EXIT_COMMITTED,
+            error: e.into(),
+        },
+        // These already say that the register does not verify.
+        Error::Corrupt { .. } | Error::Writer(WriterError::Corrupt { .. }) => Failure::rejected(e),
+        _ if e.is_corrupt() => Failure::rejected(
+            anyhow::Error::new(e).context("the register FAILED verification"),
+        ),
+        _ => Failure::usage(e),
     }
 }
 

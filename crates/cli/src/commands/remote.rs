@@ -76,16 +76,17 @@ pub fn witness_policy(a: &WitnessPolicyArgs) -> Result<Option<WitnessPolicy>, Fa
         .map_err(|e| Failure::usage(anyhow::anyhow!("--witness/--quorum: {e}")))
 }
 
-/// The exit code of a client error: 3 fork, 1 unverified, 2 otherwise.
-pub fn client_failure(e: ClientError) -> Failure {
-    match e.kind() {
+/// The exit code of a client error about `target` (a URL or directory): 3 fork, 1 unverified,
+/// 2 otherwise.
+pub fn client_failure(target: &str) -> impl Fn(ClientError) -> Failure + '_ {
+    move |e| match e.kind() {
         ErrorKind::Fork => Failure {
             code: EXIT_FORK,
             error: e.into(),
         },
-        ErrorKind::Unverified => {
-            Failure::rejected(anyhow::Error::new(e).context("FAILED verification"))
-        }
+        ErrorKind::Unverified => Failure::rejected(
+            anyhow::Error::new(e).context(format!("{target} FAILED verification")),
+        ),
         ErrorKind::Unavailable => Failure::usage(e),
     }
 }

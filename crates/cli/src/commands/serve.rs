@@ -3,21 +3,16 @@
 use anyhow::Context as _;
 use sijil_http::{AppState, CacheSizes, Config};
 
-use super::{now_ms, verifier_arg};
+use super::{now_ms, register_failure, verifier_arg};
 use crate::flags::ServeArgs;
+use crate::output::errln;
 use crate::Failure;
 
 pub fn serve(a: ServeArgs) -> Result<(), Failure> {
     let verifier = a.key.as_deref().map(verifier_arg).transpose()?;
-    let state = AppState::open(&a.dir, verifier, CacheSizes::default(), now_ms).map_err(|e| {
-        match e {
-            // The register does not verify: exit 1, like `sijil verify`.
-            sijil_register::Error::Checkpoint(_) | sijil_register::Error::Corrupt { .. } => {
-                Failure::rejected(e)
-            }
-            other => Failure::usage(other),
-        }
-    })?;
+    // A register that does not verify: exit 1, like `sijil verify`; unreadable: exit 2.
+    let state = AppState::open(&a.dir, verifier, CacheSizes::default(), now_ms)
+        .map_err(register_failure)?;
     let size = state.snapshot().tree().size;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -32,14 +27,14 @@ pub fn serve(a: ServeArgs) -> Result<(), Failure> {
             .await
             .with_context(|| format!("listening on {}", a.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
-        eprintln!(
+        errln!(
             "sijil: serving {} (tree size {size}) at http://{addr}/",
             a.dir.display()
         );
         sijil_http::serve(listener, state, Config::default(), shutdown_signal())
             .await
             .context("serving")?;
-        eprintln!("sijil: stopped");
+        errln!("sijil: stopped");
         Ok::<(), Failure>(())
     })
 }

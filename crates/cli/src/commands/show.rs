@@ -5,65 +5,68 @@ use sijil_projector::{CaseFilter, Page, Sort};
 use sijil_register::present::{entry_json, read_text};
 use sijil_register::RegisterReader;
 
-use super::as_of;
+use super::{as_of, register_failure};
 use crate::flags::{ShowArgs, StatsArgs};
+use crate::output::outln;
 use crate::Failure;
 
 pub fn show(a: ShowArgs) -> Result<(), Failure> {
-    let reg = RegisterReader::open(&a.dir, None)?;
+    let reg = RegisterReader::open(&a.dir, None).map_err(register_failure)?;
     let today = as_of(a.as_of.as_deref())?;
     let cp = &reg.checkpoint().checkpoint;
     if let Some(seq) = a.seq {
+        // Not in the register: exit 1, as for a case (README, "Exit codes").
         if seq >= cp.size {
-            return Err(Failure::usage(anyhow!(
+            return Err(Failure::rejected(anyhow!(
                 "no entry {seq}: the register has {} entries (0..={})",
                 cp.size,
                 cp.size - 1
             )));
         }
-        let entries = reg.entries(seq, seq + 1)?;
+        let entries = reg.entries(seq, seq + 1).map_err(register_failure)?;
         let se = entries
             .first()
             .ok_or_else(|| anyhow!("entry {seq} not found"))?;
         let v = entry_json(se, reg.view(), |d| read_text(reg.layout(), d));
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
     if let Some(id) = a.case {
         let case = reg
             .view()
             .case(&id, today)
-            .ok_or_else(|| Failure::usage(anyhow!("no case {id:?} in this register")))?;
+            .ok_or_else(|| Failure::rejected(anyhow!("no case {id:?} in this register")))?;
         if a.json {
             let entries: Vec<serde_json::Value> = case
                 .timeline
                 .iter()
                 .map(|t| reg.entries(t.seq, t.seq + 1))
-                .collect::<Result<Vec<_>, _>>()?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(register_failure)?
                 .into_iter()
                 .flatten()
                 .map(|se| entry_json(&se, reg.view(), |d| read_text(reg.layout(), d)))
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(
                     &serde_json::json!({ "case": case, "entries": entries })
                 )?
-            );
+            )?;
         } else {
             let s = &case.summary;
-            println!(
+            outln!(
                 "case {}  {}  ({})",
                 s.id,
                 s.status.as_str(),
                 s.category.as_str()
-            );
-            println!("controller: {} ({})", s.controller.name, s.controller.id);
-            println!("opened on {} (entry {})", s.opened_on, s.opened_seq);
+            )?;
+            outln!("controller: {} ({})", s.controller.name, s.controller.id)?;
+            outln!("opened on {} (entry {})", s.opened_on, s.opened_seq)?;
             if let Some(d) = s.deadline {
-                println!("deadline: {d}{}", if s.overdue { "  OVERDUE" } else { "" });
+                outln!("deadline: {d}{}", if s.overdue { "  OVERDUE" } else { "" })?;
             }
-            println!("{:>8}  event", "seq");
+            outln!("{:>8}  event", "seq")?;
             for t in &case.timeline {
                 let mut note = String::new();
                 if !t.corrected_by.is_empty() {
@@ -72,7 +75,7 @@ pub fn show(a: ShowArgs) -> Result<(), Failure> {
                 if let Some(e) = &t.erasure {
                     note.push_str(&format!("  text erased on {} ({})", e.erased_on, e.reason));
                 }
-                println!("{:>8}  {}{note}", t.seq, t.event);
+                outln!("{:>8}  {}{note}", t.seq, t.event)?;
             }
         }
         return Ok(());
@@ -95,62 +98,62 @@ pub fn show(a: ShowArgs) -> Result<(), Failure> {
             "verifier_key": reg.verifier().to_string(),
             "cases": page,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        println!(
+        outln!(
             "{}\n{}\norigin {}  entries {}  root {}",
             info.title, info.authority, cp.origin, cp.size, cp.root
-        );
-        println!("verifier key {}", reg.verifier());
-        println!("\n{} cases (latest first):", page.total);
-        println!(
+        )?;
+        outln!("verifier key {}", reg.verifier())?;
+        outln!("\n{} cases (latest first):", page.total)?;
+        outln!(
             "{:<14} {:<22} {:<24} {:<11} deadline",
             "case", "status", "controller", "opened"
-        );
+        )?;
         for c in &page.items {
             let deadline = c
                 .deadline
                 .map(|d| format!("{d}{}", if c.overdue { " OVERDUE" } else { "" }))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "{:<14} {:<22} {:<24} {:<11} {deadline}",
                 c.id,
                 c.status.as_str(),
                 c.controller.id,
                 c.opened_on.to_string()
-            );
+            )?;
         }
     }
     Ok(())
 }
 
 pub fn stats(a: StatsArgs) -> Result<(), Failure> {
-    let reg = RegisterReader::open(&a.dir, None)?;
+    let reg = RegisterReader::open(&a.dir, None).map_err(register_failure)?;
     let stats = reg.view().stats(as_of(a.as_of.as_deref())?);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        outln!("{}", serde_json::to_string_pretty(&stats)?)?;
         return Ok(());
     }
-    println!(
+    outln!(
         "as of {}: {} entries, {} cases, {} controllers, {} overdue",
         stats.as_of, stats.entries, stats.cases, stats.controllers, stats.overdue
-    );
-    println!("\nby status:");
+    )?;
+    outln!("\nby status:")?;
     for (k, v) in &stats.by_status {
-        println!("  {:<24} {v}", k.as_str());
+        outln!("  {:<24} {v}", k.as_str())?;
     }
-    println!("by category:");
+    outln!("by category:")?;
     for (k, v) in &stats.by_category {
-        println!("  {:<24} {v}", k.as_str());
+        outln!("  {:<24} {v}", k.as_str())?;
     }
-    println!("by year opened:");
+    outln!("by year opened:")?;
     for (k, v) in &stats.by_year {
-        println!("  {k:<24} {v}");
+        outln!("  {k:<24} {v}")?;
     }
-    println!("sanctions:");
+    outln!("sanctions:")?;
     for (k, v) in &stats.sanctions_by_kind {
-        println!("  {k:<24} {v}");
+        outln!("  {k:<24} {v}")?;
     }
-    println!("  {:<24} {} MAD", "fines (total)", stats.fines_total_mad);
+    outln!("  {:<24} {} MAD", "fines (total)", stats.fines_total_mad)?;
     Ok(())
 }

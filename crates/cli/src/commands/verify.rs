@@ -10,6 +10,7 @@ use sijil_register::audit::{audit as run_audit, AuditFailure, AuditOptions};
 use super::remote::{client_failure, progress_bar, source, witness_policy};
 use super::{now_ms, verifier_arg};
 use crate::flags::VerifyArgs;
+use crate::output::outln;
 use crate::Failure;
 
 pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
@@ -35,7 +36,7 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         now_ms: now_ms(),
         evidence_dir: a.evidence_dir.clone().unwrap_or_else(|| state_dir.clone()),
     };
-    let report = verify_remote(src.as_ref(), &verifier, &state, &opts).map_err(client_failure)?;
+    let report = verify_remote(src.as_ref(), &verifier, &state, &opts).map_err(client_failure(&a.target))?;
     let full = if client.is_none() && !a.quick {
         let bar = progress_bar();
         let result = run_audit(
@@ -85,49 +86,49 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
                 "blobs_erased": f.blobs_erased,
             })),
         });
-        println!("{out}");
+        outln!("{out}")?;
         return Ok(());
     }
-    println!("verified {} ({})", a.target, cp.origin);
-    println!("  checkpoint signature by {verifier}: ok");
+    outln!("verified {} ({})", a.target, cp.origin)?;
+    outln!("  checkpoint signature by {verifier}: ok")?;
     if let Some(w) = &report.witnesses {
         let names: Vec<&str> = w.cosignatures.iter().map(|c| c.name.as_str()).collect();
-        println!(
+        outln!(
             "  witnesses: {} cosignatures verified, {} required ({})",
             w.counted,
             w.quorum,
             names.join(", ")
-        );
+        )?;
     }
     match &report.previous {
-        Previous::FirstVisit => println!(
+        Previous::FirstVisit => outln!(
             "  first visit: this checkpoint is trusted on first use and remembered in {}",
             report.state_file.display()
-        ),
-        Previous::Same => println!("  unchanged since the last checkpoint verified"),
-        Previous::Grew { from } => println!(
+        )?,
+        Previous::Same => outln!("  unchanged since the last checkpoint verified")?,
+        Previous::Grew { from } => outln!(
             "  consistent with the checkpoint of size {} verified before (RFC 9162 proof from the served tiles)",
             from.size
-        ),
+        )?,
     }
-    println!(
+    outln!(
         "  inclusion of entries {:?}: ok (proven in the tree, canonical, signed; entry 0 names this origin and key)",
         report.spot_checked
-    );
+    )?;
     if let Some(f) = &full {
-        println!(
+        outln!(
             "  {} entries: canonical encoding, signatures, hash chain, time order, register rules: ok",
             f.entries
-        );
-        println!(
+        )?;
+        outln!(
             "  {} hash tiles rebuilt from the entries and compared: ok",
             f.hash_tiles
-        );
-        println!(
+        )?;
+        outln!(
             "  blobs: {} checked against their digests, {} erased",
             f.blobs_checked, f.blobs_erased
-        );
+        )?;
     }
-    println!("  tree size {}  root {}", cp.size, cp.root);
+    outln!("  tree size {}  root {}", cp.size, cp.root)?;
     Ok(())
 }

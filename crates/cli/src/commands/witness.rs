@@ -8,6 +8,7 @@ use sijil_witness::{Witness, WitnessState};
 
 use super::{now_ms, verifier_arg};
 use crate::flags::WitnessArgs;
+use crate::output::errln;
 use crate::Failure;
 
 pub fn witness(a: WitnessArgs) -> Result<(), Failure> {
@@ -39,7 +40,7 @@ pub fn witness(a: WitnessArgs) -> Result<(), Failure> {
             .await
             .with_context(|| format!("listening on {}", a.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
-        eprintln!(
+        errln!(
             "sijil: witness {} for {} log(s) at http://{addr}/",
             cosigner.verifier(),
             logs.len()

@@ -2,18 +2,24 @@
 
 use std::path::PathBuf;
 
-/// The public test vectors directory (`<workspace>/../shared/vectors`), or `None` with a
-/// message on stderr when it is absent (a clone without `shared/` beside it).
+#[allow(dead_code)]
+pub mod skip;
+
+/// The public test vectors directory (`<workspace>/../shared/vectors`). When it is absent (a
+/// clone without `shared/` beside it) the test fails, or with `SIJIL_ALLOW_SKIP=1` (never in
+/// CI) returns `None` after printing SKIPPED ([`skip::on_missing`]).
 #[allow(dead_code)]
 pub fn vectors_dir(what: &str) -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!(
-            "SKIPPED {what}: public vectors not found at {} (clone with shared/ beside the repo)",
-            dir.display()
-        );
-        None
+        skip::missing(
+            what,
+            &format!(
+                "the public vectors are not found at {} (clone the shared/ folder beside the repository)",
+                dir.display()
+            ),
+        )
     }
 }

@@ -1,0 +1,264 @@
+//! Issue 9: a fault in any file-system call of `sijil append` loses nothing.
+//!
+//! As Tessera's POSIX driver CI does, every call of the kinds an append makes (write, fsync,
+//! rename, openat, mkdir, unlink, unlinkat) is made to fail in turn, once with EIO and once
+//! with a SIGKILL at that instant, by strace's fault injector (`-e inject=SYSCALL:…:when=N`).
+//! After each: the register must audit clean (every signature, tile, rule and blob, and no
+//! blob that no committed entry names), every acknowledged batch must still be in the log
+//! with the root it was acknowledged with, and the next append must succeed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use base64::Engine as _;
+use sijil_core::merkle;
+use sijil_core::storage::{DirTiles, Layout};
+use sijil_core::tile::TileHashReader;
+use sijil_core::Hash;
+
+use crate::util::{ok, s, sijil, sijil_bin, Register};
+
+/// The calls an append makes that a fault can hit (glibc may use either form of some).
+const SYSCALLS: &[&str] = &[
+    "write",
+    "fsync",
+    "rename",
+    "renameat",
+    "renameat2",
+    "openat",
+    "mkdir",
+    "mkdirat",
+    "unlink",
+    "unlinkat",
+];
+
+/// strace, or `None` when it is absent and skipping is allowed (see `util::allow_skip`).
+fn strace() -> Option<&'static str> {
+    let found = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Some("strace");
+    }
+    crate::util::skip_or_fail(
+        "issue9_a_fault_in_any_file_system_call_of_append_loses_nothing",
+        "strace is not installed (scripts/test installs Debian's package)",
+    );
+    None
+}
+
+/// A batch that writes blobs and tiles and erases one of its own texts (an unlink after the
+/// commit): two new cases with text, then an Erasure of the first one's text.
+fn batch(reg: &Register, name: &str, size: u64, round: usize) -> std::path::PathBuf {
+    let lines = vec![
+        complaint(&format!("F-{round}-a"), "texte à effacer"),
+        complaint(&format!("F-{round}-b"), "texte gardé"),
+        format!(r#"{{"case":"F-{round}-a","type":"Erasure","target":{size},"reason":"art. 8"}}"#),
+    ];
+    reg.events(name, &lines)
+}
+
+fn complaint(id: &str, text: &str) -> String {
+    format!(
+        r#"{{"case":"{id}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME SARL"}},"category":"privacy","received_on":"2024-01-02","summary":"{text}"}}"#
+    )
+}
+
+/// How many times each syscall of interest appears in a trace file (every thread).
+fn count_calls(trace: &str) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for line in trace.lines() {
+        // "PID name(args…" (a "<... name resumed>" line is the same call again).
+        let call = line.split_whitespace().nth(1).unwrap_or_default();
+        if let Some((name, _)) = call.split_once('(') {
+            if SYSCALLS.contains(&name) {
+                *counts.entry(name.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// What an append run acknowledged: `Some((size, root))` when it says its batch is committed:
+/// exit 0 with its JSON answer, or exit 4 (committed, a later step failed), whose message
+/// gives the size ("the log is now at size N") but not the root.
+fn acknowledged(out: &Output) -> Option<(u64, Option<String>)> {
+    match out.status.code() {
+        Some(0) => {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+            Some((
+                v["tree_size"].as_u64()?,
+                Some(v["root"].as_str()?.to_string()),
+            ))
+        }
+        Some(4) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let (_, after) = stderr.split_once("now at size ")?;
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            Some((digits.parse().ok()?, None))
+        }
+        _ => None,
+    }
+}
+
+fn audit_size(reg: &Register, context: &str) -> (u64, String) {
+    let out = sijil(&["audit", reg.dir(), "--key", &reg.vkey, "--json"]);
+    assert!(
+        out.status.success(),
+        "{context}: the register must audit clean ({:?}):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("audit --json");
+    (
+        v["tree_size"].as_u64().expect("tree_size"),
+        v["root"].as_str().expect("root").to_string(),
+    )
+}
+
+/// The root of the first `size` entries, from the register's own tiles (verified against its
+/// current checkpoint `(now, root)`).
+fn root_at(dir: &Path, now: u64, root: &str, size: u64) -> String {
+    let decode = |b64: &str| {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("base64 root");
+        Hash(bytes.try_into().expect("32 bytes"))
+    };
+    let tiles = DirTiles::new(Layout::new(dir));
+    let reader = TileHashReader::new(now, decode(root), &tiles);
+    let at = merkle::tree_hash(size, &reader).expect("the tiles give the old root");
+    base64::engine::general_purpose::STANDARD.encode(at.0)
+}
+
+#[test]
+fn issue9_a_fault_in_any_file_system_call_of_append_loses_nothing() {
+    let Some(strace) = strace() else { return };
+    let reg = Register::new();
+    reg.append(&reg.events("warm.jsonl", &[complaint("W-1", "premier texte")]));
+    let (mut size, _) = audit_size(&reg, "start");
+    let mut acked: Vec<(u64, Option<String>)> = Vec::new();
+
+    // A dry run counts the calls of each kind that one append makes.
+    let trace = reg.tmp.path().join("dry.trace");
+    let events = batch(&reg, "dry.jsonl", size, 0);
+    let out = Command::new(strace)
+        .args(["-f", "-qq", "-o", s(&trace), "-e"])
+        .arg(format!("trace={}", SYSCALLS.join(",")))
+        .arg(sijil_bin())
+        .args([
+            "append",
+            reg.dir(),
+            "--json",
+            "--key",
+            s(&reg.officer_key),
+            s(&events),
+        ])
+        .output()
+        .expect("strace runs");
+    let ack = acknowledged(&out).expect("the dry run appends");
+    size = ack.0;
+    acked.push(ack);
+    let counts = count_calls(&std::fs::read_to_string(&trace).expect("trace"));
+    assert!(
+        counts.get("fsync").is_some_and(|n| *n >= 3) && counts.contains_key("openat"),
+        "the dry run's trace looks wrong: {counts:?}"
+    );
+
+    let mut round = 0;
+    let mut runs = 0;
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for (call, &count) in &counts {
+        for mode in ["error=EIO", "signal=KILL"] {
+            // `when` counts per thread: the Nth call of every thread fails.
+            for n in 1..=count {
+                round += 1;
+                let events = batch(&reg, &format!("r{round}.jsonl"), size, round);
+                let out = Command::new(strace)
+                    .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+                    .arg(format!("trace={call}"))
+                    .arg("-e")
+                    .arg(format!("inject={call}:{mode}:when={n}"))
+                    .arg(sijil_bin())
+                    .args([
+                        "append",
+                        reg.dir(),
+                        "--json",
+                        "--key",
+                        s(&reg.officer_key),
+                        s(&events),
+                    ])
+                    .output()
+                    .expect("strace runs");
+                runs += 1;
+                let context = format!("{call} #{n} {mode}");
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    out.status.code() != Some(101) && !stderr.contains("panicked"),
+                    "{context}: append panicked:\n{stderr}"
+                );
+                let outcome = match out.status.code() {
+                    Some(c) => format!("exit {c}"),
+                    None => "killed".into(),
+                };
+                *outcomes.entry(outcome).or_insert(0) += 1;
+                if let Some(ack) = acknowledged(&out) {
+                    acked.push(ack);
+                }
+                if out.status.code() == Some(4) {
+                    assert!(stderr.contains("IS committed"), "{context}: {stderr}");
+                }
+
+                // A reader sees a register that audits clean, with every acknowledged batch.
+                let (now, root) = audit_size(&reg, &context);
+                for (at, want) in &acked {
+                    assert!(
+                        *at <= now,
+                        "{context}: acknowledged size {at}, register has {now}"
+                    );
+                    if let Some(want) = want {
+                        assert_eq!(
+                            &root_at(&reg.dir, now, &root, *at),
+                            want,
+                            "{context}: size {at}"
+                        );
+                    }
+                }
+
+                // The next append recovers and succeeds; then nothing is left over.
+                let next = reg.events(
+                    &format!("n{round}.jsonl"),
+                    &[complaint(&format!("N-{round}"), "suite")],
+                );
+                let out = ok(&[
+                    "append",
+                    reg.dir(),
+                    "--json",
+                    "--key",
+                    s(&reg.officer_key),
+                    s(&next),
+                ]);
+                let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+                size = v["tree_size"].as_u64().expect("tree_size");
+                acked.push((size, Some(v["root"].as_str().expect("root").to_string())));
+                assert!(
+                    !reg.dir.join("private/pending").exists(),
+                    "{context}: journal left"
+                );
+                assert!(
+                    !reg.dir.join("private/checkpoint.new").exists(),
+                    "{context}: temp left"
+                );
+                audit_size(&reg, &format!("{context}, then a clean append"));
+            }
+        }
+    }
+    eprintln!("fault injection: {runs} runs over {counts:?}; outcomes {outcomes:?}");
+    assert!(runs >= 20, "too few faults injected: {runs}");
+    assert!(
+        outcomes.keys().any(|o| o != "exit 0"),
+        "no injected fault made an append fail: {outcomes:?}"
+    );
+}
