@@ -262,3 +262,133 @@ fn issue9_a_fault_in_any_file_system_call_of_append_loses_nothing() {
         "no injected fault made an append fail: {outcomes:?}"
     );
 }
+
+/// Runs `sijil ARGS` under strace with `strace_args`; returns its output.
+fn traced(strace: &str, strace_args: &[&str], args: &[&str]) -> Output {
+    Command::new(strace)
+        .args(strace_args)
+        .arg(sijil_bin())
+        .args(args)
+        .output()
+        .expect("strace runs")
+}
+
+#[test]
+fn issue9_recovery_fsyncs_the_checkpoint_it_adopts() {
+    // Issue 9, defect 3: a temporary checkpoint whose own fsync never happened (the writer
+    // died before it, or it failed) was renamed into place by recovery without an fsync.
+    let Some(strace) = strace() else { return };
+    let reg = Register::new();
+    reg.append(&reg.events("a.jsonl", &[complaint("A-1", "un")]));
+    let events = reg.events("b.jsonl", &[complaint("A-2", "deux")]);
+    let key = s(&reg.officer_key);
+    // Killed at the rename, the commit point: a complete, signed checkpoint.new is left.
+    let out = traced(
+        strace,
+        &[
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=rename",
+            "-e",
+            "inject=rename:signal=KILL:when=1",
+        ],
+        &["append", reg.dir(), "--key", key, s(&events)],
+    );
+    assert_eq!(out.status.code(), None, "killed at the rename");
+    assert!(reg.dir.join("private/checkpoint.new").exists());
+    // The next writer adopts it: it must fsync it before the rename that publishes it.
+    let trace = reg.tmp.path().join("adopt.trace");
+    let events = reg.events("c.jsonl", &[complaint("A-3", "trois")]);
+    let out = traced(
+        strace,
+        &[
+            "-f",
+            "-qq",
+            "-y",
+            "-o",
+            s(&trace),
+            "-e",
+            "trace=fsync,rename",
+        ],
+        &["append", reg.dir(), "--json", "--key", key, s(&events)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = std::fs::read_to_string(&trace).expect("trace");
+    let lines: Vec<&str> = trace.lines().collect();
+    let adopt = lines
+        .iter()
+        .position(|l| l.contains("rename(") && l.contains("checkpoint.new"))
+        .expect("a rename of checkpoint.new");
+    assert!(
+        lines[..adopt]
+            .iter()
+            .any(|l| l.contains("fsync(") && l.contains("checkpoint.new>")),
+        "checkpoint.new was adopted without an fsync:\n{}",
+        lines[..=adopt].join("\n")
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["tree_size"], 4, "the adopted batch and the new one");
+    reg.verify();
+}
+
+#[test]
+fn issue9_an_error_after_the_commit_point_says_the_batch_is_committed() {
+    // Issue 9, defect 3: when the directory fsync after the rename failed, append exited 2
+    // as if nothing was written, and a retry with the same --expect-size then said "nothing
+    // was written" although the batch was in.
+    let Some(strace) = strace() else { return };
+    let reg = Register::new();
+    reg.append(&reg.events("a.jsonl", &[complaint("A-1", "un")]));
+    let hearing = reg.events(
+        "h.jsonl",
+        &[r#"{"case":"A-1","type":"HearingHeld","held_on":"2024-02-01","place":"Rabat"}"#.into()],
+    );
+    let args = [
+        "append",
+        reg.dir(),
+        "--expect-size",
+        "2",
+        "--key",
+        s(&reg.officer_key),
+        s(&hearing),
+    ];
+    // Every fsync of the register's own directory fails: only the one after the rename.
+    let out = traced(
+        strace,
+        &[
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-P",
+            reg.dir(),
+            "-e",
+            "trace=fsync",
+            "-e",
+            "inject=fsync:error=EIO",
+        ],
+        &args,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("IS committed") && stderr.contains("size 3"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("Input/output error").count(),
+        1,
+        "one cause, once: {stderr}"
+    );
+    // The retry the message warns against: refused, and the log holds the batch once.
+    crate::util::fails(&args, 1, "the log is at size 3, not the expected 2");
+    let (size, _) = audit_size(&reg, "after the retry");
+    assert_eq!(size, 3);
+}

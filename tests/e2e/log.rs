@@ -213,7 +213,12 @@ fn issue2_sigkill_during_append_leaves_a_register_that_reopens_and_verifies() {
     let mut acked: u64 = 1;
     let mut next_case = 0u64;
     let mut kills = 0;
-    for round in 0..40 {
+    // scripts/crash-campaign runs many more rounds (SIJIL_CRASH_ROUNDS); CI runs 40.
+    let rounds: u32 = std::env::var("SIJIL_CRASH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
+    for round in 0..rounds {
         let n = 1 + rng.below(400);
         let lines: Vec<String> = (0..n)
             .map(|_| {
@@ -271,9 +276,13 @@ fn issue2_sigkill_during_append_leaves_a_register_that_reopens_and_verifies() {
     reg.append(&reg.events("last.jsonl", &[complaint("2099-0001")]));
     reg.verify();
     assert!(
-        kills >= 5,
-        "only {kills} of 40 appends were killed mid-way (seed {seed})"
+        kills >= rounds / 8,
+        "only {kills} of {rounds} appends were killed mid-way (seed {seed})"
     );
+    // Nothing the killed batches wrote is left or served: every blob is named (audit checks
+    // it) and no journal or temporary checkpoint remains after the last append.
+    assert!(!reg.dir.join("private/pending").exists());
+    eprintln!("crash campaign: {rounds} rounds, {kills} killed mid-append, final size {acked}+1");
     assert!(!reg.dir.join("private/checkpoint.new").exists());
     let out = sijil(&["show", reg.dir(), "--json"]);
     assert!(out.status.success());

@@ -230,11 +230,6 @@ fn issue9_an_io_error_reading_the_register_is_an_io_error_exit_2() {
         let _restore = unreadable(&reg, file);
         for args in register_commands(&reg, &events, &state) {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            if args[0] == "append" {
-                // Needs the core writer to keep I/O errors apart from corruption
-                // (issue9_append_reports_an_io_error_as_an_io_error below).
-                continue;
-            }
             let line = fails_once(&args, 2);
             assert!(
                 line.contains("Is a directory"),
@@ -250,7 +245,6 @@ fn issue9_an_io_error_reading_the_register_is_an_io_error_exit_2() {
 }
 
 #[test]
-#[ignore = "needs crates/core/src/writer.rs (check_edge) to keep I/O errors apart from corruption"]
 fn issue9_append_reports_an_io_error_as_an_io_error() {
     let reg = Register::new();
     let lines: Vec<String> = (0..5).map(|i| complaint(&format!("2024-{i:04}"))).collect();

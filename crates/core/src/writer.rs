@@ -46,6 +46,9 @@ pub enum WriterError {
     },
     #[error("the register on disk does not match its checkpoint: {what}")]
     Corrupt { what: String },
+    /// A file of the register could not be read (not: was read and found wrong).
+    #[error("{what}: {message}")]
+    Storage { what: String, message: String },
     #[error("entry {got} cannot follow a log of size {size} (expected seq {size})")]
     OutOfSequence { size: u64, got: u64 },
     #[error("entry {seq}: prev is {got}, but the leaf hash of entry {} is {expected}", .seq.saturating_sub(1))]
@@ -541,8 +544,15 @@ fn check_edge(tiles: &DirTiles, cp: &Checkpoint) -> Result<(Hash, i64, Vec<Vec<u
         ));
     }
     let reader = TileHashReader::new(size, cp.root, tiles);
-    let root = merkle::tree_hash(size, &reader)
-        .map_err(|e| corrupt(format!("tiles for size {size}: {e}")))?;
+    // A file that cannot be read is an I/O error (exit 2, retry), not a register that fails
+    // verification: only what was read and found wrong is corruption.
+    let root = merkle::tree_hash(size, &reader).map_err(|e| match e {
+        MerkleError::Storage(message) => WriterError::Storage {
+            what: format!("tiles for size {size}"),
+            message,
+        },
+        e => corrupt(format!("tiles for size {size}: {e}")),
+    })?;
     if root != cp.root {
         return Err(corrupt(format!(
             "tiles give root {root} for size {size}, checkpoint says {}",
@@ -555,9 +565,13 @@ fn check_edge(tiles: &DirTiles, cp: &Checkpoint) -> Result<(Hash, i64, Vec<Vec<u
         index: last / 256,
         width: (last % 256 + 1) as u16,
     };
-    let data = tiles
-        .read_tile(&bundle_tile)
-        .map_err(|e| corrupt(e.to_string()))?;
+    let data = tiles.read_tile(&bundle_tile).map_err(|e| {
+        if e.is_not_found() {
+            corrupt(e.to_string())
+        } else {
+            WriterError::Io(e)
+        }
+    })?;
     let entries =
         bundle::parse(&data).map_err(|e| corrupt(format!("{}: {e}", bundle_tile.path())))?;
     let expected_count = usize::from(bundle_tile.width);

@@ -92,5 +92,54 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// One-event appends to a big register: `SIJIL_BENCH_DIR` names a register built by
+/// `scripts/gen-register` (its officer key is `private/bench.key`); the benchmark appends to
+/// it (a few hundred entries). Skipped, with a note, when the variable is not set.
+/// `scripts/bench-append` builds the registers and runs it.
+fn bench_big(c: &mut Criterion) {
+    let Ok(dir) = std::env::var("SIJIL_BENCH_DIR") else {
+        eprintln!(
+            "append_to_big_register: set SIJIL_BENCH_DIR to a register (scripts/bench-append)"
+        );
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let officer = sijil_register::read_private_key(&dir.join("private/bench.key")).expect("key");
+    let opened = Instant::now();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    eprintln!(
+        "opened {} (size {}) in {:.1} ms",
+        dir.display(),
+        w.size(),
+        opened.elapsed().as_secs_f64() * 1e3
+    );
+    let mut next_case = 10_000_000_000u64 + w.size();
+    let mut now = 1_900_000_000_000i64;
+    let mut g = c.benchmark_group("append_to_big_register");
+    g.sample_size(50).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Elements(1));
+    for (name, with_text) in [
+        ("single_event_no_text", false),
+        ("single_event_with_text", true),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let drafts =
+                        parse_events("bench", &events(next_case, 1, with_text)).expect("valid");
+                    next_case += 1;
+                    now += 1;
+                    let t = Instant::now();
+                    w.append(drafts, &officer, now, None).expect("append");
+                    total += t.elapsed();
+                }
+                total
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_big);
 criterion_main!(benches);
