@@ -207,6 +207,10 @@ fn issue9_a_fault_in_any_file_system_call_of_append_loses_nothing() {
                 if let Some(ack) = acknowledged(&out) {
                     acked.push(ack);
                 }
+                assert!(
+                    out.status.code() != Some(1),
+                    "{context}: an I/O error is not a register that fails verification (exit 1):\n{stderr}"
+                );
                 if out.status.code() == Some(4) {
                     assert!(stderr.contains("IS committed"), "{context}: {stderr}");
                 }
@@ -391,4 +395,103 @@ fn issue9_an_error_after_the_commit_point_says_the_batch_is_committed() {
     crate::util::fails(&args, 1, "the log is at size 3, not the expected 2");
     let (size, _) = audit_size(&reg, "after the retry");
     assert_eq!(size, 3);
+}
+
+#[test]
+fn issue9_a_fault_while_a_batch_makes_directories_or_fills_a_tile_loses_nothing() {
+    // The calls the first campaign cannot reach on a warm register: a register's first texts
+    // (mkdir blobs/) and a batch that fills the first tile (mkdir tile/1/…, and the removal of
+    // the partial tiles it supersedes: unlinkat). Each run gets a fresh register.
+    let Some(strace) = strace() else { return };
+    let lines: Vec<String> = (0..300)
+        .map(|i| complaint(&format!("T-{i}"), "un texte"))
+        .collect();
+    let fresh = || {
+        let reg = Register::new();
+        let events = reg.events("big.jsonl", &lines);
+        (reg, events)
+    };
+    let (reg, events) = fresh();
+    let trace = reg.tmp.path().join("dry.trace");
+    let out = traced(
+        strace,
+        &[
+            "-f",
+            "-qq",
+            "-o",
+            s(&trace),
+            "-e",
+            "trace=mkdir,mkdirat,unlinkat",
+        ],
+        &[
+            "append",
+            reg.dir(),
+            "--json",
+            "--key",
+            s(&reg.officer_key),
+            s(&events),
+        ],
+    );
+    assert!(out.status.success());
+    let counts = count_calls(&std::fs::read_to_string(&trace).expect("trace"));
+    assert!(
+        counts.contains_key("unlinkat")
+            && (counts.contains_key("mkdir") || counts.contains_key("mkdirat")),
+        "the dry run's trace looks wrong: {counts:?}"
+    );
+    let mut runs = 0;
+    for (call, &count) in &counts {
+        for mode in ["error=EIO", "signal=KILL"] {
+            for n in 1..=count {
+                let (reg, events) = fresh();
+                let out = traced(
+                    strace,
+                    &[
+                        "-f",
+                        "-qq",
+                        "-o",
+                        "/dev/null",
+                        "-e",
+                        &format!("trace={call}"),
+                        "-e",
+                        &format!("inject={call}:{mode}:when={n}"),
+                    ],
+                    &[
+                        "append",
+                        reg.dir(),
+                        "--json",
+                        "--key",
+                        s(&reg.officer_key),
+                        s(&events),
+                    ],
+                );
+                runs += 1;
+                let context = format!("{call} #{n} {mode}");
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    !matches!(out.status.code(), Some(1 | 101)) && !stderr.contains("panicked"),
+                    "{context}: {:?}\n{stderr}",
+                    out.status.code()
+                );
+                let ack = acknowledged(&out);
+                let (now, root) = audit_size(&reg, &context);
+                if let Some((at, want)) = &ack {
+                    assert!(
+                        *at <= now,
+                        "{context}: acknowledged size {at}, register has {now}"
+                    );
+                    if let Some(want) = want {
+                        assert_eq!(&root_at(&reg.dir, now, &root, *at), want, "{context}");
+                    }
+                }
+                reg.append(&reg.events("next.jsonl", &[complaint("N-1", "suite")]));
+                assert!(
+                    !reg.dir.join("private/pending").exists(),
+                    "{context}: journal left"
+                );
+                audit_size(&reg, &format!("{context}, then a clean append"));
+            }
+        }
+    }
+    eprintln!("fault injection (directories, tiles): {runs} runs over {counts:?}");
 }

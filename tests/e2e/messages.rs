@@ -44,14 +44,7 @@ fn check_once(args: &[&str], out: &Output, code: i32) -> String {
 /// A register whose origin is not the one `Register::new` uses.
 fn other_origin(reg: &Register, origin: &str) -> (std::path::PathBuf, String) {
     let dir = reg.tmp.path().join("other");
-    let vkey = ok(&[
-        "init",
-        s(&dir),
-        "--origin",
-        origin,
-        "--officer",
-        "karim",
-    ]);
+    let vkey = ok(&["init", s(&dir), "--origin", origin, "--officer", "karim"]);
     (dir, vkey.trim().to_string())
 }
 
@@ -253,7 +246,13 @@ fn issue9_append_reports_an_io_error_as_an_io_error() {
     for file in ["tile/0/000.p/6", "tile/entries/000.p/6"] {
         let _restore = unreadable(&reg, file);
         let line = fails_once(
-            &["append", reg.dir(), "--key", s(&reg.officer_key), s(&events)],
+            &[
+                "append",
+                reg.dir(),
+                "--key",
+                s(&reg.officer_key),
+                s(&events),
+            ],
             2,
         );
         assert!(line.contains("Is a directory"), "{file}:\n{line}");
@@ -265,7 +264,9 @@ fn issue9_append_reports_an_io_error_as_an_io_error() {
 #[test]
 fn issue9_verify_spot_checks_as_many_distinct_entries_as_asked() {
     let reg = Register::new();
-    let lines: Vec<String> = (0..39).map(|i| complaint(&format!("2024-{i:04}"))).collect();
+    let lines: Vec<String> = (0..39)
+        .map(|i| complaint(&format!("2024-{i:04}")))
+        .collect();
     reg.append(&reg.events("e.jsonl", &lines));
     for (asked, want) in [(25, 25), (40, 40), (100, 40), (1, 1)] {
         let state = reg.tmp.path().join(format!("state-{asked}"));

@@ -47,7 +47,10 @@ fn no_panic(what: &str, out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_ne!(out.status.code(), Some(101), "{what} panicked:\n{err}");
     assert!(!err.contains("panicked"), "{what}:\n{err}");
-    assert!(out.status.code().is_some(), "{what} died of a signal: {out:?}");
+    assert!(
+        out.status.code().is_some(),
+        "{what} died of a signal: {out:?}"
+    );
     err
 }
 
@@ -97,7 +100,9 @@ fn issue9_append_with_a_closed_or_full_stdout_commits_and_says_so_without_panick
 #[test]
 fn issue9_read_commands_with_a_closed_or_full_stdout_do_not_panic() {
     let reg = Register::new();
-    let lines: Vec<String> = (0..40).map(|i| complaint(&format!("2024-{i:04}"))).collect();
+    let lines: Vec<String> = (0..40)
+        .map(|i| complaint(&format!("2024-{i:04}")))
+        .collect();
     reg.append(&reg.events("e.jsonl", &lines));
     let state = reg.tmp.path().join("state");
     let commands: Vec<Vec<&str>> = vec![

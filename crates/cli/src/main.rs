@@ -86,6 +86,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        // A closed standard error is not worth a panic (its report would go to stderr too).
+        .log_internal_errors(false)
         .init();
     let cli = flags::Cli::parse();
     match commands::run(cli.command) {
@@ -127,6 +129,9 @@ mod tests {
         let e = anyhow::Error::new(e).context("reg FAILED verification");
         let text = error_chain(&e);
         assert_eq!(text.matches("no verified signature").count(), 1, "{text}");
-        assert!(text.starts_with("reg FAILED verification: checkpoint: "), "{text}");
+        assert!(
+            text.starts_with("reg FAILED verification: checkpoint: "),
+            "{text}"
+        );
     }
 }

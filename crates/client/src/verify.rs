@@ -221,7 +221,11 @@ fn spot_seqs(n: u64, count: usize, rng: &mut dyn RngCore) -> Vec<u64> {
     let rest = want.saturating_sub(seqs.len() as u64);
     for j in between - rest..between {
         let t = rng.next_u64() % (j + 1);
-        let pick = if seqs.contains(&(1 + t)) { 1 + j } else { 1 + t };
+        let pick = if seqs.contains(&(1 + t)) {
+            1 + j
+        } else {
+            1 + t
+        };
         seqs.insert(pick);
     }
     seqs.into_iter().collect()

@@ -588,9 +588,13 @@ fn check_edge(tiles: &DirTiles, cp: &Checkpoint) -> Result<(Hash, i64, Vec<Vec<u
     let indexes: Vec<u64> = (first..=last)
         .map(|seq| merkle::stored_hash_index(0, seq))
         .collect();
-    let stored = reader
-        .read_hashes(&indexes)
-        .map_err(|e| corrupt(format!("leaf hashes of {}: {e}", bundle_tile.path())))?;
+    let stored = reader.read_hashes(&indexes).map_err(|e| match e {
+        MerkleError::Storage(message) => WriterError::Storage {
+            what: format!("leaf hashes of {}", bundle_tile.path()),
+            message,
+        },
+        e => corrupt(format!("leaf hashes of {}: {e}", bundle_tile.path())),
+    })?;
     for (i, (bytes, want)) in entries.iter().zip(&stored).enumerate() {
         if leaf_hash(bytes) != *want {
             return Err(corrupt(format!(

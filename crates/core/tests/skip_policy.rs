@@ -17,7 +17,10 @@ fn issue9_a_missing_input_fails_unless_skipping_is_allowed_and_always_in_ci() {
     let decide = |vars: &[(&str, &str)]| on_missing("the vectors", "not found at X", &env(vars));
     // By default: a failure that says how to get the input, or how to skip.
     let err = decide(&[]).expect_err("fails by default");
-    assert!(err.contains("the vectors") && err.contains("not found at X"), "{err}");
+    assert!(
+        err.contains("the vectors") && err.contains("not found at X"),
+        "{err}"
+    );
     assert!(err.contains("SIJIL_ALLOW_SKIP=1"), "{err}");
     // Asked for: a skip, said so.
     let skip = decide(&[("SIJIL_ALLOW_SKIP", "1")]).expect("skips when allowed");
@@ -32,6 +35,9 @@ fn issue9_a_missing_input_fails_unless_skipping_is_allowed_and_always_in_ci() {
     }
     // `CI=false` (or empty) is not CI.
     for not_ci in ["false", "0", ""] {
-        assert!(decide(&[("CI", not_ci), ("SIJIL_ALLOW_SKIP", "1")]).is_ok(), "{not_ci:?}");
+        assert!(
+            decide(&[("CI", not_ci), ("SIJIL_ALLOW_SKIP", "1")]).is_ok(),
+            "{not_ci:?}"
+        );
     }
 }

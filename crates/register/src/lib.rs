@@ -59,6 +59,9 @@ pub enum Error {
     Checkpoint(#[from] CheckpointError),
     #[error("the register on disk fails verification: {what}")]
     Corrupt { what: String },
+    /// A file of the register could not be read (an I/O error, not a wrong file).
+    #[error("{what}")]
+    Unreadable { what: String },
     #[error(transparent)]
     Merkle(#[from] MerkleError),
     #[error("key file {path}: {message}")]

@@ -459,8 +459,16 @@ fn check_edge_blobs(
     let first = size.saturating_sub(1) / 256 * 256;
     let entries = read_entries(tiles, size, cp.checkpoint.root, first, size)?;
     let source = crate::audit::DirSource::new(layout.root());
-    crate::audit::check_blobs(&source, &entries, view).map_err(|failure| Error::Corrupt {
-        what: failure.to_string(),
+    crate::audit::check_blobs(&source, &entries, view).map_err(|failure| {
+        if failure.is_unverified() {
+            Error::Corrupt {
+                what: failure.to_string(),
+            }
+        } else {
+            Error::Unreadable {
+                what: failure.to_string(),
+            }
+        }
     })
 }
 

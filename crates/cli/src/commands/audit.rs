@@ -63,7 +63,8 @@ pub fn audit(a: AuditArgs) -> Result<(), Failure> {
         if let Some(w) = &witness_report {
             outln!(
                 "  witnesses: {} of {} required cosignatures verified",
-                w.counted, w.quorum
+                w.counted,
+                w.quorum
             )?;
         }
         outln!("  {} entries: canonical encoding, signatures, hash chain, time order, register rules: ok", report.entries)?;
@@ -73,7 +74,8 @@ pub fn audit(a: AuditArgs) -> Result<(), Failure> {
         )?;
         outln!(
             "  blobs: {} checked against their digests, {} erased",
-            report.blobs_checked, report.blobs_erased
+            report.blobs_checked,
+            report.blobs_erased
         )?;
         if let Some(info) = info {
             outln!("register: {} ({})", info.title, info.authority)?;

@@ -36,11 +36,13 @@ pub fn evidence(a: EvidenceArgs) -> Result<(), Failure> {
                 outln!("  {fork}")?;
                 outln!(
                     "  seen: {} at {}",
-                    evidence.old.source, evidence.old.seen_at
+                    evidence.old.source,
+                    evidence.old.seen_at
                 )?;
                 outln!(
                     "  and:  {} at {}",
-                    evidence.new.source, evidence.new.seen_at
+                    evidence.new.source,
+                    evidence.new.seen_at
                 )?;
             }
             Ok(())

@@ -59,7 +59,6 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
             ),
         )
     })
-
 }
 
 pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {

@@ -57,9 +57,9 @@ pub fn register_failure(e: sijil_register::Error) -> Failure {
         },
         // These already say that the register does not verify.
         Error::Corrupt { .. } | Error::Writer(WriterError::Corrupt { .. }) => Failure::rejected(e),
-        _ if e.is_corrupt() => Failure::rejected(
-            anyhow::Error::new(e).context("the register FAILED verification"),
-        ),
+        _ if e.is_corrupt() => {
+            Failure::rejected(anyhow::Error::new(e).context("the register FAILED verification"))
+        }
         _ => Failure::usage(e),
     }
 }

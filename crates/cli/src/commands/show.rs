@@ -102,13 +102,20 @@ pub fn show(a: ShowArgs) -> Result<(), Failure> {
     } else {
         outln!(
             "{}\n{}\norigin {}  entries {}  root {}",
-            info.title, info.authority, cp.origin, cp.size, cp.root
+            info.title,
+            info.authority,
+            cp.origin,
+            cp.size,
+            cp.root
         )?;
         outln!("verifier key {}", reg.verifier())?;
         outln!("\n{} cases (latest first):", page.total)?;
         outln!(
             "{:<14} {:<22} {:<24} {:<11} deadline",
-            "case", "status", "controller", "opened"
+            "case",
+            "status",
+            "controller",
+            "opened"
         )?;
         for c in &page.items {
             let deadline = c
@@ -136,7 +143,11 @@ pub fn stats(a: StatsArgs) -> Result<(), Failure> {
     }
     outln!(
         "as of {}: {} entries, {} cases, {} controllers, {} overdue",
-        stats.as_of, stats.entries, stats.cases, stats.controllers, stats.overdue
+        stats.as_of,
+        stats.entries,
+        stats.cases,
+        stats.controllers,
+        stats.overdue
     )?;
     outln!("\nby status:")?;
     for (k, v) in &stats.by_status {

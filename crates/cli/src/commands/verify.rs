@@ -36,7 +36,8 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         now_ms: now_ms(),
         evidence_dir: a.evidence_dir.clone().unwrap_or_else(|| state_dir.clone()),
     };
-    let report = verify_remote(src.as_ref(), &verifier, &state, &opts).map_err(client_failure(&a.target))?;
+    let report =
+        verify_remote(src.as_ref(), &verifier, &state, &opts).map_err(client_failure(&a.target))?;
     let full = if client.is_none() && !a.quick {
         let bar = progress_bar();
         let result = run_audit(
@@ -126,7 +127,8 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         )?;
         outln!(
             "  blobs: {} checked against their digests, {} erased",
-            f.blobs_checked, f.blobs_erased
+            f.blobs_checked,
+            f.blobs_erased
         )?;
     }
     outln!("  tree size {}  root {}", cp.size, cp.root)?;
