@@ -582,3 +582,32 @@ fn issue9_a_mirror_proves_a_fork_by_a_smaller_checkpoint_from_its_own_tiles() {
         "does not prove a fork",
     );
 }
+
+#[test]
+fn issue9_a_damaged_mirror_exits_1_and_an_unreadable_one_exits_2() {
+    let reg = register(300);
+    let server = FixtureServer::start(&reg.dir);
+    let mdir = reg.tmp.path().join("mirror");
+    let m = s(&mdir);
+    let url = server.url();
+    let args = ["mirror", url.as_str(), m, "--key", reg.vkey.as_str()];
+    ok(&args);
+    reg.append(&reg.events("more.jsonl", &[complaint("2024-0999")]));
+    // A flipped byte in a bundle of the mirror: it fails verification.
+    let bundle = mdir.join("tile/entries/000");
+    let good = std::fs::read(&bundle).expect("bundle");
+    let mut bad = good.clone();
+    bad[40] ^= 1;
+    std::fs::write(&bundle, &bad).expect("write");
+    // (A mirror this small has no view snapshot: its view is replayed from the bundles.)
+    assert!(!mdir.join("private/view.snapshot").exists());
+    crate::util::fails(&args, 1, "mirror");
+    // The same file unreadable (a directory in its place): an I/O error, not corruption.
+    std::fs::remove_file(&bundle).expect("rm");
+    std::fs::create_dir(&bundle).expect("mkdir");
+    let err = crate::util::fails(&args, 2, "mirror");
+    assert!(!err.contains("verification"), "{err}");
+    std::fs::remove_dir(&bundle).expect("rmdir");
+    std::fs::write(&bundle, &good).expect("restore");
+    ok(&args);
+}

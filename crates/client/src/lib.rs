@@ -83,6 +83,9 @@ pub enum Error {
     /// The mirror directory is damaged or is not a copy of this log.
     #[error("mirror {}: {what}", dir.display())]
     LocalCorrupt { dir: PathBuf, what: String },
+    /// A file of the mirror directory could not be read or written (I/O, not a wrong file).
+    #[error("mirror {}: {what}", dir.display())]
+    LocalIo { dir: PathBuf, what: String },
     /// Another run holds the directory's lock.
     #[error("another run holds {}; one mirror run at a time (try again later)", lock.display())]
     Locked { lock: PathBuf },
@@ -118,7 +121,7 @@ impl Error {
             Error::WitnessRefused { .. } => ErrorKind::Unverified,
             // A local checkpoint (a state file, a mirror's or a register's own) that does not
             // verify with the key: a register that fails verification, like a served one.
-            Error::LocalCheckpoint { .. } => ErrorKind::Unverified,
+            Error::LocalCheckpoint { .. } | Error::LocalCorrupt { .. } => ErrorKind::Unverified,
             _ => ErrorKind::Unavailable,
         }
     }

@@ -143,7 +143,7 @@ pub fn mirror(
         Err(e) => return Err(e.into()),
     };
     let m = local.as_ref().map_or(0, |c| c.checkpoint.size);
-    pending::recover(&layout, m).map_err(|e| local_corrupt(dir, e))?;
+    pending::recover(&layout, m).map_err(|e| local_register(dir, e))?;
 
     let remote = fetch_checkpoint(source, verifier)?;
     let n = remote.checkpoint.size;
@@ -242,7 +242,7 @@ pub fn mirror(
         let builder = TileBuilder::resume(cp.size, &reader)
             .map_err(|e| local_corrupt(dir, format!("tiles of size {}: {e}", cp.size)))?;
         let (view, base) =
-            load_view_from_snapshot(&layout, &tiles, cp).map_err(|e| local_corrupt(dir, e))?;
+            load_view_from_snapshot(&layout, &tiles, cp).map_err(|e| local_register(dir, e))?;
         Ok((Some(Resume { builder, view }), base))
     };
     let (resume, snapshot_base) = load_resume()?;
@@ -357,7 +357,7 @@ pub fn mirror(
     written
         .journal
         .finish(&layout)
-        .map_err(|e| local_corrupt(dir, e))?;
+        .map_err(|e| local_register(dir, e))?;
     for t in &written.full {
         // Not synced: a crash that undoes a removal leaves a valid partial tile behind.
         if let Err(e) = std::fs::remove_dir_all(layout.partial_dir(t)) {
@@ -371,7 +371,7 @@ pub fn mirror(
     }
     durable::remove_file(&marker)?;
     if snapshot_due(snapshot_base, n) {
-        write_snapshot(&layout, &audit.view, &remote).map_err(|e| local_corrupt(dir, e))?;
+        write_snapshot(&layout, &audit.view, &remote).map_err(|e| local_register(dir, e))?;
     }
     Ok(MirrorReport {
         outcome: if local.is_some() {
@@ -460,6 +460,19 @@ fn sweep_unnamed_blobs(layout: &Layout, view: &View) -> Result<(), Error> {
     Ok(())
 }
 
+/// A register-level error about the mirror's own files: a wrong file (it fails
+/// verification, exit 1) or one that could not be read or written (exit 2).
+fn local_register(dir: &Path, e: sijil_register::Error) -> Error {
+    if e.is_corrupt() {
+        local_corrupt(dir, e)
+    } else {
+        Error::LocalIo {
+            dir: dir.to_path_buf(),
+            what: e.to_string(),
+        }
+    }
+}
+
 fn local_corrupt(dir: &Path, what: impl std::fmt::Display) -> Error {
     Error::LocalCorrupt {
         dir: dir.to_path_buf(),
@@ -544,7 +557,7 @@ fn run_audit(
             let cp = &l.checkpoint;
             let tiles = DirTiles::new(layout.clone());
             let entries = read_entries(&tiles, cp.size, cp.root, *target, target + 1)
-                .map_err(|e| local_corrupt(layout.root(), e))?;
+                .map_err(|e| local_register(layout.root(), e))?;
             for se in entries {
                 erase.extend(se.entry.event.texts().into_iter().copied());
             }
@@ -559,7 +572,7 @@ fn run_audit(
     if !journal.is_empty() {
         let (path, bytes) = journal
             .file()
-            .map_err(|e| local_corrupt(layout.root(), e))?;
+            .map_err(|e| local_register(layout.root(), e))?;
         last.write(&layout.root().join(path), &bytes)?;
     }
     last.sync()?;

@@ -261,16 +261,16 @@ impl View {
         &self.state.officers
     }
 
-    /// The corrections and erasure that point at entry `seq`, if any does.
     /// Whether the blob of `digest` may be published: a committed entry names it and that
     /// entry's text was not erased.
     pub fn text_is_published(&self, digest: &TextDigest) -> bool {
         self.state
             .texts
             .get(digest)
-            .is_some_and(|seq| !self.annotations(*seq).is_some_and(|a| a.erasure.is_some()))
+            .is_some_and(|seq| self.annotations(*seq).is_none_or(|a| a.erasure.is_none()))
     }
 
+    /// The corrections and erasure that point at entry `seq`, if any does.
     pub fn annotations(&self, seq: u64) -> Option<&Annotations> {
         self.state.annotations.get(&seq)
     }
