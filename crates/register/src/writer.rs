@@ -140,7 +140,16 @@ pub struct RegisterWriter {
     writer: Writer,
     tiles: DirTiles,
     view: View,
+    /// The size of the snapshot on disk.
     snapshot_size: u64,
+    /// A snapshot is due ([`RegisterWriter::flush_snapshot`]).
+    snapshot_pending: bool,
+}
+
+impl Drop for RegisterWriter {
+    fn drop(&mut self) {
+        self.flush_snapshot();
+    }
 }
 
 impl RegisterWriter {
@@ -165,22 +174,35 @@ impl RegisterWriter {
         pending::recover(&layout, writer.size())?;
         let tiles = DirTiles::new(layout.clone());
         let cp = writer.checkpoint().clone();
-        let (view, mut snapshot_size) = load_view_from_snapshot(&layout, &tiles, &cp.checkpoint)?;
+        let (view, snapshot_size) = load_view_from_snapshot(&layout, &tiles, &cp.checkpoint)?;
         check_edge_blobs(&layout, &tiles, &cp, &view)?;
-        if snapshot_due(snapshot_size, cp.checkpoint.size) {
-            // The tail was replayed now: save it so that the next open does not replay it
-            // again (a log grown by batches each smaller than the interval would otherwise
-            // replay more and more).
-            if save_snapshot(&layout, &view, &cp) {
-                snapshot_size = cp.checkpoint.size;
-            }
-        }
-        Ok(RegisterWriter {
+        let mut w = RegisterWriter {
             writer,
             tiles,
             view,
             snapshot_size,
-        })
+            snapshot_pending: false,
+        };
+        // If the tail replayed now is longer than an interval, save it so that the next open
+        // does not replay it again (a log grown by batches each smaller than the interval
+        // would otherwise replay more and more): after this run's batch, off its path.
+        w.snapshot_pending = snapshot_due(snapshot_size, w.size());
+        Ok(w)
+    }
+
+    /// Writes the view snapshot if one is due. An append only marks it due, so that its
+    /// caller can acknowledge the batch first (`sijil append` prints, then calls this); it is
+    /// also written by the next append and when the writer is dropped. A snapshot is a cache:
+    /// failing to write one is logged, never an error.
+    pub fn flush_snapshot(&mut self) {
+        // Never a view that a failed batch left ahead of the log.
+        if !self.snapshot_pending || self.view.size() != self.writer.size() {
+            return;
+        }
+        self.snapshot_pending = false;
+        if save_snapshot(self.writer.layout(), &self.view, self.writer.checkpoint()) {
+            self.snapshot_size = self.writer.size();
+        }
     }
 
     pub fn size(&self) -> u64 {
@@ -218,6 +240,7 @@ impl RegisterWriter {
         now_ms: i64,
         expect_size: Option<u64>,
     ) -> Result<AppendReport, Error> {
+        self.flush_snapshot();
         if self.view.size() != self.writer.size() {
             // An earlier failed batch left the view ahead of the log and could not reload it.
             self.view = load_view(
@@ -370,9 +393,8 @@ impl RegisterWriter {
         if !journal.is_empty() {
             journal.finish(&layout).map_err(|e| after_commit(end, e))?;
         }
-        if snapshot_due(self.snapshot_size, end) && save_snapshot(&layout, &self.view, &checkpoint)
-        {
-            self.snapshot_size = end;
+        if snapshot_due(self.snapshot_size, end) {
+            self.snapshot_pending = true;
         }
         Ok(AppendReport {
             seqs: start..end,

@@ -45,7 +45,10 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
         );
         out.push_str(&String::from_utf8_lossy(&report.checkpoint.bytes));
     }
-    match try_print(format_args!("{out}")) {
+    let printed = try_print(format_args!("{out}"));
+    // The batch is acknowledged: now the view snapshot, if one is due (slow on a big log).
+    w.flush_snapshot();
+    match printed {
         Ok(()) => Ok(()),
         // The reader went away (`sijil append … | true`): the command did its work.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
