@@ -144,20 +144,25 @@ fn issue9_a_fault_in_any_file_system_call_of_append_loses_nothing() {
     // A dry run counts the calls of each kind that one append makes.
     let trace = reg.tmp.path().join("dry.trace");
     let events = batch(&reg, "dry.jsonl", size, 0);
-    let out = Command::new(strace)
-        .args(["-f", "-qq", "-o", s(&trace), "-e"])
-        .arg(format!("trace={}", SYSCALLS.join(",")))
-        .arg(sijil_bin())
-        .args([
+    let out = traced(
+        strace,
+        &[
+            "-f",
+            "-qq",
+            "-o",
+            s(&trace),
+            "-e",
+            &format!("trace={}", SYSCALLS.join(",")),
+        ],
+        &[
             "append",
             reg.dir(),
             "--json",
             "--key",
             s(&reg.officer_key),
             s(&events),
-        ])
-        .output()
-        .expect("strace runs");
+        ],
+    );
     let ack = acknowledged(&out).expect("the dry run appends");
     size = ack.0;
     acked.push(ack);
@@ -176,86 +181,16 @@ fn issue9_a_fault_in_any_file_system_call_of_append_loses_nothing() {
             for n in 1..=count {
                 round += 1;
                 let events = batch(&reg, &format!("r{round}.jsonl"), size, round);
-                let out = Command::new(strace)
-                    .args(["-f", "-qq", "-o", "/dev/null", "-e"])
-                    .arg(format!("trace={call}"))
-                    .arg("-e")
-                    .arg(format!("inject={call}:{mode}:when={n}"))
-                    .arg(sijil_bin())
-                    .args([
-                        "append",
-                        reg.dir(),
-                        "--json",
-                        "--key",
-                        s(&reg.officer_key),
-                        s(&events),
-                    ])
-                    .output()
-                    .expect("strace runs");
+                let out = inject(strace, &reg, call, mode, n, &events);
                 runs += 1;
                 let context = format!("{call} #{n} {mode}");
-                let stderr = String::from_utf8_lossy(&out.stderr);
-                assert!(
-                    out.status.code() != Some(101) && !stderr.contains("panicked"),
-                    "{context}: append panicked:\n{stderr}"
-                );
-                let outcome = match out.status.code() {
-                    Some(c) => format!("exit {c}"),
-                    None => "killed".into(),
-                };
-                *outcomes.entry(outcome).or_insert(0) += 1;
-                if let Some(ack) = acknowledged(&out) {
-                    acked.push(ack);
-                }
-                assert!(
-                    out.status.code() != Some(1),
-                    "{context}: an I/O error is not a register that fails verification (exit 1):\n{stderr}"
-                );
-                if out.status.code() == Some(4) {
-                    assert!(stderr.contains("IS committed"), "{context}: {stderr}");
-                }
+                *outcomes
+                    .entry(judge(&reg, &context, &out, &mut acked))
+                    .or_insert(0) += 1;
 
-                // A reader sees a register that audits clean, with every acknowledged batch.
-                let (now, root) = audit_size(&reg, &context);
-                for (at, want) in &acked {
-                    assert!(
-                        *at <= now,
-                        "{context}: acknowledged size {at}, register has {now}"
-                    );
-                    if let Some(want) = want {
-                        assert_eq!(
-                            &root_at(&reg.dir, now, &root, *at),
-                            want,
-                            "{context}: size {at}"
-                        );
-                    }
-                }
-
-                // The next append recovers and succeeds; then nothing is left over.
-                let next = reg.events(
-                    &format!("n{round}.jsonl"),
-                    &[complaint(&format!("N-{round}"), "suite")],
-                );
-                let out = ok(&[
-                    "append",
-                    reg.dir(),
-                    "--json",
-                    "--key",
-                    s(&reg.officer_key),
-                    s(&next),
-                ]);
-                let v: serde_json::Value = serde_json::from_str(&out).expect("json");
-                size = v["tree_size"].as_u64().expect("tree_size");
-                acked.push((size, Some(v["root"].as_str().expect("root").to_string())));
-                assert!(
-                    !reg.dir.join("private/pending").exists(),
-                    "{context}: journal left"
-                );
-                assert!(
-                    !reg.dir.join("private/checkpoint.new").exists(),
-                    "{context}: temp left"
-                );
-                audit_size(&reg, &format!("{context}, then a clean append"));
+                let (now, root) = next_append_recovers(&reg, &context, &format!("N-{round}"));
+                size = now;
+                acked.push((now, Some(root)));
             }
         }
     }
@@ -265,6 +200,100 @@ fn issue9_a_fault_in_any_file_system_call_of_append_loses_nothing() {
         outcomes.keys().any(|o| o != "exit 0"),
         "no injected fault made an append fail: {outcomes:?}"
     );
+}
+
+/// The checks after an append that a fault hit: it did not panic, nor take an I/O error for
+/// a register that fails verification (exit 1); exit 4 says the batch IS committed; its
+/// acknowledgement joins `acked`; and a reader then sees a register that audits clean with
+/// every acknowledged batch at the root it was acknowledged with. Returns the outcome.
+fn judge(
+    reg: &Register,
+    context: &str,
+    out: &Output,
+    acked: &mut Vec<(u64, Option<String>)>,
+) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !matches!(out.status.code(), Some(1 | 101)) && !stderr.contains("panicked"),
+        "{context}: append exited {:?} (a panic, or an I/O error taken for corruption):\n{stderr}",
+        out.status.code()
+    );
+    if out.status.code() == Some(4) {
+        assert!(stderr.contains("IS committed"), "{context}: {stderr}");
+    }
+    acked.extend(acknowledged(out));
+    let (now, root) = audit_size(reg, context);
+    for (at, want) in acked.iter() {
+        assert!(
+            *at <= now,
+            "{context}: acknowledged size {at}, register has {now}"
+        );
+        if let Some(want) = want {
+            assert_eq!(
+                &root_at(&reg.dir, now, &root, *at),
+                want,
+                "{context}: size {at}"
+            );
+        }
+    }
+    match out.status.code() {
+        Some(c) => format!("exit {c}"),
+        None => "killed".into(),
+    }
+}
+
+/// After a fault: the next append (opening the register as its writer, so recovering)
+/// succeeds, leaves no journal or temporary checkpoint, and the register audits clean.
+/// Returns its size and root.
+fn next_append_recovers(reg: &Register, context: &str, case: &str) -> (u64, String) {
+    let next = reg.events(&format!("{case}.jsonl"), &[complaint(case, "suite")]);
+    let out = ok(&[
+        "append",
+        reg.dir(),
+        "--json",
+        "--key",
+        s(&reg.officer_key),
+        s(&next),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(
+        !reg.dir.join("private/pending").exists(),
+        "{context}: journal left"
+    );
+    assert!(
+        !reg.dir.join("private/checkpoint.new").exists(),
+        "{context}: temp left"
+    );
+    audit_size(reg, &format!("{context}, then a clean append"));
+    (
+        v["tree_size"].as_u64().expect("tree_size"),
+        v["root"].as_str().expect("root").to_string(),
+    )
+}
+
+/// `sijil append EVENTS --json` whose `n`th `call` (of each thread) fails as `mode` says.
+fn inject(strace: &str, reg: &Register, call: &str, mode: &str, n: usize, events: &Path) -> Output {
+    traced(
+        strace,
+        &[
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            &format!("trace={call}"),
+            "-e",
+            &format!("inject={call}:{mode}:when={n}"),
+        ],
+        &[
+            "append",
+            reg.dir(),
+            "--json",
+            "--key",
+            s(&reg.officer_key),
+            s(events),
+        ],
+    )
 }
 
 /// Runs `sijil ARGS` under strace with `strace_args`; returns its output.
@@ -444,52 +473,11 @@ fn issue9_a_fault_while_a_batch_makes_directories_or_fills_a_tile_loses_nothing(
         for mode in ["error=EIO", "signal=KILL"] {
             for n in 1..=count {
                 let (reg, events) = fresh();
-                let out = traced(
-                    strace,
-                    &[
-                        "-f",
-                        "-qq",
-                        "-o",
-                        "/dev/null",
-                        "-e",
-                        &format!("trace={call}"),
-                        "-e",
-                        &format!("inject={call}:{mode}:when={n}"),
-                    ],
-                    &[
-                        "append",
-                        reg.dir(),
-                        "--json",
-                        "--key",
-                        s(&reg.officer_key),
-                        s(&events),
-                    ],
-                );
+                let out = inject(strace, &reg, call, mode, n, &events);
                 runs += 1;
                 let context = format!("{call} #{n} {mode}");
-                let stderr = String::from_utf8_lossy(&out.stderr);
-                assert!(
-                    !matches!(out.status.code(), Some(1 | 101)) && !stderr.contains("panicked"),
-                    "{context}: {:?}\n{stderr}",
-                    out.status.code()
-                );
-                let ack = acknowledged(&out);
-                let (now, root) = audit_size(&reg, &context);
-                if let Some((at, want)) = &ack {
-                    assert!(
-                        *at <= now,
-                        "{context}: acknowledged size {at}, register has {now}"
-                    );
-                    if let Some(want) = want {
-                        assert_eq!(&root_at(&reg.dir, now, &root, *at), want, "{context}");
-                    }
-                }
-                reg.append(&reg.events("next.jsonl", &[complaint("N-1", "suite")]));
-                assert!(
-                    !reg.dir.join("private/pending").exists(),
-                    "{context}: journal left"
-                );
-                audit_size(&reg, &format!("{context}, then a clean append"));
+                judge(&reg, &context, &out, &mut Vec::new());
+                next_append_recovers(&reg, &context, "N-1");
             }
         }
     }

@@ -30,6 +30,33 @@ fn events(first_case: u64, n: u64, with_text: bool) -> String {
         .join("\n")
 }
 
+/// A register's writer, its officer, and the next case number and clock, for timing appends.
+struct Appender {
+    w: RegisterWriter,
+    officer: sijil_core::note::Signer,
+    next_case: u64,
+    now: i64,
+}
+
+impl Appender {
+    /// Times `iters` appends of `per_batch` new cases each (parsing excluded).
+    fn time(&mut self, iters: u64, per_batch: u64, with_text: bool) -> Duration {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let drafts = parse_events("bench", &events(self.next_case, per_batch, with_text))
+                .expect("valid");
+            self.next_case += per_batch;
+            self.now += 1;
+            let t = Instant::now();
+            self.w
+                .append(drafts, &self.officer, self.now, None)
+                .expect("append");
+            total += t.elapsed();
+        }
+        total
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("reg");
@@ -46,10 +73,12 @@ fn bench(c: &mut Criterion) {
         },
     )
     .expect("init");
-    let officer = report.officer;
-    let mut w = RegisterWriter::open(&dir, None).expect("open");
-    let mut next_case = 0u64;
-    let mut now = 1_750_000_000_000i64;
+    let mut app = Appender {
+        w: RegisterWriter::open(&dir, None).expect("open"),
+        officer: report.officer,
+        next_case: 0,
+        now: 1_750_000_000_000,
+    };
 
     let mut g = c.benchmark_group("append");
     g.sample_size(20).measurement_time(Duration::from_secs(10));
@@ -59,35 +88,12 @@ fn bench(c: &mut Criterion) {
     ] {
         g.throughput(Throughput::Elements(1000));
         g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let drafts =
-                        parse_events("bench", &events(next_case, 1000, with_text)).expect("valid");
-                    next_case += 1000;
-                    now += 1;
-                    let t = Instant::now();
-                    w.append(drafts, &officer, now, None).expect("append");
-                    total += t.elapsed();
-                }
-                total
-            })
+            b.iter_custom(|iters| app.time(iters, 1000, with_text))
         });
     }
     g.throughput(Throughput::Elements(1));
     g.bench_function("single_event_with_text", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let drafts = parse_events("bench", &events(next_case, 1, true)).expect("valid");
-                next_case += 1;
-                now += 1;
-                let t = Instant::now();
-                w.append(drafts, &officer, now, None).expect("append");
-                total += t.elapsed();
-            }
-            total
-        })
+        b.iter_custom(|iters| app.time(iters, 1, true))
     });
     g.finish();
 }
@@ -106,15 +112,19 @@ fn bench_big(c: &mut Criterion) {
     let dir = std::path::PathBuf::from(dir);
     let officer = sijil_register::read_private_key(&dir.join("private/bench.key")).expect("key");
     let opened = Instant::now();
-    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    let w = RegisterWriter::open(&dir, None).expect("open");
     eprintln!(
         "opened {} (size {}) in {:.1} ms",
         dir.display(),
         w.size(),
         opened.elapsed().as_secs_f64() * 1e3
     );
-    let mut next_case = 10_000_000_000u64 + w.size();
-    let mut now = 1_900_000_000_000i64;
+    let mut app = Appender {
+        next_case: 10_000_000_000u64 + w.size(),
+        w,
+        officer,
+        now: 1_900_000_000_000,
+    };
     let mut g = c.benchmark_group("append_to_big_register");
     g.sample_size(50).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(1));
@@ -123,19 +133,7 @@ fn bench_big(c: &mut Criterion) {
         ("single_event_with_text", true),
     ] {
         g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let drafts =
-                        parse_events("bench", &events(next_case, 1, with_text)).expect("valid");
-                    next_case += 1;
-                    now += 1;
-                    let t = Instant::now();
-                    w.append(drafts, &officer, now, None).expect("append");
-                    total += t.elapsed();
-                }
-                total
-            })
+            b.iter_custom(|iters| app.time(iters, 1, with_text))
         });
     }
     g.finish();
