@@ -241,6 +241,9 @@ impl RegisterWriter {
         expect_size: Option<u64>,
     ) -> Result<AppendReport, Error> {
         self.flush_snapshot();
+        // A journal left by an earlier batch of this writer whose clean-up failed: finish or
+        // undo it before this batch's journal takes its place.
+        pending::recover(self.writer.layout(), self.writer.size())?;
         if self.view.size() != self.writer.size() {
             // An earlier failed batch left the view ahead of the log and could not reload it.
             self.view = load_view(
@@ -372,7 +375,14 @@ impl RegisterWriter {
         let end = start + entries.len() as u64;
         match self.write_batch(&layout, &entries, &journal, blobs) {
             Ok(()) => {}
-            Err(e @ Error::Writer(WriterError::AfterCommit { .. })) => return Err(e),
+            Err(e @ Error::Writer(WriterError::AfterCommit { .. })) => {
+                // Committed: finish its erasures if the disk lets us (else the next append
+                // or open does, from the journal).
+                if let Err(finish) = journal.finish(&layout) {
+                    tracing::warn!(error = %finish, "could not finish the committed batch's erasures yet");
+                }
+                return Err(e);
+            }
             Err(e) => {
                 // Nothing was committed: make sure of it (no temporary checkpoint left to roll
                 // forward), then drop the batch's blobs now (a long-lived writer must not leave

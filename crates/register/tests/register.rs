@@ -335,3 +335,46 @@ fn issue9_the_writer_refuses_to_extend_a_register_whose_blob_is_altered() {
         "{err}"
     );
 }
+
+#[test]
+fn issue9_a_long_lived_writer_finishes_the_erasures_of_a_batch_whose_clean_up_failed() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaint("C-1", "à effacer"));
+    let blob = std::fs::read_dir(dir.join("blobs"))
+        .expect("dir")
+        .flatten()
+        .next()
+        .expect("one blob")
+        .path();
+    let kept = std::fs::read(&blob).expect("read");
+    // The erased blob cannot be deleted (a directory holding a file stands in its place).
+    std::fs::remove_file(&blob).expect("rm");
+    std::fs::create_dir(&blob).expect("mkdir");
+    std::fs::write(blob.join("x"), b"x").expect("write");
+    let err = w
+        .append(
+            parse_events(
+                "e",
+                r#"{"case":"C-1","type":"Erasure","target":1,"reason":"art. 8"}"#,
+            )
+            .expect("parses"),
+            &officer,
+            NOW,
+            None,
+        )
+        .expect_err("the erasure's clean-up fails");
+    assert!(err.to_string().contains("IS committed"), "{err}");
+    assert!(matches!(
+        err,
+        Error::Writer(sijil_core::writer::WriterError::AfterCommit { size: 3, .. })
+    ));
+    // The disk recovers, holding the text again; the same writer appends a batch with text of
+    // its own (whose journal must not replace the unfinished one before it is done).
+    std::fs::remove_dir_all(&blob).expect("rm dir");
+    std::fs::write(&blob, kept).expect("restore");
+    append(&mut w, &officer, &complaint("C-2", "autre texte"));
+    assert!(!blob.exists(), "the committed erasure was finished");
+    drop(w);
+    assert_eq!(audit_dir(&dir).checkpoint.checkpoint.size, 4);
+}
