@@ -509,6 +509,32 @@ async fn blobs_are_served_checked_and_never_guessed() {
 }
 
 #[tokio::test]
+async fn issue9_a_blob_no_committed_entry_names_is_never_served() {
+    // A batch that never committed left its text under blobs/ (or a mirror run of another
+    // history did): a valid blob file, but not part of the register.
+    let f = fixture();
+    let orphan = sijil_core::blob::Blob::new("jamais enregistré".into()).expect("blob");
+    let name = sijil_core::blob::blob_path(&orphan.digest());
+    std::fs::write(f.path.join(&name), orphan.to_bytes()).expect("write");
+    let (status, _, body) = get(&f.app, &format!("/{name}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8_lossy(&body).contains("never committed"));
+    // An erased text whose file is still there (its deletion failed) is not served either.
+    let v = json(&f.app, "/api/v1/cases/2024-0002").await;
+    let erased = v["entries"][0]["entry"]["texts"][0]["digest"]
+        .as_str()
+        .expect("digest");
+    let digest = v["entries"][1]["entry"]["texts"][0]["digest"]
+        .as_str()
+        .expect("digest");
+    let (_, _, served) = get(&f.app, &format!("/blobs/{digest}")).await;
+    // Any valid blob bytes under the erased name: the server refuses before reading.
+    std::fs::write(f.path.join(format!("blobs/{erased}")), &served).expect("write");
+    let (status, _, _) = get(&f.app, &format!("/blobs/{erased}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn follows_the_log_without_mixing_view_and_checkpoint() {
     let f = fixture();
     let before = f.state.snapshot();
