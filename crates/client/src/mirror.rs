@@ -440,12 +440,8 @@ fn sweep_unnamed_blobs(layout: &Layout, view: &View) -> Result<(), Error> {
     for item in listing {
         let item = item.map_err(|e| IoError::new("read dir", &dir, e))?;
         let name = item.file_name().to_string_lossy().into_owned();
-        let keep = sijil_core::Hash::from_hex(&name)
-            .map(TextDigest)
-            .is_some_and(|d| {
-                view.text_is_published(&d)
-                    && sijil_core::blob::blob_path(&d) == format!("blobs/{name}")
-            });
+        let keep =
+            sijil_core::blob::digest_of_name(&name).is_some_and(|d| view.text_is_published(&d));
         if !keep && durable::remove_file_unsynced(&item.path())? {
             removed += 1;
         }

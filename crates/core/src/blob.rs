@@ -100,6 +100,19 @@ pub fn blob_path(digest: &TextDigest) -> String {
     format!("blobs/{}", digest.0.to_hex())
 }
 
+/// The digest a blob's file name spells: exactly 64 lowercase hex digits, the one spelling
+/// [`blob_path`] writes (so one text has one name, and nothing else under `blobs/` is a blob).
+pub fn digest_of_name(name: &str) -> Option<TextDigest> {
+    let canonical = name.len() == 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    canonical
+        .then(|| crate::Hash::from_hex(name))
+        .flatten()
+        .map(TextDigest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,10 +18,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use sijil_core::blob::Blob;
-use sijil_core::event::TextDigest;
+use sijil_core::blob::{digest_of_name, Blob};
 use sijil_core::tile::{Tile, TileLevel};
-use sijil_core::Hash;
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -100,7 +98,7 @@ fn immutable(body: Bytes, gzip: bool) -> Response {
 /// `GET /blobs/<64 lowercase hex>`: the blob, checked against its name before it is served.
 pub async fn blob(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
     let name = uri.path().strip_prefix("/blobs/").unwrap_or_default();
-    let digest = blob_digest(name).ok_or_else(|| {
+    let digest = digest_of_name(name).ok_or_else(|| {
         Error::not_found(format!(
             "blobs/{}: not a blob name (64 lowercase hex digits)",
             name.chars().take(80).collect::<String>()
@@ -135,19 +133,6 @@ pub async fn blob(State(state): State<AppState>, uri: Uri) -> Result<Response, E
         .into_response())
 }
 
-/// The digest a blob name spells: exactly 64 lowercase hex digits (the one spelling
-/// `blob_path` writes).
-fn blob_digest(name: &str) -> Option<TextDigest> {
-    let canonical = name.len() == 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    canonical
-        .then(|| Hash::from_hex(name))
-        .flatten()
-        .map(TextDigest)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,10 +140,10 @@ mod tests {
     #[test]
     fn blob_names_have_one_spelling() {
         let h = "ab".repeat(32);
-        assert!(blob_digest(&h).is_some());
-        assert!(blob_digest(&h.to_uppercase()).is_none());
-        assert!(blob_digest(&h[..62]).is_none());
-        assert!(blob_digest(&format!("{h}0")).is_none());
-        assert!(blob_digest("../private/log.key").is_none());
+        assert!(digest_of_name(&h).is_some());
+        assert!(digest_of_name(&h.to_uppercase()).is_none());
+        assert!(digest_of_name(&h[..62]).is_none());
+        assert!(digest_of_name(&format!("{h}0")).is_none());
+        assert!(digest_of_name("../private/log.key").is_none());
     }
 }

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use sijil_core::blob::{blob_path, Blob};
+use sijil_core::blob::{blob_path, digest_of_name, Blob};
 use sijil_core::checkpoint::{CheckpointError, SignedCheckpoint};
 use sijil_core::durable::IoError;
 use sijil_core::event::{Event, TextDigest};
@@ -82,11 +82,12 @@ impl DirSource {
             .get_or_init(|| {
                 let bytes = std::fs::read(self.root.join("private/pending")).ok()?;
                 let mut j: crate::pending::Journal = serde_json::from_slice(&bytes).ok()?;
-                let checkpoint = std::fs::read_to_string(self.root.join("checkpoint")).ok();
-                let size = checkpoint
-                    .as_deref()
-                    .and_then(|c| c.lines().nth(1))
-                    .and_then(|l| l.parse::<u64>().ok());
+                // Its size only (the audit checks the signature): whether the batch is in.
+                let size = std::fs::read(self.root.join("checkpoint"))
+                    .ok()
+                    .and_then(|b| sijil_core::Note::parse(&b).ok())
+                    .and_then(|n| sijil_core::Checkpoint::parse(&n.text).ok())
+                    .map(|c| c.size);
                 if size.is_none_or(|size| size < j.target_size) {
                     j.erase.clear();
                 }
@@ -632,12 +633,8 @@ impl BlobCheck {
             let orphans: Vec<&String> = listed
                 .iter()
                 .filter(|name| {
-                    let digest = name
-                        .strip_prefix("blobs/")
-                        .and_then(sijil_core::Hash::from_hex)
-                        .map(TextDigest);
-                    // Named, and in the one spelling that is served.
-                    !digest.is_some_and(|d| self.named.contains(&d) && blob_path(&d) == **name)
+                    let digest = name.strip_prefix("blobs/").and_then(digest_of_name);
+                    !digest.is_some_and(|d| self.named.contains(&d))
                 })
                 .collect();
             if let Some(first) = orphans.first() {

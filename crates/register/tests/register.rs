@@ -56,6 +56,16 @@ fn audit_dir(dir: &Path) -> sijil_register::audit::AuditReport {
     .expect("audits")
 }
 
+/// The path of the register's one blob.
+fn only_blob(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir.join("blobs"))
+        .expect("dir")
+        .flatten()
+        .next()
+        .expect("one blob")
+        .path()
+}
+
 fn blob_count(dir: &Path) -> usize {
     std::fs::read_dir(dir.join("blobs"))
         .map(|d| d.count())
@@ -134,13 +144,13 @@ fn the_journal_of_a_committed_erasure_finishes_it_on_open() {
     let (_tmp, dir, officer) = new_register();
     let mut w = RegisterWriter::open(&dir, None).expect("open");
     append(&mut w, &officer, &complaint("C-1", "x"));
-    let blob = std::fs::read_dir(dir.join("blobs"))
-        .expect("dir")
-        .flatten()
-        .next()
-        .expect("one blob");
-    let name = blob.file_name().to_string_lossy().into_owned();
-    let kept = std::fs::read(blob.path()).expect("read");
+    let blob = only_blob(&dir);
+    let name = blob
+        .file_name()
+        .expect("a file")
+        .to_string_lossy()
+        .into_owned();
+    let kept = std::fs::read(&blob).expect("read");
     append(
         &mut w,
         &officer,
@@ -148,14 +158,14 @@ fn the_journal_of_a_committed_erasure_finishes_it_on_open() {
     );
     drop(w);
     // The Erasure committed (size 3 ≥ target 3) but the process died before deleting.
-    std::fs::write(blob.path(), kept).expect("write");
+    std::fs::write(&blob, kept).expect("write");
     std::fs::write(
         dir.join("private/pending"),
         format!(r#"{{"target_size":3,"new_blobs":[],"erase":["{name}"]}}"#),
     )
     .expect("write");
     RegisterWriter::open(&dir, None).expect("recovers");
-    assert!(!blob.path().exists(), "the erasure was finished");
+    assert!(!blob.exists(), "the erasure was finished");
 }
 
 #[test]
@@ -299,12 +309,7 @@ fn issue9_the_writer_refuses_to_extend_a_register_whose_blob_is_altered() {
     let mut w = RegisterWriter::open(&dir, None).expect("open");
     append(&mut w, &officer, &complaint("C-1", "x"));
     drop(w);
-    let blob = std::fs::read_dir(dir.join("blobs"))
-        .expect("dir")
-        .flatten()
-        .next()
-        .expect("one blob")
-        .path();
+    let blob = only_blob(&dir);
     let mut bytes = std::fs::read(&blob).expect("read");
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
@@ -341,12 +346,7 @@ fn issue9_a_long_lived_writer_finishes_the_erasures_of_a_batch_whose_clean_up_fa
     let (_tmp, dir, officer) = new_register();
     let mut w = RegisterWriter::open(&dir, None).expect("open");
     append(&mut w, &officer, &complaint("C-1", "à effacer"));
-    let blob = std::fs::read_dir(dir.join("blobs"))
-        .expect("dir")
-        .flatten()
-        .next()
-        .expect("one blob")
-        .path();
+    let blob = only_blob(&dir);
     let kept = std::fs::read(&blob).expect("read");
     // The erased blob cannot be deleted (a directory holding a file stands in its place).
     std::fs::remove_file(&blob).expect("rm");
