@@ -228,6 +228,13 @@ pub struct VerifyArgs {
     /// all different; every entry when the register has fewer).
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub spot_checks: usize,
+    /// Also prove one case whole and current: every entry of case ID and nothing else, as of
+    /// the checkpoint just verified (the log key's IndexCommitted and its trie proof,
+    /// docs/FORMAT.md §10), each entry signed by an officer authorized at that entry. Prints
+    /// the case as verified. Exit 1 if an entry is missing, added or altered, the answer is
+    /// stale, a signer was not authorized, or the case does not exist.
+    #[arg(long, value_name = "ID")]
+    pub case: Option<String>,
     /// For a directory, skip the full audit that follows the checks above.
     ///
     /// A local register is cheap to read, so by default `verify DIR` also checks every

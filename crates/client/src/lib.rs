@@ -18,6 +18,7 @@
 //!   bounds, gzip).
 #![forbid(unsafe_code)]
 
+pub mod case;
 pub mod cosign;
 pub mod evidence;
 pub mod http;
@@ -68,6 +69,9 @@ pub enum Error {
         held: u64,
         held_by: String,
     },
+    /// An answer is not as of the checkpoint verified (a stale or split view).
+    #[error("stale answer: {what}")]
+    Stale { what: String },
     /// A server or directory could not be read.
     #[error("{0}")]
     Source(#[from] SourceError),
@@ -115,9 +119,10 @@ impl Error {
             Error::Fork { .. } => ErrorKind::Fork,
             Error::Audit(a) if a.is_unverified() => ErrorKind::Unverified,
             Error::Tiles { source, .. } if !is_storage(source) => ErrorKind::Unverified,
-            Error::Entry { .. } | Error::Witness { .. } | Error::Behind { .. } => {
-                ErrorKind::Unverified
-            }
+            Error::Entry { .. }
+            | Error::Witness { .. }
+            | Error::Behind { .. }
+            | Error::Stale { .. } => ErrorKind::Unverified,
             Error::WitnessRefused { .. } => ErrorKind::Unverified,
             // A local checkpoint (a state file, a mirror's or a register's own) that does not
             // verify with the key: a register that fails verification, like a served one.

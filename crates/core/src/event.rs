@@ -6,7 +6,7 @@
 //!
 //! The bincode encoding of these types is a contract: the variant order, field order and
 //! field types below are pinned by the golden vectors in docs/FORMAT.md. New variants go at
-//! the end (the planned `IndexCommitted` will be variant 14); nothing may be reordered.
+//! the end (docs/FORMAT.md §3 lists the numbers planned); nothing may be reordered.
 
 use std::fmt;
 
@@ -447,6 +447,22 @@ pub struct Erasure {
     pub reason: String,
 }
 
+/// The log key's commitment to the log-derived index (docs/FORMAT.md §10): the root of the
+/// prefix trie over every key touched by the entries `[0, size)`. It is the last leaf of every
+/// published checkpoint of size > 1, so one inclusion proof at `size` ties the whole index to
+/// the checkpoint that witnesses cosign. Signed by the log key, never by an officer; it
+/// carries no `CaseLink` and touches no index key.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexCommitted {
+    /// The number of entries the index covers: always the entry's own seq.
+    pub size: u64,
+    /// The number of keys in the trie.
+    pub keys: u64,
+    /// The trie's root hash (docs/FORMAT.md §10.4).
+    pub root: Hash,
+}
+
 fn none<T>() -> Option<T> {
     None
 }
@@ -470,6 +486,7 @@ pub enum Event<T = TextDigest> {
     CaseClosed(CaseClosed<T>),
     Correction(Correction<T>),
     Erasure(Erasure),
+    IndexCommitted(IndexCommitted),
 }
 
 impl<T> Event<T> {
@@ -490,15 +507,19 @@ impl<T> Event<T> {
             Event::CaseClosed(_) => "CaseClosed",
             Event::Correction(_) => "Correction",
             Event::Erasure(_) => "Erasure",
+            Event::IndexCommitted(_) => "IndexCommitted",
         }
     }
 
     /// Whether the event belongs to a case (and so must carry a `CaseLink`). Register-level
-    /// events (the genesis and officer keys) carry none.
+    /// events (the genesis and officer keys) and the log's own `IndexCommitted` carry none.
     pub fn is_case_event(&self) -> bool {
         !matches!(
             self,
-            Event::RegisterOpened(_) | Event::OfficerAuthorized(_) | Event::OfficerRevoked(_)
+            Event::RegisterOpened(_)
+                | Event::OfficerAuthorized(_)
+                | Event::OfficerRevoked(_)
+                | Event::IndexCommitted(_)
         )
     }
 
@@ -509,7 +530,8 @@ impl<T> Event<T> {
             | Event::OfficerAuthorized(_)
             | Event::OfficerRevoked(_)
             | Event::AuthoritiesNotified(_)
-            | Event::Erasure(_) => vec![],
+            | Event::Erasure(_)
+            | Event::IndexCommitted(_) => vec![],
             Event::ComplaintReceived(e) => e.summary.iter().collect(),
             Event::InspectionOpened(e) => e.scope.iter().collect(),
             Event::HearingHeld(e) => e.summary.iter().collect(),
@@ -532,6 +554,7 @@ impl<T> Event<T> {
             Event::OfficerRevoked(e) => Event::OfficerRevoked(e),
             Event::AuthoritiesNotified(e) => Event::AuthoritiesNotified(e),
             Event::Erasure(e) => Event::Erasure(e),
+            Event::IndexCommitted(e) => Event::IndexCommitted(e),
             Event::ComplaintReceived(e) => Event::ComplaintReceived(ComplaintReceived {
                 controller: e.controller,
                 category: e.category,

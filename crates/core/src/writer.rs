@@ -95,7 +95,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Creates a register at `dir` whose first entry is `genesis`, signed checkpoints with
+    /// Creates a register at `dir` whose first entries are `genesis` (the first being
+    /// `RegisterOpened`), signed checkpoints with
     /// `log_key`, and returns its writer. The register is assembled in a sibling temporary
     /// directory and renamed into place, so a crash leaves either no register or a complete
     /// one. `extra` files (relative paths: the first officer's blobs) are written with it.
@@ -106,7 +107,7 @@ impl Writer {
     pub fn create(
         dir: &Path,
         log_key: Signer,
-        genesis: (Entry, Vec<u8>),
+        genesis: &[(Entry, Vec<u8>)],
         extra: &[(PathBuf, Vec<u8>)],
     ) -> Result<Writer, WriterError> {
         if dir.exists()
@@ -134,9 +135,10 @@ impl Writer {
             true,
         )?;
         let lock = lock_exclusive(&layout.lock())?;
-        let origin = match &genesis.0.event {
-            crate::event::Event::RegisterOpened(r) => r.origin.clone(),
-            other => return Err(WriterError::NotGenesis { got: other.name() }),
+        let origin = match genesis.first().map(|(e, _)| &e.event) {
+            Some(crate::event::Event::RegisterOpened(r)) => r.origin.clone(),
+            Some(other) => return Err(WriterError::NotGenesis { got: other.name() }),
+            None => return Err(WriterError::NotGenesis { got: "nothing" }),
         };
         let log_key_for_empty = log_key.clone();
         let mut w = Writer {
@@ -157,7 +159,7 @@ impl Writer {
             last_recorded_at: i64::MIN,
             bundle_tail: Vec::new(),
         };
-        w.commit(&[genesis], extra)?;
+        w.commit(genesis, extra)?;
         if dir.exists() {
             std::fs::remove_dir(dir).map_err(|e| IoError::new("remove", dir, e))?;
         }
@@ -233,6 +235,11 @@ impl Writer {
 
     pub fn origin(&self) -> &str {
         &self.checkpoint.checkpoint.origin
+    }
+
+    /// The log key, which signs checkpoints (and a register's `IndexCommitted` entries).
+    pub fn signer(&self) -> &Signer {
+        &self.signer
     }
 
     pub fn verifier(&self) -> Verifier {

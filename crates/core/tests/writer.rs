@@ -49,7 +49,7 @@ fn fixture() -> (Fixture, Writer) {
         ORIGIN,
     )
     .expect("signs");
-    let w = Writer::create(&dir, log_key.clone(), signed, &[]).expect("creates");
+    let w = Writer::create(&dir, log_key.clone(), &[signed], &[]).expect("creates");
     (
         Fixture {
             _tmp: tmp,

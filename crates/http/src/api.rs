@@ -13,8 +13,11 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde_json::{json, Value};
+use sijil_core::event::PublicKey;
 use sijil_core::proof_text::TlogProof;
 use sijil_core::Hash;
+use sijil_index::completeness::{self, ProvenEntry};
+use sijil_index::IndexKey;
 use sijil_projector::Page;
 use sijil_register::present::{entry_json, read_text};
 
@@ -166,20 +169,36 @@ pub async fn case(
     let q = Query::parse(&uri, &["as_of"])?;
     let as_of = q.as_of(state.today()?)?;
     let snapshot = state.snapshot();
-    let detail = snapshot
-        .view
-        .case(&id, as_of)
-        .ok_or_else(|| Error::not_found(format!("no case {id:?} in this register")))?;
+    let key = IndexKey::case(&id);
+    let Some(detail) = snapshot.view.case(&id, as_of) else {
+        let snap = snapshot.clone();
+        let absent = state
+            .blocking(move |store| completeness(store, &snap, &key, &[]))
+            .await?;
+        let mut extra = serde_json::Map::new();
+        extra.insert("checkpoint".into(), checkpoint_json(&snapshot));
+        extra.insert("completeness".into(), absent);
+        return Err(Error::not_found(format!("no case {id:?} in this register")).with(extra));
+    };
     let seqs: Vec<u64> = detail.timeline.iter().map(|t| t.seq).collect();
     let snap = snapshot.clone();
-    let entries = state
+    let (entries, completeness) = state
         .blocking(move |store| {
-            seqs.iter()
-                .map(|&seq| {
-                    let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
-                    entry_with_proof(store, &snap, &se, Io::Allowed)
-                })
-                .collect::<Result<Vec<Value>, Error>>()
+            let stored = seqs
+                .iter()
+                .map(|&seq| committed_entry(store, snap.tree(), seq, Io::Allowed))
+                .collect::<Result<Vec<_>, Error>>()?;
+            let entries = stored
+                .iter()
+                .map(|se| entry_with_proof(store, &snap, se, Io::Allowed))
+                .collect::<Result<Vec<Value>, Error>>()?;
+            let mut signers: Vec<PublicKey> = Vec::new();
+            for se in &stored {
+                if !signers.contains(&se.entry.signer) {
+                    signers.push(se.entry.signer);
+                }
+            }
+            Ok((entries, completeness(store, &snap, &key, &signers)?))
         })
         .await?;
     Ok(answer(&json!({
@@ -187,7 +206,36 @@ pub async fn case(
         "as_of": as_of,
         "case": detail,
         "entries": entries,
+        "completeness": completeness,
     })))
+}
+
+/// The `completeness` member (docs/API.md, docs/FORMAT.md §10.5): the proof that the
+/// subject `key` has exactly the entries listed (or none) as of the served checkpoint, and
+/// the history of each of `signers`.
+fn completeness(
+    store: &Store,
+    snapshot: &Snapshot,
+    key: &IndexKey,
+    signers: &[PublicKey],
+) -> Result<Value, Error> {
+    let tree = snapshot.tree();
+    let mut prove = |seq: u64| -> Result<ProvenEntry, Error> {
+        let se = committed_entry(store, tree, seq, Io::Allowed)?;
+        let proof = store.inclusion_proof(tree, tree.size, seq, Io::Allowed)?;
+        Ok(ProvenEntry {
+            seq,
+            bytes: BASE64.encode(&se.bytes),
+            inclusion_proof: base64_hashes(&proof),
+        })
+    };
+    let index = snapshot.view.index();
+    let mut c = completeness::build(index, key, tree.size, &mut prove)?;
+    for signer in signers {
+        c.signers
+            .push(completeness::build_signer(index, signer, &mut prove)?);
+    }
+    serde_json::to_value(c).map_err(Error::internal)
 }
 
 /// The seq in a path, canonical decimal, below the tree size.
@@ -323,14 +371,42 @@ pub async fn controller(
     let q = Query::parse(&uri, &["as_of"])?;
     let as_of = q.as_of(state.today()?)?;
     let snapshot = state.snapshot();
-    let detail = snapshot
+    let key = IndexKey::controller(&id);
+    let snap = snapshot.clone();
+    let proof = state
+        .blocking(move |store| completeness(store, &snap, &key, &[]))
+        .await?;
+    let Some(detail) = snapshot.view.controller(&id, as_of) else {
+        let mut extra = serde_json::Map::new();
+        extra.insert("checkpoint".into(), checkpoint_json(&snapshot));
+        extra.insert("completeness".into(), proof);
+        return Err(Error::not_found(format!("no controller {id:?} in this register")).with(extra));
+    };
+    // The opening entries of its cases, proven: the list of its cases is complete.
+    let seqs = snapshot
         .view
-        .controller(&id, as_of)
-        .ok_or_else(|| Error::not_found(format!("no controller {id:?} in this register")))?;
+        .index()
+        .get(&key)
+        .map(|l| l.seqs.clone())
+        .unwrap_or_default();
+    let snap = snapshot.clone();
+    let entries = state
+        .blocking(move |store| {
+            seqs.iter()
+                .map(|&seq| {
+                    let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
+                    entry_with_proof(store, &snap, &se, Io::Allowed)
+                })
+                .collect::<Result<Vec<Value>, Error>>()
+        })
+        .await?;
     Ok(answer(&json!({
         "tree_size": snapshot.checkpoint.checkpoint.size,
         "as_of": as_of,
         "controller": detail,
+        "checkpoint": checkpoint_json(&snapshot),
+        "entries": entries,
+        "completeness": proof,
     })))
 }
 

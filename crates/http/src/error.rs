@@ -23,6 +23,8 @@ pub struct Error {
     html: Option<Lang>,
     /// Not an answer: the signal of [`crate::AppState::read`] to retry with I/O allowed.
     needs_io: bool,
+    /// Members added to the JSON body (a 404's proof of absence).
+    extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Error {
@@ -34,6 +36,7 @@ impl Error {
             parameter: Some(parameter.into()),
             html: None,
             needs_io: false,
+            extra: None,
         }
     }
 
@@ -45,6 +48,7 @@ impl Error {
             parameter: None,
             html: None,
             needs_io: false,
+            extra: None,
         }
     }
 
@@ -57,6 +61,7 @@ impl Error {
             parameter: None,
             html: None,
             needs_io: false,
+            extra: None,
         }
     }
 
@@ -69,11 +74,18 @@ impl Error {
             parameter: None,
             html: None,
             needs_io: true,
+            extra: None,
         }
     }
 
     pub(crate) fn is_needs_io(&self) -> bool {
         self.needs_io
+    }
+
+    /// The same error with more members in its JSON body (a proof that the thing is absent).
+    pub fn with(mut self, extra: serde_json::Map<String, serde_json::Value>) -> Error {
+        self.extra = Some(extra);
+        self
     }
 
     /// The same error, rendered as an HTML page (for the pages people read).
@@ -100,10 +112,13 @@ impl IntoResponse for Error {
             )
                 .into_response(),
             None => {
-                let body = match &self.parameter {
+                let mut body = match &self.parameter {
                     Some(p) => json!({ "error": self.message, "parameter": p }),
                     None => json!({ "error": self.message }),
                 };
+                if let (Some(extra), Some(obj)) = (self.extra, body.as_object_mut()) {
+                    obj.extend(extra);
+                }
                 (self.status, axum::Json(body)).into_response()
             }
         };

@@ -211,10 +211,11 @@ pub(crate) enum EventKind {
     CaseClosed,
     Correction,
     Erasure,
+    IndexCommitted,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 14] = [
+    const ALL: [EventKind; 15] = [
         EventKind::RegisterOpened,
         EventKind::OfficerAuthorized,
         EventKind::OfficerRevoked,
@@ -229,6 +230,7 @@ impl EventKind {
         EventKind::CaseClosed,
         EventKind::Correction,
         EventKind::Erasure,
+        EventKind::IndexCommitted,
     ];
 
     /// The kind of a v1 event; `None` for a variant added to the catalogue after v1.
@@ -248,6 +250,7 @@ impl EventKind {
             Event::CaseClosed(_) => EventKind::CaseClosed,
             Event::Correction(_) => EventKind::Correction,
             Event::Erasure(_) => EventKind::Erasure,
+            Event::IndexCommitted(_) => EventKind::IndexCommitted,
             _ => return None,
         })
     }
@@ -259,7 +262,10 @@ impl EventKind {
     fn is_case_event(self) -> bool {
         !matches!(
             self,
-            EventKind::RegisterOpened | EventKind::OfficerAuthorized | EventKind::OfficerRevoked
+            EventKind::RegisterOpened
+                | EventKind::OfficerAuthorized
+                | EventKind::OfficerRevoked
+                | EventKind::IndexCommitted
         )
     }
 
@@ -280,6 +286,7 @@ impl EventKind {
             EventKind::CaseClosed => "CaseClosed",
             EventKind::Correction => "Correction",
             EventKind::Erasure => "Erasure",
+            EventKind::IndexCommitted => "IndexCommitted",
         }
     }
 }

@@ -59,6 +59,33 @@ pub enum Rejection {
     /// An event variant this version of the rules does not know.
     #[error("entry {seq}: {event} is not in the v1 event catalogue this register knows")]
     UnsupportedEvent { seq: u64, event: &'static str },
+    /// `IndexCommitted` signed by a key other than the log key.
+    #[error("entry {seq}: IndexCommitted is signed by {signer}, not by the register's log key {log_key}")]
+    IndexNotSignedByLogKey {
+        seq: u64,
+        signer: PublicKey,
+        log_key: PublicKey,
+    },
+    /// The log key signed an entry other than `IndexCommitted`.
+    #[error(
+        "entry {seq}: {event} is signed by the register's log key, which signs only IndexCommitted"
+    )]
+    SignedByLogKey { seq: u64, event: &'static str },
+    /// `IndexCommitted` whose size, key count or root is not the index's over the entries
+    /// before it (docs/FORMAT.md §10.4).
+    #[error("entry {seq}: IndexCommitted says {field} {found}, but the index over entries 0..{seq} has {expected}")]
+    IndexMismatch {
+        seq: u64,
+        field: &'static str,
+        expected: String,
+        found: String,
+    },
+    /// A checkpoint whose last entry is not an `IndexCommitted` (docs/FORMAT.md §10.4).
+    #[error("the checkpoint of size {size} does not end with IndexCommitted: its last entry {} is another event (the latest IndexCommitted is {})", size - 1, last_commitment.map_or("none".to_string(), |s| format!("entry {s}")))]
+    CheckpointWithoutIndex {
+        size: u64,
+        last_commitment: Option<u64>,
+    },
     /// A case event without a case link.
     #[error("entry {seq}: {event} belongs to a case, but the entry names no case")]
     CaseLinkMissing { seq: u64, event: &'static str },

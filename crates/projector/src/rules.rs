@@ -6,8 +6,8 @@
 
 use sijil_core::entry::{checked_key, CaseLink, Entry, FORMAT_V1};
 use sijil_core::event::{
-    AuthoritiesNotified, Date, Event, InspectionOpened, Officer, OfficerRevoked, PublicKey,
-    RegisterOpened, Role, Sanction,
+    AuthoritiesNotified, Date, Event, IndexCommitted, InspectionOpened, Officer, OfficerRevoked,
+    PublicKey, RegisterOpened, Role, Sanction,
 };
 use sijil_core::Hash;
 
@@ -114,7 +114,11 @@ impl View {
             (0, EventKind::RegisterOpened) => {}
             (0, _) => return Err(Rejection::FirstEntryNotRegisterOpened { event: kind.name() }),
             (_, EventKind::RegisterOpened) => return Err(Rejection::RegisterAlreadyOpened { seq }),
-            _ => self.check_signer(seq, &c.signer, required_role(event), kind)?,
+            (_, EventKind::IndexCommitted) => self.check_log_key(seq, &c.signer, kind)?,
+            _ => {
+                self.check_log_key(seq, &c.signer, kind)?;
+                self.check_signer(seq, &c.signer, required_role(event), kind)?
+            }
         }
         match (event.is_case_event(), c.case) {
             (true, None) => {
@@ -142,6 +146,10 @@ impl View {
                 Target::Register
             }
             (Event::OfficerRevoked(r), _) => Target::Officer(self.check_revoke(seq, r)?),
+            (Event::IndexCommitted(ic), _) => {
+                self.check_index(seq, ic)?;
+                Target::Register
+            }
             (_, Some(link)) => self.check_case_event(seq, kind, event, link, recorded_on)?,
             // A case event without a link was refused above.
             (_, None) => {
@@ -156,6 +164,53 @@ impl View {
             kind,
             target,
         })
+    }
+
+    /// `IndexCommitted` is signed by the log key, and nothing else is (docs/FORMAT.md §3).
+    fn check_log_key(
+        &self,
+        seq: u64,
+        signer: &PublicKey,
+        kind: EventKind,
+    ) -> Result<(), Rejection> {
+        let Some(log_key) = self.state.register.as_ref().map(|r| r.log_key) else {
+            return Ok(());
+        };
+        match (kind, *signer == log_key) {
+            (EventKind::IndexCommitted, false) => Err(Rejection::IndexNotSignedByLogKey {
+                seq,
+                signer: *signer,
+                log_key,
+            }),
+            (EventKind::IndexCommitted, true) | (_, false) => Ok(()),
+            (_, true) => Err(Rejection::SignedByLogKey {
+                seq,
+                event: kind.name(),
+            }),
+        }
+    }
+
+    /// The commitment is the index over every entry before it (docs/FORMAT.md §10.4).
+    fn check_index(&self, seq: u64, ic: &IndexCommitted) -> Result<(), Rejection> {
+        let index = &self.state.index;
+        let mismatch = |field, expected: String, found: String| {
+            Err(Rejection::IndexMismatch {
+                seq,
+                field,
+                expected,
+                found,
+            })
+        };
+        if ic.size != seq {
+            return mismatch("size", seq.to_string(), ic.size.to_string());
+        }
+        if ic.keys != index.keys() {
+            return mismatch("keys", index.keys().to_string(), ic.keys.to_string());
+        }
+        if ic.root != index.root() {
+            return mismatch("root", index.root().to_hex(), ic.root.to_hex());
+        }
+        Ok(())
     }
 
     fn check_signer(

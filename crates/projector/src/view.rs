@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use sijil_core::entry::{CaseLink, Entry, UnsignedEntry, FORMAT_V1};
 use sijil_core::event::{Date, Event, InspectionOpened, PublicKey, Role, TextDigest};
 use sijil_core::Hash;
+use sijil_index::Index;
 
 use crate::case::{
     Annotations, AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote,
@@ -62,6 +63,10 @@ pub(crate) struct State {
     /// that entry's seq: a server serves only these blobs, and none of an erased entry (a file
     /// under `blobs/` named by no entry is the text of a batch that never committed).
     pub(crate) texts: BTreeMap<TextDigest, u64>,
+    /// The log-derived index (docs/FORMAT.md §10) over the same entries.
+    pub(crate) index: Index,
+    /// The seq of the latest `IndexCommitted`.
+    pub(crate) last_commitment: Option<u64>,
 }
 
 /// A data controller and its cases.
@@ -191,6 +196,28 @@ impl View {
             event: &entry.event,
         };
         self.validate(&candidate).map(drop)
+    }
+
+    /// The log-derived index over the entries applied (docs/FORMAT.md §10).
+    pub fn index(&self) -> &Index {
+        &self.state.index
+    }
+
+    /// Checks the rule of docs/FORMAT.md §10.4 for a checkpoint of the view's size: if it
+    /// covers more than the genesis, its last entry is an `IndexCommitted` (whose root
+    /// [`View::apply`] checked).
+    ///
+    /// # Errors
+    /// [`Rejection::CheckpointWithoutIndex`].
+    pub fn check_checkpoint_end(&self) -> Result<(), Rejection> {
+        let size = self.state.size;
+        if size <= 1 || self.state.last_commitment == Some(size - 1) {
+            return Ok(());
+        }
+        Err(Rejection::CheckpointWithoutIndex {
+            size,
+            last_commitment: self.state.last_commitment,
+        })
     }
 
     /// The number of entries applied: the seq of the next entry.
@@ -345,7 +372,14 @@ impl View {
             + self.officer_index.capacity() * (size_of::<(PublicKey, u32)>() + 1);
         // A B-tree node holds up to 11 keys; count them full plus a pointer each.
         let texts = s.texts.len() * (size_of::<(TextDigest, u64)>() + size_of::<usize>());
-        register + officers + cases + controllers + annotations + texts + indexes
+        register
+            + officers
+            + cases
+            + controllers
+            + annotations
+            + texts
+            + indexes
+            + s.index.heap_bytes()
     }
 
     /// Mutates the view for an entry `validate` accepted: nothing here can fail, so the view
@@ -384,6 +418,16 @@ impl View {
                 .texts
                 .extend(c.event.texts().into_iter().map(|d| (*d, seq)));
         }
+        if let Event::IndexCommitted(_) = c.event {
+            self.state.last_commitment = Some(seq);
+        }
+        // validate() checked that seq is the view's next entry, and the index covers exactly
+        // the view's entries.
+        let applied = self.state.index.apply_parts(seq, &leaf, c.case, c.event);
+        debug_assert!(
+            applied.is_ok(),
+            "index out of step with the view: {applied:?}"
+        );
         self.state.size = seq + 1;
         self.state.last_leaf = leaf;
         self.state.last_recorded_at = c.recorded_at;

@@ -469,6 +469,11 @@ pub fn audit_tree(
     check_tiles(source, &partial, &[])?;
     hash_tiles += partial.len() as u64;
     check_genesis(&view, &checkpoint, verifier)?;
+    view.check_checkpoint_end()
+        .map_err(|rejection| AuditFailure::Rule {
+            seq: size.saturating_sub(1),
+            rejection,
+        })?;
     sink(Verified {
         bundles: &[],
         tiles: &partial,

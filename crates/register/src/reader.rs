@@ -125,6 +125,9 @@ pub fn load_view_from_snapshot(
         None => (View::new(), 0),
     };
     apply_range(&mut view, tiles, cp, from, cp.size)?;
+    view.check_checkpoint_end().map_err(|r| Error::Corrupt {
+        what: r.to_string(),
+    })?;
     Ok((view, from))
 }
 

@@ -6,7 +6,9 @@ use sijil_core::blob::{blob_path, Blob};
 use sijil_core::checkpoint::SignedCheckpoint;
 use sijil_core::durable;
 use sijil_core::entry::{Entry, UnsignedEntry};
-use sijil_core::event::{Event, Officer, PublicKey, RegisterOpened, Role, TextDigest};
+use sijil_core::event::{
+    Event, IndexCommitted, Officer, PublicKey, RegisterOpened, Role, TextDigest,
+};
 use sijil_core::note::{Signer, Verifier};
 use sijil_core::storage::{DirTiles, Layout};
 use sijil_core::writer::{Writer, WriterError};
@@ -114,8 +116,10 @@ pub fn init(dir: &Path, opts: InitOptions) -> Result<InitReport, Error> {
             event: "RegisterOpened",
             rejection,
         })?;
+    let leaf = leaf_hash(&bytes);
+    let index = index_entry(&mut view, leaf, opts.now_ms, &log_key, &opts.origin)?;
     let log_verifier = log_key.verifier();
-    let writer = Writer::create(dir, log_key, (entry, bytes), &[])?;
+    let writer = Writer::create(dir, log_key, &[(entry, bytes), index], &[])?;
     let checkpoint = writer.checkpoint().clone();
     write_snapshot(writer.layout(), &view, &checkpoint)?;
     Ok(InitReport {
@@ -125,10 +129,47 @@ pub fn init(dir: &Path, opts: InitOptions) -> Result<InitReport, Error> {
     })
 }
 
+/// Signs the `IndexCommitted` entry that ends every batch (docs/FORMAT.md §10.4): the log
+/// key's commitment to the index over every entry of `view`, applied to `view` with the
+/// register's rules like any entry. `prev` is the leaf hash of the view's last entry.
+fn index_entry(
+    view: &mut View,
+    prev: Hash,
+    recorded_at: i64,
+    log_key: &Signer,
+    origin: &str,
+) -> Result<(Entry, Vec<u8>), Error> {
+    let seq = view.size();
+    let index = view.index();
+    let event = Event::IndexCommitted(IndexCommitted {
+        size: seq,
+        keys: index.keys(),
+        root: index.root(),
+    });
+    let unsigned = UnsignedEntry {
+        seq,
+        prev,
+        recorded_at,
+        case: None,
+        event,
+    };
+    let internal = |message: String| Error::InvalidEvent {
+        index: 0,
+        event: "IndexCommitted",
+        message,
+    };
+    let (entry, bytes) = Entry::sign(unsigned, log_key.signing_key(), origin)
+        .map_err(|e| internal(e.to_string()))?;
+    view.apply(&entry, leaf_hash(&bytes))
+        .map_err(|rejection| internal(rejection.to_string()))?;
+    Ok((entry, bytes))
+}
+
 /// What an append committed.
 #[derive(Clone, Debug)]
 pub struct AppendReport {
-    /// The seqs (leaf indices) of the batch's entries, in order.
+    /// The seqs (leaf indices) of the batch's events, in order. The batch's last leaf, the
+    /// log's `IndexCommitted`, follows them: `checkpoint` covers `seqs.end + 1` entries.
     pub seqs: std::ops::Range<u64>,
     /// The new signed checkpoint.
     pub checkpoint: SignedCheckpoint,
@@ -286,7 +327,8 @@ impl RegisterWriter {
         let recorded_at = now_ms.max(self.writer.last_recorded_at());
         let mut entries: Vec<(Entry, Vec<u8>)> = Vec::with_capacity(drafts.len());
         let mut journal = Journal {
-            target_size: first_seq + drafts.len() as u64,
+            // The batch's events, then its IndexCommitted.
+            target_size: first_seq + drafts.len() as u64 + 1,
             ..Journal::default()
         };
         let mut blobs = Vec::new();
@@ -342,6 +384,16 @@ impl RegisterWriter {
             entries.push((entry, bytes));
             prev = leaf;
         }
+        if !entries.is_empty() {
+            let log_key = self.writer.signer().clone();
+            entries.push(index_entry(
+                &mut self.view,
+                prev,
+                recorded_at,
+                &log_key,
+                &origin,
+            )?);
+        }
         Ok((entries, journal, blobs))
     }
 
@@ -373,6 +425,8 @@ impl RegisterWriter {
     ) -> Result<AppendReport, Error> {
         let layout = self.writer.layout().clone();
         let end = start + entries.len() as u64;
+        // The events' seqs: the last entry is the batch's IndexCommitted.
+        let events = start..end.saturating_sub(1).max(start);
         match self.write_batch(&layout, &entries, &journal, blobs) {
             Ok(()) => {}
             Err(e @ Error::Writer(WriterError::AfterCommit { .. })) => {
@@ -407,7 +461,7 @@ impl RegisterWriter {
             self.snapshot_pending = true;
         }
         Ok(AppendReport {
-            seqs: start..end,
+            seqs: events,
             checkpoint,
         })
     }

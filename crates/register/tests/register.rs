@@ -103,9 +103,11 @@ fn a_refused_batch_writes_nothing_and_the_next_one_links_correctly() {
     // C-2 was applied to the view before the batch was refused: the view must have been
     // rolled back, or opening C-2 again would be refused as a duplicate.
     append(&mut w, &officer, &complaint("C-2", "z"));
-    assert_eq!(w.size(), 3);
+    // init wrote 2 entries (RegisterOpened, IndexCommitted); each batch adds its events and
+    // an IndexCommitted.
+    assert_eq!(w.size(), 6);
     let report = audit_dir(&dir);
-    assert_eq!(report.entries, 3);
+    assert_eq!(report.entries, 6);
 }
 
 #[test]
@@ -114,7 +116,7 @@ fn an_erasure_deletes_the_blob_and_the_log_still_verifies() {
     let mut w = RegisterWriter::open(&dir, None).expect("open");
     append(&mut w, &officer, &complaint("C-1", "secret detail"));
     assert_eq!(blob_count(&dir), 1);
-    let erase = r#"{"case":"C-1","type":"Erasure","target":1,"reason":"art. 8"}"#;
+    let erase = r#"{"case":"C-1","type":"Erasure","target":2,"reason":"art. 8"}"#;
     append(&mut w, &officer, erase);
     assert_eq!(blob_count(&dir), 0, "the erased text is gone");
     assert!(
@@ -154,14 +156,14 @@ fn the_journal_of_a_committed_erasure_finishes_it_on_open() {
     append(
         &mut w,
         &officer,
-        r#"{"case":"C-1","type":"Erasure","target":1,"reason":"art. 8"}"#,
+        r#"{"case":"C-1","type":"Erasure","target":2,"reason":"art. 8"}"#,
     );
     drop(w);
-    // The Erasure committed (size 3 ≥ target 3) but the process died before deleting.
+    // The Erasure committed (size 6 ≥ target 6) but the process died before deleting.
     std::fs::write(&blob, kept).expect("write");
     std::fs::write(
         dir.join("private/pending"),
-        format!(r#"{{"target_size":3,"new_blobs":[],"erase":["{name}"]}}"#),
+        format!(r#"{{"target_size":6,"new_blobs":[],"erase":["{name}"]}}"#),
     )
     .expect("write");
     RegisterWriter::open(&dir, None).expect("recovers");
@@ -174,14 +176,14 @@ fn a_snapshot_that_does_not_match_the_log_is_rebuilt_not_trusted() {
     let mut w = RegisterWriter::open(&dir, None).expect("open");
     append(&mut w, &officer, &complaint("C-1", "x"));
     drop(w);
-    // The snapshot on disk is the one init wrote (size 1); corrupt it.
+    // The snapshot on disk is the one init wrote (size 2); corrupt it.
     let snap = dir.join("private/view.snapshot");
     let mut bytes = std::fs::read(&snap).expect("snapshot exists");
     let at = bytes.len() / 2;
     bytes[at] ^= 0xff;
     std::fs::write(&snap, &bytes).expect("write");
     let w = RegisterWriter::open(&dir, None).expect("rebuilds");
-    assert_eq!(w.view().size(), 2);
+    assert_eq!(w.view().size(), 4);
     assert!(w
         .view()
         .case(
@@ -223,7 +225,7 @@ fn issue9_a_log_grown_by_small_batches_across_opens_still_gets_snapshots() {
     }
     assert_eq!(
         snapshot_size(&dir),
-        20_001,
+        20_004,
         "the second open must count the entries since the snapshot on disk"
     );
     // An open that replays more than an interval saves what it replayed.
@@ -241,7 +243,7 @@ fn issue9_a_log_grown_by_small_batches_across_opens_still_gets_snapshots() {
     )
     .expect("restore the older snapshot");
     drop(RegisterWriter::open(&dir, None).expect("open"));
-    assert_eq!(snapshot_size(&dir), 36_385);
+    assert_eq!(snapshot_size(&dir), 36_389);
 }
 
 #[test]
@@ -274,7 +276,7 @@ fn issue9_a_batch_that_fails_before_its_commit_leaves_no_blob_behind() {
     // The same writer goes on, and the register audits clean (no blob unnamed).
     append(&mut w, &officer, &complaint("C-2", "committed"));
     drop(w);
-    assert_eq!(audit_dir(&dir).checkpoint.checkpoint.size, 3);
+    assert_eq!(audit_dir(&dir).checkpoint.checkpoint.size, 6);
 }
 
 #[test]
@@ -356,7 +358,7 @@ fn issue9_a_long_lived_writer_finishes_the_erasures_of_a_batch_whose_clean_up_fa
         .append(
             parse_events(
                 "e",
-                r#"{"case":"C-1","type":"Erasure","target":1,"reason":"art. 8"}"#,
+                r#"{"case":"C-1","type":"Erasure","target":2,"reason":"art. 8"}"#,
             )
             .expect("parses"),
             &officer,
@@ -367,7 +369,7 @@ fn issue9_a_long_lived_writer_finishes_the_erasures_of_a_batch_whose_clean_up_fa
     assert!(err.to_string().contains("IS committed"), "{err}");
     assert!(matches!(
         err,
-        Error::Writer(sijil_core::writer::WriterError::AfterCommit { size: 3, .. })
+        Error::Writer(sijil_core::writer::WriterError::AfterCommit { size: 6, .. })
     ));
     // The disk recovers, holding the text again; the same writer appends a batch with text of
     // its own (whose journal must not replace the unfinished one before it is done).
@@ -376,5 +378,5 @@ fn issue9_a_long_lived_writer_finishes_the_erasures_of_a_batch_whose_clean_up_fa
     append(&mut w, &officer, &complaint("C-2", "autre texte"));
     assert!(!blob.exists(), "the committed erasure was finished");
     drop(w);
-    assert_eq!(audit_dir(&dir).checkpoint.checkpoint.size, 4);
+    assert_eq!(audit_dir(&dir).checkpoint.checkpoint.size, 8);
 }

@@ -2,8 +2,14 @@
 //! entries' inclusion (sijil_client::verify); for a local directory, then everything, with
 //! the audit engine (unless `--quick`).
 
+use sijil_client::case::{case_from_dir, fetch_case, verify_case_answer, CaseOutcome};
+use sijil_client::http::HttpClient;
 use sijil_client::state::StateDir;
-use sijil_client::verify::{verify as verify_remote, Previous, VerifyOptions};
+use sijil_client::verify::{verify as verify_remote, Previous, VerifyOptions, VerifyReport};
+use sijil_core::event::{Date, Event};
+use sijil_core::note::Verifier;
+use sijil_index::completeness::VerifiedCase;
+use sijil_register::RegisterReader;
 
 use sijil_register::audit::{audit as run_audit, AuditFailure, AuditOptions};
 
@@ -36,8 +42,19 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         now_ms: now_ms(),
         evidence_dir: a.evidence_dir.clone().unwrap_or_else(|| state_dir.clone()),
     };
-    let report =
+    let mut report =
         verify_remote(src.as_ref(), &verifier, &state, &opts).map_err(client_failure(&a.target))?;
+    let case = match &a.case {
+        None => None,
+        Some(id) => {
+            let (outcome, checked) = verify_one_case(&a, id, &client, &verifier, report, |_| {
+                verify_remote(src.as_ref(), &verifier, &state, &opts)
+                    .map_err(client_failure(&a.target))
+            })?;
+            report = checked;
+            Some(outcome)
+        }
+    };
     let full = if client.is_none() && !a.quick {
         let bar = progress_bar();
         let result = run_audit(
@@ -66,7 +83,9 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         Previous::Grew { from } => ("consistent", Some(from.size)),
     };
     if a.json {
+        let case_json = case.as_ref().map(case_json);
         let out = serde_json::json!({
+            "case": case_json,
             "verified": true,
             "origin": cp.origin,
             "tree_size": cp.size,
@@ -132,5 +151,112 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         )?;
     }
     outln!("  tree size {}  root {}", cp.size, cp.root)?;
+    if let Some(c) = &case {
+        print_case(c)?;
+    }
     Ok(())
+}
+
+/// Fetches (or builds, for a directory) the answer for case `id` and verifies it against the
+/// checkpoint `report` verified. If the server moved on between the two reads, verifies its
+/// newer checkpoint (with `reverify`, which also proves it consistent) and tries again.
+fn verify_one_case(
+    a: &VerifyArgs,
+    id: &str,
+    client: &Option<std::sync::Arc<HttpClient>>,
+    verifier: &Verifier,
+    mut report: VerifyReport,
+    mut reverify: impl FnMut(&VerifyReport) -> Result<VerifyReport, Failure>,
+) -> Result<(VerifiedCase, VerifyReport), Failure> {
+    let fail = |e: sijil_client::Error| client_failure(&a.target)(e);
+    for attempt in 0..3 {
+        let answer = match client {
+            Some(c) => fetch_case(c, &a.target, id).map_err(fail)?,
+            None => {
+                let reader =
+                    RegisterReader::open(std::path::Path::new(&a.target), Some(verifier.clone()))
+                        .map_err(|e| Failure::usage(anyhow::Error::new(e)))?;
+                case_from_dir(&reader, id).map_err(fail)?
+            }
+        };
+        match verify_case_answer(&answer, id, &report.checkpoint, verifier) {
+            Ok(CaseOutcome::Found(case)) => return Ok((case, report)),
+            Ok(CaseOutcome::Absent { size }) => {
+                return Err(Failure::rejected(anyhow::anyhow!(
+                    "{}: there is no case {id:?} in this register: proven absent as of its checkpoint of size {size}",
+                    a.target
+                )))
+            }
+            Err(sijil_client::Error::Stale { .. }) if attempt < 2 => {
+                report = reverify(&report)?;
+            }
+            Err(e) => {
+                return Err(Failure::rejected(
+                    anyhow::Error::new(e).context(format!("{} FAILED verification", a.target)),
+                ))
+            }
+        }
+    }
+    Err(Failure::rejected(anyhow::anyhow!(
+        "{}: the case answer and the checkpoint kept changing; try again",
+        a.target
+    )))
+}
+
+fn officer_name(c: &VerifiedCase, key: &sijil_core::event::PublicKey) -> String {
+    c.officers
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or_else(|| key.to_string(), |(_, n)| n.clone())
+}
+
+fn case_json(c: &VerifiedCase) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id,
+        "complete_as_of": c.size,
+        "entries": c.entries.iter().map(|e| serde_json::json!({
+            "seq": e.seq,
+            "type": e.entry.event.name(),
+            "date": event_date(&e.entry.event).map(|d| d.to_string()),
+            "signer": e.entry.signer,
+            "officer": officer_name(c, &e.entry.signer),
+            "leaf_hash": e.leaf.to_hex(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_case(c: &VerifiedCase) -> Result<(), Failure> {
+    outln!(
+        "  case {}: {} entries, complete and current as of the checkpoint of size {} (index proof), each signed by an officer authorized at that entry",
+        c.id,
+        c.entries.len(),
+        c.size
+    )?;
+    for e in &c.entries {
+        let date = event_date(&e.entry.event).map_or_else(String::new, |d| d.to_string());
+        outln!(
+            "    entry {:>8}  {:<10}  {:<22}  signed by {}",
+            e.seq,
+            date,
+            e.entry.event.name(),
+            officer_name(c, &e.entry.signer)
+        )?;
+    }
+    Ok(())
+}
+
+/// The date an event is about (received, held, due…), for the verified timeline.
+fn event_date(e: &Event) -> Option<Date> {
+    Some(match e {
+        Event::ComplaintReceived(x) => x.received_on,
+        Event::InspectionOpened(x) => x.opened_on,
+        Event::HearingHeld(x) => x.held_on,
+        Event::ComplianceDeadlineSet(x) => x.due_on,
+        Event::DeadlineExtended(x) => x.due_on,
+        Event::ComplianceConfirmed(x) => x.confirmed_on,
+        Event::SanctionNotified(x) => x.notified_on,
+        Event::AuthoritiesNotified(x) => x.notified_on,
+        Event::CaseClosed(x) => x.closed_on,
+        _ => return None,
+    })
 }

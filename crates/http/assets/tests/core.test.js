@@ -1,0 +1,446 @@
+// The browser verifier's pure code (assets/sijil-verify-core.js) against the published
+// vectors — docs/FORMAT.md §6 (the golden entry, its rejected forms, the golden checkpoint)
+// and docs/vectors/index-v1.json (§10) — and against whole-case answers built in memory by
+// ./forge.js: honest ones, and the forgeries the page must refuse. Run: node --test
+// crates/http/assets/tests (scripts/test runs it through tests/e2e/browser.rs).
+"use strict";
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const core = require("../sijil-verify-core.js");
+const forge = require("./forge.js");
+const { fromHex, hex, toBase64, Failure } = core;
+
+const ROOT = path.join(__dirname, "../../../..");
+const FORMAT = fs.readFileSync(path.join(ROOT, "docs/FORMAT.md"), "utf8");
+const VECTORS = JSON.parse(fs.readFileSync(path.join(ROOT, "docs/vectors/index-v1.json"), "utf8"));
+
+// ---- docs/FORMAT.md §6 -----------------------------------------------------------------------
+
+function golden() {
+  const entry = /Full entry: `([0-9a-f]+)`/.exec(FORMAT);
+  const leaf = /Leaf hash: `([0-9a-f]{64})`/.exec(FORMAT);
+  const vkey = /\| log \| 32 × `0x02` \| `[^`]+` \| `([^`]+)` \|/.exec(FORMAT);
+  const cp = /### 6\.3 A checkpoint[\s\S]*?```\n([\s\S]*?)```/.exec(FORMAT);
+  assert.ok(entry && leaf && vkey && cp, "docs/FORMAT.md §6 has the golden entry, leaf hash, key and checkpoint");
+  return { bytes: fromHex(entry[1]), leaf: leaf[1], vkey: vkey[1], checkpoint: cp[1] };
+}
+
+test("golden entry (FORMAT §6.2) decodes field by field", () => {
+  const g = golden();
+  const e = core.decodeEntry(g.bytes);
+  assert.equal(e.format, 1);
+  assert.equal(e.seq, 1n);
+  assert.equal(hex(e.prev), "aa".repeat(32));
+  assert.equal(e.recorded_at, 1672992000000n);
+  assert.equal(core.utcMinute(e.recorded_at), "2023-01-06 08:00 UTC");
+  assert.equal(hex(e.signer), "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c");
+  assert.deepEqual({ id: e.case.id, seq: e.case.seq, prev: hex(e.case.prev) }, { id: "2023-0017", seq: 0, prev: "00".repeat(32) });
+  assert.equal(e.event.type, "ComplaintReceived");
+  assert.deepEqual(e.event.controller, { id: "acme", name: "ACME SARL" });
+  assert.equal(e.event.category, "video_surveillance");
+  assert.equal(e.event.received_on, "2023-01-02");
+  assert.equal(hex(e.event.summary), "bed0a9466b829f81b211777b927e3d9f340db58b17c602317bd79cbcc2664fcd");
+  assert.equal(
+    hex(e.signature),
+    "1051c7f17daf7a208194f39a1270c276835f08f0bd7bffb6b76704ff8cabb11ff20e4b7810ee05f1be78380f1f07bd518839fb4e33c2286b1ed9ddae7e275f0e",
+  );
+  assert.deepEqual(core.textDigests(e.event).map(hex), [hex(e.event.summary)]);
+});
+
+test("golden entry: leaf hash, summary digest and signature", async () => {
+  const g = golden();
+  assert.equal(hex(await core.leafHash(g.bytes)), g.leaf);
+  const e = core.decodeEntry(g.bytes);
+  assert.equal(hex(await core.sha256(new TextEncoder().encode("golden salt and text"))), hex(e.event.summary));
+  assert.equal(await core.verifyEntrySignature(e, g.bytes, "registre.example.ma/plaintes"), true);
+  assert.equal(await core.verifyEntrySignature(e, g.bytes, "registre.example.ma/autre"), false, "the origin is signed");
+  const flipped = g.bytes.slice();
+  flipped[40] ^= 1;
+  assert.equal(await core.verifyEntrySignature(core.decodeEntry(flipped), flipped, "registre.example.ma/plaintes"), false);
+});
+
+function rejects(bytes, fragment) {
+  assert.throws(
+    () => core.decodeEntry(bytes),
+    (e) => e instanceof Failure && e.en.includes(fragment) && e.fr.length > 0,
+    `expected an error containing ${JSON.stringify(fragment)}`,
+  );
+}
+
+test("golden entry: the rejected forms of FORMAT §6.2", () => {
+  const g = golden();
+  // seq written fb 01 00 (a u16 varint for 1): non-canonical.
+  rejects(core.concat(g.bytes.slice(0, 1), [0xfb, 0x01, 0x00], g.bytes.slice(2)), "non-canonical");
+  // One trailing 00 byte.
+  rejects(core.concat(g.bytes, [0]), "trailing byte");
+  // First byte 02.
+  rejects(core.concat([2], g.bytes.slice(1)), "unsupported entry format 2");
+});
+
+test("decoder: every other non-canonical or malformed form is refused with a clear message", () => {
+  const g = golden();
+  const at = (i, replacement, drop = 1) => core.concat(g.bytes.slice(0, i), replacement, g.bytes.slice(i + drop));
+  // recorded_at (offset 34): a 0xfd u64 form is needed for 3345984000000; a 0xfe (u128) tag is not a u64.
+  rejects(at(34, [0xfe]), "invalid 64-bit integer");
+  // received_on's year (fb e7 07) written as fc e7 07 00 00: a u16 never takes the u32 form.
+  const year = g.bytes.indexOf(0xfb, 100);
+  assert.equal(g.bytes[year + 1], 0xe7);
+  rejects(at(year, [0xfc, 0xe7, 0x07, 0x00, 0x00], 3), "invalid 16-bit integer");
+  // The event variant (3) written fb 03 00.
+  const variant = 1 + 1 + 32 + 9 + 32 + 1 + 10 + 1 + 32;
+  assert.equal(g.bytes[variant], 3);
+  rejects(at(variant, [0xfb, 0x03, 0x00]), "non-canonical");
+  // Unknown variant 15 (not in the v1 catalogue).
+  rejects(at(variant, [15]), "unknown event variant 15");
+  // Category 10 does not exist.
+  rejects(at(variant + 1 + 5 + 10, [10]), "unknown category 10");
+  // 2023-02-29 is not a date.
+  rejects(at(year + 3, [2, 29], 2), "invalid date 2023-2-29");
+  // Option tag 2.
+  rejects(at(year + 5, [2]), "malformed option");
+  // A string that is not UTF-8 ("acme" → "acm\xff").
+  rejects(at(variant + 4, [0xff]), "not UTF-8");
+  // Truncated.
+  rejects(g.bytes.slice(0, g.bytes.length - 1), "truncated entry");
+});
+
+test("decoder: every event variant 0–14, IndexCommitted included, round-trips", async () => {
+  const k = new Uint8Array(32).fill(7);
+  const d = new Uint8Array(32).fill(9);
+  const events = [
+    { type: "RegisterOpened", origin: "o", title: "t", authority: "a", log_key: k, officers: [{ key: k, name: "n", role: "clerk" }] },
+    { type: "OfficerAuthorized", officer: { key: k, name: "karim", role: "admin" } },
+    { type: "OfficerRevoked", key: k, reason: "départ" },
+    { type: "ComplaintReceived", controller: { id: "c", name: "C" }, category: "other", received_on: "2024-02-29", summary: null },
+    { type: "InspectionOpened", opened_on: "1900-01-01", opens: { controller: { id: "c", name: "C" }, category: "image" }, scope: d },
+    { type: "HearingHeld", held_on: "9999-12-31", place: "Rabat", summary: d },
+    { type: "ComplianceDeadlineSet", due_on: "2025-01-31", obligations: d },
+    { type: "DeadlineExtended", due_on: "2025-03-31", reason: null },
+    { type: "ComplianceConfirmed", confirmed_on: "2025-03-01", note: d },
+    { type: "SanctionNotified", notified_on: "2024-09-16", sanction: { kind: "fine", amount_mad: 20000n }, legal_basis: "Loi 09-08", reasons: null },
+    { type: "AuthoritiesNotified", notified_on: "2024-01-10", authorities: ["A", "B"] },
+    { type: "CaseClosed", closed_on: "2025-04-20", outcome: "referred", summary: null },
+    { type: "Correction", target: 14n, erratum: d },
+    { type: "Erasure", target: 2n ** 40n, reason: "r" },
+    { type: "IndexCommitted", size: 300n, keys: 70000n, root: d },
+  ];
+  assert.deepEqual(
+    events.map((e) => e.type),
+    core.EVENTS,
+  );
+  const key = await forge.keyFromSeed(new Uint8Array(32).fill(1));
+  for (const [i, event] of events.entries()) {
+    const e = { seq: 2n ** 33n + BigInt(i), prev: d, recorded_at: -5n, case: null, event };
+    const bytes = await forge.signEntry(e, key, "o");
+    const back = core.decodeEntry(bytes);
+    assert.equal(back.event.type, event.type);
+    assert.equal(back.seq, e.seq);
+    assert.equal(back.recorded_at, -5n);
+    for (const [f, v] of Object.entries(event)) {
+      const got = back.event[f];
+      assert.equal(JSON.stringify(got, (_, x) => (typeof x === "bigint" ? String(x) : x instanceof Uint8Array ? hex(x) : x)),
+        JSON.stringify(v, (_, x) => (typeof x === "bigint" ? String(x) : x instanceof Uint8Array ? hex(x) : x)), `${event.type}.${f}`);
+    }
+    assert.equal(await core.verifyEntrySignature(back, bytes, "o"), true);
+  }
+  // IndexCommitted's bytes, by hand: variant 14, size 300 (fb 2c 01), keys 70000 (fc 70 11 01 00), root.
+  const bytes = await forge.signEntry({ seq: 1n, prev: d, recorded_at: 0n, case: null, event: events[14] }, key, "o");
+  const tail = hex(bytes.slice(bytes.length - 64 - 32 - 9, bytes.length - 64 - 32));
+  assert.equal(tail, "0efb2c01fc70110100");
+});
+
+test("golden checkpoint (FORMAT §6.3) opens with the golden log key", async () => {
+  const g = golden();
+  const key = await core.parseVerifierKey(g.vkey);
+  assert.equal(key.name, "registre.example.ma/plaintes");
+  const parsed = await core.openNote(g.checkpoint, key);
+  const cp = core.parseCheckpoint(parsed.text);
+  assert.equal(cp.size, 1);
+  assert.equal(hex(cp.root), g.leaf, "the tree of one leaf has that leaf's hash as root");
+  const other = await core.parseVerifierKey(await forge.vkey("registre.example.ma/plaintes", await forge.keyFromSeed(new Uint8Array(32).fill(3))));
+  await assert.rejects(core.openNote(g.checkpoint, other), /not signed by this key/);
+  const tampered = g.checkpoint.replace("\n1\n", "\n2\n");
+  await assert.rejects(core.openNote(tampered, key), /signature is invalid/);
+  await assert.rejects(core.parseVerifierKey(g.vkey.replace("cc01b08c", "cc01b08d")), /key ID does not match/);
+});
+
+test("Ed25519: verify_strict's extra rules are applied before WebCrypto", async () => {
+  assert.equal(await core.ed25519Supported(), true);
+  const g = golden();
+  const e = core.decodeEntry(g.bytes);
+  // S + ℓ: the same equation, refused (S must be below ℓ).
+  const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+  let s = 0n;
+  for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(e.signature[i]);
+  s += L;
+  const sig = e.signature.slice();
+  for (let i = 32; i < 64; i++) {
+    sig[i] = Number(s & 0xffn);
+    s >>= 8n;
+  }
+  const msg = core.concat(new TextEncoder().encode("sijil/event/v1\nregistre.example.ma/plaintes\n"), g.bytes.slice(0, g.bytes.length - 64));
+  assert.equal(await core.verifyEd25519(e.signer, e.signature, msg), true);
+  assert.equal(await core.verifyEd25519(e.signer, sig, msg), false);
+  // Small-order and non-canonical keys.
+  assert.ok(core.pointProblem(new Uint8Array(32)));
+  assert.ok(core.pointProblem(core.concat([1], new Uint8Array(31))));
+  assert.ok(core.pointProblem(fromHex("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")));
+  assert.ok(core.pointProblem(fromHex("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")));
+  assert.ok(core.pointProblem(fromHex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85")));
+  assert.equal(core.pointProblem(e.signer), null);
+});
+
+// ---- docs/vectors/index-v1.json (FORMAT §10) --------------------------------------------------
+
+test("index vectors: subject keys", async () => {
+  for (const k of VECTORS.keys) {
+    const name = k.subject === "officer" ? fromHex(k.name) : k.name;
+    assert.equal(hex(await core.indexKey(k.subject, name)), k.key, `${k.subject} ${k.name}`);
+  }
+  const caseKey = VECTORS.keys.find((k) => k.subject === "case");
+  assert.equal(hex(await core.caseKey(caseKey.name)), caseKey.key);
+});
+
+test("index vectors: mini-logs (root and value)", async () => {
+  for (const m of VECTORS.mini_logs) {
+    const pairs = m.entries.map(([seq, leaf]) => [seq, fromHex(leaf)]);
+    assert.equal(hex(await core.miniRoot(pairs)), m.root);
+    assert.equal(hex(await core.keyValue(pairs)), m.value);
+  }
+});
+
+test("index vectors: every trie proof verifies, to the value or to absence", async () => {
+  let checked = 0;
+  for (const t of VECTORS.tries) {
+    const root = fromHex(t.root);
+    // The test-only trie builder agrees with the vectors' roots.
+    const built = await forge.trie(t.entries.map(([k, v]) => [fromHex(k), fromHex(v)]));
+    assert.equal(hex(built.root), t.root, `trie of ${t.entries.length} keys`);
+    for (const p of t.proofs) {
+      const proof = core.parseTrieProof(p.proof);
+      const value = await core.verifyTrieProof(proof, root, fromHex(p.key));
+      assert.equal(value === null ? null : hex(value), p.value);
+      assert.deepEqual(built.prove(fromHex(p.key)), p.proof, "the builder's proofs are the vectors'");
+      checked++;
+    }
+  }
+  assert.ok(checked >= 20, `${checked} proofs checked`);
+});
+
+test("index vectors: altered trie proofs are refused", async () => {
+  const t = VECTORS.tries[VECTORS.tries.length - 1];
+  const root = fromHex(t.root);
+  const present = t.proofs.find((p) => p.value !== null && p.proof.siblings.length > 2);
+  const key = fromHex(present.key);
+  const variants = [];
+  const clone = () => JSON.parse(JSON.stringify(present.proof));
+  let v = clone();
+  v.end.value = "00".repeat(32);
+  variants.push(["a changed value", v]);
+  v = clone();
+  v.siblings.pop();
+  variants.push(["a missing sibling", v]);
+  v = clone();
+  [v.siblings[0], v.siblings[1]] = [v.siblings[1], v.siblings[0]];
+  variants.push(["swapped siblings", v]);
+  v = clone();
+  v.siblings[0] = null;
+  variants.push(["EMPTY below the root", v]);
+  v = clone();
+  v.end.label = v.end.label.slice(0, -2) + ((parseInt(v.end.label.slice(-2), 16) ^ 1).toString(16).padStart(2, "0"));
+  variants.push(["another key's leaf claimed as absent-proof", v]);
+  for (const [what, p] of variants) {
+    await assert.rejects(core.verifyTrieProof(core.parseTrieProof(p), root, key), Failure, what);
+  }
+  // A present key cannot be proven absent with another key's leaf: the end label must diverge.
+  const other = t.proofs.find((p) => p.value !== null && p.key !== present.key);
+  await assert.rejects(core.verifyTrieProof(core.parseTrieProof(other.proof), root, key), Failure);
+  // Malformed JSON nodes.
+  assert.throws(() => core.parseTrieProof({ end: { bits: 9, label: "ff", value: "00".repeat(32) }, siblings: [] }), Failure);
+  assert.throws(() => core.parseTrieProof({ end: { bits: 9, label: "ffff", value: "00".repeat(32) }, siblings: [] }), /stray label bits/);
+  assert.throws(() => core.parseTrieProof({ end: { bits: 257, label: "", value: "" }, siblings: [] }), Failure);
+  // The empty trie.
+  const empty = VECTORS.tries.find((x) => x.entries.length === 0);
+  assert.equal(await core.verifyTrieProof(core.parseTrieProof(empty.proofs[0].proof), fromHex(empty.root), key), null);
+});
+
+// ---- RFC 9162 proofs ---------------------------------------------------------------------------
+
+test("inclusion and consistency proofs, every size up to 20", async () => {
+  const leaves = [];
+  for (let i = 0; i < 20; i++) leaves.push(await core.leafHash(Uint8Array.of(i)));
+  for (let n = 1; n <= 20; n++) {
+    const root = await core.merkleRoot(leaves.slice(0, n));
+    for (let m = 0; m < n; m++) {
+      const proof = await forge.inclusionProof(leaves.slice(0, n), m);
+      assert.equal(await core.verifyInclusion(proof, m, n, root, leaves[m]), true, `inclusion ${m} in ${n}`);
+      assert.equal(await core.verifyInclusion(proof, m, n, root, leaves[(m + 1) % 20]), false);
+      if (proof.length) assert.equal(await core.verifyInclusion(proof.slice(1), m, n, root, leaves[m]), false);
+    }
+    for (let m = 1; m <= n; m++) {
+      const old = await core.merkleRoot(leaves.slice(0, m));
+      const proof = await forge.consistencyProof(leaves.slice(0, n), m);
+      assert.equal(await core.verifyConsistency(proof, m, old, n, root), true, `consistency ${m} → ${n}`);
+      if (m < n) {
+        assert.equal(await core.verifyConsistency(proof, m, new Uint8Array(32), n, root), false, `wrong old root ${m} → ${n}`);
+        assert.equal(await core.verifyConsistency(proof, m, old, n, old), false, `wrong new root ${m} → ${n}`);
+        assert.equal(await core.verifyConsistency(proof.slice(0, -1), m, old, n, root), false);
+      }
+    }
+  }
+});
+
+// ---- Cosignatures (FORMAT §9.4) --------------------------------------------------------------
+
+test("witness cosignatures: counted when they verify, named when they do not", async () => {
+  const g = golden();
+  const key = await core.parseVerifierKey(g.vkey);
+  const parsed = await core.openNote(g.checkpoint, key);
+  const w1 = await forge.keyFromSeed(new Uint8Array(32).fill(4));
+  const w2 = await forge.keyFromSeed(new Uint8Array(32).fill(5));
+  const k1 = await core.parseVerifierKey(await forge.vkey("witness.example/one", w1, 4), 4);
+  const k2 = await core.parseVerifierKey(await forge.vkey("witness.example/two", w2, 4), 4);
+  await assert.rejects(core.parseVerifierKey(await forge.vkey("witness.example/one", w1, 4)), /not an Ed25519 log key/);
+  const line = async (k, signer, t, text) => {
+    const tb = core.be64(t);
+    const m = core.concat(new TextEncoder().encode(`cosignature/v1\ntime ${t}\n`), new TextEncoder().encode(text));
+    return `\u2014 ${k.name} ${toBase64(core.concat(k.id, tb, await signer.sign(m)))}\n`;
+  };
+  const note = g.checkpoint + (await line(k1, w1, 1700000000, parsed.text)) + (await line(k2, w2, 1700000001, "other text\n"));
+  const reopened = await core.openNote(note, key);
+  const r = await core.checkCosignatures(reopened, [k1, k2]);
+  assert.deepEqual(r.verified.map((v) => v.witness.name), ["witness.example/one"]);
+  assert.equal(r.verified[0].time, 1700000000);
+  assert.deepEqual(r.invalid.map((v) => v.name), ["witness.example/two"]);
+  const zero = g.checkpoint + (await line(k1, w1, 0, parsed.text));
+  assert.equal((await core.checkCosignatures(await core.openNote(zero, key), [k1])).invalid.length, 1, "time 0 is refused");
+});
+
+// ---- Whole cases -------------------------------------------------------------------------------
+
+async function register() {
+  const amina = await forge.keyFromSeed(new Uint8Array(32).fill(1));
+  const karim = await forge.keyFromSeed(new Uint8Array(32).fill(6));
+  const intruder = await forge.keyFromSeed(new Uint8Array(32).fill(8));
+  const reg = await forge.Register.create("registre.example.ma/test", [{ key: amina, name: "amina", role: "admin" }]);
+  const summary = new Uint8Array(32).fill(0x33);
+  await reg.append(amina, { type: "ComplaintReceived", controller: { id: "acme", name: "ACME SARL" }, category: "privacy", received_on: "2024-01-02", summary }, "2024-0001");
+  await reg.append(amina, { type: "OfficerAuthorized", officer: { key: karim.public, name: "karim", role: "clerk" } });
+  await reg.append(karim, { type: "HearingHeld", held_on: "2024-02-01", place: "Rabat", summary: null }, "2024-0001");
+  await reg.append(amina, { type: "ComplaintReceived", controller: { id: "beta", name: "Beta" }, category: "image", received_on: "2024-03-01", summary: null }, "2024-0002");
+  await reg.append(amina, { type: "ComplianceDeadlineSet", due_on: "2024-05-31", obligations: summary }, "2024-0001");
+  return { reg, amina, karim, intruder };
+}
+
+const ens = (report) => report.failures.map((f) => f.en);
+
+test("an honest case verifies completely, with its officers", async () => {
+  const { reg } = await register();
+  await reg.commit();
+  const key = await core.parseVerifierKey(reg.vkey);
+  const data = await reg.caseAnswer("2024-0001");
+  assert.deepEqual(data.completeness.seqs, [1, 3, 5]);
+  const r = await core.verifyCase(data, key, "2024-0001");
+  assert.deepEqual(ens(r), []);
+  assert.equal(r.complete, true);
+  assert.equal(r.officers.get(3).name, "karim");
+  assert.equal(r.officers.get(1).name, "amina");
+  const facts = core.projectCase(r.entries);
+  assert.equal(facts.status, "awaiting_compliance");
+  assert.equal(facts.deadline, "2024-05-31");
+  assert.deepEqual(facts.hearings.map((h) => h.place), ["Rabat"]);
+  // An unknown case: a proof of absence.
+  const absent = { error: "no case", checkpoint: data.checkpoint, completeness: { ...data.completeness } };
+  absent.completeness.key = hex(await core.caseKey("2099-0001"));
+  absent.completeness.trie_proof = reg.indexed.trie.prove(await core.caseKey("2099-0001"));
+  assert.deepEqual(await core.verifyAbsence(absent, key, "2099-0001"), { size: 7, seq: 6 });
+  await assert.rejects(core.verifyAbsence(absent, key, "2024-0001"), Failure);
+});
+
+test("a dropped last entry fails and says so — entries and seqs trimmed, or entries alone", async () => {
+  const { reg } = await register();
+  await reg.commit();
+  const key = await core.parseVerifierKey(reg.vkey);
+  const both = await reg.caseAnswer("2024-0001");
+  both.entries.pop();
+  both.completeness.seqs.pop();
+  let r = await core.verifyCase(both, key, "2024-0001");
+  assert.equal(r.complete, false);
+  assert.match(ens(r).join("\n"), /Incomplete or altered case: the register's signed index \(entry 6\) does not match the 2 entries received \(1, 3\)/);
+  const alone = await reg.caseAnswer("2024-0001");
+  alone.entries.pop();
+  r = await core.verifyCase(alone, key, "2024-0001");
+  assert.match(ens(r).join("\n"), /The register's index lists 3 entries for this case \(1, 3, 5\), the answer holds 2: entry 5 missing\./);
+  // An entry of another case added.
+  const added = await reg.caseAnswer("2024-0001");
+  added.entries.push(await reg.servedEntry(4, "leaf_index"));
+  r = await core.verifyCase(added, key, "2024-0001");
+  assert.match(ens(r).join("\n"), /Entry 4: it belongs to case 2024-0002, not 2024-0001/);
+});
+
+test("a stale or foreign index entry, a wrong tree, a changed byte: each is named", async () => {
+  const { reg } = await register();
+  await reg.commit();
+  const key = await core.parseVerifierKey(reg.vkey);
+  let data = await reg.caseAnswer("2024-0001");
+  data.completeness.index = await reg.servedEntry(5, "seq");
+  let r = await core.verifyCase(data, key, "2024-0001");
+  assert.match(ens(r).join("\n"), /The index entry must be the log's last \(entry 6\)/);
+  data = await reg.caseAnswer("2024-0001");
+  const b = core.base64(data.entries[1].bytes);
+  b[b.length - 70] ^= 1;
+  data.entries[1].bytes = toBase64(b);
+  r = await core.verifyCase(data, key, "2024-0001");
+  assert.match(ens(r).join("\n"), /Entry 3: (not included|the officer's signature is invalid)/);
+  // The checkpoint signed by another key: fatal.
+  const other = await core.parseVerifierKey(await forge.vkey("registre.example.ma/test", await forge.keyFromSeed(new Uint8Array(32).fill(9))));
+  await assert.rejects(core.verifyCase(await reg.caseAnswer("2024-0001"), other, "2024-0001"), /not signed by this key/);
+});
+
+test("an entry signed by a key never authorized fails, even when the log key signs everything", async () => {
+  const { reg, intruder } = await register();
+  // The register's own log key forges: an intruder's hearing, committed in a valid index.
+  await reg.append(intruder, { type: "HearingHeld", held_on: "2024-06-01", place: "Ailleurs", summary: null }, "2024-0001");
+  await reg.commit();
+  const key = await core.parseVerifierKey(reg.vkey);
+  const data = await reg.caseAnswer("2024-0001");
+  const r = await core.verifyCase(data, key, "2024-0001");
+  assert.equal(r.complete, true, "the case is complete: only the signer is wrong");
+  const ih = hex(intruder.public);
+  assert.deepEqual(ens(r), [
+    `Entry 6: signed by key ${ih}, which had never been authorized in this register (its history, proven by the signed index, has no authorization before this entry)`,
+  ]);
+  // Without the signer's proof: said as such.
+  data.completeness.signers = data.completeness.signers.filter((s) => s.key !== ih);
+  const r2 = await core.verifyCase(data, key, "2024-0001");
+  assert.match(ens(r2).join("\n"), /Entry 6: signed by key [0-9a-f]{64}, and the server gives no proof that this key was authorized/);
+});
+
+test("an entry signed after its officer's revocation fails; hiding the revocation is caught", async () => {
+  const { reg, amina, karim } = await register();
+  await reg.append(amina, { type: "OfficerRevoked", key: karim.public, reason: "départ" });
+  await reg.append(karim, { type: "HearingHeld", held_on: "2024-06-01", place: "Rabat", summary: null }, "2024-0001");
+  await reg.commit();
+  const key = await core.parseVerifierKey(reg.vkey);
+  const data = await reg.caseAnswer("2024-0001");
+  let r = await core.verifyCase(data, key, "2024-0001");
+  assert.deepEqual(ens(r), [`Entry 7: signed by karim (${hex(karim.public)}) after the key was revoked (entry 6)`]);
+  // The server leaves the revocation out of karim's history: the index value no longer matches.
+  const s = data.completeness.signers.find((x) => x.key === hex(karim.public));
+  s.entries.pop();
+  s.seqs.pop();
+  r = await core.verifyCase(data, key, "2024-0001");
+  assert.match(ens(r).join("\n"), /Authorization of key [0-9a-f]+ \(entry 3\): the officer history given does not match the signed index/);
+});
+
+test("an authorization hidden from the index (a forged trie without the officer) is refused", async () => {
+  const { reg, karim } = await register();
+  const karimKey = hex(await core.officerKey(karim.public));
+  await reg.commit((k) => k === karimKey);
+  const key = await core.parseVerifierKey(reg.vkey);
+  const r = await core.verifyCase(await reg.caseAnswer("2024-0001"), key, "2024-0001");
+  assert.match(ens(r).join("\n"), /Entry 3: signed by key [0-9a-f]+, which had never been authorized in this register/);
+});

@@ -1,0 +1,580 @@
+//! A case's completeness proof (docs/FORMAT.md §10.5, docs/API.md `completeness`): its wire
+//! form, as `GET /api/v1/cases/{id}` serves it, and its verification, which is pure.
+//!
+//! The proof ties everything to one signed checkpoint of size S: leaf S − 1 is the log key's
+//! `IndexCommitted` (inclusion proof), its root proves the case key's value (trie proof), and
+//! that value is the count and mini-log root of exactly the entries given (each with its
+//! own inclusion proof and officer signature). Each signer's authorization is proved the same
+//! way, through the officer key's own index entries.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sijil_core::checkpoint::Checkpoint;
+use sijil_core::event::{Event, PublicKey};
+use sijil_core::merkle::check_inclusion;
+use sijil_core::{leaf_hash, Entry, Hash};
+
+use crate::trie::{Label, ProofNode, TrieProof};
+use crate::{verify_absent, verify_key, IndexError, IndexKey};
+
+/// An entry with its inclusion proof in the checkpoint's tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvenEntry {
+    /// The leaf index (the API's case entries call it `leaf_index`).
+    #[serde(alias = "leaf_index")]
+    pub seq: u64,
+    /// The entry's bytes, standard base64.
+    pub bytes: String,
+    /// RFC 9162 inclusion proof, standard base64 hashes.
+    pub inclusion_proof: Vec<String>,
+}
+
+/// A node of a trie proof in JSON: `{"bits", "label" (hex of ceil(bits/8) bytes), "value"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeJson {
+    pub bits: u16,
+    pub label: String,
+    pub value: String,
+}
+
+/// A trie proof in JSON (docs/FORMAT.md §10.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrieProofJson {
+    pub end: Option<NodeJson>,
+    pub siblings: Vec<Option<NodeJson>>,
+}
+
+impl From<&TrieProof> for TrieProofJson {
+    fn from(p: &TrieProof) -> TrieProofJson {
+        let node = |n: &ProofNode| NodeJson {
+            bits: n.label.bits(),
+            label: hex::encode(n.label.prefix_bytes()),
+            value: hex::encode(n.value),
+        };
+        TrieProofJson {
+            end: p.end.as_ref().map(node),
+            siblings: p.siblings.iter().map(|s| s.as_ref().map(node)).collect(),
+        }
+    }
+}
+
+impl TrieProofJson {
+    /// The proof, or what is malformed in it.
+    ///
+    /// # Errors
+    /// [`CompletenessError::Malformed`].
+    pub fn parse(&self) -> Result<TrieProof, CompletenessError> {
+        let node = |n: &NodeJson| -> Result<ProofNode, CompletenessError> {
+            let prefix = hex::decode(&n.label)
+                .map_err(|_| malformed(format!("trie proof label {:?} is not hex", n.label)))?;
+            let label = Label::from_prefix(n.bits, &prefix)
+                .map_err(|e| malformed(format!("trie proof: {e}")))?;
+            let mut value = [0u8; 32];
+            hex::decode_to_slice(&n.value, &mut value).map_err(|_| {
+                malformed(format!(
+                    "trie proof value {:?} is not 64 hex digits",
+                    n.value
+                ))
+            })?;
+            Ok(ProofNode { label, value })
+        };
+        if self.siblings.len() > 257 {
+            return Err(malformed(format!(
+                "trie proof has {} siblings; a path has at most 257",
+                self.siblings.len()
+            )));
+        }
+        Ok(TrieProof {
+            end: self.end.as_ref().map(node).transpose()?,
+            siblings: self
+                .siblings
+                .iter()
+                .map(|s| s.as_ref().map(node).transpose())
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// The proof of one signer's authorization: the officer key's index entries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerProof {
+    /// The officer's public key, hex.
+    pub key: PublicKey,
+    /// Its index key, hex (the verifier recomputes it).
+    pub index_key: String,
+    pub seqs: Vec<u64>,
+    pub trie_proof: TrieProofJson,
+    pub entries: Vec<ProvenEntry>,
+}
+
+/// The `completeness` member of a case answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completeness {
+    /// The checkpoint's size S.
+    pub size: u64,
+    /// Leaf S − 1: the `IndexCommitted` entry.
+    pub index: ProvenEntry,
+    /// The index key (hex) of the subject.
+    pub key: String,
+    /// The subject's seqs; absent in a proof of absence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seqs: Option<Vec<u64>>,
+    pub trie_proof: TrieProofJson,
+    /// One per distinct signer of the entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signers: Vec<SignerProof>,
+}
+
+/// Why a completeness proof fails. Each variant says what a reader would want named.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompletenessError {
+    #[error("the proof is malformed: {0}")]
+    Malformed(String),
+    #[error("the checkpoint has {size} entries: it ends with no IndexCommitted to prove anything against")]
+    NoIndex { size: u64 },
+    #[error(
+        "the proof is for a checkpoint of {proof} entries, but the checkpoint has {checkpoint}"
+    )]
+    WrongSize { proof: u64, checkpoint: u64 },
+    #[error("entry {seq}: {message}")]
+    Entry { seq: u64, message: String },
+    #[error("entry {seq} is not in the checkpoint's tree: {message}")]
+    NotIncluded { seq: u64, message: String },
+    #[error("the register's index holds {committed} for {subject}, but {shown} shown: {detail}")]
+    Incomplete {
+        subject: String,
+        committed: String,
+        shown: String,
+        detail: String,
+    },
+    #[error("the index proof for {subject} fails: {source}")]
+    Index {
+        subject: String,
+        #[source]
+        source: IndexError,
+    },
+    #[error("entry {seq} is signed by {signer}, which was {why} at that entry")]
+    Unauthorized {
+        seq: u64,
+        signer: PublicKey,
+        why: String,
+    },
+}
+
+fn malformed(s: String) -> CompletenessError {
+    CompletenessError::Malformed(s)
+}
+
+/// One checked entry.
+#[derive(Clone, Debug)]
+pub struct CheckedEntry {
+    pub seq: u64,
+    pub leaf: Hash,
+    pub entry: Entry,
+}
+
+/// Decodes a proven entry and checks its inclusion in `cp` and its signature.
+///
+/// # Errors
+/// [`CompletenessError::Entry`], [`CompletenessError::NotIncluded`],
+/// [`CompletenessError::Malformed`].
+pub fn check_entry(p: &ProvenEntry, cp: &Checkpoint) -> Result<CheckedEntry, CompletenessError> {
+    let seq = p.seq;
+    let bytes = BASE64
+        .decode(&p.bytes)
+        .map_err(|e| malformed(format!("entry {seq}: bytes are not base64: {e}")))?;
+    let proof = p
+        .inclusion_proof
+        .iter()
+        .map(|h| {
+            Hash::from_base64(h).ok_or_else(|| {
+                malformed(format!(
+                    "entry {seq}: inclusion proof hash {h:?} is not 32 bytes of base64"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let leaf = leaf_hash(&bytes);
+    check_inclusion(&proof, cp.size, &cp.root, seq, &leaf).map_err(|e| {
+        CompletenessError::NotIncluded {
+            seq,
+            message: e.to_string(),
+        }
+    })?;
+    let entry = Entry::decode(&bytes).map_err(|e| CompletenessError::Entry {
+        seq,
+        message: e.to_string(),
+    })?;
+    if entry.seq != seq {
+        return Err(CompletenessError::Entry {
+            seq,
+            message: format!("its bytes say seq {}", entry.seq),
+        });
+    }
+    entry
+        .verify_signature(&bytes, &cp.origin)
+        .map_err(|e| CompletenessError::Entry {
+            seq,
+            message: e.to_string(),
+        })?;
+    Ok(CheckedEntry { seq, leaf, entry })
+}
+
+/// Checks the `IndexCommitted` at leaf S − 1 and returns its root.
+///
+/// # Errors
+/// [`CompletenessError`] naming what fails.
+pub fn check_index_entry(
+    c: &Completeness,
+    cp: &Checkpoint,
+    log_key: &PublicKey,
+) -> Result<Hash, CompletenessError> {
+    if cp.size < 2 {
+        return Err(CompletenessError::NoIndex { size: cp.size });
+    }
+    if c.size != cp.size {
+        return Err(CompletenessError::WrongSize {
+            proof: c.size,
+            checkpoint: cp.size,
+        });
+    }
+    if c.index.seq != cp.size - 1 {
+        return Err(CompletenessError::Entry {
+            seq: c.index.seq,
+            message: format!(
+                "the index commitment must be the checkpoint's last entry, {}",
+                cp.size - 1
+            ),
+        });
+    }
+    let ic = check_entry(&c.index, cp)?;
+    match &ic.entry.event {
+        Event::IndexCommitted(i) if ic.entry.signer == *log_key && i.size == ic.seq => Ok(i.root),
+        Event::IndexCommitted(_) => Err(CompletenessError::Entry {
+            seq: ic.seq,
+            message: format!(
+                "IndexCommitted is signed by {}, not by the register's log key {log_key}",
+                ic.entry.signer
+            ),
+        }),
+        other => Err(CompletenessError::Entry {
+            seq: ic.seq,
+            message: format!(
+                "is {}, not IndexCommitted: the checkpoint does not end with the index",
+                other.name()
+            ),
+        }),
+    }
+}
+
+/// Checks that `entries` (checked, in log order) are all of `key`'s entries under `root`.
+fn check_whole(
+    subject: &str,
+    root: &Hash,
+    key: &IndexKey,
+    entries: &[CheckedEntry],
+    claimed: Option<&[u64]>,
+    proof: &TrieProofJson,
+) -> Result<(), CompletenessError> {
+    let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+    if let Some(claimed) = claimed {
+        if claimed != seqs.as_slice() {
+            return Err(CompletenessError::Incomplete {
+                subject: subject.into(),
+                committed: format!("{} entries ({})", claimed.len(), list(claimed)),
+                shown: format!("{} ({})", seqs.len(), list(&seqs)),
+                detail: describe_difference(claimed, &seqs),
+            });
+        }
+    }
+    let pairs: Vec<(u64, Hash)> = entries.iter().map(|e| (e.seq, e.leaf)).collect();
+    let trie = proof.parse()?;
+    verify_key(root, key, &pairs, &trie).map_err(|source| match source {
+        IndexError::ValueMismatch { .. } => CompletenessError::Incomplete {
+            subject: subject.into(),
+            committed: "another list of entries".into(),
+            shown: format!("the {} entries ({})", seqs.len(), list(&seqs)),
+            detail: "an entry is missing, added or altered".into(),
+        },
+        source => CompletenessError::Index {
+            subject: subject.into(),
+            source,
+        },
+    })
+}
+
+fn list(seqs: &[u64]) -> String {
+    seqs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_difference(committed: &[u64], shown: &[u64]) -> String {
+    let missing: Vec<u64> = committed
+        .iter()
+        .filter(|s| !shown.contains(s))
+        .copied()
+        .collect();
+    let added: Vec<u64> = shown
+        .iter()
+        .filter(|s| !committed.contains(s))
+        .copied()
+        .collect();
+    match (missing.is_empty(), added.is_empty()) {
+        (false, _) => format!("entry {} is missing", list(&missing)),
+        (true, false) => format!("entry {} is not the case's", list(&added)),
+        (true, true) => "the entries are out of order".into(),
+    }
+}
+
+/// A case proven complete and current.
+#[derive(Clone, Debug)]
+pub struct VerifiedCase {
+    pub id: String,
+    /// Every entry of the case, in log order, checked.
+    pub entries: Vec<CheckedEntry>,
+    /// The size of the checkpoint it is complete as of.
+    pub size: u64,
+    /// Each signer's key and the name under which it was authorized.
+    pub officers: Vec<(PublicKey, String)>,
+}
+
+/// Verifies a case answer: its `entries` and `completeness` against the verified checkpoint
+/// `cp` of the log whose key is `log_key`. Checks each entry (inclusion, encoding, signature),
+/// the case's own chain, the completeness proof, and that each signer was an authorized,
+/// unrevoked officer at its entry.
+///
+/// # Errors
+/// The first [`CompletenessError`], which names the entry or the key.
+pub fn verify_case(
+    id: &str,
+    entries: &[ProvenEntry],
+    c: &Completeness,
+    cp: &Checkpoint,
+    log_key: &PublicKey,
+) -> Result<VerifiedCase, CompletenessError> {
+    let root = check_index_entry(c, cp, log_key)?;
+    let key = IndexKey::case(id);
+    let checked = entries
+        .iter()
+        .map(|p| check_entry(p, cp))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The case's own chain (DESIGN §4).
+    let mut prev = Hash::ZERO;
+    for (i, e) in checked.iter().enumerate() {
+        let Some(link) = &e.entry.case else {
+            return Err(CompletenessError::Entry {
+                seq: e.seq,
+                message: "names no case".into(),
+            });
+        };
+        if link.id != id {
+            return Err(CompletenessError::Entry {
+                seq: e.seq,
+                message: format!("belongs to case {}, not {id}", link.id),
+            });
+        }
+        if link.seq as usize != i || link.prev != prev {
+            return Err(CompletenessError::Entry {
+                seq: e.seq,
+                message: format!(
+                    "is event {} of the case and follows another entry, but it is shown as event {i}: an entry before it is missing",
+                    link.seq
+                ),
+            });
+        }
+        prev = e.leaf;
+    }
+    check_whole(
+        &format!("case {id}"),
+        &root,
+        &key,
+        &checked,
+        c.seqs.as_deref(),
+        &c.trie_proof,
+    )?;
+    let officers = check_signers(&checked, &c.signers, &root, cp)?;
+    Ok(VerifiedCase {
+        id: id.to_string(),
+        entries: checked,
+        size: cp.size,
+        officers,
+    })
+}
+
+/// Each entry's signer was authorized, and not revoked, before it: proven by the officer
+/// key's own index entries (RegisterOpened or OfficerAuthorized naming it, OfficerRevoked).
+fn check_signers(
+    entries: &[CheckedEntry],
+    proofs: &[SignerProof],
+    root: &Hash,
+    cp: &Checkpoint,
+) -> Result<Vec<(PublicKey, String)>, CompletenessError> {
+    let mut proven: Vec<(PublicKey, Vec<CheckedEntry>)> = Vec::new();
+    let mut names: Vec<(PublicKey, String)> = Vec::new();
+    for e in entries {
+        let signer = e.entry.signer;
+        if !proven.iter().any(|(k, _)| *k == signer) {
+            let p = proofs.iter().find(|p| p.key == signer).ok_or_else(|| {
+                CompletenessError::Unauthorized {
+                    seq: e.seq,
+                    signer,
+                    why: "not shown to be an officer (the answer carries no proof for this key)"
+                        .into(),
+                }
+            })?;
+            let key = IndexKey::officer(&signer);
+            let officer_entries = p
+                .entries
+                .iter()
+                .map(|pe| check_entry(pe, cp))
+                .collect::<Result<Vec<_>, _>>()?;
+            check_whole(
+                &format!("officer key {signer}"),
+                root,
+                &key,
+                &officer_entries,
+                Some(&p.seqs),
+                &p.trie_proof,
+            )?;
+            proven.push((signer, officer_entries));
+        }
+        let history = proven
+            .iter()
+            .find(|(k, _)| *k == signer)
+            .map(|(_, h)| h.as_slice())
+            .unwrap_or_default();
+        let last = history.iter().rev().find(|h| h.seq < e.seq);
+        let named = match last.map(|h| &h.entry.event) {
+            Some(Event::RegisterOpened(g)) => g
+                .officers
+                .iter()
+                .find(|o| o.key == signer)
+                .map(|o| o.name.clone()),
+            Some(Event::OfficerAuthorized(a)) if a.officer.key == signer => {
+                Some(a.officer.name.clone())
+            }
+            _ => None,
+        };
+        let ok = named.is_some();
+        if let Some(name) = named {
+            if !names.iter().any(|(k, _)| *k == signer) {
+                names.push((signer, name));
+            }
+        }
+        if !ok {
+            let why = match last.map(|h| (&h.entry.event, h.seq)) {
+                Some((Event::OfficerRevoked(_), s)) => format!("revoked by entry {s}"),
+                None => "never authorized before".into(),
+                Some((other, s)) => format!("last named by entry {s} ({})", other.name()),
+            };
+            return Err(CompletenessError::Unauthorized {
+                seq: e.seq,
+                signer,
+                why,
+            });
+        }
+    }
+    Ok(names)
+}
+
+/// Verifies a proof that no case `id` exists as of `cp` (the 404's `completeness`).
+///
+/// # Errors
+/// [`CompletenessError`].
+pub fn verify_no_case(
+    id: &str,
+    c: &Completeness,
+    cp: &Checkpoint,
+    log_key: &PublicKey,
+) -> Result<(), CompletenessError> {
+    let root = check_index_entry(c, cp, log_key)?;
+    verify_absent(&root, &IndexKey::case(id), &c.trie_proof.parse()?).map_err(|source| {
+        CompletenessError::Index {
+            subject: format!("case {id}"),
+            source,
+        }
+    })
+}
+
+/// Verifies a controller answer: `entries` (the opening entries of its cases) are all of the
+/// controller's, as of `cp`.
+///
+/// # Errors
+/// [`CompletenessError`].
+pub fn verify_controller(
+    id: &str,
+    entries: &[ProvenEntry],
+    c: &Completeness,
+    cp: &Checkpoint,
+    log_key: &PublicKey,
+) -> Result<Vec<CheckedEntry>, CompletenessError> {
+    let root = check_index_entry(c, cp, log_key)?;
+    let checked = entries
+        .iter()
+        .map(|p| check_entry(p, cp))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_whole(
+        &format!("controller {id}"),
+        &root,
+        &IndexKey::controller(id),
+        &checked,
+        c.seqs.as_deref(),
+        &c.trie_proof,
+    )?;
+    Ok(checked)
+}
+
+/// Builds the `completeness` member for the subject `key` as of the checkpoint of `size`
+/// entries, over `index` (which must cover the first `size - 1` entries: the view of that
+/// checkpoint). `prove(seq)` gives an entry with its inclusion proof in that checkpoint. With
+/// `with_seqs`, the subject's seqs are listed (a present subject); the trie proof is of
+/// presence or absence as the index has it.
+///
+/// # Errors
+/// `prove`'s error.
+pub fn build<E>(
+    index: &crate::Index,
+    key: &IndexKey,
+    size: u64,
+    prove: &mut dyn FnMut(u64) -> Result<ProvenEntry, E>,
+) -> Result<Completeness, E> {
+    let seqs = index.get(key).map(|l| l.seqs.clone());
+    Ok(Completeness {
+        size,
+        index: prove(size.saturating_sub(1))?,
+        key: key.to_hex(),
+        seqs,
+        trie_proof: TrieProofJson::from(&index.prove(key)),
+        signers: Vec::new(),
+    })
+}
+
+/// The proof of an officer key's history, for [`Completeness::signers`].
+///
+/// # Errors
+/// `prove`'s error.
+pub fn build_signer<E>(
+    index: &crate::Index,
+    signer: &PublicKey,
+    prove: &mut dyn FnMut(u64) -> Result<ProvenEntry, E>,
+) -> Result<SignerProof, E> {
+    let key = IndexKey::officer(signer);
+    let seqs = index.get(&key).map(|l| l.seqs.clone()).unwrap_or_default();
+    let entries = seqs
+        .iter()
+        .map(|&s| prove(s))
+        .collect::<Result<Vec<_>, E>>()?;
+    Ok(SignerProof {
+        key: *signer,
+        index_key: key.to_hex(),
+        seqs,
+        trie_proof: TrieProofJson::from(&index.prove(&key)),
+        entries,
+    })
+}

@@ -1,0 +1,391 @@
+//! sijil-index: the log-derived index (DESIGN §4, docs/FORMAT.md §10).
+//!
+//! Which keys an entry touches ([`keys_of`]: its case, its controller, the officer keys it
+//! names, the register for register-level events) is read from the entry alone, never from
+//! the projector's rules, so the index's format outlives rule changes. Each key has a
+//! mini-log: an RFC 9162 tree over `(seq, leaf hash)` of its entries, in log order. The keys
+//! and the heads of their mini-logs are the leaves of a prefix Merkle trie ([`trie`]), whose
+//! root the log key commits in the `IndexCommitted` entry that ends every checkpoint. One
+//! trie proof then shows that a case's entries are all of them, as of that checkpoint.
+//!
+//! Everything here is pure: no I/O, no clock.
+#![forbid(unsafe_code)]
+
+pub mod completeness;
+pub mod trie;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use sha2::{Digest as _, Sha256};
+use sijil_core::event::{Event, PublicKey};
+use sijil_core::{node_hash, CaseLink, Entry, Hash};
+
+pub use trie::{Label, LabelError, ProofNode, Trie, TrieError, TrieProof};
+
+/// What a key names. Its tag is part of the key's hash (docs/FORMAT.md §10.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject<'a> {
+    /// Register-level events: the genesis and officer key management.
+    Register,
+    Case(&'a str),
+    Controller(&'a str),
+    Officer(&'a PublicKey),
+}
+
+/// An index key: `SHA-256("sijil/index/v1\n" ‖ tag ‖ "\n" ‖ name)`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
+pub struct IndexKey(pub [u8; 32]);
+
+impl fmt::Debug for IndexKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IndexKey({})", hex::encode(self.0))
+    }
+}
+
+impl IndexKey {
+    /// The domain prefix of every key's hash.
+    pub const CONTEXT: &'static [u8] = b"sijil/index/v1\n";
+
+    pub fn of(subject: &Subject<'_>) -> IndexKey {
+        let (tag, name): (&[u8], &[u8]) = match subject {
+            Subject::Register => (b"register", b""),
+            Subject::Case(id) => (b"case", id.as_bytes()),
+            Subject::Controller(id) => (b"controller", id.as_bytes()),
+            Subject::Officer(key) => (b"officer", &key.0),
+        };
+        let mut h = Sha256::new();
+        h.update(Self::CONTEXT);
+        h.update(tag);
+        h.update(b"\n");
+        h.update(name);
+        IndexKey(h.finalize().into())
+    }
+
+    pub fn case(id: &str) -> IndexKey {
+        IndexKey::of(&Subject::Case(id))
+    }
+
+    pub fn controller(id: &str) -> IndexKey {
+        IndexKey::of(&Subject::Controller(id))
+    }
+
+    pub fn officer(key: &PublicKey) -> IndexKey {
+        IndexKey::of(&Subject::Officer(key))
+    }
+
+    pub fn register() -> IndexKey {
+        IndexKey::of(&Subject::Register)
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+/// The subjects an entry touches, each once, in this order: the register, its case, its
+/// controller, the officer keys it names. `IndexCommitted` touches none. This is the index's
+/// map function (docs/FORMAT.md §10.1): it reads the entry only.
+pub fn subjects_of(entry: &Entry) -> Vec<Subject<'_>> {
+    subjects(entry.case.as_ref(), &entry.event)
+}
+
+/// [`subjects_of`] an entry given by its case link and event (an entry about to be signed).
+pub fn subjects<'a>(case: Option<&'a CaseLink>, event: &'a Event) -> Vec<Subject<'a>> {
+    let mut out = Vec::new();
+    match event {
+        Event::RegisterOpened(g) => {
+            out.push(Subject::Register);
+            out.extend(g.officers.iter().map(|o| Subject::Officer(&o.key)));
+        }
+        Event::OfficerAuthorized(a) => {
+            out.push(Subject::Register);
+            out.push(Subject::Officer(&a.officer.key));
+        }
+        Event::OfficerRevoked(r) => {
+            out.push(Subject::Register);
+            out.push(Subject::Officer(&r.key));
+        }
+        Event::IndexCommitted(_) => return out,
+        _ => {}
+    }
+    if let Some(link) = case {
+        out.push(Subject::Case(&link.id));
+    }
+    match event {
+        Event::ComplaintReceived(c) => out.push(Subject::Controller(&c.controller.id)),
+        Event::InspectionOpened(i) => {
+            if let Some(o) = &i.opens {
+                out.push(Subject::Controller(&o.controller.id));
+            }
+        }
+        _ => {}
+    }
+    let mut seen = Vec::with_capacity(out.len());
+    out.retain(|s| {
+        let fresh = !seen.contains(s);
+        if fresh {
+            seen.push(s.clone());
+        }
+        fresh
+    });
+    out
+}
+
+/// The keys an entry touches: [`subjects_of`], hashed.
+pub fn keys_of(entry: &Entry) -> Vec<IndexKey> {
+    subjects_of(entry).iter().map(IndexKey::of).collect()
+}
+
+/// A mini-log leaf: `SHA-256(0x00 ‖ BE64(seq) ‖ leaf_hash)`, the RFC 9162 leaf hash of the
+/// 40 bytes `BE64(seq) ‖ leaf_hash`.
+pub fn mini_leaf(seq: u64, leaf: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(seq.to_be_bytes());
+    h.update(leaf.0);
+    Hash(h.finalize().into())
+}
+
+/// A key's value in the trie: `SHA-256(BE64(count) ‖ mini-log root)`.
+pub fn key_value(count: u64, mini_root: &Hash) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(count.to_be_bytes());
+    h.update(mini_root.0);
+    h.finalize().into()
+}
+
+/// The RFC 9162 root of the mini-log over `(seq, leaf hash)` pairs, in order.
+pub fn mini_root(entries: &[(u64, Hash)]) -> Hash {
+    let mut range = CompactRange::default();
+    for (seq, leaf) in entries {
+        range.push(mini_leaf(*seq, leaf));
+    }
+    range.root()
+}
+
+/// The right edge of an RFC 9162 tree: the roots of its perfect subtrees, largest first (one
+/// per set bit of the size). Enough to append a leaf and to compute the root.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct CompactRange {
+    size: u64,
+    hashes: Vec<Hash>,
+}
+
+impl CompactRange {
+    pub fn push(&mut self, leaf: Hash) {
+        let mut h = leaf;
+        let mut n = self.size;
+        while n & 1 == 1 {
+            // Each set low bit of the old size is a perfect subtree that the new leaf completes.
+            let left = self.hashes.pop().unwrap_or_default();
+            h = node_hash(&left, &h);
+            n >>= 1;
+        }
+        self.hashes.push(h);
+        self.size += 1;
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The tree's root; `SHA-256("")` when empty.
+    pub fn root(&self) -> Hash {
+        let mut it = self.hashes.iter().rev();
+        let Some(last) = it.next() else {
+            return sijil_core::empty_root();
+        };
+        it.fold(*last, |acc, left| node_hash(left, &acc))
+    }
+}
+
+/// One key's mini-log: the seqs of its entries, and the right edge of the tree over them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct KeyLog {
+    pub seqs: Vec<u64>,
+    range: CompactRange,
+}
+
+impl KeyLog {
+    pub fn count(&self) -> u64 {
+        self.range.size()
+    }
+
+    pub fn root(&self) -> Hash {
+        self.range.root()
+    }
+
+    pub fn value(&self) -> [u8; 32] {
+        key_value(self.count(), &self.root())
+    }
+}
+
+/// The index over a log's first [`Index::size`] entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct Index {
+    size: u64,
+    logs: BTreeMap<IndexKey, KeyLog>,
+    trie: Trie,
+}
+
+impl Index {
+    pub fn new() -> Index {
+        Index::default()
+    }
+
+    /// The number of entries applied.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The number of keys.
+    pub fn keys(&self) -> u64 {
+        self.trie.len()
+    }
+
+    /// The trie's root: what `IndexCommitted.root` commits.
+    pub fn root(&self) -> Hash {
+        Hash(self.trie.root())
+    }
+
+    /// Applies entry `seq` (which must be [`Index::size`]) with leaf hash `leaf`.
+    ///
+    /// # Errors
+    /// [`IndexError::OutOfOrder`] if `seq` is not the next entry; the index is unchanged.
+    pub fn apply(&mut self, seq: u64, leaf: &Hash, entry: &Entry) -> Result<(), IndexError> {
+        self.apply_parts(seq, leaf, entry.case.as_ref(), &entry.event)
+    }
+
+    /// [`Index::apply`] for an entry given by its case link and event.
+    ///
+    /// # Errors
+    /// As [`Index::apply`].
+    pub fn apply_parts(
+        &mut self,
+        seq: u64,
+        leaf: &Hash,
+        case: Option<&CaseLink>,
+        event: &Event,
+    ) -> Result<(), IndexError> {
+        if seq != self.size {
+            return Err(IndexError::OutOfOrder {
+                expected: self.size,
+                got: seq,
+            });
+        }
+        for key in subjects(case, event).iter().map(IndexKey::of) {
+            let log = self.logs.entry(key).or_default();
+            log.seqs.push(seq);
+            log.range.push(mini_leaf(seq, leaf));
+            self.trie.insert(key.0, log.value());
+        }
+        self.size += 1;
+        Ok(())
+    }
+
+    /// The mini-log of `key`, if any entry touched it.
+    pub fn get(&self, key: &IndexKey) -> Option<&KeyLog> {
+        self.logs.get(key)
+    }
+
+    /// The trie proof of `key`: its value, or its absence.
+    pub fn prove(&self, key: &IndexKey) -> TrieProof {
+        self.trie.prove(&key.0)
+    }
+
+    /// An estimate of the heap it holds, for the server's memory figures.
+    pub fn heap_bytes(&self) -> usize {
+        let per_key = std::mem::size_of::<(IndexKey, KeyLog)>() + 200;
+        self.logs
+            .values()
+            .map(|l| l.seqs.capacity() * 8 + l.range.hashes.capacity() * 32 + per_key)
+            .sum()
+    }
+}
+
+/// Why the index or a proof about it is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    #[error("index: entry {got} applied when entry {expected} was next")]
+    OutOfOrder { expected: u64, got: u64 },
+    #[error(transparent)]
+    Trie(#[from] TrieError),
+    #[error("the index has no key {key}: its entries were expected")]
+    Absent { key: String },
+    #[error("the index has key {key}: a proof of its absence was expected")]
+    Present { key: String },
+    #[error("the committed value of key {key} is not that of the {given} entries given: an entry is missing, added, altered or out of place")]
+    ValueMismatch { key: String, given: u64 },
+    #[error("the entries of key {key} are not in log order: seq {seq} after {prev}")]
+    NotInOrder { key: String, seq: u64, prev: u64 },
+}
+
+/// Checks that `entries`, `(seq, leaf hash)` in log order, are exactly all the entries of
+/// `key` under the committed trie `root`: the proof shows the key's value, and that value is
+/// the count and mini-log root of these entries and no others.
+///
+/// # Errors
+/// [`IndexError::Absent`] if the proof shows no such key; [`IndexError::ValueMismatch`] if
+/// an entry is missing, added, altered or out of place; [`IndexError::Trie`] for a proof
+/// that does not lead to `root`.
+pub fn verify_key(
+    root: &Hash,
+    key: &IndexKey,
+    entries: &[(u64, Hash)],
+    proof: &TrieProof,
+) -> Result<(), IndexError> {
+    for w in entries.windows(2) {
+        if w[1].0 <= w[0].0 {
+            return Err(IndexError::NotInOrder {
+                key: key.to_hex(),
+                seq: w[1].0,
+                prev: w[0].0,
+            });
+        }
+    }
+    let Some(value) = proof.verify::<trie::Sha256Hash>(&root.0, &key.0)? else {
+        return Err(IndexError::Absent { key: key.to_hex() });
+    };
+    let given = key_value(entries.len() as u64, &mini_root(entries));
+    if given != value {
+        return Err(IndexError::ValueMismatch {
+            key: key.to_hex(),
+            given: entries.len() as u64,
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `key` has no entry under the committed trie `root`.
+///
+/// # Errors
+/// [`IndexError::Present`] if the proof shows the key; [`IndexError::Trie`] otherwise.
+pub fn verify_absent(root: &Hash, key: &IndexKey, proof: &TrieProof) -> Result<(), IndexError> {
+    match proof.verify::<trie::Sha256Hash>(&root.0, &key.0)? {
+        None => Ok(()),
+        Some(_) => Err(IndexError::Present { key: key.to_hex() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_range_root_is_rfc9162() {
+        let leaves: Vec<Hash> = (0u64..40)
+            .map(|i| sijil_core::leaf_hash(&i.to_be_bytes()))
+            .collect();
+        for n in 0..=leaves.len() {
+            let mut r = CompactRange::default();
+            for l in &leaves[..n] {
+                r.push(*l);
+            }
+            let want = sijil_core::MemoryHashes::from_leaves(leaves[..n].iter().copied());
+            let want = sijil_core::merkle::tree_hash(n as u64, &want).expect("in memory");
+            assert_eq!(r.root(), want, "size {n}");
+        }
+    }
+}
