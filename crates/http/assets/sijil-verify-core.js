@@ -27,10 +27,12 @@
 
   /** A check that failed, in French and English. */
   class Failure extends Error {
-    constructor(fr, en) {
+    /** `seqs`: the entries of the case it concerns, if any. */
+    constructor(fr, en, seqs) {
       super(en);
       this.fr = fr;
       this.en = en;
+      this.seqs = seqs || [];
     }
     in(lang) {
       return lang === "en" ? this.en : this.fr;
@@ -860,12 +862,13 @@
   async function verifyCase(data, key, caseId) {
     const failures = [];
     const notes = [];
-    const collect = async (f) => {
+    const collect = async (f, seqs) => {
       try {
         return await f();
       } catch (e) {
-        if (e instanceof Failure) failures.push(e);
-        else failures.push(new Failure(`erreur : ${e}`, `error: ${e}`));
+        const err = e instanceof Failure ? e : new Failure(`erreur : ${e}`, `error: ${e}`);
+        if (seqs && err.seqs.length === 0) err.seqs = seqs;
+        failures.push(err);
         return undefined;
       }
     };
@@ -881,7 +884,7 @@
     const served = Array.isArray(data.entries) ? data.entries : [];
     const entries = [];
     for (const s of served) {
-      const checked = await collect(() => checkEntry(s, "leaf_index", cp));
+      const checked = await collect(() => checkEntry(s, "leaf_index", cp), [s && s.leaf_index]);
       if (checked) entries.push(checked);
     }
     // 2. The case's own chain: links 0, 1, 2… naming the previous case entry's leaf hash.
@@ -897,13 +900,14 @@
       const type = e.entry.event.type;
       if (REGISTER_LEVEL.has(type) || !link) {
         failures.push(
-          new Failure(`Entrée n° ${e.seq} : ce n'est pas un événement d'affaire (${type})`, `Entry ${e.seq}: not a case event (${type})`),
+          new Failure(`Entrée n° ${e.seq} : ce n'est pas un événement d'affaire (${type})`, `Entry ${e.seq}: not a case event (${type})`, [e.seq]),
         );
       } else if (link.id !== caseId) {
         failures.push(
           new Failure(
             `Entrée n° ${e.seq} : elle appartient à l'affaire ${link.id}, pas à ${caseId}`,
             `Entry ${e.seq}: it belongs to case ${link.id}, not ${caseId}`,
+            [e.seq],
           ),
         );
       } else if (link.seq !== i || (previous !== null && !equal(link.prev, previous))) {
@@ -911,13 +915,16 @@
           new Failure(
             `Entrée n° ${e.seq} : la chaîne de l'affaire est rompue (elle se dit l'événement n° ${link.seq} de l'affaire, à la place ${i})`,
             `Entry ${e.seq}: the case's chain is broken (it says it is the case's event ${link.seq}, at place ${i})`,
+            [e.seq],
           ),
         );
       } else if (i === 0 && !["ComplaintReceived", "InspectionOpened"].includes(type)) {
-        failures.push(new Failure(`Entrée n° ${e.seq} : l'affaire ne s'ouvre pas par elle`, `Entry ${e.seq}: the case does not open with it`));
+        failures.push(new Failure(`Entrée n° ${e.seq} : l'affaire ne s'ouvre pas par elle`, `Entry ${e.seq}: the case does not open with it`, [e.seq]));
       }
       if (lastRecorded !== null && e.entry.recorded_at < lastRecorded)
-        failures.push(new Failure(`Entrée n° ${e.seq} : inscrite avant l'entrée qui la précède`, `Entry ${e.seq}: recorded before the entry before it`));
+        failures.push(
+          new Failure(`Entrée n° ${e.seq} : inscrite avant l'entrée qui la précède`, `Entry ${e.seq}: recorded before the entry before it`, [e.seq]),
+        );
       lastRecorded = e.entry.recorded_at;
       previous = e.leaf;
     }
@@ -1027,6 +1034,7 @@
     const signers = Array.isArray(c.signers) ? c.signers : [];
     const distinct = [];
     for (const e of entries) if (!distinct.some((k) => equal(k, e.entry.signer))) distinct.push(e.entry.signer);
+    const signedBy = (k) => entries.filter((e) => equal(e.entry.signer, k)).map((e) => e.seq);
     for (const k of distinct) {
       const kh = hex(k);
       const first = entries.find((e) => equal(e.entry.signer, k));
@@ -1035,6 +1043,7 @@
           new Failure(
             `Entrée n° ${first.seq} : signée par la clé du journal, qui ne signe aucun événement d'affaire`,
             `Entry ${first.seq}: signed by the log key, which signs no case event`,
+            signedBy(k),
           ),
         );
         continue;
@@ -1045,6 +1054,7 @@
           new Failure(
             `Entrée n° ${first.seq} : signée par la clé ${kh}, et le serveur ne donne aucune preuve que cette clé ait été habilitée`,
             `Entry ${first.seq}: signed by key ${kh}, and the server gives no proof that this key was authorized`,
+            signedBy(k),
           ),
         );
         continue;
@@ -1080,6 +1090,7 @@
           new Failure(
             `Habilitation de la clé ${kh} (entrée n° ${first.seq}) : ${err.fr}`,
             `Authorization of key ${kh} (entry ${first.seq}): ${err.en}`,
+            signedBy(k),
           ),
         );
       }
@@ -1093,6 +1104,7 @@
             new Failure(
               `Entrée n° ${e.seq} : signée par la clé ${kh}, qui n'avait jamais été habilitée dans ce registre (son historique, prouvé par l'index signé, ne compte aucune habilitation avant cette entrée)`,
               `Entry ${e.seq}: signed by key ${kh}, which had never been authorized in this register (its history, proven by the signed index, has no authorization before this entry)`,
+              [e.seq],
             ),
           );
         } else if (last.kind === "revoked") {
@@ -1102,6 +1114,7 @@
             new Failure(
               `Entrée n° ${e.seq} : signée par ${name} (${kh}) après le retrait de son habilitation (entrée n° ${last.seq})`,
               `Entry ${e.seq}: signed by ${name} (${kh}) after the key was revoked (entry ${last.seq})`,
+              [e.seq],
             ),
           );
         } else {

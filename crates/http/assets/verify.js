@@ -1,279 +1,892 @@
-// sijil — the case page's "Verify" button: checks, in the visitor's browser, with WebCrypto
-// only (Ed25519, SHA-256) and no library, that what the page shows is what the register
-// signed. It trusts nothing the server says but the bytes it can check:
+// sijil — the case page's "Vérifier" button. In the visitor's browser, with WebCrypto only
+// (Ed25519, SHA-256) and no library, it checks the whole case against the register's key and
+// then shows only what it verified. The checks themselves are in sijil-verify-core.js; this
+// file reads the page, remembers what the visitor pinned, and redraws the page. (WebCrypto
+// does the cryptography there: crypto.subtle.verify for Ed25519, crypto.subtle.digest.)
 //
-//  1. the checkpoint (c2sp.org/tlog-checkpoint in a c2sp.org/signed-note) is signed by the
-//     register's key (the key ID is recomputed from the key's name and bytes);
-//  2. each entry of the case is included in that checkpoint's tree (RFC 9162 §2.1.3.2,
-//     leaf hash SHA-256(0x00 ‖ entry), node hash SHA-256(0x01 ‖ left ‖ right));
-//  3. each entry is signed by its officer: Ed25519 over
-//     "sijil/event/v1\n" ‖ origin ‖ "\n" ‖ entry[..len-64] (docs/FORMAT.md §2.2);
-//  4. the case's own chain is unbroken: each entry's case link counts 0, 1, 2… and names
-//     the leaf hash of the case's entry before it (DESIGN §4);
-//  5. each text shown is the blob whose SHA-256 is the digest inside the signed entry.
+//  1. the key: the register's verifier key, pinned by the visitor (localStorage, per site)
+//     or the one the page gives; a pinned key that differs from the page's fails;
+//  2. the checkpoint: signed by that key; consistent (RFC 9162 §2.1.4) with the last one this
+//     browser accepted for that key, so a rollback or a split view fails; witness
+//     cosignatures (c2sp.org/tlog-cosignature) counted against the witnesses pinned;
+//  3. each entry of the case: decoded from its bytes (docs/FORMAT.md §1–§3, canonical only),
+//     included in the checkpoint's tree, signed by its officer, in the case's chain;
+//  4. the whole case: the log key's IndexCommitted at the checkpoint's last leaf and the
+//     case key's trie proof (FORMAT §10) match these entries exactly — none missing, none
+//     added;
+//  5. the officers: each signer authorized, and not revoked, before its entry, proven by its
+//     key's history in the same index;
+//  6. the texts: each blob's SHA-256 is the digest inside the signed entry;
+//  7. the page: the timeline and the facts are redrawn from the verified entries; anything
+//     the server's HTML showed differently is flagged where it was, and fails the check.
 "use strict";
 (function () {
-  const box = document.getElementById("verify-box");
-  if (!box) return;
-  const button = document.getElementById("verify-button");
-  const out = document.getElementById("verify-result");
-  const en = box.dataset.lang === "en";
-  const t = (fr, eng) => (en ? eng : fr);
-  const utf8 = new TextEncoder();
-  const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-  class Failure extends Error {}
-
-  function base64(s) {
-    let bin;
-    try {
-      bin = atob(s);
-    } catch (e) {
-      throw new Failure(t("base64 invalide", "invalid base64"));
+  function start() {
+    const box = document.getElementById("verify-box");
+    if (!box) return;
+    const core = window.SijilVerifyCore;
+    const out = document.getElementById("verify-result");
+    const lang = box.dataset.lang === "en" ? "en" : "fr";
+    const en = lang === "en";
+    const t = (fr, eng) => (en ? eng : fr);
+    const pick = (s) => (en ? s.en : s.fr);
+    if (!core) {
+      show(out, "fail", t("Le vérificateur n'a pas pu être chargé.", "The verifier could not be loaded."), []);
+      return;
     }
-    const u = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
-    return u;
-  }
-  function hex(u) {
-    return Array.from(u, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-  function fromHex(s) {
-    if (!/^([0-9a-f]{2})*$/.test(s)) throw new Failure(t("hexadécimal invalide", "invalid hex"));
-    const u = new Uint8Array(s.length / 2);
-    for (let i = 0; i < u.length; i++) u[i] = parseInt(s.substr(2 * i, 2), 16);
-    return u;
-  }
-  function concat(...parts) {
-    const u = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      u.set(p, at);
-      at += p.length;
-    }
-    return u;
-  }
-  function equal(a, b) {
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
-  }
-  function contains(haystack, needle) {
-    outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-      for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-      return true;
-    }
-    return false;
-  }
-  async function sha256(u) {
-    return new Uint8Array(await crypto.subtle.digest("SHA-256", u));
-  }
-  const leafHash = (entry) => sha256(concat([0], entry));
-  const nodeHash = (l, r) => sha256(concat([1], l, r));
+    const { Failure, hex, say } = core;
+    const button = document.getElementById("verify-button");
+    const keyInput = document.getElementById("verify-key");
+    const served = box.dataset.vkey || keyInput.value;
 
-  // A signed-note verifier key: <name>+<8 hex key ID>+<base64(0x01 ‖ 32-byte key)>.
-  async function parseKey(s) {
-    // The name and the key ID hold no '+'; the base64 after them may.
-    const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(s.trim());
-    const parts = m ? m.slice(1) : [];
-    if (parts.length !== 3)
-      throw new Failure(t("clé de vérification mal formée", "malformed verifier key"));
-    const raw = base64(parts[2]);
-    if (raw.length !== 33 || raw[0] !== 1)
-      throw new Failure(t("la clé n'est pas une clé Ed25519 de journal", "the key is not an Ed25519 log key"));
-    // Key ID: the first 4 bytes of SHA-256(name ‖ "\n" ‖ 0x01 ‖ key).
-    const id = (await sha256(concat(utf8.encode(parts[0]), [0x0a], raw))).slice(0, 4);
-    if (hex(id) !== parts[1])
-      throw new Failure(t("l'identifiant de la clé ne correspond pas à la clé", "the key ID does not match the key"));
-    return { name: parts[0], id, key: raw.slice(1), text: s.trim() };
-  }
+    // ---- What the visitor pins (localStorage, this site only) ----------------------------
 
-  const ed25519 = (key) => crypto.subtle.importKey("raw", key, { name: "Ed25519" }, false, ["verify"]);
-
-  // c2sp.org/signed-note: the text, an empty line, then "— <name> <base64(key ID ‖ sig)>"
-  // lines. A line with the key's name and ID must verify; at least one must.
-  async function openNote(note, key) {
-    if (!note.endsWith("\n")) throw new Failure(t("note signée tronquée", "truncated signed note"));
-    const split = note.lastIndexOf("\n\n");
-    if (split < 0) throw new Failure(t("note sans signature", "note without signatures"));
-    const text = note.slice(0, split + 1);
-    const message = utf8.encode(text);
-    const verifier = await ed25519(key.key);
-    let signed = false;
-    for (const line of note.slice(split + 2, -1).split("\n")) {
-      if (!line.startsWith("\u2014 ")) throw new Failure(t("ligne de signature mal formée", "malformed signature line"));
-      const space = line.lastIndexOf(" ");
-      const name = line.slice(2, space);
-      const blob = base64(line.slice(space + 1));
-      if (name !== key.name || blob.length < 4 || !equal(blob.slice(0, 4), key.id)) continue;
-      const sig = blob.slice(4);
-      if (sig.length !== 64 || !(await crypto.subtle.verify({ name: "Ed25519" }, verifier, sig, message)))
-        throw new Failure(t("la signature du point de contrôle est invalide", "the checkpoint's signature is invalid"));
-      signed = true;
-    }
-    if (!signed) throw new Failure(t("le point de contrôle n'est pas signé par cette clé", "the checkpoint is not signed by this key"));
-    return text;
-  }
-
-  // c2sp.org/tlog-checkpoint: origin, size (canonical decimal), base64 root.
-  function parseCheckpoint(text) {
-    const lines = text.slice(0, -1).split("\n");
-    if (lines.length < 3 || !/^(0|[1-9][0-9]{0,15})$/.test(lines[1]))
-      throw new Failure(t("point de contrôle mal formé", "malformed checkpoint"));
-    const root = base64(lines[2]);
-    if (root.length !== 32) throw new Failure(t("racine mal formée", "malformed root"));
-    return { origin: lines[0], size: Number(lines[1]), root };
-  }
-
-  // RFC 9162 §2.1.3.2.
-  async function included(proof, index, size, root, leaf) {
-    if (index >= size) return false;
-    let fn = index;
-    let sn = size - 1;
-    let r = leaf;
-    for (const p of proof) {
-      if (sn === 0) return false;
-      if (fn % 2 === 1 || fn === sn) {
-        r = await nodeHash(p, r);
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
+    const store = {
+      get(k) {
+        try {
+          return window.localStorage.getItem(k);
+        } catch (e) {
+          return null;
         }
-      } else {
-        r = await nodeHash(r, p);
-      }
-      fn = Math.floor(fn / 2);
-      sn = Math.floor(sn / 2);
+      },
+      set(k, v) {
+        try {
+          if (v === null) window.localStorage.removeItem(k);
+          else window.localStorage.setItem(k, v);
+          return true;
+        } catch (e) {
+          return false;
+        }
+      },
+      works() {
+        return this.set("sijil:probe", "1") && this.set("sijil:probe", null);
+      },
+    };
+    const PIN = "sijil:verifier-key";
+    const WITNESSES = "sijil:witnesses";
+    const seenKey = (vkey) => `sijil:checkpoint:${vkey}`;
+
+    const pinState = document.getElementById("verify-pin-state");
+    function showPin() {
+      const pinned = store.get(PIN);
+      if (pinState)
+        pinState.textContent = pinned
+          ? t("Clé épinglée dans ce navigateur.", "Key pinned in this browser.")
+          : t("Aucune clé épinglée : la clé ci-dessus est celle que donne ce site.", "No key pinned: the key above is the one this site gives.");
     }
-    return sn === 0 && equal(r, root);
-  }
-
-  // The head of an entry's bincode encoding (docs/FORMAT.md §2.1): format (1 byte), seq
-  // (varint), prev (32 bytes), recorded_at (zigzag varint), signer (32 bytes), case link
-  // (Option: 0, or 1 then id (varint length, UTF-8), seq (varint), prev (32 bytes)).
-  function entryHead(bytes) {
-    let at = 0;
-    const need = (n) => {
-      if (at + n > bytes.length) throw new Failure(t("entrée tronquée", "truncated entry"));
-    };
-    const varint = () => {
-      need(1);
-      const first = bytes[at++];
-      if (first < 251) return BigInt(first);
-      const width = { 251: 2, 252: 4, 253: 8 }[first];
-      if (!width) throw new Failure(t("entrée mal formée", "malformed entry"));
-      need(width);
-      let v = 0n;
-      for (let i = width - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[at + i]);
-      at += width;
-      return v;
-    };
-    const take = (n) => {
-      need(n);
-      const s = bytes.slice(at, at + n);
-      at += n;
-      return s;
-    };
-    need(1);
-    if (bytes[at++] !== 1) throw new Failure(t("format d'entrée inconnu", "unknown entry format"));
-    const seq = varint();
-    take(32);
-    varint();
-    const signer = take(32);
-    need(1);
-    let link = null;
-    if (bytes[at++] === 1) {
-      const len = Number(varint());
-      const id = fromUtf8.decode(take(len));
-      link = { id, seq: varint(), prev: take(32) };
-    }
-    return { seq, signer, link };
-  }
-
-  async function verify() {
-    if (!window.crypto || !crypto.subtle)
-      throw new Failure(t("WebCrypto n'est pas disponible (la page doit être servie en HTTPS)", "WebCrypto is not available (the page must be served over HTTPS)"));
-    const lines = [];
-    const failures = [];
-    const key = await parseKey(document.getElementById("verify-key").value);
-    const response = await fetch(box.dataset.caseApi, { headers: { Accept: "application/json" }, cache: "no-store" });
-    if (!response.ok) throw new Failure(t("le serveur a répondu ", "the server answered ") + response.status);
-    const data = await response.json();
-
-    const text = await openNote(data.checkpoint.text, key);
-    const cp = parseCheckpoint(text);
-    if (cp.origin !== key.name)
-      throw new Failure(t("l'origine du point de contrôle n'est pas le nom de la clé", "the checkpoint's origin is not the key's name"));
-    lines.push(`${t("Point de contrôle signé par la clé", "Checkpoint signed by the key")} ${key.name} (${hex(key.id)}) : ✓ — ${t("arbre de", "tree of")} ${cp.size} ${t("entrées", "entries")}`);
-
-    let inclusions = 0;
-    let signatures = 0;
-    let chain = 0;
-    let textsOk = 0;
-    let erased = 0;
-    let badTexts = 0;
-    let previousLeaf = new Uint8Array(32);
-    const origin = utf8.encode(cp.origin);
-    const context = utf8.encode("sijil/event/v1\n");
-    for (let i = 0; i < data.entries.length; i++) {
-      const e = data.entries[i];
-      const mark = document.querySelector(`.check[data-seq="${e.leaf_index}"]`);
-      let ok = true;
-      const fail = (message) => {
-        ok = false;
-        failures.push(`${t("Entrée n°", "Entry")} ${e.leaf_index} : ${message}`);
-      };
-      const bytes = base64(e.bytes);
-      const leaf = await leafHash(bytes);
-      const proof = e.inclusion_proof.map(base64);
-      if (await included(proof, e.leaf_index, cp.size, cp.root, leaf)) inclusions++;
-      else fail(t("n'est pas incluse dans l'arbre signé ✗", "not included in the signed tree ✗"));
+    const pinned0 = store.get(PIN);
+    if (pinned0) keyInput.value = pinned0;
+    showPin();
+    const pinButton = document.getElementById("verify-pin");
+    if (pinButton)
+      pinButton.addEventListener("click", async () => {
+        try {
+          const k = await core.parseVerifierKey(keyInput.value);
+          store.set(PIN, k.text);
+          keyInput.value = k.text;
+        } catch (e) {
+          if (pinState) pinState.textContent = e instanceof Failure ? e.in(lang) : String(e);
+          return;
+        }
+        showPin();
+      });
+    const unpinButton = document.getElementById("verify-unpin");
+    if (unpinButton)
+      unpinButton.addEventListener("click", () => {
+        store.set(PIN, null);
+        keyInput.value = served;
+        showPin();
+      });
+    const witnessInput = document.getElementById("verify-witnesses");
+    const quorumInput = document.getElementById("verify-quorum");
+    const witnessState = document.getElementById("verify-witnesses-state");
+    function loadWitnesses() {
       try {
-        const head = entryHead(bytes);
-        if (head.seq !== BigInt(e.leaf_index)) fail(t("son numéro n'est pas sa place dans le journal ✗", "its seq is not its place in the log ✗"));
-        const officer = await ed25519(head.signer);
-        const message = concat(context, origin, [0x0a], bytes.slice(0, bytes.length - 64));
-        if (bytes.length > 64 && (await crypto.subtle.verify({ name: "Ed25519" }, officer, bytes.slice(bytes.length - 64), message))) signatures++;
-        else fail(t("la signature de l'agent est invalide ✗", "the officer's signature is invalid ✗"));
-        if (head.link && head.link.seq === BigInt(i) && equal(head.link.prev, previousLeaf) && head.link.id === data.case.id) chain++;
-        else fail(t("la chaîne de l'affaire est rompue ✗", "the case's chain is broken ✗"));
-      } catch (err) {
-        fail(err instanceof Failure ? err.message : String(err));
+        const w = JSON.parse(store.get(WITNESSES) || "null");
+        if (w && Array.isArray(w.keys)) return { keys: w.keys.map(String), quorum: Number.isInteger(w.quorum) ? w.quorum : null };
+      } catch (e) {
+        // A damaged entry counts as none.
       }
-      previousLeaf = leaf;
-      for (const tx of e.entry.texts || []) {
-        if (tx.text === null || tx.text === undefined) {
-          erased++;
+      return { keys: [], quorum: null };
+    }
+    {
+      const w = loadWitnesses();
+      if (witnessInput) witnessInput.value = w.keys.join("\n");
+      if (quorumInput && w.quorum !== null) quorumInput.value = String(w.quorum);
+    }
+    const saveWitnesses = document.getElementById("verify-witnesses-save");
+    if (saveWitnesses)
+      saveWitnesses.addEventListener("click", async () => {
+        const keys = witnessInput.value.split("\n").map((s) => s.trim()).filter(Boolean);
+        try {
+          for (const k of keys) await core.parseVerifierKey(k, 4);
+        } catch (e) {
+          if (witnessState) witnessState.textContent = e instanceof Failure ? e.in(lang) : String(e);
+          return;
+        }
+        const q = quorumInput && quorumInput.value !== "" ? Number(quorumInput.value) : null;
+        store.set(WITNESSES, JSON.stringify({ keys, quorum: Number.isInteger(q) && q >= 0 ? q : null }));
+        if (witnessState)
+          witnessState.textContent = t(`${keys.length} témoin(s) enregistré(s).`, `${keys.length} witness(es) saved.`);
+      });
+
+    // ---- Words of the register (crates/http/src/pages/labels.rs) -------------------------
+
+    const L = {
+      status: {
+        open: ["Ouverte", "Open"],
+        under_investigation: ["En instruction", "Under investigation"],
+        awaiting_compliance: ["En attente de mise en conformité", "Awaiting compliance"],
+        complied: ["Mise en conformité constatée", "Complied"],
+        sanctioned: ["Sanctionnée", "Sanctioned"],
+        closed: ["Clôturée", "Closed"],
+      },
+      category: {
+        privacy: ["Vie privée", "Privacy"],
+        image: ["Droit à l'image", "Image rights"],
+        identity_theft: ["Usurpation d'identité", "Identity theft"],
+        right_to_erasure: ["Droit à l'effacement", "Right to erasure"],
+        geolocation: ["Géolocalisation", "Geolocation"],
+        profiling: ["Profilage", "Profiling"],
+        video_surveillance: ["Vidéosurveillance", "Video surveillance"],
+        cross_border_transfer: ["Transfert vers l'étranger", "Cross-border transfer"],
+        unsolicited_marketing: ["Prospection non sollicitée", "Unsolicited marketing"],
+        other: ["Autre", "Other"],
+      },
+      sanction: {
+        warning: ["Avertissement", "Warning"],
+        formal_notice: ["Mise en demeure", "Formal notice"],
+        fine: ["Amende", "Fine"],
+        suspension: ["Suspension", "Suspension"],
+        referral_to_prosecutor: ["Saisine du procureur", "Referral to the prosecutor"],
+      },
+      outcome: {
+        complied: ["Mise en conformité", "Complied"],
+        sanctioned: ["Sanctionnée", "Sanctioned"],
+        dismissed: ["Classée sans suite", "Dismissed"],
+        withdrawn: ["Plainte retirée", "Withdrawn"],
+        referred: ["Transmise", "Referred"],
+      },
+      event: {
+        RegisterOpened: ["Ouverture du registre", "Register opened"],
+        OfficerAuthorized: ["Agent habilité", "Officer authorized"],
+        OfficerRevoked: ["Habilitation retirée", "Officer revoked"],
+        ComplaintReceived: ["Plainte reçue", "Complaint received"],
+        InspectionOpened: ["Contrôle", "Inspection"],
+        HearingHeld: ["Audition", "Hearing"],
+        ComplianceDeadlineSet: ["Délai de mise en conformité", "Compliance deadline set"],
+        DeadlineExtended: ["Délai prolongé", "Deadline extended"],
+        ComplianceConfirmed: ["Mise en conformité constatée", "Compliance confirmed"],
+        SanctionNotified: ["Sanction notifiée", "Sanction notified"],
+        AuthoritiesNotified: ["Autorités informées", "Authorities notified"],
+        CaseClosed: ["Affaire clôturée", "Case closed"],
+        Correction: ["Rectificatif", "Correction"],
+        Erasure: ["Effacement", "Erasure"],
+      },
+    };
+    const word = (table, k) => (table[k] ? (en ? table[k][1] : table[k][0]) : en ? "Event" : "Événement");
+    const groupDigits = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
+    const sanctionText = (s) => (s.kind === "fine" ? `${word(L.sanction, "fine")} (${groupDigits(s.amount_mad)} MAD)` : word(L.sanction, s.kind));
+
+    // ---- DOM helpers ------------------------------------------------------------------------
+
+    function el(tag, attrs, ...children) {
+      const e = document.createElement(tag);
+      for (const [k, v] of Object.entries(attrs || {})) if (v !== null && v !== undefined) e.setAttribute(k, v);
+      for (const c of children) if (c !== null && c !== undefined) e.append(c);
+      return e;
+    }
+    const norm = (s) => s.replace(/\s+/g, " ").trim();
+    const textOf = (n) => (n ? norm(n.textContent) : "");
+    const hrefs = (n) => (n ? Array.from(n.querySelectorAll("a[href]"), (a) => a.getAttribute("href")).join(" ") : "");
+    const idPath = (prefix, id) => `${prefix}/${id.split("/").map((p) => encodeURIComponent(p).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase())).join("/")}`;
+    const langHref = (p) => (en ? (p.includes("?") ? `${p}&lang=en` : `${p}?lang=en`) : p);
+    const quote = (s) => (en ? `“${s}”` : `« ${s} »`);
+
+    // ---- The verified page -----------------------------------------------------------------
+
+    function controllerLink(c) {
+      return el("a", { href: langHref(idPath("/responsables", c.id)) }, c.name);
+    }
+    /** A text's cell: the verified text, or why there is none. */
+    function textCell(digest, texts, erasure) {
+      const s = texts.get(hex(digest));
+      if (erasure || !s || s.state === "absent") {
+        if (erasure)
+          return el("span", { class: "erased" }, `${t("Texte effacé le", "Text erased on")} ${erasure.erased_on} (${erasure.reason})`);
+        return el("span", { class: "erased" }, t("Texte absent de ce serveur", "Text not available on this server"));
+      }
+      if (s.state === "invalid")
+        return el("span", { class: "bad" }, t("Texte invalide : il ne correspond pas à l'empreinte signée", "Invalid text: it does not match the signed digest"));
+      return el("span", { class: "text" }, s.text);
+    }
+    /** The event's facts as [label, node] rows (crates/http/src/pages/event.rs). */
+    function detailRows(entry, texts, erasure) {
+      const e = entry.event;
+      const rows = [];
+      const row = (fr, eng, v) => rows.push([t(fr, eng), v]);
+      const text = (d) => textCell(d, texts, erasure);
+      const target = (n) => el("a", { href: `#e${n}` }, `n° ${n}`);
+      switch (e.type) {
+        case "ComplaintReceived":
+          row("Responsable", "Controller", controllerLink(e.controller));
+          row("Catégorie", "Category", word(L.category, e.category));
+          row("Reçue le", "Received on", e.received_on);
+          if (e.summary) row("Résumé", "Summary", text(e.summary));
+          break;
+        case "InspectionOpened":
+          row("Ouvert le", "Opened on", e.opened_on);
+          if (e.opens) {
+            row("Responsable", "Controller", controllerLink(e.opens.controller));
+            row("Catégorie", "Category", word(L.category, e.opens.category));
+          }
+          if (e.scope) row("Objet", "Scope", text(e.scope));
+          break;
+        case "HearingHeld":
+          row("Date", "Date", e.held_on);
+          row("Lieu", "Place", e.place);
+          if (e.summary) row("Résumé", "Summary", text(e.summary));
+          break;
+        case "ComplianceDeadlineSet":
+          row("Échéance", "Due on", e.due_on);
+          row("Obligations", "Obligations", text(e.obligations));
+          break;
+        case "DeadlineExtended":
+          row("Nouvelle échéance", "New due date", e.due_on);
+          if (e.reason) row("Motif", "Reason", text(e.reason));
+          break;
+        case "ComplianceConfirmed":
+          row("Constatée le", "Confirmed on", e.confirmed_on);
+          if (e.note) row("Note", "Note", text(e.note));
+          break;
+        case "SanctionNotified":
+          row("Notifiée le", "Notified on", e.notified_on);
+          row("Sanction", "Sanction", sanctionText(e.sanction));
+          row("Base légale", "Legal basis", e.legal_basis);
+          if (e.reasons) row("Motifs", "Reasons", text(e.reasons));
+          break;
+        case "AuthoritiesNotified":
+          row("Le", "On", e.notified_on);
+          row("Autorités", "Authorities", e.authorities.join(" ; "));
+          break;
+        case "CaseClosed":
+          row("Clôturée le", "Closed on", e.closed_on);
+          row("Issue", "Outcome", word(L.outcome, e.outcome));
+          if (e.summary) row("Résumé", "Summary", text(e.summary));
+          break;
+        case "Correction":
+          row("Corrige l'entrée", "Corrects entry", target(e.target));
+          row("Rectificatif", "Erratum", text(e.erratum));
+          break;
+        case "Erasure":
+          row("Efface le texte de l'entrée", "Erases the text of entry", target(e.target));
+          row("Motif", "Reason", e.reason);
+          break;
+      }
+      return rows;
+    }
+    function dl(rows, cls) {
+      const d = el("dl", cls ? { class: cls } : {});
+      for (const [label, value] of rows) d.append(el("dt", {}, label), el("dd", {}, value));
+      return d;
+    }
+    /** One timeline item, as crates/http/src/pages/cases.rs draws it, from a verified entry. */
+    function entryItem(v, facts, texts, officers) {
+      const seq = v.seq;
+      const notes = facts.annotations.get(String(seq)) || { corrections: [], erasure: null };
+      const officer = officers.get(seq);
+      const li = el("li", { id: `e${seq}`, class: "entry", "data-seq": String(seq) });
+      li.append(
+        el(
+          "header",
+          {},
+          el("span", { class: "seq" }, `n° ${seq}`),
+          " ",
+          el("strong", {}, word(L.event, v.entry.event.type)),
+          " ",
+          el("span", { class: "check", "data-seq": String(seq) }),
+        ),
+        el("p", { class: "meta" }, `${t("Inscrit le", "Recorded")} ${core.utcMinute(v.entry.recorded_at)} ${t("par", "by")} ${officer ? officer.name : hex(v.entry.signer)}`),
+        dl(detailRows(v.entry, texts, notes.erasure)),
+      );
+      for (const c of notes.corrections)
+        li.append(el("p", { class: "note" }, `${t("Corrigé par l'entrée", "Corrected by entry")} `, el("a", { href: `#e${c}` }, `n° ${c}`)));
+      if (notes.erasure) {
+        const er = notes.erasure;
+        li.append(
+          el(
+            "p",
+            { class: "note erased" },
+            `${t("Texte effacé le", "Text erased on")} ${er.erased_on} (${er.reason}) — `,
+            el("a", { href: `#e${er.seq}` }, `n° ${er.seq}`),
+          ),
+        );
+      }
+      li.append(
+        el(
+          "p",
+          { class: "links" },
+          el("a", { href: `/api/v1/entries/${seq}/tlog-proof`, download: "" }, t("preuve (.tlog-proof)", "proof (.tlog-proof)")),
+          " · ",
+          el("a", { href: `/api/v1/entries/${seq}/raw`, download: "" }, t("octets de l'entrée", "entry bytes")),
+          " · ",
+          el("span", {}, t("empreinte", "leaf hash")),
+          " ",
+          el("code", { class: "hash" }, hex(v.leaf)),
+        ),
+      );
+      return li;
+    }
+    /** The parts of a timeline item that are compared, by name. */
+    function parts(li) {
+      const p = {
+        [t("titre", "title")]: textOf(li.querySelector("header strong")),
+        [t("inscription", "recording")]: textOf(li.querySelector(":scope > p.meta")),
+      };
+      const d = li.querySelector(":scope > dl");
+      if (d) {
+        const dts = d.querySelectorAll(":scope > dt");
+        const dds = d.querySelectorAll(":scope > dd");
+        for (let i = 0; i < Math.max(dts.length, dds.length); i++) {
+          const label = textOf(dts[i]) || `#${i + 1}`;
+          p[label] = `${textOf(dds[i])} ${hrefs(dds[i])}`.trim();
+        }
+      }
+      p[t("annotations", "annotations")] = Array.from(li.querySelectorAll(":scope > p.note"), (n) => `${textOf(n)} ${hrefs(n)}`).join(" | ");
+      p[t("empreinte", "leaf hash")] = textOf(li.querySelector(":scope > p.links code"));
+      p[t("liens", "links")] = hrefs(li.querySelector(":scope > p.links"));
+      return p;
+    }
+    /** Differences between what the server showed and what was verified: [name, shown, verified]. */
+    function differences(shown, verified) {
+      const out = [];
+      for (const k of new Set(Object.keys(shown).concat(Object.keys(verified)))) {
+        const a = shown[k] === undefined ? "" : shown[k];
+        const b = verified[k] === undefined ? "" : verified[k];
+        if (a !== b) out.push([k, a, b]);
+      }
+      return out;
+    }
+    function flag(text) {
+      return el("p", { class: "tampered" }, `⚠ ${text}`);
+    }
+
+    /** Redraws the timeline from the verified entries; returns the failures it found. */
+    function redrawTimeline(report, facts, texts) {
+      const failures = [];
+      const ol = document.querySelector("ol.timeline");
+      if (!ol) return failures;
+      const verified = new Map(report.entries.map((v) => [v.seq, v]));
+      const bad = new Set(report.failedSeqs);
+      const shownItems = Array.from(ol.querySelectorAll(":scope > li"));
+      const shownSeqs = shownItems.map((li) => Number(li.dataset.seq));
+      const fresh = [];
+      for (const v of report.entries) {
+        const li = entryItem(v, facts, texts, report.officers);
+        li.querySelector(".check").className = bad.has(v.seq) ? "check fail" : "check ok";
+        const old = shownItems.find((x) => Number(x.dataset.seq) === v.seq);
+        if (!old) {
+          li.classList.add("flagged");
+          li.append(flag(t("Absente de la page : ajoutée d'après l'entrée signée.", "Missing from the page: added from the signed entry.")));
+          failures.push(new Failure(`La page n'affichait pas l'entrée n° ${v.seq} de l'affaire.`, `The page did not show the case's entry ${v.seq}.`));
+        } else {
+          const diffs = differences(parts(old), parts(li));
+          if (diffs.length) {
+            li.classList.add("flagged");
+            for (const [name, a, b] of diffs) {
+              li.append(flag(t(`La page affichait ici (${name}) : ${quote(a)}`, `The page showed here (${name}): ${quote(a)}`)));
+              failures.push(
+                new Failure(
+                  `Entrée n° ${v.seq} : la page affichait (${name}) ${quote(a)}, l'entrée signée dit ${quote(b)}.`,
+                  `Entry ${v.seq}: the page showed (${name}) ${quote(a)}, the signed entry says ${quote(b)}.`,
+                ),
+              );
+            }
+          }
+        }
+        fresh.push(li);
+      }
+      // What the page showed that nothing verified: kept, struck, and named.
+      for (const old of shownItems) {
+        const seq = Number(old.dataset.seq);
+        if (verified.has(seq)) continue;
+        old.classList.add("unverified", "flagged");
+        const mark = old.querySelector(".check");
+        if (mark) mark.className = "check fail";
+        old.append(
+          flag(t("Cette entrée n'est pas prouvée par le registre pour cette affaire : ne vous y fiez pas.", "The register does not prove this entry for this case: do not rely on it.")),
+        );
+        failures.push(
+          new Failure(
+            `La page affiche l'entrée n° ${old.dataset.seq}, que la preuve du registre pour cette affaire ne contient pas.`,
+            `The page shows entry ${old.dataset.seq}, which the register's proof for this case does not hold.`,
+          ),
+        );
+        fresh.push(old);
+      }
+      if (shownSeqs.join(",") !== shownSeqs.slice().sort((a, b) => a - b).join(","))
+        failures.push(new Failure("La page affichait les entrées dans le désordre.", "The page showed the entries out of order."));
+      fresh.sort((a, b) => Number(a.dataset.seq) - Number(b.dataset.seq));
+      ol.replaceChildren(...fresh);
+      return failures;
+    }
+
+    /** The case's facts (cases.rs, case_page) from the verified entries, as rows. */
+    function factRows(facts, asOf) {
+      const rows = [];
+      const opened = facts.openedBy === "inspection" ? t("sur contrôle d'office", "by an ex officio inspection") : t("sur plainte", "on a complaint");
+      rows.push([t("Responsable du traitement", "Data controller"), controllerLink(facts.controller)]);
+      rows.push([t("Catégorie", "Category"), word(L.category, facts.category)]);
+      rows.push([t("Ouverte le", "Opened on"), `${facts.openedOn} (${opened})`]);
+      const h = facts.hearings[facts.hearings.length - 1];
+      if (h) rows.push([t("Dernière audition", "Latest hearing"), `${h.held_on}, ${h.place}`]);
+      if (facts.deadline) {
+        const overdue = facts.status === "awaiting_compliance" && asOf && facts.deadline < asOf;
+        const badge = overdue
+          ? el("span", { class: "badge overdue" }, `${t("en retard", "overdue")} (${t("au", "as of")} ${asOf})`)
+          : el("span", { class: "badge ok" }, t("dans le délai", "not yet due"));
+        const cell = document.createDocumentFragment();
+        cell.append(`${facts.deadline} `, badge);
+        rows.push([t("Délai de mise en conformité", "Compliance deadline"), cell]);
+      }
+      for (const x of facts.sanctions) rows.push([t("Sanction", "Sanction"), `${sanctionText(x.sanction)} — ${x.notified_on} (${x.legal_basis})`]);
+      if (facts.compliance) rows.push([t("Mise en conformité constatée le", "Compliance confirmed on"), facts.compliance.confirmed_on]);
+      if (facts.closing) rows.push([t("Clôturée le", "Closed on"), `${facts.closing.closed_on} — ${word(L.outcome, facts.closing.outcome)}`]);
+      return rows;
+    }
+    function redrawFacts(facts, asOf, caseId) {
+      const failures = [];
+      const mismatch = (what, a, b) =>
+        failures.push(
+          new Failure(
+            `Faits de l'affaire : la page affichait (${what}) ${quote(a)}, les entrées signées disent ${quote(b)}.`,
+            `Case facts: the page showed (${what}) ${quote(a)}, the signed entries say ${quote(b)}.`,
+          ),
+        );
+      const h1 = document.querySelector("main h1");
+      const title = `${t("Affaire", "Case")} ${caseId}`;
+      if (h1 && textOf(h1) !== title) {
+        mismatch(t("titre", "title"), textOf(h1), title);
+        h1.textContent = title;
+        h1.after(flag(t("Le titre de la page était faux et a été corrigé.", "The page's title was wrong and was corrected.")));
+      }
+      const status = document.querySelector("main h1 + p > .status, main h1 + p.tampered + p > .status");
+      if (status && facts.status) {
+        const label = word(L.status, facts.status);
+        if (textOf(status) !== label || !status.classList.contains(`status-${facts.status}`)) {
+          mismatch(t("statut", "status"), textOf(status), label);
+          status.after(" ", el("span", { class: "tampered" }, `⚠ ${t("la page affichait", "the page showed")} ${quote(textOf(status))}`));
+        }
+        status.className = `status status-${facts.status}`;
+        status.textContent = label;
+      }
+      const old = document.querySelector("dl.facts");
+      if (!old || !facts.controller) return failures;
+      const rows = factRows(facts, asOf);
+      const shown = [];
+      const dts = old.querySelectorAll(":scope > dt");
+      const dds = old.querySelectorAll(":scope > dd");
+      for (let i = 0; i < Math.max(dts.length, dds.length); i++) shown.push([textOf(dts[i]), `${textOf(dds[i])} ${hrefs(dds[i])}`.trim()]);
+      const fresh = dl(rows, "facts");
+      const mine = Array.from(fresh.querySelectorAll(":scope > dd"), (dd, i) => [rows[i][0], `${textOf(dd)} ${hrefs(dd)}`.trim()]);
+      const used = new Set();
+      mine.forEach(([label, value], i) => {
+        const j = shown.findIndex(([l, v], k) => !used.has(k) && l === label && v === value);
+        if (j >= 0) {
+          used.add(j);
+          return;
+        }
+        const k = shown.findIndex(([l], k2) => !used.has(k2) && l === label);
+        const was = k >= 0 ? shown[k][1] : "";
+        if (k >= 0) used.add(k);
+        mismatch(label, was, value);
+        fresh.querySelectorAll(":scope > dd")[i].append(" ", el("span", { class: "tampered" }, `⚠ ${t("la page affichait", "the page showed")} ${quote(was)}`));
+      });
+      shown.forEach(([label, value], k) => {
+        if (used.has(k)) return;
+        mismatch(label, value, "");
+        fresh.append(el("dt", { class: "tampered" }, label), el("dd", { class: "tampered" }, `⚠ ${t("non vérifié, la page affichait", "not verified, the page showed")} ${quote(value)}`));
+      });
+      old.replaceWith(fresh);
+      return failures;
+    }
+
+    // ---- Running it ------------------------------------------------------------------------
+
+    let network = 0;
+    async function timed(f) {
+      const t0 = performance.now();
+      try {
+        return await f();
+      } finally {
+        network += performance.now() - t0;
+      }
+    }
+    async function getJson(url) {
+      return timed(async () => {
+        const r = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
+        let body = null;
+        try {
+          body = await r.json();
+        } catch (e) {
+          body = null;
+        }
+        return { status: r.status, body };
+      });
+    }
+
+    /** Rollback and split-view check against the checkpoint this browser last accepted. */
+    async function checkHistory(key, cp, lines, failures) {
+      if (!store.works()) {
+        lines.push(
+          say(
+            "Ce navigateur ne garde pas de mémoire pour ce site : le retour en arrière ne peut pas être détecté ⚠",
+            "This browser keeps no storage for this site: a rollback cannot be detected ⚠",
+          ),
+        );
+        return;
+      }
+      let seen = null;
+      try {
+        seen = JSON.parse(store.get(seenKey(key.text)) || "null");
+      } catch (e) {
+        seen = null;
+      }
+      if (!seen || typeof seen.note !== "string") {
+        lines.push(
+          say(
+            "Première vérification de ce registre dans ce navigateur : il retient ce point de contrôle et vérifiera les suivants par rapport à lui.",
+            "First verification of this register in this browser: it keeps this checkpoint and will check later ones against it.",
+          ),
+        );
+        return;
+      }
+      let old;
+      try {
+        old = core.parseCheckpoint((await core.openNote(seen.note, key)).text);
+      } catch (e) {
+        lines.push(say("Le point de contrôle gardé par ce navigateur est illisible : ignoré ⚠", "The checkpoint kept by this browser is unreadable: ignored ⚠"));
+        return;
+      }
+      const when = typeof seen.seen_at === "string" ? seen.seen_at.slice(0, 10) : "?";
+      if (old.size > cp.size) {
+        failures.push(
+          new Failure(
+            `Retour en arrière : ce navigateur a déjà vu ce registre à ${old.size} entrées (le ${when}), ce site le montre à ${cp.size} entrées. Il vous montre un état ancien, ou une autre version du registre.`,
+            `Rollback: this browser already saw this register at ${old.size} entries (on ${when}), this site shows it at ${cp.size} entries. It is showing you an old state, or another version of the register.`,
+          ),
+        );
+        return;
+      }
+      if (old.size === cp.size) {
+        if (!core.equal(old.root, cp.root))
+          failures.push(
+            new Failure(
+              `Vue divergente : ce navigateur a vu une autre version du registre à ${old.size} entrées (le ${when}). Le registre a deux histoires : gardez cette page et signalez-le.`,
+              `Split view: this browser saw another version of the register at ${old.size} entries (on ${when}). The register has two histories: keep this page and report it.`,
+            ),
+          );
+        else lines.push(say(`Même point de contrôle que lors de votre dernière visite (le ${when}) ✓`, `Same checkpoint as on your last visit (on ${when}) ✓`));
+        return;
+      }
+      const answer = await getJson(`/api/v1/proof/consistency?from=${old.size}&to=${cp.size}`);
+      let ok = false;
+      try {
+        const proof = (answer.body && answer.body.consistency_proof) || null;
+        ok =
+          answer.status === 200 &&
+          Array.isArray(proof) &&
+          (await core.verifyConsistency(
+            proof.map((h) => core.base64(h)),
+            old.size,
+            old.root,
+            cp.size,
+            cp.root,
+          ));
+      } catch (e) {
+        ok = false;
+      }
+      if (!ok)
+        failures.push(
+          new Failure(
+            `Vue divergente : le registre à ${cp.size} entrées ne prolonge pas celui de ${old.size} entrées que ce navigateur a vu le ${when} (pas de preuve de cohérence valable). Le registre a été réécrit, ou ce site vous montre une autre version.`,
+            `Split view: the register at ${cp.size} entries does not extend the one of ${old.size} entries this browser saw on ${when} (no valid consistency proof). The register was rewritten, or this site shows you another version.`,
+          ),
+        );
+      else
+        lines.push(
+          say(
+            `Depuis votre dernière vérification (${old.size} entrées, le ${when}), le registre n'a fait que s'allonger (preuve de cohérence RFC 9162) ✓`,
+            `Since your last verification (${old.size} entries, on ${when}), the register only grew (RFC 9162 consistency proof) ✓`,
+          ),
+        );
+    }
+    async function checkWitnesses(parsed, lines, failures) {
+      const w = loadWitnesses();
+      const others = parsed.lines.length - 1;
+      if (w.keys.length === 0) {
+        lines.push(
+          say(
+            others > 0
+              ? `Témoins : ${others} autre(s) signature(s) sur le point de contrôle, non vérifiées (aucun témoin épinglé).`
+              : "Témoins : aucun témoin épinglé, aucune cosignature.",
+            others > 0
+              ? `Witnesses: ${others} other signature(s) on the checkpoint, not checked (no witness pinned).`
+              : "Witnesses: none pinned, no cosignature.",
+          ),
+        );
+        return;
+      }
+      const keys = [];
+      for (const k of w.keys) {
+        try {
+          keys.push(await core.parseVerifierKey(k, 4));
+        } catch (e) {
+          failures.push(new Failure(`Clé de témoin épinglée illisible : ${k}`, `Unreadable pinned witness key: ${k}`));
+        }
+      }
+      const r = await core.checkCosignatures(parsed, keys);
+      const quorum = w.quorum === null ? keys.length : w.quorum;
+      for (const bad of r.invalid)
+        failures.push(new Failure(`La cosignature du témoin ${bad.name} est invalide.`, `The cosignature of witness ${bad.name} is invalid.`));
+      const names = r.verified.map((v) => v.witness.name).join(", ");
+      const line = say(
+        `Témoins : ${r.verified.length} cosignature(s) vérifiée(s) sur ${keys.length} témoin(s) épinglé(s)${names ? ` (${names})` : ""}, quorum ${quorum}`,
+        `Witnesses: ${r.verified.length} cosignature(s) verified of ${keys.length} pinned witness(es)${names ? ` (${names})` : ""}, quorum ${quorum}`,
+      );
+      if (r.verified.length < quorum) {
+        failures.push(
+          new Failure(
+            `Quorum de témoins non atteint : ${r.verified.length} cosignature(s) vérifiée(s), ${quorum} demandée(s).`,
+            `Witness quorum not met: ${r.verified.length} cosignature(s) verified, ${quorum} required.`,
+          ),
+        );
+        lines.push(say(`${line.fr} ✗`, `${line.en} ✗`));
+      } else lines.push(say(`${line.fr} ✓`, `${line.en} ✓`));
+    }
+
+    async function checkTexts(report, facts) {
+      const texts = new Map();
+      const wanted = [];
+      for (const v of report.entries) {
+        const notes = facts.annotations.get(String(v.seq));
+        if (notes && notes.erasure) continue;
+        for (const d of core.textDigests(v.entry.event)) wanted.push([v.seq, d]);
+      }
+      const bodies = await timed(() =>
+        Promise.all(
+          wanted.map(async ([, d]) => {
+            try {
+              const r = await fetch(`/blobs/${hex(d)}`, { cache: "no-store" });
+              return r.ok ? new Uint8Array(await r.arrayBuffer()) : null;
+            } catch (e) {
+              return null;
+            }
+          }),
+        ),
+      );
+      const failures = [];
+      for (let i = 0; i < wanted.length; i++) {
+        const [seq, d] = wanted[i];
+        if (bodies[i] === null) {
+          texts.set(hex(d), { state: "absent" });
           continue;
         }
-        const digest = fromHex(tx.digest);
-        const blob = await fetch(`/blobs/${tx.digest}`, { cache: "no-store" });
-        const body = blob.ok ? new Uint8Array(await blob.arrayBuffer()) : new Uint8Array(0);
-        let shown = null;
         try {
-          shown = body.length >= 32 ? fromUtf8.decode(body.slice(32)) : null;
-        } catch (err) {
-          shown = null;
-        }
-        if (contains(bytes, digest) && equal(await sha256(body), digest) && shown === tx.text) {
-          textsOk++;
-        } else {
-          badTexts++;
-          fail(t("un texte ne correspond pas à l'empreinte signée ✗", "a text does not match the signed digest ✗"));
+          texts.set(hex(d), { state: "present", text: await core.openBlob(bodies[i], d) });
+        } catch (e) {
+          texts.set(hex(d), { state: "invalid" });
+          failures.push(
+            new Failure(
+              `Entrée n° ${seq} : le texte servi ne correspond pas à l'empreinte signée.`,
+              `Entry ${seq}: the text served does not match the signed digest.`,
+            ),
+          );
         }
       }
-      if (mark) mark.className = ok ? "check ok" : "check fail";
+      return { texts, failures };
     }
-    const n = data.entries.length;
-    const check = (k) => (k === n ? "✓" : "✗");
-    lines.push(`${n} ${t("entrées incluses dans l'arbre de taille", "entries included in the tree of size")} ${cp.size} : ${check(inclusions)}`);
-    lines.push(`${n} ${t("signatures d'agents", "officer signatures")} : ${check(signatures)}`);
-    lines.push(`${t("Chaîne de l'affaire, entrées 0 à", "Case chain, entries 0 to")} ${n - 1} : ${check(chain)}`);
-    lines.push(`${textsOk} ${t("textes conformes aux empreintes signées", "texts match their signed digests")}${erased ? ` (${t("effacés", "erased")} : ${erased})` : ""} : ${badTexts ? "✗" : "✓"}`);
-    return { lines, failures };
+
+    async function verify() {
+      network = 0;
+      const started = performance.now();
+      const lines = [];
+      const failures = [];
+      if (!(await core.ed25519Supported())) return { unsupported: true };
+
+      // 1. Which key.
+      const pinned = store.get(PIN);
+      const key = await core.parseVerifierKey(keyInput.value);
+      if (pinned && served.trim() !== pinned)
+        failures.push(
+          new Failure(
+            `La clé que ce site donne pour le registre (${served}) n'est pas celle que vous avez épinglée (${pinned}) : ce site n'est peut-être pas le registre que vous croyez, ou la clé a été remplacée.`,
+            `The key this site gives for the register (${served}) is not the one you pinned (${pinned}): this site may not be the register you think, or the key was substituted.`,
+          ),
+        );
+      lines.push(
+        pinned === key.text
+          ? say(`Clé du registre : ${key.name} (${hex(key.id)}), épinglée dans ce navigateur ✓`, `Register key: ${key.name} (${hex(key.id)}), pinned in this browser ✓`)
+          : say(
+              `Clé du registre : ${key.name} (${hex(key.id)}), celle que donne ${pinned ? "le champ ci-dessus" : "ce site"} — comparez-la avec celle que publie l'autorité, puis épinglez-la.`,
+              `Register key: ${key.name} (${hex(key.id)}), the one ${pinned ? "the field above" : "this site"} gives — compare it with the one the authority publishes, then pin it.`,
+            ),
+      );
+
+      let done = null;
+      try {
+        done = await verifyCase(key, lines, failures);
+      } catch (e) {
+        if (!(e instanceof Failure)) throw e;
+        // Nothing on the page is verified: every entry is marked so.
+        for (const mark of document.querySelectorAll(".check[data-seq]")) mark.className = "check fail";
+        failures.push(e);
+      }
+      const total = performance.now() - started;
+      return { lines, failures, total, compute: total - network, size: done ? done.size : null };
+    }
+
+    /** Steps 2 to 7, once the key is known; throws a Failure when nothing can be verified. */
+    async function verifyCase(key, lines, failures) {
+      // 2. The case, its checkpoint and its proofs.
+      const caseId = box.dataset.caseId || "";
+      const answer = await getJson(box.dataset.caseApi);
+      if (answer.status === 404 && answer.body && answer.body.completeness) {
+        const absent = await core.verifyAbsence(answer.body, key, caseId);
+        throw new Failure(
+          `Le registre prouve (index signé, entrée n° ${absent.seq}) que l'affaire ${caseId} n'existe pas au point de contrôle de ${absent.size} entrées : cette page montre une affaire qui n'est pas dans le registre.`,
+          `The register proves (signed index, entry ${absent.seq}) that case ${caseId} does not exist at the checkpoint of ${absent.size} entries: this page shows a case that is not in the register.`,
+        );
+      }
+      if (answer.status !== 200 || !answer.body) throw new Failure(`le serveur a répondu ${answer.status}`, `the server answered ${answer.status}`);
+      const report = await core.verifyCase(answer.body, key, caseId);
+      const cp = report.checkpoint;
+      lines.push(say(`Point de contrôle signé par la clé du registre : ✓ — arbre de ${cp.size} entrées`, `Checkpoint signed by the register's key: ✓ — tree of ${cp.size} entries`));
+      failures.push(...report.failures);
+      await checkWitnesses(cp.parsed, lines, failures);
+      await checkHistory(key, cp, lines, failures);
+
+      // Which entries failed a check of their own.
+      report.failedSeqs = report.failures.flatMap((f) => f.seqs);
+      const n = report.entries.length;
+      const shown = Array.isArray(answer.body.entries) ? answer.body.entries.length : 0;
+      const entriesOk = n === shown && report.failedSeqs.length === 0;
+      lines.push(
+        say(
+          `${n} entrée(s) décodée(s), incluse(s) dans l'arbre, signée(s), chaîne de l'affaire de 0 à ${n - 1} : ${entriesOk ? "✓" : "✗"}`,
+          `${n} entr${n === 1 ? "y" : "ies"} decoded, included in the tree, signed, case chain 0 to ${n - 1}: ${entriesOk ? "✓" : "✗"}`,
+        ),
+      );
+      lines.push(
+        report.complete
+          ? say(
+              `Affaire complète : l'index que la clé du registre a signé (entrée n° ${cp.size - 1}) compte exactement ces ${n} entrées ✓`,
+              `Whole case: the index the register's key signed (entry ${cp.size - 1}) holds exactly these ${n} entries ✓`,
+            )
+          : say("Affaire complète : non prouvé ✗", "Whole case: not proven ✗"),
+      );
+      const names = Array.from(new Set(Array.from(report.officers.values(), (o) => o.name)));
+      const officersOk = report.officers.size === n;
+      lines.push(
+        say(
+          `Agents habilités à la date de chaque entrée${names.length ? ` (${names.join(", ")})` : ""} : ${officersOk ? "✓" : "✗"}`,
+          `Officers authorized at each entry's date${names.length ? ` (${names.join(", ")})` : ""}: ${officersOk ? "✓" : "✗"}`,
+        ),
+      );
+
+      // 3. Texts, then the page redrawn from what was verified.
+      const facts = core.projectCase(report.entries);
+      const { texts, failures: textFailures } = await checkTexts(report, facts);
+      failures.push(...textFailures);
+      let present = 0;
+      let absent = 0;
+      let invalid = 0;
+      for (const s of texts.values()) {
+        if (s.state === "present") present++;
+        else if (s.state === "absent") absent++;
+        else invalid++;
+      }
+      let erased = 0;
+      for (const a of facts.annotations.values()) if (a.erasure) erased++;
+      lines.push(
+        say(
+          `${present} texte(s) conformes aux empreintes signées${erased ? `, ${erased} effacé(s)` : ""}${absent ? `, ${absent} absent(s) de ce serveur ⚠` : ""} : ${invalid ? "✗" : "✓"}`,
+          `${present} text(s) match their signed digests${erased ? `, ${erased} erased` : ""}${absent ? `, ${absent} not on this server ⚠` : ""}: ${invalid ? "✗" : "✓"}`,
+        ),
+      );
+      const pageFailures = redrawTimeline(report, facts, texts).concat(report.entries.length ? redrawFacts(facts, report.asOf, caseId) : []);
+      failures.push(...pageFailures);
+      lines.push(
+        pageFailures.length
+          ? say(
+              `Page : ${pageFailures.length} différence(s) entre la page et les entrées signées, signalée(s) ✗ — la page montre maintenant les entrées vérifiées.`,
+              `Page: ${pageFailures.length} difference(s) between the page and the signed entries, flagged ✗ — the page now shows the verified entries.`,
+            )
+          : say("Page : ce qui est affiché est ce qui a été vérifié ✓", "Page: what is shown is what was verified ✓"),
+      );
+
+      if (failures.length === 0) store.set(seenKey(key.text), JSON.stringify({ note: cp.note, seen_at: new Date().toISOString() }));
+      return { size: cp.size };
+    }
+
+    function run() {
+      button.disabled = true;
+      out.dataset.state = "running";
+      out.textContent = t("Vérification en cours…", "Verifying…");
+      verify()
+        .then((r) => {
+          if (r.unsupported) {
+            show(
+              out,
+              "unsupported",
+              t(
+                "Ce navigateur ne peut pas vérifier cette page : il ne sait pas vérifier les signatures Ed25519 (WebCrypto), ou la page n'est pas servie en HTTPS. Utilisez `sijil verify` (voir la page Vérifier), ou un navigateur récent.",
+                "This browser cannot verify this page: it cannot check Ed25519 signatures (WebCrypto), or the page is not served over HTTPS. Use `sijil verify` (see the Verify page), or a recent browser.",
+              ),
+              [],
+            );
+            return;
+          }
+          const timing = say(
+            `Durée : ${Math.round(r.compute)} ms de calcul (${Math.round(r.total)} ms réseau compris).`,
+            `Time: ${Math.round(r.compute)} ms of computation (${Math.round(r.total)} ms with the network).`,
+          );
+          out.dataset.computeMs = String(Math.round(r.compute));
+          out.dataset.totalMs = String(Math.round(r.total));
+          if (r.failures.length === 0)
+            show(
+              out,
+              "ok",
+              t(
+                `Vérifié : cette page montre toute l'affaire, telle que le registre l'a signée (point de contrôle de ${r.size} entrées).`,
+                `Verified: this page shows the whole case, as the register signed it (checkpoint of ${r.size} entries).`,
+              ),
+              r.lines.concat([timing]).map(pick),
+            );
+          else
+            show(
+              out,
+              "fail",
+              t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page."),
+              r.failures.map((f) => f.in(lang)).concat(r.lines.concat([timing]).map(pick)),
+            );
+        })
+        .catch((err) => {
+          const message = err instanceof Failure ? err.in(lang) : `${t("erreur", "error")} : ${err}`;
+          out.dataset.error = String(err);
+          for (const mark of document.querySelectorAll(".check[data-seq]")) mark.className = "check fail";
+          show(out, "fail", t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page."), [message]);
+        })
+        .finally(() => {
+          button.disabled = false;
+        });
+    }
+
+    button.addEventListener("click", run);
+    if (box.dataset.auto === "1") run();
   }
 
-  function show(state, summary, lines) {
+  function show(out, state, summary, lines) {
     out.dataset.state = state;
     out.textContent = "";
     const p = document.createElement("p");
@@ -288,27 +901,7 @@
     out.appendChild(ul);
   }
 
-  async function run() {
-    button.disabled = true;
-    out.dataset.state = "running";
-    out.textContent = t("Vérification en cours…", "Verifying…");
-    try {
-      const { lines, failures } = await verify();
-      if (failures.length === 0) {
-        show("ok", t("Vérifié : ce que montre cette page est ce que le registre a signé.", "Verified: what this page shows is what the register signed."), lines.concat([
-          t("Reste à comparer la clé avec celle que l'autorité publie ailleurs.", "It remains to compare the key with the one the authority publishes elsewhere."),
-        ]));
-      } else {
-        show("fail", t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page."), failures.concat(lines));
-      }
-    } catch (err) {
-      const message = err instanceof Failure ? err.message : `${t("erreur", "error")}: ${err}`;
-      show("fail", t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page."), [message]);
-    } finally {
-      button.disabled = false;
-    }
-  }
-
-  button.addEventListener("click", run);
-  if (box.dataset.auto === "1") run();
+  // sijil-verify-core.js is loaded after this file (both deferred): start once both ran.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

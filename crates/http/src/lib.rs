@@ -116,6 +116,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/verification", get(pages::verification_page))
         .route("/assets/sijil.css", get(pages::style))
         .route("/assets/verify.js", get(pages::verify_js))
+        .route("/assets/sijil-verify-core.js", get(pages::verify_core_js))
         .fallback(not_found)
         .with_state(state);
     // `Router::layer` wraps each route on its own: the in-flight limit must be one semaphore

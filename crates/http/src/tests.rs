@@ -61,7 +61,8 @@ fn fixture_with(caches: CacheSizes) -> Fixture {
     .expect("init");
     let demo = include_str!("../../../data/demo/events.jsonl");
     append(&path, &report.officer, demo);
-    let hearings: String = (0..300)
+    // 2 entries from init, 18 + 1 from the demo, 297 + 1 here: 319.
+    let hearings: String = (0..297)
         .map(|i| {
             format!(
                 "{{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-06-10\",\"place\":\"Salle {i}\"}}\n"
@@ -550,22 +551,23 @@ async fn follows_the_log_without_mixing_view_and_checkpoint() {
         (v["tree_size"].clone(), v["entries"].clone()),
         (319.into(), 319.into())
     );
-    let (status, _, _) = get(&f.app, "/tile/entries/001.p/64").await;
+    // The hearing and its IndexCommitted: 321 entries, the partial bundle 001.p/65.
+    let (status, _, _) = get(&f.app, "/tile/entries/001.p/65").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(f.state.refresh().expect("refresh"));
     let v = json(&f.app, "/api/v1/stats").await;
     assert_eq!(
         (v["tree_size"].clone(), v["entries"].clone()),
-        (320.into(), 320.into())
+        (321.into(), 321.into())
     );
-    let (status, _, _) = get(&f.app, "/tile/entries/001.p/64").await;
+    let (status, _, _) = get(&f.app, "/tile/entries/001.p/65").await;
     assert_eq!(status, StatusCode::OK);
     // A snapshot taken before still answers for its own checkpoint.
     assert_eq!(before.view.size(), 319);
     assert_eq!(before.checkpoint.checkpoint.size, 319);
     let v = json(&f.app, "/api/v1/proof/inclusion?index=319").await;
     let cp = opened(&v, &f.verifier).checkpoint;
-    assert_eq!(cp.size, 320);
+    assert_eq!(cp.size, 321);
 }
 
 #[tokio::test]
@@ -807,4 +809,56 @@ async fn shed_and_timed_out_requests_get_503_with_retry_after() {
             "no-store"
         );
     }
+}
+
+/// The log key as the completeness proofs name it.
+fn log_public_key(v: &Verifier) -> sijil_core::event::PublicKey {
+    sijil_core::event::PublicKey(v.public_key().try_into().expect("an Ed25519 key"))
+}
+
+#[tokio::test]
+async fn issue10_case_and_controller_answers_prove_they_are_complete() {
+    use sijil_index::completeness::{self, Completeness, ProvenEntry};
+    let f = fixture();
+    let key = log_public_key(&f.verifier);
+    for id in ["2023-0001", "2024-0001", "2024-0002"] {
+        let v = json(&f.app, &format!("/api/v1/cases/{id}")).await;
+        let cp = opened(&v, &f.verifier).checkpoint;
+        let entries: Vec<ProvenEntry> =
+            serde_json::from_value(v["entries"].clone()).expect("entries");
+        let c: Completeness =
+            serde_json::from_value(v["completeness"].clone()).expect("completeness");
+        let case = completeness::verify_case(id, &entries, &c, &cp, &key)
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(
+            case.entries.len(),
+            v["case"]["timeline"].as_array().map_or(0, Vec::len)
+        );
+        // Without its last entry, the same answer fails and says which.
+        let mut short = entries.clone();
+        let dropped = short.pop().expect("an entry").seq;
+        let err = completeness::verify_case(id, &short, &c, &cp, &key).expect_err("dropped");
+        assert!(err.to_string().contains(&dropped.to_string()), "{err}");
+    }
+    // An unknown case: a 404 whose proof of absence verifies, and would not for a real case.
+    let (status, _, body) = get(&f.app, "/api/v1/cases/1999-0001").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    let cp = opened(&v, &f.verifier).checkpoint;
+    let c: Completeness = serde_json::from_value(v["completeness"].clone()).expect("proof");
+    completeness::verify_no_case("1999-0001", &c, &cp, &key).expect("proven absent");
+    assert!(completeness::verify_no_case("2023-0001", &c, &cp, &key).is_err());
+
+    // A controller's opening entries are all of its cases.
+    let v = json(&f.app, "/api/v1/controllers/clinique-exemple-fictive").await;
+    let cp = opened(&v, &f.verifier).checkpoint;
+    let entries: Vec<ProvenEntry> = serde_json::from_value(v["entries"].clone()).expect("entries");
+    let c: Completeness = serde_json::from_value(v["completeness"].clone()).expect("proof");
+    let opened_cases =
+        completeness::verify_controller("clinique-exemple-fictive", &entries, &c, &cp, &key)
+            .expect("complete");
+    assert_eq!(opened_cases.len(), 1);
+    assert!(
+        completeness::verify_controller("clinique-exemple-fictive", &[], &c, &cp, &key).is_err()
+    );
 }

@@ -434,14 +434,21 @@ fn check_signers(
                 .iter()
                 .map(|pe| check_entry(pe, cp))
                 .collect::<Result<Vec<_>, _>>()?;
-            check_whole(
-                &format!("officer key {signer}"),
-                root,
-                &key,
-                &officer_entries,
-                Some(&p.seqs),
-                &p.trie_proof,
-            )?;
+            let subject = format!("officer key {signer}");
+            if p.seqs.is_empty() && officer_entries.is_empty() {
+                // A key the log never named: the proof is of its absence.
+                verify_absent(root, &key, &p.trie_proof.parse()?)
+                    .map_err(|source| CompletenessError::Index { subject, source })?;
+            } else {
+                check_whole(
+                    &subject,
+                    root,
+                    &key,
+                    &officer_entries,
+                    Some(&p.seqs),
+                    &p.trie_proof,
+                )?;
+            }
             proven.push((signer, officer_entries));
         }
         let history = proven

@@ -380,3 +380,134 @@ fn issue9_a_long_lived_writer_finishes_the_erasures_of_a_batch_whose_clean_up_fa
     drop(w);
     assert_eq!(audit_dir(&dir).checkpoint.checkpoint.size, 8);
 }
+
+/// Appends `event`, signed by `key`, straight to the log with the core writer: what a broken
+/// or dishonest writer could publish, which the register's own writer never does.
+fn append_raw(
+    dir: &Path,
+    key: &Signer,
+    case: Option<sijil_core::CaseLink>,
+    event: sijil_core::Event,
+) {
+    let log_key = sijil_register::read_private_key(&dir.join("private/log.key")).expect("log key");
+    let mut w = sijil_core::writer::Writer::open(dir, log_key).expect("opens");
+    let seq = w.size();
+    let (entry, bytes) = sijil_core::Entry::sign(
+        sijil_core::UnsignedEntry {
+            seq,
+            prev: w.last_leaf_hash(),
+            recorded_at: NOW,
+            case,
+            event,
+        },
+        key.signing_key(),
+        &w.origin().to_string(),
+    )
+    .expect("signs");
+    w.commit(&[(entry, bytes)], &[]).expect("commits");
+}
+
+#[test]
+fn issue10_audit_names_an_index_commitment_whose_root_is_wrong() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaint("C-1", "x"));
+    let keys = w.view().index().keys();
+    drop(w);
+    let log_key = sijil_register::read_private_key(&dir.join("private/log.key")).expect("key");
+    append_raw(
+        &dir,
+        &log_key,
+        None,
+        sijil_core::Event::IndexCommitted(sijil_core::event::IndexCommitted {
+            size: 4,
+            keys,
+            root: sijil_core::Hash([9; 32]),
+        }),
+    );
+    let reader_err = RegisterReader::open(&dir, None).expect_err("the view refuses it");
+    assert!(reader_err.to_string().contains("entry 4"), "{reader_err}");
+    let v = log_key.verifier();
+    let err = audit(
+        &DirSource::new(&dir),
+        &v,
+        AuditOptions::default(),
+        &mut |_, _| {},
+    )
+    .expect_err("wrong root");
+    assert!(
+        matches!(
+            &err,
+            sijil_register::audit::AuditFailure::Rule {
+                seq: 4,
+                rejection: sijil_projector::Rejection::IndexMismatch { field: "root", .. }
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("entry 4"), "{err}");
+}
+
+#[test]
+fn issue10_audit_refuses_a_checkpoint_that_does_not_end_with_the_index() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaint("C-1", "x"));
+    let link = w.view().next_case_link("C-1");
+    drop(w);
+    append_raw(
+        &dir,
+        &officer,
+        Some(link),
+        sijil_core::Event::HearingHeld(sijil_core::event::HearingHeld {
+            held_on: sijil_core::event::Date::from_ymd(2024, 2, 1).expect("date"),
+            place: "Rabat".into(),
+            summary: None,
+        }),
+    );
+    let log_key = sijil_register::read_private_key(&dir.join("private/log.key")).expect("key");
+    let v = log_key.verifier();
+    let err = audit(
+        &DirSource::new(&dir),
+        &v,
+        AuditOptions::default(),
+        &mut |_, _| {},
+    )
+    .expect_err("no IndexCommitted at the end");
+    assert!(
+        err.to_string().contains("does not end with IndexCommitted"),
+        "{err}"
+    );
+}
+
+#[test]
+fn issue10_the_writer_ends_every_batch_with_the_index_and_the_index_matches_a_replay() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    let report = w
+        .append(
+            parse_events("t", &complaints(0, 3)).expect("valid"),
+            &officer,
+            NOW,
+            None,
+        )
+        .expect("appends");
+    assert_eq!(report.seqs, 2..5, "the events' seqs");
+    assert_eq!(
+        report.checkpoint.checkpoint.size, 6,
+        "and the IndexCommitted after them"
+    );
+    let keys = w.view().index().keys();
+    drop(w);
+    // register, officer, 3 cases, 1 controller.
+    assert_eq!(keys, 6);
+    let r = audit_dir(&dir);
+    assert_eq!(
+        r.view.index().root(),
+        RegisterReader::open(&dir, None)
+            .expect("opens")
+            .view()
+            .index()
+            .root()
+    );
+}

@@ -343,31 +343,45 @@ pub async fn case_page(
     body.push_str("</dl>\n");
     let _ = write!(
         body,
-        r#"<section id="verify-box" class="verify" data-case-api="{api}" data-lang="{code}" data-auto="{auto}">
+        r#"<section id="verify-box" class="verify" data-case-api="{api}" data-case-id="{id}" data-vkey="{vkey}" data-lang="{code}" data-auto="{auto}">
 <h2>{verify_title}</h2>
 <p>{verify_text}</p>
 <p><button type="button" id="verify-button">{verify_button}</button></p>
-<details><summary>{key_label}</summary><p>{key_text}</p><input id="verify-key" value="{vkey}" spellcheck="false" autocomplete="off"></details>
+<details><summary>{key_label}</summary><p>{key_text}</p><input id="verify-key" value="{vkey}" spellcheck="false" autocomplete="off">
+<p><button type="button" id="verify-pin" class="secondary">{pin}</button> <button type="button" id="verify-unpin" class="secondary">{unpin}</button> <span id="verify-pin-state"></span></p></details>
+<details><summary>{witness_label}</summary><p>{witness_text}</p><textarea id="verify-witnesses" rows="3" spellcheck="false" autocomplete="off"></textarea>
+<p><label>{quorum_label} <input id="verify-quorum" type="number" min="0" inputmode="numeric"></label> <button type="button" id="verify-witnesses-save" class="secondary">{save}</button> <span id="verify-witnesses-state"></span></p></details>
 <div id="verify-result" role="status" aria-live="polite" data-state="idle"></div>
+<script src="/assets/sijil-verify-core.js" defer></script>
 </section>
 <h2>{timeline}</h2>
 <ol class="timeline">
 "#,
         api = esc(&id_path("/api/v1/cases", &s.id)),
+        id = esc(&s.id),
         code = lang.code(),
         auto = if q.get("verify") == Some("1") { "1" } else { "0" },
         verify_title = t("Vérifier cette affaire", "Verify this case"),
         verify_text = t(
-            "Votre navigateur vérifie lui-même, sans faire confiance à ce serveur : la signature du registre sur son point de contrôle, l'inclusion de chaque événement dans le journal, la signature de chaque agent, et les textes affichés.",
-            "Your browser checks by itself, without trusting this server: the register's signature on its checkpoint, each event's inclusion in the log, each officer's signature, and the texts shown."
+            "Votre navigateur vérifie lui-même, sans faire confiance à ce serveur : la signature du registre sur son point de contrôle, que le registre n'a pas été réécrit depuis votre dernière visite, que l'affaire est complète (l'index signé par le registre), l'inclusion et la signature de chaque événement, l'habilitation de chaque agent, et les textes. Puis il n'affiche que ce qu'il a vérifié.",
+            "Your browser checks by itself, without trusting this server: the register's signature on its checkpoint, that the register was not rewritten since your last visit, that the case is complete (the register's signed index), each event's inclusion and signature, each officer's authorization, and the texts. Then it shows only what it verified."
         ),
         verify_button = t("Vérifier", "Verify"),
         key_label = t("Clé publique du registre utilisée", "Register public key used"),
         key_text = t(
-            "Comparez-la avec la clé publiée par l'autorité ; vous pouvez en coller une autre.",
-            "Compare it with the key the authority publishes; you may paste another one."
+            "Comparez-la avec la clé publiée par l'autorité, puis épinglez-la : ce navigateur la gardera et refusera un site qui en donne une autre. Vous pouvez en coller une autre.",
+            "Compare it with the key the authority publishes, then pin it: this browser keeps it and refuses a site that gives another. You may paste another one."
         ),
         vkey = esc(&state.verifier().to_string()),
+        pin = t("Épingler cette clé", "Pin this key"),
+        unpin = t("Oublier la clé épinglée", "Forget the pinned key"),
+        witness_label = t("Témoins", "Witnesses"),
+        witness_text = t(
+            "Clés de témoins (c2sp.org/tlog-cosignature) en qui vous avez confiance, une par ligne : leurs cosignatures du point de contrôle seront vérifiées et comptées. Quorum : combien il en faut (tous, si vide).",
+            "Keys of witnesses (c2sp.org/tlog-cosignature) you trust, one per line: their cosignatures of the checkpoint are verified and counted. Quorum: how many are needed (all, if empty)."
+        ),
+        quorum_label = t("Quorum", "Quorum"),
+        save = t("Enregistrer", "Save"),
         timeline = t("Chronologie", "Timeline"),
     );
     for (se, details) in &entries {

@@ -33,6 +33,8 @@ pub use home::{home_page, verification_page};
 pub const STYLE: &str = include_str!("../../assets/sijil.css");
 /// The browser verifier (WebCrypto only, no library).
 pub const VERIFY_JS: &str = include_str!("../../assets/verify.js");
+/// Its pure part: decoding, proofs and the whole-case check (also run by node's tests).
+pub const VERIFY_CORE_JS: &str = include_str!("../../assets/sijil-verify-core.js");
 
 /// What the pages' responses declare: nothing is loaded from elsewhere, no inline script.
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
@@ -282,6 +284,11 @@ pub async fn style() -> Response {
 /// `GET /assets/verify.js`.
 pub async fn verify_js() -> Response {
     asset("text/javascript; charset=utf-8", VERIFY_JS)
+}
+
+/// `GET /assets/sijil-verify-core.js`.
+pub async fn verify_core_js() -> Response {
+    asset("text/javascript; charset=utf-8", VERIFY_CORE_JS)
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
