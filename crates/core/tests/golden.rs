@@ -87,3 +87,33 @@ fn checkpoint_note_is_pinned() {
     assert_eq!(log_key().verifier().to_string(), LOG_VKEY);
     SignedCheckpoint::open(CHECKPOINT.as_bytes(), &log_key().verifier()).expect("opens");
 }
+
+/// docs/FORMAT.md §6.4: an `IndexCommitted` (variant 14) signed by the log key.
+fn golden_index_entry() -> UnsignedEntry {
+    UnsignedEntry {
+        seq: 2,
+        prev: Hash([0xbb; 32]),
+        recorded_at: 1_672_992_000_000,
+        case: None,
+        event: Event::IndexCommitted(sijil_core::event::IndexCommitted {
+            size: 2,
+            keys: 5,
+            root: Hash([0xcc; 32]),
+        }),
+    }
+}
+
+const INDEX_ENTRY_HEX: &str = "0102bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbfd0010300c0b0300008139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394000e0205cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccca2952774d6578d246229c261c0934681b8231a2c99222a59930da635f44dd2fa5ca1ae78e2204df339594e52e30b4b2369a1dd88012e5df651a063512f0a4c03";
+const INDEX_LEAF_HEX: &str = "2c3005153309809dd9755df3a2382cbe37963e22b5a72527fa5f13a7d8828a7c";
+
+#[test]
+fn index_commitment_bytes_are_pinned() {
+    let (entry, bytes) =
+        Entry::sign(golden_index_entry(), log_key().signing_key(), ORIGIN).expect("signs");
+    assert_eq!(hex::encode(&bytes), INDEX_ENTRY_HEX);
+    assert_eq!(leaf_hash(&bytes).to_hex(), INDEX_LEAF_HEX);
+    assert_eq!(Entry::decode(&bytes), Ok(entry.clone()));
+    entry.verify_signature(&bytes, ORIGIN).expect("verifies");
+    // The variant index follows `case: None` (0x00): 14.
+    assert_eq!(bytes[1 + 1 + 32 + 9 + 32 + 1], 14);
+}

@@ -901,7 +901,17 @@
     out.appendChild(ul);
   }
 
-  // sijil-verify-core.js is loaded after this file (both deferred): start once both ran.
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // sijil-verify-core.js comes after this file (both deferred): start once it ran, which
+  // DOMContentLoaded (after every deferred script) or load guarantees.
+  let started = false;
+  const go = () => {
+    if (started) return;
+    started = true;
+    start();
+  };
+  if (window.SijilVerifyCore) go();
+  else {
+    document.addEventListener("DOMContentLoaded", go);
+    window.addEventListener("load", go);
+  }
 })();

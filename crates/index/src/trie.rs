@@ -125,7 +125,7 @@ impl Label {
         let mut bytes = [0u8; 32];
         let full = usize::from(self.bits / 8);
         bytes[..full].copy_from_slice(&self.bytes[..full]);
-        if self.bits % 8 != 0 {
+        if !self.bits.is_multiple_of(8) {
             bytes[full] = self.bytes[full] & (0xffu8 << (8 - self.bits % 8));
         }
         Label {
@@ -384,10 +384,7 @@ impl TrieProof {
         };
         if top == 0 {
             // A trie with one node under its root has the EMPTY node beside it.
-            return Err(TrieError::BadSibling {
-                depth: 0,
-                label: label,
-            });
+            return Err(TrieError::BadSibling { depth: 0, label });
         }
         for (i, sibling) in self.siblings.iter().enumerate() {
             let depth = top - 1 - i;

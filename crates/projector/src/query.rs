@@ -194,6 +194,11 @@ pub struct ControllerDetail {
 }
 
 impl View {
+    /// Every case id, in order of opening.
+    pub fn case_ids(&self) -> Vec<String> {
+        self.state.cases.iter().map(|c| c.id.to_string()).collect()
+    }
+
     /// The cases that match `filter`, in `sort` order, one page of them; `overdue` is
     /// computed as of `as_of` (the caller's today: the view has no clock).
     ///

@@ -401,7 +401,7 @@ fn append_raw(
             event,
         },
         key.signing_key(),
-        &w.origin().to_string(),
+        w.origin(),
     )
     .expect("signs");
     w.commit(&[(entry, bytes)], &[]).expect("commits");

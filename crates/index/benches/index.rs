@@ -1,0 +1,123 @@
+//! The index's costs (issue 10): applying an entry to an index of 100,000 keys (the writer's
+//! cost per changed key, paid in every batch), proving a key, and checking a proof.
+//!
+//!     cargo bench -p sijil-index --bench index
+//!
+//! Entries here are built but not signed: the index reads only which keys an entry touches.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use sijil_core::entry::SignatureBytes;
+use sijil_core::event::{
+    Category, ComplaintReceived, Controller, Date, Event, HearingHeld, PublicKey,
+};
+use sijil_core::{leaf_hash, CaseLink, Entry, Hash};
+use sijil_index::{mini_root, verify_key, Index, IndexKey};
+
+const CASES: u64 = 100_000;
+
+fn entry(seq: u64, case: u64, opening: bool) -> Entry {
+    let event = if opening {
+        Event::ComplaintReceived(ComplaintReceived {
+            controller: Controller {
+                id: format!("ctl-{}", case % 20_011),
+                name: "C".into(),
+            },
+            category: Category::Privacy,
+            received_on: Date::from_ymd(2024, 1, 2).expect("date"),
+            summary: None,
+        })
+    } else {
+        Event::HearingHeld(HearingHeld {
+            held_on: Date::from_ymd(2024, 2, 3).expect("date"),
+            place: "Rabat".into(),
+            summary: None,
+        })
+    };
+    Entry {
+        format: 1,
+        seq,
+        prev: Hash::ZERO,
+        recorded_at: 0,
+        signer: PublicKey([1; 32]),
+        case: Some(CaseLink {
+            id: format!("B-{case:07}"),
+            seq: 0,
+            prev: Hash::ZERO,
+        }),
+        event,
+        signature: SignatureBytes([0; 64]),
+    }
+}
+
+fn leaf(seq: u64) -> Hash {
+    leaf_hash(&seq.to_be_bytes())
+}
+
+/// An index of 100,000 cases (and 20,011 controllers), each case with 3 entries.
+fn big_index() -> Index {
+    let mut index = Index::new();
+    let mut seq = 0;
+    for round in 0..3 {
+        for case in 0..CASES {
+            index
+                .apply(seq, &leaf(seq), &entry(seq, case, round == 0))
+                .expect("in order");
+            seq += 1;
+        }
+    }
+    index
+}
+
+fn bench(c: &mut Criterion) {
+    let index = big_index();
+    println!(
+        "index: {} entries, {} keys, root {}",
+        index.size(),
+        index.keys(),
+        index.root()
+    );
+    let next = index.size();
+    c.bench_function(
+        "index/apply: an event on an existing case (1 key, 100k cases)",
+        |b| {
+            b.iter_batched(
+                || index.clone(),
+                |mut i| i.apply(next, &leaf(next), &entry(next, 4242, false)),
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    c.bench_function(
+        "index/apply: a new case of an existing controller (2 keys)",
+        |b| {
+            b.iter_batched(
+                || index.clone(),
+                |mut i| i.apply(next, &leaf(next), &entry(next, CASES + 1, true)),
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    let key = IndexKey::case("B-0004242");
+    c.bench_function("index/prove a case key (100k cases)", |b| {
+        b.iter(|| index.prove(&key))
+    });
+    let proof = index.prove(&key);
+    let seqs = index.get(&key).expect("present").seqs.clone();
+    let pairs: Vec<(u64, Hash)> = seqs.iter().map(|&s| (s, leaf(s))).collect();
+    println!(
+        "trie proof of a case key: {} siblings; mini-log root {}",
+        proof.siblings.len(),
+        mini_root(&pairs)
+    );
+    let root = index.root();
+    c.bench_function("index/verify a case key's proof (3 entries)", |b| {
+        b.iter(|| verify_key(&root, &key, &pairs, &proof).expect("verifies"))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = bench
+}
+criterion_main!(benches);
