@@ -20,7 +20,7 @@ fn json(args: &[&str]) -> serde_json::Value {
 fn issue3_demo_register_verifies_and_its_view_matches_its_events() {
     let (dir, vkey) = demo();
     let v = json(&["audit", &dir, "--key", &vkey, "--json"]);
-    assert_eq!(v["tree_size"], 19);
+    assert_eq!(v["tree_size"], 21);
     assert_eq!(v["blobs_erased"], 1, "the erased complaint text");
 
     let stats = json(&["stats", &dir, "--json", "--as-of", "2026-11-23"]);
@@ -74,12 +74,13 @@ fn issue3_demo_register_verifies_and_its_view_matches_its_events() {
     assert_eq!(fined["case"]["sanctions"][0]["kind"], "fine");
     assert_eq!(fined["case"]["sanctions"][0]["amount_mad"], 20000);
 
-    // The complaint of 2024-0002 (entry 14) was corrected by 15 and its text erased by 16.
+    // The complaint of 2024-0002 (entry 15: init wrote seqs 0 and 1, the events start at 2)
+    // was corrected by 16 and its text erased by 17.
     let erased = json(&["show", &dir, "--case", "2024-0002", "--json"]);
     let first = &erased["case"]["timeline"][0];
-    assert_eq!(first["seq"], 14);
-    assert_eq!(first["corrected_by"], serde_json::json!([15]));
-    assert_eq!(first["erasure"]["seq"], 16);
+    assert_eq!(first["seq"], 15);
+    assert_eq!(first["corrected_by"], serde_json::json!([16]));
+    assert_eq!(first["erasure"]["seq"], 17);
     assert_eq!(
         erased["entries"][0]["texts"][0]["text"],
         serde_json::Value::Null,

@@ -219,11 +219,13 @@ fn wait_for_size(addr: SocketAddr, verifier: &Verifier, size: u64) -> (SignedChe
 fn issue4_serve_follows_appends_and_every_answer_verifies() {
     let reg = Register::new();
     let verifier = Verifier::parse(&reg.vkey).expect("vkey");
-    append_at(&reg, 1, &demo_events());
+    // init's 2 entries; the demo's 18 events and their batch's IndexCommitted: 21, as in
+    // data/demo (docs/FORMAT.md §10.4).
+    append_at(&reg, 2, &demo_events());
     let server = Server::start(&reg.dir);
     let addr = server.addr;
     let mut seen = vec![checkpoint(addr, &verifier)];
-    assert_eq!(seen[0].checkpoint.size, 19);
+    assert_eq!(seen[0].checkpoint.size, 21);
 
     // While appends land, every statistics answer pairs a view with its own checkpoint.
     let stop = Arc::new(AtomicBool::new(false));
@@ -254,7 +256,8 @@ fn issue4_serve_follows_appends_and_every_answer_verifies() {
     for (i, batch) in batches.iter().enumerate() {
         let size = seen.last().expect("a checkpoint").checkpoint.size;
         append_at(&reg, size, &reg.events(&format!("batch{i}.jsonl"), batch));
-        let (cp, took) = wait_for_size(addr, &verifier, size + batch.len() as u64);
+        // The batch's events and its IndexCommitted.
+        let (cp, took) = wait_for_size(addr, &verifier, size + batch.len() as u64 + 1);
         eprintln!(
             "http: size {} served {} ms after append returned",
             cp.checkpoint.size,
@@ -267,7 +270,7 @@ fn issue4_serve_follows_appends_and_every_answer_verifies() {
     assert!(sizes.len() >= 2, "the watcher saw the log grow: {sizes:?}");
 
     let cp = seen.last().expect("latest").checkpoint.clone();
-    assert_eq!(cp.size, 19 + 2 + 300 + 1);
+    assert_eq!(cp.size, 21 + (2 + 1) + (300 + 1) + (1 + 1));
 
     // Every entry: its inclusion proof to the checkpoint it comes with, its officer's
     // signature, and its tlog-proof checked offline against its raw bytes.
@@ -597,7 +600,8 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
         return;
     };
     let reg = Register::new();
-    append_at(&reg, 1, &demo_events());
+    // After init's 2 entries: the demo's events at seqs 2..=19, as in data/demo.
+    append_at(&reg, 2, &demo_events());
     let server = Server::start(&reg.dir);
     // Case 2024-0002: five entries, a correction, an erased text, texts to check.
     let page = "/affaires/2024-0002?verify=1";
@@ -605,8 +609,14 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
     let dom = dump_dom(&browser, &format!("http://{}{page}", server.addr));
     let (state, text) = verify_result(&dom);
     assert_eq!(state, "ok", "the browser verifies the real case:\n{text}");
-    assert!(text.contains("5 entrées incluses"), "{text}");
-    assert!(text.contains("5 signatures d'agents"), "{text}");
+    // verify.js's wording since issue 10: one line for the 5 entries' inclusion, officer
+    // signatures and case chain.
+    assert!(
+        text.contains(
+            "5 entrée(s) décodée(s), incluse(s) dans l'arbre, signée(s), chaîne de l'affaire de 0 à 4 : ✓"
+        ),
+        "{text}"
+    );
     assert_eq!(
         dom.matches(r#"class="check ok""#).count(),
         5,
@@ -620,7 +630,8 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
         state, "fail",
         "one changed byte in an entry must fail:\n{text}"
     );
-    assert!(text.contains("Entrée n° 14"), "it names the entry:\n{text}");
+    // The case's first entry: its complaint, seq 15.
+    assert!(text.contains("Entrée n° 15"), "it names the entry:\n{text}");
     assert!(text.contains("n'est pas incluse"), "{text}");
     assert!(dom.contains(r#"class="check fail""#));
 

@@ -21,12 +21,14 @@ fn issue2_init_append_show_verify() {
             complaint("2024-0002"),
         ],
     );
+    // init wrote seqs 0 (RegisterOpened) and 1 (IndexCommitted); the 3 events are 2..=4 and
+    // the batch's IndexCommitted is 5, so the checkpoint's size is 6 (docs/FORMAT.md §10.4).
     let out = reg.append(&events);
     assert!(
-        out.starts_with("appended seqs 1..=3 (3 events)\nregistre.example.ma/test\n4\n"),
+        out.starts_with("appended seqs 2..=4 (3 events)\nregistre.example.ma/test\n6\n"),
         "{out}"
     );
-    let shown = ok(&["show", reg.dir(), "2", "--json"]);
+    let shown = ok(&["show", reg.dir(), "3", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&shown).expect("json");
     assert_eq!(v["event"]["type"], "HearingHeld");
     assert_eq!(v["case"]["id"], "2024-0001");
@@ -34,10 +36,10 @@ fn issue2_init_append_show_verify() {
     let case = ok(&["show", reg.dir(), "--case", "2024-0001"]);
     assert!(case.contains("under_investigation"), "{case}");
     let verified = reg.verify();
-    assert!(verified.contains("4 entries"), "{verified}");
+    assert!(verified.contains("6 entries"), "{verified}");
     // The layout is C2SP tlog-tiles, exactly.
-    assert!(reg.dir.join("tile/0/000.p/4").is_file());
-    assert!(reg.dir.join("tile/entries/000.p/4").is_file());
+    assert!(reg.dir.join("tile/0/000.p/6").is_file());
+    assert!(reg.dir.join("tile/entries/000.p/6").is_file());
 }
 
 #[test]
@@ -91,13 +93,14 @@ fn issue2_bad_input_gets_a_clear_error_and_writes_nothing() {
 fn issue2_expect_size_makes_retries_safe() {
     let reg = Register::new();
     let events = reg.events("e.jsonl", &[complaint("2024-0001")]);
+    // After init the log holds 2 entries (RegisterOpened, IndexCommitted).
     ok(&[
         "append",
         reg.dir(),
         "--key",
         s(&reg.officer_key),
         "--expect-size",
-        "1",
+        "2",
         s(&events),
     ]);
     // The clerk did not see the answer and runs the same command again: refused, not doubled.
@@ -108,15 +111,16 @@ fn issue2_expect_size_makes_retries_safe() {
             "--key",
             s(&reg.officer_key),
             "--expect-size",
-            "1",
+            "2",
             s(&events),
         ],
         1,
-        "not the expected 1",
+        "not the expected 2",
     );
+    // One append of 1 event: the event and its batch's IndexCommitted, nothing doubled.
     let v: serde_json::Value =
         serde_json::from_str(&ok(&["show", reg.dir(), "--json"])).expect("json");
-    assert_eq!(v["tree_size"], 2);
+    assert_eq!(v["tree_size"], 4);
 }
 
 #[test]
@@ -210,7 +214,8 @@ fn issue2_sigkill_during_append_leaves_a_register_that_reopens_and_verifies() {
         });
     eprintln!("crash test seed {seed} (SIJIL_CRASH_SEED to replay)");
     let mut rng = Rng(seed);
-    let mut acked: u64 = 1;
+    // init's size: RegisterOpened and its IndexCommitted.
+    let mut acked: u64 = 2;
     let mut next_case = 0u64;
     let mut kills = 0;
     // scripts/crash-campaign runs many more rounds (SIJIL_CRASH_ROUNDS); CI runs 40.
@@ -282,7 +287,7 @@ fn issue2_sigkill_during_append_leaves_a_register_that_reopens_and_verifies() {
     // Nothing the killed batches wrote is left or served: every blob is named (audit checks
     // it) and no journal or temporary checkpoint remains after the last append.
     assert!(!reg.dir.join("private/pending").exists());
-    eprintln!("crash campaign: {rounds} rounds, {kills} killed mid-append, final size {acked}+1");
+    eprintln!("crash campaign: {rounds} rounds, {kills} killed mid-append, final size {acked}+2");
     assert!(!reg.dir.join("private/checkpoint.new").exists());
     let out = sijil(&["show", reg.dir(), "--json"]);
     assert!(out.status.success());

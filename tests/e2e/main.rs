@@ -5,6 +5,7 @@ mod demo;
 mod faults;
 mod fixture_server;
 mod http;
+mod index;
 mod log;
 mod messages;
 mod mirror;

@@ -155,10 +155,11 @@ fn issue9_a_corrupt_register_exits_1_from_every_command() {
     reg.append(&reg.events("e.jsonl", &lines));
     let events = reg.events("more.jsonl", &[complaint("2099-0001")]);
     let state = reg.tmp.path().join("state");
+    // init's 2 entries, the 10 events and the batch's IndexCommitted: size 13.
     let files = [
         "checkpoint".to_string(),
-        "tile/0/000.p/11".to_string(),
-        "tile/entries/000.p/11".to_string(),
+        "tile/0/000.p/13".to_string(),
+        "tile/entries/000.p/13".to_string(),
     ];
     for file in &files {
         let path = reg.dir.join(file);
@@ -219,7 +220,8 @@ fn issue9_an_io_error_reading_the_register_is_an_io_error_exit_2() {
     reg.append(&reg.events("e.jsonl", &lines));
     let events = reg.events("more.jsonl", &[complaint("2099-0001")]);
     let state = reg.tmp.path().join("state");
-    for file in ["tile/0/000.p/6", "tile/entries/000.p/6"] {
+    // init's 2 entries, the 5 events and the batch's IndexCommitted: size 8.
+    for file in ["tile/0/000.p/8", "tile/entries/000.p/8"] {
         let _restore = unreadable(&reg, file);
         for args in register_commands(&reg, &events, &state) {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -243,7 +245,8 @@ fn issue9_append_reports_an_io_error_as_an_io_error() {
     let lines: Vec<String> = (0..5).map(|i| complaint(&format!("2024-{i:04}"))).collect();
     reg.append(&reg.events("e.jsonl", &lines));
     let events = reg.events("more.jsonl", &[complaint("2099-0001")]);
-    for file in ["tile/0/000.p/6", "tile/entries/000.p/6"] {
+    // init's 2 entries, the 5 events and the batch's IndexCommitted: size 8.
+    for file in ["tile/0/000.p/8", "tile/entries/000.p/8"] {
         let _restore = unreadable(&reg, file);
         let line = fails_once(
             &[
@@ -264,7 +267,8 @@ fn issue9_append_reports_an_io_error_as_an_io_error() {
 #[test]
 fn issue9_verify_spot_checks_as_many_distinct_entries_as_asked() {
     let reg = Register::new();
-    let lines: Vec<String> = (0..39)
+    // A log of 40 entries: init's 2, 37 events and the batch's IndexCommitted.
+    let lines: Vec<String> = (0..37)
         .map(|i| complaint(&format!("2024-{i:04}")))
         .collect();
     reg.append(&reg.events("e.jsonl", &lines));

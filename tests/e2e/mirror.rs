@@ -10,8 +10,9 @@ use sijil_core::tile::{new_tiles, Tile, TileLevel};
 use crate::fixture_server::{Daemon, Fault, FixtureServer};
 use crate::util::{complaint, fails, hearing, ok, s, sijil, Register};
 
-/// A register of `1 + 2·cases` entries: `cases` complaints (each with a text blob), then a
-/// hearing for each.
+/// A register of `3 + 2·cases` entries: init's 2 (RegisterOpened, IndexCommitted), `cases`
+/// complaints (each with a text blob), then a hearing for each, then the batch's
+/// IndexCommitted (docs/FORMAT.md §10.4).
 fn register(cases: usize) -> Register {
     let reg = Register::new();
     let mut lines: Vec<String> = (0..cases)
@@ -61,15 +62,16 @@ fn issue5_mirror_grows_incrementally_then_serves_and_is_audited_through() {
     ]));
     assert_eq!(
         (first["outcome"].as_str(), first["tree_size"].as_u64()),
-        (Some("created"), Some(601))
+        (Some("created"), Some(603))
     );
     assert_eq!(blob_names(&mdir), blob_names(&reg.dir));
     let audited = json(&ok(&["audit", m, "--key", &reg.vkey, "--json"]));
     assert_eq!(audited["root"], first["root"]);
 
-    // The origin grows: an erasure of entry 1's text, new cases and hearings.
+    // The origin grows: an erasure of entry 2's text (the first complaint), new cases and
+    // hearings: 250 events and the batch's IndexCommitted, 251 entries.
     let mut lines = vec![
-        r#"{"case":"2024-0000","type":"Erasure","target":1,"reason":"donnée identifiante"}"#
+        r#"{"case":"2024-0000","type":"Erasure","target":2,"reason":"donnée identifiante"}"#
             .to_string(),
     ];
     lines.extend((300..425).map(|i| complaint(&format!("2024-{i:04}"))));
@@ -90,17 +92,17 @@ fn issue5_mirror_grows_incrementally_then_serves_and_is_audited_through() {
             second["from"].as_u64(),
             second["tree_size"].as_u64()
         ),
-        (Some("grew"), Some(601), Some(851))
+        (Some("grew"), Some(603), Some(854))
     );
-    assert_eq!(second["entries_verified"], 250);
+    assert_eq!(second["entries_verified"], 251);
     assert_eq!(second["erased"], 1, "{second}");
 
-    // Only what it did not have: the tiles that changed from 601 to 851, the two bundles
-    // from entry 601 on, each once; the checkpoint once; the new texts.
-    let mut expected: Vec<String> = new_tiles(601, 851).iter().map(Tile::path).collect();
+    // Only what it did not have: the tiles that changed from 603 to 854, the two bundles
+    // from entry 603 on, each once; the checkpoint once; the new texts.
+    let mut expected: Vec<String> = new_tiles(603, 854).iter().map(Tile::path).collect();
     expected.extend(
-        (601 / 256..=850 / 256)
-            .filter_map(|i| Tile::for_size(TileLevel::Entries, i, 851))
+        (603 / 256..=853 / 256)
+            .filter_map(|i| Tile::for_size(TileLevel::Entries, i, 854))
             .map(|t| t.path()),
     );
     expected.sort();
@@ -138,7 +140,7 @@ fn issue5_mirror_grows_incrementally_then_serves_and_is_audited_through() {
     let audited = json(&ok(&["audit", m, "--key", &reg.vkey, "--json"]));
     assert_eq!(
         (audited["tree_size"].as_u64(), &audited["root"]),
-        (Some(851), &second["root"])
+        (Some(854), &second["root"])
     );
     assert_eq!(audited["blobs_erased"], 1);
     let served = Daemon::start(&["serve", m, "--listen", "127.0.0.1:0"]);
@@ -157,7 +159,7 @@ fn issue5_mirror_grows_incrementally_then_serves_and_is_audited_through() {
     ]));
     assert_eq!(
         (v["history"].as_str(), v["tree_size"].as_u64()),
-        (Some("first-visit"), Some(851))
+        (Some("first-visit"), Some(854))
     );
     // And a mirror of the mirror, through the static fixture server too.
     let relay = FixtureServer::start(&mdir);
@@ -190,7 +192,7 @@ fn issue5_verify_remembers_the_last_checkpoint_and_spot_checks_entries() {
     };
     let out = run(&[]);
     assert!(out.contains("first visit"), "{out}");
-    assert!(out.contains("tree size 301"), "{out}");
+    assert!(out.contains("tree size 303"), "{out}");
     let v = json(&run(&["--json", "--spot-checks", "6"]));
     assert_eq!(v["history"], "unchanged");
     let spot = v["spot_checked"].as_array().map(Vec::len).unwrap_or(0);
@@ -203,7 +205,7 @@ fn issue5_verify_remembers_the_last_checkpoint_and_spot_checks_entries() {
             v["previous_size"].as_u64(),
             v["tree_size"].as_u64()
         ),
-        (Some("consistent"), Some(301), Some(302))
+        (Some("consistent"), Some(303), Some(305))
     );
     // A directory works the same way; a served tile that does not match fails (exit 1).
     ok(&[
@@ -214,7 +216,8 @@ fn issue5_verify_remembers_the_last_checkpoint_and_spot_checks_entries() {
         "--state-dir",
         s(&state),
     ]);
-    server.fault("tile/0/001.p/46", Fault::Corrupt, usize::MAX);
+    // The newest hash tile at 305 entries (305 - 256 = 49 hashes).
+    server.fault("tile/0/001.p/49", Fault::Corrupt, usize::MAX);
     let a = args(&[]);
     fails(
         &a.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -266,7 +269,7 @@ fn issue5_faulty_servers_make_the_tools_retry_or_fail_cleanly() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report = json(&String::from_utf8_lossy(&out.stdout));
-    assert_eq!(report["tree_size"], 601);
+    assert_eq!(report["tree_size"], 603);
     assert!(
         report["http_retries"].as_u64().unwrap_or(0) >= 7,
         "every fault was retried: {report}"
@@ -275,7 +278,8 @@ fn issue5_faulty_servers_make_the_tools_retry_or_fail_cleanly() {
     server.clear_faults();
 
     // The origin grows, then serves bad data: nothing is accepted, the mirror stays at its
-    // checkpoint, still verifiable.
+    // checkpoint, still verifiable. 2 events and the batch's IndexCommitted: 606 entries, so
+    // the newest tiles hold 606 - 512 = 94.
     reg.append(&reg.events(
         "more.jsonl",
         &[complaint("2025-0001"), hearing("2025-0001")],
@@ -283,9 +287,9 @@ fn issue5_faulty_servers_make_the_tools_retry_or_fail_cleanly() {
     let checkpoint = std::fs::read(mdir.join("checkpoint")).expect("checkpoint");
     let bad_runs: Vec<(&str, Fault, i32, &str)> = vec![
         // A hash tile that does not match the signed root.
-        ("tile/0/002.p/91", Fault::Corrupt, 1, "FAILED verification"),
+        ("tile/0/002.p/94", Fault::Corrupt, 1, "FAILED verification"),
         // An entry bundle cut short every time: retries run out.
-        ("tile/entries/002.p/91", Fault::Truncate, 2, "attempts"),
+        ("tile/entries/002.p/94", Fault::Truncate, 2, "attempts"),
         // A text that is not what its digest says.
         ("blobs/", Fault::Corrupt, 1, "FAILED verification"),
         // A server that stalls on every request.
@@ -325,7 +329,7 @@ fn issue5_faulty_servers_make_the_tools_retry_or_fail_cleanly() {
     );
     assert_eq!(
         json(&String::from_utf8_lossy(&out.stdout))["tree_size"],
-        603
+        606
     );
     ok(&["audit", m, "--key", &reg.vkey]);
 }
@@ -404,7 +408,7 @@ fn issue5_an_interrupted_mirror_resumes_and_runs_do_not_collide() {
         &reg.vkey,
         "--json",
     ]));
-    assert_eq!(out["tree_size"], 1401);
+    assert_eq!(out["tree_size"], 1403);
     assert!(
         out["reused"].as_u64().unwrap_or(0) >= 8,
         "files of the failed run were reused: {out}"
@@ -420,8 +424,8 @@ fn issue5_an_interrupted_mirror_resumes_and_runs_do_not_collide() {
 
 #[test]
 fn issue5_files_left_by_a_failed_run_are_verified_not_trusted() {
-    // The mirror holds A at 601. A grows (A1); a run fails half-way, leaving A1's files. Then
-    // the origin serves B instead: another continuation of the same 601 entries, signed with
+    // The mirror holds A at 603. A grows (A1); a run fails half-way, leaving A1's files. Then
+    // the origin serves B instead: another continuation of the same 603 entries, signed with
     // the same key (consistent with the mirror's checkpoint, not with A1's files). The next run
     // must not accept A1's files as B's: it verifies them, and fetches everything again.
     let reg = register(300);
@@ -478,7 +482,7 @@ fn issue5_files_left_by_a_failed_run_are_verified_not_trusted() {
     ]));
     assert_eq!(
         (out["from"].as_u64(), out["tree_size"].as_u64()),
-        (Some(601), Some(1301))
+        (Some(603), Some(1304))
     );
     let mirrored = json(&ok(&["audit", m, "--key", &reg.vkey, "--json"]));
     let origin = json(&ok(&["audit", s(&b_dir), "--key", &reg.vkey, "--json"]));
@@ -488,8 +492,9 @@ fn issue5_files_left_by_a_failed_run_are_verified_not_trusted() {
 
 #[test]
 fn issue9_a_mirror_proves_a_fork_by_a_smaller_checkpoint_from_its_own_tiles() {
-    // B: 9 entries. B7: B's own copy at 7 entries (a stale copy). A: 7 entries of another
-    // history (its own genesis and events) under B's log key.
+    // B: 12 entries. B9: B's own copy at 9 entries (a stale copy). A: 9 entries of another
+    // history (its own genesis and events) under B's log key. (Each is init's 2 entries, then
+    // batches of events each ending with its IndexCommitted.)
     let b = Register::new();
     let events = |name: &str, prefix: &str, n: usize| {
         let mut lines: Vec<String> = (0..n)
@@ -499,9 +504,9 @@ fn issue9_a_mirror_proves_a_fork_by_a_smaller_checkpoint_from_its_own_tiles() {
         b.events(name, &lines)
     };
     b.append(&events("b1.jsonl", "2024", 3));
-    let b7 = b.tmp.path().join("b7");
-    crate::witness::copy_dir(&b.dir, &b7);
-    std::fs::remove_dir_all(b7.join("private")).expect("rm private");
+    let b9 = b.tmp.path().join("b9");
+    crate::witness::copy_dir(&b.dir, &b9);
+    std::fs::remove_dir_all(b9.join("private")).expect("rm private");
     b.append(&events("b2.jsonl", "2025", 1));
     let a_dir = b.tmp.path().join("a");
     let a_vkey = ok(&[
@@ -525,8 +530,8 @@ fn issue9_a_mirror_proves_a_fork_by_a_smaller_checkpoint_from_its_own_tiles() {
     let size =
         |d: &Path| json(&ok(&["audit", s(d), "--key", &b.vkey, "--json"]))["tree_size"].clone();
     assert_eq!(
-        (size(&b.dir), size(&b7), size(&a_dir)),
-        (9.into(), 7.into(), 7.into())
+        (size(&b.dir), size(&b9), size(&a_dir)),
+        (12.into(), 9.into(), 9.into())
     );
 
     let server = FixtureServer::start(&b.dir);
@@ -536,9 +541,9 @@ fn issue9_a_mirror_proves_a_fork_by_a_smaller_checkpoint_from_its_own_tiles() {
     let held = std::fs::read(mdir.join("checkpoint")).expect("checkpoint");
     let evidence = mdir.join("private/evidence");
 
-    // B's own older copy: its root at 7 is the one the mirror's tiles give. A stale copy or a
+    // B's own older copy: its root at 9 is the one the mirror's tiles give. A stale copy or a
     // rollback (exit 1), not a fork; no evidence.
-    server.set_root(&b7);
+    server.set_root(&b9);
     fails(
         &["mirror", &server.url(), m, "--key", &b.vkey],
         1,
@@ -546,8 +551,8 @@ fn issue9_a_mirror_proves_a_fork_by_a_smaller_checkpoint_from_its_own_tiles() {
     );
     assert!(!evidence.exists(), "no evidence for a stale copy");
 
-    // A: another tree of size 7 under the same key. The mirror's own tiles (verified against
-    // its checkpoint of size 9) give another root at 7: a fork, proven (exit 3).
+    // A: another tree of size 9 under the same key. The mirror's own tiles (verified against
+    // its checkpoint of size 12) give another root at 9: a fork, proven (exit 3).
     server.set_root(&a_dir);
     fails(&["mirror", &server.url(), m, "--key", &b.vkey], 3, "FORK");
     assert_eq!(

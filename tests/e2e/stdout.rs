@@ -71,7 +71,8 @@ fn issue9_append_with_a_closed_or_full_stdout_commits_and_says_so_without_panick
             let what = format!("append (json {json}) with stdout {to:?}");
             let err = no_panic(&what, &out);
             let after = tree_size(&reg);
-            assert_eq!(after, before + 1, "{what}: the batch is in the log");
+            // One event and its batch's IndexCommitted (docs/FORMAT.md §10.4).
+            assert_eq!(after, before + 2, "{what}: the batch is in the log");
             match to {
                 // The reader went away: not a failure of the commit, nor of the command.
                 Stdout::ClosedPipe => assert_eq!(out.status.code(), Some(0), "{what}:\n{err}"),

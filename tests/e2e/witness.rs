@@ -284,7 +284,8 @@ fn issue5_cosigned_checkpoints_meet_witness_quorums() {
     reg.append(&events(&reg, "b.jsonl", "2025", 5));
     ok(&["cosign", reg.dir(), "--witness", &witness(&w1, &v1)]);
     let (_, grown) = checkpoint(&reg.dir);
-    assert_eq!(grown.size, cp.size + 10);
+    // 10 events and the batch's IndexCommitted (docs/FORMAT.md §10.4).
+    assert_eq!(grown.size, cp.size + 11);
     let out = verify(&["--witness", &v1, "--json"]);
     assert!(
         out.status.success(),

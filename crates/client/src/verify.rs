@@ -231,7 +231,8 @@ fn spot_seqs(n: u64, count: usize, rng: &mut dyn RngCore) -> Vec<u64> {
     seqs.into_iter().collect()
 }
 
-/// Checks the inclusion of `count` entries (0, the last, then random ones).
+/// Checks the inclusion of `count` entries (0, the last, then random ones), and the last
+/// entry in any case; returns the `count` spot-checked.
 fn spot_check(
     source: &dyn Source,
     tiles: &SourceTiles<'_>,
@@ -241,12 +242,15 @@ fn spot_check(
 ) -> Result<Vec<u64>, Error> {
     let cp = &served.checkpoint;
     let n = cp.size;
-    if n == 0 || count == 0 {
+    if n == 0 {
         return Ok(Vec::new());
     }
     let seqs = spot_seqs(n, count, &mut OsRng);
     let reader = TileHashReader::new(n, cp.root, tiles);
-    for &seq in &seqs {
+    // The last entry is always checked, however few spot checks were asked: it must be the
+    // log's IndexCommitted (docs/FORMAT.md §10.4).
+    let last = (n > 1 && !seqs.contains(&(n - 1))).then_some(n - 1);
+    for &seq in seqs.iter().chain(last.iter()) {
         let bad = |message: String| Error::Entry { seq, message };
         let tile = Tile::for_size(TileLevel::Entries, seq / 256, n)
             .ok_or_else(|| bad("not in the tree".into()))?;

@@ -57,7 +57,11 @@ pub fn entry_json(se: &StoredEntry, view: &View, text: impl Fn(&TextDigest) -> T
         "prev": e.prev.to_hex(),
         "recorded_at": e.recorded_at,
         "recorded_at_utc": recorded,
-        "signer": { "key": e.signer.to_string(), "officer": officer },
+        "signer": {
+            "key": e.signer.to_string(),
+            "officer": officer,
+            "log_key": view.register().is_some_and(|r| r.log_key == e.signer),
+        },
         "case": e.case,
         "event": e.event,
         "texts": texts,
