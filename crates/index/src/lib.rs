@@ -205,6 +205,8 @@ impl CompactRange {
 pub struct KeyLog {
     pub seqs: Vec<u64>,
     range: CompactRange,
+    /// Grown since the trie last took its value.
+    dirty: bool,
 }
 
 impl KeyLog {
@@ -222,11 +224,18 @@ impl KeyLog {
 }
 
 /// The index over a log's first [`Index::size`] entries.
+///
+/// Applying an entry only grows its keys' mini-logs; [`Index::flush`] then puts the new
+/// values in the trie and rehashes it, once per batch (the projector flushes before each
+/// `IndexCommitted`), so keys and trie levels touched many times in a batch are hashed once.
+/// [`Index::root`] and [`Index::prove`] answer as of the last flush.
 #[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct Index {
     size: u64,
     logs: BTreeMap<IndexKey, KeyLog>,
     trie: Trie,
+    /// Keys grown since the last flush.
+    dirty: Vec<IndexKey>,
 }
 
 impl Index {
@@ -241,12 +250,40 @@ impl Index {
 
     /// The number of keys.
     pub fn keys(&self) -> u64 {
-        self.trie.len()
+        self.logs.len() as u64
     }
 
-    /// The trie's root: what `IndexCommitted.root` commits.
+    /// The trie's root as of the last [`Index::flush`]: what `IndexCommitted.root` commits.
     pub fn root(&self) -> Hash {
+        debug_assert!(self.is_current(), "root of an index that was not flushed");
         Hash(self.trie.root())
+    }
+
+    /// The root over every entry applied, flushing a copy if needed (a check that may not
+    /// change the index).
+    pub fn current_root(&self) -> Hash {
+        if self.is_current() {
+            return Hash(self.trie.root());
+        }
+        let mut copy = self.clone();
+        copy.flush();
+        Hash(copy.trie.root())
+    }
+
+    /// Whether the trie holds every entry applied.
+    pub fn is_current(&self) -> bool {
+        self.dirty.is_empty() && self.trie.is_current()
+    }
+
+    /// Puts the value of every key grown since the last flush into the trie, and rehashes it.
+    pub fn flush(&mut self) {
+        for key in self.dirty.drain(..) {
+            if let Some(log) = self.logs.get_mut(&key) {
+                log.dirty = false;
+                self.trie.set(key.0, log.value());
+            }
+        }
+        self.trie.rehash();
     }
 
     /// Applies entry `seq` (which must be [`Index::size`]) with leaf hash `leaf`.
@@ -278,7 +315,10 @@ impl Index {
             let log = self.logs.entry(key).or_default();
             log.seqs.push(seq);
             log.range.push(mini_leaf(seq, leaf));
-            self.trie.insert(key.0, log.value());
+            if !log.dirty {
+                log.dirty = true;
+                self.dirty.push(key);
+            }
         }
         self.size += 1;
         Ok(())
@@ -289,8 +329,9 @@ impl Index {
         self.logs.get(key)
     }
 
-    /// The trie proof of `key`: its value, or its absence.
+    /// The trie proof of `key`: its value, or its absence, as of the last flush.
     pub fn prove(&self, key: &IndexKey) -> TrieProof {
+        debug_assert!(self.is_current(), "proof from an index that was not flushed");
         self.trie.prove(&key.0)
     }
 

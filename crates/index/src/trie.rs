@@ -207,6 +207,10 @@ fn inner_value<H: TrieHash>(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
     H::hash(&[left, right])
 }
 
+/// A node. Leaves hash at once (their value is final); an inner node's hash is recomputed
+/// lazily: an update marks the inner nodes on its path dirty and [`Trie::rehash`] recomputes
+/// each dirty one once, so a batch that updates many keys hashes their shared upper levels
+/// once, not once per key.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 enum Node {
     Leaf {
@@ -216,9 +220,11 @@ enum Node {
     },
     Inner {
         label: Label,
-        /// `H(left.hash ‖ right.hash)`.
-        value: [u8; 32],
+        /// `label_hash(label)`, fixed for the node's life.
+        label_hash: [u8; 32],
+        /// Valid unless `dirty`.
         hash: [u8; 32],
+        dirty: bool,
         children: Box<[Node; 2]>,
     },
 }
@@ -233,11 +239,11 @@ impl Node {
     }
 
     fn inner<H: TrieHash>(label: Label, children: [Node; 2]) -> Node {
-        let value = inner_value::<H>(children[0].hash(), children[1].hash());
         Node::Inner {
             label,
-            value,
-            hash: node_hash::<H>(&label, &value),
+            label_hash: label.hash::<H>(),
+            hash: [0; 32],
+            dirty: true,
             children: Box::new(children),
         }
     }
@@ -255,47 +261,79 @@ impl Node {
         }
     }
 
-    fn value(&self) -> &[u8; 32] {
+    /// Recomputes the dirty inner nodes below and at this one; returns its hash.
+    fn rehash<H: TrieHash>(&mut self) -> [u8; 32] {
         match self {
-            Node::Leaf { value, .. } | Node::Inner { value, .. } => value,
+            Node::Leaf { hash, .. } => *hash,
+            Node::Inner {
+                dirty: false, hash, ..
+            } => *hash,
+            Node::Inner {
+                label_hash,
+                hash,
+                dirty,
+                children,
+                ..
+            } => {
+                let left = children[0].rehash::<H>();
+                let right = children[1].rehash::<H>();
+                *hash = H::hash(&[&inner_value::<H>(&left, &right), label_hash]);
+                *dirty = false;
+                *hash
+            }
         }
     }
 
-    fn proof_node(&self) -> ProofNode {
-        ProofNode {
-            label: self.label(),
-            value: *self.value(),
-        }
-    }
-
-    /// Sets `key`'s value in the subtree rooted here (whose label is a prefix of... or
-    /// diverges from `key`), returning the new subtree.
-    fn upsert<H: TrieHash>(self, key: [u8; 32], value: [u8; 32]) -> Node {
-        let here = self.label();
-        let want = Label::key(&key);
+    /// The node as a proof gives it; the trie must be rehashed.
+    fn proof_node<H: TrieHash>(&self) -> ProofNode {
         match self {
-            Node::Leaf { key: k, .. } if k == key => Node::leaf::<H>(key, value),
+            Node::Leaf { key, value, .. } => ProofNode {
+                label: Label::key(key),
+                value: *value,
+            },
             Node::Inner {
                 label, children, ..
+            } => ProofNode {
+                label: *label,
+                value: inner_value::<H>(children[0].hash(), children[1].hash()),
+            },
+        }
+    }
+
+    /// Sets `key`'s value in the subtree rooted here (whose label is a prefix of `key`, or
+    /// diverges from it), in place, marking the inner nodes on the way dirty.
+    fn upsert<H: TrieHash>(&mut self, key: [u8; 32], value: [u8; 32]) {
+        let want = Label::key(&key);
+        match self {
+            Node::Leaf { key: k, .. } if *k == key => *self = Node::leaf::<H>(key, value),
+            Node::Inner {
+                label,
+                children,
+                dirty,
+                ..
             } if label.is_prefix_of(&want) => {
+                *dirty = true;
                 let side = want.bit(label.bits);
-                let [left, right] = *children;
-                let children = if side == 0 {
-                    [left.upsert::<H>(key, value), right]
-                } else {
-                    [left, right.upsert::<H>(key, value)]
-                };
-                Node::inner::<H>(label, children)
+                children[side].upsert::<H>(key, value);
             }
-            old => {
-                let common = Label::common_prefix(&here, &want);
+            _ => {
+                let common = Label::common_prefix(&self.label(), &want);
                 let new = Node::leaf::<H>(key, value);
+                // A leaf stands in for a moment; it is replaced at once.
+                let old = std::mem::replace(
+                    self,
+                    Node::Leaf {
+                        key,
+                        value,
+                        hash: [0; 32],
+                    },
+                );
                 let children = if want.bit(common.bits) == 0 {
                     [new, old]
                 } else {
                     [old, new]
                 };
-                Node::inner::<H>(common, children)
+                *self = Node::inner::<H>(common, children);
             }
         }
     }
@@ -472,21 +510,22 @@ fn check_root(want: &[u8; 32], got: &[u8; 32]) -> Result<(), TrieError> {
 
 /// The trie: the root's two children (either may be missing, the EMPTY node). Its hash is
 /// SHA-256; the `_with` methods take another only for the torchwood cross-check.
+///
+/// [`Trie::set`] updates a key without hashing the path above it; [`Trie::rehash`] then
+/// brings every hash and the root up to date. [`Trie::root`] and [`Trie::prove`] need a
+/// rehashed trie ([`Trie::is_current`]); [`Trie::insert`] does both steps.
 #[derive(Clone, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct Trie {
     children: [Option<Node>; 2],
     len: u64,
     root: [u8; 32],
+    /// Some key was set since the last rehash.
+    stale: bool,
 }
 
 impl fmt::Debug for Trie {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Trie({} keys, root {})",
-            self.len,
-            hex::encode(self.root)
-        )
+        write!(f, "Trie({} keys, root {})", self.len, hex::encode(self.root))
     }
 }
 
@@ -506,13 +545,58 @@ impl Trie {
             children: [None, None],
             len: 0,
             root: empty_root::<H>(),
+            stale: false,
         }
     }
 
-    /// Sets `key`'s value, adding the key if it is new. Costs about three hashes per level of
-    /// the key's path (about log2 of the number of keys).
+    /// Sets `key`'s value, adding the key if it is new, and rehashes: about three hashes per
+    /// level of the key's path (about log2 of the number of keys).
     pub fn insert(&mut self, key: [u8; 32], value: [u8; 32]) {
         self.insert_with::<Sha256Hash>(key, value)
+    }
+
+    fn insert_with<H: TrieHash>(&mut self, key: [u8; 32], value: [u8; 32]) {
+        self.set_with::<H>(key, value);
+        self.rehash_with::<H>();
+    }
+
+    /// Sets `key`'s value, adding the key if it is new, without rehashing.
+    pub fn set(&mut self, key: [u8; 32], value: [u8; 32]) {
+        self.set_with::<Sha256Hash>(key, value)
+    }
+
+    fn set_with<H: TrieHash>(&mut self, key: [u8; 32], value: [u8; 32]) {
+        let side = Label::key(&key).bit(0);
+        if self.get(&key).is_none() {
+            self.len += 1;
+        }
+        match &mut self.children[side] {
+            None => self.children[side] = Some(Node::leaf::<H>(key, value)),
+            Some(n) => n.upsert::<H>(key, value),
+        }
+        self.stale = true;
+    }
+
+    /// Recomputes every hash that [`Trie::set`] left stale, each once.
+    pub fn rehash(&mut self) {
+        self.rehash_with::<Sha256Hash>()
+    }
+
+    fn rehash_with<H: TrieHash>(&mut self) {
+        if !self.stale {
+            return;
+        }
+        let empty = node_hash::<H>(&Label::EMPTY, &empty_value::<H>());
+        let [l, r] = &mut self.children;
+        let left = l.as_mut().map_or(empty, |n| n.rehash::<H>());
+        let right = r.as_mut().map_or(empty, |n| n.rehash::<H>());
+        self.root = node_hash::<H>(&Label::ROOT, &inner_value::<H>(&left, &right));
+        self.stale = false;
+    }
+
+    /// Whether every hash is up to date (no [`Trie::set`] since the last rehash).
+    pub fn is_current(&self) -> bool {
+        !self.stale
     }
 
     /// The number of keys.
@@ -524,24 +608,10 @@ impl Trie {
         self.len == 0
     }
 
+    /// The root hash as of the last rehash.
     pub fn root(&self) -> [u8; 32] {
+        debug_assert!(!self.stale, "root of a trie that was not rehashed");
         self.root
-    }
-
-    fn insert_with<H: TrieHash>(&mut self, key: [u8; 32], value: [u8; 32]) {
-        let side = Label::key(&key).bit(0);
-        let added = self.get(&key).is_none();
-        self.children[side] = Some(match self.children[side].take() {
-            None => Node::leaf::<H>(key, value),
-            Some(n) => n.upsert::<H>(key, value),
-        });
-        if added {
-            self.len += 1;
-        }
-        let empty = node_hash::<H>(&Label::EMPTY, &empty_value::<H>());
-        let hash = |c: &Option<Node>| c.as_ref().map_or(empty, |n| *n.hash());
-        let value = inner_value::<H>(&hash(&self.children[0]), &hash(&self.children[1]));
-        self.root = node_hash::<H>(&Label::ROOT, &value);
     }
 
     /// `key`'s value, if it has one.
@@ -563,8 +633,9 @@ impl Trie {
         }
     }
 
-    /// The proof of `key`'s value, or of its absence.
+    /// The proof of `key`'s value, or of its absence, as of the last rehash.
     pub fn prove(&self, key: &[u8; 32]) -> TrieProof {
+        debug_assert!(!self.stale, "proof from a trie that was not rehashed");
         if self.len == 0 {
             return TrieProof {
                 end: None,
@@ -573,7 +644,9 @@ impl Trie {
         }
         let want = Label::key(key);
         let side = want.bit(0);
-        let mut siblings = vec![self.children[1 - side].as_ref().map(Node::proof_node)];
+        let mut siblings = vec![self.children[1 - side]
+            .as_ref()
+            .map(Node::proof_node::<Sha256Hash>)];
         let mut node = self.children[side].as_ref();
         let end = loop {
             match node {
@@ -582,10 +655,10 @@ impl Trie {
                     label, children, ..
                 }) if label.is_prefix_of(&want) => {
                     let side = want.bit(label.bits);
-                    siblings.push(Some(children[1 - side].proof_node()));
+                    siblings.push(Some(children[1 - side].proof_node::<Sha256Hash>()));
                     node = Some(&children[side]);
                 }
-                Some(n) => break Some(n.proof_node()),
+                Some(n) => break Some(n.proof_node::<Sha256Hash>()),
             }
         };
         siblings.reverse();
@@ -670,6 +743,28 @@ mod tests {
                 .verify::<Sha256Hash>(&trie.root(), &key(7)),
             Ok(Some([9; 32]))
         );
+    }
+
+    #[test]
+    fn lazy_rehashing_gives_the_eager_root() {
+        let mut eager = Trie::new();
+        let mut lazy = Trie::new();
+        for round in 0..4u32 {
+            for n in 0..300u32 {
+                // Updates of existing keys and new keys, interleaved.
+                let k = key((n * 7 + round) % 400);
+                let v = key(n + 1000 * round);
+                eager.insert(k, v);
+                lazy.set(k, v);
+            }
+            assert!(!lazy.is_current());
+            lazy.rehash();
+            assert_eq!(lazy.root(), eager.root(), "round {round}");
+            assert_eq!(lazy.len(), eager.len());
+            for n in 0..10 {
+                assert_eq!(lazy.prove(&key(n)), eager.prove(&key(n)));
+            }
+        }
     }
 
     #[test]

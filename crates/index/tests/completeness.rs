@@ -110,6 +110,7 @@ impl Log {
 
     /// Ends a batch: the log key's IndexCommitted, as the writer appends it.
     fn commit(&mut self) {
+        self.index.flush();
         let seq = self.bytes.len() as u64;
         let event = Event::IndexCommitted(IndexCommitted {
             size: seq,

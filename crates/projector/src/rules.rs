@@ -207,8 +207,9 @@ impl View {
         if ic.keys != index.keys() {
             return mismatch("keys", index.keys().to_string(), ic.keys.to_string());
         }
-        if ic.root != index.root() {
-            return mismatch("root", index.root().to_hex(), ic.root.to_hex());
+        let root = index.current_root();
+        if ic.root != root {
+            return mismatch("root", root.to_hex(), ic.root.to_hex());
         }
         Ok(())
     }

@@ -27,7 +27,7 @@ use crate::view::{State, View};
 const MAGIC: &[u8; 11] = b"sijil/view\n";
 
 /// The layout version this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 3;
+pub const SNAPSHOT_VERSION: u32 = 4;
 
 const HEADER_LEN: usize = MAGIC.len() + 4 + 32;
 

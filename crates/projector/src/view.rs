@@ -158,6 +158,11 @@ impl View {
     /// # Errors
     /// The [`Rejection`] of the first rule the entry breaks; the view is then unchanged.
     pub fn apply(&mut self, entry: &Entry, leaf_hash: Hash) -> Result<(), Rejection> {
+        if let Event::IndexCommitted(_) = entry.event {
+            // The commitment is checked against the index over every entry before it; the
+            // flush is what any later entry would see, accepted or not.
+            self.state.index.flush();
+        }
         let candidate = Candidate::from(entry);
         let checked = self.validate(&candidate).inspect_err(|r| {
             tracing::debug!(seq = entry.seq, rejection = %r, "entry rejected");
@@ -198,9 +203,16 @@ impl View {
         self.validate(&candidate).map(drop)
     }
 
-    /// The log-derived index over the entries applied (docs/FORMAT.md §10).
+    /// The log-derived index over the entries applied (docs/FORMAT.md §10). Its root and
+    /// proofs are as of the latest `IndexCommitted` applied ([`View::flush_index`] brings them
+    /// up to every entry); a view at a checkpoint is always current.
     pub fn index(&self) -> &Index {
         &self.state.index
+    }
+
+    /// Brings the index's trie up to every entry applied.
+    pub fn flush_index(&mut self) {
+        self.state.index.flush();
     }
 
     /// Checks the rule of docs/FORMAT.md §10.4 for a checkpoint of the view's size: if it

@@ -174,6 +174,9 @@ pub(crate) fn apply_range(
         }
         at = next;
     }
+    // A no-op at a checkpoint (its IndexCommitted flushed it); a view read to any other size
+    // still answers proofs for exactly its entries.
+    view.flush_index();
     Ok(())
 }
 

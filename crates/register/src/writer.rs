@@ -140,6 +140,7 @@ fn index_entry(
     origin: &str,
 ) -> Result<(Entry, Vec<u8>), Error> {
     let seq = view.size();
+    view.flush_index();
     let index = view.index();
     let event = Event::IndexCommitted(IndexCommitted {
         size: seq,
