@@ -114,10 +114,15 @@ fn main() {
     let t = Instant::now();
     let mut index = Index::new();
     for (seq, (entry, leaf)) in entries.iter().enumerate() {
+        // As the projector does: the trie is brought up to date at each commitment.
+        if let sijil_core::Event::IndexCommitted(_) = entry.event {
+            index.flush();
+        }
         index
             .apply(seq as u64, leaf, entry)
             .unwrap_or_else(|e| fail(&e.to_string()));
     }
+    index.flush();
     let replay = t.elapsed().as_secs_f64();
     assert_eq!(index.root(), reader.view().index().root());
     println!(

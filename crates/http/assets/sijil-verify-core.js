@@ -27,19 +27,23 @@
 
   /** A check that failed, in French and English. */
   class Failure extends Error {
-    /** `seqs`: the entries of the case it concerns, if any. */
-    constructor(fr, en, seqs) {
+    /**
+     * `seqs`: the entries of the case it concerns, if any; `kind`: which check failed
+     * ("decode", "inclusion", "signature", "chain", "officer"), if it is about one entry.
+     */
+    constructor(fr, en, seqs, kind) {
       super(en);
       this.fr = fr;
       this.en = en;
       this.seqs = seqs || [];
+      this.kind = kind || null;
     }
     in(lang) {
       return lang === "en" ? this.en : this.fr;
     }
   }
-  const fail = (fr, en) => {
-    throw new Failure(fr, en);
+  const fail = (fr, en, kind) => {
+    throw new Failure(fr, en, [], kind);
   };
   /** A sentence in both languages, for reports. */
   const say = (fr, en) => ({ fr, en });
@@ -597,10 +601,17 @@
     for (const line of parsed.lines) {
       if (line.name !== key.name || !equal(line.id, key.id)) continue;
       if (!(await verifyEd25519(key.key, line.sig, message)))
-        fail("la signature du point de contrôle est invalide", "the checkpoint's signature is invalid");
+        fail(
+          "La signature du point de contrôle est invalide : il n'a pas été signé par cette clé.",
+          "The checkpoint's signature is invalid: it was not signed by this key.",
+        );
       signed = true;
     }
-    if (!signed) fail("le point de contrôle n'est pas signé par cette clé", "the checkpoint is not signed by this key");
+    if (!signed)
+      fail(
+        `Le point de contrôle n'est pas signé par la clé ${key.name} (${hex(key.id)}) : ce n'est pas le registre de cette clé.`,
+        `The checkpoint is not signed by the key ${key.name} (${hex(key.id)}): this is not that key's register.`,
+      );
     return parsed;
   }
 
@@ -808,31 +819,44 @@
    */
   async function checkEntry(served, seqField, cp) {
     const seq = served[seqField];
-    const who = say(`entrée n° ${seq}`, `entry ${seq}`);
     if (!Number.isSafeInteger(seq) || seq < 0) fail("entrée sans numéro valide", "entry without a valid number");
-    let bytes;
-    let entry;
-    try {
-      bytes = base64(served.bytes, who);
-      entry = decodeEntry(bytes);
-    } catch (e) {
-      if (e instanceof Failure) fail(`Entrée n° ${seq} : ${e.fr}`, `Entry ${seq}: ${e.en}`);
+    const named = (e, kind) => {
+      if (e instanceof Failure) fail(`Entrée n° ${seq} : ${e.fr}`, `Entry ${seq}: ${e.en}`, kind);
       throw e;
+    };
+    let bytes;
+    let proof;
+    try {
+      bytes = base64(served.bytes, say("octets", "bytes"));
+      proof = proofHashes(served.inclusion_proof, say("preuve d'inclusion", "inclusion proof"));
+    } catch (e) {
+      named(e, "inclusion");
     }
-    if (entry.seq !== BigInt(seq))
-      fail(`Entrée n° ${seq} : son numéro signé est ${entry.seq}`, `Entry ${seq}: its signed seq is ${entry.seq}`);
+    // Inclusion first: it needs the bytes only, and says whether they are the log's at all.
     const leaf = await leafHash(bytes);
-    const proof = proofHashes(served.inclusion_proof, who);
     if (!(await verifyInclusion(proof, seq, cp.size, cp.root, leaf)))
       fail(
         `Entrée n° ${seq} : elle n'est pas incluse dans l'arbre signé de ${cp.size} entrées`,
         `Entry ${seq}: not included in the signed tree of ${cp.size} entries`,
+        "inclusion",
       );
+    let entry;
+    try {
+      entry = decodeEntry(bytes);
+    } catch (e) {
+      named(e, "decode");
+    }
+    if (entry.seq !== BigInt(seq))
+      fail(`Entrée n° ${seq} : son numéro signé est ${entry.seq}`, `Entry ${seq}: its signed seq is ${entry.seq}`, "decode");
     const keyProblem = pointProblem(entry.signer);
     if (keyProblem)
-      fail(`Entrée n° ${seq} : clé de signature invalide (${keyProblem.fr})`, `Entry ${seq}: invalid signer key (${keyProblem.en})`);
+      fail(
+        `Entrée n° ${seq} : clé de signature invalide (${keyProblem.fr})`,
+        `Entry ${seq}: invalid signer key (${keyProblem.en})`,
+        "signature",
+      );
     if (!(await verifyEntrySignature(entry, bytes, cp.origin)))
-      fail(`Entrée n° ${seq} : la signature de l'agent est invalide`, `Entry ${seq}: the officer's signature is invalid`);
+      fail(`Entrée n° ${seq} : la signature de l'agent est invalide`, `Entry ${seq}: the officer's signature is invalid`, "signature");
     return { seq, bytes, leaf, entry };
   }
 
@@ -868,6 +892,7 @@
       } catch (e) {
         const err = e instanceof Failure ? e : new Failure(`erreur : ${e}`, `error: ${e}`);
         if (seqs && err.seqs.length === 0) err.seqs = seqs;
+        if (seqs && !err.kind) err.kind = "decode";
         failures.push(err);
         return undefined;
       }
@@ -877,7 +902,7 @@
     const parsed = await openNote(data.checkpoint.text, key);
     const cp = parseCheckpoint(parsed.text);
     if (cp.origin !== key.name)
-      fail("l'origine du point de contrôle n'est pas le nom de la clé", "the checkpoint's origin is not the key's name");
+      fail("L'origine du point de contrôle n'est pas le nom de la clé.", "The checkpoint's origin is not the key's name.");
     const checkpoint = { ...cp, note: data.checkpoint.text, parsed };
 
     // 1. The case's entries, each on its own.
@@ -900,7 +925,7 @@
       const type = e.entry.event.type;
       if (REGISTER_LEVEL.has(type) || !link) {
         failures.push(
-          new Failure(`Entrée n° ${e.seq} : ce n'est pas un événement d'affaire (${type})`, `Entry ${e.seq}: not a case event (${type})`, [e.seq]),
+          new Failure(`Entrée n° ${e.seq} : ce n'est pas un événement d'affaire (${type})`, `Entry ${e.seq}: not a case event (${type})`, [e.seq], "chain"),
         );
       } else if (link.id !== caseId) {
         failures.push(
@@ -908,6 +933,7 @@
             `Entrée n° ${e.seq} : elle appartient à l'affaire ${link.id}, pas à ${caseId}`,
             `Entry ${e.seq}: it belongs to case ${link.id}, not ${caseId}`,
             [e.seq],
+            "chain",
           ),
         );
       } else if (link.seq !== i || (previous !== null && !equal(link.prev, previous))) {
@@ -916,14 +942,15 @@
             `Entrée n° ${e.seq} : la chaîne de l'affaire est rompue (elle se dit l'événement n° ${link.seq} de l'affaire, à la place ${i})`,
             `Entry ${e.seq}: the case's chain is broken (it says it is the case's event ${link.seq}, at place ${i})`,
             [e.seq],
+            "chain",
           ),
         );
       } else if (i === 0 && !["ComplaintReceived", "InspectionOpened"].includes(type)) {
-        failures.push(new Failure(`Entrée n° ${e.seq} : l'affaire ne s'ouvre pas par elle`, `Entry ${e.seq}: the case does not open with it`, [e.seq]));
+        failures.push(new Failure(`Entrée n° ${e.seq} : l'affaire ne s'ouvre pas par elle`, `Entry ${e.seq}: the case does not open with it`, [e.seq], "chain"));
       }
       if (lastRecorded !== null && e.entry.recorded_at < lastRecorded)
         failures.push(
-          new Failure(`Entrée n° ${e.seq} : inscrite avant l'entrée qui la précède`, `Entry ${e.seq}: recorded before the entry before it`, [e.seq]),
+          new Failure(`Entrée n° ${e.seq} : inscrite avant l'entrée qui la précède`, `Entry ${e.seq}: recorded before the entry before it`, [e.seq], "chain"),
         );
       lastRecorded = e.entry.recorded_at;
       previous = e.leaf;
@@ -1044,6 +1071,7 @@
             `Entrée n° ${first.seq} : signée par la clé du journal, qui ne signe aucun événement d'affaire`,
             `Entry ${first.seq}: signed by the log key, which signs no case event`,
             signedBy(k),
+            "officer",
           ),
         );
         continue;
@@ -1055,6 +1083,7 @@
             `Entrée n° ${first.seq} : signée par la clé ${kh}, et le serveur ne donne aucune preuve que cette clé ait été habilitée`,
             `Entry ${first.seq}: signed by key ${kh}, and the server gives no proof that this key was authorized`,
             signedBy(k),
+            "officer",
           ),
         );
         continue;
@@ -1091,6 +1120,7 @@
             `Habilitation de la clé ${kh} (entrée n° ${first.seq}) : ${err.fr}`,
             `Authorization of key ${kh} (entry ${first.seq}): ${err.en}`,
             signedBy(k),
+            "officer",
           ),
         );
       }
@@ -1105,6 +1135,7 @@
               `Entrée n° ${e.seq} : signée par la clé ${kh}, qui n'avait jamais été habilitée dans ce registre (son historique, prouvé par l'index signé, ne compte aucune habilitation avant cette entrée)`,
               `Entry ${e.seq}: signed by key ${kh}, which had never been authorized in this register (its history, proven by the signed index, has no authorization before this entry)`,
               [e.seq],
+              "officer",
             ),
           );
         } else if (last.kind === "revoked") {
@@ -1115,6 +1146,7 @@
               `Entrée n° ${e.seq} : signée par ${name} (${kh}) après le retrait de son habilitation (entrée n° ${last.seq})`,
               `Entry ${e.seq}: signed by ${name} (${kh}) after the key was revoked (entry ${last.seq})`,
               [e.seq],
+              "officer",
             ),
           );
         } else {
@@ -1135,7 +1167,7 @@
     const parsed = await openNote(data.checkpoint.text, key);
     const cp = parseCheckpoint(parsed.text);
     if (cp.origin !== key.name)
-      fail("l'origine du point de contrôle n'est pas le nom de la clé", "the checkpoint's origin is not the key's name");
+      fail("L'origine du point de contrôle n'est pas le nom de la clé.", "The checkpoint's origin is not the key's name.");
     const index = await checkIndexCommitted(data.completeness, cp, key);
     const k = await caseKey(caseId);
     if (data.completeness.key !== hex(k)) fail("clé d'index inexacte", "wrong index key");

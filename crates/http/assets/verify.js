@@ -372,7 +372,7 @@
     }
 
     /** Redraws the timeline from the verified entries; returns the failures it found. */
-    function redrawTimeline(report, facts, texts) {
+    function redrawTimeline(report, facts, texts, servedSeqs) {
       const failures = [];
       const ol = document.querySelector("ol.timeline");
       if (!ol) return failures;
@@ -396,10 +396,15 @@
             for (const [name, a, b] of diffs) {
               li.append(flag(t(`La page affichait ici (${name}) : ${quote(a)}`, `The page showed here (${name}): ${quote(a)}`)));
               failures.push(
-                new Failure(
-                  `Entrée n° ${v.seq} : la page affichait (${name}) ${quote(a)}, l'entrée signée dit ${quote(b)}.`,
-                  `Entry ${v.seq}: the page showed (${name}) ${quote(a)}, the signed entry says ${quote(b)}.`,
-                ),
+                b === ""
+                  ? new Failure(
+                      `Entrée n° ${v.seq} : la page affichait (${name}) ${quote(a)}, ce que l'entrée signée ne dit pas.`,
+                      `Entry ${v.seq}: the page showed (${name}) ${quote(a)}, which the signed entry does not say.`,
+                    )
+                  : new Failure(
+                      `Entrée n° ${v.seq} : la page affichait (${name}) ${quote(a)}, l'entrée signée dit ${quote(b)}.`,
+                      `Entry ${v.seq}: the page showed (${name}) ${quote(a)}, the signed entry says ${quote(b)}.`,
+                    ),
               );
             }
           }
@@ -413,6 +418,12 @@
         old.classList.add("unverified", "flagged");
         const mark = old.querySelector(".check");
         if (mark) mark.className = "check fail";
+        if (servedSeqs.includes(seq)) {
+          // Served, but it failed its own checks (named above).
+          old.append(flag(t("Cette entrée n'a pas passé la vérification : ne vous y fiez pas.", "This entry failed verification: do not rely on it.")));
+          fresh.push(old);
+          continue;
+        }
         old.append(
           flag(t("Cette entrée n'est pas prouvée par le registre pour cette affaire : ne vous y fiez pas.", "The register does not prove this entry for this case: do not rely on it.")),
         );
@@ -454,14 +465,24 @@
       if (facts.closing) rows.push([t("Clôturée le", "Closed on"), `${facts.closing.closed_on} — ${word(L.outcome, facts.closing.outcome)}`]);
       return rows;
     }
-    function redrawFacts(facts, asOf, caseId) {
+    function redrawFacts(facts, asOf, caseId, whole) {
       const failures = [];
       const mismatch = (what, a, b) =>
         failures.push(
-          new Failure(
-            `Faits de l'affaire : la page affichait (${what}) ${quote(a)}, les entrées signées disent ${quote(b)}.`,
-            `Case facts: the page showed (${what}) ${quote(a)}, the signed entries say ${quote(b)}.`,
-          ),
+          b === ""
+            ? new Failure(
+                `Faits de l'affaire : la page affichait (${what}) ${quote(a)}, ce que les entrées signées ne disent pas.`,
+                `Case facts: the page showed (${what}) ${quote(a)}, which the signed entries do not say.`,
+              )
+            : a === ""
+              ? new Failure(
+                  `Faits de l'affaire : la page n'affichait pas (${what}) ${quote(b)}, que disent les entrées signées.`,
+                  `Case facts: the page did not show (${what}) ${quote(b)}, which the signed entries say.`,
+                )
+              : new Failure(
+                  `Faits de l'affaire : la page affichait (${what}) ${quote(a)}, les entrées signées disent ${quote(b)}.`,
+                  `Case facts: the page showed (${what}) ${quote(a)}, the signed entries say ${quote(b)}.`,
+                ),
         );
       const h1 = document.querySelector("main h1");
       const title = `${t("Affaire", "Case")} ${caseId}`;
@@ -471,6 +492,22 @@
         h1.after(flag(t("Le titre de la page était faux et a été corrigé.", "The page's title was wrong and was corrected.")));
       }
       const status = document.querySelector("main h1 + p > .status, main h1 + p.tampered + p > .status");
+      const old = document.querySelector("dl.facts");
+      if (!whole) {
+        // Facts drawn from part of a case would be false in their own way: the server's stay,
+        // marked as not verified (what is wrong is named above).
+        if (status) status.after(" ", el("span", { class: "tampered" }, `⚠ ${t("non vérifié", "not verified")}`));
+        if (old && !old.previousElementSibling?.classList.contains("tampered"))
+          old.before(
+            flag(
+              t(
+                "Ces faits n'ont pas pu être vérifiés : l'affaire n'est pas prouvée complète et intacte. Ce sont ceux que donne le serveur.",
+                "These facts could not be verified: the case is not proven whole and intact. They are the server's.",
+              ),
+            ),
+          );
+        return failures;
+      }
       if (status && facts.status) {
         const label = word(L.status, facts.status);
         if (textOf(status) !== label || !status.classList.contains(`status-${facts.status}`)) {
@@ -480,7 +517,6 @@
         status.className = `status status-${facts.status}`;
         status.textContent = label;
       }
-      const old = document.querySelector("dl.facts");
       if (!old || !facts.controller) return failures;
       const rows = factRows(facts, asOf);
       const shown = [];
@@ -555,8 +591,8 @@
       if (!seen || typeof seen.note !== "string") {
         lines.push(
           say(
-            "Première vérification de ce registre dans ce navigateur : il retient ce point de contrôle et vérifiera les suivants par rapport à lui.",
-            "First verification of this register in this browser: it keeps this checkpoint and will check later ones against it.",
+            "Première vérification de ce registre dans ce navigateur : il retiendra ce point de contrôle, si tout est vérifié, et vérifiera les suivants par rapport à lui.",
+            "First verification of this register in this browser: it will keep this checkpoint, if everything verifies, and check later ones against it.",
           ),
         );
         return;
@@ -766,15 +802,29 @@
       await checkWitnesses(cp.parsed, lines, failures);
       await checkHistory(key, cp, lines, failures);
 
-      // Which entries failed a check of their own.
+      // Which entries failed a check of their own, and which.
       report.failedSeqs = report.failures.flatMap((f) => f.seqs);
-      const n = report.entries.length;
-      const shown = Array.isArray(answer.body.entries) ? answer.body.entries.length : 0;
-      const entriesOk = n === shown && report.failedSeqs.length === 0;
+      const servedSeqs = (Array.isArray(answer.body.entries) ? answer.body.entries : []).map((e) => e && e.leaf_index);
+      const n = servedSeqs.length;
+      const failedBy = (...kinds) => report.failures.some((f) => kinds.includes(f.kind));
+      const mark = (bad) => (bad ? "✗" : "✓");
+      const plural = n === 1;
       lines.push(
         say(
-          `${n} entrée(s) décodée(s), incluse(s) dans l'arbre, signée(s), chaîne de l'affaire de 0 à ${n - 1} : ${entriesOk ? "✓" : "✗"}`,
-          `${n} entr${n === 1 ? "y" : "ies"} decoded, included in the tree, signed, case chain 0 to ${n - 1}: ${entriesOk ? "✓" : "✗"}`,
+          `${n} ${plural ? "entrée incluse" : "entrées incluses"} dans l'arbre de taille ${cp.size} : ${mark(failedBy("inclusion"))}`,
+          `${n} ${plural ? "entry" : "entries"} included in the tree of size ${cp.size}: ${mark(failedBy("inclusion"))}`,
+        ),
+        say(
+          `${n} ${plural ? "entrée décodée" : "entrées décodées"} de leurs octets (format 1, forme canonique) : ${mark(failedBy("inclusion", "decode"))}`,
+          `${n} ${plural ? "entry" : "entries"} decoded from their bytes (format 1, canonical form): ${mark(failedBy("inclusion", "decode"))}`,
+        ),
+        say(
+          `${n} ${plural ? "signature d'agent" : "signatures d'agents"} : ${mark(failedBy("inclusion", "decode", "signature"))}`,
+          `${n} officer signature${plural ? "" : "s"}: ${mark(failedBy("inclusion", "decode", "signature"))}`,
+        ),
+        say(
+          `Chaîne de l'affaire, entrées 0 à ${n - 1} : ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`,
+          `Case chain, entries 0 to ${n - 1}: ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`,
         ),
       );
       lines.push(
@@ -814,7 +864,8 @@
           `${present} text(s) match their signed digests${erased ? `, ${erased} erased` : ""}${absent ? `, ${absent} not on this server ⚠` : ""}: ${invalid ? "✗" : "✓"}`,
         ),
       );
-      const pageFailures = redrawTimeline(report, facts, texts).concat(report.entries.length ? redrawFacts(facts, report.asOf, caseId) : []);
+      const whole = report.complete && report.entries.length === n && !failedBy("inclusion", "decode", "signature", "chain");
+      const pageFailures = redrawTimeline(report, facts, texts, servedSeqs).concat(redrawFacts(facts, report.asOf, caseId, whole));
       failures.push(...pageFailures);
       lines.push(
         pageFailures.length

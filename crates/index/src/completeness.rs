@@ -175,6 +175,7 @@ pub struct CheckedEntry {
     pub seq: u64,
     pub leaf: Hash,
     pub entry: Entry,
+    pub bytes: Vec<u8>,
 }
 
 /// Decodes a proven entry and checks its inclusion in `cp` and its signature.
@@ -183,6 +184,34 @@ pub struct CheckedEntry {
 /// [`CompletenessError::Entry`], [`CompletenessError::NotIncluded`],
 /// [`CompletenessError::Malformed`].
 pub fn check_entry(p: &ProvenEntry, cp: &Checkpoint) -> Result<CheckedEntry, CompletenessError> {
+    let e = check_included(p, cp)?;
+    check_signatures(&[&e], cp)?;
+    Ok(e)
+}
+
+/// Checks the signatures of checked entries at once (Ed25519 batch verification, with the
+/// strict rules of docs/FORMAT.md §2.4; a failing batch names its first bad entry).
+fn check_signatures(entries: &[&CheckedEntry], cp: &Checkpoint) -> Result<(), CompletenessError> {
+    let pairs: Vec<(&[u8], &Entry)> = entries
+        .iter()
+        .map(|e| (e.bytes.as_slice(), &e.entry))
+        .collect();
+    sijil_core::entry::verify_signatures(&cp.origin, &pairs).map_err(|e| {
+        let seq = match &e {
+            sijil_core::EntryError::BadSignature { seq, .. }
+            | sijil_core::EntryError::BadSignerKey { seq, .. } => *seq,
+            _ => entries.first().map_or(0, |x| x.seq),
+        };
+        CompletenessError::Entry {
+            seq,
+            message: e.to_string(),
+        }
+    })
+}
+
+/// Decodes a proven entry and checks its inclusion in `cp`; its signature is left to
+/// [`check_signatures`].
+fn check_included(p: &ProvenEntry, cp: &Checkpoint) -> Result<CheckedEntry, CompletenessError> {
     let seq = p.seq;
     let bytes = BASE64
         .decode(&p.bytes)
@@ -215,13 +244,12 @@ pub fn check_entry(p: &ProvenEntry, cp: &Checkpoint) -> Result<CheckedEntry, Com
             message: format!("its bytes say seq {}", entry.seq),
         });
     }
-    entry
-        .verify_signature(&bytes, &cp.origin)
-        .map_err(|e| CompletenessError::Entry {
-            seq,
-            message: e.to_string(),
-        })?;
-    Ok(CheckedEntry { seq, leaf, entry })
+    Ok(CheckedEntry {
+        seq,
+        leaf,
+        entry,
+        bytes,
+    })
 }
 
 /// Checks the `IndexCommitted` at leaf S − 1 and returns its root.
@@ -233,6 +261,13 @@ pub fn check_index_entry(
     cp: &Checkpoint,
     log_key: &PublicKey,
 ) -> Result<Hash, CompletenessError> {
+    check_index_place(c, cp)?;
+    let ic = check_entry(&c.index, cp)?;
+    index_root(&ic, log_key)
+}
+
+/// Where the index entry must be: leaf S − 1 of the checkpoint of size S ≥ 2.
+fn check_index_place(c: &Completeness, cp: &Checkpoint) -> Result<(), CompletenessError> {
     if cp.size < 2 {
         return Err(CompletenessError::NoIndex { size: cp.size });
     }
@@ -251,7 +286,12 @@ pub fn check_index_entry(
             ),
         });
     }
-    let ic = check_entry(&c.index, cp)?;
+    Ok(())
+}
+
+/// The root an included, signature-checked entry commits, if it is the log key's
+/// `IndexCommitted` of its own seq.
+fn index_root(ic: &CheckedEntry, log_key: &PublicKey) -> Result<Hash, CompletenessError> {
     match &ic.entry.event {
         Event::IndexCommitted(i) if ic.entry.signer == *log_key && i.size == ic.seq => Ok(i.root),
         Event::IndexCommitted(_) => Err(CompletenessError::Entry {
@@ -358,12 +398,30 @@ pub fn verify_case(
     cp: &Checkpoint,
     log_key: &PublicKey,
 ) -> Result<VerifiedCase, CompletenessError> {
-    let root = check_index_entry(c, cp, log_key)?;
+    check_index_place(c, cp)?;
+    let ic = check_included(&c.index, cp)?;
     let key = IndexKey::case(id);
     let checked = entries
         .iter()
-        .map(|p| check_entry(p, cp))
+        .map(|p| check_included(p, cp))
         .collect::<Result<Vec<_>, _>>()?;
+    let officers = c
+        .signers
+        .iter()
+        .map(|p| {
+            p.entries
+                .iter()
+                .map(|pe| check_included(pe, cp))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Every signature of the answer in one batch.
+    let all: Vec<&CheckedEntry> = std::iter::once(&ic)
+        .chain(&checked)
+        .chain(officers.iter().flatten())
+        .collect();
+    check_signatures(&all, cp)?;
+    let root = index_root(&ic, log_key)?;
     // The case's own chain (DESIGN §4).
     let mut prev = Hash::ZERO;
     for (i, e) in checked.iter().enumerate() {
@@ -398,7 +456,7 @@ pub fn verify_case(
         c.seqs.as_deref(),
         &c.trie_proof,
     )?;
-    let officers = check_signers(&checked, &c.signers, &root, cp)?;
+    let officers = check_signers(&checked, &c.signers, officers, &root)?;
     Ok(VerifiedCase {
         id: id.to_string(),
         entries: checked,
@@ -409,18 +467,21 @@ pub fn verify_case(
 
 /// Each entry's signer was authorized, and not revoked, before it: proven by the officer
 /// key's own index entries (RegisterOpened or OfficerAuthorized naming it, OfficerRevoked).
+///
+/// `included[i]` are the entries of `proofs[i]`, already checked (inclusion, signatures).
 fn check_signers(
     entries: &[CheckedEntry],
     proofs: &[SignerProof],
+    included: Vec<Vec<CheckedEntry>>,
     root: &Hash,
-    cp: &Checkpoint,
 ) -> Result<Vec<(PublicKey, String)>, CompletenessError> {
+    let mut included: Vec<Option<Vec<CheckedEntry>>> = included.into_iter().map(Some).collect();
     let mut proven: Vec<(PublicKey, Vec<CheckedEntry>)> = Vec::new();
     let mut names: Vec<(PublicKey, String)> = Vec::new();
     for e in entries {
         let signer = e.entry.signer;
         if !proven.iter().any(|(k, _)| *k == signer) {
-            let p = proofs.iter().find(|p| p.key == signer).ok_or_else(|| {
+            let at = proofs.iter().position(|p| p.key == signer).ok_or_else(|| {
                 CompletenessError::Unauthorized {
                     seq: e.seq,
                     signer,
@@ -428,12 +489,12 @@ fn check_signers(
                         .into(),
                 }
             })?;
+            let p = &proofs[at];
             let key = IndexKey::officer(&signer);
-            let officer_entries = p
-                .entries
-                .iter()
-                .map(|pe| check_entry(pe, cp))
-                .collect::<Result<Vec<_>, _>>()?;
+            let officer_entries = included
+                .get_mut(at)
+                .and_then(Option::take)
+                .unwrap_or_default();
             let subject = format!("officer key {signer}");
             if p.seqs.is_empty() && officer_entries.is_empty() {
                 // A key the log never named: the proof is of its absence.
@@ -524,8 +585,9 @@ pub fn verify_controller(
     let root = check_index_entry(c, cp, log_key)?;
     let checked = entries
         .iter()
-        .map(|p| check_entry(p, cp))
+        .map(|p| check_included(p, cp))
         .collect::<Result<Vec<_>, _>>()?;
+    check_signatures(&checked.iter().collect::<Vec<_>>(), cp)?;
     check_whole(
         &format!("controller {id}"),
         &root,

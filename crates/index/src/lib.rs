@@ -14,7 +14,8 @@
 pub mod completeness;
 pub mod trie;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use std::fmt;
 
 use sha2::{Digest as _, Sha256};
@@ -223,6 +224,35 @@ impl KeyLog {
     }
 }
 
+/// Index keys are SHA-256 outputs, already uniform: their first bytes are their hash in a
+/// `HashMap`, without hashing them again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyHashing;
+
+impl BuildHasher for KeyHashing {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+/// See [`KeyHashing`].
+#[derive(Debug)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut first = [0u8; 8];
+        let n = bytes.len().min(8);
+        first[..n].copy_from_slice(&bytes[..n]);
+        self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(first);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// The index over a log's first [`Index::size`] entries.
 ///
 /// Applying an entry only grows its keys' mini-logs; [`Index::flush`] then puts the new
@@ -232,7 +262,7 @@ impl KeyLog {
 #[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct Index {
     size: u64,
-    logs: BTreeMap<IndexKey, KeyLog>,
+    logs: HashMap<IndexKey, KeyLog, KeyHashing>,
     trie: Trie,
     /// Keys grown since the last flush.
     dirty: Vec<IndexKey>,

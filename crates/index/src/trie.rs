@@ -301,11 +301,15 @@ impl Node {
     }
 
     /// Sets `key`'s value in the subtree rooted here (whose label is a prefix of `key`, or
-    /// diverges from it), in place, marking the inner nodes on the way dirty.
-    fn upsert<H: TrieHash>(&mut self, key: [u8; 32], value: [u8; 32]) {
+    /// diverges from it), in place, marking the inner nodes on the way dirty. Returns whether
+    /// the key is new.
+    fn upsert<H: TrieHash>(&mut self, key: [u8; 32], value: [u8; 32]) -> bool {
         let want = Label::key(&key);
         match self {
-            Node::Leaf { key: k, .. } if *k == key => *self = Node::leaf::<H>(key, value),
+            Node::Leaf { key: k, .. } if *k == key => {
+                *self = Node::leaf::<H>(key, value);
+                false
+            }
             Node::Inner {
                 label,
                 children,
@@ -314,7 +318,7 @@ impl Node {
             } if label.is_prefix_of(&want) => {
                 *dirty = true;
                 let side = want.bit(label.bits);
-                children[side].upsert::<H>(key, value);
+                children[side].upsert::<H>(key, value)
             }
             _ => {
                 let common = Label::common_prefix(&self.label(), &want);
@@ -334,6 +338,7 @@ impl Node {
                     [old, new]
                 };
                 *self = Node::inner::<H>(common, children);
+                true
             }
         }
     }
@@ -567,12 +572,15 @@ impl Trie {
 
     fn set_with<H: TrieHash>(&mut self, key: [u8; 32], value: [u8; 32]) {
         let side = Label::key(&key).bit(0);
-        if self.get(&key).is_none() {
-            self.len += 1;
-        }
-        match &mut self.children[side] {
-            None => self.children[side] = Some(Node::leaf::<H>(key, value)),
+        let added = match &mut self.children[side] {
+            None => {
+                self.children[side] = Some(Node::leaf::<H>(key, value));
+                true
+            }
             Some(n) => n.upsert::<H>(key, value),
+        };
+        if added {
+            self.len += 1;
         }
         self.stale = true;
     }

@@ -161,7 +161,7 @@ test("golden checkpoint (FORMAT §6.3) opens with the golden log key", async () 
   assert.equal(cp.size, 1);
   assert.equal(hex(cp.root), g.leaf, "the tree of one leaf has that leaf's hash as root");
   const other = await core.parseVerifierKey(await forge.vkey("registre.example.ma/plaintes", await forge.keyFromSeed(new Uint8Array(32).fill(3))));
-  await assert.rejects(core.openNote(g.checkpoint, other), /not signed by this key/);
+  await assert.rejects(core.openNote(g.checkpoint, other), /is not signed by the key/);
   const tampered = g.checkpoint.replace("\n1\n", "\n2\n");
   await assert.rejects(core.openNote(tampered, key), /signature is invalid/);
   await assert.rejects(core.parseVerifierKey(g.vkey.replace("cc01b08c", "cc01b08d")), /key ID does not match/);
@@ -397,7 +397,7 @@ test("a stale or foreign index entry, a wrong tree, a changed byte: each is name
   assert.match(ens(r).join("\n"), /Entry 3: (not included|the officer's signature is invalid)/);
   // The checkpoint signed by another key: fatal.
   const other = await core.parseVerifierKey(await forge.vkey("registre.example.ma/test", await forge.keyFromSeed(new Uint8Array(32).fill(9))));
-  await assert.rejects(core.verifyCase(await reg.caseAnswer("2024-0001"), other, "2024-0001"), /not signed by this key/);
+  await assert.rejects(core.verifyCase(await reg.caseAnswer("2024-0001"), other, "2024-0001"), /is not signed by the key/);
 });
 
 test("an entry signed by a key never authorized fails, even when the log key signs everything", async () => {
