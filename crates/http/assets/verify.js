@@ -394,14 +394,25 @@
           if (diffs.length) {
             li.classList.add("flagged");
             for (const [name, a, b] of diffs) {
-              li.append(flag(t(`La page affichait ici (${name}) : ${quote(a)}`, `The page showed here (${name}): ${quote(a)}`)));
+              li.append(
+                flag(
+                  a === ""
+                    ? t(`La page n'affichait pas ceci (${name}).`, `The page did not show this (${name}).`)
+                    : t(`La page affichait ici (${name}) : ${quote(a)}`, `The page showed here (${name}): ${quote(a)}`),
+                ),
+              );
               failures.push(
                 b === ""
                   ? new Failure(
                       `Entrée n° ${v.seq} : la page affichait (${name}) ${quote(a)}, ce que l'entrée signée ne dit pas.`,
                       `Entry ${v.seq}: the page showed (${name}) ${quote(a)}, which the signed entry does not say.`,
                     )
-                  : new Failure(
+                  : a === ""
+                    ? new Failure(
+                        `Entrée n° ${v.seq} : la page n'affichait pas (${name}) ${quote(b)}, que dit l'entrée signée.`,
+                        `Entry ${v.seq}: the page did not show (${name}) ${quote(b)}, which the signed entry says.`,
+                      )
+                    : new Failure(
                       `Entrée n° ${v.seq} : la page affichait (${name}) ${quote(a)}, l'entrée signée dit ${quote(b)}.`,
                       `Entry ${v.seq}: the page showed (${name}) ${quote(a)}, the signed entry says ${quote(b)}.`,
                     ),
@@ -788,13 +799,26 @@
       const caseId = box.dataset.caseId || "";
       const answer = await getJson(box.dataset.caseApi);
       if (answer.status === 404 && answer.body && answer.body.completeness) {
-        const absent = await core.verifyAbsence(answer.body, key, caseId);
+        let absent;
+        try {
+          absent = await core.verifyAbsence(answer.body, key, caseId);
+        } catch (e) {
+          if (!(e instanceof Failure)) throw e;
+          throw new Failure(
+            `Le serveur dit que l'affaire ${caseId} n'existe pas, et sa preuve d'absence ne tient pas : ${e.fr}`,
+            `The server says case ${caseId} does not exist, and its proof of absence fails: ${e.en}`,
+          );
+        }
         throw new Failure(
           `Le registre prouve (index signé, entrée n° ${absent.seq}) que l'affaire ${caseId} n'existe pas au point de contrôle de ${absent.size} entrées : cette page montre une affaire qui n'est pas dans le registre.`,
           `The register proves (signed index, entry ${absent.seq}) that case ${caseId} does not exist at the checkpoint of ${absent.size} entries: this page shows a case that is not in the register.`,
         );
       }
-      if (answer.status !== 200 || !answer.body) throw new Failure(`le serveur a répondu ${answer.status}`, `the server answered ${answer.status}`);
+      if (answer.status !== 200 || !answer.body)
+        throw new Failure(
+          `Le serveur a répondu ${answer.status} à la demande de l'affaire : rien n'a pu être vérifié.`,
+          `The server answered ${answer.status} to the request for the case: nothing could be verified.`,
+        );
       const report = await core.verifyCase(answer.body, key, caseId);
       const cp = report.checkpoint;
       lines.push(say(`Point de contrôle signé par la clé du registre : ✓ — arbre de ${cp.size} entrées`, `Checkpoint signed by the register's key: ✓ — tree of ${cp.size} entries`));
@@ -868,7 +892,12 @@
       const pageFailures = redrawTimeline(report, facts, texts, servedSeqs).concat(redrawFacts(facts, report.asOf, caseId, whole));
       failures.push(...pageFailures);
       lines.push(
-        pageFailures.length
+        !whole && !pageFailures.length
+          ? say(
+              "Page : ce qui n'a pas pu être vérifié y est signalé ✗",
+              "Page: what could not be verified is flagged on it ✗",
+            )
+          : pageFailures.length
           ? say(
               `Page : ${pageFailures.length} différence(s) entre la page et les entrées signées, signalée(s) ✗ — la page montre maintenant les entrées vérifiées.`,
               `Page: ${pageFailures.length} difference(s) between the page and the signed entries, flagged ✗ — the page now shows the verified entries.`,
@@ -919,14 +948,15 @@
               out,
               "fail",
               t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page."),
-              r.failures.map((f) => f.in(lang)).concat(r.lines.concat([timing]).map(pick)),
+              r.lines.concat([timing]).map(pick),
+              r.failures.map((f) => f.in(lang)),
             );
         })
         .catch((err) => {
           const message = err instanceof Failure ? err.in(lang) : `${t("erreur", "error")} : ${err}`;
           out.dataset.error = String(err);
           for (const mark of document.querySelectorAll(".check[data-seq]")) mark.className = "check fail";
-          show(out, "fail", t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page."), [message]);
+          show(out, "fail", t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page."), [], [message]);
         })
         .finally(() => {
           button.disabled = false;
@@ -937,15 +967,17 @@
     if (box.dataset.auto === "1") run();
   }
 
-  function show(out, state, summary, lines) {
+  /** The result: a summary, what failed (first, marked), then what was checked. */
+  function show(out, state, summary, lines, failures) {
     out.dataset.state = state;
     out.textContent = "";
     const p = document.createElement("p");
     p.textContent = summary;
     out.appendChild(p);
     const ul = document.createElement("ul");
-    for (const l of lines) {
+    for (const [l, cls] of (failures || []).map((f) => [f, "failure"]).concat(lines.map((l) => [l, "checked"]))) {
       const li = document.createElement("li");
+      li.className = cls;
       li.textContent = l;
       ul.appendChild(li);
     }

@@ -94,43 +94,49 @@ pub fn subjects_of(entry: &Entry) -> Vec<Subject<'_>> {
 /// [`subjects_of`] an entry given by its case link and event (an entry about to be signed).
 pub fn subjects<'a>(case: Option<&'a CaseLink>, event: &'a Event) -> Vec<Subject<'a>> {
     let mut out = Vec::new();
+    for_each_subject(case, event, |s| out.push(s));
+    out
+}
+
+/// Calls `f` with each subject of [`subjects`], in order, without allocating.
+pub fn for_each_subject<'a>(
+    case: Option<&'a CaseLink>,
+    event: &'a Event,
+    mut f: impl FnMut(Subject<'a>),
+) {
     match event {
         Event::RegisterOpened(g) => {
-            out.push(Subject::Register);
-            out.extend(g.officers.iter().map(|o| Subject::Officer(&o.key)));
+            f(Subject::Register);
+            for (i, o) in g.officers.iter().enumerate() {
+                // Each key once, where it is first listed.
+                if !g.officers[..i].iter().any(|p| p.key == o.key) {
+                    f(Subject::Officer(&o.key));
+                }
+            }
         }
         Event::OfficerAuthorized(a) => {
-            out.push(Subject::Register);
-            out.push(Subject::Officer(&a.officer.key));
+            f(Subject::Register);
+            f(Subject::Officer(&a.officer.key));
         }
         Event::OfficerRevoked(r) => {
-            out.push(Subject::Register);
-            out.push(Subject::Officer(&r.key));
+            f(Subject::Register);
+            f(Subject::Officer(&r.key));
         }
-        Event::IndexCommitted(_) => return out,
+        Event::IndexCommitted(_) => return,
         _ => {}
     }
     if let Some(link) = case {
-        out.push(Subject::Case(&link.id));
+        f(Subject::Case(&link.id));
     }
     match event {
-        Event::ComplaintReceived(c) => out.push(Subject::Controller(&c.controller.id)),
+        Event::ComplaintReceived(c) => f(Subject::Controller(&c.controller.id)),
         Event::InspectionOpened(i) => {
             if let Some(o) = &i.opens {
-                out.push(Subject::Controller(&o.controller.id));
+                f(Subject::Controller(&o.controller.id));
             }
         }
         _ => {}
     }
-    let mut seen = Vec::with_capacity(out.len());
-    out.retain(|s| {
-        let fresh = !seen.contains(s);
-        if fresh {
-            seen.push(s.clone());
-        }
-        fresh
-    });
-    out
 }
 
 /// The keys an entry touches: [`subjects_of`], hashed.
@@ -341,15 +347,18 @@ impl Index {
                 got: seq,
             });
         }
-        for key in subjects(case, event).iter().map(IndexKey::of) {
-            let log = self.logs.entry(key).or_default();
+        let mini = mini_leaf(seq, leaf);
+        let (logs, dirty) = (&mut self.logs, &mut self.dirty);
+        for_each_subject(case, event, |subject| {
+            let key = IndexKey::of(&subject);
+            let log = logs.entry(key).or_default();
             log.seqs.push(seq);
-            log.range.push(mini_leaf(seq, leaf));
+            log.range.push(mini);
             if !log.dirty {
                 log.dirty = true;
-                self.dirty.push(key);
+                dirty.push(key);
             }
-        }
+        });
         self.size += 1;
         Ok(())
     }

@@ -4,6 +4,8 @@
 // ./forge.js: honest ones, and the forgeries the page must refuse. Run: node --test
 // crates/http/assets/tests (scripts/test runs it through tests/e2e/browser.rs).
 "use strict";
+// Node 18 has WebCrypto, but not yet as the global `crypto` browsers have.
+if (!globalThis.crypto) globalThis.crypto = require("node:crypto").webcrypto;
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");

@@ -3,6 +3,8 @@
 // answers — honest ones, and the forgeries a register holding its own log key could make —
 // and check what the verifier says about them. Nothing here is served to browsers.
 "use strict";
+// Node 18 has WebCrypto, but not yet as the global `crypto` browsers have.
+if (!globalThis.crypto) globalThis.crypto = require("node:crypto").webcrypto;
 const core = require("../sijil-verify-core.js");
 
 const utf8 = new TextEncoder();

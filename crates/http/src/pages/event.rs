@@ -169,6 +169,14 @@ pub fn details(
             ));
             rows.push((t("Motif", "Reason"), esc(&e.reason)));
         }
+        Event::IndexCommitted(e) => {
+            rows.push((
+                t("Entrées indexées", "Entries indexed"),
+                format!("0 – {}", e.size.saturating_sub(1)),
+            ));
+            rows.push((t("Clés", "Keys"), e.keys.to_string()));
+            rows.push((t("Racine de l'index", "Index root"), esc(&e.root.to_hex())));
+        }
         _ => {}
     }
     let mut html = String::from("<dl>");
