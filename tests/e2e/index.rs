@@ -1,10 +1,8 @@
 //! Issue 10 through the built binary: `sijil verify URL|DIR --case ID` proves a case whole
 //! and current, and `sijil audit` names an `IndexCommitted` whose root is wrong.
 
-use std::path::Path;
-
 use crate::fixture_server::Daemon;
-use crate::util::{complaint, fails, hearing, ok, s, sijil, Register};
+use crate::util::{complaint, copy_dir, fails, hearing, ok, s, sijil, Register};
 
 fn state_dir(r: &Register, name: &str) -> String {
     s(&r.tmp.path().join(name)).to_string()
@@ -181,17 +179,4 @@ fn issue10_audit_of_a_wrong_index_root_exits_1_naming_the_entry() {
     // `show` reads the register through the same view, and refuses it too.
     let out = sijil(&["show", r.dir()]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).expect("copy");
-        }
-    }
 }

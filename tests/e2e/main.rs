@@ -1,6 +1,7 @@
 //! End-to-end tests: they run the built `sijil` binary in fresh temporary directories.
 //! Test names carry the issue they cover.
 
+mod browser;
 mod demo;
 mod faults;
 mod fixture_server;
@@ -9,6 +10,7 @@ mod index;
 mod log;
 mod messages;
 mod mirror;
+mod net;
 // What a test does when an input outside the repository is missing (shared with sijil-core).
 #[path = "../../crates/core/tests/common/skip.rs"]
 mod skip;

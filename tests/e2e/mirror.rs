@@ -434,7 +434,7 @@ fn issue5_files_left_by_a_failed_run_are_verified_not_trusted() {
     let m = s(&mdir);
     ok(&["mirror", &server.url(), m, "--key", &reg.vkey]);
     let b_dir = reg.tmp.path().join("b");
-    crate::witness::copy_dir(&reg.dir, &b_dir);
+    crate::util::copy_dir(&reg.dir, &b_dir);
     let more = |name: &str, prefix: &str, n: usize| {
         let mut lines: Vec<String> = (0..n)
             .map(|i| complaint(&format!("{prefix}-{i:04}")))
@@ -505,7 +505,7 @@ fn issue9_a_mirror_proves_a_fork_by_a_smaller_checkpoint_from_its_own_tiles() {
     };
     b.append(&events("b1.jsonl", "2024", 3));
     let b9 = b.tmp.path().join("b9");
-    crate::witness::copy_dir(&b.dir, &b9);
+    crate::util::copy_dir(&b.dir, &b9);
     std::fs::remove_dir_all(b9.join("private")).expect("rm private");
     b.append(&events("b2.jsonl", "2025", 1));
     let a_dir = b.tmp.path().join("a");

@@ -169,3 +169,18 @@ pub fn hearing(id: &str) -> String {
 pub fn skip_or_fail(test: &str, why: &str) {
     let _: Option<()> = crate::skip::missing(test, why);
 }
+
+/// Copies a register directory, without its writer's lock: a backup, or a fork (the same
+/// keys, to grow another history).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let p = e.path();
+        let dest = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else if e.file_name() != "lock" {
+            std::fs::copy(&p, &dest).expect("copy");
+        }
+    }
+}

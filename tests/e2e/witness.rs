@@ -11,7 +11,7 @@ use sijil_core::tile::TileHashReader;
 use sijil_core::{sha256, Hash};
 
 use crate::fixture_server::{request, Daemon, FixtureServer};
-use crate::util::{complaint, fails, hearing, ok, s, sijil, Register};
+use crate::util::{complaint, copy_dir, fails, hearing, ok, s, sijil, Register};
 
 fn events(reg: &Register, name: &str, prefix: &str, n: usize) -> PathBuf {
     let mut lines: Vec<String> = (0..n)
@@ -66,18 +66,6 @@ fn body(old: u64, proof: &[Hash], cp: &[u8]) -> Vec<u8> {
     b.push(b'\n');
     b.extend_from_slice(cp);
     b
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
-        }
-    }
 }
 
 fn evidence_files(dir: &Path) -> Vec<PathBuf> {

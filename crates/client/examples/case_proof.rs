@@ -69,12 +69,16 @@ fn main() {
             .iter()
             .map(|s| s.entries.len())
             .sum();
+        let member = serde_json::to_string(&answer.completeness).map_or(0, |j| j.len());
         rows.push((
             answer.entries.len(),
             material.len(),
             times[times.len() / 2],
             signers,
-            id.clone(),
+            format!(
+                "{id} (raw {} B; completeness member {member} B)",
+                raw_bytes(&answer)
+            ),
         ));
     }
     rows.sort_by_key(|r| (r.0, r.1));
@@ -129,6 +133,40 @@ fn main() {
         "index replay over {size} entries: {replay:.2} s ({:.2} µs/entry; reading the entries took {read:.2} s); root matches the view's",
         replay * 1e6 / size as f64
     );
+}
+
+/// The proof material in binary: entry bytes, 32 bytes per hash, a trie node as its bit
+/// count, label bytes and value, the seqs as 8 bytes each, and the checkpoint note.
+fn raw_bytes(a: &sijil_client::case::CaseAnswer) -> usize {
+    use base64::Engine as _;
+    let entry = |p: &sijil_index::completeness::ProvenEntry| {
+        base64::engine::general_purpose::STANDARD
+            .decode(&p.bytes)
+            .map_or(0, |b| b.len())
+            + 32 * p.inclusion_proof.len()
+    };
+    let trie = |t: &sijil_index::completeness::TrieProofJson| {
+        t.end
+            .iter()
+            .chain(t.siblings.iter().flatten())
+            .map(|n| 2 + n.label.len() / 2 + 32)
+            .sum::<usize>()
+            + t.siblings.len()
+    };
+    let c = &a.completeness;
+    a.checkpoint.text.len()
+        + a.entries.iter().map(entry).sum::<usize>()
+        + entry(&c.index)
+        + trie(&c.trie_proof)
+        + 8 * c.seqs.as_ref().map_or(0, Vec::len)
+        + c.signers
+            .iter()
+            .map(|s| {
+                32 + 8 * s.seqs.len()
+                    + s.entries.iter().map(entry).sum::<usize>()
+                    + trie(&s.trie_proof)
+            })
+            .sum::<usize>()
 }
 
 /// Entries, proof bytes, verify ms, officer entries, case id.

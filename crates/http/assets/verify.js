@@ -182,6 +182,7 @@
         CaseClosed: ["Affaire clôturée", "Case closed"],
         Correction: ["Rectificatif", "Correction"],
         Erasure: ["Effacement", "Erasure"],
+        IndexCommitted: ["Index engagé par le registre", "Index committed by the register"],
       },
     };
     const word = (table, k) => (table[k] ? (en ? table[k][1] : table[k][0]) : en ? "Event" : "Événement");
@@ -372,7 +373,7 @@
     }
 
     /** Redraws the timeline from the verified entries; returns the failures it found. */
-    function redrawTimeline(report, facts, texts, servedSeqs) {
+    function redrawTimeline(report, facts, texts, servedSeqs, pageSize) {
       const failures = [];
       const ol = document.querySelector("ol.timeline");
       if (!ol) return failures;
@@ -385,7 +386,10 @@
         const li = entryItem(v, facts, texts, report.officers);
         li.querySelector(".check").className = bad.has(v.seq) ? "check fail" : "check ok";
         const old = shownItems.find((x) => Number(x.dataset.seq) === v.seq);
-        if (!old) {
+        if (!old && v.seq >= pageSize) {
+          // Recorded after the page was served (the page and the API are two requests).
+          li.append(el("p", { class: "note" }, t("Nouvelle depuis l'affichage de la page : ajoutée d'après l'entrée signée.", "New since the page was served: added from the signed entry.")));
+        } else if (!old) {
           li.classList.add("flagged");
           li.append(flag(t("Absente de la page : ajoutée d'après l'entrée signée.", "Missing from the page: added from the signed entry.")));
           failures.push(new Failure(`La page n'affichait pas l'entrée n° ${v.seq} de l'affaire.`, `The page did not show the case's entry ${v.seq}.`));
@@ -476,9 +480,10 @@
       if (facts.closing) rows.push([t("Clôturée le", "Closed on"), `${facts.closing.closed_on} — ${word(L.outcome, facts.closing.outcome)}`]);
       return rows;
     }
-    function redrawFacts(facts, asOf, caseId, whole) {
+    function redrawFacts(facts, asOf, caseId, whole, grew) {
       const failures = [];
       const mismatch = (what, a, b) =>
+        grew ||
         failures.push(
           b === ""
             ? new Failure(
@@ -889,7 +894,25 @@
         ),
       );
       const whole = report.complete && report.entries.length === n && !failedBy("inclusion", "decode", "signature", "chain");
-      const pageFailures = redrawTimeline(report, facts, texts, servedSeqs).concat(redrawFacts(facts, report.asOf, caseId, whole));
+      // The page was served at a checkpoint of `pageSize` entries; the API may answer at a
+      // later one (an append between the two requests), never at an earlier one.
+      const pageSize = Number(box.dataset.treeSize || cp.size);
+      if (cp.size < pageSize)
+        failures.push(
+          new Failure(
+            `Le serveur a affiché cette page au point de contrôle de ${pageSize} entrées, mais sa preuve est à ${cp.size} entrées, plus ancien : une réponse périmée ou une vue divergente.`,
+            `The server showed this page at the checkpoint of ${pageSize} entries, but its proof is at ${cp.size} entries, an older one: a stale answer or a split view.`,
+          ),
+        );
+      const grew = report.entries.some((v) => v.seq >= pageSize);
+      if (grew)
+        lines.push(
+          say(
+            `L'affaire a reçu de nouvelles entrées depuis l'affichage de la page (${pageSize} → ${cp.size} entrées au registre) : la page montre maintenant l'état vérifié.`,
+            `The case got new entries since the page was served (${pageSize} → ${cp.size} entries in the register): the page now shows the verified state.`,
+          ),
+        );
+      const pageFailures = redrawTimeline(report, facts, texts, servedSeqs, pageSize).concat(redrawFacts(facts, report.asOf, caseId, whole, grew));
       failures.push(...pageFailures);
       lines.push(
         !whole && !pageFailures.length

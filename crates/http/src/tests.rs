@@ -656,8 +656,17 @@ async fn pages_are_french_first_with_english() {
     let (status, _, body) = get(&f.app, "/affaires?status=nope").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&body).contains("status"));
-    let (_, _, js) = get(&f.app, "/assets/verify.js").await;
-    assert!(String::from_utf8_lossy(&js).contains("crypto.subtle.verify"));
+    // The page loads both scripts; the cryptography is in the core one.
+    assert!(html.contains(r#"src="/assets/sijil-verify-core.js""#));
+    assert!(html.contains(r#"src="/assets/verify.js""#));
+    let (status, _, js) = get(&f.app, "/assets/verify.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&js).contains("verify-result"));
+    let (status, _, js) = get(&f.app, "/assets/sijil-verify-core.js").await;
+    assert_eq!(status, StatusCode::OK);
+    let js = String::from_utf8_lossy(&js);
+    assert!(js.contains(r#"crypto.subtle.verify({ name: "Ed25519" }"#));
+    assert!(js.contains("sijil/index/v1"));
 }
 
 /// Every path and parameter the OpenAPI document lists is answered (docs and code agree).

@@ -80,43 +80,54 @@ fn bench(c: &mut Criterion) {
     let next = index.size();
     // A batch of one event: its key's mini-log, then the flush that the batch's
     // IndexCommitted needs (the path from the key to the root).
-    c.bench_function("index/batch of 1: an event on an existing case, applied and flushed (100k cases)", |b| {
-        b.iter_batched(
-            || index.clone(),
-            |mut i| {
-                i.apply(next, &leaf(next), &entry(next, 4242, false)).expect("next");
-                i.flush();
-                i
-            },
-            BatchSize::LargeInput,
-        )
-    });
-    c.bench_function("index/batch of 1: a new case (2 keys), applied and flushed", |b| {
-        b.iter_batched(
-            || index.clone(),
-            |mut i| {
-                i.apply(next, &leaf(next), &entry(next, CASES + 1, true)).expect("next");
-                i.flush();
-                i
-            },
-            BatchSize::LargeInput,
-        )
-    });
-    c.bench_function("index/batch of 1000 events on 1000 cases, applied and flushed", |b| {
-        b.iter_batched(
-            || index.clone(),
-            |mut i| {
-                for k in 0..1000u64 {
-                    let seq = next + k;
-                    i.apply(seq, &leaf(seq), &entry(seq, k * 97 % CASES, false))
+    c.bench_function(
+        "index/batch of 1: an event on an existing case, applied and flushed (100k cases)",
+        |b| {
+            b.iter_batched(
+                || index.clone(),
+                |mut i| {
+                    i.apply(next, &leaf(next), &entry(next, 4242, false))
                         .expect("next");
-                }
-                i.flush();
-                i
-            },
-            BatchSize::LargeInput,
-        )
-    });
+                    i.flush();
+                    i
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    c.bench_function(
+        "index/batch of 1: a new case (2 keys), applied and flushed",
+        |b| {
+            b.iter_batched(
+                || index.clone(),
+                |mut i| {
+                    i.apply(next, &leaf(next), &entry(next, CASES + 1, true))
+                        .expect("next");
+                    i.flush();
+                    i
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    c.bench_function(
+        "index/batch of 1000 events on 1000 cases, applied and flushed",
+        |b| {
+            b.iter_batched(
+                || index.clone(),
+                |mut i| {
+                    for k in 0..1000u64 {
+                        let seq = next + k;
+                        i.apply(seq, &leaf(seq), &entry(seq, k * 97 % CASES, false))
+                            .expect("next");
+                    }
+                    i.flush();
+                    i
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
     let key = IndexKey::case("B-0004242");
     c.bench_function("index/prove a case key (100k cases)", |b| {
         b.iter(|| index.prove(&key))

@@ -15,8 +15,8 @@ pub mod completeness;
 pub mod trie;
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 
 use sha2::{Digest as _, Sha256};
 use sijil_core::event::{Event, PublicKey};
@@ -370,7 +370,10 @@ impl Index {
 
     /// The trie proof of `key`: its value, or its absence, as of the last flush.
     pub fn prove(&self, key: &IndexKey) -> TrieProof {
-        debug_assert!(self.is_current(), "proof from an index that was not flushed");
+        debug_assert!(
+            self.is_current(),
+            "proof from an index that was not flushed"
+        );
         self.trie.prove(&key.0)
     }
 

@@ -530,7 +530,12 @@ pub struct Trie {
 
 impl fmt::Debug for Trie {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Trie({} keys, root {})", self.len, hex::encode(self.root))
+        write!(
+            f,
+            "Trie({} keys, root {})",
+            self.len,
+            hex::encode(self.root)
+        )
     }
 }
 

@@ -343,7 +343,7 @@ pub async fn case_page(
     body.push_str("</dl>\n");
     let _ = write!(
         body,
-        r#"<section id="verify-box" class="verify" data-case-api="{api}" data-case-id="{id}" data-vkey="{vkey}" data-lang="{code}" data-auto="{auto}">
+        r#"<section id="verify-box" class="verify" data-case-api="{api}" data-case-id="{id}" data-tree-size="{tree_size}" data-vkey="{vkey}" data-lang="{code}" data-auto="{auto}">
 <h2>{verify_title}</h2>
 <p>{verify_text}</p>
 <p><button type="button" id="verify-button">{verify_button}</button></p>
@@ -359,6 +359,7 @@ pub async fn case_page(
 "#,
         api = esc(&id_path("/api/v1/cases", &s.id)),
         id = esc(&s.id),
+        tree_size = snapshot.checkpoint.checkpoint.size,
         code = lang.code(),
         auto = if q.get("verify") == Some("1") { "1" } else { "0" },
         verify_title = t("Vérifier cette affaire", "Verify this case"),

@@ -154,10 +154,14 @@ pub async fn verification_page(State(state): State<AppState>, uri: Uri) -> Resul
 <p>{browser_text}</p>
 <ul>
 <li>{b1}</li>
+<li>{b5}</li>
 <li>{b2}</li>
+<li>{b6}</li>
 <li>{b3}</li>
 <li>{b4}</li>
+<li>{b7}</li>
 </ul>
+<p>{b8}</p>
 </section>
 <section>
 <h2>3. {offline_title}</h2>
@@ -197,16 +201,32 @@ pub async fn verification_page(State(state): State<AppState>, uri: Uri) -> Resul
             "the checkpoint (the Merkle tree's size and root) is signed by the key above;"
         ),
         b2 = t(
-            "chaque événement de l'affaire est inclus dans cet arbre (preuve d'inclusion RFC 9162) ;",
-            "each event of the case is included in that tree (RFC 9162 inclusion proof);"
+            "chaque événement de l'affaire est inclus dans cet arbre (preuve d'inclusion RFC 9162), et ses octets sont décodés dans votre navigateur ;",
+            "each event of the case is included in that tree (RFC 9162 inclusion proof), and its bytes are decoded in your browser;"
+        ),
+        b5 = t(
+            "le registre n'a pas été réécrit depuis votre dernière visite : preuve de cohérence depuis le dernier point de contrôle vu par ce navigateur, et, si vous en avez épinglé, les cosignatures des témoins ;",
+            "the register was not rewritten since your last visit: a consistency proof from the last checkpoint this browser saw, and, if you pinned any, the witnesses' cosignatures;"
+        ),
+        b6 = t(
+            "l'affaire est complète : l'index que le registre signe dans la dernière entrée de chaque point de contrôle prouve qu'elle a exactement ces événements, aucun de plus, aucun de moins ;",
+            "the case is complete: the index the register signs in the last entry of every checkpoint proves it has exactly these events, none more, none fewer;"
+        ),
+        b7 = t(
+            "chaque agent signataire était habilité, et non révoqué, à la date de l'événement (prouvé par l'index de sa clé).",
+            "each signing officer was authorized, and not revoked, at the event (proved by the index of their key)."
+        ),
+        b8 = t(
+            "La page est ensuite redessinée à partir des seuls événements vérifiés ; ce que le serveur affichait d'autre est signalé. En ligne de commande : sijil verify URL --key CLÉ --case AFFAIRE.",
+            "The page is then redrawn from the verified events alone; anything else the server showed is flagged. On the command line: sijil verify URL --key KEY --case CASE."
         ),
         b3 = t(
             "chaque événement est signé par l'agent qui l'a inscrit (Ed25519) ;",
             "each event is signed by the officer who recorded it (Ed25519);"
         ),
         b4 = t(
-            "chaque texte affiché correspond à l'empreinte inscrite dans l'événement signé.",
-            "each text shown matches the digest recorded in the signed event."
+            "chaque texte affiché correspond à l'empreinte inscrite dans l'événement signé ;",
+            "each text shown matches the digest recorded in the signed event;"
         ),
         offline_title = t("Hors ligne, pour un événement", "Offline, for one event"),
         offline_text = t(

@@ -90,7 +90,10 @@ pub fn event(lang: Lang, name: &str) -> &'static str {
         "CaseClosed" => ("Affaire clôturée", "Case closed"),
         "Correction" => ("Rectificatif", "Correction"),
         "Erasure" => ("Effacement", "Erasure"),
-        "IndexCommitted" => ("Index engagé par le registre", "Index committed by the register"),
+        "IndexCommitted" => (
+            "Index engagé par le registre",
+            "Index committed by the register",
+        ),
         _ => ("Événement", "Event"),
     };
     lang.pick(fr, en)
