@@ -885,3 +885,62 @@ fn issue10_browser_refuses_an_entry_signed_by_an_unauthorised_key() {
         "only the forged entry fails"
     );
 }
+
+#[test]
+fn issue10_browser_accepts_a_page_served_just_before_an_append() {
+    // The page and its API answer are two requests: an append between them gives a case
+    // answer one checkpoint later than the page. New entries are shown, not failures; an
+    // answer OLDER than the page is one.
+    let Some(chromium) = chromium("issue10_browser_accepts_a_page_served_just_before_an_append")
+    else {
+        return;
+    };
+    let reg = demo_register();
+    let server = Server::start(&reg.dir);
+    let before = size_of(server.addr);
+    let old_page = get(server.addr, CASE).body;
+    reg.append(&reg.events(
+        "later.jsonl",
+        &[r#"{"case":"2024-0002","type":"HearingHeld","held_on":"2024-12-01","place":"Tanger"}"#
+            .to_string()],
+    ));
+    server.wait_for_size(before + 2);
+    let proxy = Proxy::start(server.addr);
+    let page = old_page.clone();
+    proxy.tamper(move |path, a| {
+        if path.starts_with("/affaires/2024-0002") {
+            a.body = page.clone();
+        }
+    });
+    let v = Browser::new(&chromium).verify(&proxy.url(CASE));
+    v.passed();
+    assert!(
+        v.text.contains(&format!(
+            "L'affaire a reçu de nouvelles entrées depuis l'affichage de la page ({before} → {} entrées au registre)",
+            before + 2
+        )),
+        "{}",
+        v.text
+    );
+    assert!(
+        v.dom.contains("Tanger"),
+        "the new hearing is drawn from its signed entry"
+    );
+
+    // The same old page, with a case answer from before it: refused.
+    let newer_page = String::from_utf8(old_page).expect("utf-8").replace(
+        &format!(r#"data-tree-size="{before}""#),
+        &format!(r#"data-tree-size="{}""#, before + 10),
+    );
+    proxy.tamper(move |path, a| {
+        if path.starts_with("/affaires/2024-0002") {
+            a.body = newer_page.clone().into_bytes();
+        }
+    });
+    let v = Browser::new(&chromium).verify(&proxy.url(CASE));
+    v.failed_with(&[&format!(
+        "Le serveur a affiché cette page au point de contrôle de {} entrées, mais sa preuve est à {} entrées, plus ancien",
+        before + 10,
+        before + 2
+    )]);
+}
