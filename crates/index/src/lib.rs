@@ -313,11 +313,21 @@ impl Index {
 
     /// Puts the value of every key grown since the last flush into the trie, and rehashes it.
     pub fn flush(&mut self) {
-        for key in self.dirty.drain(..) {
+        let dirty = std::mem::take(&mut self.dirty);
+        // The values (each a mini-log root) are computed on two threads for a big batch.
+        let (first, second) = dirty.split_at(dirty.len() / 2);
+        let logs = &self.logs;
+        let values = |keys: &[IndexKey]| -> Vec<(IndexKey, [u8; 32])> {
+            keys.iter()
+                .filter_map(|k| logs.get(k).map(|l| (*k, l.value())))
+                .collect()
+        };
+        let (a, b) = trie::both(dirty.len() >= 1024, || values(first), || values(second));
+        for (key, value) in a.into_iter().chain(b) {
             if let Some(log) = self.logs.get_mut(&key) {
                 log.dirty = false;
-                self.trie.set(key.0, log.value());
             }
+            self.trie.set(key.0, value);
         }
         self.trie.rehash();
     }

@@ -524,8 +524,32 @@ pub struct Trie {
     children: [Option<Node>; 2],
     len: u64,
     root: [u8; 32],
-    /// Some key was set since the last rehash.
-    stale: bool,
+    /// Keys set since the last rehash.
+    pending: u32,
+}
+
+/// A rehash after this many updates hashes the root's two halves on two threads: an
+/// auditor's replay of big batches, not a clerk's batch of a few events (a thread costs more
+/// than a few paths).
+const PARALLEL_REHASH: u32 = 1024;
+
+/// Runs `a` here and `b` on another thread, unless `parallel` is false.
+pub(crate) fn both<A: Send, B: Send>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let other = s.spawn(b);
+        let here = a();
+        match other.join() {
+            Ok(there) => (here, there),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 impl fmt::Debug for Trie {
@@ -555,7 +579,7 @@ impl Trie {
             children: [None, None],
             len: 0,
             root: empty_root::<H>(),
-            stale: false,
+            pending: 0,
         }
     }
 
@@ -587,7 +611,7 @@ impl Trie {
         if added {
             self.len += 1;
         }
-        self.stale = true;
+        self.pending = self.pending.saturating_add(1);
     }
 
     /// Recomputes every hash that [`Trie::set`] left stale, each once.
@@ -596,20 +620,23 @@ impl Trie {
     }
 
     fn rehash_with<H: TrieHash>(&mut self) {
-        if !self.stale {
+        if self.pending == 0 {
             return;
         }
         let empty = node_hash::<H>(&Label::EMPTY, &empty_value::<H>());
         let [l, r] = &mut self.children;
-        let left = l.as_mut().map_or(empty, |n| n.rehash::<H>());
-        let right = r.as_mut().map_or(empty, |n| n.rehash::<H>());
+        let (left, right) = both(
+            self.pending >= PARALLEL_REHASH,
+            || l.as_mut().map_or(empty, |n| n.rehash::<H>()),
+            || r.as_mut().map_or(empty, |n| n.rehash::<H>()),
+        );
         self.root = node_hash::<H>(&Label::ROOT, &inner_value::<H>(&left, &right));
-        self.stale = false;
+        self.pending = 0;
     }
 
     /// Whether every hash is up to date (no [`Trie::set`] since the last rehash).
     pub fn is_current(&self) -> bool {
-        !self.stale
+        self.pending == 0
     }
 
     /// The number of keys.
@@ -623,7 +650,7 @@ impl Trie {
 
     /// The root hash as of the last rehash.
     pub fn root(&self) -> [u8; 32] {
-        debug_assert!(!self.stale, "root of a trie that was not rehashed");
+        debug_assert!(self.pending == 0, "root of a trie that was not rehashed");
         self.root
     }
 
@@ -648,7 +675,7 @@ impl Trie {
 
     /// The proof of `key`'s value, or of its absence, as of the last rehash.
     pub fn prove(&self, key: &[u8; 32]) -> TrieProof {
-        debug_assert!(!self.stale, "proof from a trie that was not rehashed");
+        debug_assert!(self.pending == 0, "proof from a trie that was not rehashed");
         if self.len == 0 {
             return TrieProof {
                 end: None,
@@ -763,9 +790,11 @@ mod tests {
         let mut eager = Trie::new();
         let mut lazy = Trie::new();
         for round in 0..4u32 {
-            for n in 0..300u32 {
+            // The last round is big enough to rehash on two threads.
+            let updates = if round == 3 { 2 * PARALLEL_REHASH } else { 300 };
+            for n in 0..updates {
                 // Updates of existing keys and new keys, interleaved.
-                let k = key((n * 7 + round) % 400);
+                let k = key((n * 7 + round) % 2500);
                 let v = key(n + 1000 * round);
                 eager.insert(k, v);
                 lazy.set(k, v);
