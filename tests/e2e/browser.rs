@@ -944,3 +944,25 @@ fn issue10_browser_accepts_a_page_served_just_before_an_append() {
         before + 2
     )]);
 }
+
+#[test]
+fn issue10_browser_verifies_a_case_whose_controller_was_renamed_since() {
+    // The page names the controller as the case's own signed opening entry does; a later
+    // case that renames it must not make an honest page fail.
+    let Some(chromium) =
+        chromium("issue10_browser_verifies_a_case_whose_controller_was_renamed_since")
+    else {
+        return;
+    };
+    let reg = Register::new();
+    let renamed = complaint("2025-0002").replace("ACME SARL", "ACME Maroc SA");
+    reg.append(&reg.events("two.jsonl", &[complaint("2025-0001"), renamed]));
+    let server = Server::start(&reg.dir);
+    let page = get(server.addr, "/affaires/2025-0001").text();
+    assert!(page.contains("ACME SARL"), "the name this case gives");
+    let v = Browser::new(&chromium).verify(&format!(
+        "http://{}/affaires/2025-0001?verify=1",
+        server.addr
+    ));
+    v.passed();
+}

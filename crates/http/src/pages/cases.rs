@@ -263,13 +263,25 @@ pub async fn case_page(
             t("sur contrôle d'office", "by an ex officio inspection")
         }
     };
+    // The controller as this case's signed opening entry names it (what a visitor's browser
+    // can check); its current name, if it was renamed since, is on its own page.
+    let opening_name = entries
+        .first()
+        .and_then(|(se, _)| match &se.entry.event {
+            sijil_core::Event::ComplaintReceived(c) => Some(c.controller.name.as_str()),
+            sijil_core::Event::InspectionOpened(i) => {
+                i.opens.as_ref().map(|o| o.controller.name.as_str())
+            }
+            _ => None,
+        })
+        .unwrap_or(s.controller.name.as_str());
     let mut facts = vec![
         (
             t("Responsable du traitement", "Data controller"),
             format!(
                 r#"<a href="{}">{}</a>"#,
                 esc(&lang.href(&id_path("/responsables", &s.controller.id))),
-                esc(&s.controller.name)
+                esc(opening_name)
             ),
         ),
         (
