@@ -265,7 +265,7 @@ impl Hasher for KeyHasher {
 /// values in the trie and rehashes it, once per batch (the projector flushes before each
 /// `IndexCommitted`), so keys and trie levels touched many times in a batch are hashed once.
 /// [`Index::root`] and [`Index::prove`] answer as of the last flush.
-#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Index {
     size: u64,
     logs: HashMap<IndexKey, KeyLog, KeyHashing>,
@@ -273,6 +273,40 @@ pub struct Index {
     /// Keys grown since the last flush.
     dirty: Vec<IndexKey>,
 }
+
+// The keys are encoded in key order, so that one index always has one encoding (a view's
+// snapshot is compared byte for byte), whatever the map's iteration order.
+impl bincode::Encode for Index {
+    fn encode<E: bincode::enc::Encoder>(
+        &self,
+        e: &mut E,
+    ) -> Result<(), bincode::error::EncodeError> {
+        let mut logs: Vec<(&IndexKey, &KeyLog)> = self.logs.iter().collect();
+        logs.sort_unstable_by_key(|(k, _)| **k);
+        self.size.encode(e)?;
+        logs.encode(e)?;
+        self.trie.encode(e)?;
+        self.dirty.encode(e)
+    }
+}
+
+impl<Context> bincode::Decode<Context> for Index {
+    fn decode<D: bincode::de::Decoder<Context = Context>>(
+        d: &mut D,
+    ) -> Result<Self, bincode::error::DecodeError> {
+        let size = u64::decode(d)?;
+        let logs: Vec<(IndexKey, KeyLog)> = Vec::decode(d)?;
+        let trie = Trie::decode(d)?;
+        let dirty = Vec::decode(d)?;
+        Ok(Index {
+            size,
+            logs: logs.into_iter().collect(),
+            trie,
+            dirty,
+        })
+    }
+}
+bincode::impl_borrow_decode!(Index);
 
 impl Index {
     pub fn new() -> Index {
