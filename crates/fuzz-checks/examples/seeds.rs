@@ -386,6 +386,25 @@ fn main() {
     assert!(inconsistent_3.check(&key).is_ok());
     assert!(consistent.check(&key).is_err());
 
+    // case_answer: the demo register's real answers, built as the server builds them.
+    use sijil_fuzz_checks::case_answer as ca;
+    let demo_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo/register");
+    let reader = sijil_register::RegisterReader::open(&demo_dir, None).expect("the demo opens");
+    for id in ["2024-0002", "2023-0001", "1999-0001"] {
+        let a = sijil_client::case::case_from_dir(&reader, id).expect("builds");
+        let json = serde_json::json!({
+            "checkpoint": {"text": a.checkpoint.text},
+            "entries": a.entries,
+            "completeness": a.completeness,
+        });
+        c.seed(
+            "case_answer",
+            &format!("demo-{id}"),
+            format!("{id}\n{json}"),
+            ca,
+        );
+    }
+
     println!("{} seeds written under {}", c.written, c.root.display());
 }
 

@@ -489,3 +489,47 @@ pub fn fork_evidence(data: &[u8]) {
         }
     }
 }
+
+/// A case answer (`GET /api/v1/cases/{id}`, what `sijil verify --case` and the browser read
+/// from a server they do not trust): parsed as JSON, then its completeness proof verified as
+/// a case, as an absent case and as a controller against the demo register's checkpoint and
+/// log key. The first line of the input names the case; the rest is the answer.
+///
+/// Invariants: whatever verifies as a whole case has exactly the entries the proof lists,
+/// each decoded with the seq it is shown at; no answer verifies both as the case and as its
+/// absence.
+pub fn case_answer(data: &[u8]) {
+    use sijil_index::completeness::{verify_case, verify_controller, verify_no_case};
+    let text = String::from_utf8_lossy(data);
+    let (id, json) = text.split_once('\n').unwrap_or(("", &text));
+    let Ok(answer) = serde_json::from_str::<sijil_client::case::CaseAnswer>(json) else {
+        return;
+    };
+    let Ok(cp) = SignedCheckpoint::open(fixtures::DEMO_CHECKPOINT, &log_verifiers()[0]) else {
+        return;
+    };
+    let key = sijil_core::event::PublicKey(fixtures::demo_log_signer().public_key());
+    let c = &answer.completeness;
+    let whole = verify_case(id, &answer.entries, c, &cp.checkpoint, &key);
+    if let Ok(case) = &whole {
+        let shown: Vec<u64> = case.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            Some(&shown),
+            c.seqs.as_ref(),
+            "a verified case is the proof's list"
+        );
+        assert!(case.entries.iter().all(|e| e.entry.seq == e.seq));
+        assert!(
+            verify_no_case(id, c, &cp.checkpoint, &key).is_err(),
+            "a case proven both present and absent"
+        );
+    }
+    let _ = verify_controller(id, &answer.entries, c, &cp.checkpoint, &key);
+    // The trie proof alone, for any key.
+    if let Ok(proof) = c.trie_proof.parse() {
+        let _ = proof.verify::<sijil_index::trie::Sha256Hash>(
+            &[0; 32],
+            &sijil_core::sha256(id.as_bytes()).0,
+        );
+    }
+}

@@ -31,6 +31,7 @@ replay_tests!(
     http_params,
     witness_request,
     fork_evidence,
+    case_answer,
 );
 
 fn corpus_dir(target: &str) -> PathBuf {
