@@ -12,9 +12,8 @@
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -25,7 +24,7 @@ use sijil_core::merkle::{prove_inclusion, tree_hash};
 use sijil_core::{leaf_hash, Cosigner, Entry, Event, Hash, MemoryHashes, Signer};
 use sijil_core::{SignedCheckpoint, UnsignedEntry};
 
-use crate::net::{chromium, get, Answer, Server};
+use crate::net::{chromium, dump_dom, get, Answer, Server};
 use crate::util::{complaint, copy_dir, hearing, s, Register};
 
 // ---- A server, a client, a proxy and a browser -------------------------------------------
@@ -177,37 +176,7 @@ impl Browser {
 
     /// Loads `url` and returns the DOM once the page's scripts ran.
     fn dom(&self, url: &str, extra: &[&str]) -> String {
-        let mut child = Command::new(&self.binary)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--virtual-time-budget=20000",
-                "--dump-dom",
-            ])
-            .args(extra)
-            .arg(format!("--user-data-dir={}", s(self.profile.path())))
-            .arg(url)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromium starts");
-        let mut stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut dom = String::new();
-            let _ = stdout.read_to_string(&mut dom);
-            let _ = tx.send(dom);
-        });
-        let dom = rx.recv_timeout(Duration::from_secs(120));
-        let _ = child.kill();
-        let _ = child.wait();
-        dom.expect("chromium dumped the DOM in time")
+        dump_dom(&self.binary, self.profile.path(), url, extra)
     }
 
     /// Visits `url` and returns the verification's state and text.

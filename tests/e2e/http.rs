@@ -6,9 +6,8 @@
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -19,7 +18,7 @@ use sijil_core::note::Verifier;
 use sijil_core::proof_text::TlogProof;
 use sijil_core::{Entry, Hash, SignedCheckpoint, WitnessPolicy};
 
-use crate::net::{chromium, get, Server};
+use crate::net::{chromium, dump_dom, get, Server};
 use crate::util::{s, Register};
 
 fn ok_json(addr: SocketAddr, path: &str) -> Value {
@@ -324,39 +323,11 @@ fn tile_walk(addr: SocketAddr, verifier: &Verifier) {
 
 // ---- The browser check ------------------------------------------------------------------
 
-/// Loads `url` in headless Chromium and returns the DOM once the page's scripts ran.
-fn dump_dom(browser: &Path, url: &str) -> String {
+/// Loads `url` in a fresh headless Chromium profile and returns the DOM once the page's
+/// scripts ran.
+fn load(browser: &Path, url: &str) -> String {
     let profile = tempfile::tempdir().expect("profile dir");
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", s(profile.path())))
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromium starts");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut dom = String::new();
-        let _ = stdout.read_to_string(&mut dom);
-        let _ = tx.send(dom);
-    });
-    let dom = rx.recv_timeout(Duration::from_secs(90));
-    let _ = child.kill();
-    let _ = child.wait();
-    dom.expect("chromium dumped the DOM in time")
+    dump_dom(browser, profile.path(), url, &[])
 }
 
 /// The verification result on a dumped case page: its state and its text.
@@ -456,7 +427,7 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
     // Case 2024-0002: five entries, a correction, an erased text, texts to check.
     let page = "/affaires/2024-0002?verify=1";
 
-    let dom = dump_dom(&browser, &format!("http://{}{page}", server.addr));
+    let dom = load(&browser, &format!("http://{}{page}", server.addr));
     let (state, text) = verify_result(&dom);
     assert_eq!(state, "ok", "the browser verifies the real case:\n{text}");
     assert!(
@@ -471,7 +442,7 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
     );
 
     let proxy = tampering_proxy(server.addr, "/api/v1/cases/", flip_entry_byte);
-    let dom = dump_dom(&browser, &format!("http://{proxy}{page}"));
+    let dom = load(&browser, &format!("http://{proxy}{page}"));
     let (state, text) = verify_result(&dom);
     assert_eq!(
         state, "fail",
@@ -483,7 +454,7 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
     assert!(dom.contains(r#"class="check fail""#));
 
     let proxy = tampering_proxy(server.addr, "/api/v1/cases/", flip_checkpoint_signature);
-    let dom = dump_dom(&browser, &format!("http://{proxy}{page}"));
+    let dom = load(&browser, &format!("http://{proxy}{page}"));
     let (state, text) = verify_result(&dom);
     assert_eq!(state, "fail", "a changed signature byte must fail:\n{text}");
     assert!(

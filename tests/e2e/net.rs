@@ -186,3 +186,40 @@ pub fn chromium(test: &str) -> Option<PathBuf> {
         )
     })
 }
+
+/// Loads `url` in headless Chromium with the profile `profile` (kept by the caller across
+/// visits, or fresh) and returns the DOM once the page's scripts ran (virtual time: timers
+/// and network run without waiting for the wall clock).
+pub fn dump_dom(binary: &Path, profile: &Path, url: &str, extra: &[&str]) -> String {
+    let mut child = Command::new(binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+        ])
+        .args(extra)
+        .arg(format!("--user-data-dir={}", s(profile)))
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut dom = String::new();
+        let _ = stdout.read_to_string(&mut dom);
+        let _ = tx.send(dom);
+    });
+    let dom = rx.recv_timeout(Duration::from_secs(120));
+    let _ = child.kill();
+    let _ = child.wait();
+    dom.expect("chromium dumped the DOM in time")
+}
