@@ -3,8 +3,7 @@
 //! and with an independent tlog-tiles walk; then headless Chromium presses Verify, once on
 //! the real pages and once through a proxy that changes one served byte.
 
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,7 +17,7 @@ use sijil_core::note::Verifier;
 use sijil_core::proof_text::TlogProof;
 use sijil_core::{Entry, Hash, SignedCheckpoint, WitnessPolicy};
 
-use crate::net::{chromium, dump_dom, get, Server};
+use crate::net::{chromium, dump_dom, get, on_json, Proxy, Server};
 use crate::util::{s, Register};
 
 fn ok_json(addr: SocketAddr, path: &str) -> Value {
@@ -346,54 +345,6 @@ fn verify_result(dom: &str) -> (String, String) {
     (state, rest[..end].to_string())
 }
 
-/// A proxy in front of `upstream` that passes everything through, except that it changes
-/// one byte in the answer to `GET <target>` with `tamper`.
-fn tampering_proxy(
-    upstream: SocketAddr,
-    target: &'static str,
-    tamper: fn(&mut Value),
-) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for stream in listener.incoming().map_while(Result::ok) {
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
-                let Some(path) = head.split(' ').nth(1) else {
-                    return;
-                };
-                let mut answer = get(upstream, path);
-                if path.starts_with(target) && answer.status == 200 {
-                    let mut v = answer.json();
-                    tamper(&mut v);
-                    answer.body = v.to_string().into_bytes();
-                }
-                let content_type = answer
-                    .header("content-type")
-                    .unwrap_or("text/plain")
-                    .to_string();
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    answer.status,
-                    answer.body.len()
-                );
-                let _ = stream.write_all(&answer.body);
-            });
-        }
-    });
-    addr
-}
-
 /// Flips one bit of one byte of the case's first entry, as served in the API's base64.
 fn flip_entry_byte(v: &mut Value) {
     let b = v["entries"][0]["bytes"].as_str().expect("bytes");
@@ -441,8 +392,9 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
         "each entry is marked ✓"
     );
 
-    let proxy = tampering_proxy(server.addr, "/api/v1/cases/", flip_entry_byte);
-    let dom = load(&browser, &format!("http://{proxy}{page}"));
+    let proxy = Proxy::start(server.addr);
+    proxy.tamper(on_json("/api/v1/cases/", flip_entry_byte));
+    let dom = load(&browser, &proxy.url(page));
     let (state, text) = verify_result(&dom);
     assert_eq!(
         state, "fail",
@@ -453,8 +405,8 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
     assert!(text.contains("n'est pas incluse"), "{text}");
     assert!(dom.contains(r#"class="check fail""#));
 
-    let proxy = tampering_proxy(server.addr, "/api/v1/cases/", flip_checkpoint_signature);
-    let dom = load(&browser, &format!("http://{proxy}{page}"));
+    proxy.tamper(on_json("/api/v1/cases/", flip_checkpoint_signature));
+    let dom = load(&browser, &proxy.url(page));
     let (state, text) = verify_result(&dom);
     assert_eq!(state, "fail", "a changed signature byte must fail:\n{text}");
     assert!(

@@ -4,6 +4,28 @@
 use crate::fixture_server::Daemon;
 use crate::util::{complaint, copy_dir, fails, hearing, ok, s, sijil, Register};
 
+/// `sijil verify TARGET --key VKEY --case ID --state-dir STATE` and `extra` flags.
+fn verify_case<'a>(
+    target: &'a str,
+    vkey: &'a str,
+    id: &'a str,
+    state: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "verify",
+        target,
+        "--key",
+        vkey,
+        "--case",
+        id,
+        "--state-dir",
+        state,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn state_dir(r: &Register, name: &str) -> String {
     s(&r.tmp.path().join(name)).to_string()
 }
@@ -19,33 +41,19 @@ fn issue10_verify_case_proves_a_case_whole_from_a_directory_and_a_server() {
     let e = r.events("b.jsonl", &[hearing("C-1")]);
     r.append(&e);
     let st = state_dir(&r, "state");
-    let out = ok(&[
-        "verify",
-        r.dir(),
-        "--key",
-        &r.vkey,
-        "--case",
-        "C-1",
-        "--state-dir",
-        &st,
-    ]);
+    let out = ok(&verify_case(r.dir(), &r.vkey, "C-1", &st, &[]));
     assert!(
         out.contains("case C-1: 3 entries, complete and current as of the checkpoint of size 8"),
         "{out}"
     );
     // The JSON lists the case's entries, in log order.
-    let v: serde_json::Value = serde_json::from_str(&ok(&[
-        "verify",
+    let v: serde_json::Value = serde_json::from_str(&ok(&verify_case(
         r.dir(),
-        "--key",
         &r.vkey,
-        "--case",
         "C-1",
-        "--state-dir",
         &st,
-        "--json",
-        "--quick",
-    ]))
+        &["--json", "--quick"],
+    )))
     .expect("json");
     let seqs: Vec<u64> = v["case"]["entries"]
         .as_array()
@@ -55,16 +63,7 @@ fn issue10_verify_case_proves_a_case_whole_from_a_directory_and_a_server() {
         .collect();
     assert_eq!(seqs, vec![2, 3, 6]);
     fails(
-        &[
-            "verify",
-            r.dir(),
-            "--key",
-            &r.vkey,
-            "--case",
-            "C-9",
-            "--state-dir",
-            &st,
-        ],
+        &verify_case(r.dir(), &r.vkey, "C-9", &st, &[]),
         1,
         "there is no case \"C-9\" in this register: proven absent as of its checkpoint of size 8",
     );
@@ -73,29 +72,11 @@ fn issue10_verify_case_proves_a_case_whole_from_a_directory_and_a_server() {
     let server = Daemon::start(&["serve", r.dir(), "--listen", "127.0.0.1:0"]);
     let url = server.url.trim_end_matches('/').to_string();
     let st2 = state_dir(&r, "state2");
-    let out = ok(&[
-        "verify",
-        &url,
-        "--key",
-        &r.vkey,
-        "--case",
-        "C-1",
-        "--state-dir",
-        &st2,
-    ]);
+    let out = ok(&verify_case(&url, &r.vkey, "C-1", &st2, &[]));
     assert!(out.contains("case C-1: 3 entries"), "{out}");
     assert!(out.contains("signed by amina"), "{out}");
     fails(
-        &[
-            "verify",
-            &url,
-            "--key",
-            &r.vkey,
-            "--case",
-            "C-9",
-            "--state-dir",
-            &st2,
-        ],
+        &verify_case(&url, &r.vkey, "C-9", &st2, &[]),
         1,
         "proven absent",
     );
@@ -112,30 +93,11 @@ fn issue10_verify_case_refuses_a_server_behind_the_checkpoint_already_seen() {
     let e = r.events("b.jsonl", &[hearing("C-1")]);
     r.append(&e);
     let st = state_dir(&r, "state");
-    ok(&[
-        "verify",
-        r.dir(),
-        "--key",
-        &r.vkey,
-        "--case",
-        "C-1",
-        "--state-dir",
-        &st,
-        "--quick",
-    ]);
+    ok(&verify_case(r.dir(), &r.vkey, "C-1", &st, &["--quick"]));
     let stale = Daemon::start(&["serve", s(&old), "--listen", "127.0.0.1:0"]);
     let url = stale.url.trim_end_matches('/').to_string();
     fails(
-        &[
-            "verify",
-            &url,
-            "--key",
-            &r.vkey,
-            "--case",
-            "C-1",
-            "--state-dir",
-            &st,
-        ],
+        &verify_case(&url, &r.vkey, "C-1", &st, &[]),
         1,
         "older than the size 6 already verified",
     );

@@ -2,10 +2,10 @@
 //! client, and headless Chromium.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -222,4 +222,137 @@ pub fn dump_dom(binary: &Path, profile: &Path, url: &str, extra: &[&str]) -> Str
     let _ = child.kill();
     let _ = child.wait();
     dom.expect("chromium dumped the DOM in time")
+}
+
+// ---- A tampering proxy -------------------------------------------------------------------
+
+/// What the proxy does to an answer: `(path, answer)`, the answer changed in place.
+pub type Tamper = Box<dyn Fn(&str, &mut Answer) + Send + Sync>;
+
+#[derive(Default)]
+pub struct ProxyState {
+    upstream: Mutex<Option<SocketAddr>>,
+    tamper: Mutex<Option<Tamper>>,
+    /// What `/__seed` writes into the page origin's localStorage before it goes on.
+    seed: Mutex<Vec<(String, String)>>,
+}
+
+/// A proxy in front of a `sijil serve`, on an address of its own (the origin the browser
+/// sees, and so its localStorage): passes everything through, except what `tamper` changes.
+/// It can switch to another upstream (a forked register) between visits. `GET
+/// /__seed?next=PATH` is its own page: it stores `seed` in localStorage and goes to PATH, as
+/// a visitor who pinned a key before would have it.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    state: Arc<ProxyState>,
+}
+
+impl Proxy {
+    pub fn start(upstream: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let state = Arc::new(ProxyState::default());
+        *state.upstream.lock().expect("lock") = Some(upstream);
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let shared = Arc::clone(&shared);
+                std::thread::spawn(move || serve_one(stream, &shared));
+            }
+        });
+        Proxy { addr, state }
+    }
+
+    pub fn tamper(&self, f: impl Fn(&str, &mut Answer) + Send + Sync + 'static) {
+        *self.state.tamper.lock().expect("lock") = Some(Box::new(f));
+    }
+
+    pub fn untouched(&self) {
+        *self.state.tamper.lock().expect("lock") = None;
+    }
+
+    pub fn upstream(&self, addr: SocketAddr) {
+        *self.state.upstream.lock().expect("lock") = Some(addr);
+    }
+
+    pub fn seed(&self, items: &[(&str, String)]) {
+        *self.state.seed.lock().expect("lock") = items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+fn serve_one(mut stream: TcpStream, state: &ProxyState) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let Some(path) = head.split(' ').nth(1).map(str::to_string) else {
+        return;
+    };
+    let answer = if let Some(next) = path.strip_prefix("/__seed?next=") {
+        let items = state.seed.lock().expect("lock").clone();
+        let sets: String = items
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "localStorage.setItem({},{});",
+                    Value::from(k.as_str()),
+                    Value::from(v.as_str())
+                )
+            })
+            .collect();
+        let script = format!(
+            "{sets}location.replace({});",
+            Value::from(next.replace("%3F", "?").replace("%26", "&"))
+        )
+        .replace("</", "<\\/");
+        Answer {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+            body: format!("<!doctype html><meta charset=utf-8><script>{script}</script>")
+                .into_bytes(),
+        }
+    } else {
+        let upstream = state.upstream.lock().expect("lock").expect("an upstream");
+        let mut answer = get(upstream, &path);
+        if let Some(tamper) = state.tamper.lock().expect("lock").as_ref() {
+            tamper(&path, &mut answer);
+        }
+        answer
+    };
+    let mut extra = String::new();
+    for name in ["content-type", "content-security-policy"] {
+        if let Some(v) = answer.header(name) {
+            extra.push_str(&format!("{name}: {v}\r\n"));
+        }
+    }
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {} X\r\n{extra}Cache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        answer.status,
+        answer.body.len()
+    );
+    let _ = stream.write_all(&answer.body);
+}
+
+/// Changes the JSON of an answer to a path starting with `prefix`.
+pub fn on_json(prefix: &'static str, f: impl Fn(&mut Value) + Send + Sync + 'static) -> Tamper {
+    Box::new(move |path, a| {
+        if path.starts_with(prefix) && a.status == 200 {
+            let mut v = a.json();
+            f(&mut v);
+            a.body = v.to_string().into_bytes();
+        }
+    })
 }

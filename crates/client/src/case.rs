@@ -17,7 +17,7 @@ use sijil_core::note::Verifier;
 use sijil_core::tile::TileHashReader;
 use sijil_index::completeness::{self, Completeness, CompletenessError, ProvenEntry, VerifiedCase};
 use sijil_index::IndexKey;
-use sijil_register::RegisterReader;
+use sijil_register::{RegisterReader, StoredEntry};
 
 use crate::http::HttpClient;
 use crate::Error;
@@ -77,12 +77,15 @@ pub fn case_from_dir(reader: &RegisterReader, id: &str) -> Result<CaseAnswer, Er
     let cp = &reader.checkpoint().checkpoint;
     let hashes = TileHashReader::new(cp.size, cp.root, reader.tiles());
     let fail = |e: String| Error::Usage(format!("{}: {e}", reader.layout().root().display()));
-    let mut prove = |seq: u64| -> Result<ProvenEntry, Error> {
-        let se = reader
+    let read = |seq: u64| -> Result<StoredEntry, Error> {
+        reader
             .entries(seq, seq + 1)
             .map_err(|e| fail(e.to_string()))?
             .pop()
-            .ok_or_else(|| fail(format!("entry {seq} is missing")))?;
+            .ok_or_else(|| fail(format!("entry {seq} is missing")))
+    };
+    let proven = |se: &StoredEntry| -> Result<ProvenEntry, Error> {
+        let seq = se.entry.seq;
         let proof = prove_inclusion(cp.size, seq, &hashes).map_err(|e| fail(e.to_string()))?;
         Ok(ProvenEntry {
             seq,
@@ -92,24 +95,16 @@ pub fn case_from_dir(reader: &RegisterReader, id: &str) -> Result<CaseAnswer, Er
     };
     let index = reader.view().index();
     let key = IndexKey::case(id);
-    let mut c = completeness::build(index, &key, cp.size, &mut prove)?;
-    let seqs = c.seqs.clone().unwrap_or_default();
-    let entries = seqs
+    let seqs = index.get(&key).map(|l| l.seqs.clone()).unwrap_or_default();
+    let stored = seqs
         .iter()
-        .map(|&s| prove(s))
+        .map(|&s| read(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut signers: Vec<PublicKey> = Vec::new();
-    for &s in &seqs {
-        for e in reader.entries(s, s + 1).map_err(|e| fail(e.to_string()))? {
-            if !signers.contains(&e.entry.signer) {
-                signers.push(e.entry.signer);
-            }
-        }
-    }
-    for s in &signers {
-        c.signers
-            .push(completeness::build_signer(index, s, &mut prove)?);
-    }
+    let entries = stored.iter().map(proven).collect::<Result<Vec<_>, _>>()?;
+    let signers = completeness::signers_of(stored.iter().map(|se| &se.entry));
+    let c = completeness::build(index, &key, cp.size, &signers, &mut |seq| {
+        proven(&read(seq)?)
+    })?;
     Ok(CaseAnswer {
         checkpoint: CheckpointText {
             text: String::from_utf8_lossy(&reader.checkpoint().bytes).into_owned(),
@@ -148,12 +143,7 @@ pub fn verify_case_answer(
             ),
         });
     }
-    let log_key = PublicKey(
-        verifier
-            .public_key()
-            .try_into()
-            .map_err(|_| Error::Usage("the verifier key is not an Ed25519 key".into()))?,
-    );
+    let log_key = log_public_key(verifier)?;
     let fail = |e: CompletenessError| Error::Entry {
         seq: 0,
         message: format!("case {id}: {e}"),
@@ -165,6 +155,18 @@ pub fn verify_case_answer(
     completeness::verify_case(id, &answer.entries, &answer.completeness, cp, &log_key)
         .map(CaseOutcome::Found)
         .map_err(fail)
+}
+
+/// The log's Ed25519 public key, as entries name their signer: what signs `IndexCommitted`.
+///
+/// # Errors
+/// [`Error::Usage`] for a verifier key of another type.
+pub fn log_public_key(verifier: &Verifier) -> Result<PublicKey, Error> {
+    verifier
+        .public_key()
+        .try_into()
+        .map(PublicKey)
+        .map_err(|_| Error::Usage(format!("{verifier} is not an Ed25519 key")))
 }
 
 /// `id` as one URL path: `/` kept (a case id may hold one), everything but the unreserved

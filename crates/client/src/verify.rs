@@ -289,28 +289,8 @@ fn spot_check(
         // Every checkpoint past the genesis ends with the log key's index commitment
         // (docs/FORMAT.md §10.4).
         if seq == n - 1 && n > 1 {
-            match &entry.event {
-                Event::IndexCommitted(ic)
-                    if ic.size == seq && entry.signer.0.as_slice() == verifier.public_key() => {}
-                Event::IndexCommitted(ic) if ic.size != seq => {
-                    return Err(bad(format!(
-                        "is an IndexCommitted of size {}, not of its own seq",
-                        ic.size
-                    )))
-                }
-                Event::IndexCommitted(_) => {
-                    return Err(bad(format!(
-                        "is an IndexCommitted signed by {}, not by the log key {verifier}",
-                        entry.signer
-                    )))
-                }
-                other => {
-                    return Err(bad(format!(
-                        "is {}: the last entry of every checkpoint must be the log's IndexCommitted (docs/FORMAT.md §10.4)",
-                        other.name()
-                    )))
-                }
-            }
+            let log_key = crate::case::log_public_key(verifier)?;
+            sijil_index::completeness::commitment_root(&entry, &log_key).map_err(bad)?;
         }
     }
     Ok(seqs)

@@ -192,12 +192,7 @@ pub async fn case(
                 .iter()
                 .map(|se| entry_with_proof(store, &snap, se, Io::Allowed))
                 .collect::<Result<Vec<Value>, Error>>()?;
-            let mut signers: Vec<PublicKey> = Vec::new();
-            for se in &stored {
-                if !signers.contains(&se.entry.signer) {
-                    signers.push(se.entry.signer);
-                }
-            }
+            let signers = completeness::signers_of(stored.iter().map(|se| &se.entry));
             Ok((entries, completeness(store, &snap, &key, &signers)?))
         })
         .await?;
@@ -229,12 +224,7 @@ fn completeness(
             inclusion_proof: base64_hashes(&proof),
         })
     };
-    let index = snapshot.view.index();
-    let mut c = completeness::build(index, key, tree.size, &mut prove)?;
-    for signer in signers {
-        c.signers
-            .push(completeness::build_signer(index, signer, &mut prove)?);
-    }
+    let c = completeness::build(snapshot.view.index(), key, tree.size, signers, &mut prove)?;
     serde_json::to_value(c).map_err(Error::internal)
 }
 

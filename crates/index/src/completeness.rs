@@ -292,22 +292,33 @@ fn check_index_place(c: &Completeness, cp: &Checkpoint) -> Result<(), Completene
 /// The root an included, signature-checked entry commits, if it is the log key's
 /// `IndexCommitted` of its own seq.
 fn index_root(ic: &CheckedEntry, log_key: &PublicKey) -> Result<Hash, CompletenessError> {
-    match &ic.entry.event {
-        Event::IndexCommitted(i) if ic.entry.signer == *log_key && i.size == ic.seq => Ok(i.root),
-        Event::IndexCommitted(_) => Err(CompletenessError::Entry {
-            seq: ic.seq,
-            message: format!(
-                "IndexCommitted is signed by {}, not by the register's log key {log_key}",
-                ic.entry.signer
-            ),
-        }),
-        other => Err(CompletenessError::Entry {
-            seq: ic.seq,
-            message: format!(
-                "is {}, not IndexCommitted: the checkpoint does not end with the index",
-                other.name()
-            ),
-        }),
+    commitment_root(&ic.entry, log_key).map_err(|message| CompletenessError::Entry {
+        seq: ic.seq,
+        message,
+    })
+}
+
+/// The root `entry` commits, if it is the log key's `IndexCommitted` of its own seq: what the
+/// last entry of every checkpoint past the genesis must be (docs/FORMAT.md §10.4). Its
+/// signature is the caller's to check. The error says what the entry is instead.
+///
+/// # Errors
+/// A sentence about the entry (for a message that names its seq).
+pub fn commitment_root(entry: &Entry, log_key: &PublicKey) -> Result<Hash, String> {
+    match &entry.event {
+        Event::IndexCommitted(i) if entry.signer == *log_key && i.size == entry.seq => Ok(i.root),
+        Event::IndexCommitted(i) if i.size != entry.seq => Err(format!(
+            "is an IndexCommitted of size {}, not of its own seq",
+            i.size
+        )),
+        Event::IndexCommitted(_) => Err(format!(
+            "IndexCommitted is signed by {}, not by the register's log key {log_key}",
+            entry.signer
+        )),
+        other => Err(format!(
+            "is {}, not IndexCommitted: the checkpoint does not end with the index (docs/FORMAT.md §10.4)",
+            other.name()
+        )),
     }
 }
 
@@ -601,9 +612,9 @@ pub fn verify_controller(
 
 /// Builds the `completeness` member for the subject `key` as of the checkpoint of `size`
 /// entries, over `index` (which must cover the first `size - 1` entries: the view of that
-/// checkpoint). `prove(seq)` gives an entry with its inclusion proof in that checkpoint. With
-/// `with_seqs`, the subject's seqs are listed (a present subject); the trie proof is of
-/// presence or absence as the index has it.
+/// checkpoint), with the history of each of `signers` ([`signers_of`] the subject's entries).
+/// `prove(seq)` gives an entry with its inclusion proof in that checkpoint. The subject's seqs
+/// are listed when it has any; the trie proof is of presence or absence as the index has it.
 ///
 /// # Errors
 /// `prove`'s error.
@@ -611,24 +622,37 @@ pub fn build<E>(
     index: &crate::Index,
     key: &IndexKey,
     size: u64,
+    signers: &[PublicKey],
     prove: &mut dyn FnMut(u64) -> Result<ProvenEntry, E>,
 ) -> Result<Completeness, E> {
-    let seqs = index.get(key).map(|l| l.seqs.clone());
+    let signers = signers
+        .iter()
+        .map(|s| build_signer(index, s, prove))
+        .collect::<Result<Vec<_>, E>>()?;
     Ok(Completeness {
         size,
         index: prove(size.saturating_sub(1))?,
         key: key.to_hex(),
-        seqs,
+        seqs: index.get(key).map(|l| l.seqs.clone()),
         trie_proof: TrieProofJson::from(&index.prove(key)),
-        signers: Vec::new(),
+        signers,
     })
 }
 
+/// The distinct signers of `entries`, in order of first appearance: whose histories a case's
+/// completeness proof carries.
+pub fn signers_of<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Vec<PublicKey> {
+    let mut out: Vec<PublicKey> = Vec::new();
+    for e in entries {
+        if !out.contains(&e.signer) {
+            out.push(e.signer);
+        }
+    }
+    out
+}
+
 /// The proof of an officer key's history, for [`Completeness::signers`].
-///
-/// # Errors
-/// `prove`'s error.
-pub fn build_signer<E>(
+fn build_signer<E>(
     index: &crate::Index,
     signer: &PublicKey,
     prove: &mut dyn FnMut(u64) -> Result<ProvenEntry, E>,
@@ -646,4 +670,71 @@ pub fn build_signer<E>(
         trie_proof: TrieProofJson::from(&index.prove(&key)),
         entries,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(bits: u16, label: &str, value: &str) -> Option<NodeJson> {
+        Some(NodeJson {
+            bits,
+            label: label.into(),
+            value: value.into(),
+        })
+    }
+
+    /// A malformed trie proof from a server is an error that says what is wrong, never a
+    /// panic or a proof.
+    #[test]
+    fn malformed_trie_proofs_say_what_is_wrong() {
+        let v = "00".repeat(32);
+        let cases: [(Option<NodeJson>, &str); 5] = [
+            (node(8, "zz", &v), "is not hex"),
+            (node(9, "ff", &v), "needs 2 bytes, got 1"),
+            (node(4, "0f", &v), "has bits set after its length"),
+            (node(300, "", &v), "a label has at most 256"),
+            (node(8, "ff", "abc"), "is not 64 hex digits"),
+        ];
+        for (end, want) in cases {
+            let p = TrieProofJson {
+                end,
+                siblings: vec![],
+            };
+            let err = p.parse().expect_err(want);
+            assert!(err.to_string().contains(want), "{err} lacks {want:?}");
+        }
+        let long = TrieProofJson {
+            end: None,
+            siblings: vec![None; 258],
+        };
+        assert!(long
+            .parse()
+            .expect_err("too long")
+            .to_string()
+            .contains("258 siblings"));
+    }
+
+    #[test]
+    fn signers_are_listed_once_in_order() {
+        use sijil_core::entry::SignatureBytes;
+        let entry = |k: u8| Entry {
+            format: 1,
+            seq: 0,
+            prev: Hash::ZERO,
+            recorded_at: 0,
+            signer: PublicKey([k; 32]),
+            case: None,
+            event: Event::Erasure(sijil_core::event::Erasure {
+                target: 0,
+                reason: "r".into(),
+            }),
+            signature: SignatureBytes([0; 64]),
+        };
+        let es = [entry(2), entry(1), entry(2), entry(3), entry(1)];
+        assert_eq!(
+            signers_of(&es),
+            vec![PublicKey([2; 32]), PublicKey([1; 32]), PublicKey([3; 32])]
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! sijil-index: the log-derived index (DESIGN §4, docs/FORMAT.md §10).
 //!
-//! Which keys an entry touches ([`keys_of`]: its case, its controller, the officer keys it
+//! Which keys an entry touches ([`for_each_subject`]: its case, its controller, the officer keys it
 //! names, the register for register-level events) is read from the entry alone, never from
 //! the projector's rules, so the index's format outlives rule changes. Each key has a
 //! mini-log: an RFC 9162 tree over `(seq, leaf hash)` of its entries, in log order. The keys
@@ -84,21 +84,11 @@ impl IndexKey {
     }
 }
 
-/// The subjects an entry touches, each once, in this order: the register, its case, its
-/// controller, the officer keys it names. `IndexCommitted` touches none. This is the index's
-/// map function (docs/FORMAT.md §10.1): it reads the entry only.
-pub fn subjects_of(entry: &Entry) -> Vec<Subject<'_>> {
-    subjects(entry.case.as_ref(), &entry.event)
-}
-
-/// [`subjects_of`] an entry given by its case link and event (an entry about to be signed).
-pub fn subjects<'a>(case: Option<&'a CaseLink>, event: &'a Event) -> Vec<Subject<'a>> {
-    let mut out = Vec::new();
-    for_each_subject(case, event, |s| out.push(s));
-    out
-}
-
-/// Calls `f` with each subject of [`subjects`], in order, without allocating.
+/// Calls `f` with each subject an entry (given by its case link and event) touches, each
+/// once, in this order: the register and the officer keys a register-level event names, then
+/// its case, then the controller a case-opening event names. `IndexCommitted` touches none.
+/// This is the index's map function (docs/FORMAT.md §10.1): it reads the entry only, never the
+/// register's rules.
 pub fn for_each_subject<'a>(
     case: Option<&'a CaseLink>,
     event: &'a Event,
@@ -137,11 +127,6 @@ pub fn for_each_subject<'a>(
         }
         _ => {}
     }
-}
-
-/// The keys an entry touches: [`subjects_of`], hashed.
-pub fn keys_of(entry: &Entry) -> Vec<IndexKey> {
-    subjects_of(entry).iter().map(IndexKey::of).collect()
 }
 
 /// A mini-log leaf: `SHA-256(0x00 ‖ BE64(seq) ‖ leaf_hash)`, the RFC 9162 leaf hash of the

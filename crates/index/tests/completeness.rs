@@ -142,22 +142,16 @@ impl Log {
     /// The case answer the server gives for `id` at the published checkpoint number `at`.
     fn answer(&self, at: usize, id: &str) -> (Vec<ProvenEntry>, Completeness, Checkpoint) {
         let (size, index) = &self.published[at];
-        let mut prove = |seq| Ok::<_, ()>(self.prove(*size, seq));
         let key = IndexKey::case(id);
-        let mut c = completeness::build(index, &key, *size, &mut prove).expect("builds");
-        let seqs = c.seqs.clone().unwrap_or_default();
+        let seqs = index.get(&key).map(|l| l.seqs.clone()).unwrap_or_default();
         let entries: Vec<ProvenEntry> = seqs.iter().map(|&s| self.prove(*size, s)).collect();
-        let mut signers: Vec<PublicKey> = Vec::new();
-        for &s in &seqs {
-            let e = Entry::decode(&self.bytes[s as usize]).expect("decodes");
-            if !signers.contains(&e.signer) {
-                signers.push(e.signer);
-            }
-        }
-        for s in &signers {
-            c.signers
-                .push(completeness::build_signer(index, s, &mut prove).expect("builds"));
-        }
+        let decoded: Vec<Entry> = seqs
+            .iter()
+            .map(|&s| Entry::decode(&self.bytes[s as usize]).expect("decodes"))
+            .collect();
+        let signers = completeness::signers_of(&decoded);
+        let mut prove = |seq| Ok::<_, ()>(self.prove(*size, seq));
+        let c = completeness::build(index, &key, *size, &signers, &mut prove).expect("builds");
         (entries, c, self.checkpoint(*size))
     }
 }
