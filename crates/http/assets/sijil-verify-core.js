@@ -50,15 +50,35 @@
 
   // ---- Bytes -----------------------------------------------------------------------------
 
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const B64_VALUE = new Int8Array(128).fill(-1);
+  for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+  /** Standard, padded, canonical base64 (RFC 4648 §4, §3.5: no stray bits in the last character). */
   function base64(s, what) {
     const name = what || say("base64", "base64");
-    if (typeof s !== "string" || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s))
-      fail(`${name.fr} : base64 invalide`, `${name.en}: invalid base64`);
-    const bin = atob(s);
-    const u = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
-    // Canonical only: no stray bits in the last character (RFC 4648 §3.5).
-    if (toBase64(u) !== s) fail(`${name.fr} : base64 non canonique`, `${name.en}: non-canonical base64`);
+    const bad = (why) => fail(`${name.fr} : base64 ${why.fr}`, `${name.en}: ${why.en} base64`);
+    if (typeof s !== "string" || s.length % 4 !== 0) bad(say("invalide", "invalid"));
+    const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
+    const u = new Uint8Array((s.length / 4) * 3 - pad);
+    const digit = (i) => {
+      const c = s.charCodeAt(i);
+      const v = c < 128 ? B64_VALUE[c] : -1;
+      if (v < 0) bad(say("invalide", "invalid"));
+      return v;
+    };
+    let at = 0;
+    for (let i = 0; i < s.length; i += 4) {
+      const last = i + 4 === s.length;
+      const a = digit(i), b = digit(i + 1);
+      const c = last && pad === 2 ? 0 : digit(i + 2);
+      const d = last && pad >= 1 ? 0 : digit(i + 3);
+      if (last && pad === 2 && (b & 15) !== 0) bad(say("non canonique", "non-canonical"));
+      if (last && pad === 1 && (c & 3) !== 0) bad(say("non canonique", "non-canonical"));
+      const n = (a << 18) | (b << 12) | (c << 6) | d;
+      u[at++] = n >>> 16;
+      if (at < u.length) u[at++] = (n >>> 8) & 0xff;
+      if (at < u.length) u[at++] = n & 0xff;
+    }
     return u;
   }
   function toBase64(u) {
@@ -111,6 +131,8 @@
 
   // ---- Hashes (docs/FORMAT.md §2.5) ------------------------------------------------------
 
+  // WebCrypto's digest: in Chromium, a plain-JavaScript SHA-256 measured slower for a
+  // case's few hundred short inputs, first run and later ones alike (docs/PERFORMANCE.md).
   async function sha256(...parts) {
     return new Uint8Array(await crypto.subtle.digest("SHA-256", parts.length === 1 ? parts[0] : concat(...parts)));
   }
@@ -213,12 +235,14 @@
     return null;
   }
   const importedKeys = new Map();
-  async function ed25519Key(key) {
+  /** The imported key, as a promise, so that concurrent checks by one signer import it once. */
+  function ed25519Key(key) {
     const id = hex(key);
     let k = importedKeys.get(id);
     if (!k) {
-      k = await crypto.subtle.importKey("raw", key, { name: "Ed25519" }, false, ["verify"]);
+      k = crypto.subtle.importKey("raw", key, { name: "Ed25519" }, false, ["verify"]);
       importedKeys.set(id, k);
+      k.catch(() => importedKeys.delete(id));
     }
     return k;
   }
@@ -908,8 +932,16 @@
     // 1. The case's entries, each on its own.
     const served = Array.isArray(data.entries) ? data.entries : [];
     const entries = [];
-    for (const s of served) {
-      const checked = await collect(() => checkEntry(s, "leaf_index", cp), [s && s.leaf_index]);
+    // All started at once, so that WebCrypto's signature checks overlap; taken in order, so
+    // that failures are listed in the entries' order.
+    const checks = served.map((s) => {
+      const check = checkEntry(s, "leaf_index", cp);
+      check.catch(() => {});
+      return check;
+    });
+    for (let i = 0; i < served.length; i++) {
+      const s = served[i];
+      const checked = await collect(() => checks[i], [s && s.leaf_index]);
       if (checked) entries.push(checked);
     }
     // 2. The case's own chain: links 0, 1, 2… naming the previous case entry's leaf hash.

@@ -376,7 +376,7 @@ pub fn audit_tree(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<AuditReport, AuditFailure> {
     let size = checkpoint.checkpoint.size;
-    let (mut auditor, mut view) = match resume {
+    let (mut auditor, view) = match resume {
         None => (Auditor::new(checkpoint.checkpoint.clone()), View::new()),
         Some(r) => {
             let prev = r.view.last_leaf_hash();
@@ -397,7 +397,7 @@ pub fn audit_tree(
             .filter_map(|i| Tile::for_size(TileLevel::Entries, i, size))
             .collect()
     };
-    std::thread::scope(|scope| -> Result<(), AuditFailure> {
+    let view = std::thread::scope(|scope| -> Result<View, AuditFailure> {
         let fetch = |tiles: Vec<Tile>| -> Result<Prefetched, AuditFailure> {
             // The level-0 tiles of full bundles are the ones the step will compare.
             let level0: Vec<Tile> = tiles
@@ -417,53 +417,118 @@ pub fn audit_tree(
                 level0: level0.into_iter().zip(tile_data).collect(),
             })
         };
-        let mut index = first;
-        let mut next = (index < bundles).then(|| fetch(plan(index)));
-        while let Some(current) = next.take() {
-            let current = current?;
-            let after = index + current.bundles.len() as u64;
-            let prefetch = (after < bundles).then(|| {
-                let tiles = plan(after);
-                scope.spawn(move || fetch(tiles))
-            });
-            let batch: Vec<(u64, Vec<u8>)> = current
-                .bundles
-                .iter()
-                .map(|(t, d)| (t.index, d.clone()))
-                .collect();
-            let (entries, full_tiles) = auditor.push_bundles(&batch)?;
-            check_tiles(source, &full_tiles, &current.level0)?;
-            hash_tiles += full_tiles.len() as u64;
-            for se in &entries {
-                view.apply(&se.entry, se.leaf)
-                    .map_err(|rejection| AuditFailure::Rule {
-                        seq: se.entry.seq,
-                        rejection,
-                    })?;
+        // The register's rules (and the index, issue 10) are replayed in order on a thread of
+        // their own, one step behind: while it replays step N, this thread checks the
+        // signatures of step N+1, so the replay, which cannot be split, no longer adds its
+        // whole time to the audit's.
+        let (to_replay, replay_steps) = std::sync::mpsc::sync_channel::<Checked>(1);
+        let (to_finish, replayed) = std::sync::mpsc::channel::<Replayed>();
+        let replayer = scope.spawn(move || {
+            let mut view = view;
+            for step in replay_steps {
+                let result = step.entries.iter().try_for_each(|se| {
+                    view.apply(&se.entry, se.leaf)
+                        .map_err(|rejection| AuditFailure::Rule {
+                            seq: se.entry.seq,
+                            rejection,
+                        })
+                });
+                let failed = result.is_err();
+                if to_finish.send((step, result)).is_err() || failed {
+                    break;
+                }
             }
+            view
+        });
+        // A step the replay has passed: its blobs are checked and it goes to the sink.
+        let mut finish = |(step, result): Replayed| -> Result<(), AuditFailure> {
+            result?;
             let texts = if opts.blobs {
-                blobs.check(source, &entries)?
+                blobs.check(source, &step.entries)?
             } else {
                 Vec::new()
             };
             sink(Verified {
-                bundles: &current.bundles,
-                tiles: &full_tiles,
+                bundles: &step.bundles,
+                tiles: &step.full_tiles,
                 blobs: &texts,
-                entries: &entries,
+                entries: &step.entries,
             })?;
-            index = after;
-            progress(auditor.checked(), size);
-            next = prefetch.map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(AuditFailure::Source(SourceError {
-                        path: "(prefetch)".into(),
-                        message: "the fetching thread panicked".into(),
-                    }))
-                })
-            });
+            progress(step.checked, size);
+            Ok(())
+        };
+        let replay_ended = || {
+            AuditFailure::Source(SourceError {
+                path: "(replay)".into(),
+                message: "the thread replaying the register's rules stopped".into(),
+            })
+        };
+        // A failure of the replay's step N-1 comes before any found while checking step N.
+        let mut lagging = false;
+        let mut index = first;
+        let mut next = (index < bundles).then(|| fetch(plan(index)));
+        let checked = (|| -> Result<(), Stop> {
+            while let Some(current) = next.take() {
+                let current = current.map_err(Stop::Checking)?;
+                let after = index + current.bundles.len() as u64;
+                let prefetch = (after < bundles).then(|| {
+                    let tiles = plan(after);
+                    scope.spawn(move || fetch(tiles))
+                });
+                let batch: Vec<(u64, Vec<u8>)> = current
+                    .bundles
+                    .iter()
+                    .map(|(t, d)| (t.index, d.clone()))
+                    .collect();
+                let (entries, full_tiles) = auditor
+                    .push_bundles(&batch)
+                    .map_err(|e| Stop::Checking(e.into()))?;
+                check_tiles(source, &full_tiles, &current.level0).map_err(Stop::Checking)?;
+                hash_tiles += full_tiles.len() as u64;
+                let step = Checked {
+                    bundles: current.bundles,
+                    full_tiles,
+                    entries,
+                    checked: auditor.checked(),
+                };
+                // Sending fails only when the replay stopped on a broken rule: the failure
+                // waits in `replayed`, and the drain below reports it.
+                if to_replay.send(step).is_err() {
+                    return Ok(());
+                }
+                if lagging {
+                    let done = replayed.recv().map_err(|_| Stop::Replay(replay_ended()))?;
+                    finish(done).map_err(Stop::Replay)?;
+                }
+                lagging = true;
+                index = after;
+                next = prefetch.map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(AuditFailure::Source(SourceError {
+                            path: "(prefetch)".into(),
+                            message: "the fetching thread panicked".into(),
+                        }))
+                    })
+                });
+            }
+            Ok(())
+        })();
+        drop(to_replay);
+        let checking = match checked {
+            Err(Stop::Replay(e)) => return Err(e),
+            Err(Stop::Checking(e)) => Some(e),
+            Ok(()) => None,
+        };
+        // The steps still in the replay come before the one that failed to check: a rule
+        // broken there is the earlier failure, and a step that passed goes to the sink, as
+        // in a serial audit.
+        for done in replayed.iter() {
+            finish(done)?;
         }
-        Ok(())
+        if let Some(e) = checking {
+            return Err(e);
+        }
+        replayer.join().map_err(|_| replay_ended())
     })?;
     let partial = auditor.finish()?;
     check_tiles(source, &partial, &[])?;
@@ -495,6 +560,24 @@ pub fn audit_tree(
         view,
     })
 }
+
+/// A step whose entries and tiles are checked, on its way to the rules' replay.
+struct Checked {
+    bundles: Vec<(Tile, Vec<u8>)>,
+    full_tiles: Vec<(Tile, Vec<u8>)>,
+    entries: Vec<StoredEntry>,
+    /// Entries checked once this step is.
+    checked: u64,
+}
+
+/// Why the steps stopped: a failure of the replay's earlier step, or of checking a later one.
+enum Stop {
+    Replay(AuditFailure),
+    Checking(AuditFailure),
+}
+
+/// A step back from the replay, with its outcome.
+type Replayed = (Checked, Result<(), AuditFailure>);
 
 /// A step's bundles and the level-0 tiles of its full bundles, fetched ahead.
 struct Prefetched {

@@ -511,3 +511,112 @@ fn issue10_the_writer_ends_every_batch_with_the_index_and_the_index_matches_a_re
             .root()
     );
 }
+
+/// Appends `count` `IndexCommitted` entries signed by the log key (well signed, whatever
+/// their roots) in one commit of the core writer: a long tail after an earlier fault.
+fn append_raw_tail(dir: &Path, count: u64) {
+    let log_key = sijil_register::read_private_key(&dir.join("private/log.key")).expect("log key");
+    let mut w = sijil_core::writer::Writer::open(dir, log_key.clone()).expect("opens");
+    let mut prev = w.last_leaf_hash();
+    let mut batch = Vec::new();
+    for seq in w.size()..w.size() + count {
+        let (entry, bytes) = sijil_core::Entry::sign(
+            sijil_core::UnsignedEntry {
+                seq,
+                prev,
+                recorded_at: NOW,
+                case: None,
+                event: sijil_core::Event::IndexCommitted(sijil_core::event::IndexCommitted {
+                    size: seq,
+                    keys: 0,
+                    root: sijil_core::Hash([7; 32]),
+                }),
+            },
+            log_key.signing_key(),
+            w.origin(),
+        )
+        .expect("signs");
+        prev = sijil_core::leaf_hash(&bytes);
+        batch.push((entry, bytes));
+    }
+    w.commit(&batch, &[]).expect("commits");
+}
+
+/// Flips the last byte of entry bundle `index` (the last entry's signature).
+fn break_bundle_signature(dir: &Path, index: u64) {
+    let tile = sijil_core::tile::Tile {
+        level: sijil_core::tile::TileLevel::Entries,
+        index,
+        width: 256,
+    };
+    let path = dir.join(tile.path());
+    let mut bytes = std::fs::read(&path).expect("bundle");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&path, bytes).expect("writes");
+}
+
+/// Audits step by step (one bundle per step), recording the steps handed to the sink.
+fn audit_steps(dir: &Path) -> (Result<(), String>, Vec<(u64, u64)>) {
+    let log_key = sijil_register::read_private_key(&dir.join("private/log.key")).expect("key");
+    let mut sunk = Vec::new();
+    let checkpoint =
+        sijil_register::audit::fetch_checkpoint(&DirSource::new(dir), &log_key.verifier())
+            .expect("checkpoint");
+    let result = sijil_register::audit::audit_tree(
+        &DirSource::new(dir),
+        checkpoint,
+        &log_key.verifier(),
+        None,
+        AuditOptions {
+            blobs: true,
+            bundles_per_step: 1,
+        },
+        &mut |v| {
+            if let (Some(first), Some(last)) = (v.entries.first(), v.entries.last()) {
+                sunk.push((first.entry.seq, last.entry.seq));
+            }
+            Ok(())
+        },
+        &mut |_, _| {},
+    );
+    (result.map(|_| ()).map_err(|e| e.to_string()), sunk)
+}
+
+/// The rules are replayed on their own thread, a step behind the signature checks: a rule
+/// broken in an early step is still the failure reported, though a later step's signature
+/// fails first in time, and no step reaches the sink unless it passed.
+#[test]
+fn issue10_the_replay_s_earlier_failure_comes_before_a_later_bad_signature() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaint("C-1", "x"));
+    drop(w);
+    // Entry 4 commits a wrong index root; 800 more entries follow; bundle 1, checked while
+    // bundle 0 is replayed, is forged.
+    append_raw_tail(&dir, 801);
+    break_bundle_signature(&dir, 1);
+    let (result, sunk) = audit_steps(&dir);
+    let err = result.expect_err("broken");
+    assert!(err.contains("entry 4"), "{err}");
+    assert!(sunk.is_empty(), "a failed step reached the sink: {sunk:?}");
+}
+
+/// A later bad signature with every earlier step sound: the steps before it reach the sink,
+/// in order, and the signature is the failure.
+#[test]
+fn issue10_steps_that_passed_the_replay_reach_the_sink_before_a_later_failure() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    let events: String = (0..800)
+        .map(|i| complaint(&format!("C-{i}"), "x") + "\n")
+        .collect();
+    append(&mut w, &officer, &events);
+    drop(w);
+    assert!(audit_steps(&dir).0.is_ok(), "the untouched register audits");
+    break_bundle_signature(&dir, 2);
+    let (result, sunk) = audit_steps(&dir);
+    let err = result.expect_err("forged");
+    assert!(err.contains("entry 767") || err.contains("767"), "{err}");
+    assert_eq!(sunk, vec![(0, 255), (256, 511)]);
+}

@@ -446,3 +446,33 @@ test("an authorization hidden from the index (a forged trie without the officer)
   const r = await core.verifyCase(await reg.caseAnswer("2024-0001"), key, "2024-0001");
   assert.match(ens(r).join("\n"), /Entry 3: signed by key [0-9a-f]+, which had never been authorized in this register/);
 });
+
+// ---- SHA-256 over parts ---------------------------------------------------------------------
+
+test("sha256 matches node's for every length around the padding boundaries, and over parts", async () => {
+  const { createHash } = require("node:crypto");
+  const data = new Uint8Array(300).map((_, i) => (i * 151 + 7) & 0xff);
+  for (let n = 0; n <= 300; n++) {
+    const part = data.subarray(0, n);
+    const want = createHash("sha256").update(part).digest("hex");
+    assert.equal(hex(await core.sha256(part)), want, `length ${n}`);
+    const cut = n >> 1;
+    assert.equal(hex(await core.sha256(part.subarray(0, cut), part.subarray(cut))), want, `length ${n} in two parts`);
+  }
+});
+
+test("base64 decodes what Buffer encodes, and refuses invalid and non-canonical text", () => {
+  for (let n = 0; n <= 70; n++) {
+    const bytes = new Uint8Array(n).map((_, i) => (i * 97 + n) & 0xff);
+    const text = Buffer.from(bytes).toString("base64");
+    assert.deepEqual(core.base64(text), bytes, `length ${n}`);
+  }
+  for (const bad of ["A", "AB=", "A===", "AB=C", "AB==AB==", "ab-_", "é===", "AB\n=", null]) {
+    assert.throws(() => core.base64(bad), /invalid base64/, JSON.stringify(bad));
+  }
+  // The stray bits of the last character must be zero (RFC 4648 §3.5).
+  for (const noncanonical of ["AB==", "AAB=", "/x=="]) {
+    assert.throws(() => core.base64(noncanonical), /non-canonical base64/, noncanonical);
+  }
+  assert.deepEqual(core.base64("AA=="), Uint8Array.of(0));
+});
