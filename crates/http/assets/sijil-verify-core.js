@@ -1085,12 +1085,82 @@
   /**
    * FORMAT §10.1–§10.5 for officers: for each distinct signer of the case's entries, its key's
    * history (authorizations and revocations) proven complete by the index, and each case
-   * entry signed while the key was authorized. Returns a Map hex key → {name, role} of the
-   * officer at each entry (by seq), and pushes failures.
+   * entry signed while the key was authorized. The same, up to the register's first entry,
+   * for every entry of those histories that authorizes or revokes: its signer was an admin
+   * authorized before it, proven by that admin's own history. Returns a Map seq → {name,
+   * role, key, authorizedAt} of the officer at each case entry, and pushes failures.
    */
   async function checkSigners(c, cp, key, index, entries, failures) {
     const bySeq = new Map();
     const signers = Array.isArray(c.signers) ? c.signers : [];
+    const histories = new Map();
+    /** Key k's whole history [{seq, leaf, kind, name, role, signer, type}], proven by the
+     * index; throws a Failure saying why not. */
+    const historyOf = async (k) => {
+      const kh = hex(k);
+      if (histories.has(kh)) return histories.get(kh);
+      const s = signers.find((x) => x && x.key === kh);
+      if (!s) fail("le serveur ne donne aucune preuve que cette clé ait été habilitée", "the server gives no proof that this key was authorized");
+      const ik = await officerKey(k);
+      if (s.index_key !== hex(ik)) fail("clé d'index de l'agent inexacte", "wrong officer index key");
+      if (!isSeqArray(s.seqs) || !Array.isArray(s.entries) || seqList(s.seqs) !== seqList(s.entries.map((x) => x && x.seq)))
+        fail("liste des entrées de l'agent incohérente", "inconsistent list of the officer's entries");
+      const history = [];
+      for (const x of s.entries) {
+        const checked = await checkEntry(x, "seq", cp);
+        const role = officerRole(checked.entry, k);
+        if (!role)
+          fail(`l'entrée n° ${checked.seq} ne concerne pas cette clé`, `entry ${checked.seq} does not concern this key`);
+        const ev = checked.entry.event;
+        if (ev.type === "RegisterOpened" && (checked.seq !== 0 || ev.origin !== cp.origin || !equal(ev.log_key, key.key)))
+          fail(`l'entrée n° ${checked.seq} n'est pas l'ouverture de ce registre`, `entry ${checked.seq} is not this register's opening`);
+        history.push({ seq: checked.seq, leaf: checked.leaf, ...role, signer: checked.entry.signer, event: ev });
+      }
+      const value = await verifyTrieProof(parseTrieProof(s.trie_proof), index.root, ik);
+      const mine = history.length ? await keyValue(history.map((h) => [h.seq, h.leaf])) : null;
+      if (value === null ? history.length !== 0 : !equal(value, mine))
+        fail("l'historique de l'agent donné ne correspond pas à l'index signé", "the officer history given does not match the signed index");
+      histories.set(kh, history);
+      return history;
+    };
+    /** Why the officer-history entry h may not be what it says: null when its signer was
+     * an admin authorized before it (or it opens the register, signed by an admin it lists).
+     * Each admin's history on the way is proven, up to the register's first entry. */
+    const traced = new Map();
+    const authorizationProblem = async (h) => {
+      if (traced.has(h.seq)) return traced.get(h.seq);
+      traced.set(h.seq, null); // a cycle cannot arise (each step goes to an earlier entry)
+      let problem = null;
+      const sh = hex(h.signer);
+      if (h.event.type === "RegisterOpened") {
+        if (!h.event.officers.some((o) => equal(o.key, h.signer) && o.role === "admin"))
+          problem = say(
+            `l'entrée n° ${h.seq} ouvre le registre sans être signée par un administrateur qu'elle nomme`,
+            `entry ${h.seq} opens the register without being signed by an admin it lists`,
+          );
+      } else {
+        try {
+          const history = await historyOf(h.signer);
+          const last = history.filter((x) => x.seq < h.seq).pop();
+          if (!last || last.kind !== "authorized" || last.role !== "admin")
+            problem = say(
+              `l'entrée n° ${h.seq} (${h.event.type}) est signée par la clé ${sh}, qui n'était pas alors un administrateur habilité`,
+              `entry ${h.seq} (${h.event.type}) is signed by key ${sh}, which was not then an authorized admin`,
+            );
+          else {
+            for (const x of history) {
+              problem = await authorizationProblem(x);
+              if (problem) break;
+            }
+          }
+        } catch (e) {
+          const err = e instanceof Failure ? e : new Failure(String(e), String(e));
+          problem = say(`entrée n° ${h.seq}, clé ${sh} : ${err.fr}`, `entry ${h.seq}, key ${sh}: ${err.en}`);
+        }
+      }
+      traced.set(h.seq, problem);
+      return problem;
+    };
     const distinct = [];
     for (const e of entries) if (!distinct.some((k) => equal(k, e.entry.signer))) distinct.push(e.entry.signer);
     const signedBy = (k) => entries.filter((e) => equal(e.entry.signer, k)).map((e) => e.seq);
@@ -1108,8 +1178,7 @@
         );
         continue;
       }
-      const s = signers.find((x) => x && x.key === kh);
-      if (!s) {
+      if (!signers.some((x) => x && x.key === kh)) {
         failures.push(
           new Failure(
             `Entrée n° ${first.seq} : signée par la clé ${kh}, et le serveur ne donne aucune preuve que cette clé ait été habilitée`,
@@ -1120,32 +1189,14 @@
         );
         continue;
       }
-      const history = [];
-      let provable = true;
+      let history;
       try {
-        const ik = await officerKey(k);
-        if (s.index_key !== hex(ik)) fail("clé d'index de l'agent inexacte", "wrong officer index key");
-        if (!isSeqArray(s.seqs) || !Array.isArray(s.entries) || seqList(s.seqs) !== seqList(s.entries.map((x) => x && x.seq)))
-          fail("liste des entrées de l'agent incohérente", "inconsistent list of the officer's entries");
-        for (const x of s.entries) {
-          const checked = await checkEntry(x, "seq", cp);
-          const role = officerRole(checked.entry, k);
-          if (!role)
-            fail(`l'entrée n° ${checked.seq} ne concerne pas cette clé`, `entry ${checked.seq} does not concern this key`);
-          const ev = checked.entry.event;
-          if (ev.type === "RegisterOpened" && (checked.seq !== 0 || ev.origin !== cp.origin || !equal(ev.log_key, key.key)))
-            fail(
-              `l'entrée n° ${checked.seq} n'est pas l'ouverture de ce registre`,
-              `entry ${checked.seq} is not this register's opening`,
-            );
-          history.push({ seq: checked.seq, leaf: checked.leaf, ...role });
+        history = await historyOf(k);
+        for (const h of history) {
+          const problem = await authorizationProblem(h);
+          if (problem) fail(problem.fr, problem.en);
         }
-        const value = await verifyTrieProof(parseTrieProof(s.trie_proof), index.root, ik);
-        const mine = history.length ? await keyValue(history.map((h) => [h.seq, h.leaf])) : null;
-        if (value === null ? history.length !== 0 : !equal(value, mine))
-          fail("l'historique de l'agent donné ne correspond pas à l'index signé", "the officer history given does not match the signed index");
       } catch (e) {
-        provable = false;
         const err = e instanceof Failure ? e : new Failure(String(e), String(e));
         failures.push(
           new Failure(
@@ -1155,8 +1206,8 @@
             "officer",
           ),
         );
+        continue;
       }
-      if (!provable) continue;
       for (const e of entries) {
         if (!equal(e.entry.signer, k)) continue;
         const before = history.filter((h) => h.seq < e.seq);

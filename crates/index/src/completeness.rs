@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sijil_core::checkpoint::Checkpoint;
-use sijil_core::event::{Event, PublicKey};
+use sijil_core::event::{Event, PublicKey, Role};
 use sijil_core::merkle::check_inclusion;
 use sijil_core::{leaf_hash, Entry, Hash};
 
@@ -478,8 +478,13 @@ pub fn verify_case(
 
 /// Each entry's signer was authorized, and not revoked, before it: proven by the officer
 /// key's own index entries (RegisterOpened or OfficerAuthorized naming it, OfficerRevoked).
+/// The same holds, up to the register's first entry, for each entry of those histories that
+/// authorizes or revokes: its signer was an authorized admin before it, proven by that
+/// admin's own history, which the answer must carry too. So a key the log's operator added
+/// without an admin's signature is refused, not only a key the log never named.
 ///
 /// `included[i]` are the entries of `proofs[i]`, already checked (inclusion, signatures).
+/// Returns the names of the case entries' signers.
 fn check_signers(
     entries: &[CheckedEntry],
     proofs: &[SignerProof],
@@ -489,39 +494,40 @@ fn check_signers(
     let mut included: Vec<Option<Vec<CheckedEntry>>> = included.into_iter().map(Some).collect();
     let mut proven: Vec<(PublicKey, Vec<CheckedEntry>)> = Vec::new();
     let mut names: Vec<(PublicKey, String)> = Vec::new();
-    for e in entries {
+    // (entry, whether its signer must be an admin), case entries first; each history entry
+    // that authorizes or revokes is added once, when its officer's history is proven.
+    let mut work: Vec<(CheckedEntry, bool)> = entries.iter().map(|e| (e.clone(), false)).collect();
+    let mut traced: Vec<u64> = Vec::new();
+    let mut next = 0;
+    while let Some((e, admin)) = work.get(next).cloned() {
+        next += 1;
         let signer = e.entry.signer;
         if !proven.iter().any(|(k, _)| *k == signer) {
-            let at = proofs.iter().position(|p| p.key == signer).ok_or_else(|| {
-                CompletenessError::Unauthorized {
+            let history = prove_history(e.seq, &signer, proofs, &mut included, root)?;
+            // Every entry of an officer's history authorizes or revokes (§10.1).
+            for h in &history {
+                if !traced.contains(&h.seq) {
+                    traced.push(h.seq);
+                    work.push((h.clone(), true));
+                }
+            }
+            proven.push((signer, history));
+        }
+        if let Event::RegisterOpened(g) = &e.entry.event {
+            // The register's first entry authorizes itself: an admin it lists signs it.
+            if e.seq != 0
+                || !g
+                    .officers
+                    .iter()
+                    .any(|o| o.key == signer && o.role == Role::Admin)
+            {
+                return Err(CompletenessError::Unauthorized {
                     seq: e.seq,
                     signer,
-                    why: "not shown to be an officer (the answer carries no proof for this key)"
-                        .into(),
-                }
-            })?;
-            let p = &proofs[at];
-            let key = IndexKey::officer(&signer);
-            let officer_entries = included
-                .get_mut(at)
-                .and_then(Option::take)
-                .unwrap_or_default();
-            let subject = format!("officer key {signer}");
-            if p.seqs.is_empty() && officer_entries.is_empty() {
-                // A key the log never named: the proof is of its absence.
-                verify_absent(root, &key, &p.trie_proof.parse()?)
-                    .map_err(|source| CompletenessError::Index { subject, source })?;
-            } else {
-                check_whole(
-                    &subject,
-                    root,
-                    &key,
-                    &officer_entries,
-                    Some(&p.seqs),
-                    &p.trie_proof,
-                )?;
+                    why: "not an admin listed by the register's first entry".into(),
+                });
             }
-            proven.push((signer, officer_entries));
+            continue;
         }
         let history = proven
             .iter()
@@ -534,32 +540,69 @@ fn check_signers(
                 .officers
                 .iter()
                 .find(|o| o.key == signer)
-                .map(|o| o.name.clone()),
+                .map(|o| (o.name.clone(), o.role)),
             Some(Event::OfficerAuthorized(a)) if a.officer.key == signer => {
-                Some(a.officer.name.clone())
+                Some((a.officer.name.clone(), a.officer.role))
             }
             _ => None,
         };
-        let ok = named.is_some();
-        if let Some(name) = named {
-            if !names.iter().any(|(k, _)| *k == signer) {
-                names.push((signer, name));
+        let why = match (&named, last.map(|h| (&h.entry.event, h.seq))) {
+            (Some((_, role)), _) if admin && *role != Role::Admin => {
+                Some("an officer but not an admin, who alone may authorize or revoke".into())
             }
-        }
-        if !ok {
-            let why = match last.map(|h| (&h.entry.event, h.seq)) {
-                Some((Event::OfficerRevoked(_), s)) => format!("revoked by entry {s}"),
-                None => "never authorized before".into(),
-                Some((other, s)) => format!("last named by entry {s} ({})", other.name()),
-            };
+            (Some(_), _) => None,
+            (None, Some((Event::OfficerRevoked(_), s))) => Some(format!("revoked by entry {s}")),
+            (None, None) => Some("never authorized before".into()),
+            (None, Some((other, s))) => Some(format!("last named by entry {s} ({})", other.name())),
+        };
+        if let Some(why) = why {
             return Err(CompletenessError::Unauthorized {
                 seq: e.seq,
                 signer,
                 why,
             });
         }
+        if let (Some((name, _)), false) = (named, admin) {
+            if !names.iter().any(|(k, _)| *k == signer) {
+                names.push((signer, name));
+            }
+        }
     }
     Ok(names)
+}
+
+/// Checks the answer's proof of `signer`'s whole history (first needed by entry `seq`) and
+/// returns it: the officer key's index entries, or none when the proof is of its absence.
+fn prove_history(
+    seq: u64,
+    signer: &PublicKey,
+    proofs: &[SignerProof],
+    included: &mut [Option<Vec<CheckedEntry>>],
+    root: &Hash,
+) -> Result<Vec<CheckedEntry>, CompletenessError> {
+    let at = proofs
+        .iter()
+        .position(|p| p.key == *signer)
+        .ok_or_else(|| CompletenessError::Unauthorized {
+            seq,
+            signer: *signer,
+            why: "not shown to be an officer (the answer carries no proof for this key)".into(),
+        })?;
+    let p = &proofs[at];
+    let key = IndexKey::officer(signer);
+    let history = included
+        .get_mut(at)
+        .and_then(Option::take)
+        .unwrap_or_default();
+    let subject = format!("officer key {signer}");
+    if p.seqs.is_empty() && history.is_empty() {
+        // A key the log never named: the proof is of its absence.
+        verify_absent(root, &key, &p.trie_proof.parse()?)
+            .map_err(|source| CompletenessError::Index { subject, source })?;
+    } else {
+        check_whole(&subject, root, &key, &history, Some(&p.seqs), &p.trie_proof)?;
+    }
+    Ok(history)
 }
 
 /// Verifies a proof that no case `id` exists as of `cp` (the 404's `completeness`).
@@ -625,10 +668,25 @@ pub fn build<E>(
     signers: &[PublicKey],
     prove: &mut dyn FnMut(u64) -> Result<ProvenEntry, E>,
 ) -> Result<Completeness, E> {
-    let signers = signers
-        .iter()
-        .map(|s| build_signer(index, s, prove))
-        .collect::<Result<Vec<_>, E>>()?;
+    // The signers' histories, then those of the admins who signed them, and so on up to
+    // the register's first entry (what `check_signers` traces).
+    let mut keys = signers.to_vec();
+    let mut proofs = Vec::new();
+    while let Some(key) = keys.get(proofs.len()).copied() {
+        let proof = build_signer(index, &key, prove)?;
+        for pe in &proof.entries {
+            let signer = BASE64
+                .decode(&pe.bytes)
+                .ok()
+                .and_then(|b| Entry::decode(&b).ok())
+                .map(|e| e.signer);
+            if let Some(s) = signer.filter(|s| !keys.contains(s)) {
+                keys.push(s);
+            }
+        }
+        proofs.push(proof);
+    }
+    let signers = proofs;
     Ok(Completeness {
         size,
         index: prove(size.saturating_sub(1))?,

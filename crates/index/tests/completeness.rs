@@ -342,3 +342,79 @@ fn an_index_commitment_not_signed_by_the_log_key_fails() {
         "{err}"
     );
 }
+
+fn authorize(officer: &SigningKey, name: &str, role: Role) -> Event {
+    Event::OfficerAuthorized(OfficerAuthorized {
+        officer: Officer {
+            key: pk(officer),
+            name: name.into(),
+            role,
+        },
+    })
+}
+
+/// The authorization of a case entry's signer is traced up to the register's first entry:
+/// each OfficerAuthorized on the way must be signed by an admin authorized before it, whose
+/// own history the answer carries. A log whose operator added an officer under a clerk's
+/// signature (which the writer refuses, but a log key alone could publish) fails.
+#[test]
+fn each_authorization_on_the_way_was_signed_by_an_admin_authorized_before_it() {
+    let (admin, deputy, clerk, forged) = (key(1), key(4), key(5), key(6));
+    let mut log = Log::new(&[(&admin, Role::Admin)]);
+    log.push(&admin, None, authorize(&deputy, "deputy", Role::Admin));
+    log.push(&deputy, None, authorize(&clerk, "clerk", Role::Clerk));
+    log.push(&clerk, Some("2023-0001"), complaint(1));
+    log.commit();
+    let (entries, c, cp) = log.answer(1, "2023-0001");
+    let mut proven: Vec<PublicKey> = c.signers.iter().map(|s| s.key).collect();
+    proven.sort();
+    let mut want = vec![pk(&admin), pk(&deputy), pk(&clerk)];
+    want.sort();
+    assert_eq!(
+        proven, want,
+        "the clerk's, the deputy's and the admin's histories"
+    );
+    let case = completeness::verify_case("2023-0001", &entries, &c, &cp, &pk(&log.log_key))
+        .expect("an unbroken chain of admins");
+    assert_eq!(case.officers, vec![(pk(&clerk), "clerk".to_string())]);
+
+    // Without the deputy's history, the clerk's authorization is not proven.
+    let mut short = c.clone();
+    short.signers.retain(|s| s.key != pk(&deputy));
+    let err = completeness::verify_case("2023-0001", &entries, &short, &cp, &pk(&log.log_key))
+        .expect_err("the deputy's history is missing");
+    assert!(err.to_string().contains("no proof for this key"), "{err}");
+
+    // A clerk "authorizes" a new key, which signs a case entry.
+    log.push(&clerk, None, authorize(&forged, "forged", Role::Clerk));
+    let bad = log.push(&forged, Some("2023-0002"), complaint(2));
+    log.commit();
+    let (entries, c, cp) = log.answer(2, "2023-0002");
+    let err = completeness::verify_case("2023-0002", &entries, &c, &cp, &pk(&log.log_key))
+        .expect_err("authorized by a clerk");
+    match &err {
+        CompletenessError::Unauthorized { seq, signer, why } => {
+            assert_eq!(*signer, pk(&clerk), "{err}");
+            assert!(*seq < bad && why.contains("not an admin"), "{err}");
+        }
+        other => panic!("{other}"),
+    }
+
+    // An admin revoked before the authorization it signs.
+    let mut log = Log::new(&[(&admin, Role::Admin), (&deputy, Role::Admin)]);
+    log.push(
+        &admin,
+        None,
+        Event::OfficerRevoked(OfficerRevoked {
+            key: pk(&deputy),
+            reason: "left".into(),
+        }),
+    );
+    log.push(&deputy, None, authorize(&clerk, "clerk", Role::Clerk));
+    log.push(&clerk, Some("2023-0003"), complaint(3));
+    log.commit();
+    let (entries, c, cp) = log.answer(1, "2023-0003");
+    let err = completeness::verify_case("2023-0003", &entries, &c, &cp, &pk(&log.log_key))
+        .expect_err("authorized by a revoked admin");
+    assert!(err.to_string().contains("revoked by entry 2"), "{err}");
+}

@@ -447,6 +447,36 @@ test("an authorization hidden from the index (a forged trie without the officer)
   assert.match(ens(r).join("\n"), /Entry 3: signed by key [0-9a-f]+, which had never been authorized in this register/);
 });
 
+test("each authorization on the way up to the register's opening is signed by an admin authorized before it", async () => {
+  const { reg, amina, karim } = await register();
+  const deputy = await forge.keyFromSeed(new Uint8Array(32).fill(9));
+  const forged = await forge.keyFromSeed(new Uint8Array(32).fill(10));
+  // amina (admin) authorizes a deputy admin, who authorizes a clerk: an unbroken chain.
+  const clerk = await forge.keyFromSeed(new Uint8Array(32).fill(11));
+  await reg.append(amina, { type: "OfficerAuthorized", officer: { key: deputy.public, name: "deputy", role: "admin" } });
+  await reg.append(deputy, { type: "OfficerAuthorized", officer: { key: clerk.public, name: "salma", role: "clerk" } });
+  await reg.append(clerk, { type: "HearingHeld", held_on: "2024-06-01", place: "Rabat", summary: null }, "2024-0001");
+  // karim, a clerk, "authorizes" a key (the writer refuses it; the log key alone could
+  // publish it), which signs a hearing of case 2024-0002.
+  await reg.append(karim, { type: "OfficerAuthorized", officer: { key: forged.public, name: "forged", role: "clerk" } });
+  await reg.append(forged, { type: "HearingHeld", held_on: "2024-06-02", place: "Rabat", summary: null }, "2024-0002");
+  await reg.commit();
+  const key = await core.parseVerifierKey(reg.vkey);
+  const good = await reg.caseAnswer("2024-0001");
+  assert.ok(good.completeness.signers.some((s) => s.key === hex(deputy.public)), "the deputy's history is carried");
+  const r = await core.verifyCase(good, key, "2024-0001");
+  assert.deepEqual(ens(r), []);
+  // Without the deputy's history, the clerk's authorization is unproven.
+  good.completeness.signers = good.completeness.signers.filter((s) => s.key !== hex(deputy.public));
+  const r1 = await core.verifyCase(good, key, "2024-0001");
+  assert.match(ens(r1).join("\n"), /Authorization of key [0-9a-f]{64} \(entry 8\): entry 7, key [0-9a-f]{64}: the server gives no proof/);
+  const bad = await reg.caseAnswer("2024-0002");
+  const r2 = await core.verifyCase(bad, key, "2024-0002");
+  assert.deepEqual(ens(r2), [
+    `Authorization of key ${hex(forged.public)} (entry 10): entry 9 (OfficerAuthorized) is signed by key ${hex(karim.public)}, which was not then an authorized admin`,
+  ]);
+});
+
 // ---- SHA-256 over parts ---------------------------------------------------------------------
 
 test("sha256 matches node's for every length around the padding boundaries, and over parts", async () => {

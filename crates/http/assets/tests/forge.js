@@ -348,15 +348,21 @@ class Register {
     const seqs = (logs.get(ck) || []).map(([s]) => s).filter((s) => s < size - 1);
     const entries = [];
     for (const s of seqs) entries.push(await this.servedEntry(s, "leaf_index"));
+    // The case's signers' histories, then those of the admins who signed them, and so on
+    // (what the server's completeness builder gives).
     const signers = [];
-    for (const s of seqs) {
-      const signer = this.entries[s].decoded.signer;
+    const pending = seqs.map((s) => this.entries[s].decoded.signer);
+    while (pending.length) {
+      const signer = pending.shift();
       if (signers.some((x) => x.key === hex(signer))) continue;
       const ok = hex(await core.officerKey(signer));
       const hidden = this.indexed.omit && this.indexed.omit(ok);
-      const list = hidden ? [] : (logs.get(ok) || []).map(([q]) => q);
+      const list = hidden ? [] : (logs.get(ok) || []).map(([q]) => q).filter((q) => q < size - 1);
       const es = [];
-      for (const q of list) es.push(await this.servedEntry(q, "seq"));
+      for (const q of list) {
+        es.push(await this.servedEntry(q, "seq"));
+        pending.push(this.entries[q].decoded.signer);
+      }
       signers.push({ key: hex(signer), index_key: ok, seqs: list, trie_proof: t.prove(core.fromHex(ok)), entries: es });
     }
     return {
