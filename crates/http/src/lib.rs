@@ -29,6 +29,8 @@ use axum::routing::get;
 use axum::{BoxError, Router};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -138,6 +140,16 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
                 .allow_methods([Method::GET, Method::HEAD])
                 .vary([]),
         )
+        .layer(
+            // Text (JSON answers, pages, feeds) is gzipped for clients that accept it, with
+            // `Vary: Accept-Encoding`: a case answer's proofs are mostly base64 hashes, about
+            // half the size gzipped (docs/PERFORMANCE.md). Tiles and bundles are left alone:
+            // hash tiles do not compress, and bundles are gzipped once when verified.
+            CompressionLayer::new()
+                .gzip(true)
+                .quality(CompressionLevel::Fastest)
+                .compress_when(SizeAbove::new(1024).and(is_text)),
+        )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -159,6 +171,24 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
                 })
                 .on_failure(()),
         )
+}
+
+/// Whether a response is text worth compressing: JSON, HTML, CSV, Atom, CSS, JavaScript.
+fn is_text(
+    _: StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.starts_with("text/")
+                || t.starts_with("application/json")
+                || t.starts_with("application/atom+xml")
+                || t.starts_with("application/javascript")
+        })
 }
 
 async fn not_found(uri: Uri) -> Error {

@@ -871,3 +871,158 @@ async fn issue10_case_and_controller_answers_prove_they_are_complete() {
         completeness::verify_controller("clinique-exemple-fictive", &[], &c, &cp, &key).is_err()
     );
 }
+
+/// A GET with an `Accept-Encoding` header.
+async fn get_encoded(app: &Router, uri: &str, encoding: &str) -> (StatusCode, HeaderMap, Bytes) {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::get(uri)
+                .header(header::ACCEPT_ENCODING, encoding)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, headers, body)
+}
+
+/// A case answer (mostly base64 proofs) is gzipped for a client that accepts it, with `Vary`,
+/// and is the same answer once decompressed; a client that does not accept gzip gets it
+/// plain; hash tiles, which do not compress, are never gzipped.
+#[tokio::test]
+async fn text_answers_are_gzipped_when_accepted_and_tiles_are_not() {
+    let f = fixture();
+    let uri = "/api/v1/cases/2024-0002";
+    let (status, h, plain) = get_encoded(&f.app, uri, "identity").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header_str(&h, header::CONTENT_ENCODING), "");
+    let (status, h, zipped) = get_encoded(&f.app, uri, "gzip, deflate, br").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header_str(&h, header::CONTENT_ENCODING), "gzip");
+    assert!(
+        header_str(&h, header::VARY).contains("accept-encoding"),
+        "{h:?}"
+    );
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(zipped.as_ref())
+        .read_to_end(&mut unzipped)
+        .expect("gzip");
+    let a: Value = serde_json::from_slice(&plain).expect("json");
+    let b: Value = serde_json::from_slice(&unzipped).expect("json");
+    assert_eq!(a, b);
+    assert!(
+        zipped.len() * 3 < plain.len() * 2,
+        "{} -> {}",
+        plain.len(),
+        zipped.len()
+    );
+    let (status, h, _) = get_encoded(&f.app, "/tile/0/000", "gzip").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header_str(&h, header::CONTENT_ENCODING), "");
+}
+
+/// A GET with the given request headers.
+async fn get_with(
+    app: &Router,
+    uri: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> (StatusCode, HeaderMap, Bytes) {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(name, *value);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, headers, body)
+}
+
+/// c2sp.org/tlog-tiles: bundles gzipped unless the client's Accept-Encoding refuses gzip,
+/// then identity, the same entries either way, with `Vary: Accept-Encoding`.
+#[tokio::test]
+async fn a_client_that_refuses_gzip_gets_the_bundle_plain() {
+    let f = fixture();
+    let leaves = leaves_on_disk(&f.path, 319);
+    let path = "/tile/entries/000";
+    let (status, h, zipped) = get_with(&f.app, path, &[(header::ACCEPT_ENCODING, "gzip")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header_str(&h, header::CONTENT_ENCODING), "gzip");
+    assert_eq!(header_str(&h, header::VARY), "accept-encoding");
+    for refusal in ["identity", "gzip;q=0, identity"] {
+        let (status, h, plain) =
+            get_with(&f.app, path, &[(header::ACCEPT_ENCODING, refusal)]).await;
+        assert_eq!(status, StatusCode::OK, "{refusal}");
+        assert_eq!(header_str(&h, header::CONTENT_ENCODING), "", "{refusal}");
+        assert_eq!(header_str(&h, header::VARY), "accept-encoding");
+        let entries = bundle::parse_exact(&plain, 256).expect("a plain bundle");
+        assert_eq!(leaf_hash(entries[255]), leaves[255]);
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(zipped.as_ref())
+            .read_to_end(&mut unzipped)
+            .expect("gzip");
+        assert_eq!(unzipped, plain.as_ref());
+    }
+}
+
+/// Tiles, bundles, the checkpoint and blobs carry a strong ETag; `If-None-Match` with it
+/// gets 304 and no body, with another tag the answer; each encoding has its own tag.
+#[tokio::test]
+async fn conditional_requests_get_304() {
+    let f = fixture();
+    let blob = std::fs::read_dir(f.path.join("blobs"))
+        .expect("blobs")
+        .filter_map(Result::ok)
+        .map(|e| format!("/blobs/{}", e.file_name().to_string_lossy()))
+        .find(|p| !p.ends_with(".tmp"))
+        .expect("a blob");
+    for path in [
+        "/tile/0/000",
+        "/tile/entries/000",
+        "/checkpoint",
+        blob.as_str(),
+    ] {
+        let (status, h, body) = get(&f.app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let etag = header_str(&h, header::ETAG).to_string();
+        assert!(etag.starts_with('"') && etag.len() > 10, "{path}: {etag:?}");
+        let (status, h2, empty) = get_with(&f.app, path, &[(header::IF_NONE_MATCH, &etag)]).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{path}");
+        assert!(empty.is_empty(), "{path}");
+        assert_eq!(header_str(&h2, header::ETAG), etag, "{path}");
+        assert_eq!(
+            header_str(&h2, header::CACHE_CONTROL),
+            header_str(&h, header::CACHE_CONTROL),
+            "{path}"
+        );
+        let (status, _, again) =
+            get_with(&f.app, path, &[(header::IF_NONE_MATCH, "\"other\"")]).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(again, body, "{path}");
+    }
+    let (_, gz, _) = get_with(
+        &f.app,
+        "/tile/entries/000",
+        &[(header::ACCEPT_ENCODING, "gzip")],
+    )
+    .await;
+    let (_, id, _) = get_with(
+        &f.app,
+        "/tile/entries/000",
+        &[(header::ACCEPT_ENCODING, "identity")],
+    )
+    .await;
+    assert_ne!(header_str(&gz, header::ETAG), header_str(&id, header::ETAG));
+}

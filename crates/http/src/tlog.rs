@@ -3,9 +3,14 @@
 //! - `GET /checkpoint`: the signed checkpoint, `text/plain; charset=utf-8`, cached for at most
 //!   [`SHORT_CACHE`] (the endpoint is mutable).
 //! - `GET /tile/<L>/<N>[.p/<W>]`: hash tiles; `GET /tile/entries/<N>[.p/<W>]`: entry bundles,
-//!   gzip-compressed with `Content-Encoding: gzip` sent without negotiation (the spec allows
-//!   it; every client must decode it). Both `application/octet-stream` with
-//!   [`IMMUTABLE`] caching, partial tiles included: a `.p/<W>` tile's bytes are fixed.
+//!   gzip-compressed (`Content-Encoding: gzip`) unless the request's `Accept-Encoding` refuses
+//!   gzip, then identity, with `Vary: Accept-Encoding` (c2sp.org/tlog-tiles: "Logs MAY use
+//!   `Content-Encoding: gzip` with no negotiation, or any compression algorithm requested by
+//!   the client"; a request without the header accepts any coding, RFC 9110 §12.5.3). Both
+//!   `application/octet-stream` with [`IMMUTABLE`] caching, partial tiles included: a
+//!   `.p/<W>` tile's bytes are fixed.
+//! - Every answer here carries a strong `ETag` (a digest of the bytes sent), and a request
+//!   whose `If-None-Match` names it gets `304 Not Modified` without a body (RFC 9110 §13.1.2).
 //! - `GET /blobs/<hex digest>`: a redactable text (`salt ‖ text`, DESIGN §5). An `Erasure`
 //!   deletes it, so it is not immutable: [`BLOB_CACHE`].
 //!
@@ -15,7 +20,7 @@
 //! committed may still change, and a cache must never keep them.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sijil_core::blob::{digest_of_name, Blob};
@@ -36,20 +41,23 @@ pub const BLOB_CACHE: &str = "public, max-age=60";
 const OCTET_STREAM: &str = "application/octet-stream";
 
 /// `GET /checkpoint`.
-pub async fn checkpoint(State(state): State<AppState>) -> Response {
+pub async fn checkpoint(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let snapshot = state.snapshot();
-    (
-        [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (header::CACHE_CONTROL, SHORT_CACHE),
-        ],
-        snapshot.checkpoint.bytes.clone(),
+    conditional(
+        &headers,
+        "text/plain; charset=utf-8",
+        SHORT_CACHE,
+        Bytes::from(snapshot.checkpoint.bytes.clone()),
+        None,
     )
-        .into_response()
 }
 
 /// `GET /tile/…`: a hash tile or an entry bundle, verified against the served checkpoint.
-pub async fn tile(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+pub async fn tile(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let path = uri.path().strip_prefix('/').unwrap_or_default();
     let tile = Tile::parse_path(path).map_err(|e| Error::not_found(e.to_string()))?;
     let snapshot = state.snapshot();
@@ -66,37 +74,122 @@ pub async fn tile(State(state): State<AppState>, uri: Uri) -> Result<Response, E
                 .read(move |store, io| Ok(store.hash_tile(tree, &tile, io)?))
                 .await?
                 .ok_or_else(beyond)?;
-            Ok(immutable(data, false))
+            Ok(conditional(&headers, OCTET_STREAM, IMMUTABLE, data, None))
         }
         TileLevel::Entries => {
             let bundle = state
                 .read(move |store, io| Ok(store.bundle(tree, &tile, io)?))
                 .await?
                 .ok_or_else(beyond)?;
-            Ok(immutable(bundle.gzip.clone(), true))
+            let (body, coding) = if accepts_gzip(&headers) {
+                (bundle.gzip.clone(), Coding::Gzip)
+            } else {
+                let plain = bundle.plain().map_err(|e| Error::internal(e.to_string()))?;
+                (Bytes::from(plain), Coding::Identity)
+            };
+            Ok(conditional(
+                &headers,
+                OCTET_STREAM,
+                IMMUTABLE,
+                body,
+                Some(coding),
+            ))
         }
     }
 }
 
-fn immutable(body: Bytes, gzip: bool) -> Response {
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, OCTET_STREAM),
-            (header::CACHE_CONTROL, IMMUTABLE),
-        ],
-        body,
-    )
-        .into_response();
-    if gzip {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+/// How a negotiated answer is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Coding {
+    Gzip,
+    Identity,
+}
+
+/// Whether a request's `Accept-Encoding` (RFC 9110 §12.5.3) accepts gzip: yes without the
+/// header, or when `gzip`, `x-gzip` or `*` is listed with a non-zero weight (an explicit
+/// `gzip` weight overrides `*`'s). An element that does not parse counts as absent.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(header::ACCEPT_ENCODING).iter().peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    let (mut gzip, mut any) = (None, None);
+    for element in values
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = element.split(';');
+        let coding = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let mut weight = Some(1.0f32);
+        for p in parts {
+            if let Some(q) = p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")) {
+                weight = q
+                    .trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|w| (0.0..=1.0).contains(w));
+            }
+        }
+        let Some(w) = weight else { continue };
+        match coding.as_str() {
+            "gzip" | "x-gzip" => gzip = Some(w > 0.0),
+            "*" => any = Some(w > 0.0),
+            _ => {}
+        }
+    }
+    gzip.or(any).unwrap_or(false)
+}
+
+/// An answer with a strong `ETag` over its bytes, or `304 Not Modified` when the request's
+/// `If-None-Match` already names it. `coding`, for a negotiated answer, sets
+/// `Content-Encoding` and `Vary: Accept-Encoding`, and goes into the tag: each encoding is
+/// its own representation.
+fn conditional(
+    headers: &HeaderMap,
+    content_type: &'static str,
+    cache: &'static str,
+    body: Bytes,
+    coding: Option<Coding>,
+) -> Response {
+    let digest = sijil_core::hash::sha256(&body).to_hex();
+    let suffix = if coding == Some(Coding::Gzip) {
+        "-gz"
+    } else {
+        ""
+    };
+    let etag = format!("\"{}{suffix}\"", &digest[..32]);
+    let matched = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag);
+    let mut response = if matched {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Some(coding) = coding {
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if coding == Coding::Gzip && !matched {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
     }
     response
 }
 
 /// `GET /blobs/<64 lowercase hex>`: the blob, checked against its name before it is served.
-pub async fn blob(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+pub async fn blob(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let name = uri.path().strip_prefix("/blobs/").unwrap_or_default();
     let digest = digest_of_name(name).ok_or_else(|| {
         Error::not_found(format!(
@@ -123,19 +216,47 @@ pub async fn blob(State(state): State<AppState>, uri: Uri) -> Result<Response, E
         Err(e) => return Err(Error::internal(format!("{}: {e}", path.display()))),
     };
     Blob::parse(&digest, &bytes).map_err(Error::internal)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, OCTET_STREAM),
-            (header::CACHE_CONTROL, BLOB_CACHE),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(conditional(
+        &headers,
+        OCTET_STREAM,
+        BLOB_CACHE,
+        Bytes::from(bytes),
+        None,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn accept(values: &[&str]) -> bool {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(v).expect("header"),
+            );
+        }
+        accepts_gzip(&h)
+    }
+
+    #[test]
+    fn gzip_is_sent_unless_the_request_refuses_it() {
+        assert!(accept(&[]), "no header: any coding");
+        assert!(accept(&["gzip"]));
+        assert!(accept(&["br, GZIP;q=0.5"]));
+        assert!(accept(&["identity", "x-gzip"]), "two headers");
+        assert!(accept(&["*"]));
+        assert!(!accept(&["identity"]));
+        assert!(!accept(&[""]), "an empty header accepts identity only");
+        assert!(!accept(&["gzip;q=0, identity"]));
+        assert!(!accept(&["*;q=1, gzip;q=0"]), "gzip's own weight wins");
+        assert!(
+            accept(&["*, gzip;q=nonsense"]),
+            "a malformed element is ignored"
+        );
+        assert!(!accept(&["gzip;q=2"]), "a weight above 1 is malformed");
+    }
 
     #[test]
     fn blob_names_have_one_spelling() {
