@@ -45,6 +45,33 @@ pub enum Command {
     ///
     /// Example: sijil append ./registre --key amina.key --expect-size 12 events.jsonl
     Append(AppendArgs),
+    /// Submit events to a register's sequencer, signed here with an officer's key.
+    ///
+    /// The officer's key never leaves this machine: submit reads the log's head from the
+    /// sequencer (its size, last leaf hash and the heads of the cases the events touch), signs
+    /// the entries here exactly as `append` would, and sends them. On success it prints and
+    /// saves the receipt (--receipt): the signed checkpoint that includes the entries and each
+    /// entry's tlog-proof, which `sijil verify RECEIPT --key VKEY` checks offline. If the head
+    /// moved meanwhile it signs again and retries (--attempts). The signed batch is saved in
+    /// RECEIPT.pending until it is answered: if submit stops without an answer, run it again
+    /// with the same events; the same batch is sent again and recorded once. Exit 1 if the
+    /// sequencer refuses the batch (the rule's sentence is printed; nothing was recorded).
+    ///
+    /// Example: sijil submit https://sequencer.example.ma/ --key amina.key --log @plaintes.vkey events.jsonl
+    Submit(SubmitArgs),
+    /// Run a register's sequencer: take batches signed by officers on their own machines
+    /// (`sijil submit`) over HTTP, and commit them.
+    ///
+    /// The only process that holds the log key (DIR/private/log.key, or --log-key); it holds
+    /// the register's writer lock while it runs, so `append` waits for it to stop. Serves POST
+    /// /api/v1/submit and GET /api/v1/submit/head (docs/API.md): checks each officer's
+    /// signature, the officer's authorization, the register's rules and that the batch
+    /// extends the head exactly, commits it as one batch (as `append` does) and answers with
+    /// the receipt. `sijil serve` publishes the register read-only on another address. Stops
+    /// on Ctrl-C or SIGTERM.
+    ///
+    /// Example: sijil sequencer ./registre --listen 127.0.0.1:8081
+    Sequencer(SequencerArgs),
     /// Show the register, one entry (SEQ), or one case (--case).
     ///
     /// Example: sijil show ./registre 7 --json
@@ -59,7 +86,9 @@ pub enum Command {
     /// ($XDG_STATE_HOME/sijil or ~/.local/state/sijil, or --state-dir), so a log rewritten or
     /// forked since the last visit is caught: the two signed checkpoints are saved as evidence
     /// (re-check it with `sijil evidence check`) and the exit code is 3. The first visit trusts
-    /// the checkpoint and says so. `sijil audit` checks everything.
+    /// the checkpoint and says so. `sijil audit` checks everything. Given a receipt saved by
+    /// `sijil submit`, it checks it offline: the checkpoint's signature, and each entry's
+    /// signature and inclusion.
     ///
     /// Example: sijil verify https://registre.example.ma/plaintes --key @plaintes.vkey
     Verify(VerifyArgs),
@@ -184,6 +213,62 @@ pub struct AppendArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The sequencer's URL (e.g. https://sequencer.example.ma/).
+    pub url: String,
+    /// The events file (JSON Lines, as for `append`), or '-' for standard input.
+    pub events: PathBuf,
+    /// The signing officer's private key file (PRIVATE+KEY+…); it never leaves this machine.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Where to save the receipt [default: EVENTS.receipt.json; required with '-'].
+    ///
+    /// The signed batch waits in RECEIPT.pending until the sequencer answers.
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
+    /// The log's verifier key (name+keyid+base64, or @FILE), to verify the head and the
+    /// receipt's checkpoint signature [default: not checked, and said so].
+    #[arg(long, value_name = "VKEY")]
+    pub log: Option<String>,
+    /// Signing rounds at most: after a 409 (another batch came first) submit reads the new
+    /// head, signs again and retries, with jittered backoff.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub attempts: u32,
+    /// Check the batch remotely (signatures, authorization, rules, head) and commit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SequencerArgs {
+    /// The register directory.
+    pub dir: PathBuf,
+    /// The address and port to listen on; port 0 picks a free one (printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+    pub listen: std::net::SocketAddr,
+    /// The log's private key [default: DIR/private/log.key].
+    #[arg(long, value_name = "FILE")]
+    pub log_key: Option<PathBuf>,
+    /// The most events one submission may carry.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_events: usize,
+    /// The largest submission body, in bytes (texts included).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub max_body: usize,
+    /// Requests per second, on average, across all clients; beyond, 429.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 50.0)]
+    pub rate: f64,
+    /// Requests allowed in a burst above --rate.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub burst: u32,
+}
+
+#[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The register directory.
     pub dir: PathBuf,
@@ -214,8 +299,10 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The register: an http(s) URL (its tlog-tiles prefix) or a directory.
-    #[arg(value_name = "URL|DIR")]
+    /// The register: an http(s) URL (its tlog-tiles prefix) or a directory; or a receipt
+    /// file saved by `sijil submit`, checked offline (its checkpoint's signature, each
+    /// entry's signature and inclusion).
+    #[arg(value_name = "URL|DIR|RECEIPT")]
     pub target: String,
     /// The log's verifier key (name+keyid+base64), or @FILE to read it from a file.
     #[arg(long, value_name = "VKEY")]
@@ -565,6 +652,37 @@ mod tests {
         assert_eq!(a.key.as_deref(), Some("@k"));
         assert!(parse(&["serve", "d", "--listen", "localhost"]).is_err());
         assert!(parse(&["serve"]).is_err(), "DIR is required");
+    }
+
+    #[test]
+    fn submit_and_sequencer_flags() {
+        let cli = parse(&[
+            "submit",
+            "http://127.0.0.1:8081/",
+            "e.jsonl",
+            "--key",
+            "k",
+            "--dry-run",
+            "--attempts",
+            "3",
+        ])
+        .expect("valid");
+        let Command::Submit(a) = cli.command else {
+            panic!("not submit")
+        };
+        assert!(a.dry_run);
+        assert_eq!((a.attempts, a.receipt, a.log), (3, None, None));
+        assert!(
+            parse(&["submit", "http://h/", "e.jsonl"]).is_err(),
+            "--key is required"
+        );
+        let cli =
+            parse(&["sequencer", "d", "--listen", "127.0.0.1:0", "--rate", "5"]).expect("valid");
+        let Command::Sequencer(a) = cli.command else {
+            panic!("not sequencer")
+        };
+        assert_eq!((a.listen.port(), a.rate, a.max_events), (0, 5.0, 1000));
+        assert!(parse(&["sequencer"]).is_err(), "DIR is required");
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //!   self-contained file anyone can re-check.
 //! - [`cosign`]: the register's side of C2SP tlog-witness: submit the checkpoint to witnesses
 //!   and publish the cosigned note.
+//! - [`submit`]: an officer's side of the sequencer (`sijil submit`): sign a batch here for the
+//!   head the sequencer gives, send it, retry without ever recording it twice, keep the receipt.
 //! - [`http`]: the HTTP client (concurrency, retries with backoff, a rate cap, size and time
 //!   bounds, gzip).
 #![forbid(unsafe_code)]
@@ -24,6 +26,7 @@ pub mod evidence;
 pub mod http;
 pub mod mirror;
 pub mod state;
+pub mod submit;
 mod tiles;
 pub mod verify;
 
@@ -99,6 +102,29 @@ pub enum Error {
     /// Bad input: a key, an option, a file that is not what it should be.
     #[error("{0}")]
     Usage(String),
+    /// The sequencer refused a submission (or its head request): nothing was recorded.
+    #[error("{url} refused (HTTP {status}; nothing was recorded): {message}")]
+    Refused {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    /// An event could not be signed (the message `sijil append` gives).
+    #[error(transparent)]
+    Register(sijil_register::Error),
+    /// The sequencer's answer is not a receipt of exactly the batch sent, or does not verify.
+    #[error("receipt: {0}")]
+    Receipt(String),
+    /// The sequencer did not answer; the batch may or may not be recorded. `pending` holds
+    /// it: running `submit` again sends it again, and it is recorded once.
+    #[error("no answer from the sequencer ({message}); {}", match pending {
+        Some(p) => format!("the signed batch is saved in {}: run the same `sijil submit` again to send it again (it is recorded once)", p.display()),
+        None => "nothing was sent".to_owned(),
+    })]
+    Unanswered {
+        message: String,
+        pending: Option<PathBuf>,
+    },
 }
 
 /// How a failure should be reported (the CLI's exit codes 3, 1 and 2).
@@ -124,6 +150,8 @@ impl Error {
             | Error::Behind { .. }
             | Error::Stale { .. } => ErrorKind::Unverified,
             Error::WitnessRefused { .. } => ErrorKind::Unverified,
+            // A refused batch or event, a receipt that does not verify: exit 1, as `append`.
+            Error::Refused { .. } | Error::Register(_) | Error::Receipt(_) => ErrorKind::Unverified,
             // A local checkpoint (a state file, a mirror's or a register's own) that does not
             // verify with the key: a register that fails verification, like a served one.
             Error::LocalCheckpoint { .. } | Error::LocalCorrupt { .. } => ErrorKind::Unverified,

@@ -4,6 +4,9 @@
 //! - [`RegisterWriter`] appends clerks' events: each is checked by the projector's rules
 //!   *before* it is signed, so an invalid event never enters the log; the batch's texts go to
 //!   blobs in the same durable round as its tiles; `--expect-size` makes retries safe.
+//! - [`batch::sign_batch`] signs a batch for a head of the log, wherever the officer's key is;
+//!   [`RegisterWriter::submit`] commits a batch signed elsewhere (`sijil sequencer`), with the
+//!   checks and the wire formats of [`submission`] (the receipt an officer keeps).
 //! - [`RegisterReader`] reads committed entries and keeps the view in step with the
 //!   checkpoint (the server follows the log with it).
 //!
@@ -12,17 +15,19 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod batch;
 mod input;
 pub mod pending;
 pub mod present;
 mod reader;
+pub mod submission;
 mod writer;
 
 pub use input::{parse_events, Draft, InputError, MAX_BATCH};
 pub use reader::{load_view, load_view_from_snapshot, read_entries, RegisterReader, StoredEntry};
 pub use writer::{
     init, read_private_key, snapshot_due, write_snapshot, AppendReport, InitOptions, InitReport,
-    RegisterWriter,
+    RegisterWriter, Submitted,
 };
 
 use std::path::PathBuf;
@@ -66,6 +71,9 @@ pub enum Error {
     Merkle(#[from] MerkleError),
     #[error("key file {path}: {message}")]
     Key { path: PathBuf, message: String },
+    /// A submitted batch (`sijil sequencer`) that cannot be committed as it is.
+    #[error(transparent)]
+    Submission(#[from] submission::SubmissionError),
 }
 
 impl Error {

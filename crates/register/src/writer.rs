@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sijil_core::blob::{blob_path, Blob};
+use sijil_core::blob::blob_path;
 use sijil_core::checkpoint::SignedCheckpoint;
 use sijil_core::durable;
 use sijil_core::entry::{Entry, UnsignedEntry};
@@ -15,9 +15,11 @@ use sijil_core::writer::{Writer, WriterError};
 use sijil_core::{leaf_hash, Hash};
 use sijil_projector::View;
 
+use crate::batch::{cases_of, sign_batch, CaseHead, Head, SignedBatch};
 use crate::input::Draft;
 use crate::pending::{self, Journal};
 use crate::reader::{load_view, load_view_from_snapshot, read_entries};
+use crate::submission::{check_clock, CheckedBatch, SubmissionError};
 use crate::Error;
 
 /// A snapshot of the view is written once `max(SNAPSHOT_EVERY, size / 8)` entries were
@@ -176,6 +178,22 @@ pub struct AppendReport {
     pub checkpoint: SignedCheckpoint,
 }
 
+/// What [`RegisterWriter::submit`] did.
+#[derive(Clone, Debug)]
+pub enum Submitted {
+    /// The batch is committed.
+    Committed(AppendReport),
+    /// The batch's entries were already in the log, byte for byte (a submission sent again):
+    /// nothing was written; the report gives their seqs and the current checkpoint.
+    Replayed(AppendReport),
+    /// A dry run: the batch would commit as `seqs`, making the log `tree_size` entries long.
+    /// Nothing was written.
+    Checked {
+        seqs: std::ops::Range<u64>,
+        tree_size: u64,
+    },
+}
+
 /// The writer of a register: the log's single writer plus the view that validates events.
 #[derive(Debug)]
 pub struct RegisterWriter {
@@ -263,13 +281,38 @@ impl RegisterWriter {
         self.writer.layout()
     }
 
+    /// The head of the log for a batch touching `cases`: what [`sign_batch`] signs for.
+    pub fn head(&self, cases: &[String]) -> Head {
+        Head {
+            origin: self.writer.origin().to_string(),
+            size: self.writer.size(),
+            last_leaf: self.writer.last_leaf_hash(),
+            last_recorded_at: self.writer.last_recorded_at(),
+            cases: cases
+                .iter()
+                .map(|id| {
+                    let link = self.view.next_case_link(id);
+                    (
+                        id.clone(),
+                        CaseHead {
+                            events: link.seq,
+                            head: link.prev,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// Seals, signs, validates and commits `drafts` as one batch signed by `officer`.
     ///
     /// Every event gets the next seq, `prev`, its case's link (from the view) and
     /// `recorded_at = max(now_ms, last recorded_at)` (the log's time never goes back), and is
     /// checked by the register's rules before the batch is written: if any event is refused,
     /// nothing is written. With `expect_size`, the batch commits only if the log is still at
-    /// that size, so a retried append never records an event twice.
+    /// that size, so a retried append never records an event twice. This is [`sign_batch`]
+    /// for the writer's own [`RegisterWriter::head`], then the commit of every batch, the
+    /// one [`RegisterWriter::submit`] makes too.
     ///
     /// # Errors
     /// [`Error::Writer`] with `ExpectedSize` (nothing written), [`Error::InvalidEvent`] (a case
@@ -282,6 +325,124 @@ impl RegisterWriter {
         now_ms: i64,
         expect_size: Option<u64>,
     ) -> Result<AppendReport, Error> {
+        self.begin_batch()?;
+        let start = self.writer.size();
+        if let Some(expected) = expect_size {
+            if expected != start {
+                return Err(WriterError::ExpectedSize {
+                    expected,
+                    actual: start,
+                }
+                .into());
+            }
+        }
+        let head = self.head(&cases_of(&drafts));
+        let batch = sign_batch(&head, drafts, officer, now_ms)?;
+        self.commit_signed(batch)
+    }
+
+    /// Commits a batch signed elsewhere (by an officer on their own machine, sent to the
+    /// sequencer), or with `dry_run` only checks that it would commit.
+    ///
+    /// In order: a batch whose entries are already in the log, byte for byte, is
+    /// [`Submitted::Replayed`] (a submission sent twice is recorded once); a batch that does
+    /// not start exactly at the head (its first seq and `prev`) is [`SubmissionError::HeadMoved`];
+    /// its `recorded_at` must be the writer's time within
+    /// [`MAX_CLOCK_SKEW_MS`](crate::submission::MAX_CLOCK_SKEW_MS); its texts must
+    /// be new; then each entry is checked by the register's rules (the signer an authorized
+    /// officer, the case links, …) exactly as [`RegisterWriter::append`] checks its own, and
+    /// the batch is committed with the log's `IndexCommitted`. If anything is refused,
+    /// nothing is written.
+    ///
+    /// # Errors
+    /// [`Error::Submission`] (head moved, clock, a text already there), [`Error::Rejected`]
+    /// (a rule), [`Error::Writer`] / [`Error::Io`] for I/O failures, as [`RegisterWriter::append`].
+    pub fn submit(
+        &mut self,
+        batch: CheckedBatch,
+        now_ms: i64,
+        dry_run: bool,
+    ) -> Result<Submitted, Error> {
+        let batch = batch.into_batch(self.writer.origin())?;
+        self.begin_batch()?;
+        let size = self.writer.size();
+        let (first_seq, first_prev) = match batch.entries.first() {
+            Some((e, _)) => (e.seq, e.prev),
+            None => return Err(SubmissionError::Empty.into()),
+        };
+        let n = batch.entries.len() as u64;
+        let moved = SubmissionError::HeadMoved {
+            signed_for: first_seq,
+            size,
+        };
+        if first_seq < size {
+            if self.is_committed(&batch)? {
+                return Ok(Submitted::Replayed(AppendReport {
+                    seqs: first_seq..first_seq + n,
+                    checkpoint: self.writer.checkpoint().clone(),
+                }));
+            }
+            return Err(moved.into());
+        }
+        if first_seq != size || first_prev != self.writer.last_leaf_hash() {
+            return Err(moved.into());
+        }
+        check_clock(&batch, now_ms, self.writer.last_recorded_at())?;
+        let layout = self.writer.layout();
+        if let Some(blob) = batch
+            .blobs
+            .iter()
+            .find(|b| layout.blob(&b.digest()).exists())
+        {
+            // A failed batch deletes its new blobs: one that is already published must never
+            // be listed as new.
+            return Err(SubmissionError::TextExists {
+                digest: blob.digest().0.to_hex(),
+            }
+            .into());
+        }
+        if dry_run {
+            let seqs = size..size + n;
+            match self.validate(batch) {
+                Ok(_) => {
+                    // The view holds the batch now: back to the log's state.
+                    self.reload_view();
+                    Ok(Submitted::Checked {
+                        seqs,
+                        tree_size: size + n + 1,
+                    })
+                }
+                Err(e) => {
+                    self.after_refusal();
+                    Err(e)
+                }
+            }
+        } else {
+            self.commit_signed(batch).map(Submitted::Committed)
+        }
+    }
+
+    /// Whether every entry of `batch` is already in the log at its seq, byte for byte.
+    fn is_committed(&self, batch: &SignedBatch) -> Result<bool, Error> {
+        let (Some((first, _)), Some((last, _))) = (batch.entries.first(), batch.entries.last())
+        else {
+            return Ok(false);
+        };
+        if last.seq >= self.writer.size() {
+            return Ok(false);
+        }
+        let cp = &self.writer.checkpoint().checkpoint;
+        let stored = read_entries(&self.tiles, cp.size, cp.root, first.seq, last.seq + 1)?;
+        Ok(stored.len() == batch.entries.len()
+            && stored
+                .iter()
+                .zip(&batch.entries)
+                .all(|(s, (_, bytes))| &s.bytes == bytes))
+    }
+
+    /// What every batch does first: the snapshot due, the clean-up an earlier batch left, the
+    /// view back at the log's size.
+    fn begin_batch(&mut self) -> Result<(), Error> {
         self.flush_snapshot();
         // A journal left by an earlier batch of this writer whose clean-up failed: finish or
         // undo it before this batch's journal takes its place.
@@ -294,94 +455,71 @@ impl RegisterWriter {
                 &self.writer.checkpoint().checkpoint,
             )?;
         }
+        Ok(())
+    }
+
+    /// Validates and commits signed entries that extend the head (the batch's
+    /// `IndexCommitted` is added here).
+    fn commit_signed(&mut self, batch: SignedBatch) -> Result<AppendReport, Error> {
         let start = self.writer.size();
-        if let Some(expected) = expect_size {
-            if expected != start {
-                return Err(WriterError::ExpectedSize {
-                    expected,
-                    actual: start,
-                }
-                .into());
-            }
-        }
-        match self.prepare(drafts, officer, now_ms) {
+        match self.validate(batch) {
             Ok((entries, journal, blobs)) => self.commit(start, entries, journal, blobs),
             Err(e) => {
-                // The view applied the batch's first events before one was refused: rebuild it
-                // from the snapshot and the log, which hold none of them.
-                self.reload_view();
+                self.after_refusal();
                 Err(e)
             }
         }
     }
 
+    /// A refused batch: if the view applied its first events before one was refused, rebuild
+    /// it from the snapshot and the log, which hold none of them (a batch refused at its first
+    /// event left the view as it was).
+    fn after_refusal(&mut self) {
+        if self.view.size() != self.writer.size() {
+            self.reload_view();
+        }
+    }
+
+    /// Applies each entry of `batch` to the view with the register's rules (in order), lists
+    /// the texts its erasures delete and the blobs it writes, and signs its `IndexCommitted`
+    /// (whose `recorded_at` is the batch's last).
     #[allow(clippy::type_complexity)]
-    fn prepare(
+    fn validate(
         &mut self,
-        drafts: Vec<Draft>,
-        officer: &Signer,
-        now_ms: i64,
+        batch: SignedBatch,
     ) -> Result<(Vec<(Entry, Vec<u8>)>, Journal, Vec<(PathBuf, Vec<u8>)>), Error> {
         let origin = self.writer.origin().to_string();
         let first_seq = self.writer.size();
-        let mut prev = self.writer.last_leaf_hash();
-        let recorded_at = now_ms.max(self.writer.last_recorded_at());
-        let mut entries: Vec<(Entry, Vec<u8>)> = Vec::with_capacity(drafts.len());
+        let mut entries: Vec<(Entry, Vec<u8>)> = Vec::with_capacity(batch.entries.len() + 1);
         let mut journal = Journal {
             // The batch's events, then its IndexCommitted.
-            target_size: first_seq + drafts.len() as u64 + 1,
+            target_size: first_seq + batch.entries.len() as u64 + 1,
             ..Journal::default()
         };
-        let mut blobs = Vec::new();
-        for (index, draft) in drafts.into_iter().enumerate() {
-            let seq = first_seq + index as u64;
-            let name = draft.event.name();
-            let invalid = |message: String| Error::InvalidEvent {
-                index,
-                event: name,
-                message,
-            };
-            let case = match (draft.event.is_case_event(), draft.case) {
-                (true, Some(id)) => Some(self.view.next_case_link(&id)),
-                (true, None) => {
-                    return Err(invalid(
-                        "a case event needs \"case\" (the case number)".into(),
-                    ))
-                }
-                (false, Some(id)) => {
-                    return Err(invalid(format!(
-                        "a register-level event takes no \"case\" (got {id:?})"
-                    )))
-                }
-                (false, None) => None,
-            };
-            let event = draft.event.seal(|text| {
-                let blob = Blob::new(text).map_err(|e| invalid(e.to_string()))?;
+        let blobs = batch
+            .blobs
+            .iter()
+            .map(|blob| {
                 let digest = blob.digest();
                 journal.new_blobs.push(digest);
-                blobs.push((PathBuf::from(blob_path(&digest)), blob.to_bytes()));
-                Ok::<TextDigest, Error>(digest)
-            })?;
-            if let Event::Erasure(e) = &event {
+                (PathBuf::from(blob_path(&digest)), blob.to_bytes())
+            })
+            .collect();
+        let mut prev = self.writer.last_leaf_hash();
+        let mut recorded_at = self.writer.last_recorded_at();
+        for (index, (entry, bytes)) in batch.entries.into_iter().enumerate() {
+            if let Event::Erasure(e) = &entry.event {
                 journal.erase.extend(self.texts_of(e.target, &entries)?);
             }
-            let unsigned = UnsignedEntry {
-                seq,
-                prev,
-                recorded_at,
-                case,
-                event,
-            };
-            let (entry, bytes) = Entry::sign(unsigned, officer.signing_key(), &origin)
-                .map_err(|e| invalid(e.to_string()))?;
             let leaf = leaf_hash(&bytes);
             self.view
                 .apply(&entry, leaf)
                 .map_err(|rejection| Error::Rejected {
                     index,
-                    event: name,
+                    event: entry.event.name(),
                     rejection,
                 })?;
+            recorded_at = entry.recorded_at;
             entries.push((entry, bytes));
             prev = leaf;
         }

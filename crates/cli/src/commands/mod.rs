@@ -17,8 +17,10 @@ mod evidence;
 mod init;
 mod mirror;
 mod remote;
+mod sequencer;
 mod serve;
 mod show;
+mod submit;
 mod verify;
 mod witness;
 
@@ -28,6 +30,8 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Init(a) => init::init(a),
         Command::Keygen(a) => init::keygen(a),
         Command::Append(a) => append::append(a),
+        Command::Submit(a) => submit::submit(a),
+        Command::Sequencer(a) => sequencer::sequencer(a),
         Command::Show(a) => show::show(a),
         Command::Stats(a) => show::stats(a),
         Command::Verify(a) => verify::verify(a),

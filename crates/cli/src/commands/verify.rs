@@ -9,6 +9,7 @@ use sijil_client::verify::{verify as verify_remote, Previous, VerifyOptions, Ver
 use sijil_core::event::{Date, Event};
 use sijil_core::note::Verifier;
 use sijil_index::completeness::VerifiedCase;
+use sijil_register::submission::Receipt;
 use sijil_register::RegisterReader;
 
 use sijil_register::audit::{audit as run_audit, AuditFailure, AuditOptions};
@@ -22,6 +23,9 @@ use crate::Failure;
 pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
     let verifier = verifier_arg(&a.key)?;
     let witnesses = witness_policy(&a.witnesses)?;
+    if std::path::Path::new(&a.target).is_file() {
+        return verify_receipt(&a, &verifier, witnesses);
+    }
     let state_dir = match a.state_dir.clone() {
         Some(d) => d,
         None => {
@@ -154,6 +158,70 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
     if let Some(c) = &case {
         print_case(c)?;
     }
+    Ok(())
+}
+
+/// `sijil verify RECEIPT`: a receipt saved by `sijil submit`, checked offline
+/// (sijil_register::submission::Receipt::verify).
+fn verify_receipt(
+    a: &VerifyArgs,
+    verifier: &Verifier,
+    witnesses: Option<sijil_core::cosignature::WitnessPolicy>,
+) -> Result<(), Failure> {
+    use anyhow::Context as _;
+    let bytes = std::fs::read(&a.target).with_context(|| format!("reading {}", a.target))?;
+    let receipt =
+        Receipt::parse(&bytes).map_err(|e| Failure::usage(anyhow::anyhow!("{}: {e}", a.target)))?;
+    let policy = match witnesses {
+        Some(p) => p,
+        None => sijil_core::cosignature::WitnessPolicy::new(Vec::new(), 0)
+            .map_err(|e| Failure::usage(anyhow::anyhow!("{e}")))?,
+    };
+    let ok = receipt.verify(verifier, &policy).map_err(|e| {
+        Failure::rejected(
+            anyhow::Error::new(e).context(format!("{} FAILED verification", a.target)),
+        )
+    })?;
+    let cp = &ok.checkpoint.checkpoint;
+    if a.json {
+        outln!(
+            "{}",
+            serde_json::json!({
+                "verified": true,
+                "receipt": true,
+                "origin": cp.origin,
+                "tree_size": cp.size,
+                "root": cp.root.to_base64(),
+                "first_seq": receipt.first_seq,
+                "last_seq": receipt.last_seq,
+                "entries": ok.entries.iter().map(|e| serde_json::json!({
+                    "seq": e.seq,
+                    "type": e.event.name(),
+                    "signer": e.signer,
+                })).collect::<Vec<_>>(),
+            })
+        )?;
+        return Ok(());
+    }
+    outln!("verified receipt {} ({})", a.target, cp.origin)?;
+    outln!("  checkpoint signature by {verifier}: ok")?;
+    outln!(
+        "  entries {}..={}: canonical, signed by their signers, included in the checkpoint (tlog-proof): ok",
+        receipt.first_seq,
+        receipt.last_seq
+    )?;
+    for e in &ok.entries {
+        outln!(
+            "    entry {:>8}  {:<22}  signed by {}",
+            e.seq,
+            e.event.name(),
+            e.signer
+        )?;
+    }
+    outln!("  tree size {}  root {}", cp.size, cp.root)?;
+    outln!(
+        "  offline: that the signers were authorized officers, and that the log did not fork since, are checked by `sijil verify URL` and `sijil audit`"
+    )?;
     Ok(())
 }
 
