@@ -232,6 +232,17 @@ fn issue10_browser_verifies_a_whole_case_and_flags_a_page_changed_in_html_only()
         "{}",
         v.text
     );
+    // And in Arabic (issue 12): the timeline and the facts redrawn from the verified entries
+    // read exactly as the server drew them (the same words, from the same message file, sent
+    // in the page), so nothing is flagged.
+    let v = browser.verify(&proxy.url("/affaires/2024-0002?verify=1&lang=ar"));
+    v.passed();
+    assert!(v.text.contains("تم التحقق"), "{}", v.text);
+    assert!(
+        !v.dom.contains("tampered"),
+        "nothing flagged on the Arabic page:\n{}",
+        v.text
+    );
 
     let v = browser.verify(&proxy.url("/affaires/2025-0010?verify=1"));
     v.passed();

@@ -11,9 +11,11 @@ mod log;
 mod messages;
 mod mirror;
 mod net;
+mod pages;
 // What a test does when an input outside the repository is missing (shared with sijil-core).
 #[path = "../../crates/core/tests/common/skip.rs"]
 mod skip;
 mod stdout;
+mod submit;
 mod util;
 mod witness;

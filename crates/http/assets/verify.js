@@ -26,12 +26,34 @@
     if (!box) return;
     const core = window.SijilVerifyCore;
     const out = document.getElementById("verify-result");
-    const lang = box.dataset.lang === "en" ? "en" : "fr";
+    const lang = box.dataset.lang === "en" || box.dataset.lang === "ar" ? box.dataset.lang : "fr";
     const en = lang === "en";
-    const t = (fr, eng) => (en ? eng : fr);
-    const pick = (s) => (en ? s.en : s.fr);
+    const ar = lang === "ar";
+    // Sentences in French and English, and in Arabic where given; an Arabic page falls back
+    // to French (marked as such where it is shown).
+    const t = (fr, eng, arabic) => (en ? eng : ar && arabic !== undefined ? arabic : fr);
+    const pick = (s) => (en ? s.en : ar && s.ar ? s.ar : s.fr);
+    // A result line in the three languages.
+    const say3 = (fr, eng, arabic) => ({ fr, en: eng, ar: arabic });
+    // An Arabic count: CLDR's six forms, [zero, one, two, few, many, other], each a
+    // function of the number (the digits isolated, so that they read left to right).
+    const arRules = typeof Intl !== "undefined" && Intl.PluralRules ? new Intl.PluralRules("ar") : null;
+    const arCount = (n, forms) => {
+      const i = ["zero", "one", "two", "few", "many", "other"].indexOf(arRules ? arRules.select(n) : "other");
+      return forms[i < 0 ? 5 : i](`\u2068${n}\u2069`);
+    };
+    const arEntries = (n) => arCount(n, [() => "لا قيد", () => "قيد واحد", () => "قيدان", (x) => `${x} قيود`, (x) => `${x} قيدًا`, (x) => `${x} قيد`]);
+    // The words of the page (crates/http/locales/*.ftl), as the server put them in the page:
+    // the timeline and the facts are redrawn with exactly the server's words.
+    let W = {};
+    try {
+      W = JSON.parse((document.getElementById("verify-words") || {}).textContent || "{}");
+    } catch (e) {
+      W = {};
+    }
+    const w = (key, args) => String(W[key] === undefined ? key : W[key]).replace(/\{(\w+)\}/g, (m, k) => (args && args[k] !== undefined ? String(args[k]) : m));
     if (!core) {
-      show(out, "fail", t("Le vérificateur n'a pas pu être chargé.", "The verifier could not be loaded."), []);
+      show(out, "fail", t("Le vérificateur n'a pas pu être chargé.", "The verifier could not be loaded.", "تعذّر تحميل أداة التحقق."), []);
       return;
     }
     const { Failure, hex, say } = core;
@@ -71,8 +93,8 @@
       const pinned = store.get(PIN);
       if (pinState)
         pinState.textContent = pinned
-          ? t("Clé épinglée dans ce navigateur.", "Key pinned in this browser.")
-          : t("Aucune clé épinglée : la clé ci-dessus est celle que donne ce site.", "No key pinned: the key above is the one this site gives.");
+          ? t("Clé épinglée dans ce navigateur.", "Key pinned in this browser.", "المفتاح مثبّت في هذا المتصفح.")
+          : t("Aucune clé épinglée : la clé ci-dessus est celle que donne ce site.", "No key pinned: the key above is the one this site gives.", "لا مفتاح مثبّت: المفتاح أعلاه هو الذي يقدمه هذا الموقع.");
     }
     const pinned0 = store.get(PIN);
     if (pinned0) keyInput.value = pinned0;
@@ -132,62 +154,10 @@
 
     // ---- Words of the register (crates/http/src/pages/labels.rs) -------------------------
 
-    const L = {
-      status: {
-        open: ["Ouverte", "Open"],
-        under_investigation: ["En instruction", "Under investigation"],
-        awaiting_compliance: ["En attente de mise en conformité", "Awaiting compliance"],
-        complied: ["Mise en conformité constatée", "Complied"],
-        sanctioned: ["Sanctionnée", "Sanctioned"],
-        closed: ["Clôturée", "Closed"],
-      },
-      category: {
-        privacy: ["Vie privée", "Privacy"],
-        image: ["Droit à l'image", "Image rights"],
-        identity_theft: ["Usurpation d'identité", "Identity theft"],
-        right_to_erasure: ["Droit à l'effacement", "Right to erasure"],
-        geolocation: ["Géolocalisation", "Geolocation"],
-        profiling: ["Profilage", "Profiling"],
-        video_surveillance: ["Vidéosurveillance", "Video surveillance"],
-        cross_border_transfer: ["Transfert vers l'étranger", "Cross-border transfer"],
-        unsolicited_marketing: ["Prospection non sollicitée", "Unsolicited marketing"],
-        other: ["Autre", "Other"],
-      },
-      sanction: {
-        warning: ["Avertissement", "Warning"],
-        formal_notice: ["Mise en demeure", "Formal notice"],
-        fine: ["Amende", "Fine"],
-        suspension: ["Suspension", "Suspension"],
-        referral_to_prosecutor: ["Saisine du procureur", "Referral to the prosecutor"],
-      },
-      outcome: {
-        complied: ["Mise en conformité", "Complied"],
-        sanctioned: ["Sanctionnée", "Sanctioned"],
-        dismissed: ["Classée sans suite", "Dismissed"],
-        withdrawn: ["Plainte retirée", "Withdrawn"],
-        referred: ["Transmise", "Referred"],
-      },
-      event: {
-        RegisterOpened: ["Ouverture du registre", "Register opened"],
-        OfficerAuthorized: ["Agent habilité", "Officer authorized"],
-        OfficerRevoked: ["Habilitation retirée", "Officer revoked"],
-        ComplaintReceived: ["Plainte reçue", "Complaint received"],
-        InspectionOpened: ["Contrôle", "Inspection"],
-        HearingHeld: ["Audition", "Hearing"],
-        ComplianceDeadlineSet: ["Délai de mise en conformité", "Compliance deadline set"],
-        DeadlineExtended: ["Délai prolongé", "Deadline extended"],
-        ComplianceConfirmed: ["Mise en conformité constatée", "Compliance confirmed"],
-        SanctionNotified: ["Sanction notifiée", "Sanction notified"],
-        AuthoritiesNotified: ["Autorités informées", "Authorities notified"],
-        CaseClosed: ["Affaire clôturée", "Case closed"],
-        Correction: ["Rectificatif", "Correction"],
-        Erasure: ["Effacement", "Erasure"],
-        IndexCommitted: ["Index engagé par le registre", "Index committed by the register"],
-      },
-    };
-    const word = (table, k) => (table[k] ? (en ? table[k][1] : table[k][0]) : en ? "Event" : "Événement");
-    const groupDigits = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
-    const sanctionText = (s) => (s.kind === "fine" ? `${word(L.sanction, "fine")} (${groupDigits(s.amount_mad)} MAD)` : word(L.sanction, s.kind));
+    const L = { status: "status", category: "category", sanction: "sanction", outcome: "outcome", event: "event" };
+    const word = (table, k) => (W[`${table}.${k}`] !== undefined ? W[`${table}.${k}`] : table === "event" ? W["event.other"] : k);
+    const groupDigits = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, W["number-group"] || "\u00a0");
+    const sanctionText = (s) => (s.kind === "fine" ? w("sanction-fine-amount", { n: groupDigits(s.amount_mad) }) : word(L.sanction, s.kind));
 
     // ---- DOM helpers ------------------------------------------------------------------------
 
@@ -201,87 +171,86 @@
     const textOf = (n) => (n ? norm(n.textContent) : "");
     const hrefs = (n) => (n ? Array.from(n.querySelectorAll("a[href]"), (a) => a.getAttribute("href")).join(" ") : "");
     const idPath = (prefix, id) => `${prefix}/${id.split("/").map((p) => encodeURIComponent(p).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase())).join("/")}`;
-    const langHref = (p) => (en ? (p.includes("?") ? `${p}&lang=en` : `${p}?lang=en`) : p);
-    const quote = (s) => (en ? `“${s}”` : `« ${s} »`);
+    const langHref = (p) => (p.includes("?") ? `${p}&lang=${lang}` : `${p}?lang=${lang}`);
+    const quote = (s) => (en ? `“${s}”` : ar ? `«${s}»` : `« ${s} »`);
 
     // ---- The verified page -----------------------------------------------------------------
 
     function controllerLink(c) {
-      return el("a", { href: langHref(idPath("/responsables", c.id)) }, c.name);
+      return el("a", { href: langHref(idPath("/responsables", c.id)), dir: "auto" }, c.name);
     }
     /** A text's cell: the verified text, or why there is none. */
     function textCell(digest, texts, erasure) {
       const s = texts.get(hex(digest));
       if (erasure || !s || s.state === "absent") {
-        if (erasure)
-          return el("span", { class: "erased" }, `${t("Texte effacé le", "Text erased on")} ${erasure.erased_on} (${erasure.reason})`);
-        return el("span", { class: "erased" }, t("Texte absent de ce serveur", "Text not available on this server"));
+        // When and why it was erased is the entry's note, said once.
+        if (erasure) return el("span", { class: "erased" }, w("text-erased"));
+        return el("span", { class: "erased" }, w("text-absent"));
       }
-      if (s.state === "invalid")
-        return el("span", { class: "bad" }, t("Texte invalide : il ne correspond pas à l'empreinte signée", "Invalid text: it does not match the signed digest"));
-      return el("span", { class: "text" }, s.text);
+      if (s.state === "invalid") return el("span", { class: "bad" }, w("text-invalid"));
+      return el("span", { class: "text", dir: "auto" }, s.text);
     }
     /** The event's facts as [label, node] rows (crates/http/src/pages/event.rs). */
     function detailRows(entry, texts, erasure) {
       const e = entry.event;
       const rows = [];
-      const row = (fr, eng, v) => rows.push([t(fr, eng), v]);
+      const row = (id, v) => rows.push([w(id), v]);
       const text = (d) => textCell(d, texts, erasure);
-      const target = (n) => el("a", { href: `#e${n}` }, `n° ${n}`);
+      const target = (n) => el("a", { href: `#e${n}` }, w("entry-number", { seq: n }));
       switch (e.type) {
         case "ComplaintReceived":
-          row("Responsable", "Controller", controllerLink(e.controller));
-          row("Catégorie", "Category", word(L.category, e.category));
-          row("Reçue le", "Received on", e.received_on);
-          if (e.summary) row("Résumé", "Summary", text(e.summary));
+          row("row-controller", controllerLink(e.controller));
+          row("row-category", word(L.category, e.category));
+          row("row-received-on", e.received_on);
+          if (e.summary) row("row-summary", text(e.summary));
           break;
         case "InspectionOpened":
-          row("Ouvert le", "Opened on", e.opened_on);
+          row("row-opened-on", e.opened_on);
           if (e.opens) {
-            row("Responsable", "Controller", controllerLink(e.opens.controller));
-            row("Catégorie", "Category", word(L.category, e.opens.category));
+            row("row-controller", controllerLink(e.opens.controller));
+            row("row-category", word(L.category, e.opens.category));
           }
-          if (e.scope) row("Objet", "Scope", text(e.scope));
+          if (e.scope) row("row-scope", text(e.scope));
           break;
         case "HearingHeld":
-          row("Date", "Date", e.held_on);
-          row("Lieu", "Place", e.place);
-          if (e.summary) row("Résumé", "Summary", text(e.summary));
+          row("row-date", e.held_on);
+          row("row-place", e.place);
+          if (e.summary) row("row-summary", text(e.summary));
           break;
         case "ComplianceDeadlineSet":
-          row("Échéance", "Due on", e.due_on);
-          row("Obligations", "Obligations", text(e.obligations));
+          row("row-due-on", e.due_on);
+          row("row-obligations", text(e.obligations));
           break;
         case "DeadlineExtended":
-          row("Nouvelle échéance", "New due date", e.due_on);
-          if (e.reason) row("Motif", "Reason", text(e.reason));
+          row("row-new-due-on", e.due_on);
+          if (e.reason) row("row-reason", text(e.reason));
           break;
         case "ComplianceConfirmed":
-          row("Constatée le", "Confirmed on", e.confirmed_on);
-          if (e.note) row("Note", "Note", text(e.note));
+          row("row-confirmed-on", e.confirmed_on);
+          if (e.note) row("row-note", text(e.note));
           break;
         case "SanctionNotified":
-          row("Notifiée le", "Notified on", e.notified_on);
-          row("Sanction", "Sanction", sanctionText(e.sanction));
-          row("Base légale", "Legal basis", e.legal_basis);
-          if (e.reasons) row("Motifs", "Reasons", text(e.reasons));
+          row("row-notified-on", e.notified_on);
+          row("row-sanction", sanctionText(e.sanction));
+          row("row-legal-basis", e.legal_basis);
+          if (e.reasons) row("row-reasons", text(e.reasons));
           break;
         case "AuthoritiesNotified":
-          row("Le", "On", e.notified_on);
-          row("Autorités", "Authorities", e.authorities.join(" ; "));
+          row("row-on", e.notified_on);
+          row("row-authorities", e.authorities.join(" ; "));
           break;
         case "CaseClosed":
-          row("Clôturée le", "Closed on", e.closed_on);
-          row("Issue", "Outcome", word(L.outcome, e.outcome));
-          if (e.summary) row("Résumé", "Summary", text(e.summary));
+          row("row-closed-on", e.closed_on);
+          row("row-outcome", word(L.outcome, e.outcome));
+          if (e.summary) row("row-summary", text(e.summary));
           break;
         case "Correction":
-          row("Corrige l'entrée", "Corrects entry", target(e.target));
-          row("Rectificatif", "Erratum", text(e.erratum));
+          row("row-corrects", target(e.target));
+          row("row-erratum", text(e.erratum));
           break;
         case "Erasure":
-          row("Efface le texte de l'entrée", "Erases the text of entry", target(e.target));
-          row("Motif", "Reason", e.reason);
+          row("row-erases", target(e.target));
+          row("row-reason", e.reason);
           break;
       }
       return rows;
@@ -301,25 +270,25 @@
         el(
           "header",
           {},
-          el("span", { class: "seq" }, `n° ${seq}`),
+          el("span", { class: "seq" }, w("entry-number", { seq })),
           " ",
           el("strong", {}, word(L.event, v.entry.event.type)),
           " ",
           el("span", { class: "check", "data-seq": String(seq) }),
         ),
-        el("p", { class: "meta" }, `${t("Inscrit le", "Recorded")} ${core.utcMinute(v.entry.recorded_at)} ${t("par", "by")} ${officer ? officer.name : hex(v.entry.signer)}`),
+        el("p", { class: "meta" }, w("recorded-by", { date: core.utcMinute(v.entry.recorded_at), name: officer ? officer.name : hex(v.entry.signer) })),
         dl(detailRows(v.entry, texts, notes.erasure)),
       );
       for (const c of notes.corrections)
-        li.append(el("p", { class: "note" }, `${t("Corrigé par l'entrée", "Corrected by entry")} `, el("a", { href: `#e${c}` }, `n° ${c}`)));
+        li.append(el("p", { class: "note" }, `${w("note-corrected-by")} `, el("a", { href: `#e${c}` }, w("entry-number", { seq: c }))));
       if (notes.erasure) {
         const er = notes.erasure;
         li.append(
           el(
             "p",
             { class: "note erased" },
-            `${t("Texte effacé le", "Text erased on")} ${er.erased_on} (${er.reason}) — `,
-            el("a", { href: `#e${er.seq}` }, `n° ${er.seq}`),
+            `${w("note-erased", { date: er.erased_on, reason: er.reason })} — `,
+            el("a", { href: `#e${er.seq}` }, w("entry-number", { seq: er.seq })),
           ),
         );
       }
@@ -327,13 +296,13 @@
         el(
           "p",
           { class: "links" },
-          el("a", { href: `/api/v1/entries/${seq}/tlog-proof`, download: "" }, t("preuve (.tlog-proof)", "proof (.tlog-proof)")),
+          el("a", { href: `/api/v1/entries/${seq}/tlog-proof`, download: "" }, w("link-proof")),
           " · ",
-          el("a", { href: `/api/v1/entries/${seq}/raw`, download: "" }, t("octets de l'entrée", "entry bytes")),
+          el("a", { href: `/api/v1/entries/${seq}/raw`, download: "" }, w("link-bytes")),
           " · ",
-          el("span", {}, t("empreinte", "leaf hash")),
+          el("span", {}, w("link-leaf-hash")),
           " ",
-          el("code", { class: "hash" }, hex(v.leaf)),
+          el("code", { class: "hash", dir: "ltr" }, hex(v.leaf)),
         ),
       );
       return li;
@@ -388,10 +357,10 @@
         const old = shownItems.find((x) => Number(x.dataset.seq) === v.seq);
         if (!old && v.seq >= pageSize) {
           // Recorded after the page was served (the page and the API are two requests).
-          li.append(el("p", { class: "note" }, t("Nouvelle depuis l'affichage de la page : ajoutée d'après l'entrée signée.", "New since the page was served: added from the signed entry.")));
+          li.append(el("p", { class: "note" }, t("Nouvelle depuis l'affichage de la page : ajoutée d'après l'entrée signée.", "New since the page was served: added from the signed entry.", "جديد منذ عرض الصفحة: أضيف انطلاقًا من القيد الموقّع.")));
         } else if (!old) {
           li.classList.add("flagged");
-          li.append(flag(t("Absente de la page : ajoutée d'après l'entrée signée.", "Missing from the page: added from the signed entry.")));
+          li.append(flag(t("Absente de la page : ajoutée d'après l'entrée signée.", "Missing from the page: added from the signed entry.", "غائب عن الصفحة: أضيف انطلاقًا من القيد الموقّع.")));
           failures.push(new Failure(`La page n'affichait pas l'entrée n° ${v.seq} de l'affaire.`, `The page did not show the case's entry ${v.seq}.`));
         } else {
           const diffs = differences(parts(old), parts(li));
@@ -435,12 +404,12 @@
         if (mark) mark.className = "check fail";
         if (servedSeqs.includes(seq)) {
           // Served, but it failed its own checks (named above).
-          old.append(flag(t("Cette entrée n'a pas passé la vérification : ne vous y fiez pas.", "This entry failed verification: do not rely on it.")));
+          old.append(flag(t("Cette entrée n'a pas passé la vérification : ne vous y fiez pas.", "This entry failed verification: do not rely on it.", "لم ينجح هذا القيد في التحقق: لا تعتمد عليه.")));
           fresh.push(old);
           continue;
         }
         old.append(
-          flag(t("Cette entrée n'est pas prouvée par le registre pour cette affaire : ne vous y fiez pas.", "The register does not prove this entry for this case: do not rely on it.")),
+          flag(t("Cette entrée n'est pas prouvée par le registre pour cette affaire : ne vous y fiez pas.", "The register does not prove this entry for this case: do not rely on it.", "لا يثبت السجل هذا القيد لهذه القضية: لا تعتمد عليه.")),
         );
         failures.push(
           new Failure(
@@ -460,24 +429,33 @@
     /** The case's facts (cases.rs, case_page) from the verified entries, as rows. */
     function factRows(facts, asOf) {
       const rows = [];
-      const opened = facts.openedBy === "inspection" ? t("sur contrôle d'office", "by an ex officio inspection") : t("sur plainte", "on a complaint");
-      rows.push([t("Responsable du traitement", "Data controller"), controllerLink(facts.controller)]);
-      rows.push([t("Catégorie", "Category"), word(L.category, facts.category)]);
-      rows.push([t("Ouverte le", "Opened on"), `${facts.openedOn} (${opened})`]);
+      const opened = facts.openedBy === "inspection" ? w("opened-by-inspection") : w("opened-by-complaint");
+      rows.push([w("fact-controller"), controllerLink(facts.controller)]);
+      rows.push([w("col-category"), word(L.category, facts.category)]);
+      rows.push([w("col-opened"), `${facts.openedOn} (${opened})`]);
       const h = facts.hearings[facts.hearings.length - 1];
-      if (h) rows.push([t("Dernière audition", "Latest hearing"), `${h.held_on}, ${h.place}`]);
+      if (h) rows.push([w("fact-latest-hearing"), `${h.held_on}, ${h.place}`]);
       if (facts.deadline) {
-        const overdue = facts.status === "awaiting_compliance" && asOf && facts.deadline < asOf;
-        const badge = overdue
-          ? el("span", { class: "badge overdue" }, `${t("en retard", "overdue")} (${t("au", "as of")} ${asOf})`)
-          : el("span", { class: "badge ok" }, t("dans le délai", "not yet due"));
+        // As crates/http/src/pages/cases.rs (deadline_state): from the case's real state.
+        const judged = () => el("span", { class: "judged" }, w("overdue-judged-on", { date: asOf }));
         const cell = document.createDocumentFragment();
-        cell.append(`${facts.deadline} `, badge);
-        rows.push([t("Délai de mise en conformité", "Compliance deadline"), cell]);
+        cell.append(`${facts.deadline}`);
+        if (facts.status === "awaiting_compliance" && asOf) {
+          const overdue = facts.deadline < asOf;
+          cell.append(
+            " ",
+            el("span", { class: overdue ? "badge overdue" : "badge ok" }, w(overdue ? "badge-overdue" : "badge-not-yet-due")),
+            " ",
+            judged(),
+          );
+        } else if (facts.sanctions.some((x) => x.notified_on > facts.deadline)) {
+          cell.append(" ", el("span", { class: "badge overdue" }, w("badge-missed")));
+        }
+        rows.push([w("fact-deadline"), cell]);
       }
-      for (const x of facts.sanctions) rows.push([t("Sanction", "Sanction"), `${sanctionText(x.sanction)} — ${x.notified_on} (${x.legal_basis})`]);
-      if (facts.compliance) rows.push([t("Mise en conformité constatée le", "Compliance confirmed on"), facts.compliance.confirmed_on]);
-      if (facts.closing) rows.push([t("Clôturée le", "Closed on"), `${facts.closing.closed_on} — ${word(L.outcome, facts.closing.outcome)}`]);
+      for (const x of facts.sanctions) rows.push([w("fact-sanction"), w("fact-sanction-value", { sanction: sanctionText(x.sanction), date: x.notified_on, basis: x.legal_basis })]);
+      if (facts.compliance) rows.push([w("fact-complied-on"), facts.compliance.confirmed_on]);
+      if (facts.closing) rows.push([w("fact-closed-on"), `${facts.closing.closed_on} — ${word(L.outcome, facts.closing.outcome)}`]);
       return rows;
     }
     function redrawFacts(facts, asOf, caseId, whole, grew) {
@@ -501,18 +479,18 @@
                 ),
         );
       const h1 = document.querySelector("main h1");
-      const title = `${t("Affaire", "Case")} ${caseId}`;
+      const title = w("case-title", { id: caseId });
       if (h1 && textOf(h1) !== title) {
         mismatch(t("titre", "title"), textOf(h1), title);
         h1.textContent = title;
-        h1.after(flag(t("Le titre de la page était faux et a été corrigé.", "The page's title was wrong and was corrected.")));
+        h1.after(flag(t("Le titre de la page était faux et a été corrigé.", "The page's title was wrong and was corrected.", "كان عنوان الصفحة خاطئًا وتم تصحيحه.")));
       }
       const status = document.querySelector("main h1 + p > .status, main h1 + p.tampered + p > .status");
       const old = document.querySelector("dl.facts");
       if (!whole) {
         // Facts drawn from part of a case would be false in their own way: the server's stay,
         // marked as not verified (what is wrong is named above).
-        if (status) status.after(" ", el("span", { class: "tampered" }, `⚠ ${t("non vérifié", "not verified")}`));
+        if (status) status.after(" ", el("span", { class: "tampered" }, `⚠ ${t("non vérifié", "not verified", "لم يُتحقق منه")}`));
         if (old && !old.previousElementSibling?.classList.contains("tampered"))
           old.before(
             flag(
@@ -528,7 +506,7 @@
         const label = word(L.status, facts.status);
         if (textOf(status) !== label || !status.classList.contains(`status-${facts.status}`)) {
           mismatch(t("statut", "status"), textOf(status), label);
-          status.after(" ", el("span", { class: "tampered" }, `⚠ ${t("la page affichait", "the page showed")} ${quote(textOf(status))}`));
+          status.after(" ", el("span", { class: "tampered" }, `⚠ ${t("la page affichait", "the page showed", "كانت الصفحة تعرض")} ${quote(textOf(status))}`));
         }
         status.className = `status status-${facts.status}`;
         status.textContent = label;
@@ -552,12 +530,12 @@
         const was = k >= 0 ? shown[k][1] : "";
         if (k >= 0) used.add(k);
         mismatch(label, was, value);
-        fresh.querySelectorAll(":scope > dd")[i].append(" ", el("span", { class: "tampered" }, `⚠ ${t("la page affichait", "the page showed")} ${quote(was)}`));
+        fresh.querySelectorAll(":scope > dd")[i].append(" ", el("span", { class: "tampered" }, `⚠ ${t("la page affichait", "the page showed", "كانت الصفحة تعرض")} ${quote(was)}`));
       });
       shown.forEach(([label, value], k) => {
         if (used.has(k)) return;
         mismatch(label, value, "");
-        fresh.append(el("dt", { class: "tampered" }, label), el("dd", { class: "tampered" }, `⚠ ${t("non vérifié, la page affichait", "not verified, the page showed")} ${quote(value)}`));
+        fresh.append(el("dt", { class: "tampered" }, label), el("dd", { class: "tampered" }, `⚠ ${t("non vérifié, la page affichait", "not verified, the page showed", "لم يُتحقق منه، كانت الصفحة تعرض")} ${quote(value)}`));
       });
       old.replaceWith(fresh);
       return failures;
@@ -606,9 +584,10 @@
       }
       if (!seen || typeof seen.note !== "string") {
         lines.push(
-          say(
+          say3(
             "Première vérification de ce registre dans ce navigateur : il retiendra ce point de contrôle, si tout est vérifié, et vérifiera les suivants par rapport à lui.",
             "First verification of this register in this browser: it will keep this checkpoint, if everything verifies, and check later ones against it.",
+            "أول تحقق من هذا السجل في هذا المتصفح: سيحتفظ بنقطة التحقق هذه إن تم التحقق من كل شيء، وسيتحقق من النقاط اللاحقة بالمقارنة معها.",
           ),
         );
         return;
@@ -638,7 +617,14 @@
               `Split view: this browser saw another version of the register at ${old.size} entries (on ${when}). The register has two histories: keep this page and report it.`,
             ),
           );
-        else lines.push(say(`Même point de contrôle que lors de votre dernière visite (le ${when}) ✓`, `Same checkpoint as on your last visit (on ${when}) ✓`));
+        else
+          lines.push(
+            say3(
+              `Même point de contrôle que lors de votre dernière visite (le ${when}) ✓`,
+              `Same checkpoint as on your last visit (on ${when}) ✓`,
+              `نقطة التحقق نفسها التي رأيتها في زيارتك الأخيرة (بتاريخ \u2068${when}\u2069) ✓`,
+            ),
+          );
         return;
       }
       const answer = await getJson(`/api/v1/proof/consistency?from=${old.size}&to=${cp.size}`);
@@ -667,9 +653,10 @@
         );
       else
         lines.push(
-          say(
+          say3(
             `Depuis votre dernière vérification (${old.size} entrées, le ${when}), le registre n'a fait que s'allonger (preuve de cohérence RFC 9162) ✓`,
             `Since your last verification (${old.size} entries, on ${when}), the register only grew (RFC 9162 consistency proof) ✓`,
+            `منذ تحققك الأخير (${arEntries(old.size)}، بتاريخ \u2068${when}\u2069)، لم يزد السجل إلا طولًا (إثبات اتساق RFC 9162) ✓`,
           ),
         );
     }
@@ -678,13 +665,16 @@
       const others = parsed.lines.length - 1;
       if (w.keys.length === 0) {
         lines.push(
-          say(
+          say3(
             others > 0
               ? `Témoins : ${others} autre(s) signature(s) sur le point de contrôle, non vérifiées (aucun témoin épinglé).`
               : "Témoins : aucun témoin épinglé, aucune cosignature.",
             others > 0
               ? `Witnesses: ${others} other signature(s) on the checkpoint, not checked (no witness pinned).`
               : "Witnesses: none pinned, no cosignature.",
+            others > 0
+              ? `الشهود: توقيعات أخرى على نقطة التحقق عددها \u2068${others}\u2069، لم يُتحقق منها (لا شاهد مثبّت).`
+              : "الشهود: لا شاهد مثبّت، ولا توقيع مشترك.",
           ),
         );
         return;
@@ -778,10 +768,15 @@
         );
       lines.push(
         pinned === key.text
-          ? say(`Clé du registre : ${key.name} (${hex(key.id)}), épinglée dans ce navigateur ✓`, `Register key: ${key.name} (${hex(key.id)}), pinned in this browser ✓`)
-          : say(
+          ? say3(
+              `Clé du registre : ${key.name} (${hex(key.id)}), épinglée dans ce navigateur ✓`,
+              `Register key: ${key.name} (${hex(key.id)}), pinned in this browser ✓`,
+              `مفتاح السجل: \u2068${key.name} (${hex(key.id)})\u2069، مثبّت في هذا المتصفح ✓`,
+            )
+          : say3(
               `Clé du registre : ${key.name} (${hex(key.id)}), celle que donne ${pinned ? "le champ ci-dessus" : "ce site"} — comparez-la avec celle que publie l'autorité, puis épinglez-la.`,
               `Register key: ${key.name} (${hex(key.id)}), the one ${pinned ? "the field above" : "this site"} gives — compare it with the one the authority publishes, then pin it.`,
+              `مفتاح السجل: \u2068${key.name} (${hex(key.id)})\u2069، الذي ${pinned ? "يعطيه الحقل أعلاه" : "يعطيه هذا الموقع"} — قارنه بالذي تنشره الهيئة، ثم ثبّته.`,
             ),
       );
 
@@ -826,7 +821,13 @@
         );
       const report = await core.verifyCase(answer.body, key, caseId);
       const cp = report.checkpoint;
-      lines.push(say(`Point de contrôle signé par la clé du registre : ✓ — arbre de ${cp.size} entrées`, `Checkpoint signed by the register's key: ✓ — tree of ${cp.size} entries`));
+      lines.push(
+        say3(
+          `Point de contrôle signé par la clé du registre : ✓ — arbre de ${cp.size} entrées`,
+          `Checkpoint signed by the register's key: ✓ — tree of ${cp.size} entries`,
+          `نقطة التحقق موقّعة بمفتاح السجل: ✓ — شجرة من ${arEntries(cp.size)}`,
+        ),
+      );
       failures.push(...report.failures);
       await checkWitnesses(cp.parsed, lines, failures);
       await checkHistory(key, cp, lines, failures);
@@ -837,39 +838,53 @@
       const n = servedSeqs.length;
       const failedBy = (...kinds) => report.failures.some((f) => kinds.includes(f.kind));
       const mark = (bad) => (bad ? "✗" : "✓");
+      // CLDR: French "one" is 0 and 1, English "one" is 1 only.
       const plural = n === 1;
+      const frOne = n <= 1;
       lines.push(
-        say(
-          `${n} ${plural ? "entrée incluse" : "entrées incluses"} dans l'arbre de taille ${cp.size} : ${mark(failedBy("inclusion"))}`,
+        say3(
+          `${n} ${frOne ? "entrée incluse" : "entrées incluses"} dans l'arbre de taille ${cp.size} : ${mark(failedBy("inclusion"))}`,
           `${n} ${plural ? "entry" : "entries"} included in the tree of size ${cp.size}: ${mark(failedBy("inclusion"))}`,
+          `${arEntries(n)} مدرجة في شجرة حجمها \u2068${cp.size}\u2069: ${mark(failedBy("inclusion"))}`,
         ),
-        say(
-          `${n} ${plural ? "entrée décodée" : "entrées décodées"} de leurs octets (format 1, forme canonique) : ${mark(failedBy("inclusion", "decode"))}`,
+        say3(
+          `${n} ${frOne ? "entrée décodée" : "entrées décodées"} de ${frOne ? "ses" : "leurs"} octets (format 1, forme canonique) : ${mark(failedBy("inclusion", "decode"))}`,
           `${n} ${plural ? "entry" : "entries"} decoded from their bytes (format 1, canonical form): ${mark(failedBy("inclusion", "decode"))}`,
+          `${arEntries(n)} فُكّت من بايتاتها (الصيغة 1، الشكل القانوني): ${mark(failedBy("inclusion", "decode"))}`,
         ),
-        say(
-          `${n} ${plural ? "signature d'agent" : "signatures d'agents"} : ${mark(failedBy("inclusion", "decode", "signature"))}`,
+        say3(
+          `${n} ${frOne ? "signature d'agent" : "signatures d'agents"} : ${mark(failedBy("inclusion", "decode", "signature"))}`,
           `${n} officer signature${plural ? "" : "s"}: ${mark(failedBy("inclusion", "decode", "signature"))}`,
+          `${arCount(n, [() => "لا توقيع", () => "توقيع موظف واحد", () => "توقيعا موظفَين", (x) => `${x} توقيعات موظفين`, (x) => `${x} توقيعًا لموظفين`, (x) => `${x} توقيع موظفين`])}: ${mark(failedBy("inclusion", "decode", "signature"))}`,
         ),
-        say(
-          `Chaîne de l'affaire, entrées 0 à ${n - 1} : ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`,
-          `Case chain, entries 0 to ${n - 1}: ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`,
+        say3(
+          n <= 1
+            ? `Chaîne de l'affaire, son entrée : ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`
+            : `Chaîne de l'affaire, entrées 0 à ${n - 1} : ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`,
+          n <= 1
+            ? `Case chain, its one entry: ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`
+            : `Case chain, entries 0 to ${n - 1}: ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`,
+          n <= 1
+            ? `سلسلة القضية، قيدها الوحيد: ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`
+            : `سلسلة القضية، القيود من \u20680\u2069 إلى \u2068${n - 1}\u2069: ${mark(failedBy("inclusion", "decode", "signature", "chain"))}`,
         ),
       );
       lines.push(
         report.complete
-          ? say(
+          ? say3(
               `Affaire complète : l'index que la clé du registre a signé (entrée n° ${cp.size - 1}) compte exactement ces ${n} entrées ✓`,
               `Whole case: the index the register's key signed (entry ${cp.size - 1}) holds exactly these ${n} entries ✓`,
+              `القضية كاملة: الفهرس الذي وقّعه مفتاح السجل (القيد رقم \u2068${cp.size - 1}\u2069) يضم هذه القيود بالضبط، وعددها \u2068${n}\u2069 ✓`,
             )
-          : say("Affaire complète : non prouvé ✗", "Whole case: not proven ✗"),
+          : say3("Affaire complète : non prouvé ✗", "Whole case: not proven ✗", "اكتمال القضية: غير مُثبت ✗"),
       );
       const names = Array.from(new Set(Array.from(report.officers.values(), (o) => o.name)));
       const officersOk = report.officers.size === n;
       lines.push(
-        say(
+        say3(
           `Agents habilités à la date de chaque entrée${names.length ? ` (${names.join(", ")})` : ""} : ${officersOk ? "✓" : "✗"}`,
           `Officers authorized at each entry's date${names.length ? ` (${names.join(", ")})` : ""}: ${officersOk ? "✓" : "✗"}`,
+          `موظفون معتمدون في تاريخ كل قيد${names.length ? ` (\u2068${names.join(", ")}\u2069)` : ""}: ${officersOk ? "✓" : "✗"}`,
         ),
       );
 
@@ -888,9 +903,10 @@
       let erased = 0;
       for (const a of facts.annotations.values()) if (a.erasure) erased++;
       lines.push(
-        say(
+        say3(
           `${present} texte(s) conformes aux empreintes signées${erased ? `, ${erased} effacé(s)` : ""}${absent ? `, ${absent} absent(s) de ce serveur ⚠` : ""} : ${invalid ? "✗" : "✓"}`,
           `${present} text(s) match their signed digests${erased ? `, ${erased} erased` : ""}${absent ? `, ${absent} not on this server ⚠` : ""}: ${invalid ? "✗" : "✓"}`,
+          `نصوص مطابقة للبصمات الموقّعة: \u2068${present}\u2069${erased ? `، ممحوة: \u2068${erased}\u2069` : ""}${absent ? `، غير متوفرة على هذا الخادم: \u2068${absent}\u2069 ⚠` : ""}: ${invalid ? "✗" : "✓"}`,
         ),
       );
       const whole = report.complete && report.entries.length === n && !failedBy("inclusion", "decode", "signature", "chain");
@@ -916,16 +932,18 @@
       failures.push(...pageFailures);
       lines.push(
         !whole && !pageFailures.length
-          ? say(
+          ? say3(
               "Page : ce qui n'a pas pu être vérifié y est signalé ✗",
               "Page: what could not be verified is flagged on it ✗",
+              "الصفحة: ما تعذّر التحقق منه مُشار إليه فيها ✗",
             )
           : pageFailures.length
-          ? say(
+          ? say3(
               `Page : ${pageFailures.length} différence(s) entre la page et les entrées signées, signalée(s) ✗ — la page montre maintenant les entrées vérifiées.`,
               `Page: ${pageFailures.length} difference(s) between the page and the signed entries, flagged ✗ — the page now shows the verified entries.`,
+              `الصفحة: فروق بين الصفحة والقيود الموقّعة عددها \u2068${pageFailures.length}\u2069، مُشار إليها ✗ — تعرض الصفحة الآن القيود التي تم التحقق منها.`,
             )
-          : say("Page : ce qui est affiché est ce qui a été vérifié ✓", "Page: what is shown is what was verified ✓"),
+          : say3("Page : ce qui est affiché est ce qui a été vérifié ✓", "Page: what is shown is what was verified ✓", "الصفحة: ما هو معروض هو ما تم التحقق منه ✓"),
       );
 
       if (failures.length === 0) store.set(seenKey(key.text), JSON.stringify({ note: cp.note, seen_at: new Date().toISOString() }));
@@ -935,7 +953,7 @@
     function run() {
       button.disabled = true;
       out.dataset.state = "running";
-      out.textContent = t("Vérification en cours…", "Verifying…");
+      out.textContent = t("Vérification en cours…", "Verifying…", "جارٍ التحقق…");
       verify()
         .then((r) => {
           if (r.unsupported) {
@@ -945,14 +963,16 @@
               t(
                 "Ce navigateur ne peut pas vérifier cette page : il ne sait pas vérifier les signatures Ed25519 (WebCrypto), ou la page n'est pas servie en HTTPS. Utilisez `sijil verify` (voir la page Vérifier), ou un navigateur récent.",
                 "This browser cannot verify this page: it cannot check Ed25519 signatures (WebCrypto), or the page is not served over HTTPS. Use `sijil verify` (see the Verify page), or a recent browser.",
+                "لا يستطيع هذا المتصفح التحقق من هذه الصفحة: لا يعرف التحقق من توقيعات Ed25519 (WebCrypto)، أو أن الصفحة لا تُقدَّم عبر HTTPS. استعمل `sijil verify` (انظر صفحة «كيف تتحقق»)، أو متصفحًا حديثًا.",
               ),
               [],
             );
             return;
           }
-          const timing = say(
+          const timing = say3(
             `Durée : ${Math.round(r.compute)} ms de calcul (${Math.round(r.total)} ms réseau compris).`,
             `Time: ${Math.round(r.compute)} ms of computation (${Math.round(r.total)} ms with the network).`,
+            `المدة: \u2068${Math.round(r.compute)}\u2069 ms من الحساب (\u2068${Math.round(r.total)}\u2069 ms مع الشبكة).`,
           );
           out.dataset.computeMs = String(Math.round(r.compute));
           out.dataset.totalMs = String(Math.round(r.total));
@@ -963,6 +983,7 @@
               t(
                 `Vérifié : cette page montre toute l'affaire, telle que le registre l'a signée (point de contrôle de ${r.size} entrées).`,
                 `Verified: this page shows the whole case, as the register signed it (checkpoint of ${r.size} entries).`,
+                `تم التحقق: تعرض هذه الصفحة القضية كاملة، كما وقّعها السجل (نقطة تحقق من ${arEntries(r.size)}).`,
               ),
               r.lines.concat([timing]).map(pick),
             );
@@ -970,19 +991,22 @@
             show(
               out,
               "fail",
-              t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page."),
+              t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page.", "فشل التحقق: لا تعتمد على هذه الصفحة."),
               r.lines.concat([timing]).map(pick),
               r.failures.map((f) => f.in(lang)),
             );
         })
         .catch((err) => {
-          const message = err instanceof Failure ? err.in(lang) : `${t("erreur", "error")} : ${err}`;
+          const message = err instanceof Failure ? err.in(lang) : `${t("erreur", "error", "خطأ")} : ${err}`;
           out.dataset.error = String(err);
           for (const mark of document.querySelectorAll(".check[data-seq]")) mark.className = "check fail";
-          show(out, "fail", t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page."), [], [message]);
+          show(out, "fail", t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page.", "فشل التحقق: لا تعتمد على هذه الصفحة."), [], [message]);
         })
         .finally(() => {
           button.disabled = false;
+          // The button was disabled while checking, which drops the keyboard focus: give it
+          // to the result, which screen readers then read.
+          out.focus();
         });
     }
 
@@ -998,10 +1022,17 @@
     p.textContent = summary;
     out.appendChild(p);
     const ul = document.createElement("ul");
+    const page = document.documentElement.lang;
     for (const [l, cls] of (failures || []).map((f) => [f, "failure"]).concat(lines.map((l) => [l, "checked"]))) {
       const li = document.createElement("li");
-      li.className = cls;
+      // A line's own state, for its colour: a ✓ line stays a success on a failed check.
+      li.className = `${cls}${cls === "checked" && /✗/.test(l) ? " bad-line" : cls === "checked" && /✓/.test(l) ? " ok-line" : ""}`;
       li.textContent = l;
+      // An Arabic page falls back to French for the lines not translated: say so.
+      if (page === "ar" && !/[\u0600-\u06FF]/.test(l)) {
+        li.lang = "fr";
+        li.dir = "ltr";
+      }
       ul.appendChild(li);
     }
     out.appendChild(ul);

@@ -328,27 +328,21 @@ pub async fn raw_entry(
 
 /// `GET /api/v1/controllers`: every controller, by id, paged.
 pub async fn controllers(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+    // The same `limit` and `offset` rules as the case list (`after` is not a parameter here).
     let q = Query::parse(&uri, &["limit", "offset"])?;
-    let limit = match q.u64("limit")? {
-        None => 100,
-        Some(l) if (1..=1000).contains(&l) => l as usize,
-        Some(l) => {
-            return Err(Error::bad_parameter(
-                "limit",
-                format!("{l} is not between 1 and 1000"),
-            ))
-        }
+    let (offset, limit) = match q.page(100, 1000)? {
+        Page::Offset { offset, limit } => (offset, limit),
+        Page::After { limit, .. } => (0, limit),
     };
-    let offset = q.u64("offset")?.unwrap_or(0);
     let snapshot = state.snapshot();
     let all = snapshot.view.controllers();
-    let offset = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
-    let end = offset.saturating_add(limit).min(all.len());
+    let start = offset.min(all.len());
+    let end = start.saturating_add(limit).min(all.len());
     Ok(answer(&json!({
         "tree_size": snapshot.checkpoint.checkpoint.size,
         "total": all.len(),
         "offset": offset,
-        "items": &all[offset..end],
+        "items": &all[start..end],
     })))
 }
 

@@ -40,6 +40,18 @@ impl Error {
         }
     }
 
+    /// 400: the request itself is malformed (not one of its parameters), and `why`.
+    pub fn bad_request(why: impl Into<String>) -> Error {
+        Error {
+            status: StatusCode::BAD_REQUEST,
+            message: why.into(),
+            parameter: None,
+            html: None,
+            needs_io: false,
+            extra: None,
+        }
+    }
+
     /// 404: `what` does not exist (or not at the served checkpoint).
     pub fn not_found(what: impl Into<String>) -> Error {
         Error {

@@ -9,8 +9,9 @@
 //! - a JSON API under `/api/v1/` whose proofs come with the checkpoint they prove against
 //!   ([`api`]; docs/API.md, `/api/v1/openapi.json`), including each entry's
 //!   c2sp.org/tlog-proof;
-//! - HTML pages for people, French first, whose **Verify** button checks the proofs in the
-//!   visitor's browser ([`pages`]).
+//! - HTML pages for people, in Arabic, French and English, whose **Verify** button checks the
+//!   proofs in the visitor's browser ([`pages`]), and the register as open data and Atom feeds
+//!   ([`open_data`]).
 //!
 //! Handlers are pure functions of one [`Snapshot`] (a signed checkpoint and the view of
 //! exactly the entries it covers), which a background task replaces when `sijil append`
@@ -38,15 +39,17 @@ use tower_http::trace::TraceLayer;
 
 pub mod api;
 pub mod error;
+pub mod open_data;
 pub mod pages;
 pub mod params;
+pub mod sequencer;
 mod server;
 pub mod state;
 pub mod store;
 pub mod tlog;
 
 pub use error::Error;
-pub use server::{serve, SHUTDOWN_GRACE};
+pub use server::{serve, serve_router, SHUTDOWN_GRACE};
 pub use state::{AppState, CacheSizes, Clock, Snapshot};
 
 /// How the server runs.
@@ -116,6 +119,20 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/responsables", get(pages::controllers_page))
         .route("/responsables/{*id}", get(pages::controller_page))
         .route("/verification", get(pages::verification_page))
+        .route("/statistiques", get(pages::stats_page))
+        // Open data and feeds.
+        .route("/open-data/cases.csv", get(open_data::cases_csv))
+        .route("/open-data/cases.json", get(open_data::cases_json))
+        .route("/open-data/events.csv", get(open_data::events_csv))
+        .route("/open-data/events.json", get(open_data::events_json))
+        .route("/feeds/events.atom", get(open_data::events_feed))
+        .route("/feeds/cases/{*id}", get(open_data::case_feed))
+        .route("/feeds/controllers/{*id}", get(open_data::controller_feed))
+        // The API's English spelling, typed into a browser: the page it means.
+        .route("/cases", get(pages::redirect_to_page))
+        .route("/cases/{*id}", get(pages::redirect_to_page))
+        .route("/controllers", get(pages::redirect_to_page))
+        .route("/controllers/{*id}", get(pages::redirect_to_page))
         .route("/assets/sijil.css", get(pages::style))
         .route("/assets/verify.js", get(pages::verify_js))
         .route("/assets/sijil-verify-core.js", get(pages::verify_core_js))
@@ -191,10 +208,31 @@ fn is_text(
         })
 }
 
-async fn not_found(uri: Uri) -> Error {
+/// 404: JSON for the API and the log's files, a page in the visitor's language for a browser
+/// that asked for HTML anywhere else.
+async fn not_found(uri: Uri, headers: axum::http::HeaderMap) -> Error {
+    let path = uri.path();
+    let machine = [
+        "/api/",
+        "/tile/",
+        "/blobs/",
+        "/checkpoint",
+        "/healthz",
+        "/assets/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p));
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && !machine {
+        let lang = pages::Lang::negotiate(&uri, &headers);
+        return Error::not_found(lang.plain("error-no-page")).html(lang);
+    }
     Error::not_found(format!(
         "{}: no such resource",
-        uri.path().chars().take(200).collect::<String>()
+        path.chars().take(200).collect::<String>()
     ))
 }
 

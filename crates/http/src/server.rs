@@ -53,7 +53,28 @@ pub async fn serve(
     let limits = config.limits;
     let app = router(state.clone(), &limits);
     let (closing_tx, closing_rx) = watch::channel(false);
-    let follower = tokio::spawn(state.follow(config.refresh_every, closed(closing_rx.clone())));
+    let follower = tokio::spawn(state.follow(config.refresh_every, closed(closing_rx)));
+    let result = serve_router(listener, app, &limits, shutdown).await;
+    let _ = closing_tx.send(true);
+    let _ = follower.await;
+    result
+}
+
+/// Serves `app` on `listener` with the connection bounds of `limits` until `shutdown`
+/// completes, then finishes the requests in progress (within [`SHUTDOWN_GRACE`]). The
+/// accept loop of `sijil serve` and of `sijil sequencer`.
+///
+/// # Errors
+/// Only if the connection limit cannot be set up; failed connections and accepts are logged
+/// and the server goes on.
+pub async fn serve_router(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: &Limits,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let (closing_tx, closing_rx) = watch::channel(false);
+    let app = app.layer(axum::middleware::from_fn(one_host));
     let max = u32::try_from(limits.max_connections)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "max_connections too large"))?;
     let connections = Arc::new(Semaphore::new(max as usize));
@@ -113,11 +134,36 @@ pub async fn serve(
     {
         tracing::warn!("shutdown: some connections did not finish in time");
     }
-    let _ = follower.await;
     Ok(())
 }
 
 /// Completes when the flag turns true (or its sender is gone).
+/// RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+/// HTTP/1.1 request message that lacks a Host header field and to any request message that
+/// contains more than one Host header field". Checked on real connections (the router's
+/// tests send requests without one).
+async fn one_host(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let hosts = request
+        .headers()
+        .get_all(axum::http::header::HOST)
+        .iter()
+        .count();
+    let needed = request.version() == axum::http::Version::HTTP_11;
+    if hosts > 1 || (needed && hosts == 0) {
+        let why = if hosts > 1 {
+            format!("{hosts} Host headers: a request has at most one (RFC 9112 §3.2)")
+        } else {
+            "no Host header: an HTTP/1.1 request needs one (RFC 9112 §3.2)".to_string()
+        };
+        return crate::error::Error::bad_request(why).into_response();
+    }
+    next.run(request).await
+}
+
 async fn closed(mut flag: watch::Receiver<bool>) {
     let _ = flag.wait_for(|c| *c).await;
 }

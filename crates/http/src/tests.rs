@@ -88,17 +88,7 @@ fn append(path: &std::path::Path, officer: &Signer, events: &str) {
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, HeaderMap, Bytes) {
-    let response = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    (status, headers, body)
+    get_with(app, uri, &[]).await
 }
 
 async fn json(app: &Router, uri: &str) -> Value {
@@ -358,6 +348,9 @@ async fn bad_queries_say_which_parameter_and_why() {
         ("/api/v1/entries/abc", "seq"),
         ("/api/v1/entries/007", "seq"),
         ("/api/v1/controllers?limit=5000", "limit"),
+        // The same offset bound for both lists (issue 11: controllers answered 200).
+        ("/api/v1/controllers?offset=99999999999", "offset"),
+        ("/api/v1/cases?offset=99999999999", "offset"),
         ("/api/v1/register?x=1", "x"),
         ("/api/v1/cases?status=%ZZ", "status"),
     ] {
@@ -612,50 +605,107 @@ async fn small_caches_evict_but_stay_correct() {
     }
 }
 
+async fn get_lang(
+    app: &Router,
+    uri: &str,
+    accept_language: &str,
+) -> (StatusCode, HeaderMap, String) {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::get(uri)
+                .header(header::ACCEPT_LANGUAGE, accept_language)
+                .header(header::ACCEPT, "text/html")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
 #[tokio::test]
-async fn pages_are_french_first_with_english() {
+async fn pages_in_arabic_french_and_english() {
     let f = fixture();
     for (uri, marker) in [
-        ("/", "Derniers événements"),
-        ("/?lang=en", "Latest events"),
+        ("/", "Dernières inscriptions au registre"),
+        // The latest events are the fixture's hearings held on 2024-06-10, recorded later:
+        // the date shown is the event's, the recording a detail.
+        (
+            "/",
+            r#"<time datetime="2024-06-10">2024-06-10</time> — Audition"#,
+        ),
+        ("/", "(inscrit le "),
+        ("/?lang=en", "Latest entries in the register"),
+        ("/?lang=ar", "آخر القيود في السجل"),
         ("/affaires", "affaires correspondent"),
         (
             "/affaires?status=awaiting_compliance&lang=en",
-            "matching cases",
+            "matching case",
         ),
+        ("/affaires?lang=ar", "قضايا مطابقة"),
         ("/affaires?utm_source=x", "Affaires"),
         ("/affaires/2023-0001", "en retard"),
+        ("/affaires/2023-0001", "Retard apprécié au 20"),
         ("/affaires/2024-0002", "Texte effacé le 2025-01-15"),
         ("/affaires/2024-0002?lang=en", "Text erased on 2025-01-15"),
+        ("/affaires/2024-0002?lang=ar", "مُحي النص في 2025-01-15"),
         ("/affaires/2024-0001", "Amende (20\u{a0}000 MAD)"),
+        ("/affaires/2024-0001?lang=en", "Fine (20,000 MAD)"),
+        ("/affaires/2024-0001?lang=ar", "غرامة (20.000 درهم)"),
+        ("/affaires/2024-0001", "<noscript>"),
         ("/responsables", "Responsables du traitement"),
         ("/responsables/cafe-atlas-fictif", "2023-0002"),
         ("/verification", "Comment vérifier"),
-        ("/verification?lang=en", "How to verify"),
+        ("/verification?lang=en", "How to check"),
+        ("/verification?lang=ar", "كيف تتحقق"),
+        ("/verification?lang=ar", "البصمة"),
+        ("/statistiques", "Affaires par catégorie"),
+        ("/statistiques?lang=ar", "القضايا حسب الصنف"),
     ] {
         let (status, h, body) = get(&f.app, uri).await;
-        let html = String::from_utf8_lossy(&body);
+        // Arabic pages isolate the arguments of their sentences (dates, ids) for the bidi
+        // algorithm; the markers are read without the isolates.
+        let html = String::from_utf8_lossy(&body).replace(['\u{2068}', '\u{2069}'], "");
         assert_eq!(status, StatusCode::OK, "{uri}");
         assert!(html.contains(marker), "{uri} lacks {marker:?}");
         assert!(header_str(&h, header::CONTENT_TYPE).starts_with("text/html"));
         assert!(header_str(&h, header::CONTENT_SECURITY_POLICY).contains("default-src 'none'"));
+        assert_eq!(header_str(&h, header::VARY), "Accept-Language");
         assert!(
             !html.contains("http://") && !html.contains("https://"),
             "{uri}: no external asset"
         );
+        // The three-way switch, and the page's own language and direction.
+        let (code, dir) = if uri.contains("lang=ar") {
+            ("ar", "rtl")
+        } else if uri.contains("lang=en") {
+            ("en", "ltr")
+        } else {
+            ("fr", "ltr")
+        };
+        assert!(
+            html.contains(&format!(r#"<html lang="{code}" dir="{dir}">"#)),
+            "{uri}"
+        );
+        for other in ["ar", "fr", "en"] {
+            assert!(html.contains(&format!(r#"hreflang="{other}""#)), "{uri}");
+        }
     }
+    // The facts of the fixture, right in every language: no "1 affaires".
+    let (_, _, body) = get(&f.app, "/responsables/cafe-atlas-fictif").await;
+    let html = String::from_utf8_lossy(&body);
+    assert!(html.contains("1 affaire ·"), "{html}");
+    assert!(!html.contains("1 affaires"));
+    // Erased text is said once in full (the note), not twice.
     let (_, _, body) = get(&f.app, "/affaires/2024-0002").await;
     let html = String::from_utf8_lossy(&body);
-    assert!(html.contains(r#"id="verify-button""#));
-    assert!(html.contains(r#"data-case-api="/api/v1/cases/2024-0002""#));
-    assert!(html.contains(&f.verifier.to_string()));
-    let (status, h, body) = get(&f.app, "/affaires/no-such-case").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(header_str(&h, header::CONTENT_TYPE).starts_with("text/html"));
-    assert!(String::from_utf8_lossy(&body).contains("Introuvable"));
-    let (status, _, body) = get(&f.app, "/affaires?status=nope").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(String::from_utf8_lossy(&body).contains("status"));
+    assert_eq!(html.matches("Texte effacé le 2025-01-15").count(), 1);
     // The page loads both scripts; the cryptography is in the core one.
     assert!(html.contains(r#"src="/assets/sijil-verify-core.js""#));
     assert!(html.contains(r#"src="/assets/verify.js""#));
@@ -669,6 +719,101 @@ async fn pages_are_french_first_with_english() {
     assert!(js.contains("sijil/index/v1"));
 }
 
+#[tokio::test]
+async fn the_language_follows_the_browser_and_errors_are_pages_in_it() {
+    let f = fixture();
+    let (_, _, html) = get_lang(&f.app, "/", "ar-MA,ar;q=0.9,fr;q=0.8").await;
+    assert!(html.contains(r#"<html lang="ar" dir="rtl">"#));
+    // Links keep the language, so a choice sticks.
+    assert!(html.contains(r#"href="/affaires?lang=ar""#));
+    let (_, _, html) = get_lang(&f.app, "/?lang=fr", "ar").await;
+    assert!(
+        html.contains(r#"<html lang="fr" dir="ltr">"#),
+        "the URL wins"
+    );
+    let (_, _, html) = get_lang(&f.app, "/", "de-DE, en;q=0.5").await;
+    assert!(html.contains(r#"<html lang="en" dir="ltr">"#));
+
+    // Error pages: in the page's language, with the site's header.
+    for (uri, lang, heading) in [
+        ("/affaires/no-such-case", "fr", "Introuvable"),
+        ("/affaires/no-such-case?lang=ar", "ar", "غير موجود"),
+        ("/affaires?status=nope&lang=en", "en", "Bad request"),
+        ("/affaires?status=nope&lang=ar", "ar", "طلب غير صحيح"),
+        ("/no/such/page?lang=en", "en", "Not found"),
+    ] {
+        let (status, h, html) = get_lang(&f.app, uri, "").await;
+        assert!(status.is_client_error(), "{uri}");
+        assert!(
+            header_str(&h, header::CONTENT_TYPE).starts_with("text/html"),
+            "{uri}"
+        );
+        assert!(html.contains(&format!(r#"<html lang="{lang}""#)), "{uri}");
+        assert!(html.contains(heading), "{uri}: {html}");
+        assert!(html.contains(r#"<header class="site">"#), "{uri}");
+    }
+    let (_, _, html) = get_lang(&f.app, "/affaires?status=nope&lang=fr", "").await;
+    assert!(html.contains(r#"<code dir="ltr">status</code>"#));
+    // The technical detail is marked as English, not passed off as French.
+    assert!(html.contains(r#"<span lang="en" dir="ltr">"#));
+    // The API keeps answering JSON.
+    let (status, h, _) = get_lang(&f.app, "/api/v1/nope", "fr").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(header_str(&h, header::CONTENT_TYPE), "application/json");
+
+    // `/cases/{id}`, the API's spelling, leads a browser to the case's page.
+    let (status, h, _) = get(&f.app, "/cases/2024-0001?lang=en").await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        header_str(&h, header::LOCATION),
+        "/affaires/2024-0001?lang=en"
+    );
+    let (status, h, _) = get(&f.app, "/controllers/cafe-atlas-fictif").await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        header_str(&h, header::LOCATION),
+        "/responsables/cafe-atlas-fictif"
+    );
+}
+
+/// A deadline's badge says what really happened: the fixture's 2023-0001 is awaiting
+/// compliance past its deadline; a sanction after a deadline makes it "missed".
+#[test]
+fn deadline_badges_follow_the_case() {
+    use sijil_core::event::Date;
+    use sijil_projector::CaseStatus;
+
+    use crate::pages::{deadline_state, DeadlineState};
+    let d = |s: &str| s.parse::<Date>().expect("date");
+    let due = d("2025-03-31");
+    assert_eq!(
+        deadline_state(CaseStatus::AwaitingCompliance, due, d("2025-04-01"), &[]),
+        DeadlineState::Overdue
+    );
+    assert_eq!(
+        deadline_state(CaseStatus::AwaitingCompliance, due, d("2025-03-31"), &[]),
+        DeadlineState::NotYetDue
+    );
+    assert_eq!(
+        deadline_state(
+            CaseStatus::Sanctioned,
+            due,
+            d("2026-01-01"),
+            &[d("2025-05-02")]
+        ),
+        DeadlineState::Missed
+    );
+    assert_eq!(
+        deadline_state(
+            CaseStatus::Sanctioned,
+            due,
+            d("2026-01-01"),
+            &[d("2025-01-02")]
+        ),
+        DeadlineState::None
+    );
+}
+
 /// Every path and parameter the OpenAPI document lists is answered (docs and code agree).
 #[tokio::test]
 async fn the_openapi_document_matches_the_routes() {
@@ -678,6 +823,11 @@ async fn the_openapi_document_matches_the_routes() {
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.len() >= 14);
     for (template, item) in paths {
+        if item.get("servers").is_some() {
+            // Served by the sequencer on its own address (`sequencer::tests`), not by this
+            // read-only server.
+            continue;
+        }
         let op = &item["get"];
         let params: Vec<Value> = op["parameters"]
             .as_array()
@@ -872,24 +1022,141 @@ async fn issue10_case_and_controller_answers_prove_they_are_complete() {
     );
 }
 
-/// A GET with an `Accept-Encoding` header.
-async fn get_encoded(app: &Router, uri: &str, encoding: &str) -> (StatusCode, HeaderMap, Bytes) {
-    let response = app
-        .clone()
-        .oneshot(
-            Request::get(uri)
-                .header(header::ACCEPT_ENCODING, encoding)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    (status, headers, body)
+/// The open data, read back by standard parsers: a CSV reader (RFC 4180) and an XML parser
+/// for the Atom feeds, whose RFC 4287 required elements are all there.
+#[tokio::test]
+async fn open_data_and_feeds_parse_back() {
+    let f = fixture();
+    // Cases: CSV and JSON agree, one row per case, the documented columns.
+    let (status, h, body) = get(&f.app, "/open-data/cases.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(header_str(&h, header::CONTENT_TYPE).starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(&body[..]);
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(headers, crate::open_data::CASE_COLUMNS);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    let json_cases = json(&f.app, "/open-data/cases.json").await;
+    let cases = json_cases["cases"].as_array().expect("cases");
+    let api = json(&f.app, "/api/v1/stats").await;
+    assert_eq!(rows.len(), cases.len());
+    assert_eq!(Some(rows.len() as u64), api["cases"].as_u64());
+    for (row, case) in rows.iter().zip(cases) {
+        for (i, column) in crate::open_data::CASE_COLUMNS.iter().enumerate() {
+            let from_json = match &case[*column] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(row.get(i), Some(from_json.as_str()), "{column}");
+        }
+    }
+    let c1 = cases
+        .iter()
+        .find(|c| c["id"] == "2024-0001")
+        .expect("case 2024-0001");
+    assert_eq!(c1["page"], "/affaires/2024-0001");
+    assert_eq!(c1["status"], "sanctioned");
+
+    // Events: one row per event of a case, each with its page and its proof.
+    let (status, _, body) = get(&f.app, "/open-data/events.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(&body[..]);
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(headers, crate::open_data::EVENT_COLUMNS);
+    let events: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    let total_entries: u64 = cases
+        .iter()
+        .map(|c| c["entries"].as_u64().expect("entries"))
+        .sum();
+    assert_eq!(events.len() as u64, total_entries);
+    let json_events = json(&f.app, "/open-data/events.json").await;
+    assert_eq!(
+        json_events["events"].as_array().map(Vec::len),
+        Some(events.len())
+    );
+    let first = &events[0];
+    let seq = first.get(0).expect("seq");
+    assert_eq!(
+        first.get(8),
+        Some(format!("/api/v1/entries/{seq}/tlog-proof").as_str())
+    );
+    let (status, _, _) = get(&f.app, first.get(8).expect("proof")).await;
+    assert_eq!(status, StatusCode::OK, "the proof a row names is served");
+
+    // Feeds: well-formed XML with the elements RFC 4287 requires.
+    for (uri, min_items) in [
+        ("/feeds/events.atom", 10),
+        ("/feeds/cases/2024-0002?lang=ar", 2),
+        ("/feeds/controllers/cafe-atlas-fictif?lang=en", 1),
+    ] {
+        let (status, h, body) = get(&f.app, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(header_str(&h, header::CONTENT_TYPE).starts_with("application/atom+xml"));
+        let text = String::from_utf8_lossy(&body);
+        let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+        let feed = doc.root_element();
+        const ATOM: &str = "http://www.w3.org/2005/Atom";
+        assert_eq!(feed.tag_name().namespace(), Some(ATOM));
+        assert_eq!(feed.tag_name().name(), "feed");
+        let child = |n: roxmltree::Node<'_, '_>, name: &str| {
+            n.children()
+                .filter(|c| c.tag_name().name() == name && c.tag_name().namespace() == Some(ATOM))
+                .count()
+        };
+        // §4.1.1: exactly one id, title, updated; an author (here on the feed); a self link.
+        for name in ["id", "title", "updated", "author"] {
+            assert_eq!(child(feed, name), 1, "{uri}: feed/{name}");
+        }
+        assert!(feed
+            .children()
+            .any(|c| c.tag_name().name() == "link" && c.attribute("rel") == Some("self")));
+        let items: Vec<_> = feed
+            .children()
+            .filter(|c| c.tag_name().name() == "entry")
+            .collect();
+        assert!(items.len() >= min_items, "{uri}: {} items", items.len());
+        for item in items {
+            // §4.1.2: one id, title, updated; no content, so an alternate link and a summary.
+            for name in ["id", "title", "updated", "summary"] {
+                assert_eq!(child(item, name), 1, "{uri}: entry/{name}");
+            }
+            let id = item
+                .children()
+                .find(|c| c.tag_name().name() == "id")
+                .and_then(|c| c.text())
+                .unwrap_or_default();
+            assert!(id.starts_with("tag:"), "{id}: an absolute IRI");
+            let updated = item
+                .children()
+                .find(|c| c.tag_name().name() == "updated")
+                .and_then(|c| c.text())
+                .unwrap_or_default();
+            assert!(
+                chrono::DateTime::parse_from_rfc3339(updated).is_ok(),
+                "{updated}: RFC 3339"
+            );
+            let alternate = item
+                .children()
+                .find(|c| c.tag_name().name() == "link" && c.attribute("rel") == Some("alternate"))
+                .and_then(|c| c.attribute("href"))
+                .unwrap_or_default();
+            assert!(
+                alternate.contains("/affaires/") && alternate.contains("verify=1"),
+                "{alternate}: the verifiable page"
+            );
+        }
+    }
+    let (status, _, _) = get(&f.app, "/feeds/cases/no-such-case").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 /// A case answer (mostly base64 proofs) is gzipped for a client that accepts it, with `Vary`,
@@ -899,10 +1166,15 @@ async fn get_encoded(app: &Router, uri: &str, encoding: &str) -> (StatusCode, He
 async fn text_answers_are_gzipped_when_accepted_and_tiles_are_not() {
     let f = fixture();
     let uri = "/api/v1/cases/2024-0002";
-    let (status, h, plain) = get_encoded(&f.app, uri, "identity").await;
+    let (status, h, plain) = get_with(&f.app, uri, &[(header::ACCEPT_ENCODING, "identity")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header_str(&h, header::CONTENT_ENCODING), "");
-    let (status, h, zipped) = get_encoded(&f.app, uri, "gzip, deflate, br").await;
+    let (status, h, zipped) = get_with(
+        &f.app,
+        uri,
+        &[(header::ACCEPT_ENCODING, "gzip, deflate, br")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header_str(&h, header::CONTENT_ENCODING), "gzip");
     assert!(
@@ -922,7 +1194,8 @@ async fn text_answers_are_gzipped_when_accepted_and_tiles_are_not() {
         plain.len(),
         zipped.len()
     );
-    let (status, h, _) = get_encoded(&f.app, "/tile/0/000", "gzip").await;
+    let (status, h, _) =
+        get_with(&f.app, "/tile/0/000", &[(header::ACCEPT_ENCODING, "gzip")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header_str(&h, header::CONTENT_ENCODING), "");
 }
@@ -1025,4 +1298,37 @@ async fn conditional_requests_get_304() {
     )
     .await;
     assert_ne!(header_str(&gz, header::ETAG), header_str(&id, header::ETAG));
+}
+
+/// Both lists report the offset asked for, past the end too, not a clamped one (issue 11).
+#[tokio::test]
+async fn lists_report_the_offset_asked_for() {
+    let f = fixture();
+    for uri in ["/api/v1/cases?offset=500", "/api/v1/controllers?offset=500"] {
+        let v = json(&f.app, uri).await;
+        assert_eq!(v["offset"], 500, "{uri}: {v}");
+        assert_eq!(v["items"].as_array().map(Vec::len), Some(0), "{uri}");
+    }
+}
+
+/// c2sp.org/tlog-tiles paths have no query: one spelling per tile, as for any other
+/// non-canonical form (issue 11: `/tile/0/000.p/19?x=1` was served).
+#[tokio::test]
+async fn log_paths_with_a_query_are_not_found() {
+    let f = fixture();
+    for uri in [
+        "/tile/0/000?x=1",
+        "/tile/0/001.p/63?",
+        "/tile/entries/000?gzip=0",
+        "/checkpoint?x",
+    ] {
+        let (status, h, body) = get(&f.app, uri).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(header_str(&h, header::CACHE_CONTROL), "no-store", "{uri}");
+        assert!(
+            String::from_utf8_lossy(&body).contains("query"),
+            "{uri}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
 }

@@ -2,13 +2,68 @@
 
 use std::fmt::Write as _;
 
-use sijil_core::event::{Controller, TextDigest};
+use sijil_core::event::{Controller, Date, TextDigest};
 use sijil_core::Event;
 use sijil_projector::View;
 use sijil_register::present::TextState;
 
-use super::{esc, id_path, labels, Lang};
+use super::{esc, id_path, labels, Arg, Lang};
 use crate::store::StoredEntry;
+
+/// The labels of the facts' rows (message ids), which the browser verifier also needs.
+pub const ROW_LABELS: [&str; 34] = [
+    "row-origin",
+    "row-title",
+    "row-authority",
+    "row-officers",
+    "row-officer",
+    "row-key",
+    "row-reason",
+    "row-controller",
+    "row-category",
+    "row-received-on",
+    "row-summary",
+    "row-opened-on",
+    "row-scope",
+    "row-date",
+    "row-place",
+    "row-due-on",
+    "row-obligations",
+    "row-new-due-on",
+    "row-confirmed-on",
+    "row-note",
+    "row-notified-on",
+    "row-sanction",
+    "row-legal-basis",
+    "row-reasons",
+    "row-on",
+    "row-authorities",
+    "row-closed-on",
+    "row-outcome",
+    "row-corrects",
+    "row-erratum",
+    "row-erases",
+    "row-indexed",
+    "row-keys",
+    "row-index-root",
+];
+
+/// The day an event says it happened (a complaint received, a hearing held...), if it says
+/// one; `None` for events that happen when they are recorded (corrections, erasures, the
+/// register's own).
+pub fn event_date(e: &Event) -> Option<Date> {
+    match e {
+        Event::ComplaintReceived(e) => Some(e.received_on),
+        Event::InspectionOpened(e) => Some(e.opened_on),
+        Event::HearingHeld(e) => Some(e.held_on),
+        Event::ComplianceDeadlineSet(_) | Event::DeadlineExtended(_) => None,
+        Event::ComplianceConfirmed(e) => Some(e.confirmed_on),
+        Event::SanctionNotified(e) => Some(e.notified_on),
+        Event::AuthoritiesNotified(e) => Some(e.notified_on),
+        Event::CaseClosed(e) => Some(e.closed_on),
+        _ => None,
+    }
+}
 
 /// The facts of `se`'s event as a `<dl>`, its texts resolved by `text`.
 pub fn details(
@@ -17,11 +72,11 @@ pub fn details(
     view: &View,
     text: &dyn Fn(&TextDigest) -> TextState,
 ) -> String {
-    let t = |fr, en| lang.pick(fr, en);
-    let mut rows: Vec<(&str, String)> = Vec::new();
+    let t = |id: &str| lang.t(id);
+    let mut rows: Vec<(String, String)> = Vec::new();
     let controller = |c: &Controller| {
         format!(
-            r#"<a href="{}">{}</a>"#,
+            r#"<a href="{}" dir="auto">{}</a>"#,
             esc(&lang.href(&id_path("/responsables", &c.id))),
             esc(&c.name)
         )
@@ -29,153 +84,131 @@ pub fn details(
     let erased = view
         .annotations(se.entry.seq)
         .and_then(|a| a.erasure.as_ref());
+    // An erased text says so briefly: when and why is the entry's note, once.
     let text_html = |d: &TextDigest| match text(d) {
-        TextState::Present(s) => format!(r#"<span class="text">{}</span>"#, esc(&s)),
-        TextState::Absent => match erased {
-            Some(e) => format!(
-                r#"<span class="erased">{} {} ({})</span>"#,
-                t("Texte effacé le", "Text erased on"),
-                e.erased_on,
-                esc(&e.reason)
-            ),
-            None => format!(
-                r#"<span class="erased">{}</span>"#,
-                t(
-                    "Texte absent de ce serveur",
-                    "Text not available on this server"
-                )
-            ),
-        },
-        TextState::Invalid(_) => format!(
-            r#"<span class="bad">{}</span>"#,
-            t(
-                "Texte invalide : il ne correspond pas à l'empreinte signée",
-                "Invalid text: it does not match the signed digest"
-            )
-        ),
+        TextState::Present(s) => format!(r#"<span class="text" dir="auto">{}</span>"#, esc(&s)),
+        TextState::Absent if erased.is_some() => {
+            format!(r#"<span class="erased">{}</span>"#, t("text-erased"))
+        }
+        TextState::Absent => format!(r#"<span class="erased">{}</span>"#, t("text-absent")),
+        TextState::Invalid(_) => format!(r#"<span class="bad">{}</span>"#, t("text-invalid")),
+    };
+    let entry = |seq: u64| {
+        format!(
+            "<a href=\"#e{seq}\">{}</a>",
+            lang.ta("entry-number", &[("seq", Arg::S(&seq.to_string()))])
+        )
     };
     match &se.entry.event {
         Event::RegisterOpened(e) => {
             rows.push((
-                t("Origine", "Origin"),
-                format!("<code>{}</code>", esc(&e.origin)),
+                t("row-origin"),
+                format!(r#"<code dir="ltr">{}</code>"#, esc(&e.origin)),
             ));
-            rows.push((t("Titre", "Title"), esc(&e.title)));
-            rows.push((t("Autorité", "Authority"), esc(&e.authority)));
+            rows.push((
+                t("row-title"),
+                format!(r#"<span dir="auto">{}</span>"#, esc(&e.title)),
+            ));
+            rows.push((
+                t("row-authority"),
+                format!(r#"<span dir="auto">{}</span>"#, esc(&e.authority)),
+            ));
             let officers: Vec<String> = e.officers.iter().map(|o| esc(&o.name)).collect();
-            rows.push((t("Agents", "Officers"), officers.join(", ")));
+            rows.push((t("row-officers"), officers.join(", ")));
         }
         Event::OfficerAuthorized(e) => {
-            rows.push((t("Agent", "Officer"), esc(&e.officer.name)));
+            rows.push((t("row-officer"), esc(&e.officer.name)));
             rows.push((
-                t("Clé", "Key"),
-                format!(r#"<code class="hash">{}</code>"#, e.officer.key),
+                t("row-key"),
+                format!(r#"<code class="hash" dir="ltr">{}</code>"#, e.officer.key),
             ));
         }
         Event::OfficerRevoked(e) => {
             rows.push((
-                t("Clé", "Key"),
-                format!(r#"<code class="hash">{}</code>"#, e.key),
+                t("row-key"),
+                format!(r#"<code class="hash" dir="ltr">{}</code>"#, e.key),
             ));
-            rows.push((t("Motif", "Reason"), esc(&e.reason)));
+            rows.push((t("row-reason"), esc(&e.reason)));
         }
         Event::ComplaintReceived(e) => {
-            rows.push((t("Responsable", "Controller"), controller(&e.controller)));
-            rows.push((
-                t("Catégorie", "Category"),
-                labels::category(lang, e.category).into(),
-            ));
-            rows.push((t("Reçue le", "Received on"), e.received_on.to_string()));
+            rows.push((t("row-controller"), controller(&e.controller)));
+            rows.push((t("row-category"), labels::category(lang, e.category)));
+            rows.push((t("row-received-on"), e.received_on.to_string()));
             if let Some(d) = &e.summary {
-                rows.push((t("Résumé", "Summary"), text_html(d)));
+                rows.push((t("row-summary"), text_html(d)));
             }
         }
         Event::InspectionOpened(e) => {
-            rows.push((t("Ouvert le", "Opened on"), e.opened_on.to_string()));
+            rows.push((t("row-opened-on"), e.opened_on.to_string()));
             if let Some(o) = &e.opens {
-                rows.push((t("Responsable", "Controller"), controller(&o.controller)));
-                rows.push((
-                    t("Catégorie", "Category"),
-                    labels::category(lang, o.category).into(),
-                ));
+                rows.push((t("row-controller"), controller(&o.controller)));
+                rows.push((t("row-category"), labels::category(lang, o.category)));
             }
             if let Some(d) = &e.scope {
-                rows.push((t("Objet", "Scope"), text_html(d)));
+                rows.push((t("row-scope"), text_html(d)));
             }
         }
         Event::HearingHeld(e) => {
-            rows.push((t("Date", "Date"), e.held_on.to_string()));
-            rows.push((t("Lieu", "Place"), esc(&e.place)));
+            rows.push((t("row-date"), e.held_on.to_string()));
+            rows.push((t("row-place"), esc(&e.place)));
             if let Some(d) = &e.summary {
-                rows.push((t("Résumé", "Summary"), text_html(d)));
+                rows.push((t("row-summary"), text_html(d)));
             }
         }
         Event::ComplianceDeadlineSet(e) => {
-            rows.push((t("Échéance", "Due on"), e.due_on.to_string()));
-            rows.push((t("Obligations", "Obligations"), text_html(&e.obligations)));
+            rows.push((t("row-due-on"), e.due_on.to_string()));
+            rows.push((t("row-obligations"), text_html(&e.obligations)));
         }
         Event::DeadlineExtended(e) => {
-            rows.push((t("Nouvelle échéance", "New due date"), e.due_on.to_string()));
+            rows.push((t("row-new-due-on"), e.due_on.to_string()));
             if let Some(d) = &e.reason {
-                rows.push((t("Motif", "Reason"), text_html(d)));
+                rows.push((t("row-reason"), text_html(d)));
             }
         }
         Event::ComplianceConfirmed(e) => {
-            rows.push((
-                t("Constatée le", "Confirmed on"),
-                e.confirmed_on.to_string(),
-            ));
+            rows.push((t("row-confirmed-on"), e.confirmed_on.to_string()));
             if let Some(d) = &e.note {
-                rows.push((t("Note", "Note"), text_html(d)));
+                rows.push((t("row-note"), text_html(d)));
             }
         }
         Event::SanctionNotified(e) => {
-            rows.push((t("Notifiée le", "Notified on"), e.notified_on.to_string()));
-            rows.push((
-                t("Sanction", "Sanction"),
-                esc(&labels::sanction(lang, &e.sanction)),
-            ));
-            rows.push((t("Base légale", "Legal basis"), esc(&e.legal_basis)));
+            rows.push((t("row-notified-on"), e.notified_on.to_string()));
+            rows.push((t("row-sanction"), labels::sanction(lang, &e.sanction)));
+            rows.push((t("row-legal-basis"), esc(&e.legal_basis)));
             if let Some(d) = &e.reasons {
-                rows.push((t("Motifs", "Reasons"), text_html(d)));
+                rows.push((t("row-reasons"), text_html(d)));
             }
         }
         Event::AuthoritiesNotified(e) => {
-            rows.push((t("Le", "On"), e.notified_on.to_string()));
+            rows.push((t("row-on"), e.notified_on.to_string()));
             let names: Vec<String> = e.authorities.iter().map(|a| esc(a)).collect();
-            rows.push((t("Autorités", "Authorities"), names.join(" ; ")));
+            rows.push((t("row-authorities"), names.join(" ; ")));
         }
         Event::CaseClosed(e) => {
-            rows.push((t("Clôturée le", "Closed on"), e.closed_on.to_string()));
-            rows.push((
-                t("Issue", "Outcome"),
-                labels::outcome(lang, e.outcome).into(),
-            ));
+            rows.push((t("row-closed-on"), e.closed_on.to_string()));
+            rows.push((t("row-outcome"), labels::outcome(lang, e.outcome)));
             if let Some(d) = &e.summary {
-                rows.push((t("Résumé", "Summary"), text_html(d)));
+                rows.push((t("row-summary"), text_html(d)));
             }
         }
         Event::Correction(e) => {
-            rows.push((
-                t("Corrige l'entrée", "Corrects entry"),
-                format!("<a href=\"#e{0}\">n° {0}</a>", e.target),
-            ));
-            rows.push((t("Rectificatif", "Erratum"), text_html(&e.erratum)));
+            rows.push((t("row-corrects"), entry(e.target)));
+            rows.push((t("row-erratum"), text_html(&e.erratum)));
         }
         Event::Erasure(e) => {
-            rows.push((
-                t("Efface le texte de l'entrée", "Erases the text of entry"),
-                format!("<a href=\"#e{0}\">n° {0}</a>", e.target),
-            ));
-            rows.push((t("Motif", "Reason"), esc(&e.reason)));
+            rows.push((t("row-erases"), entry(e.target)));
+            rows.push((t("row-reason"), esc(&e.reason)));
         }
         Event::IndexCommitted(e) => {
+            rows.push((t("row-indexed"), lang.tn("index-covers", e.size)));
+            rows.push((t("row-keys"), lang.number(e.keys)));
             rows.push((
-                t("Entrées indexées", "Entries indexed"),
-                format!("0 – {}", e.size.saturating_sub(1)),
+                t("row-index-root"),
+                format!(
+                    r#"<code class="hash" dir="ltr">{}</code>"#,
+                    esc(&e.root.to_hex())
+                ),
             ));
-            rows.push((t("Clés", "Keys"), e.keys.to_string()));
-            rows.push((t("Racine de l'index", "Index root"), esc(&e.root.to_hex())));
         }
         _ => {}
     }

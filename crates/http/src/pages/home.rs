@@ -3,36 +3,49 @@
 use std::fmt::Write as _;
 
 use axum::extract::State;
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use sijil_projector::CaseStatus;
 
-use super::{esc, id_path, labels, utc, Frame, Lang};
+use super::{charts, esc, event, id_path, labels, utc, Arg, Frame, Lang};
 use crate::api::committed_entry;
 use crate::error::Error;
 use crate::params::Query;
 use crate::state::AppState;
 use crate::store::Io;
 
-/// How many of the latest events the home page lists.
-const LATEST: u64 = 10;
+/// How many of the latest case events the home page lists.
+const LATEST: usize = 10;
+/// How far back in the log the home page looks for them (entries that are not a case's,
+/// like the index commitments after every batch, are skipped).
+const LATEST_SCAN: u64 = 200;
 
 /// `GET /`.
-pub async fn home_page(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
-    let q = Query::parse_lenient(&uri, &["lang"]).map_err(|e| e.html(Lang::Fr))?;
-    let lang = Lang::of(&q);
+pub async fn home_page(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let lang = Lang::negotiate(&uri, &headers);
     let page = |e: Error| e.html(lang);
-    let t = |fr, en| lang.pick(fr, en);
+    Query::parse_lenient(&uri, &["lang"]).map_err(page)?;
     let snapshot = state.snapshot();
     let today = state.today().map_err(page)?;
     let tree = snapshot.tree();
     let latest = state
         .read(move |store, io: Io| {
-            let start = tree.size.saturating_sub(LATEST);
-            (start..tree.size)
-                .rev()
-                .map(|seq| committed_entry(store, tree, seq, io))
-                .collect::<Result<Vec<_>, Error>>()
+            let mut found = Vec::new();
+            let start = tree.size.saturating_sub(LATEST_SCAN);
+            for seq in (start..tree.size).rev() {
+                let se = committed_entry(store, tree, seq, io)?;
+                if se.entry.case.is_some() {
+                    found.push(se);
+                    if found.len() == LATEST {
+                        break;
+                    }
+                }
+            }
+            Ok(found)
         })
         .await
         .map_err(page)?;
@@ -46,230 +59,269 @@ pub async fn home_page(State(state): State<AppState>, uri: Uri) -> Result<Respon
         .get(&CaseStatus::Closed)
         .copied()
         .unwrap_or(0);
+    let open = stats.cases.saturating_sub(closed) as u64;
     let sanctions: usize = stats.sanctions_by_kind.values().sum();
+    let card = |n: u64, id: &str| {
+        format!(
+            "<div><strong>{}</strong> {}</div>",
+            lang.number(n),
+            lang.tn(id, n)
+        )
+    };
     let mut body = format!(
-        r#"<h1>{title}</h1>
-<p class="lead">{authority}</p>
+        r#"<h1 dir="auto">{title}</h1>
+<p class="lead" dir="auto">{authority}</p>
 <section class="intro">
 <p>{intro1}</p>
 <p>{intro2}</p>
 </section>
 <section class="stats" aria-label="{stats_label}">
-<div><strong>{cases}</strong> {cases_label}</div>
-<div><strong>{open}</strong> {open_label}</div>
-<div><strong>{overdue}</strong> {overdue_label}</div>
-<div><strong>{sanctions}</strong> {sanctions_label}</div>
-<div><strong>{fines}</strong> {fines_label}</div>
+{cases}
+{open}
+{overdue}
+{sanctions}
+{fines}
 </section>
-<section>
-<h2>{latest_label}</h2>
-<ol class="events">
+<p class="meta">{overdue_note}</p>
 "#,
         title = esc(title),
         authority = esc(authority),
-        intro1 = t(
-            "Ce registre public recense les plaintes et les contrôles en matière de protection des données personnelles, et leurs suites : auditions, délais de mise en conformité, sanctions. Il ne contient aucune donnée personnelle des plaignants.",
-            "This public register lists complaints and inspections about personal data protection, and what followed: hearings, compliance deadlines, sanctions. It holds no personal data of complainants."
-        ),
-        intro2 = t(
-            "Chaque événement est signé par l'agent qui l'inscrit et ajouté à un journal public où l'on ne peut qu'ajouter (un journal de transparence) : rien de ce qui y est publié ne peut être modifié ou retiré sans que chacun puisse s'en apercevoir. Vous pouvez le vérifier vous-même, dans votre navigateur ou avec vos propres outils.",
-            "Each event is signed by the officer who records it and added to an append-only public log (a transparency log): nothing published there can be changed or removed without anyone being able to notice. You can check it yourself, in your browser or with your own tools."
-        ),
-        stats_label = t("Statistiques", "Statistics"),
-        cases = stats.cases,
-        cases_label = t("affaires", "cases"),
-        open = stats.cases - closed,
-        open_label = t("en cours", "open"),
-        overdue = stats.overdue,
-        overdue_label = t("en retard sur leur délai", "past their deadline"),
-        sanctions_label = t("sanctions notifiées", "sanctions notified"),
-        fines = labels::group_digits(stats.fines_total_mad),
-        fines_label = t("MAD d'amendes", "MAD in fines"),
-        latest_label = t("Derniers événements", "Latest events"),
+        intro1 = lang.t("home-intro-1"),
+        intro2 = lang.t("home-intro-2"),
+        stats_label = lang.t("home-stats-label"),
+        cases = card(stats.cases as u64, "stat-cases"),
+        open = card(open, "stat-open"),
+        overdue = card(stats.overdue as u64, "stat-overdue"),
+        sanctions = card(sanctions as u64, "stat-sanctions"),
+        fines = card(stats.fines_total_mad, "stat-fines"),
+        overdue_note = lang.ta("overdue-judged-on", &[("date", Arg::S(&today.to_string()))]),
+    );
+    body.push_str(&charts::home_charts(lang, &stats));
+    let _ = write!(
+        body,
+        r#"<section>
+<h2>{latest_label}</h2>
+<p class="meta">{latest_note}</p>
+<ul class="events">
+"#,
+        latest_label = lang.t("home-latest"),
+        latest_note = lang.t("home-latest-note"),
     );
     for se in &latest {
         let e = &se.entry;
         let case = match &e.case {
             Some(link) => format!(
-                r#" · <a href="{}">{} {}</a>"#,
+                r#" · <a href="{}">{}</a>"#,
                 esc(&lang.href(&id_path("/affaires", &link.id))),
-                t("affaire", "case"),
-                esc(&link.id)
+                lang.ta("case-title", &[("id", Arg::S(&link.id))])
             ),
             None => String::new(),
         };
-        let _ = writeln!(
-            body,
-            r#"<li><span class="seq">n° {}</span> <time>{}</time> — {}{}</li>"#,
-            e.seq,
-            utc(e.recorded_at),
-            labels::event(lang, e.event.name()),
-            case
-        );
+        let label = labels::event(lang, e.event.name());
+        // A deadline's date is when it falls due, not when it happened: say which.
+        let due = match &e.event {
+            sijil_core::Event::ComplianceDeadlineSet(d) => Some(d.due_on),
+            sijil_core::Event::DeadlineExtended(d) => Some(d.due_on),
+            _ => None,
+        }
+        .map(|d| {
+            format!(
+                " ({})",
+                lang.ta("due-on", &[("date", Arg::S(&d.to_string()))])
+            )
+        })
+        .unwrap_or_default();
+        let recorded = lang.ta("recorded-on", &[("date", Arg::S(&utc(e.recorded_at)))]);
+        let _ = match event::event_date(&e.event) {
+            Some(d) => writeln!(
+                body,
+                r#"<li><time datetime="{d}">{d}</time> — {label}{due}{case} <span class="meta">({recorded})</span></li>"#,
+            ),
+            // No date of its own (a deadline set, a correction, an erasure): the recording
+            // is when it happened, and says so.
+            None => writeln!(
+                body,
+                r#"<li>{label}{due}{case} <span class="meta">({recorded})</span></li>"#,
+            ),
+        };
     }
     let _ = write!(
         body,
-        r#"</ol>
-<p><a class="button" href="{cases}">{all_cases} →</a></p>
+        r#"</ul>
+<p><a class="button" href="{cases}">{all_cases}</a> <a class="button secondary" href="{stats}">{stats_link}</a></p>
 </section>
 <section>
 <h2>{verify_title}</h2>
 <p>{verify_text} <a href="{verify}">{how}</a></p>
 </section>"#,
         cases = lang.href("/affaires"),
-        all_cases = t("Toutes les affaires", "All cases"),
-        verify_title = t("Vérifier", "Verify"),
-        verify_text = t(
-            "Chaque page d'affaire a un bouton « Vérifier » qui contrôle, dans votre navigateur, la signature du registre, l'inclusion de chaque événement dans le journal et la signature de l'agent.",
-            "Each case page has a “Verify” button that checks, in your browser, the register's signature, each event's inclusion in the log and the officer's signature."
-        ),
+        all_cases = lang.t("home-all-cases"),
+        stats = lang.href("/statistiques"),
+        stats_link = lang.t("home-all-stats"),
+        verify_title = lang.t("home-verify-title"),
+        verify_text = lang.t("home-verify-text"),
         verify = lang.href("/verification"),
-        how = t("Comment vérifier", "How to verify"),
+        how = lang.t("home-verify-how"),
     );
     let frame = Frame {
         lang,
         snapshot: &snapshot,
         uri: &uri,
     };
-    Ok(frame.page(t("Accueil", "Home"), &body))
+    Ok(frame.page(&lang.plain("home-title"), &body))
 }
 
-/// `GET /verification`: how to check the register, with this site or without it.
-pub async fn verification_page(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
-    let q = Query::parse_lenient(&uri, &["lang"]).map_err(|e| e.html(Lang::Fr))?;
-    let lang = Lang::of(&q);
-    let t = |fr, en| lang.pick(fr, en);
+/// `GET /statistiques`: the register's figures as charts, each with its table.
+pub async fn stats_page(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let lang = Lang::negotiate(&uri, &headers);
+    let page = |e: Error| e.html(lang);
+    Query::parse_lenient(&uri, &["lang"]).map_err(page)?;
+    let snapshot = state.snapshot();
+    let today = state.today().map_err(page)?;
+    let stats = snapshot.view.stats(today);
+    let snap = snapshot.clone();
+    let deadlines = state
+        .blocking(move |store| charts::count_deadlines(store, &snap.view, snap.tree(), today))
+        .await
+        .map_err(page)?;
+    let body = format!(
+        "<h1>{}</h1>\n<p class=\"meta\">{}</p>\n{}",
+        lang.t("stats-title"),
+        lang.ta("overdue-judged-on", &[("date", Arg::S(&today.to_string()))]),
+        charts::all_charts(lang, &stats, deadlines),
+    );
+    let frame = Frame {
+        lang,
+        snapshot: &snapshot,
+        uri: &uri,
+    };
+    Ok(frame.page(&lang.plain("stats-title"), &body))
+}
+
+/// `GET /verification`: how to check the register, in plain words first (with the jargon
+/// explained once), then with this site, then without it.
+pub async fn verification_page(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let lang = Lang::negotiate(&uri, &headers);
+    Query::parse_lenient(&uri, &["lang"]).map_err(|e| e.html(lang))?;
+    let t = |id: &str| lang.t(id);
     let snapshot = state.snapshot();
     let cp = &snapshot.checkpoint.checkpoint;
     let vkey = state.verifier().to_string();
+    let mut glossary = String::new();
+    for term in [
+        "log",
+        "checkpoint",
+        "root",
+        "digest",
+        "proof",
+        "key",
+        "witness",
+    ] {
+        let _ = write!(
+            glossary,
+            "<dt>{}</dt><dd>{}</dd>",
+            t(&format!("how-term-{term}")),
+            t(&format!("how-term-{term}-text"))
+        );
+    }
     let body = format!(
         r#"<h1>{title}</h1>
 <section>
-<h2>1. {key_title}</h2>
-<p>{key_text}</p>
-<pre class="key">{vkey}</pre>
+<p class="lead">{plain1}</p>
+<p>{plain2}</p>
+<ol class="steps">
+<li>{step1}</li>
+<li>{step2}</li>
+<li>{step3}</li>
+</ol>
+<h2>{words_title}</h2>
+<dl class="glossary">{glossary}</dl>
 </section>
 <section>
-<h2>2. {browser_title}</h2>
+<h2>{key_title}</h2>
+<p>{key_text}</p>
+<pre class="key" dir="ltr">{vkey}</pre>
+</section>
+<section>
+<h2>{browser_title}</h2>
 <p>{browser_text}</p>
 <ul>
 <li>{b1}</li>
-<li>{b5}</li>
 <li>{b2}</li>
-<li>{b6}</li>
 <li>{b3}</li>
 <li>{b4}</li>
+<li>{b5}</li>
+<li>{b6}</li>
 <li>{b7}</li>
 </ul>
 <p>{b8}</p>
+<pre dir="ltr">sijil verify {origin_url} --key '{vkey}' --case 2024-0001</pre>
 </section>
 <section>
-<h2>3. {offline_title}</h2>
+<h2>{offline_title}</h2>
 <p>{offline_text}</p>
 <ol>
 <li>{o1}</li>
 <li>{o2}</li>
 <li>{o3}</li>
 </ol>
-<pre>message = "sijil/event/v1\n" ‖ origin ‖ "\n" ‖ {entry_bytes}[..len−64]
-{leaf} = SHA-256(0x00 ‖ {entry_bytes})</pre>
+<pre dir="ltr">message = "sijil/event/v1\n" ‖ origin ‖ "\n" ‖ bytes[..len−64]
+leaf_hash = SHA-256(0x00 ‖ bytes)</pre>
 </section>
 <section>
-<h2>4. {log_title}</h2>
+<h2>{log_title}</h2>
 <p>{log_text}</p>
-<ul>
-<li><a href="/checkpoint"><code>/checkpoint</code></a> — {checkpoint_text} ({size} {entries})</li>
-<li><code>/tile/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;]</code>, <code>/tile/entries/&lt;N&gt;[.p/&lt;W&gt;]</code> — {tiles_text}</li>
-<li><code>/blobs/&lt;{digest}&gt;</code> — {blobs_text}</li>
-<li><code>/api/v1/proof/inclusion?index=&amp;size=</code>, <code>/api/v1/proof/consistency?from=&amp;to=</code> — {api_text} (<a href="/api/v1/openapi.json">OpenAPI</a>)</li>
+<ul dir="ltr">
+<li><a href="/checkpoint"><code>/checkpoint</code></a> — {checkpoint_text}</li>
+<li><code>/tile/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;]</code>, <code>/tile/entries/&lt;N&gt;[.p/&lt;W&gt;]</code></li>
+<li><code>/blobs/&lt;digest&gt;</code></li>
+<li><code>/api/v1/proof/inclusion?index=&amp;size=</code>, <code>/api/v1/proof/consistency?from=&amp;to=</code> (<a href="/api/v1/openapi.json">OpenAPI</a>)</li>
 </ul>
+<p>{tiles_text}</p>
 </section>"#,
-        title = t("Comment vérifier ce registre", "How to verify this register"),
-        key_title = t("La clé du registre", "The register's key"),
-        key_text = t(
-            "Tout repose sur cette clé publique. Comparez-la avec celle que l'autorité publie ailleurs (journal officiel, autre site) : si elles diffèrent, ne faites pas confiance à ce site.",
-            "Everything rests on this public key. Compare it with the one the authority publishes elsewhere (official journal, another site): if they differ, do not trust this site."
-        ),
+        title = t("how-title"),
+        plain1 = t("how-plain-1"),
+        plain2 = t("how-plain-2"),
+        step1 = t("how-step-1"),
+        step2 = t("how-step-2"),
+        step3 = t("how-step-3"),
+        words_title = t("how-words-title"),
+        key_title = t("how-key-title"),
+        key_text = t("how-key-text"),
         vkey = esc(&vkey),
-        browser_title = t("Dans votre navigateur", "In your browser"),
-        browser_text = t(
-            "Sur chaque page d'affaire, le bouton « Vérifier » fait les contrôles suivants dans votre navigateur, avec WebCrypto (Ed25519, SHA-256), sans bibliothèque et sans faire confiance au serveur :",
-            "On each case page, the “Verify” button runs these checks in your browser, with WebCrypto (Ed25519, SHA-256), no library, without trusting the server:"
-        ),
-        b1 = t(
-            "le point de contrôle (taille et racine de l'arbre de Merkle) est signé par la clé ci-dessus ;",
-            "the checkpoint (the Merkle tree's size and root) is signed by the key above;"
-        ),
-        b2 = t(
-            "chaque événement de l'affaire est inclus dans cet arbre (preuve d'inclusion RFC 9162), et ses octets sont décodés dans votre navigateur ;",
-            "each event of the case is included in that tree (RFC 9162 inclusion proof), and its bytes are decoded in your browser;"
-        ),
-        b5 = t(
-            "le registre n'a pas été réécrit depuis votre dernière visite : preuve de cohérence depuis le dernier point de contrôle vu par ce navigateur, et, si vous en avez épinglé, les cosignatures des témoins ;",
-            "the register was not rewritten since your last visit: a consistency proof from the last checkpoint this browser saw, and, if you pinned any, the witnesses' cosignatures;"
-        ),
-        b6 = t(
-            "l'affaire est complète : l'index que le registre signe dans la dernière entrée de chaque point de contrôle prouve qu'elle a exactement ces événements, aucun de plus, aucun de moins ;",
-            "the case is complete: the index the register signs in the last entry of every checkpoint proves it has exactly these events, none more, none fewer;"
-        ),
-        b7 = t(
-            "chaque agent signataire était habilité, et non révoqué, à la date de l'événement (prouvé par l'index de sa clé).",
-            "each signing officer was authorized, and not revoked, at the event (proved by the index of their key)."
-        ),
-        b8 = t(
-            "La page est ensuite redessinée à partir des seuls événements vérifiés ; ce que le serveur affichait d'autre est signalé. En ligne de commande : sijil verify URL --key CLÉ --case AFFAIRE.",
-            "The page is then redrawn from the verified events alone; anything else the server showed is flagged. On the command line: sijil verify URL --key KEY --case CASE."
-        ),
-        b3 = t(
-            "chaque événement est signé par l'agent qui l'a inscrit (Ed25519) ;",
-            "each event is signed by the officer who recorded it (Ed25519);"
-        ),
-        b4 = t(
-            "chaque texte affiché correspond à l'empreinte inscrite dans l'événement signé ;",
-            "each text shown matches the digest recorded in the signed event;"
-        ),
-        offline_title = t("Hors ligne, pour un événement", "Offline, for one event"),
-        offline_text = t(
-            "Chaque événement se télécharge avec sa preuve au format C2SP tlog-proof (fichier .tlog-proof) et ses octets exacts. Avec la clé, n'importe qui peut vérifier plus tard, sans ce site :",
-            "Each event can be downloaded with its proof in the C2SP tlog-proof format (a .tlog-proof file) and its exact bytes. With the key, anyone can check later, without this site:"
-        ),
-        o1 = t(
-            "la signature du point de contrôle contenu dans la preuve ;",
-            "the signature of the checkpoint inside the proof;"
-        ),
-        o2 = t(
-            "l'inclusion de l'empreinte de l'événement à l'index indiqué ;",
-            "the inclusion of the event's leaf hash at the index given;"
-        ),
-        o3 = t(
-            "la signature de l'agent sur l'événement :",
-            "the officer's signature on the event:"
-        ),
-        entry_bytes = t("octets", "bytes"),
-        leaf = t("empreinte", "leaf_hash"),
-        log_title = t("Tout le journal", "The whole log"),
-        log_text = t(
-            "Le journal est publié au format ouvert C2SP tlog-tiles : tout outil compatible peut le copier, recalculer l'arbre et vérifier qu'aucun point de contrôle ne contredit le précédent.",
-            "The log is published in the open C2SP tlog-tiles format: any compatible tool can copy it, recompute the tree and check that no checkpoint contradicts the one before."
-        ),
-        checkpoint_text = t("le point de contrôle signé", "the signed checkpoint"),
-        size = cp.size,
-        entries = t("entrées", "entries"),
-        tiles_text = t(
-            "les tuiles de hachés et les lots d'entrées, immuables",
-            "hash tiles and entry bundles, immutable"
-        ),
-        digest = t("empreinte", "digest"),
-        blobs_text = t(
-            "les textes effaçables (sel de 32 octets puis texte) ; leur SHA-256 est leur nom",
-            "the erasable texts (32-byte salt, then text); their SHA-256 is their name"
-        ),
-        api_text = t("preuves à la demande", "proofs on demand"),
+        browser_title = t("how-browser-title"),
+        browser_text = t("how-browser-text"),
+        b1 = t("how-b1"),
+        b2 = t("how-b2"),
+        b3 = t("how-b3"),
+        b4 = t("how-b4"),
+        b5 = t("how-b5"),
+        b6 = t("how-b6"),
+        b7 = t("how-b7"),
+        b8 = t("how-b8"),
+        origin_url = "URL",
+        offline_title = t("how-offline-title"),
+        offline_text = t("how-offline-text"),
+        o1 = t("how-o1"),
+        o2 = t("how-o2"),
+        o3 = t("how-o3"),
+        log_title = t("how-log-title"),
+        log_text = t("how-log-text"),
+        checkpoint_text = lang.tn("how-checkpoint-text", cp.size),
+        tiles_text = t("how-tiles-text"),
     );
     let frame = Frame {
         lang,
         snapshot: &snapshot,
         uri: &uri,
     };
-    Ok(frame.page(t("Vérifier", "Verify"), &body))
+    Ok(frame.page(&lang.plain("how-title"), &body))
 }

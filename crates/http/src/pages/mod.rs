@@ -1,12 +1,15 @@
-//! HTML pages for people: French first, English with `?lang=en`; readable on a phone; no
+//! HTML pages for people: in Arabic (right to left), French and English (`?lang=`, else the
+//! browser's `Accept-Language`; see `i18n.rs` and `locales/*.ftl`); readable on a phone; no
 //! asset from anywhere else (one stylesheet and one script, both served from the binary;
 //! the Content-Security-Policy says so to the browser).
 //!
-//! - `/`: what the register is, statistics, the latest events;
+//! - `/`: what the register is, key figures and charts, the latest events;
+//! - `/statistiques`: the figures as charts (server-drawn SVG, `charts.rs`), each with a table;
 //! - `/affaires`: the cases, with filters; `/affaires/{id}`: a case's timeline and its
 //!   **Verify** button (checks done in the visitor's browser, `assets/verify.js`);
 //! - `/responsables`, `/responsables/{id}`: the data controllers and their cases;
-//! - `/verification`: how to verify the register, with or without this site.
+//! - `/verification`: how to check the register, in plain words, then with or without this
+//!   site.
 //!
 //! Every page is built from one snapshot and says which checkpoint it shows.
 
@@ -15,19 +18,24 @@ use std::fmt::Write as _;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::params::Query;
 use crate::state::Snapshot;
 use crate::tlog::SHORT_CACHE;
 
 mod cases;
+mod charts;
 mod controllers;
 mod event;
 mod home;
+mod i18n;
 pub mod labels;
 
-pub use cases::{case_page, cases_page};
+pub use i18n::{Arg, Lang};
+
+pub use cases::{case_page, cases_page, deadline_state, DeadlineState};
+pub use charts::{all_cases, unescape};
 pub use controllers::{controller_page, controllers_page};
-pub use home::{home_page, verification_page};
+pub use event::event_date;
+pub use home::{home_page, stats_page, verification_page};
 
 /// The stylesheet of every page.
 pub const STYLE: &str = include_str!("../../assets/sijil.css");
@@ -39,47 +47,6 @@ pub const VERIFY_CORE_JS: &str = include_str!("../../assets/sijil-verify-core.js
 /// What the pages' responses declare: nothing is loaded from elsewhere, no inline script.
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
                    img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-/// The language of a page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    Fr,
-    En,
-}
-
-impl Lang {
-    /// `lang=en` asks for English; French otherwise.
-    pub fn of(query: &Query) -> Lang {
-        match query.get("lang") {
-            Some("en") => Lang::En,
-            _ => Lang::Fr,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::En => "en",
-        }
-    }
-
-    /// The French or the English text.
-    pub fn pick<'a>(self, fr: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Fr => fr,
-            Lang::En => en,
-        }
-    }
-
-    /// A link to `path` (which may have a query) in this language.
-    pub fn href(self, path: &str) -> String {
-        match self {
-            Lang::Fr => path.to_string(),
-            Lang::En if path.contains('?') => format!("{path}&lang=en"),
-            Lang::En => format!("{path}?lang=en"),
-        }
-    }
-}
 
 /// HTML-escapes text for element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -122,7 +89,7 @@ pub fn id_path(prefix: &str, id: &str) -> String {
 pub struct Frame<'a> {
     pub lang: Lang,
     pub snapshot: &'a Snapshot,
-    /// The request, to link to the same page in the other language.
+    /// The request, to link to the same page in the other languages.
     pub uri: &'a Uri,
 }
 
@@ -130,74 +97,107 @@ impl Frame<'_> {
     /// The full page around `body`.
     pub fn page(&self, title: &str, body: &str) -> Response {
         let lang = self.lang;
-        let t = |fr, en| lang.pick(fr, en);
         let register_title = self
             .snapshot
             .view
             .register()
             .map_or("sijil", |r| r.title.as_str());
         let cp = &self.snapshot.checkpoint.checkpoint;
-        let other = match lang {
-            Lang::Fr => Lang::En,
-            Lang::En => Lang::Fr,
+        let footer = format!(
+            r#"<p>{shown} · {root_label} <code class="hash" dir="ltr">{root}</code></p>
+<p><a href="/checkpoint">{checkpoint}</a> · <a href="/api/v1/openapi.json">API</a> · <a href="{how}">{how_label}</a></p>"#,
+            shown = lang.tn("footer-checkpoint", cp.size),
+            root_label = lang.t("footer-root"),
+            root = esc(&cp.root.to_base64()),
+            checkpoint = lang.t("footer-checkpoint-link"),
+            how = lang.href("/verification"),
+            how_label = lang.t("nav-verify"),
+        );
+        let html = chrome(lang, register_title, title, Some(self.uri), body, &footer);
+        page_response(StatusCode::OK, html)
+    }
+}
+
+/// The page around `body`: the site's header (name, menu, language switch), `<main>`, the
+/// footer. `uri` is the request, for the switch's links to the same page (`None`: to home).
+fn chrome(
+    lang: Lang,
+    brand: &str,
+    title: &str,
+    uri: Option<&Uri>,
+    body: &str,
+    footer: &str,
+) -> String {
+    let mut switch = String::new();
+    for other in Lang::ALL {
+        let href = match uri {
+            Some(uri) => other_language_href(uri, other),
+            None => other.href("/"),
         };
-        let other_label = match other {
-            Lang::Fr => "Français",
-            Lang::En => "English",
+        let current = if other == lang {
+            r#" aria-current="page""#
+        } else {
+            ""
         };
-        let html = format!(
-            r#"<!doctype html>
-<html lang="{code}">
+        let _ = write!(
+            switch,
+            r#"<a href="{}" hreflang="{code}" lang="{code}" dir="{dir}"{current}>{}</a>"#,
+            esc(&href),
+            other.name(),
+            code = other.code(),
+            dir = other.dir(),
+        );
+    }
+    format!(
+        r##"<!doctype html>
+<html lang="{code}" dir="{dir}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · {register}</title>
+<title>{title} · {brand}</title>
 <link rel="stylesheet" href="/assets/sijil.css">
+<link rel="alternate" type="application/atom+xml" href="/feeds/events.atom?lang={code}" title="{feed}">
 <script src="/assets/verify.js" defer></script>
 </head>
 <body>
+<a class="skip" href="#main">{skip}</a>
 <header class="site">
-<a class="brand" href="{home}">{register}</a>
-<nav>
+<a class="brand" href="{home}" dir="auto">{brand}</a>
+<nav aria-label="{menu}">
 <a href="{cases}">{cases_label}</a>
 <a href="{controllers}">{controllers_label}</a>
+<a href="{stats}">{stats_label}</a>
 <a href="{verify}">{verify_label}</a>
-<a href="{other_href}" hreflang="{other_code}" lang="{other_code}">{other_label}</a>
 </nav>
+<nav class="langs" aria-label="{langs}">{switch}</nav>
 </header>
-<main>
+<main id="main" tabindex="-1">
 {body}
 </main>
 <footer>
-<p>{shown} <strong>{size}</strong> {entries} · {root_label} <code class="hash">{root}</code></p>
-<p><a href="/checkpoint">checkpoint</a> · <a href="/api/v1/openapi.json">API</a> · <a href="{verify}">{verify_label}</a></p>
+{footer}
 </footer>
 </body>
 </html>
-"#,
-            code = lang.code(),
-            title = esc(title),
-            register = esc(register_title),
-            home = lang.href("/"),
-            cases = lang.href("/affaires"),
-            cases_label = t("Affaires", "Cases"),
-            controllers = lang.href("/responsables"),
-            controllers_label = t("Responsables", "Controllers"),
-            verify = lang.href("/verification"),
-            verify_label = t("Vérifier", "Verify"),
-            other_href = esc(&other_language_href(self.uri, other)),
-            other_code = other.code(),
-            shown = t(
-                "Cette page montre le registre au point de contrôle signé de",
-                "This page shows the register at the signed checkpoint of"
-            ),
-            size = cp.size,
-            entries = t("entrées", "entries"),
-            root_label = t("racine", "root"),
-            root = esc(&cp.root.to_base64()),
-        );
-        page_response(StatusCode::OK, html)
-    }
+"##,
+        code = lang.code(),
+        dir = lang.dir(),
+        title = esc(title),
+        brand = esc(brand),
+        skip = lang.t("skip-to-content"),
+        feed = lang.t("feed-events-title"),
+        home = lang.href("/"),
+        menu = lang.t("nav-label"),
+        cases = lang.href("/affaires"),
+        cases_label = lang.t("nav-cases"),
+        controllers = lang.href("/responsables"),
+        controllers_label = lang.t("nav-controllers"),
+        stats = lang.href("/statistiques"),
+        stats_label = lang.t("nav-stats"),
+        verify = lang.href("/verification"),
+        verify_label = lang.t("nav-verify"),
+        langs = lang.t("nav-languages"),
+    )
 }
 
 /// The same path and query in `lang`.
@@ -228,45 +228,74 @@ fn page_response(status: StatusCode, html: String) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    // Without `?lang=`, the language is the browser's: caches must keep one per language.
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     response
 }
 
-/// A page for an error (bad query, unknown case): standalone, so that it never depends on
-/// the state that may have failed.
+/// A page for an error (bad query, unknown case), in the page's language with the site's
+/// header: standalone, so that it never depends on the state that may have failed.
+///
+/// A 404's message is the page's own, in `lang`; a 400's is the query parser's (English,
+/// technical), so it is shown as a detail marked as English under an explanation in `lang`;
+/// a 500's detail is in the server's log only.
 pub fn error_page(
     lang: Lang,
     status: StatusCode,
     message: &str,
     parameter: Option<&str>,
 ) -> Response {
-    let heading = match status {
-        StatusCode::NOT_FOUND => lang.pick("Introuvable", "Not found"),
-        StatusCode::BAD_REQUEST => lang.pick("Demande incorrecte", "Bad request"),
-        _ => lang.pick("Erreur du serveur", "Server error"),
+    let (heading, explanation) = match status {
+        StatusCode::NOT_FOUND => (lang.plain("error-not-found"), esc(message)),
+        StatusCode::BAD_REQUEST => (
+            lang.plain("error-bad-request"),
+            lang.t("error-bad-request-text"),
+        ),
+        _ => (lang.plain("error-server"), lang.t("error-server-text")),
     };
-    let parameter = parameter
-        .map(|p| {
-            format!(
-                "<p>{} <code>{}</code></p>",
-                lang.pick("Paramètre :", "Parameter:"),
+    let mut body = format!("<h1>{}</h1>\n<p>{explanation}</p>\n", esc(&heading));
+    if status == StatusCode::BAD_REQUEST {
+        if let Some(p) = parameter {
+            let _ = writeln!(
+                body,
+                r#"<p>{} <code dir="ltr">{}</code></p>"#,
+                lang.t("error-parameter"),
                 esc(p)
-            )
-        })
-        .unwrap_or_default();
-    let html = format!(
-        r#"<!doctype html>
-<html lang="{code}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{heading}</title><link rel="stylesheet" href="/assets/sijil.css"></head>
-<body><main><h1>{heading}</h1><p>{message}</p>{parameter}<p><a href="{home}">{back}</a></p></main></body>
-</html>
-"#,
-        code = lang.code(),
-        message = esc(message),
-        home = lang.href("/"),
-        back = lang.pick("Retour à l'accueil", "Back to the home page"),
+            );
+        }
+        let _ = writeln!(
+            body,
+            r#"<p class="meta">{} <span lang="en" dir="ltr">{}</span></p>"#,
+            lang.t("error-detail-english"),
+            esc(message)
+        );
+    }
+    let _ = write!(
+        body,
+        r#"<p><a href="{}">{}</a></p>"#,
+        lang.href("/"),
+        lang.t("error-back-home")
     );
+    let html = chrome(lang, "sijil", &heading, None, &body, "");
     page_response(status, html)
+}
+
+/// `GET /cases[/{id}]`, `GET /controllers[/{id}]`: the API's spelling of a page's address
+/// (people type it, or cut `/api/v1` off an API link): a permanent redirect to the page.
+pub async fn redirect_to_page(uri: Uri) -> Response {
+    let path = uri.path();
+    let page = if let Some(rest) = path.strip_prefix("/cases") {
+        format!("/affaires{rest}")
+    } else if let Some(rest) = path.strip_prefix("/controllers") {
+        format!("/responsables{rest}")
+    } else {
+        "/".to_string()
+    };
+    let target = match uri.query() {
+        Some(q) => format!("{page}?{q}"),
+        None => page,
+    };
+    axum::response::Redirect::permanent(&target).into_response()
 }
 
 /// A date and time from Unix milliseconds, `2024-05-06 14:03 UTC`.
@@ -320,11 +349,14 @@ mod tests {
     #[test]
     fn language_links_keep_the_query() {
         let uri: Uri = "/affaires?status=open&lang=en".parse().expect("uri");
-        assert_eq!(other_language_href(&uri, Lang::Fr), "/affaires?status=open");
+        assert_eq!(
+            other_language_href(&uri, Lang::Fr),
+            "/affaires?status=open&lang=fr"
+        );
         let uri: Uri = "/affaires?status=open".parse().expect("uri");
         assert_eq!(
-            other_language_href(&uri, Lang::En),
-            "/affaires?status=open&lang=en"
+            other_language_href(&uri, Lang::Ar),
+            "/affaires?status=open&lang=ar"
         );
         assert_eq!(Lang::En.href("/"), "/?lang=en");
     }
