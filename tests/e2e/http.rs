@@ -415,3 +415,42 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
     );
     drop(server);
 }
+
+/// The status of one raw request `head` (a request line and headers, without the blank line).
+fn raw_status(addr: SocketAddr, head: &str) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(stream, "{head}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read");
+    String::from_utf8_lossy(&raw)
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status line")
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with two, is a 400
+/// (issue 11: both got 200); HTTP/1.0 may omit it.
+#[test]
+fn issue11_a_request_needs_exactly_one_host() {
+    let reg = Register::new();
+    let server = Server::start(&reg.dir);
+    let addr = server.addr;
+    assert_eq!(
+        raw_status(addr, &format!("GET /checkpoint HTTP/1.1\r\nHost: {addr}")),
+        200
+    );
+    assert_eq!(raw_status(addr, "GET /checkpoint HTTP/1.1"), 400);
+    assert_eq!(
+        raw_status(
+            addr,
+            &format!("GET /checkpoint HTTP/1.1\r\nHost: {addr}\r\nHost: {addr}")
+        ),
+        400
+    );
+    assert_eq!(raw_status(addr, "GET /checkpoint HTTP/1.0"), 200);
+}

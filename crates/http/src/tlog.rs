@@ -15,7 +15,7 @@
 //!   deletes it, so it is not immutable: [`BLOB_CACHE`].
 //!
 //! Paths are parsed from the raw request path, strictly ([`Tile::parse_path`]): one spelling
-//! per tile, no percent-encoding, no `..`, no empty segment. A tile the served checkpoint does
+//! per tile, no percent-encoding, no `..`, no empty segment, no query. A tile the served checkpoint does
 //! not cover is a 404 with `no-store`, like every error: the files of a batch that has not
 //! committed may still change, and a cache must never keep them.
 
@@ -40,16 +40,32 @@ pub const BLOB_CACHE: &str = "public, max-age=60";
 
 const OCTET_STREAM: &str = "application/octet-stream";
 
+/// Log paths have no query: like any other non-canonical spelling, 404.
+fn no_query(uri: &Uri) -> Result<(), Error> {
+    match uri.query() {
+        None => Ok(()),
+        Some(_) => Err(Error::not_found(format!(
+            "{}: a log path has no query string",
+            uri.path()
+        ))),
+    }
+}
+
 /// `GET /checkpoint`.
-pub async fn checkpoint(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    no_query(&uri)?;
     let snapshot = state.snapshot();
-    conditional(
+    Ok(conditional(
         &headers,
         "text/plain; charset=utf-8",
         SHORT_CACHE,
         Bytes::from(snapshot.checkpoint.bytes.clone()),
         None,
-    )
+    ))
 }
 
 /// `GET /tile/…`: a hash tile or an entry bundle, verified against the served checkpoint.
@@ -58,6 +74,7 @@ pub async fn tile(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
+    no_query(&uri)?;
     let path = uri.path().strip_prefix('/').unwrap_or_default();
     let tile = Tile::parse_path(path).map_err(|e| Error::not_found(e.to_string()))?;
     let snapshot = state.snapshot();
@@ -190,6 +207,7 @@ pub async fn blob(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
+    no_query(&uri)?;
     let name = uri.path().strip_prefix("/blobs/").unwrap_or_default();
     let digest = digest_of_name(name).ok_or_else(|| {
         Error::not_found(format!(

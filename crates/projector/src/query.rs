@@ -262,7 +262,8 @@ impl View {
             .iter()
             .map(|&i| self.summary(&cases[i as usize], as_of))
             .collect();
-        let offset = before + start;
+        // The offset asked for, even past the end (then with no items), not a clamped one.
+        let offset = before + skip;
         let next = if offset + items.len() < total {
             items.last().map(|c| c.id.clone())
         } else {
