@@ -533,3 +533,37 @@ pub fn case_answer(data: &[u8]) {
         );
     }
 }
+
+/// What issue 15's officers and sequencer read from each other: a submission body
+/// (`POST /api/v1/submit`, which the sequencer takes from any client), a head answer (what
+/// `sijil submit` reads from a sequencer) and a receipt (what `sijil verify RECEIPT` reads
+/// from a file). Every part that parses is checked as far as it goes: the batch's signatures
+/// for the demo register's origin, the receipt against the demo log key.
+pub fn submission(data: &[u8]) {
+    use sijil_register::submission::{check_batch, HeadAnswer, Receipt, Submission};
+    const MAX: usize = 1000;
+    if let Ok(s) = Submission::parse(data, MAX) {
+        let n = s.batch.entries.len();
+        assert!(
+            (1..=MAX).contains(&n),
+            "a parsed submission has 1 to {MAX} entries"
+        );
+        assert!(s.batch.blobs.len() <= n, "at most one text per entry");
+        let again = Submission::parse(&s.to_json(), MAX).expect("a submission's own JSON parses");
+        assert_eq!(again.batch.entries.len(), n);
+        let origin = log_verifiers()[0].name().to_string();
+        if let Ok(checked) = check_batch(s.batch, &origin) {
+            let b = checked.batch();
+            assert!(b.entries.windows(2).all(|w| w[1].0.seq == w[0].0.seq + 1));
+        }
+    }
+    if let Ok(h) = HeadAnswer::parse(data) {
+        let _ = h.head();
+    }
+    if let Ok(r) = Receipt::parse(data) {
+        let policy = WitnessPolicy::new(Vec::new(), 0).expect("quorum 0");
+        if let Ok(v) = r.verify(&log_verifiers()[0], &policy) {
+            let _ = v;
+        }
+    }
+}

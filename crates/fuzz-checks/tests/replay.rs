@@ -32,6 +32,7 @@ replay_tests!(
     witness_request,
     fork_evidence,
     case_answer,
+    submission,
 );
 
 fn corpus_dir(target: &str) -> PathBuf {

@@ -545,7 +545,10 @@ impl Receipt {
                 self.origin, self.tree_size, cp.origin, cp.size
             )));
         }
-        let count = self.last_seq.checked_sub(self.first_seq).map(|d| d + 1);
+        let count = self
+            .last_seq
+            .checked_sub(self.first_seq)
+            .and_then(|d| d.checked_add(1));
         if count != Some(self.entries.len() as u64) {
             return Err(bad(format!(
                 "seqs {}..={} but {} entries",
@@ -732,6 +735,11 @@ mod tests {
         let mut moved = parsed.clone();
         moved.entries[0].tlog_proof = moved.entries[1].tlog_proof.clone();
         assert!(moved.verify(&log.verifier(), &policy).is_err());
+        // Seqs that span the whole u64 range: refused, not an overflow.
+        let mut wide = parsed.clone();
+        (wide.first_seq, wide.last_seq) = (0, u64::MAX);
+        let err = wide.verify(&log.verifier(), &policy).expect_err("wide");
+        assert!(err.to_string().contains("but 2 entries"), "{err}");
         assert!(matches!(
             Receipt::parse(br#"{"format":"x"}"#),
             Err(SubmissionError::Json { .. })
