@@ -319,6 +319,12 @@ impl View {
     /// maps counted as one key, value and control byte per bucket; allocator overhead and
     /// B-tree nodes' slack not counted).
     pub fn heap_bytes(&self) -> usize {
+        self.heap_parts().iter().map(|(_, b)| b).sum()
+    }
+
+    /// [`View::heap_bytes`] by part: the register, officers, cases, controllers, annotations
+    /// (corrections and erasures), published texts, the id indexes, and the log-derived index.
+    pub fn heap_parts(&self) -> [(&'static str, usize); 8] {
         use std::mem::size_of;
         fn vec<T>(v: &Vec<T>) -> usize {
             v.capacity() * size_of::<T>()
@@ -384,14 +390,16 @@ impl View {
             + self.officer_index.capacity() * (size_of::<(PublicKey, u32)>() + 1);
         // A B-tree node holds up to 11 keys; count them full plus a pointer each.
         let texts = s.texts.len() * (size_of::<(TextDigest, u64)>() + size_of::<usize>());
-        register
-            + officers
-            + cases
-            + controllers
-            + annotations
-            + texts
-            + indexes
-            + s.index.heap_bytes()
+        [
+            ("register", register),
+            ("officers", officers),
+            ("cases", cases),
+            ("controllers", controllers),
+            ("annotations", annotations),
+            ("texts", texts),
+            ("id indexes", indexes),
+            ("log-derived index", s.index.heap_bytes()),
+        ]
     }
 
     /// Mutates the view for an entry `validate` accepted: nothing here can fail, so the view
