@@ -292,3 +292,62 @@ fn issue2_sigkill_during_append_leaves_a_register_that_reopens_and_verifies() {
     let out = sijil(&["show", reg.dir(), "--json"]);
     assert!(out.status.success());
 }
+
+/// Issue 13's workflow: `append --dry-run` checks the events by the register's rules exactly
+/// as an append would, says which seqs they would take, and writes nothing; a refused event
+/// is refused with the same sentence and exit code as a real append.
+#[test]
+fn issue13_append_dry_run_checks_everything_and_writes_nothing() {
+    let reg = Register::new();
+    reg.append(&reg.events("first.jsonl", &[complaint("2024-0001")]));
+    let before = reg.published();
+    let snapshot = std::fs::read(reg.dir.join("private/view.snapshot")).ok();
+    let key = s(&reg.officer_key).to_string();
+    let good = reg.events(
+        "good.jsonl",
+        &[hearing("2024-0001"), complaint("2024-0002")],
+    );
+    let out = ok(&["append", reg.dir(), "--key", &key, "--dry-run", s(&good)]);
+    assert!(
+        out.contains("would take seqs 4..=5") && out.contains("nothing was written"),
+        "{out}"
+    );
+    let json = ok(&[
+        "append",
+        reg.dir(),
+        "--key",
+        &key,
+        "--dry-run",
+        "--json",
+        s(&good),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).expect("JSON");
+    assert_eq!(
+        (v["first_seq"].as_u64(), v["tree_size"].as_u64()),
+        (Some(4), Some(7))
+    );
+    assert!(reg.published() == before, "a dry run changed the register");
+    assert_eq!(
+        std::fs::read(reg.dir.join("private/view.snapshot")).ok(),
+        snapshot,
+        "a dry run wrote a snapshot"
+    );
+    // Refused: a hearing of a case that does not exist, the same sentence as a real append.
+    let bad = reg.events("bad.jsonl", &[hearing("2099-0404")]);
+    let dry = fails(
+        &["append", reg.dir(), "--key", &key, "--dry-run", s(&bad)],
+        1,
+        "2099-0404",
+    );
+    let real = fails(
+        &["append", reg.dir(), "--key", &key, s(&bad)],
+        1,
+        "2099-0404",
+    );
+    assert_eq!(dry, real);
+    assert!(reg.published() == before);
+    // The checked batch then commits as the dry run said.
+    let out = reg.append(&good);
+    assert!(out.contains("appended seqs 4..=5"), "{out}");
+    reg.verify();
+}

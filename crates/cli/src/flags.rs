@@ -207,6 +207,10 @@ pub struct AppendArgs {
     /// Commit only if the log is still at this size (safe retries).
     #[arg(long, value_name = "N")]
     pub expect_size: Option<u64>,
+    /// Check the events by the register's rules, exactly as an append would, and write
+    /// nothing: prints the seqs they would take, or the first refusal.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

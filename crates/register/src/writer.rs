@@ -326,6 +326,36 @@ impl RegisterWriter {
         expect_size: Option<u64>,
     ) -> Result<AppendReport, Error> {
         self.begin_batch()?;
+        let batch = self.sign_for_head(drafts, officer, now_ms, expect_size)?;
+        self.commit_signed(batch)
+    }
+
+    /// [`RegisterWriter::append`] without its commit (`sijil append --dry-run`): the batch is
+    /// sealed, signed and checked by the register's rules exactly as `append` would, and
+    /// nothing is written (not even a view snapshot that is due). Returns the seqs its events would take and the log's
+    /// size after it (its `IndexCommitted` included).
+    ///
+    /// # Errors
+    /// As [`RegisterWriter::append`], but never an I/O error of a commit.
+    pub fn check_append(
+        &mut self,
+        drafts: Vec<Draft>,
+        officer: &Signer,
+        now_ms: i64,
+        expect_size: Option<u64>,
+    ) -> Result<(std::ops::Range<u64>, u64), Error> {
+        let batch = self.sign_for_head(drafts, officer, now_ms, expect_size)?;
+        self.check_only(batch)
+    }
+
+    /// This writer's own drafts signed for its head, if the log is at the size expected.
+    fn sign_for_head(
+        &mut self,
+        drafts: Vec<Draft>,
+        officer: &Signer,
+        now_ms: i64,
+        expect_size: Option<u64>,
+    ) -> Result<SignedBatch, Error> {
         let start = self.writer.size();
         if let Some(expected) = expect_size {
             if expected != start {
@@ -337,8 +367,25 @@ impl RegisterWriter {
             }
         }
         let head = self.head(&cases_of(&drafts));
-        let batch = sign_batch(&head, drafts, officer, now_ms)?;
-        self.commit_signed(batch)
+        sign_batch(&head, drafts, officer, now_ms)
+    }
+
+    /// Checks `batch` by the register's rules, as a commit would, and writes nothing; the
+    /// view is brought back to the log's state. Returns the seqs and the size after it.
+    fn check_only(&mut self, batch: SignedBatch) -> Result<(std::ops::Range<u64>, u64), Error> {
+        let size = self.writer.size();
+        let n = batch.entries.len() as u64;
+        match self.validate(batch) {
+            Ok(_) => {
+                // The view holds the batch now: back to the log's state.
+                self.reload_view();
+                Ok((size..size + n, size + n + 1))
+            }
+            Err(e) => {
+                self.after_refusal();
+                Err(e)
+            }
+        }
     }
 
     /// Commits a batch signed elsewhere (by an officer on their own machine, sent to the
@@ -402,21 +449,8 @@ impl RegisterWriter {
             .into());
         }
         if dry_run {
-            let seqs = size..size + n;
-            match self.validate(batch) {
-                Ok(_) => {
-                    // The view holds the batch now: back to the log's state.
-                    self.reload_view();
-                    Ok(Submitted::Checked {
-                        seqs,
-                        tree_size: size + n + 1,
-                    })
-                }
-                Err(e) => {
-                    self.after_refusal();
-                    Err(e)
-                }
-            }
+            let (seqs, tree_size) = self.check_only(batch)?;
+            Ok(Submitted::Checked { seqs, tree_size })
         } else {
             self.commit_signed(batch).map(Submitted::Committed)
         }

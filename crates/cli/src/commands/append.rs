@@ -21,6 +21,31 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
     let (name, text) = read_input(&a.events)?;
     let drafts = parse_events(&name, &text)?;
     let mut w = RegisterWriter::open(&a.dir, log_key).map_err(register_failure)?;
+    if a.dry_run {
+        let (seqs, tree_size) = w
+            .check_append(drafts, &officer, now_ms(), a.expect_size)
+            .map_err(register_failure)?;
+        let (first, last) = (seqs.start, seqs.end - 1);
+        let out = if a.json {
+            format!(
+                "{}\n",
+                serde_json::json!({
+                    "dry_run": true,
+                    "first_seq": first,
+                    "last_seq": last,
+                    "tree_size": tree_size,
+                })
+            )
+        } else {
+            format!(
+                "dry run: the {} events pass the register's rules and would take seqs {first}..={last} (the log would be {tree_size} entries); nothing was written\n",
+                seqs.end - seqs.start
+            )
+        };
+        // Nothing was written: a closed output is not worth an error.
+        let _ = try_print(format_args!("{out}"));
+        return Ok(());
+    }
     let report = w
         .append(drafts, &officer, now_ms(), a.expect_size)
         .map_err(register_failure)?;
