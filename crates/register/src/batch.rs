@@ -77,6 +77,22 @@ pub fn sign_batch(
     officer: &Signer,
     now_ms: i64,
 ) -> Result<SignedBatch, Error> {
+    sign_batch_with_progress(head, drafts, officer, now_ms, &mut |_, _| {})
+}
+
+/// [`sign_batch`], calling `progress(signed, total)` after each entry (a big batch's
+/// signatures take seconds).
+///
+/// # Errors
+/// As [`sign_batch`].
+pub fn sign_batch_with_progress(
+    head: &Head,
+    drafts: Vec<Draft>,
+    officer: &Signer,
+    now_ms: i64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<SignedBatch, Error> {
+    let total = drafts.len() as u64;
     let recorded_at = now_ms.max(head.last_recorded_at);
     let mut cases = head.cases.clone();
     let mut prev = head.last_leaf;
@@ -140,6 +156,7 @@ pub fn sign_batch(
         }
         entries.push((entry, bytes));
         prev = leaf;
+        progress(entries.len() as u64, total);
     }
     Ok(SignedBatch { entries, blobs })
 }

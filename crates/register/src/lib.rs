@@ -26,8 +26,8 @@ mod writer;
 pub use input::{parse_events, Draft, InputError, MAX_BATCH};
 pub use reader::{load_view, load_view_from_snapshot, read_entries, RegisterReader, StoredEntry};
 pub use writer::{
-    init, read_private_key, snapshot_due, write_snapshot, AppendReport, InitOptions, InitReport,
-    RegisterWriter, Submitted,
+    init, read_private_key, snapshot_due, write_snapshot, AppendReport, BatchStep, InitOptions,
+    InitReport, ProgressFn, RegisterWriter, Submitted,
 };
 
 use std::path::PathBuf;

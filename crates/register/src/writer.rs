@@ -15,7 +15,7 @@ use sijil_core::writer::{Writer, WriterError};
 use sijil_core::{leaf_hash, Hash};
 use sijil_projector::View;
 
-use crate::batch::{cases_of, sign_batch, CaseHead, Head, SignedBatch};
+use crate::batch::{cases_of, sign_batch_with_progress, CaseHead, Head, SignedBatch};
 use crate::input::Draft;
 use crate::pending::{self, Journal};
 use crate::reader::{load_view, load_view_from_snapshot, read_entries};
@@ -194,8 +194,21 @@ pub enum Submitted {
     },
 }
 
+/// A step of a batch, for [`RegisterWriter::set_progress`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchStep {
+    /// Sealing and signing the officer's events (`append` only).
+    Signing,
+    /// Checking each entry by the register's rules.
+    Checking,
+    /// Writing and syncing the batch, its texts and the checkpoint (one step).
+    Committing,
+}
+
+/// Where a writer reports a batch's progress: `(step, done, total)`.
+pub type ProgressFn = Box<dyn FnMut(BatchStep, u64, u64) + Send>;
+
 /// The writer of a register: the log's single writer plus the view that validates events.
-#[derive(Debug)]
 pub struct RegisterWriter {
     writer: Writer,
     tiles: DirTiles,
@@ -204,6 +217,18 @@ pub struct RegisterWriter {
     snapshot_size: u64,
     /// A snapshot is due ([`RegisterWriter::flush_snapshot`]).
     snapshot_pending: bool,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for RegisterWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterWriter")
+            .field("writer", &self.writer)
+            .field("view_size", &self.view.size())
+            .field("snapshot_size", &self.snapshot_size)
+            .field("snapshot_pending", &self.snapshot_pending)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for RegisterWriter {
@@ -242,6 +267,7 @@ impl RegisterWriter {
             view,
             snapshot_size,
             snapshot_pending: false,
+            progress: None,
         };
         // If the tail replayed now is longer than an interval, save it so that the next open
         // does not replay it again (a log grown by batches each smaller than the interval
@@ -332,7 +358,9 @@ impl RegisterWriter {
 
     /// [`RegisterWriter::append`] without its commit (`sijil append --dry-run`): the batch is
     /// sealed, signed and checked by the register's rules exactly as `append` would, and
-    /// nothing is written (not even a view snapshot that is due). Returns the seqs its events would take and the log's
+    /// nothing is written to the register (a view snapshot that opening found due is still
+    /// saved when the writer is dropped: a cache under `private/`, the view of the log as it
+    /// was). Returns the seqs its events would take and the log's
     /// size after it (its `IndexCommitted` included).
     ///
     /// # Errors
@@ -346,6 +374,18 @@ impl RegisterWriter {
     ) -> Result<(std::ops::Range<u64>, u64), Error> {
         let batch = self.sign_for_head(drafts, officer, now_ms, expect_size)?;
         self.check_only(batch)
+    }
+
+    /// Reports each batch's progress to `progress` from now on: a batch of thousands of
+    /// events takes seconds to sign and check (`sijil append` draws a bar from it).
+    pub fn set_progress(&mut self, progress: ProgressFn) {
+        self.progress = Some(progress);
+    }
+
+    fn report(&mut self, step: BatchStep, done: u64, total: u64) {
+        if let Some(p) = self.progress.as_mut() {
+            p(step, done, total);
+        }
     }
 
     /// This writer's own drafts signed for its head, if the log is at the size expected.
@@ -367,7 +407,14 @@ impl RegisterWriter {
             }
         }
         let head = self.head(&cases_of(&drafts));
-        sign_batch(&head, drafts, officer, now_ms)
+        let mut progress = self.progress.take();
+        let signed = sign_batch_with_progress(&head, drafts, officer, now_ms, &mut |done, n| {
+            if let Some(p) = progress.as_mut() {
+                p(BatchStep::Signing, done, n);
+            }
+        });
+        self.progress = progress;
+        signed
     }
 
     /// Checks `batch` by the register's rules, as a commit would, and writes nothing; the
@@ -497,7 +544,12 @@ impl RegisterWriter {
     fn commit_signed(&mut self, batch: SignedBatch) -> Result<AppendReport, Error> {
         let start = self.writer.size();
         match self.validate(batch) {
-            Ok((entries, journal, blobs)) => self.commit(start, entries, journal, blobs),
+            Ok((entries, journal, blobs)) => {
+                self.report(BatchStep::Committing, 0, 1);
+                let done = self.commit(start, entries, journal, blobs);
+                self.report(BatchStep::Committing, 1, 1);
+                done
+            }
             Err(e) => {
                 self.after_refusal();
                 Err(e)
@@ -541,6 +593,7 @@ impl RegisterWriter {
             .collect();
         let mut prev = self.writer.last_leaf_hash();
         let mut recorded_at = self.writer.last_recorded_at();
+        let total = batch.entries.len() as u64;
         for (index, (entry, bytes)) in batch.entries.into_iter().enumerate() {
             if let Event::Erasure(e) = &entry.event {
                 journal.erase.extend(self.texts_of(e.target, &entries)?);
@@ -556,6 +609,7 @@ impl RegisterWriter {
             recorded_at = entry.recorded_at;
             entries.push((entry, bytes));
             prev = leaf;
+            self.report(BatchStep::Checking, index as u64 + 1, total);
         }
         if !entries.is_empty() {
             let log_key = self.writer.signer().clone();

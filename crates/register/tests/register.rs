@@ -620,3 +620,42 @@ fn issue10_steps_that_passed_the_replay_reach_the_sink_before_a_later_failure() 
     assert!(err.contains("entry 767") || err.contains("767"), "{err}");
     assert_eq!(sunk, vec![(0, 255), (256, 511)]);
 }
+
+/// A big batch reports its progress: every entry signed, then checked, then the commit.
+#[test]
+fn issue13_a_batch_reports_its_progress_step_by_step() {
+    let (_tmp, dir, officer) = new_register();
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    w.set_progress(Box::new(move |step, done, total| {
+        if let Ok(mut s) = sink.lock() {
+            s.push((step, done, total));
+        }
+    }));
+    let events: String = (0..1500)
+        .map(|i| complaint(&format!("P-{i}"), "x") + "\n")
+        .collect();
+    append(&mut w, &officer, &events);
+    let seen = seen.lock().expect("lock").clone();
+    use sijil_register::BatchStep::{Checking, Committing, Signing};
+    for step in [Signing, Checking] {
+        let counts: Vec<u64> = seen
+            .iter()
+            .filter(|(s, _, _)| *s == step)
+            .map(|(_, d, t)| {
+                assert_eq!(*t, 1500);
+                *d
+            })
+            .collect();
+        assert_eq!(counts, (1..=1500).collect::<Vec<u64>>(), "{step:?}");
+    }
+    assert_eq!(
+        seen.iter()
+            .filter(|(s, _, _)| *s == Committing)
+            .collect::<Vec<_>>(),
+        vec![&(Committing, 0, 1), &(Committing, 1, 1)]
+    );
+    let first = |step| seen.iter().position(|(s, _, _)| *s == step);
+    assert!(first(Signing) < first(Checking) && first(Checking) < first(Committing));
+}
