@@ -562,8 +562,6 @@ pub fn submission(data: &[u8]) {
     }
     if let Ok(r) = Receipt::parse(data) {
         let policy = WitnessPolicy::new(Vec::new(), 0).expect("quorum 0");
-        if let Ok(v) = r.verify(&log_verifiers()[0], &policy) {
-            let _ = v;
-        }
+        let _ = r.verify(&log_verifiers()[0], &policy);
     }
 }

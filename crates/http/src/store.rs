@@ -246,7 +246,9 @@ impl Store {
             }
         }
         // Kept gzip-compressed only: that is what is served, and a third of the size.
-        let verified = Arc::new(VerifiedBundle { gzip: gzip(data) });
+        let gzip = gzip(data);
+        let gzip_digest = sijil_core::hash::sha256(&gzip);
+        let verified = Arc::new(VerifiedBundle { gzip, gzip_digest });
         self.bundles.insert(
             (tile.index, tile.width),
             Arc::clone(&verified),
@@ -317,6 +319,8 @@ pub use sijil_core::verify::StoredEntry;
 #[derive(Debug)]
 pub struct VerifiedBundle {
     pub gzip: Bytes,
+    /// SHA-256 of `gzip`, for its ETag: computed once, not on each request.
+    pub gzip_digest: Hash,
 }
 
 impl VerifiedBundle {

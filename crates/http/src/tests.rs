@@ -1024,6 +1024,19 @@ async fn issue10_case_and_controller_answers_prove_they_are_complete() {
 
 /// The open data, read back by standard parsers: a CSV reader (RFC 4180) and an XML parser
 /// for the Atom feeds, whose RFC 4287 required elements are all there.
+/// The records of a CSV download, whose header must be `columns`.
+fn csv_rows(body: &[u8], columns: &[&str]) -> Vec<csv::StringRecord> {
+    let mut reader = csv::Reader::from_reader(body);
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(headers, columns);
+    reader.records().map(|r| r.expect("record")).collect()
+}
+
 #[tokio::test]
 async fn open_data_and_feeds_parse_back() {
     let f = fixture();
@@ -1031,15 +1044,7 @@ async fn open_data_and_feeds_parse_back() {
     let (status, h, body) = get(&f.app, "/open-data/cases.csv").await;
     assert_eq!(status, StatusCode::OK);
     assert!(header_str(&h, header::CONTENT_TYPE).starts_with("text/csv"));
-    let mut reader = csv::Reader::from_reader(&body[..]);
-    let headers: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(headers, crate::open_data::CASE_COLUMNS);
-    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    let rows = csv_rows(&body, &crate::open_data::CASE_COLUMNS);
     let json_cases = json(&f.app, "/open-data/cases.json").await;
     let cases = json_cases["cases"].as_array().expect("cases");
     let api = json(&f.app, "/api/v1/stats").await;
@@ -1064,15 +1069,7 @@ async fn open_data_and_feeds_parse_back() {
     // Events: one row per event of a case, each with its page and its proof.
     let (status, _, body) = get(&f.app, "/open-data/events.csv").await;
     assert_eq!(status, StatusCode::OK);
-    let mut reader = csv::Reader::from_reader(&body[..]);
-    let headers: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(headers, crate::open_data::EVENT_COLUMNS);
-    let events: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    let events = csv_rows(&body, &crate::open_data::EVENT_COLUMNS);
     let total_entries: u64 = cases
         .iter()
         .map(|c| c["entries"].as_u64().expect("entries"))

@@ -98,18 +98,20 @@ pub async fn tile(
                 .read(move |store, io| Ok(store.bundle(tree, &tile, io)?))
                 .await?
                 .ok_or_else(beyond)?;
-            let (body, coding) = if accepts_gzip(&headers) {
-                (bundle.gzip.clone(), Coding::Gzip)
+            let (body, coding, digest) = if accepts_gzip(&headers) {
+                (bundle.gzip.clone(), Coding::Gzip, bundle.gzip_digest)
             } else {
                 let plain = bundle.plain().map_err(|e| Error::internal(e.to_string()))?;
-                (Bytes::from(plain), Coding::Identity)
+                let digest = sijil_core::hash::sha256(&plain);
+                (Bytes::from(plain), Coding::Identity, digest)
             };
-            Ok(conditional(
+            Ok(conditional_with(
                 &headers,
                 OCTET_STREAM,
                 IMMUTABLE,
                 body,
                 Some(coding),
+                digest,
             ))
         }
     }
@@ -168,7 +170,20 @@ fn conditional(
     body: Bytes,
     coding: Option<Coding>,
 ) -> Response {
-    let digest = sijil_core::hash::sha256(&body).to_hex();
+    let digest = sijil_core::hash::sha256(&body);
+    conditional_with(headers, content_type, cache, body, coding, digest)
+}
+
+/// [`conditional`] with the body's SHA-256 already known (a cached bundle's).
+fn conditional_with(
+    headers: &HeaderMap,
+    content_type: &'static str,
+    cache: &'static str,
+    body: Bytes,
+    coding: Option<Coding>,
+    digest: sijil_core::Hash,
+) -> Response {
+    let digest = digest.to_hex();
     let suffix = if coding == Some(Coding::Gzip) {
         "-gz"
     } else {

@@ -6,10 +6,9 @@ use anyhow::Context as _;
 use sijil_http::sequencer::{serve_sequencer, Sequencer, SequencerConfig};
 use sijil_register::{read_private_key, RegisterWriter};
 
-use super::serve::shutdown_signal;
+use super::serve::{run_server, shutdown_signal};
 use super::{now_ms, register_failure};
 use crate::flags::SequencerArgs;
-use crate::output::errln;
 use crate::Failure;
 
 pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
@@ -44,20 +43,12 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(a.listen)
-            .await
-            .with_context(|| format!("listening on {}", a.listen))?;
-        let addr = listener.local_addr().context("reading the bound address")?;
-        errln!(
-            "sijil: sequencer for {} (tree size {}) at http://{addr}/",
-            sequencer.origin(),
-            sequencer.size()
-        );
+    let what = format!(
+        "sequencer for {} (tree size {})",
+        sequencer.origin(),
+        sequencer.size()
+    );
+    run_server(&runtime, a.listen, what, |listener| {
         serve_sequencer(listener, sequencer, shutdown_signal())
-            .await
-            .context("serving")?;
-        errln!("sijil: stopped");
-        Ok::<(), Failure>(())
     })
 }

@@ -22,20 +22,32 @@ pub fn serve(a: ServeArgs) -> Result<(), Failure> {
         .max_blocking_threads(8)
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(a.listen)
-            .await
-            .with_context(|| format!("listening on {}", a.listen))?;
-        let addr = listener.local_addr().context("reading the bound address")?;
-        errln!(
-            "sijil: serving {} (tree size {size}) at http://{addr}/",
-            a.dir.display()
-        );
+    let what = format!("serving {} (tree size {size})", a.dir.display());
+    run_server(&runtime, a.listen, what, |listener| {
         sijil_http::serve(listener, state, Config::default(), shutdown_signal())
+    })
+}
+
+/// The accept side of `serve` and `sequencer`: binds `listen` in `runtime`, says on stderr
+/// `what` runs at which address, and runs `server` on the listener until it stops.
+pub(super) fn run_server<Fut>(
+    runtime: &tokio::runtime::Runtime,
+    listen: std::net::SocketAddr,
+    what: String,
+    server: impl FnOnce(tokio::net::TcpListener) -> Fut,
+) -> Result<(), Failure>
+where
+    Fut: std::future::Future<Output = std::io::Result<()>>,
+{
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .context("serving")?;
+            .with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        errln!("sijil: {what} at http://{addr}/");
+        server(listener).await.context("serving")?;
         errln!("sijil: stopped");
-        Ok::<(), Failure>(())
+        Ok(())
     })
 }
 
