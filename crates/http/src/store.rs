@@ -163,13 +163,19 @@ impl Store {
         })
     }
 
-    /// The bytes of hash tile `tile` of the tree `tree`, verified, or `None` when the tree
-    /// does not cover it (c2sp.org/tlog-tiles: never serve a tile beyond the checkpoint).
+    /// The bytes of hash tile `tile` of the tree `tree`, verified, with a digest of them for
+    /// its ETag, or `None` when the tree does not cover it (c2sp.org/tlog-tiles: never serve
+    /// a tile beyond the checkpoint).
     ///
     /// # Errors
     /// [`StoreError::NeedsIo`] with [`Io::CacheOnly`] on a miss; [`StoreError::Merkle`] when
     /// the tile on disk is missing or fails verification.
-    pub fn hash_tile(&self, tree: Tree, tile: &Tile, io: Io) -> Result<Option<Bytes>, StoreError> {
+    pub fn hash_tile(
+        &self,
+        tree: Tree,
+        tile: &Tile,
+        io: Io,
+    ) -> Result<Option<(Bytes, Hash)>, StoreError> {
         let TileLevel::Hash(level) = tile.level else {
             return Ok(None);
         };
@@ -191,7 +197,22 @@ impl Store {
                     )))?
             }
         };
-        Ok(Some(expanded.buf.slice(..usize::from(tile.width) * 32)))
+        let data = expanded.buf.slice(..usize::from(tile.width) * 32);
+        // A full tile's Merkle root (RFC 9162 over its 256 hashes) commits to all of them:
+        // one node hash from the two kept halves, where a digest of the bytes would hash
+        // 8 KB on every request.
+        let digest = if tile.width == FULL_WIDTH {
+            match (
+                expanded.hash(7, 0, FULL_WIDTH),
+                expanded.hash(7, 1, FULL_WIDTH),
+            ) {
+                (Some(l), Some(r)) => sijil_core::node_hash(&l, &r),
+                _ => sijil_core::hash::sha256(&data),
+            }
+        } else {
+            sijil_core::hash::sha256(&data)
+        };
+        Ok(Some((data, digest)))
     }
 
     /// Entry bundle `tile` of the tree `tree`, every entry checked against its leaf hash, or

@@ -9,7 +9,8 @@
 //!   the client"; a request without the header accepts any coding, RFC 9110 §12.5.3). Both
 //!   `application/octet-stream` with [`IMMUTABLE`] caching, partial tiles included: a
 //!   `.p/<W>` tile's bytes are fixed.
-//! - Every answer here carries a strong `ETag` (a digest of the bytes sent), and a request
+//! - Every answer here carries a strong `ETag` (a digest of the bytes sent: for a full hash
+//!   tile, its Merkle root, which commits to all its bytes), and a request
 //!   whose `If-None-Match` names it gets `304 Not Modified` without a body (RFC 9110 §13.1.2).
 //! - `GET /blobs/<hex digest>`: a redactable text (`salt ‖ text`, DESIGN §5). An `Erasure`
 //!   deletes it, so it is not immutable: [`BLOB_CACHE`].
@@ -87,11 +88,18 @@ pub async fn tile(
     };
     match tile.level {
         TileLevel::Hash(_) => {
-            let data = state
+            let (data, digest) = state
                 .read(move |store, io| Ok(store.hash_tile(tree, &tile, io)?))
                 .await?
                 .ok_or_else(beyond)?;
-            Ok(conditional(&headers, OCTET_STREAM, IMMUTABLE, data, None))
+            Ok(conditional_with(
+                &headers,
+                OCTET_STREAM,
+                IMMUTABLE,
+                data,
+                None,
+                digest,
+            ))
         }
         TileLevel::Entries => {
             let bundle = state
