@@ -5,12 +5,16 @@
 # network) and the total with the network (totalMs), as verify.js records them.
 #
 #   scripts/browser-verify-time.py http://127.0.0.1:8080/affaires/TEN-0001?verify=1 10
+#   scripts/browser-verify-time.py http://127.0.0.1:8080/affaires/TEN-0001 10 --click
+#
+# With --click, each run waits for the page's load event and presses Vérifier, as a visitor
+# does (without it, ?verify=1 starts the check while the page is still being laid out).
 #
 # Used by scripts/bench-case-proof (docs/PERFORMANCE.md, "Case completeness").
 import json, os, select, subprocess, sys, tempfile, time
-if len(sys.argv) != 3:
-    raise SystemExit("usage: browser-verify-time.py URL RUNS")
-url = sys.argv[1]; runs = int(sys.argv[2])
+if len(sys.argv) not in (3, 4):
+    raise SystemExit("usage: browser-verify-time.py URL RUNS [--click]")
+url = sys.argv[1]; runs = int(sys.argv[2]); click = len(sys.argv) > 3 and sys.argv[3] == "--click"
 to_chrome_r, to_chrome_w = os.pipe()
 from_chrome_r, from_chrome_w = os.pipe()
 prof = tempfile.mkdtemp()
@@ -37,6 +41,14 @@ t = recv(send("Target.createTarget", {"url": "about:blank"}))["result"]["targetI
 s = recv(send("Target.attachToTarget", {"targetId": t, "flatten": True}))["result"]["sessionId"]
 for i in range(runs):
     recv(send("Page.navigate", {"url": url}, s))
+    if click:
+        # The visitor's click on a loaded page: wait for the load event, then press Vérifier.
+        for _ in range(200):
+            time.sleep(0.05)
+            r = recv(send("Runtime.evaluate", {"expression": "document.readyState", "returnByValue": True}, s))
+            if r.get("result", {}).get("result", {}).get("value") == "complete": break
+        time.sleep(0.3)
+        recv(send("Runtime.evaluate", {"expression": "document.getElementById('verify-button').click()"}, s))
     for _ in range(400):
         time.sleep(0.05)
         r = recv(send("Runtime.evaluate", {"expression": "(()=>{const o=document.getElementById('verify-result');return o?[o.dataset.state,o.dataset.computeMs,o.dataset.totalMs].join(' '):''})()", "returnByValue": True}, s))

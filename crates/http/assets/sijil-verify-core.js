@@ -1,6 +1,6 @@
 // sijil — the pure part of the browser verifier: decoding, hashing, Merkle and trie proofs,
-// signed notes, and the whole-case check. No DOM, no storage; WebCrypto (Ed25519, SHA-256)
-// only, no library. The case page loads it before assets/verify.js (which draws the page);
+// signed notes, and the whole-case check. No DOM, no storage, no library: WebCrypto's Ed25519,
+// and SHA-256 from assets/sha256.wat (WebCrypto's where WebAssembly cannot run). The case page loads it before assets/verify.js (which draws the page);
 // node loads it with require() for the tests in assets/tests/.
 //
 // Every rule here is docs/FORMAT.md's:
@@ -53,11 +53,26 @@
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const B64_VALUE = new Int8Array(128).fill(-1);
   for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+  // The browser's own decoders where it has them (Chromium 140+, Firefox 133+): native code
+  // on a first visit, where the loops below would still run in the interpreter.
+  const NATIVE_BASE64 = typeof Uint8Array.fromBase64 === "function";
+  const NATIVE_HEX = typeof Uint8Array.prototype.toHex === "function";
+  const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
   /** Standard, padded, canonical base64 (RFC 4648 §4, §3.5: no stray bits in the last character). */
   function base64(s, what) {
     const name = what || say("base64", "base64");
     const bad = (why) => fail(`${name.fr} : base64 ${why.fr}`, `${name.en}: ${why.en} base64`);
     if (typeof s !== "string" || s.length % 4 !== 0) bad(say("invalide", "invalid"));
+    if (NATIVE_BASE64) {
+      // fromBase64 skips whitespace, which this format never has: the pattern refuses it;
+      // "strict" refuses stray bits in the last character, as the loop below does.
+      if (!BASE64_TEXT.test(s)) bad(say("invalide", "invalid"));
+      try {
+        return Uint8Array.fromBase64(s, { lastChunkHandling: "strict" });
+      } catch (e) {
+        bad(say("non canonique", "non-canonical"));
+      }
+    }
     const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
     const u = new Uint8Array((s.length / 4) * 3 - pad);
     const digit = (i) => {
@@ -87,6 +102,7 @@
     return btoa(bin);
   }
   function hex(u) {
+    if (NATIVE_HEX) return u.toHex();
     let s = "";
     for (let i = 0; i < u.length; i++) s += (u[i] < 16 ? "0" : "") + u[i].toString(16);
     return s;
@@ -131,15 +147,48 @@
 
   // ---- Hashes (docs/FORMAT.md §2.5) ------------------------------------------------------
 
-  // WebCrypto's digest: in Chromium, a plain-JavaScript SHA-256 measured slower for a
-  // case's few hundred short inputs, first run and later ones alike (docs/PERFORMANCE.md).
+  // SHA-256 in WebAssembly (assets/sha256.wat, assembled; tests/e2e/browser.rs checks that
+  // these are its bytes): a case's few hundred short hashes each waited for WebCrypto's
+  // thread, and a plain-JavaScript SHA-256 runs in the interpreter on a first visit
+  // (docs/PERFORMANCE.md). WebCrypto is the fallback where WebAssembly cannot run (no
+  // support, or a Content-Security-Policy without 'wasm-unsafe-eval').
+  const SHA256_WASM = "AGFzbQEAAAABDwNgAX8Bf2ACf38AYAF/AAMFBAABAgIFAwEAAQcRAgZtZW1vcnkCAARoYXNoAAMKyQUEIgAgAC0AAEEYdCAALQABQRB0ciAALQACQQh0IAAtAANycgsnACAAIAFBGHY6AAAgACABQRB2OgABIAAgAUEIdjoAAiAAIAE6AAML2gMBDX9BACEBAkADQCABQcAATw0BIAEgACABahAANgLAAiABQQRqIQEMAAsLAkADQCABQYACTw0BIAEoArgCIQIgASgChAIhAyABIAJBEXggAkETeHMgAkEKdnMgASgCpAJqIANBB3ggA0ESeHMgA0EDdnMgASgCgAJqajYCwAIgAUEEaiEBDAALC0EAKAKgAiEGQQAoAqQCIQdBACgCqAIhCEEAKAKsAiEJQQAoArACIQpBACgCtAIhC0EAKAK4AiEMQQAoArwCIQ1BACEBAkADQCABQYACTw0BIA0gCkEGeCAKQQt4cyAKQRl4c2ogCiALcSAKQX9zIAxxcyABKAIAIAEoAsACampqIQQgBkECeCAGQQ14cyAGQRZ4cyAGIAdxIAYgCHFzIAcgCHFzaiEFIAwhDSALIQwgCiELIAkgBGohCiAIIQkgByEIIAYhByAEIAVqIQYgAUEEaiEBDAALC0EAQQAoAqACIAZqNgKgAkEAQQAoAqQCIAdqNgKkAkEAQQAoAqgCIAhqNgKoAkEAQQAoAqwCIAlqNgKsAkEAQQAoArACIApqNgKwAkEAQQAoArQCIAtqNgK0AkEAQQAoArgCIAxqNgK4AkEAQQAoArwCIA1qNgK8AgufAQECf0GgAkGAAkEg/AoAAEGACCAAakGAAToAACAAQcgAakFAcSEBQYEIIABqQQAgASAAa0EJa/wLAEH4ByABaiAAQR12EAFB/AcgAWogAEEDdBABQQAhAgJAA0AgAiABTw0BQYAIIAJqEAIgAkHAAGohAgwACwtBACECAkADQCACQSBPDQFBwAQgAmogAigCoAIQASACQQRqIQIMAAsLCwutAgIAQQALgAKYL4pCkUQ3cc/7wLWl27XpW8JWOfER8Vmkgj+S1V4cq5iqB9gBW4MSvoUxJMN9DFV0Xb5y/rHegKcG3Jt08ZvBwWmb5IZHvu/GncEPzKEMJG8s6S2qhHRK3KmwXNqI+XZSUT6YbcYxqMgnA7DHf1m/8wvgxkeRp9VRY8oGZykpFIUKtyc4IRsu/G0sTRMNOFNUcwpluwpqdi7JwoGFLHKSoei/oktmGqhwi0vCo1FsxxnoktEkBpnWhTUO9HCgahAWwaQZCGw3Hkx3SCe1vLA0swwcOUqq2E5Pypxb828uaO6Cj3RvY6V4FHjIhAgCx4z6/76Q62xQpPej+b7yeHHGAEGAAgsgZ+YJaoWuZ7ty8248OvVPpX9SDlGMaAWbq9mDHxnN4FsAtwEEbmFtZQEZAwACYmUBCHN0b3JlX2JlAghjb21wcmVzcwJNBAABAAFwAQIAAXABAXYCDgADYmxrAQF0AgF4AwF5BAJ0MQUCdDIGAWEHAWIIAWMJAWQKAWULAWYMAWcNAWgDAwADbGVuAQNlbmQCAXADRgICBgAGZG9uZTE2AQN3MTYCBmRvbmU2NAMDdzY0BARkb25lBQVyb3VuZAMEAARkb25lAQZibG9ja3MCA291dAMFd29yZHM=";
+  const wasmSha256 = (() => {
+    if (typeof WebAssembly !== "object") return null;
+    try {
+      const bytes = Uint8Array.from(atob(SHA256_WASM), (c) => c.charCodeAt(0));
+      return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+    } catch (e) {
+      return null;
+    }
+  })();
+  // sha256.wat's memory map: the message at 1024, padded in place (72 bytes more at most),
+  // the digest at 576.
+  const WASM_INPUT = 1024;
+  const WASM_DIGEST = 576;
+  function wasmDigest(input) {
+    const need = WASM_INPUT + input.length + 72;
+    const have = wasmSha256.memory.buffer.byteLength;
+    if (need > have) wasmSha256.memory.grow(Math.ceil((need - have) / 65536));
+    new Uint8Array(wasmSha256.memory.buffer).set(input, WASM_INPUT);
+    wasmSha256.hash(input.length);
+    return new Uint8Array(wasmSha256.memory.buffer.slice(WASM_DIGEST, WASM_DIGEST + 32));
+  }
   async function sha256(...parts) {
-    return new Uint8Array(await crypto.subtle.digest("SHA-256", parts.length === 1 ? parts[0] : concat(...parts)));
+    const input = parts.length === 1 ? parts[0] : concat(...parts);
+    if (wasmSha256) return wasmDigest(input);
+    return new Uint8Array(await crypto.subtle.digest("SHA-256", input));
   }
   const ZERO = new Uint8Array(1);
   const ONE = Uint8Array.of(1);
   const leafHash = (bytes) => sha256(ZERO, bytes);
-  const nodeHash = (l, r) => sha256(ONE, l, r);
+  const nodeHash = (l, r) => {
+    const u = new Uint8Array(65);
+    u[0] = 1;
+    u.set(l, 1);
+    u.set(r, 33);
+    return sha256(u);
+  };
 
   /** RFC 9162 §2.1.1 root over leaf hashes; SHA-256("") for none. */
   async function merkleRoot(leaves) {
@@ -1416,5 +1465,7 @@
     CATEGORIES,
     OUTCOMES,
     SANCTIONS,
+    // Which SHA-256 runs here ("wasm" or "webcrypto"), for the tests.
+    sha256Engine: wasmSha256 ? "wasm" : "webcrypto",
   };
 });

@@ -1329,3 +1329,23 @@ async fn log_paths_with_a_query_are_not_found() {
         );
     }
 }
+
+/// The browser verifier's SHA-256 (assets/sha256.wat) is embedded, assembled, in
+/// sijil-verify-core.js: the bytes there must be exactly the source's, so that what a reviewer
+/// reads is what browsers run. (Its digests are checked against node's in the node tests.)
+#[test]
+fn the_verifiers_wasm_sha256_is_its_source_assembled() {
+    let source = include_str!("../assets/sha256.wat");
+    let wasm = wat::parse_str(source).expect("assets/sha256.wat assembles");
+    let embedded = BASE64.encode(&wasm);
+    let js = include_str!("../assets/sijil-verify-core.js");
+    let constant = js
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("const SHA256_WASM = \""))
+        .and_then(|rest| rest.strip_suffix("\";"))
+        .expect("sijil-verify-core.js defines SHA256_WASM");
+    assert_eq!(
+        constant, embedded,
+        "SHA256_WASM in sijil-verify-core.js is not assets/sha256.wat assembled; set it to the right-hand side"
+    );
+}

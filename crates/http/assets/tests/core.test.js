@@ -506,3 +506,35 @@ test("base64 decodes what Buffer encodes, and refuses invalid and non-canonical 
   }
   assert.deepEqual(core.base64("AA=="), Uint8Array.of(0));
 });
+
+// ---- SHA-256: WebAssembly, and WebCrypto where WebAssembly cannot run ------------------------
+
+test("sha256 runs in WebAssembly here, and falls back to WebCrypto without it, both matching node's", async () => {
+  const { createHash } = require("node:crypto");
+  assert.equal(core.sha256Engine, "wasm");
+  // The same file loaded afresh where WebAssembly does not exist (as under a CSP that forbids it).
+  const file = require.resolve("../sijil-verify-core.js");
+  const saved = globalThis.WebAssembly;
+  delete require.cache[file];
+  let fallback;
+  try {
+    delete globalThis.WebAssembly;
+    fallback = require(file);
+  } finally {
+    globalThis.WebAssembly = saved;
+    delete require.cache[file];
+  }
+  assert.equal(fallback.sha256Engine, "webcrypto");
+  // Lengths around the padding boundaries, and past the module's first 64 KiB page (a blob
+  // is up to 65,568 bytes), twice, so that a grown memory is reused.
+  const lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 65536 + 32, 200000, 70000];
+  for (const n of lengths) {
+    const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
+    const want = createHash("sha256").update(data).digest("hex");
+    assert.equal(hex(await core.sha256(data)), want, `wasm, length ${n}`);
+    assert.equal(hex(await fallback.sha256(data)), want, `webcrypto, length ${n}`);
+  }
+  const l = new Uint8Array(32).fill(7);
+  const r = new Uint8Array(32).fill(9);
+  assert.equal(hex(await core.nodeHash(l, r)), createHash("sha256").update(Uint8Array.of(1)).update(l).update(r).digest("hex"));
+});

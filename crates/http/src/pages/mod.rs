@@ -39,14 +39,17 @@ pub use home::{home_page, stats_page, verification_page};
 
 /// The stylesheet of every page.
 pub const STYLE: &str = include_str!("../../assets/sijil.css");
-/// The browser verifier (WebCrypto only, no library).
+/// The browser verifier (WebCrypto and its own WebAssembly SHA-256, no library).
 pub const VERIFY_JS: &str = include_str!("../../assets/verify.js");
 /// Its pure part: decoding, proofs and the whole-case check (also run by node's tests).
 pub const VERIFY_CORE_JS: &str = include_str!("../../assets/sijil-verify-core.js");
 
 /// What the pages' responses declare: nothing is loaded from elsewhere, no inline script.
-const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
-                   img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// `'wasm-unsafe-eval'` lets the verifier compile its own SHA-256 (assets/sha256.wat, embedded
+/// in sijil-verify-core.js): it allows WebAssembly compilation only, never JavaScript's `eval`.
+const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+                   connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
+                   frame-ancestors 'none'";
 
 /// HTML-escapes text for element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
