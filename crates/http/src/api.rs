@@ -115,7 +115,6 @@ pub async fn cases(State(state): State<AppState>, uri: Uri) -> Result<Response, 
     let as_of = q.as_of(state.today()?)?;
     let snapshot = state.snapshot();
     let listing = snapshot
-        .view
         .cases(&filter, sort, &page, as_of)
         .map_err(|e| Error::bad_parameter("after", e.to_string()))?;
     Ok(answer(&json!({
@@ -399,7 +398,7 @@ pub async fn stats(State(state): State<AppState>, uri: Uri) -> Result<Response, 
     let q = Query::parse(&uri, &["as_of"])?;
     let as_of = q.as_of(state.today()?)?;
     let snapshot = state.snapshot();
-    let mut value = serde_json::to_value(snapshot.view.stats(as_of)).map_err(Error::internal)?;
+    let mut value = serde_json::to_value(&*snapshot.stats(as_of)).map_err(Error::internal)?;
     value["tree_size"] = json!(snapshot.checkpoint.checkpoint.size);
     value["root"] = json!(snapshot.checkpoint.checkpoint.root.to_base64());
     Ok(answer(&value))

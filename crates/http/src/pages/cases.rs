@@ -50,7 +50,6 @@ pub async fn cases_page(
     let today = state.today().map_err(page)?;
     let snapshot = state.snapshot();
     let listing = snapshot
-        .view
         .cases(&filter, sort, &paging, today)
         .map_err(|e| page(Error::bad_parameter("after", e.to_string())))?;
 

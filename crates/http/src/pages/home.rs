@@ -32,25 +32,28 @@ pub async fn home_page(
     let snapshot = state.snapshot();
     let today = state.today().map_err(page)?;
     let tree = snapshot.tree();
+    let snap = snapshot.clone();
     let latest = state
         .read(move |store, io: Io| {
-            let mut found = Vec::new();
-            let start = tree.size.saturating_sub(LATEST_SCAN);
-            for seq in (start..tree.size).rev() {
-                let se = committed_entry(store, tree, seq, io)?;
-                if se.entry.case.is_some() {
-                    found.push(se);
-                    if found.len() == LATEST {
-                        break;
+            snap.latest(today, || {
+                let mut found = Vec::new();
+                let start = tree.size.saturating_sub(LATEST_SCAN);
+                for seq in (start..tree.size).rev() {
+                    let se = committed_entry(store, tree, seq, io)?;
+                    if se.entry.case.is_some() {
+                        found.push(se);
+                        if found.len() == LATEST {
+                            break;
+                        }
                     }
                 }
-            }
-            Ok(found)
+                Ok(found)
+            })
         })
         .await
         .map_err(page)?;
     let view = &snapshot.view;
-    let stats = view.stats(today);
+    let stats = snapshot.stats(today);
     let (title, authority) = view
         .register()
         .map_or(("sijil", ""), |r| (r.title.as_str(), r.authority.as_str()));
@@ -107,7 +110,7 @@ pub async fn home_page(
         latest_label = lang.t("home-latest"),
         latest_note = lang.t("home-latest-note"),
     );
-    for se in &latest {
+    for se in latest.iter() {
         let e = &se.entry;
         let case = match &e.case {
             Some(link) => format!(
@@ -182,17 +185,21 @@ pub async fn stats_page(
     Query::parse_lenient(&uri, &["lang"]).map_err(page)?;
     let snapshot = state.snapshot();
     let today = state.today().map_err(page)?;
-    let stats = snapshot.view.stats(today);
+    let stats = snapshot.stats(today);
     let snap = snapshot.clone();
     let deadlines = state
-        .blocking(move |store| charts::count_deadlines(store, &snap.view, snap.tree(), today))
+        .blocking(move |store| {
+            snap.deadlines(today, || {
+                charts::count_deadlines(store, &snap.view, snap.tree(), today)
+            })
+        })
         .await
         .map_err(page)?;
     let body = format!(
         "<h1>{}</h1>\n<p class=\"meta\">{}</p>\n{}",
         lang.t("stats-title"),
         lang.ta("overdue-judged-on", &[("date", Arg::S(&today.to_string()))]),
-        charts::all_charts(lang, &stats, deadlines),
+        charts::all_charts(lang, &stats, *deadlines),
     );
     let frame = Frame {
         lang,

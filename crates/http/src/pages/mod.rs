@@ -22,7 +22,7 @@ use crate::state::Snapshot;
 use crate::tlog::SHORT_CACHE;
 
 mod cases;
-mod charts;
+pub(crate) mod charts;
 mod controllers;
 mod event;
 mod home;
