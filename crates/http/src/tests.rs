@@ -1349,3 +1349,63 @@ fn the_verifiers_wasm_sha256_is_its_source_assembled() {
         "SHA256_WASM in sijil-verify-core.js is not assets/sha256.wat assembled; set it to the right-hand side"
     );
 }
+
+/// A bundle away from the log's edge is read and checked on each request and sent as it is
+/// (identity, whatever the client accepts), never gzipped on the request path; one at the
+/// edge is gzipped once. Both are checked against the tree, and both answer 304 to their tag.
+#[tokio::test]
+async fn bundles_away_from_the_edge_are_sent_plain_and_checked() {
+    let f = fixture();
+    let far = crate::store::EDGE_BUNDLES * 256 + 256;
+    let hearings: String = (0..far)
+        .map(|i| {
+            format!(
+                "{{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-06-10\",\"place\":\"Salle B{i}\"}}\n"
+            )
+        })
+        .collect();
+    append(&f.path, &f.officer, &hearings);
+    assert!(f.state.refresh().expect("refresh"));
+    let size = f.state.snapshot().tree().size;
+    let leaves = leaves_on_disk(&f.path, size);
+    let gzip = [(header::ACCEPT_ENCODING, "gzip")];
+
+    let (status, h, body) = get_with(&f.app, "/tile/entries/000", &gzip).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header_str(&h, header::CONTENT_ENCODING), "", "sent plain");
+    assert!(header_str(&h, header::VARY).contains("accept-encoding"));
+    let entries = bundle::parse_exact(&body, 256).expect("a full bundle");
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(leaf_hash(e), leaves[i], "entry {i}");
+    }
+    let tag = header_str(&h, header::ETAG).to_owned();
+    let (status, _, _) = get_with(
+        &f.app,
+        "/tile/entries/000",
+        &[(header::IF_NONE_MATCH, tag.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+
+    let last = Tile {
+        level: TileLevel::Entries,
+        index: (size - 1) / 256,
+        width: ((size - 1) % 256 + 1) as u16,
+    };
+    let (status, h, _) = get_with(&f.app, &format!("/{}", last.path()), &gzip).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        header_str(&h, header::CONTENT_ENCODING),
+        "gzip",
+        "the edge is gzipped"
+    );
+
+    // A damaged bundle away from the edge is refused, not served.
+    let file = f.path.join("tile/entries/001");
+    let mut bytes = std::fs::read(&file).expect("bundle 1");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(&file, bytes).expect("write");
+    let (status, _, _) = get_with(&f.app, "/tile/entries/001", &gzip).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+}

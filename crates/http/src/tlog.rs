@@ -2,11 +2,14 @@
 //!
 //! - `GET /checkpoint`: the signed checkpoint, `text/plain; charset=utf-8`, cached for at most
 //!   [`SHORT_CACHE`] (the endpoint is mutable).
-//! - `GET /tile/<L>/<N>[.p/<W>]`: hash tiles; `GET /tile/entries/<N>[.p/<W>]`: entry bundles,
-//!   gzip-compressed (`Content-Encoding: gzip`) unless the request's `Accept-Encoding` refuses
-//!   gzip, then identity, with `Vary: Accept-Encoding` (c2sp.org/tlog-tiles: "Logs MAY use
-//!   `Content-Encoding: gzip` with no negotiation, or any compression algorithm requested by
-//!   the client"; a request without the header accepts any coding, RFC 9110 §12.5.3). Both
+//! - `GET /tile/<L>/<N>[.p/<W>]`: hash tiles; `GET /tile/entries/<N>[.p/<W>]`: entry bundles.
+//!   A bundle at the log's edge is gzip-compressed once (`Content-Encoding: gzip`) unless the
+//!   request's `Accept-Encoding` refuses gzip; any other bundle is sent as it is (identity),
+//!   which every client accepts: compressing each random bundle on each request was what
+//!   bounded the server (`Store::bundle`). Both with `Vary: Accept-Encoding`
+//!   (c2sp.org/tlog-tiles: "Logs MAY use `Content-Encoding: gzip` with no negotiation, or any
+//!   compression algorithm requested by the client"; a request without the header accepts
+//!   any coding, RFC 9110 §12.5.3). Both
 //!   `application/octet-stream` with [`IMMUTABLE`] caching, partial tiles included: a
 //!   `.p/<W>` tile's bytes are fixed.
 //! - Every answer here carries a strong `ETag` (a digest of the bytes sent: for a full hash
@@ -29,6 +32,7 @@ use sijil_core::tile::{Tile, TileLevel};
 
 use crate::error::Error;
 use crate::state::AppState;
+use crate::store::Bundle;
 
 /// Tiles and bundles never change (Sunlight's header; c2sp.org/tlog-tiles: "long-lived").
 pub const IMMUTABLE: &str = "public, max-age=604800, immutable";
@@ -106,12 +110,15 @@ pub async fn tile(
                 .read(move |store, io| Ok(store.bundle(tree, &tile, io)?))
                 .await?
                 .ok_or_else(beyond)?;
-            let (body, coding, digest) = if accepts_gzip(&headers) {
-                (bundle.gzip.clone(), Coding::Gzip, bundle.gzip_digest)
-            } else {
-                let plain = bundle.plain().map_err(|e| Error::internal(e.to_string()))?;
-                let digest = sijil_core::hash::sha256(&plain);
-                (Bytes::from(plain), Coding::Identity, digest)
+            let (body, coding, digest) = match bundle {
+                Bundle::Gzip(b) if accepts_gzip(&headers) => {
+                    (b.gzip.clone(), Coding::Gzip, b.gzip_digest)
+                }
+                Bundle::Gzip(b) => {
+                    let plain = b.plain().map_err(|e| Error::internal(e.to_string()))?;
+                    (Bytes::from(plain), Coding::Identity, b.plain_digest)
+                }
+                Bundle::Plain { bytes, digest } => (bytes, Coding::Identity, digest),
             };
             Ok(conditional_with(
                 &headers,
