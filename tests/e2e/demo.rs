@@ -20,11 +20,11 @@ fn json(args: &[&str]) -> serde_json::Value {
 fn issue3_demo_register_verifies_and_its_view_matches_its_events() {
     let (dir, vkey) = demo();
     let v = json(&["audit", &dir, "--key", &vkey, "--json"]);
-    assert_eq!(v["tree_size"], 21);
+    assert_eq!(v["tree_size"], 36);
     assert_eq!(v["blobs_erased"], 1, "the erased complaint text");
 
     let stats = json(&["stats", &dir, "--json", "--as-of", "2026-11-23"]);
-    assert_eq!(stats["cases"], 4);
+    assert_eq!(stats["cases"], 7);
     assert_eq!(
         stats["overdue"], 2,
         "2023-0001 (28 Feb 2023) and 2024-0002 (31 Jan 2025)"
@@ -50,7 +50,10 @@ fn issue3_demo_register_verifies_and_its_view_matches_its_events() {
     );
     assert_eq!(c["case"]["hearings"][0]["held_on"], "2023-01-06");
     assert_eq!(c["case"]["opened_by"], "inspection");
-    assert_eq!(c["case"]["category"], "cross_border_transfer");
+    assert_eq!(
+        c["case"]["categories"],
+        serde_json::json!(["cross_border_transfer"])
+    );
     assert!(c["case"]["authorities_notified"]
         .as_array()
         .is_some_and(|a| a.len() == 1));
@@ -89,4 +92,41 @@ fn issue3_demo_register_verifies_and_its_view_matches_its_events() {
     assert!(erased["entries"][1]["texts"][0]["text"]
         .as_str()
         .is_some_and(|t| t.contains("1er octobre")));
+
+    // Issue 13's events, appended after the first cases (entries 20 to 34): a complaint with
+    // three categories, a hearing whose date was amended, a suspension, a decision, an appeal
+    // and its ruling, a closing and a reopening; a complaint found inadmissible; one forwarded.
+    let life = json(&["show", &dir, "--case", "2024-0003", "--json"]);
+    assert_eq!(
+        life["case"]["categories"],
+        serde_json::json!(["privacy", "image", "identity_theft"])
+    );
+    assert_eq!(life["case"]["status"], "reopened");
+    assert_eq!(life["case"]["hearings"][0]["held_on"], "2024-02-13");
+    assert_eq!(
+        life["case"]["timeline"][1]["amended_by"],
+        serde_json::json!([22])
+    );
+    assert_eq!(life["case"]["appeals"][0]["ruling"]["ruling"], "upheld");
+    let types: Vec<&str> = life["case"]["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|t| t["type"].as_str())
+        .collect();
+    for t in [
+        "Amendment",
+        "ProceedingsSuspended",
+        "ProceedingsResumed",
+        "DecisionPublished",
+        "AppealLodged",
+        "CourtRuling",
+        "CaseReopened",
+    ] {
+        assert!(types.contains(&t), "{t} in {types:?}");
+    }
+    let inadmissible = json(&["show", &dir, "--case", "2024-0004", "--json"]);
+    assert_eq!(inadmissible["case"]["status"], "inadmissible");
+    let forwarded = json(&["show", &dir, "--case", "2024-0005", "--json"]);
+    assert_eq!(forwarded["case"]["status"], "forwarded");
 }

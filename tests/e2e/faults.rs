@@ -62,7 +62,7 @@ fn batch(reg: &Register, name: &str, size: u64, round: usize) -> std::path::Path
 
 fn complaint(id: &str, text: &str) -> String {
     format!(
-        r#"{{"case":"{id}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME SARL"}},"category":"privacy","received_on":"2024-01-02","summary":"{text}"}}"#
+        r#"{{"case":"{id}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME SARL"}},"categories":["privacy"],"received_on":"2024-01-02","summary":"{text}"}}"#
     )
 }
 

@@ -45,9 +45,10 @@ fn hashes(v: &Value) -> Vec<Hash> {
         .collect()
 }
 
-/// A hearing on a case of the demo events, after it opened.
+/// A hearing on a case of the demo events, after its latest date (2024-0001's sanction of
+/// 2024-09-16: a case's dates never go backwards).
 fn hearing(case: &str) -> String {
-    format!(r#"{{"case":"{case}","type":"HearingHeld","held_on":"2024-06-10","place":"Rabat"}}"#)
+    format!(r#"{{"case":"{case}","type":"HearingHeld","held_on":"2024-09-20","place":"Rabat"}}"#)
 }
 
 fn demo_events() -> PathBuf {
@@ -88,13 +89,13 @@ fn wait_for_size(addr: SocketAddr, verifier: &Verifier, size: u64) -> (SignedChe
 fn issue4_serve_follows_appends_and_every_answer_verifies() {
     let reg = Register::new();
     let verifier = Verifier::parse(&reg.vkey).expect("vkey");
-    // init's 2 entries; the demo's 18 events and their batch's IndexCommitted: 21, as in
+    // init's 2 entries; the demo's 33 events and their batch's IndexCommitted: 36, as in
     // data/demo (docs/FORMAT.md §10.4).
     append_at(&reg, 2, &demo_events());
     let server = Server::start(&reg.dir);
     let addr = server.addr;
     let mut seen = vec![checkpoint(addr, &verifier)];
-    assert_eq!(seen[0].checkpoint.size, 21);
+    assert_eq!(seen[0].checkpoint.size, 36);
 
     // While appends land, every statistics answer pairs a view with its own checkpoint.
     let stop = Arc::new(AtomicBool::new(false));
@@ -139,7 +140,7 @@ fn issue4_serve_follows_appends_and_every_answer_verifies() {
     assert!(sizes.len() >= 2, "the watcher saw the log grow: {sizes:?}");
 
     let cp = seen.last().expect("latest").checkpoint.clone();
-    assert_eq!(cp.size, 21 + (2 + 1) + (300 + 1) + (1 + 1));
+    assert_eq!(cp.size, 36 + (2 + 1) + (300 + 1) + (1 + 1));
 
     // Every entry: its inclusion proof to the checkpoint it comes with, its officer's
     // signature, and its tlog-proof checked offline against its raw bytes.
@@ -372,7 +373,7 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
         return;
     };
     let reg = Register::new();
-    // After init's 2 entries: the demo's events at seqs 2..=19, as in data/demo.
+    // After init's 2 entries: the demo's events at seqs 2..=34, as in data/demo.
     append_at(&reg, 2, &demo_events());
     let server = Server::start(&reg.dir);
     // Case 2024-0002: five entries, a correction, an erased text, texts to check.

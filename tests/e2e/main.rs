@@ -2,6 +2,7 @@
 //! Test names carry the issue they cover.
 
 mod browser;
+mod clerk;
 mod demo;
 mod faults;
 mod fixture_server;
@@ -10,6 +11,7 @@ mod index;
 mod log;
 mod messages;
 mod mirror;
+mod monitor;
 mod net;
 mod pages;
 // What a test does when an input outside the repository is missing (shared with sijil-core).

@@ -143,7 +143,7 @@ fn issue12_generated_demo_cases_are_accepted_and_cover_every_kind() {
     reg.verify();
     let stats: Value =
         serde_json::from_str(&crate::util::ok(&["stats", reg.dir(), "--json"])).expect("JSON");
-    assert_eq!(stats["cases"], 304, "the 4 seeds and 300 generated cases");
+    assert_eq!(stats["cases"], 307, "the 7 seeds and 300 generated cases");
     for (category, n) in stats["by_category"].as_object().expect("by_category") {
         if category != "other" {
             assert!(n.as_u64() > Some(5), "{category}: {n}");

@@ -154,7 +154,7 @@ pub fn s(p: &Path) -> &str {
 /// A complaint opening case `id`.
 pub fn complaint(id: &str) -> String {
     format!(
-        r#"{{"case":"{id}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME SARL"}},"category":"privacy","received_on":"2024-01-02","summary":"texte {id}"}}"#
+        r#"{{"case":"{id}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME SARL"}},"categories":["privacy"],"received_on":"2024-01-02","summary":"texte {id}"}}"#
     )
 }
 

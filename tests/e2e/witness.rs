@@ -22,7 +22,7 @@ fn events(reg: &Register, name: &str, prefix: &str, n: usize) -> PathBuf {
 }
 
 /// A cosigner key in `dir`: (private key file, verifier key).
-fn witness_key(dir: &Path, name: &str) -> (PathBuf, String) {
+pub fn witness_key(dir: &Path, name: &str) -> (PathBuf, String) {
     let file = dir.join(format!("{}.key", name.replace('/', "_")));
     let out = ok(&["keygen", name, "--out", s(&file), "--cosigner"]);
     let vkey = out
@@ -34,7 +34,7 @@ fn witness_key(dir: &Path, name: &str) -> (PathBuf, String) {
     (file, vkey)
 }
 
-fn start_witness(key: &Path, logs: &[&str], state: &Path) -> Daemon {
+pub fn start_witness(key: &Path, logs: &[&str], state: &Path) -> Daemon {
     let mut args = vec![
         "witness",
         "--key",

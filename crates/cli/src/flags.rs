@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// Exit codes: 0 ok; 1 rejected, failed verification, or not in the register; 2 usage or I/O
 /// error; 3 a fork was found and its evidence saved; 4 the batch was committed but a step
-/// after the commit point failed (do not retry).
+/// after the commit point failed (do not retry); 5 (`monitor`) the log could not be reached
+/// or is stale.
 #[derive(Debug, Parser)]
 #[command(name = "sijil", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
@@ -145,6 +146,26 @@ pub enum Command {
     Witness(WitnessArgs),
     /// Work with fork evidence files.
     Evidence(EvidenceArgs),
+    /// Watch a register as its operator or an outsider would: a long-lived prober that
+    /// alerts on any failure.
+    ///
+    /// Each round (every --interval; one with --once) it fetches the checkpoint and checks,
+    /// as `sijil verify` does and with its code: the log's signature, a quorum of witness
+    /// cosignatures (--witness, --quorum), consistency with the last checkpoint it saw (kept
+    /// in --state; a fork saves its evidence next to it), and the inclusion of a few entries
+    /// (--spot: entry 0, the last one, random others, each proven in the tree from the served
+    /// tiles and bundles). With --max-age it also checks that the log's newest entry, or its
+    /// newest verified witness cosignature, is recent enough. Prints one line per round (one
+    /// JSON object with --json). On a failure it prints one line on stderr naming what failed
+    /// and where, and exits, unless --keep-going.
+    ///
+    /// Exit codes: 0 every check passed; 1 the log MISBEHAVED (a bad signature, tiles or
+    /// entries that do not match the signed tree, a checkpoint older than one already seen);
+    /// 3 a FORK was proven (misbehaved; evidence saved); 5 the log could not be reached, or
+    /// is stale (older than --max-age, or too few witness cosignatures); 2 usage.
+    ///
+    /// Example: sijil monitor https://registre.example.ma/plaintes --key @plaintes.vkey --state /var/lib/sijil-monitor/plaintes.checkpoint --max-age 1d
+    Monitor(MonitorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -452,6 +473,48 @@ pub struct WitnessArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The register: an http(s) URL (its tlog-tiles prefix) or a directory.
+    #[arg(value_name = "URL|DIR")]
+    pub target: String,
+    /// The log's verifier key (name+keyid+base64), or @FILE to read it from a file.
+    #[arg(long, value_name = "VKEY")]
+    pub key: String,
+    /// The file that keeps the last checkpoint verified, across rounds and restarts
+    /// [default: the state directory of `sijil verify`, shared with it].
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Time between the starts of two rounds: seconds, or a number with s, m, h or d.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub interval: String,
+    /// Run one round and exit with its result.
+    #[arg(long)]
+    pub once: bool,
+    /// Stale if the log's newest entry and its newest verified witness cosignature are both
+    /// older than this (seconds, or a number with s, m, h or d) [default: not checked].
+    #[arg(long, value_name = "DURATION")]
+    pub max_age: Option<String>,
+    /// How many entries' inclusion to check each round (entry 0, the last one, then random
+    /// others).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub spot: usize,
+    /// On a failure, report it (stderr, and the JSON line) and go on with the next round
+    /// instead of exiting.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Where to save fork evidence [default: the state file's directory].
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub witnesses: WitnessPolicyArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print one JSON object per round on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct EvidenceArgs {
     #[command(subcommand)]
     pub action: EvidenceAction,
@@ -494,6 +557,15 @@ pub struct ServeArgs {
     /// With it, the server refuses a register whose checkpoint that key did not sign.
     #[arg(long, value_name = "VKEY")]
     pub key: Option<String>,
+    /// Also serve Prometheus metrics (GET /metrics) on this address, never on --listen
+    /// [default: no metrics].
+    ///
+    /// Requests by route class and status, their latency, the checkpoint's size and age,
+    /// reads that failed verification (docs/OPERATIONS.md, "Metrics"). Keep it on a private
+    /// address (127.0.0.1, or the monitoring network). An empty value means no metrics (an
+    /// environment file may leave the variable empty).
+    #[arg(long, value_name = "ADDR", env = "SIJIL_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 }
 
 #[cfg(test)]
@@ -687,6 +759,54 @@ mod tests {
         };
         assert_eq!((a.listen.port(), a.rate, a.max_events), (0, 5.0, 1000));
         assert!(parse(&["sequencer"]).is_err(), "DIR is required");
+    }
+
+    #[test]
+    fn monitor_flags() {
+        let cli = parse(&[
+            "monitor",
+            "http://h/",
+            "--key",
+            "k",
+            "--once",
+            "--spot",
+            "5",
+            "--witness",
+            "w",
+            "--quorum",
+            "1",
+            "--max-age",
+            "1d",
+            "--state",
+            "s.checkpoint",
+            "--keep-going",
+            "--json",
+        ])
+        .expect("valid");
+        let Command::Monitor(a) = cli.command else {
+            panic!("not monitor")
+        };
+        assert_eq!(
+            (a.spot, a.once, a.interval.as_str(), a.max_age.as_deref()),
+            (5, true, "60s", Some("1d"))
+        );
+        assert_eq!(a.state, Some(PathBuf::from("s.checkpoint")));
+        assert_eq!(
+            (a.witnesses.witness.len(), a.witnesses.quorum),
+            (1, Some(1))
+        );
+        assert!(
+            parse(&["monitor", "http://h/"]).is_err(),
+            "--key is required"
+        );
+        let cli = parse(&["monitor", "http://h/", "--key", "k"]).expect("valid");
+        let Command::Monitor(a) = cli.command else {
+            panic!("not monitor")
+        };
+        assert_eq!(
+            (a.spot, a.once, a.keep_going, a.state),
+            (3, false, false, None)
+        );
     }
 
     #[test]

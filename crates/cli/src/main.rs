@@ -80,16 +80,22 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
+    let cli = flags::Cli::parse();
+    // `monitor` reports each failure in one stderr line of its own (alerts read it); the
+    // client's log events would say it twice. RUST_LOG still shows them.
+    let default_filter = match cli.command {
+        flags::Command::Monitor(_) => "warn,sijil_client=off",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         // A closed standard error is not worth a panic (its report would go to stderr too).
         .log_internal_errors(false)
         .init();
-    let cli = flags::Cli::parse();
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) if f.code == 0 => ExitCode::SUCCESS,

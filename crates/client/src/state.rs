@@ -21,11 +21,31 @@ use crate::Error;
 #[derive(Clone, Debug)]
 pub struct StateDir {
     dir: PathBuf,
+    /// One file named by the caller (`sijil monitor --state FILE`), whatever the key.
+    file: Option<PathBuf>,
 }
 
 impl StateDir {
     pub fn new(dir: impl Into<PathBuf>) -> StateDir {
-        StateDir { dir: dir.into() }
+        StateDir {
+            dir: dir.into(),
+            file: None,
+        }
+    }
+
+    /// State kept in the one file `path` instead of a file per key: for a process that
+    /// watches one log (`sijil monitor --state FILE`). Its checkpoint must verify with the key
+    /// given to [`StateDir::load`], so a file kept for another log is refused, not trusted.
+    pub fn file(path: impl Into<PathBuf>) -> StateDir {
+        let path = path.into();
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        StateDir {
+            dir,
+            file: Some(path),
+        }
     }
 
     /// The default directory from the environment's values of `XDG_STATE_HOME` and `HOME`
@@ -43,6 +63,9 @@ impl StateDir {
 
     /// The file for the log whose key is `verifier`.
     pub fn path(&self, verifier: &Verifier) -> PathBuf {
+        if let Some(file) = &self.file {
+            return file.clone();
+        }
         let key = verifier.to_string();
         self.dir
             .join(format!("{}.checkpoint", sha256(key.as_bytes()).to_hex()))
@@ -76,7 +99,9 @@ impl StateDir {
     ) -> Result<PathBuf, Error> {
         std::fs::create_dir_all(&self.dir).map_err(|e| IoError::new("mkdir", &self.dir, e))?;
         let path = self.path(verifier);
-        let tmp = path.with_extension("checkpoint.new");
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".new");
+        let tmp = PathBuf::from(tmp);
         durable::replace(&path, &tmp, &checkpoint.bytes)?;
         Ok(path)
     }
@@ -116,5 +141,30 @@ mod tests {
             StateDir::default_dir(Some(Path::new("/x")), Some(Path::new("/home/u"))),
             Some(PathBuf::from("/x/sijil"))
         );
+    }
+
+    #[test]
+    fn issue13_one_named_file_holds_the_state_and_refuses_another_log() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let file = tmp.path().join("mon/plaintes.state");
+        let st = StateDir::file(&file);
+        assert_eq!(st.dir(), tmp.path().join("mon"));
+        let key = Signer::from_seed("reg.example/a", &[1; 32]).expect("key");
+        assert_eq!(st.path(&key.verifier()), file);
+        assert!(st.load(&key.verifier()).expect("ok").is_none());
+        let cp = SignedCheckpoint::sign(Checkpoint::new("reg.example/a", 3, Hash([5; 32])), &key)
+            .expect("sign");
+        assert_eq!(st.store(&key.verifier(), &cp).expect("store"), file);
+        assert_eq!(
+            st.load(&key.verifier()).expect("ok").map(|c| c.checkpoint),
+            Some(cp.checkpoint)
+        );
+        // The same file read with another log's key: refused, not trusted.
+        let other = Signer::from_seed("reg.example/a", &[2; 32]).expect("key");
+        assert!(matches!(
+            st.load(&other.verifier()),
+            Err(Error::LocalCheckpoint { .. })
+        ));
+        assert_eq!(StateDir::file("x.state").dir(), Path::new("."));
     }
 }

@@ -66,6 +66,9 @@ pub struct VerifyReport {
     pub witnesses: Option<WitnessReport>,
     /// The state file now holding the checkpoint.
     pub state_file: PathBuf,
+    /// When the log recorded its last entry (Unix ms; `None` for an empty tree): how old the
+    /// checkpoint's contents are (`sijil monitor --max-age`).
+    pub latest_recorded_at: Option<i64>,
 }
 
 /// Verifies the register served by `source` (see the module docs) and records its checkpoint
@@ -165,7 +168,8 @@ pub fn verify(
             }
         }
     };
-    let spot_checked = spot_check(source, &tiles, &served, verifier, opts.spot_checks)?;
+    let (spot_checked, latest_recorded_at) =
+        spot_check(source, &tiles, &served, verifier, opts.spot_checks)?;
     // Same tree with other signature lines (new cosignatures): keep the newer note.
     state.store(verifier, &served)?;
     Ok(VerifyReport {
@@ -174,6 +178,7 @@ pub fn verify(
         spot_checked,
         witnesses,
         state_file,
+        latest_recorded_at,
     })
 }
 
@@ -232,19 +237,20 @@ fn spot_seqs(n: u64, count: usize, rng: &mut dyn RngCore) -> Vec<u64> {
 }
 
 /// Checks the inclusion of `count` entries (0, the last, then random ones), and the last
-/// entry in any case; returns the `count` spot-checked.
+/// entry in any case; returns the `count` spot-checked and the last entry's `recorded_at`.
 fn spot_check(
     source: &dyn Source,
     tiles: &SourceTiles<'_>,
     served: &SignedCheckpoint,
     verifier: &Verifier,
     count: usize,
-) -> Result<Vec<u64>, Error> {
+) -> Result<(Vec<u64>, Option<i64>), Error> {
     let cp = &served.checkpoint;
     let n = cp.size;
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
+    let mut latest_recorded_at = None;
     let seqs = spot_seqs(n, count, &mut OsRng);
     let reader = TileHashReader::new(n, cp.root, tiles);
     // The last entry is always checked, however few spot checks were asked: it must be the
@@ -292,8 +298,11 @@ fn spot_check(
             let log_key = crate::case::log_public_key(verifier)?;
             sijil_index::completeness::commitment_root(&entry, &log_key).map_err(bad)?;
         }
+        if seq == n - 1 {
+            latest_recorded_at = Some(entry.recorded_at);
+        }
     }
-    Ok(seqs)
+    Ok((seqs, latest_recorded_at))
 }
 
 #[cfg(test)]

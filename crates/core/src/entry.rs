@@ -441,7 +441,7 @@ mod tests {
                     id: "acme".into(),
                     name: "ACME SARL".into(),
                 },
-                category: Category::VideoSurveillance,
+                categories: crate::event::Categories::one(Category::VideoSurveillance),
                 received_on: Date::from_ymd(2023, 1, 2).expect("valid date"),
                 summary: Some(TextDigest(sha256(b"x"))),
             }),

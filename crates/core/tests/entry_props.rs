@@ -23,7 +23,7 @@ fn valid() -> Vec<u8> {
                 id: "acme".into(),
                 name: "ACME".into(),
             },
-            category: Category::Privacy,
+            categories: sijil_core::event::Categories::one(Category::Privacy),
             received_on: Date::from_ymd(2024, 1, 2).expect("valid date"),
             summary: Some(TextDigest(sha256(b"x"))),
         }),

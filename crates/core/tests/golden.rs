@@ -3,7 +3,9 @@
 
 use sijil_core::checkpoint::{Checkpoint, SignedCheckpoint};
 use sijil_core::entry::{Entry, EntryError, UnsignedEntry};
-use sijil_core::event::{Category, ComplaintReceived, Controller, Date, Event, TextDigest};
+use sijil_core::event::{
+    Categories, Category, ComplaintReceived, Controller, Date, Event, TextDigest,
+};
 use sijil_core::note::Signer;
 use sijil_core::{leaf_hash, sha256, CaseLink, Hash};
 
@@ -33,16 +35,17 @@ fn golden_entry() -> UnsignedEntry {
                 id: "acme".into(),
                 name: "ACME SARL".into(),
             },
-            category: Category::VideoSurveillance,
+            categories: Categories::new(vec![Category::Privacy, Category::VideoSurveillance])
+                .expect("canonical"),
             received_on: Date::from_ymd(2023, 1, 2).expect("valid"),
             summary: Some(TextDigest(sha256(b"golden salt and text"))),
         }),
     }
 }
 
-const ENTRY_HEX: &str = "0101aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaafd0010300c0b0300008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0109323032332d30303137000000000000000000000000000000000000000000000000000000000000000000030461636d650941434d45205341524c06fbe707010201bed0a9466b829f81b211777b927e3d9f340db58b17c602317bd79cbcc2664fcd1051c7f17daf7a208194f39a1270c276835f08f0bd7bffb6b76704ff8cabb11ff20e4b7810ee05f1be78380f1f07bd518839fb4e33c2286b1ed9ddae7e275f0e";
-const LEAF_HEX: &str = "f7c67d998c851b5df932a08a1561c3fcccb9cfba82bf88c56f7d59be16a7575e";
-const CHECKPOINT: &str = "registre.example.ma/plaintes\n1\n98Z9mYyFG135MqCKFWHD/My5z7qCv4jFb31ZvhanV14=\n\n\u{2014} registre.example.ma/plaintes zAGwjGPNvN0NrOJPlMp14YSLFzKBn44i9dVz/0EFIEPH4ozA66xVP2opxDp4jHXH1Qj8SZ6LbTY+MMY2hRREN8jjxwQ=\n";
+const ENTRY_HEX: &str = "0101aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaafd0010300c0b0300008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0109323032332d30303137000000000000000000000000000000000000000000000000000000000000000000030461636d650941434d45205341524c020006fbe707010201bed0a9466b829f81b211777b927e3d9f340db58b17c602317bd79cbcc2664fcd6d5c3e26be12744a41e6b75bb6fb7bee28c408f218bb7eb6a6c57a7b6ad2bbdf455f656f6c7fe06caa809012c90c694f7980c569b9bebf8eb3790998478f1f0f";
+const LEAF_HEX: &str = "968dbc91e7accfa8a0c1005b24e454a9d1c04ce6dad5c127dcad7b75710f398c";
+const CHECKPOINT: &str = "registre.example.ma/plaintes\n1\nlo28keesz6igwQBbJORUqdHATOba1cEn3K17dXEPOYw=\n\n\u{2014} registre.example.ma/plaintes zAGwjFmCYWoJaMqhSUKEGSNtBGCFg4mI3J9XtKfzSI6ITdJFYU/KszplvKX3zWZcpALKokYY04jHupIzNKLGTxhlSgY=\n";
 const LOG_VKEY: &str =
     "registre.example.ma/plaintes+cc01b08c+AYE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU";
 
@@ -50,8 +53,8 @@ const LOG_VKEY: &str =
 fn entry_bytes_leaf_hash_and_signature_are_pinned() {
     let (entry, bytes) =
         Entry::sign(golden_entry(), officer().signing_key(), ORIGIN).expect("signs");
-    assert_eq!(hex::encode(&bytes), ENTRY_HEX);
-    assert_eq!(leaf_hash(&bytes).to_hex(), LEAF_HEX);
+    assert_eq!(hex::encode(&bytes), ENTRY_HEX, "entry bytes");
+    assert_eq!(leaf_hash(&bytes).to_hex(), LEAF_HEX, "leaf hash");
     assert_eq!(Entry::decode(&bytes), Ok(entry.clone()));
     entry.verify_signature(&bytes, ORIGIN).expect("verifies");
 }

@@ -27,7 +27,7 @@ pub const DEMO_OFFICER_KEY: &str =
 pub const DEMO_CHECKPOINT: &[u8] = include_bytes!("../../../data/demo/register/checkpoint");
 
 /// The demo register's entries, as the bundle it serves.
-pub const DEMO_BUNDLE: &[u8] = include_bytes!("../../../data/demo/register/tile/entries/000.p/21");
+pub const DEMO_BUNDLE: &[u8] = include_bytes!("../../../data/demo/register/tile/entries/000.p/36");
 
 /// The golden log key of docs/FORMAT.md §6.1.
 pub const GOLDEN_LOG_VKEY: &str =

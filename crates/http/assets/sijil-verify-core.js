@@ -5,7 +5,8 @@
 //
 // Every rule here is docs/FORMAT.md's:
 //  §1–§3  entries: bincode 2 standard configuration, varints in their shortest form only,
-//         no trailing bytes, event variants 0–14;
+//         no trailing bytes, event variants 0–14 and 16–24 (15, LogKeyRotated, reserved);
+//         a case's categories: at least one, each once, in catalogue order;
 //  §2.2   the signed message "sijil/event/v1\n" ‖ origin ‖ "\n" ‖ bytes[..len−64];
 //  §2.4   Ed25519 with verify_strict's extra rules (canonical key and R, neither of small
 //         order, S < ℓ), checked here before WebCrypto checks the equation;
@@ -356,7 +357,21 @@
     "Correction",
     "Erasure",
     "IndexCommitted",
+    "ComplaintInadmissible",
+    "ComplaintForwarded",
+    "ProceedingsSuspended",
+    "ProceedingsResumed",
+    "DecisionPublished",
+    "AppealLodged",
+    "CourtRuling",
+    "CaseReopened",
+    "Amendment",
   ];
+  /** The event variant index of each name: EVENTS in order, with 15 (LogKeyRotated) reserved. */
+  const EVENT_CODES = EVENTS.slice(0, 15).concat([null], EVENTS.slice(15));
+  const APPELLANTS = ["controller", "complainant", "other"];
+  const RULINGS = ["upheld", "annulled", "partially_annulled", "appeal_dismissed"];
+  const AMENDED_FIELDS = ["date", "due_on", "controller", "categories"];
   /** Events that belong to no case (they carry no CaseLink). */
   const REGISTER_LEVEL = new Set(["RegisterOpened", "OfficerAuthorized", "OfficerRevoked", "IndexCommitted"]);
 
@@ -466,12 +481,30 @@
   }
 
   function readEvent(r) {
-    const type = r.variant(EVENTS, say("type d'événement", "event variant"));
+    const at = r.at;
+    const type = r.variant(EVENT_CODES, say("type d'événement", "event variant"));
+    if (type === null)
+      fail(
+        `type d'événement 15 (LogKeyRotated) réservé, pas encore pris en charge (octet ${at})`,
+        `event variant 15 (LogKeyRotated) is reserved and not yet supported (at byte ${at})`,
+      );
     const key = () => r.raw(32);
     const digest = () => r.raw(32);
     const officer = () => ({ key: key(), name: r.string(), role: r.variant(ROLES, say("rôle", "role")) });
     const controller = () => ({ id: r.string(), name: r.string() });
     const category = () => r.variant(CATEGORIES, say("catégorie", "category"));
+    // At least one, each once, in catalogue order: one encoding per set (FORMAT §3).
+    const categories = () => {
+      const start = r.at;
+      const list = r.vec(category);
+      const ranks = list.map((c) => CATEGORIES.indexOf(c));
+      if (list.length === 0 || ranks.some((x, i) => i > 0 && x <= ranks[i - 1]))
+        fail(
+          `catégories vides, répétées ou hors de l'ordre du catalogue (octet ${start})`,
+          `categories empty, repeated or not in catalogue order (at byte ${start})`,
+        );
+      return list;
+    };
     const e = { type };
     switch (type) {
       case "RegisterOpened":
@@ -490,13 +523,13 @@
         break;
       case "ComplaintReceived":
         e.controller = controller();
-        e.category = category();
+        e.categories = categories();
         e.received_on = r.date();
         e.summary = r.option(digest);
         break;
       case "InspectionOpened":
         e.opened_on = r.date();
-        e.opens = r.option(() => ({ controller: controller(), category: category() }));
+        e.opens = r.option(() => ({ controller: controller(), categories: categories() }));
         e.scope = r.option(digest);
         break;
       case "HearingHeld":
@@ -546,6 +579,50 @@
         e.keys = r.u64();
         e.root = r.raw(32);
         break;
+      case "ComplaintInadmissible":
+        e.decided_on = r.date();
+        e.reason = r.option(digest);
+        break;
+      case "ComplaintForwarded":
+        e.forwarded_on = r.date();
+        e.to = r.string();
+        e.reason = r.option(digest);
+        break;
+      case "ProceedingsSuspended":
+        e.suspended_on = r.date();
+        e.reason = r.option(digest);
+        break;
+      case "ProceedingsResumed":
+        e.resumed_on = r.date();
+        break;
+      case "DecisionPublished":
+        e.published_on = r.date();
+        e.decision_number = r.string();
+        e.summary = r.option(digest);
+        break;
+      case "AppealLodged":
+        e.lodged_on = r.date();
+        e.court = r.string();
+        e.by = r.variant(APPELLANTS, say("auteur du recours", "appellant"));
+        break;
+      case "CourtRuling":
+        e.ruled_on = r.date();
+        e.court = r.string();
+        e.ruling = r.variant(RULINGS, say("jugement", "ruling"));
+        e.summary = r.option(digest);
+        break;
+      case "CaseReopened":
+        e.reopened_on = r.date();
+        e.reason = r.option(digest);
+        break;
+      case "Amendment": {
+        e.target = r.u64();
+        const field = r.variant(AMENDED_FIELDS, say("champ rectifié", "amended field"));
+        const value = field === "controller" ? controller() : field === "categories" ? categories() : r.date();
+        e.amend = { field, value };
+        e.reason = r.option(digest);
+        break;
+      }
     }
     return e;
   }
@@ -589,7 +666,16 @@
       case "ComplaintReceived":
       case "HearingHeld":
       case "CaseClosed":
+      case "DecisionPublished":
+      case "CourtRuling":
         add(event.summary);
+        break;
+      case "ComplaintInadmissible":
+      case "ComplaintForwarded":
+      case "ProceedingsSuspended":
+      case "CaseReopened":
+      case "Amendment":
+        add(event.reason);
         break;
       case "InspectionOpened":
         add(event.scope);
@@ -1312,43 +1398,56 @@
 
   /**
    * The case's facts from its verified entries, in log order, as crates/projector's view
-   * records them: opening, status, deadline, hearings, sanctions, compliance, closing, and
-   * the corrections and erasure that point at each entry.
+   * records them: opening, status (its state machine, crates/projector/src/case.rs), deadline,
+   * hearings, sanctions, compliance, closing, decisions, appeals, the values as amended, and
+   * the corrections, amendments and erasure that point at each entry.
    */
   function projectCase(entries) {
     const c = {
       id: null,
       controller: null,
-      category: null,
+      categories: null,
       openedBy: null,
       openedOn: null,
+      openingSeq: null,
       status: null,
       deadline: null,
+      deadlines: [],
       hearings: [],
       sanctions: [],
       authorities: [],
       compliance: null,
       closing: null,
+      decisions: [],
+      appeals: [],
+      resumeTo: null,
       annotations: new Map(),
     };
     const note = (target) => {
       const k = String(target);
-      if (!c.annotations.has(k)) c.annotations.set(k, { corrections: [], erasure: null });
+      if (!c.annotations.has(k)) c.annotations.set(k, { corrections: [], amendments: [], erasure: null });
       return c.annotations.get(k);
     };
+    const close = (status) => {
+      c.deadline = null;
+      c.resumeTo = null;
+      c.status = status;
+    };
+    const same = (a, b) => String(a) === String(b);
     for (const { seq, entry } of entries) {
       const e = entry.event;
       if (c.id === null && entry.case) {
         c.id = entry.case.id;
+        c.openingSeq = seq;
         if (e.type === "ComplaintReceived") {
           c.controller = e.controller;
-          c.category = e.category;
+          c.categories = e.categories;
           c.openedBy = "complaint";
           c.openedOn = e.received_on;
           c.status = "open";
         } else if (e.type === "InspectionOpened" && e.opens) {
           c.controller = e.opens.controller;
-          c.category = e.opens.category;
+          c.categories = e.opens.categories;
           c.openedBy = "inspection";
           c.openedOn = e.opened_on;
           c.status = "under_investigation";
@@ -1357,14 +1456,15 @@
       }
       switch (e.type) {
         case "InspectionOpened":
-          if (c.status === "open") c.status = "under_investigation";
+          if (c.status === "open" || c.status === "reopened") c.status = "under_investigation";
           break;
         case "HearingHeld":
-          if (c.status === "open") c.status = "under_investigation";
+          if (c.status === "open" || c.status === "reopened") c.status = "under_investigation";
           c.hearings.push({ seq, held_on: e.held_on, place: e.place });
           break;
         case "ComplianceDeadlineSet":
         case "DeadlineExtended":
+          c.deadlines.push({ seq, due_on: e.due_on });
           c.deadline = e.due_on;
           c.status = "awaiting_compliance";
           break;
@@ -1382,8 +1482,37 @@
           break;
         case "CaseClosed":
           c.closing = { seq, closed_on: e.closed_on, outcome: e.outcome };
-          c.deadline = null;
-          c.status = "closed";
+          close("closed");
+          break;
+        case "ComplaintInadmissible":
+          close("inadmissible");
+          break;
+        case "ComplaintForwarded":
+          close("forwarded");
+          break;
+        case "ProceedingsSuspended":
+          c.resumeTo = c.status;
+          c.status = "suspended";
+          break;
+        case "AppealLodged":
+          c.appeals.push({ seq, lodged_on: e.lodged_on, court: e.court, by: e.by, ruling: null });
+          c.resumeTo = c.status;
+          c.status = "under_appeal";
+          break;
+        case "ProceedingsResumed":
+        case "CourtRuling":
+          if (e.type === "CourtRuling" && c.appeals.length)
+            c.appeals[c.appeals.length - 1].ruling = { seq, ruled_on: e.ruled_on, ruling: e.ruling };
+          c.status = c.resumeTo || "under_investigation";
+          c.resumeTo = null;
+          break;
+        case "CaseReopened":
+          c.closing = null;
+          c.resumeTo = null;
+          c.status = "reopened";
+          break;
+        case "DecisionPublished":
+          c.decisions.push({ seq, published_on: e.published_on, decision_number: e.decision_number });
           break;
         case "Correction":
           note(e.target).corrections.push(seq);
@@ -1391,6 +1520,36 @@
         case "Erasure":
           note(e.target).erasure = { seq, erased_on: utcDay(entry.recorded_at), reason: e.reason };
           break;
+        case "Amendment": {
+          note(e.target).amendments.push(seq);
+          const { field, value } = e.amend;
+          const t = e.target;
+          if (field === "date") {
+            if (same(t, c.openingSeq)) c.openedOn = value;
+            for (const h of c.hearings) if (same(h.seq, t)) h.held_on = value;
+            for (const x of c.sanctions) if (same(x.seq, t)) x.notified_on = value;
+            for (const x of c.authorities) if (same(x.seq, t)) x.notified_on = value;
+            for (const x of c.decisions) if (same(x.seq, t)) x.published_on = value;
+            for (const x of c.appeals) {
+              if (same(x.seq, t)) x.lodged_on = value;
+              if (x.ruling && same(x.ruling.seq, t)) x.ruling.ruled_on = value;
+            }
+            if (c.compliance && same(c.compliance.seq, t)) c.compliance.confirmed_on = value;
+            if (c.closing && same(c.closing.seq, t)) c.closing.closed_on = value;
+          } else if (field === "due_on") {
+            const j = c.deadlines.findIndex((x) => same(x.seq, t));
+            if (j >= 0) {
+              c.deadlines[j].due_on = value;
+              // The deadline in force is the latest one set, while one is in force.
+              if (j === c.deadlines.length - 1 && c.deadline !== null) c.deadline = value;
+            }
+          } else if (field === "controller") {
+            c.controller = value;
+          } else if (field === "categories") {
+            c.categories = value;
+          }
+          break;
+        }
       }
     }
     return c;
@@ -1463,6 +1622,9 @@
     openBlob,
     EVENTS,
     CATEGORIES,
+    APPELLANTS,
+    RULINGS,
+    AMENDED_FIELDS,
     OUTCOMES,
     SANCTIONS,
     // Which SHA-256 runs here ("wasm" or "webcrypto"), for the tests.

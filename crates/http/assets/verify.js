@@ -154,9 +154,12 @@
 
     // ---- Words of the register (crates/http/src/pages/labels.rs) -------------------------
 
-    const L = { status: "status", category: "category", sanction: "sanction", outcome: "outcome", event: "event" };
+    const L = { status: "status", category: "category", sanction: "sanction", outcome: "outcome", event: "event", ruling: "ruling", appellant: "appellant", amended: "amended" };
     const word = (table, k) => (W[`${table}.${k}`] !== undefined ? W[`${table}.${k}`] : table === "event" ? W["event.other"] : k);
     const groupDigits = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, W["number-group"] || "\u00a0");
+    const categoriesText = (cs) => cs.map((c) => word(L.category, c)).join(", ");
+    /** An amended value as crates/http/src/pages/event.rs (amended_value) writes it. */
+    const amendedText = (field, v) => (field === "controller" ? `${v.name} (${v.id})` : field === "categories" ? categoriesText(v) : v);
     const sanctionText = (s) => (s.kind === "fine" ? w("sanction-fine-amount", { n: groupDigits(s.amount_mad) }) : word(L.sanction, s.kind));
 
     // ---- DOM helpers ------------------------------------------------------------------------
@@ -200,7 +203,7 @@
       switch (e.type) {
         case "ComplaintReceived":
           row("row-controller", controllerLink(e.controller));
-          row("row-category", word(L.category, e.category));
+          row("row-category", categoriesText(e.categories));
           row("row-received-on", e.received_on);
           if (e.summary) row("row-summary", text(e.summary));
           break;
@@ -208,7 +211,7 @@
           row("row-opened-on", e.opened_on);
           if (e.opens) {
             row("row-controller", controllerLink(e.opens.controller));
-            row("row-category", word(L.category, e.opens.category));
+            row("row-category", categoriesText(e.opens.categories));
           }
           if (e.scope) row("row-scope", text(e.scope));
           break;
@@ -252,6 +255,48 @@
           row("row-erases", target(e.target));
           row("row-reason", e.reason);
           break;
+        case "ComplaintInadmissible":
+          row("row-decided-on", e.decided_on);
+          if (e.reason) row("row-reason", text(e.reason));
+          break;
+        case "ComplaintForwarded":
+          row("row-forwarded-on", e.forwarded_on);
+          row("row-forwarded-to", e.to);
+          if (e.reason) row("row-reason", text(e.reason));
+          break;
+        case "ProceedingsSuspended":
+          row("row-suspended-on", e.suspended_on);
+          if (e.reason) row("row-reason", text(e.reason));
+          break;
+        case "ProceedingsResumed":
+          row("row-resumed-on", e.resumed_on);
+          break;
+        case "DecisionPublished":
+          row("row-published-on", e.published_on);
+          row("row-decision-number", e.decision_number);
+          if (e.summary) row("row-summary", text(e.summary));
+          break;
+        case "AppealLodged":
+          row("row-lodged-on", e.lodged_on);
+          row("row-court", e.court);
+          row("row-appellant", word(L.appellant, e.by));
+          break;
+        case "CourtRuling":
+          row("row-ruled-on", e.ruled_on);
+          row("row-court", e.court);
+          row("row-ruling", word(L.ruling, e.ruling));
+          if (e.summary) row("row-summary", text(e.summary));
+          break;
+        case "CaseReopened":
+          row("row-reopened-on", e.reopened_on);
+          if (e.reason) row("row-reason", text(e.reason));
+          break;
+        case "Amendment":
+          row("row-amends", target(e.target));
+          row("row-amended-field", word(L.amended, e.amend.field));
+          row("row-new-value", amendedText(e.amend.field, e.amend.value));
+          if (e.reason) row("row-reason", text(e.reason));
+          break;
       }
       return rows;
     }
@@ -261,9 +306,9 @@
       return d;
     }
     /** One timeline item, as crates/http/src/pages/cases.rs draws it, from a verified entry. */
-    function entryItem(v, facts, texts, officers) {
+    function entryItem(v, facts, texts, officers, amended) {
       const seq = v.seq;
-      const notes = facts.annotations.get(String(seq)) || { corrections: [], erasure: null };
+      const notes = facts.annotations.get(String(seq)) || { corrections: [], amendments: [], erasure: null };
       const officer = officers.get(seq);
       const li = el("li", { id: `e${seq}`, class: "entry", "data-seq": String(seq) });
       li.append(
@@ -281,6 +326,15 @@
       );
       for (const c of notes.corrections)
         li.append(el("p", { class: "note" }, `${w("note-corrected-by")} `, el("a", { href: `#e${c}` }, w("entry-number", { seq: c }))));
+      for (const a of amended.filter((x) => x.target === String(seq)))
+        li.append(
+          el(
+            "p",
+            { class: "note amended" },
+            `${w("note-amended", { field: word(L.amended, a.field), old: a.old, new: a.new })} `,
+            el("a", { href: `#e${a.seq}` }, w("entry-number", { seq: a.seq })),
+          ),
+        );
       if (notes.erasure) {
         const er = notes.erasure;
         li.append(
@@ -306,6 +360,39 @@
         ),
       );
       return li;
+    }
+    /** The value of `field` in an event as first recorded (crates/http/src/pages/event.rs, original_value). */
+    function originalValue(e, field) {
+      const opening = e.type === "ComplaintReceived" ? e : e.type === "InspectionOpened" ? e.opens : null;
+      const own = {
+        ComplaintReceived: "received_on", InspectionOpened: "opened_on", HearingHeld: "held_on", ComplianceConfirmed: "confirmed_on",
+        SanctionNotified: "notified_on", AuthoritiesNotified: "notified_on", CaseClosed: "closed_on", ComplaintInadmissible: "decided_on",
+        ComplaintForwarded: "forwarded_on", ProceedingsSuspended: "suspended_on", ProceedingsResumed: "resumed_on",
+        DecisionPublished: "published_on", AppealLodged: "lodged_on", CourtRuling: "ruled_on", CaseReopened: "reopened_on",
+      }[e.type];
+      if (field === "date") return own ? e[own] : "";
+      if (field === "due_on") return e.type === "ComplianceDeadlineSet" || e.type === "DeadlineExtended" ? e.due_on : "";
+      if (!opening) return "";
+      return field === "controller" ? amendedText(field, opening.controller) : amendedText(field, opening.categories);
+    }
+    /** The notes "amended (field): old → new, by entry N" (cases.rs, amendment_notes), in log order. */
+    function amendmentNotes(entries) {
+      const current = new Map();
+      const notes = [];
+      for (const v of entries) {
+        const e = v.entry.event;
+        if (e.type !== "Amendment") continue;
+        const key = `${e.target}/${e.amend.field}`;
+        let old = current.get(key);
+        if (old === undefined) {
+          const t = entries.find((x) => String(x.seq) === String(e.target));
+          old = t ? originalValue(t.entry.event, e.amend.field) : "";
+        }
+        const value = amendedText(e.amend.field, e.amend.value);
+        notes.push({ target: String(e.target), seq: v.seq, field: e.amend.field, old, new: value });
+        current.set(key, value);
+      }
+      return notes;
     }
     /** The parts of a timeline item that are compared, by name. */
     function parts(li) {
@@ -350,9 +437,10 @@
       const bad = new Set(report.failedSeqs);
       const shownItems = Array.from(ol.querySelectorAll(":scope > li"));
       const shownSeqs = shownItems.map((li) => Number(li.dataset.seq));
+      const amended = amendmentNotes(report.entries);
       const fresh = [];
       for (const v of report.entries) {
-        const li = entryItem(v, facts, texts, report.officers);
+        const li = entryItem(v, facts, texts, report.officers, amended);
         li.querySelector(".check").className = bad.has(v.seq) ? "check fail" : "check ok";
         const old = shownItems.find((x) => Number(x.dataset.seq) === v.seq);
         if (!old && v.seq >= pageSize) {
@@ -431,7 +519,7 @@
       const rows = [];
       const opened = facts.openedBy === "inspection" ? w("opened-by-inspection") : w("opened-by-complaint");
       rows.push([w("fact-controller"), controllerLink(facts.controller)]);
-      rows.push([w("col-category"), word(L.category, facts.category)]);
+      rows.push([w("col-category"), categoriesText(facts.categories)]);
       rows.push([w("col-opened"), `${facts.openedOn} (${opened})`]);
       const h = facts.hearings[facts.hearings.length - 1];
       if (h) rows.push([w("fact-latest-hearing"), `${h.held_on}, ${h.place}`]);
@@ -456,6 +544,11 @@
       for (const x of facts.sanctions) rows.push([w("fact-sanction"), w("fact-sanction-value", { sanction: sanctionText(x.sanction), date: x.notified_on, basis: x.legal_basis })]);
       if (facts.compliance) rows.push([w("fact-complied-on"), facts.compliance.confirmed_on]);
       if (facts.closing) rows.push([w("fact-closed-on"), `${facts.closing.closed_on} — ${word(L.outcome, facts.closing.outcome)}`]);
+      for (const x of facts.decisions) rows.push([w("fact-decision"), `${x.decision_number} — ${x.published_on}`]);
+      for (const x of facts.appeals) {
+        const ruling = x.ruling ? `${word(L.ruling, x.ruling.ruling)} (${x.ruling.ruled_on})` : w("appeal-pending");
+        rows.push([w("fact-appeal"), `${x.lodged_on} — ${x.court} — ${ruling}`]);
+      }
       return rows;
     }
     function redrawFacts(facts, asOf, caseId, whole, grew) {

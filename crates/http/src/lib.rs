@@ -39,6 +39,7 @@ use tower_http::trace::TraceLayer;
 
 pub mod api;
 pub mod error;
+pub mod metrics;
 pub mod open_data;
 pub mod pages;
 pub mod params;
@@ -49,7 +50,7 @@ pub mod store;
 pub mod tlog;
 
 pub use error::Error;
-pub use server::{serve, serve_router, SHUTDOWN_GRACE};
+pub use server::{serve, serve_router, serve_with_metrics, SHUTDOWN_GRACE};
 pub use state::{AppState, CacheSizes, Clock, Snapshot};
 
 /// How the server runs.

@@ -32,7 +32,8 @@ pub struct CaseRow {
     pub id: String,
     pub controller_id: String,
     pub controller_name: String,
-    pub category: &'static str,
+    /// At least one, in catalogue order: an array in JSON, joined with `;` in CSV.
+    pub categories: Vec<&'static str>,
     pub opened_by: &'static str,
     pub opened_on: String,
     pub status: &'static str,
@@ -61,14 +62,14 @@ pub struct EventRow {
 }
 
 fn case_rows(view: &View, today: sijil_core::event::Date) -> Vec<CaseRow> {
-    crate::pages::all_cases(view, today)
+    view.summaries(today)
         .into_iter()
         .map(|c| CaseRow {
             page: id_path("/affaires", &c.id),
             id: c.id,
             controller_id: c.controller.id,
             controller_name: c.controller.name,
-            category: c.category.as_str(),
+            categories: c.categories.iter().map(|c| c.as_str()).collect(),
             opened_by: match c.opened_by {
                 sijil_projector::Opening::Complaint => "complaint",
                 sijil_projector::Opening::Inspection => "inspection",
@@ -151,6 +152,14 @@ fn to_csv<T: Serialize>(rows: &[T], columns: &[&str]) -> Result<String, Error> {
             .map(|c| match &v[*c] {
                 serde_json::Value::String(s) => csv_field(s),
                 serde_json::Value::Null => String::new(),
+                // A list (a case's categories) is one field, its items joined with `;`.
+                serde_json::Value::Array(items) => csv_field(
+                    &items
+                        .iter()
+                        .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                ),
                 other => csv_field(&other.to_string()),
             })
             .collect();
@@ -164,7 +173,7 @@ pub const CASE_COLUMNS: [&str; 14] = [
     "id",
     "controller_id",
     "controller_name",
-    "category",
+    "categories",
     "opened_by",
     "opened_on",
     "status",

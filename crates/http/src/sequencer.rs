@@ -548,7 +548,7 @@ mod tests {
         let head: HeadAnswer = serde_json::from_value(head).expect("head");
         let drafts = parse_events(
             "t",
-            r#"{"case":"2023-0017","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"category":"privacy","received_on":"2023-01-02","summary":"s"}"#,
+            r#"{"case":"2023-0017","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"categories":["privacy"],"received_on":"2023-01-02","summary":"s"}"#,
         )
         .expect("events");
         let first = sign_batch(&head.head(), drafts, &officer, NOW).expect("signed");
@@ -590,7 +590,7 @@ mod tests {
                     id: "acme".into(),
                     name: "ACME".into(),
                 },
-                category: Category::Privacy,
+                categories: sijil_core::event::Categories::one(Category::Privacy),
                 received_on: "2023-01-03".parse().expect("date"),
                 summary: Some(published.digest()),
             }),
@@ -662,7 +662,7 @@ mod tests {
         assert_eq!((head.tree_size, head.max_events), (2, 1000));
         let drafts = parse_events(
             "t",
-            r#"{"case":"2023-0017","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"category":"privacy","received_on":"2023-01-02","summary":"s"}"#,
+            r#"{"case":"2023-0017","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"categories":["privacy"],"received_on":"2023-01-02","summary":"s"}"#,
         )
         .expect("events");
         let batch = sign_batch(&head.head(), drafts.clone(), &officer, NOW).expect("signed");

@@ -50,8 +50,26 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    serve_with_metrics(listener, state, config, None, shutdown).await
+}
+
+/// As [`serve`], counting every request in `metrics` when given (`sijil serve
+/// --metrics-listen`; the metrics themselves are served elsewhere, [`crate::metrics`]).
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with_metrics(
+    listener: TcpListener,
+    state: AppState,
+    config: Config,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
     let limits = config.limits;
-    let app = router(state.clone(), &limits);
+    let mut app = router(state.clone(), &limits);
+    if let Some(m) = &metrics {
+        app = app.layer(m.layer());
+    }
     let (closing_tx, closing_rx) = watch::channel(false);
     let follower = tokio::spawn(state.follow(config.refresh_every, closed(closing_rx)));
     let result = serve_router(listener, app, &limits, shutdown).await;

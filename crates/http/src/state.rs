@@ -18,7 +18,6 @@ use sijil_projector::{CaseFilter, CasePage, Page, QueryError, Sort, Stats, View}
 use sijil_register::RegisterReader;
 
 use crate::error::Error;
-use crate::pages::charts::DeadlineCounts;
 use crate::store::{Io, Store, StoreError, StoredEntry, Tree};
 
 /// The served state at one checkpoint.
@@ -29,9 +28,8 @@ pub struct Snapshot {
     pub view: Arc<View>,
     /// Figures over every case, computed once a day for this snapshot: the home page,
     /// /statistiques and /api/v1/stats each passed over every case on every request (about
-    /// 90 requests/s at 10^6 entries, issue 11), and the deadline chart read an entry per case.
+    /// 90 requests/s at 10^6 entries, issue 11).
     stats: DayMemo<Stats>,
-    deadlines: DayMemo<DeadlineCounts>,
     /// The home page's latest case events: the same for every request to this snapshot.
     latest: DayMemo<Vec<StoredEntry>>,
     /// Case listings already answered for this snapshot, by query: each filters and orders
@@ -74,7 +72,6 @@ impl Snapshot {
             checkpoint,
             view,
             stats: DayMemo::default(),
-            deadlines: DayMemo::default(),
             latest: DayMemo::default(),
             listings: Mutex::new(HashMap::new()),
         }
@@ -131,19 +128,6 @@ impl Snapshot {
             Ok(stats) => stats,
             Err(never) => match never {},
         }
-    }
-
-    /// How the cases' deadlines went as of `as_of` (the statistics page's chart), computed
-    /// once a day by `compute`.
-    ///
-    /// # Errors
-    /// `compute`'s, which is not kept: the next request computes again.
-    pub fn deadlines(
-        &self,
-        as_of: Date,
-        compute: impl FnOnce() -> Result<DeadlineCounts, Error>,
-    ) -> Result<Arc<DeadlineCounts>, Error> {
-        self.deadlines.get(as_of, compute)
     }
 
     pub fn tree(&self) -> Tree {
@@ -301,6 +285,7 @@ impl AppState {
             match result {
                 Ok(Ok(_)) => last_error = None,
                 Ok(Err(e)) => {
+                    crate::metrics::refresh_failed();
                     let message = e.to_string();
                     if last_error.as_deref() != Some(message.as_str()) {
                         tracing::error!(error = %message, "cannot follow the log; still serving the last verified checkpoint");
@@ -347,7 +332,10 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Error {
         match e {
             StoreError::NeedsIo => Error::needs_io(),
-            other => Error::internal(other),
+            other => {
+                crate::metrics::verification_failed();
+                Error::internal(other)
+            }
         }
     }
 }

@@ -61,11 +61,12 @@ fn fixture_with(caches: CacheSizes) -> Fixture {
     .expect("init");
     let demo = include_str!("../../../data/demo/events.jsonl");
     append(&path, &report.officer, demo);
-    // 2 entries from init, 18 + 1 from the demo, 297 + 1 here: 319.
-    let hearings: String = (0..297)
+    // 2 entries from init, 33 + 1 from the demo, 282 + 1 here: 319. The hearings follow the
+    // case's sanction of 2024-09-16 (a case's dates never go backwards).
+    let hearings: String = (0..282)
         .map(|i| {
             format!(
-                "{{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-06-10\",\"place\":\"Salle {i}\"}}\n"
+                "{{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-09-20\",\"place\":\"Salle {i}\"}}\n"
             )
         })
         .collect();
@@ -442,7 +443,7 @@ async fn entry_tlog_proof_and_raw_bytes_check_offline() {
 async fn listings_and_statistics() {
     let f = fixture();
     let v = json(&f.app, "/api/v1/cases?limit=2&sort=id").await;
-    assert_eq!(v["total"], 4);
+    assert_eq!(v["total"], 7);
     assert_eq!(v["items"].as_array().map(Vec::len), Some(2));
     let next = v["next"].as_str().expect("a next page");
     let v2 = json(
@@ -451,7 +452,7 @@ async fn listings_and_statistics() {
     )
     .await;
     assert_eq!(v2["items"][0]["id"], "2024-0001");
-    assert_eq!(v2["next"], Value::Null);
+    assert_eq!(v2["next"], "2024-0002");
     let v = json(
         &f.app,
         "/api/v1/cases?status=awaiting_compliance&as_of=2025-01-15",
@@ -469,9 +470,12 @@ async fn listings_and_statistics() {
     assert_eq!(v["total"], 1);
     let v = json(&f.app, "/api/v1/stats").await;
     assert_eq!(v["entries"], v["tree_size"]);
-    assert_eq!(v["cases"], 4);
+    assert_eq!(v["cases"], 7);
+    // A case counts once under each of its categories: 2024-0003 under three.
+    assert_eq!(v["by_category"]["identity_theft"], 1);
+    assert_eq!(v["by_category"]["image"], 1);
     let v = json(&f.app, "/api/v1/controllers?limit=2").await;
-    assert_eq!(v["total"], 4);
+    assert_eq!(v["total"], 7);
     let v = json(&f.app, "/api/v1/controllers/cafe-atlas-fictif").await;
     assert_eq!(v["controller"]["cases"][0]["id"], "2023-0002");
     let v = json(&f.app, "/api/v1/register").await;
@@ -536,7 +540,7 @@ async fn follows_the_log_without_mixing_view_and_checkpoint() {
     append(
         &f.path,
         &f.officer,
-        "{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-06-11\",\"place\":\"Rabat\"}\n",
+        "{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-09-21\",\"place\":\"Rabat\"}\n",
     );
     // Until the refresher runs, the old pair is served, whole.
     let v = json(&f.app, "/api/v1/stats").await;
@@ -634,11 +638,11 @@ async fn pages_in_arabic_french_and_english() {
     let f = fixture();
     for (uri, marker) in [
         ("/", "Dernières inscriptions au registre"),
-        // The latest events are the fixture's hearings held on 2024-06-10, recorded later:
+        // The latest events are the fixture's hearings held on 2024-09-20, recorded later:
         // the date shown is the event's, the recording a detail.
         (
             "/",
-            r#"<time datetime="2024-06-10">2024-06-10</time> — Audition"#,
+            r#"<time datetime="2024-09-20">2024-09-20</time> — Audition"#,
         ),
         ("/", "(inscrit le "),
         ("/?lang=en", "Latest entries in the register"),
@@ -1054,6 +1058,12 @@ async fn open_data_and_feeds_parse_back() {
         for (i, column) in crate::open_data::CASE_COLUMNS.iter().enumerate() {
             let from_json = match &case[*column] {
                 Value::String(s) => s.clone(),
+                // A list (the categories) is one CSV field, its items joined with `;`.
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(";"),
                 other => other.to_string(),
             };
             assert_eq!(row.get(i), Some(from_json.as_str()), "{column}");
@@ -1360,7 +1370,7 @@ async fn bundles_away_from_the_edge_are_sent_plain_and_checked() {
     let hearings: String = (0..far)
         .map(|i| {
             format!(
-                "{{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-06-10\",\"place\":\"Salle B{i}\"}}\n"
+                "{{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-09-20\",\"place\":\"Salle B{i}\"}}\n"
             )
         })
         .collect();

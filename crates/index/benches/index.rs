@@ -22,7 +22,7 @@ fn entry(seq: u64, case: u64, opening: bool) -> Entry {
                 id: format!("ctl-{}", case % 20_011),
                 name: "C".into(),
             },
-            category: Category::Privacy,
+            categories: sijil_core::event::Categories::one(Category::Privacy),
             received_on: Date::from_ymd(2024, 1, 2).expect("date"),
             summary: None,
         })

@@ -162,7 +162,7 @@ fn complaint(n: usize) -> Event {
             id: format!("ctl-{}", n % 3),
             name: "C".into(),
         },
-        category: Category::Privacy,
+        categories: sijil_core::event::Categories::one(Category::Privacy),
         received_on: Date::from_ymd(2023, 1, 2).expect("date"),
         summary: None,
     })

@@ -56,14 +56,14 @@ fn case_event(c: usize, k: usize, n: usize, opened: u64, first_seq: u64) -> Even
                 opened_on: on,
                 opens: Some(CaseOpening {
                     controller,
-                    category,
+                    categories: sijil_core::event::Categories::one(category),
                 }),
                 scope: Some(text),
             })
         } else {
             Event::ComplaintReceived(ComplaintReceived {
                 controller,
-                category,
+                categories: sijil_core::event::Categories::one(category),
                 received_on: on,
                 summary: Some(text),
             })

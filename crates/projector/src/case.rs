@@ -5,25 +5,38 @@
 //! clear-text facts the register shows (hearing places, sanctions, authorities notified).
 
 use serde::{Deserialize, Serialize};
-use sijil_core::event::{Date, Event, Outcome, Sanction};
+use sijil_core::event::{Appellant, Categories, Date, Event, Outcome, Ruling, Sanction};
 use sijil_core::Hash;
 
-/// Where a case stands. It follows the events (DESIGN §6):
+/// Where a case stands. It follows the events (DESIGN §6, and the state machine in
+/// `crates/projector/README.md`):
 ///
 /// ```text
 /// open ─▶ under investigation ─▶ awaiting compliance ─▶ complied | sanctioned ─▶ closed
-///         (hearing, inspection)  (deadline set)
+///   │     (hearing, inspection)  (deadline set)                                   │ ▲
+///   ├─▶ inadmissible | forwarded (first act on a complaint; closed)              │ │
+///   │                                                           reopened ◀────────┘ │
+///   └─ any active state ⇄ suspended (ProceedingsSuspended / Resumed) ──▶ closed ────┘
+///      sanctioned or closed ─▶ under appeal (AppealLodged) ─▶ back (CourtRuling)
 /// ```
 ///
 /// - `ComplaintReceived` opens a case as `Open`; an `InspectionOpened` that opens a case opens
 ///   it `UnderInvestigation` (an inspection is an investigation).
-/// - `HearingHeld` and `InspectionOpened` move an `Open` case to `UnderInvestigation`, and
-///   leave a case that is further along where it is.
+/// - `HearingHeld` and `InspectionOpened` move an `Open` or `Reopened` case to
+///   `UnderInvestigation`, and leave a case that is further along where it is.
 /// - `ComplianceDeadlineSet` and `DeadlineExtended` make it `AwaitingCompliance`, whatever came
 ///   before (new obligations, or more time after a sanction).
 /// - `ComplianceConfirmed` makes it `Complied`, `SanctionNotified` makes it `Sanctioned`.
-/// - `CaseClosed` makes it `Closed`, for good: only Correction and Erasure may follow.
-/// - `AuthoritiesNotified`, `Correction` and `Erasure` do not change it.
+/// - `ComplaintInadmissible` and `ComplaintForwarded` make it `Inadmissible` or `Forwarded`,
+///   and `CaseClosed` makes it `Closed`: the three closed states. Only Correction, Erasure,
+///   Amendment, DecisionPublished, AppealLodged and CaseReopened may follow.
+/// - `CaseReopened` makes a closed case `Reopened` (an active state).
+/// - `ProceedingsSuspended` makes an active case `Suspended`; `ProceedingsResumed` puts it
+///   back in the state it was suspended in.
+/// - `AppealLodged` makes a sanctioned or closed case `UnderAppeal`; `CourtRuling` puts it
+///   back in the state it was appealed in.
+/// - `AuthoritiesNotified`, `DecisionPublished`, `Correction`, `Erasure` and `Amendment` do
+///   not change it.
 #[derive(
     Clone,
     Copy,
@@ -46,18 +59,36 @@ pub enum CaseStatus {
     Complied,
     Sanctioned,
     Closed,
+    Suspended,
+    UnderAppeal,
+    Reopened,
+    Inadmissible,
+    Forwarded,
 }
 
 impl CaseStatus {
     /// Every status, in the order a case goes through them.
-    pub const ALL: [CaseStatus; 6] = [
+    pub const ALL: [CaseStatus; 11] = [
         CaseStatus::Open,
         CaseStatus::UnderInvestigation,
         CaseStatus::AwaitingCompliance,
         CaseStatus::Complied,
         CaseStatus::Sanctioned,
+        CaseStatus::Suspended,
+        CaseStatus::UnderAppeal,
+        CaseStatus::Reopened,
         CaseStatus::Closed,
+        CaseStatus::Inadmissible,
+        CaseStatus::Forwarded,
     ];
+
+    /// Whether the case is over: `Closed`, `Inadmissible` or `Forwarded`.
+    pub fn is_closed(&self) -> bool {
+        matches!(
+            self,
+            CaseStatus::Closed | CaseStatus::Inadmissible | CaseStatus::Forwarded
+        )
+    }
 
     /// The snake_case name used in JSON and URLs.
     pub fn as_str(&self) -> &'static str {
@@ -68,6 +99,11 @@ impl CaseStatus {
             CaseStatus::Complied => "complied",
             CaseStatus::Sanctioned => "sanctioned",
             CaseStatus::Closed => "closed",
+            CaseStatus::Suspended => "suspended",
+            CaseStatus::UnderAppeal => "under_appeal",
+            CaseStatus::Reopened => "reopened",
+            CaseStatus::Inadmissible => "inadmissible",
+            CaseStatus::Forwarded => "forwarded",
         }
     }
 }
@@ -136,12 +172,41 @@ pub struct Closing {
     pub outcome: Outcome,
 }
 
-/// What later entries say about an entry: its corrections and its erasure (DESIGN §4, §5).
-/// Kept only for entries that some Correction or Erasure targets.
+/// A decision the authority published (`DecisionPublished`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
+pub struct DecisionRecord {
+    pub seq: u64,
+    pub published_on: Date,
+    pub decision_number: String,
+}
+
+/// An appeal (`AppealLodged`) and, once ruled on, its `CourtRuling`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
+pub struct AppealRecord {
+    pub seq: u64,
+    pub lodged_on: Date,
+    pub court: String,
+    pub by: Appellant,
+    pub ruling: Option<RulingRecord>,
+}
+
+/// A court's ruling on an appeal (`CourtRuling`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
+pub struct RulingRecord {
+    pub seq: u64,
+    pub ruled_on: Date,
+    pub ruling: Ruling,
+}
+
+/// What later entries say about an entry: its corrections, amendments and erasure (DESIGN
+/// §4, §5). Kept only for entries that some Correction, Amendment or Erasure targets.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
 pub struct Annotations {
     /// The seqs of the Corrections that point at the entry, in log order.
     pub corrections: Vec<u64>,
+    /// The seqs of the Amendments that point at the entry, in log order (each names the
+    /// field it changes and the new value; the entry before gives the old one).
+    pub amendments: Vec<u64>,
     /// The Erasure of the entry's redactable text, if any.
     pub erasure: Option<ErasureNote>,
 }
@@ -212,10 +277,21 @@ pub(crate) enum EventKind {
     Correction,
     Erasure,
     IndexCommitted,
+    // 15 is LogKeyRotated, reserved (docs/FORMAT.md §3).
+    ComplaintInadmissible = 16,
+    ComplaintForwarded,
+    ProceedingsSuspended,
+    ProceedingsResumed,
+    DecisionPublished,
+    AppealLodged,
+    CourtRuling,
+    CaseReopened,
+    Amendment,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 15] = [
+    #[cfg(test)]
+    const ALL: [EventKind; 24] = [
         EventKind::RegisterOpened,
         EventKind::OfficerAuthorized,
         EventKind::OfficerRevoked,
@@ -231,6 +307,15 @@ impl EventKind {
         EventKind::Correction,
         EventKind::Erasure,
         EventKind::IndexCommitted,
+        EventKind::ComplaintInadmissible,
+        EventKind::ComplaintForwarded,
+        EventKind::ProceedingsSuspended,
+        EventKind::ProceedingsResumed,
+        EventKind::DecisionPublished,
+        EventKind::AppealLodged,
+        EventKind::CourtRuling,
+        EventKind::CaseReopened,
+        EventKind::Amendment,
     ];
 
     /// The kind of a v1 event; `None` for a variant added to the catalogue after v1.
@@ -251,12 +336,56 @@ impl EventKind {
             Event::Correction(_) => EventKind::Correction,
             Event::Erasure(_) => EventKind::Erasure,
             Event::IndexCommitted(_) => EventKind::IndexCommitted,
+            Event::ComplaintInadmissible(_) => EventKind::ComplaintInadmissible,
+            Event::ComplaintForwarded(_) => EventKind::ComplaintForwarded,
+            Event::ProceedingsSuspended(_) => EventKind::ProceedingsSuspended,
+            Event::ProceedingsResumed(_) => EventKind::ProceedingsResumed,
+            Event::DecisionPublished(_) => EventKind::DecisionPublished,
+            Event::AppealLodged(_) => EventKind::AppealLodged,
+            Event::CourtRuling(_) => EventKind::CourtRuling,
+            Event::CaseReopened(_) => EventKind::CaseReopened,
+            Event::Amendment(_) => EventKind::Amendment,
             _ => return None,
         })
     }
 
     fn from_code(code: u8) -> Option<EventKind> {
-        EventKind::ALL.get(usize::from(code)).copied()
+        Some(match code {
+            0 => EventKind::RegisterOpened,
+            1 => EventKind::OfficerAuthorized,
+            2 => EventKind::OfficerRevoked,
+            3 => EventKind::ComplaintReceived,
+            4 => EventKind::InspectionOpened,
+            5 => EventKind::HearingHeld,
+            6 => EventKind::ComplianceDeadlineSet,
+            7 => EventKind::DeadlineExtended,
+            8 => EventKind::ComplianceConfirmed,
+            9 => EventKind::SanctionNotified,
+            10 => EventKind::AuthoritiesNotified,
+            11 => EventKind::CaseClosed,
+            12 => EventKind::Correction,
+            13 => EventKind::Erasure,
+            14 => EventKind::IndexCommitted,
+            16 => EventKind::ComplaintInadmissible,
+            17 => EventKind::ComplaintForwarded,
+            18 => EventKind::ProceedingsSuspended,
+            19 => EventKind::ProceedingsResumed,
+            20 => EventKind::DecisionPublished,
+            21 => EventKind::AppealLodged,
+            22 => EventKind::CourtRuling,
+            23 => EventKind::CaseReopened,
+            24 => EventKind::Amendment,
+            _ => return None,
+        })
+    }
+
+    /// Whether a Correction, Erasure or Amendment: events about an earlier entry, which do
+    /// not move the case forward (they may follow anything, a closure included).
+    pub(crate) fn is_annotation(self) -> bool {
+        matches!(
+            self,
+            EventKind::Correction | EventKind::Erasure | EventKind::Amendment
+        )
     }
 
     fn is_case_event(self) -> bool {
@@ -287,6 +416,15 @@ impl EventKind {
             EventKind::Correction => "Correction",
             EventKind::Erasure => "Erasure",
             EventKind::IndexCommitted => "IndexCommitted",
+            EventKind::ComplaintInadmissible => "ComplaintInadmissible",
+            EventKind::ComplaintForwarded => "ComplaintForwarded",
+            EventKind::ProceedingsSuspended => "ProceedingsSuspended",
+            EventKind::ProceedingsResumed => "ProceedingsResumed",
+            EventKind::DecisionPublished => "DecisionPublished",
+            EventKind::AppealLodged => "AppealLodged",
+            EventKind::CourtRuling => "CourtRuling",
+            EventKind::CaseReopened => "CaseReopened",
+            EventKind::Amendment => "Amendment",
         }
     }
 }
@@ -297,11 +435,20 @@ pub(crate) struct CaseRecord {
     pub(crate) id: Box<str>,
     /// Index into the view's controllers.
     pub(crate) controller: u32,
-    pub(crate) category: sijil_core::event::Category,
+    pub(crate) categories: Categories,
     pub(crate) opened_by: Opening,
     /// The day the complaint was received or the opening inspection began.
     pub(crate) opened_on: Date,
     pub(crate) status: CaseStatus,
+    /// The entry that put the case in `status`.
+    pub(crate) status_seq: u64,
+    /// The state to go back to: the one a suspension or an appeal interrupted.
+    pub(crate) resume_to: Option<CaseStatus>,
+    /// Each event's own date (`Event::own_date`, as amended), in step with `timeline`;
+    /// `None` for events without one. The dates that are set never go backwards.
+    pub(crate) dates: Vec<Option<Date>>,
+    /// Every deadline set or extended, `(seq, due_on as amended)`, in log order.
+    pub(crate) deadlines: Vec<(u64, Date)>,
     /// The deadline in force: set by ComplianceDeadlineSet, moved by DeadlineExtended, cleared
     /// by ComplianceConfirmed and CaseClosed.
     pub(crate) deadline: Option<Date>,
@@ -314,6 +461,8 @@ pub(crate) struct CaseRecord {
     pub(crate) authorities: Vec<AuthoritiesRecord>,
     pub(crate) compliance: Option<ComplianceRecord>,
     pub(crate) closing: Option<Closing>,
+    pub(crate) decisions: Vec<DecisionRecord>,
+    pub(crate) appeals: Vec<AppealRecord>,
 }
 
 impl CaseRecord {
@@ -329,6 +478,42 @@ impl CaseRecord {
             .binary_search_by_key(&seq, |t| t.seq())
             .ok()
             .map(|i| self.timeline[i])
+    }
+
+    /// The position of entry `seq` in the timeline.
+    pub(crate) fn position(&self, seq: u64) -> Option<usize> {
+        self.timeline.binary_search_by_key(&seq, |t| t.seq()).ok()
+    }
+
+    /// The latest date of the case and the entry that carries it: the last date set in
+    /// `dates` (they never go backwards). `None` only for a case with no dated event, which
+    /// no path builds (the opening event is dated).
+    pub(crate) fn latest_date(&self) -> Option<(u64, Date)> {
+        self.dates_before(self.timeline.len()).next()
+    }
+
+    /// The dated entries before position `end`, latest first, as `(seq, date)`.
+    pub(crate) fn dates_before(&self, end: usize) -> impl Iterator<Item = (u64, Date)> + '_ {
+        self.timeline[..end]
+            .iter()
+            .zip(&self.dates[..end])
+            .rev()
+            .filter_map(|(t, d)| d.map(|d| (t.seq(), d)))
+    }
+
+    /// The dated entries after position `start`, earliest first, as `(seq, date)`.
+    pub(crate) fn dates_after(&self, start: usize) -> impl Iterator<Item = (u64, Date)> + '_ {
+        let from = (start + 1).min(self.timeline.len());
+        self.timeline[from..]
+            .iter()
+            .zip(&self.dates[from..])
+            .filter_map(|(t, d)| d.map(|d| (t.seq(), d)))
+    }
+
+    /// Whether the case has ever been sanctioned or is closed: what a published decision and
+    /// an appeal need.
+    pub(crate) fn has_decision(&self) -> bool {
+        !self.sanctions.is_empty() || self.status.is_closed()
     }
 
     /// Whether the case is awaiting compliance with a deadline before `as_of`.

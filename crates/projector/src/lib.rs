@@ -31,8 +31,8 @@ mod text;
 mod view;
 
 pub use case::{
-    Annotations, AuthoritiesRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote, Hearing,
-    Opening, SanctionRecord,
+    Annotations, AppealRecord, AuthoritiesRecord, CaseStatus, Closing, ComplianceRecord,
+    DecisionRecord, ErasureNote, Hearing, Opening, RulingRecord, SanctionRecord,
 };
 pub use query::{
     CaseDetail, CaseEntry, CaseFilter, CasePage, CaseSummary, ControllerDetail, ControllerRef,
@@ -41,7 +41,7 @@ pub use query::{
 pub use register::{required_role, OfficerRecord, RegisterInfo, Revocation};
 pub use rejection::{Rejection, TextProblem};
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
-pub use stats::Stats;
+pub use stats::{DeadlineCounts, Stats};
 pub use text::{MAX_AUTHORITIES, MAX_ID_CHARS, MAX_NAME_CHARS, MAX_ORIGIN_CHARS, MAX_REASON_CHARS};
 pub use view::View;
 

@@ -8,12 +8,12 @@
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
-use sijil_core::event::{Category, Date, Outcome};
+use sijil_core::event::{Categories, Category, Date, Outcome};
 use sijil_core::Hash;
 
 use crate::case::{
-    AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote, Hearing,
-    Opening, SanctionRecord,
+    AppealRecord, AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord,
+    DecisionRecord, ErasureNote, Hearing, Opening, SanctionRecord,
 };
 use crate::view::View;
 
@@ -25,6 +25,7 @@ pub struct CaseFilter {
     pub status: Option<CaseStatus>,
     /// A controller id.
     pub controller: Option<String>,
+    /// Cases that have this category among theirs.
     pub category: Option<Category>,
     pub opened_from: Option<Date>,
     pub opened_to: Option<Date>,
@@ -33,7 +34,7 @@ pub struct CaseFilter {
 impl CaseFilter {
     fn matches(&self, c: &CaseRecord) -> bool {
         self.status.is_none_or(|s| c.status == s)
-            && self.category.is_none_or(|k| c.category == k)
+            && self.category.is_none_or(|k| c.categories.contains(k))
             && self.opened_from.is_none_or(|d| c.opened_on >= d)
             && self.opened_to.is_none_or(|d| c.opened_on <= d)
     }
@@ -122,7 +123,8 @@ pub struct ControllerRef {
 pub struct CaseSummary {
     pub id: String,
     pub controller: ControllerRef,
-    pub category: Category,
+    /// At least one, in catalogue order (as amended).
+    pub categories: Categories,
     pub opened_by: Opening,
     pub opened_on: Date,
     /// The entry that opened the case.
@@ -154,7 +156,11 @@ pub struct CaseDetail {
     pub authorities_notified: Vec<AuthoritiesRecord>,
     /// The latest confirmation of compliance.
     pub compliance: Option<ComplianceRecord>,
+    /// The latest `CaseClosed`, unless the case was reopened since.
     pub closing: Option<Closing>,
+    pub decisions: Vec<DecisionRecord>,
+    /// Appeals, each with its ruling once there is one.
+    pub appeals: Vec<AppealRecord>,
 }
 
 /// One entry of a case, with what later entries say about it.
@@ -168,6 +174,8 @@ pub struct CaseEntry {
     pub has_text: bool,
     /// The Corrections that point at this entry.
     pub corrected_by: Vec<u64>,
+    /// The Amendments that point at this entry, in log order.
+    pub amended_by: Vec<u64>,
     pub erasure: Option<ErasureNote>,
 }
 
@@ -177,7 +185,7 @@ pub struct ControllerSummary {
     pub id: String,
     pub name: String,
     pub cases: usize,
-    /// Cases not closed.
+    /// Cases not closed (neither closed, inadmissible nor forwarded).
     pub open_cases: usize,
 }
 
@@ -197,6 +205,19 @@ impl View {
     /// Every case id, in order of opening.
     pub fn case_ids(&self) -> Vec<String> {
         self.state.cases.iter().map(|c| c.id.to_string()).collect()
+    }
+
+    /// Every case's summary, in id order ([`Sort::Id`]), `overdue` as of `as_of`: the open
+    /// data's rows. One sort of all the cases, where following the listing's pages to the end
+    /// filtered them all again for each page.
+    pub fn summaries(&self, as_of: Date) -> Vec<CaseSummary> {
+        let cases = &self.state.cases;
+        let mut order: Vec<u32> = (0..cases.len() as u32).collect();
+        order.sort_unstable_by(|a, b| Sort::Id.compare(&cases[*a as usize], &cases[*b as usize]));
+        order
+            .into_iter()
+            .map(|i| self.summary(&cases[i as usize], as_of))
+            .collect()
     }
 
     /// The cases that match `filter`, in `sort` order, one page of them; `overdue` is
@@ -290,6 +311,7 @@ impl View {
                     event: t.kind().map_or("unknown", |k| k.name()),
                     has_text: t.has_text(),
                     corrected_by: notes.map(|a| a.corrections.clone()).unwrap_or_default(),
+                    amended_by: notes.map(|a| a.amendments.clone()).unwrap_or_default(),
                     erasure: notes.and_then(|a| a.erasure.clone()),
                 }
             })
@@ -303,6 +325,8 @@ impl View {
             authorities_notified: case.authorities.clone(),
             compliance: case.compliance,
             closing: case.closing,
+            decisions: case.decisions.clone(),
+            appeals: case.appeals.clone(),
         })
     }
 
@@ -334,7 +358,7 @@ impl View {
                 open_cases: c
                     .cases
                     .iter()
-                    .filter(|&&i| self.state.cases[i as usize].status != CaseStatus::Closed)
+                    .filter(|&&i| !self.state.cases[i as usize].status.is_closed())
                     .count(),
             })
             .collect();
@@ -350,7 +374,7 @@ impl View {
                 id: controller.id.to_string(),
                 name: controller.name.clone(),
             },
-            category: c.category,
+            categories: c.categories.clone(),
             opened_by: c.opened_by,
             opened_on: c.opened_on,
             opened_seq: c.opened_seq(),

@@ -57,12 +57,17 @@ impl OfficerRecord {
 }
 
 /// The role an officer needs to sign `event`: [`Role::Admin`] for the register-level events
-/// (officer management; `RegisterOpened` has its own rule, see [`crate::View::apply`]),
-/// [`Role::Clerk`] — which admins also hold — for case events.
+/// (officer management; `RegisterOpened` has its own rule, see [`crate::View::apply`]) and for
+/// `Erasure`, [`Role::Clerk`] — which admins also hold — for the other case events.
+///
+/// An `Erasure` deletes published text for good, on a legal ground, so it takes an admin
+/// (issue 13's decision). An `Amendment` is a clerk's: it fixes a clerical error in a value,
+/// deletes nothing, and the register shows the old value next to the new one, with the entry
+/// that changed it.
 pub fn required_role(event: &Event) -> Role {
-    if event.is_case_event() {
-        Role::Clerk
-    } else {
-        Role::Admin
+    match event {
+        Event::Erasure(_) => Role::Admin,
+        e if e.is_case_event() => Role::Clerk,
+        _ => Role::Admin,
     }
 }

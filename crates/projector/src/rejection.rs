@@ -6,6 +6,8 @@
 use std::fmt;
 
 use sijil_core::event::{Date, PublicKey};
+
+use crate::case::CaseStatus;
 use sijil_core::Hash;
 
 /// An entry that breaks a rule of the register.
@@ -222,13 +224,75 @@ pub enum Rejection {
         case: String,
         opened_at: u64,
     },
-    /// Anything but Correction or Erasure after `CaseClosed`.
-    #[error("case {case} is closed since {closed_on}; only Correction or Erasure may follow (entry {seq} is {event})")]
+    /// After `CaseClosed`, `ComplaintInadmissible` or `ComplaintForwarded` (entry `closed_by`),
+    /// anything but Correction, Erasure, Amendment, DecisionPublished, AppealLodged or
+    /// CaseReopened.
+    #[error("case {case} is closed since {closed_on} (entry {closed_by}); only Correction, Erasure, Amendment, DecisionPublished, AppealLodged or CaseReopened may follow (entry {seq} is {event})")]
     CaseIsClosed {
         seq: u64,
         case: String,
         closed_on: Date,
+        closed_by: u64,
         event: &'static str,
+    },
+    /// An event the case's state does not allow (issue 13's state machine, see
+    /// [`crate::CaseStatus`]): `rule` says what the event needs.
+    #[error("entry {seq}: {event} is not allowed in case {case}, which is {} since entry {since}: {rule}", status.as_str().replace('_', " "))]
+    TransitionNotAllowed {
+        seq: u64,
+        case: String,
+        event: &'static str,
+        status: CaseStatus,
+        since: u64,
+        rule: &'static str,
+    },
+    /// A date earlier than the latest date of the case (a case's dates never go backwards;
+    /// amended dates count).
+    #[error("entry {seq}: the {field}, {date}, is before {latest_date}, the date of entry {latest_seq} of case {case}; a case's dates never go backwards")]
+    DateBeforeLatest {
+        seq: u64,
+        case: String,
+        field: &'static str,
+        date: Date,
+        latest_seq: u64,
+        latest_date: Date,
+    },
+    /// A compliance deadline that does not fall after the latest date of the case (the day it
+    /// was set is at least that).
+    #[error("entry {seq}: the compliance deadline {due_on} of case {case} must fall after {latest_date}, the date of entry {latest_seq}, the latest of the case")]
+    DeadlineNotAfterLatest {
+        seq: u64,
+        case: String,
+        due_on: Date,
+        latest_seq: u64,
+        latest_date: Date,
+    },
+    /// An Amendment that would move a date past the date of a later entry of the case.
+    #[error("entry {seq}: amending entry {target} to {date} would put it after {later_date}, the date of entry {later_seq} of case {case}, which follows it; a case's dates never go backwards")]
+    AmendedDateAfterLater {
+        seq: u64,
+        case: String,
+        target: u64,
+        date: Date,
+        later_seq: u64,
+        later_date: Date,
+    },
+    /// An Amendment of a field the target entry does not have.
+    #[error("entry {seq}: entry {target} ({target_event}) of case {case} has no {field} that an Amendment could change")]
+    NothingToAmend {
+        seq: u64,
+        case: String,
+        target: u64,
+        target_event: &'static str,
+        field: &'static str,
+    },
+    /// An Amendment whose new value is the current one.
+    #[error("entry {seq}: the {field} of entry {target} of case {case} already has that value; an Amendment must change it")]
+    AmendmentChangesNothing {
+        seq: u64,
+        case: String,
+        target: u64,
+        field: &'static str,
     },
     /// A date of something that happened (a hearing, a notification...) after the day the
     /// entry is recorded.
@@ -285,7 +349,7 @@ pub enum Rejection {
         count: usize,
         max: usize,
     },
-    /// A Correction or Erasure that points at itself or at a later entry.
+    /// A Correction, Erasure or Amendment that points at itself or at a later entry.
     #[error(
         "entry {seq}: {event} must point at an earlier entry, and entry {target} is not earlier"
     )]
@@ -295,7 +359,7 @@ pub enum Rejection {
         target: u64,
         event: &'static str,
     },
-    /// A Correction or Erasure that points at an entry of another case (or no case).
+    /// A Correction, Erasure or Amendment that points at an entry of another case (or none).
     #[error("entry {seq}: {event} must point at an entry of its own case, and entry {target} is not part of case {case}")]
     TargetNotInCase {
         seq: u64,

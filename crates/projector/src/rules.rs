@@ -6,16 +6,17 @@
 
 use sijil_core::entry::{checked_key, CaseLink, Entry, FORMAT_V1};
 use sijil_core::event::{
-    AuthoritiesNotified, Date, Event, IndexCommitted, InspectionOpened, Officer, OfficerRevoked,
-    PublicKey, RegisterOpened, Role, Sanction,
+    AmendedField, Amendment, AuthoritiesNotified, Date, Event, IndexCommitted, InspectionOpened,
+    Officer, OfficerRevoked, PublicKey, RegisterOpened, Role, Sanction,
 };
 use sijil_core::Hash;
 
-use crate::case::{CaseRecord, EventKind, TimelineItem, MAX_SEQ};
+use crate::case::{CaseRecord, CaseStatus, EventKind, Opening, TimelineItem, MAX_SEQ};
 use crate::register::required_role;
 use crate::rejection::Rejection;
 use crate::text::{
-    check_id, check_origin, check_text, MAX_AUTHORITIES, MAX_NAME_CHARS, MAX_REASON_CHARS,
+    check_id, check_origin, check_text, MAX_AUTHORITIES, MAX_ID_CHARS, MAX_NAME_CHARS,
+    MAX_REASON_CHARS,
 };
 use crate::view::View;
 
@@ -365,16 +366,7 @@ impl View {
                 event: kind.name(),
             })?;
         let case = &self.state.cases[i as usize];
-        if let Some(closing) = &case.closing {
-            if !matches!(kind, EventKind::Correction | EventKind::Erasure) {
-                return Err(Rejection::CaseIsClosed {
-                    seq,
-                    case: id.to_owned(),
-                    closed_on: closing.closed_on,
-                    event: kind.name(),
-                });
-            }
-        }
+        check_transition(seq, kind, case)?;
         check_link(seq, link, case.timeline.len() as u64, case.head)?;
         let on_case = OnCase {
             seq,
@@ -390,7 +382,8 @@ impl View {
                 check_text(seq, "hearing place", &e.place, MAX_NAME_CHARS)?;
             }
             Event::ComplianceDeadlineSet(e) => {
-                on_case.not_before_opening("compliance deadline", e.due_on)?
+                on_case.not_before_opening("compliance deadline", e.due_on)?;
+                on_case.deadline_after_latest(e.due_on)?;
             }
             Event::DeadlineExtended(e) => {
                 let current = case.deadline.ok_or_else(|| Rejection::NoDeadlineToExtend {
@@ -405,6 +398,7 @@ impl View {
                         got: e.due_on,
                     });
                 }
+                on_case.deadline_after_latest(e.due_on)?;
             }
             Event::ComplianceConfirmed(e) => {
                 on_case.happened("date compliance was confirmed", e.confirmed_on)?
@@ -427,6 +421,40 @@ impl View {
             }
             Event::AuthoritiesNotified(e) => on_case.authorities(e)?,
             Event::CaseClosed(e) => on_case.happened("date the case was closed", e.closed_on)?,
+            Event::ComplaintInadmissible(e) => {
+                on_case.happened("date the complaint was found inadmissible", e.decided_on)?
+            }
+            Event::ComplaintForwarded(e) => {
+                on_case.happened("date the complaint was forwarded", e.forwarded_on)?;
+                check_text(
+                    seq,
+                    "authority the complaint is forwarded to",
+                    &e.to,
+                    MAX_NAME_CHARS,
+                )?;
+            }
+            Event::ProceedingsSuspended(e) => {
+                on_case.happened("date the proceedings were suspended", e.suspended_on)?
+            }
+            Event::ProceedingsResumed(e) => {
+                on_case.happened("date the proceedings resumed", e.resumed_on)?
+            }
+            Event::DecisionPublished(e) => {
+                on_case.happened("date the decision was published", e.published_on)?;
+                check_text(seq, "decision number", &e.decision_number, MAX_ID_CHARS)?;
+            }
+            Event::AppealLodged(e) => {
+                on_case.happened("date the appeal was lodged", e.lodged_on)?;
+                check_text(seq, "court", &e.court, MAX_NAME_CHARS)?;
+            }
+            Event::CourtRuling(e) => {
+                on_case.happened("date of the ruling", e.ruled_on)?;
+                check_text(seq, "court", &e.court, MAX_NAME_CHARS)?;
+            }
+            Event::CaseReopened(e) => {
+                on_case.happened("date the case was reopened", e.reopened_on)?
+            }
+            Event::Amendment(a) => self.check_amendment(&on_case, a, kind)?,
             Event::Correction(e) => {
                 on_case.target(e.target, kind)?;
             }
@@ -458,6 +486,238 @@ impl View {
     }
 }
 
+impl View {
+    /// An Amendment: an earlier entry of the same case that has the field, a new value, and
+    /// the case's dates still in order once it is changed.
+    fn check_amendment(
+        &self,
+        on_case: &OnCase<'_>,
+        a: &Amendment,
+        kind: EventKind,
+    ) -> Result<(), Rejection> {
+        let (seq, case) = (on_case.seq, on_case.case);
+        let item = on_case.target(a.target, kind)?;
+        let id = || case.id.to_string();
+        let target_kind = item.kind();
+        let field = a.amend.name();
+        // `target` found the item, so it has a position.
+        let pos = case.position(a.target).unwrap_or(0);
+        let nothing = || Rejection::NothingToAmend {
+            seq,
+            case: id(),
+            target: a.target,
+            target_event: target_kind.map_or("an unknown event", EventKind::name),
+            field,
+        };
+        let unchanged = || Rejection::AmendmentChangesNothing {
+            seq,
+            case: id(),
+            target: a.target,
+            field,
+        };
+        match &a.amend {
+            AmendedField::Date(date) => {
+                let current = case.dates.get(pos).copied().flatten().ok_or_else(nothing)?;
+                if *date == current {
+                    return Err(unchanged());
+                }
+                if *date > on_case.recorded_on {
+                    return Err(Rejection::DateAfterRecording {
+                        seq,
+                        case: id(),
+                        field: "amended date",
+                        date: *date,
+                        recorded_on: on_case.recorded_on,
+                    });
+                }
+                if let Some((latest_seq, latest_date)) = case.dates_before(pos).next() {
+                    if *date < latest_date {
+                        return Err(Rejection::DateBeforeLatest {
+                            seq,
+                            case: id(),
+                            field: "amended date",
+                            date: *date,
+                            latest_seq,
+                            latest_date,
+                        });
+                    }
+                }
+                let later_date = case.dates_after(pos).next();
+                // A deadline set after the target must still fall after it.
+                let later_deadline = case
+                    .deadlines
+                    .iter()
+                    .find(|(s, due)| *s > a.target && *date >= *due)
+                    .copied();
+                let conflict = match later_date {
+                    Some((s, d)) if *date > d => Some((s, d)),
+                    _ => later_deadline,
+                };
+                if let Some((later_seq, later_date)) = conflict {
+                    return Err(Rejection::AmendedDateAfterLater {
+                        seq,
+                        case: id(),
+                        target: a.target,
+                        date: *date,
+                        later_seq,
+                        later_date,
+                    });
+                }
+            }
+            AmendedField::DueOn(due) => {
+                let j = case
+                    .deadlines
+                    .iter()
+                    .position(|(s, _)| *s == a.target)
+                    .ok_or_else(nothing)?;
+                let current = case.deadlines[j].1;
+                if *due == current {
+                    return Err(unchanged());
+                }
+                if let Some((latest_seq, latest_date)) = case.dates_before(pos).next() {
+                    if *due <= latest_date {
+                        return Err(Rejection::DeadlineNotAfterLatest {
+                            seq,
+                            case: id(),
+                            due_on: *due,
+                            latest_seq,
+                            latest_date,
+                        });
+                    }
+                }
+                let is_extension = |s: u64| {
+                    case.item(s).and_then(TimelineItem::kind) == Some(EventKind::DeadlineExtended)
+                };
+                if is_extension(a.target) && j > 0 && *due <= case.deadlines[j - 1].1 {
+                    return Err(Rejection::ExtensionNotLater {
+                        seq,
+                        case: id(),
+                        current: case.deadlines[j - 1].1,
+                        got: *due,
+                    });
+                }
+                if let Some(&(later_seq, later_date)) = case.deadlines.get(j + 1) {
+                    if is_extension(later_seq) && later_date <= *due {
+                        return Err(Rejection::AmendedDateAfterLater {
+                            seq,
+                            case: id(),
+                            target: a.target,
+                            date: *due,
+                            later_seq,
+                            later_date,
+                        });
+                    }
+                }
+                // A deadline in force may not be moved before a date of the case after it.
+                if let Some((later_seq, later_date)) =
+                    case.dates_after(pos).find(|(_, d)| *d >= *due)
+                {
+                    if case.deadline.is_some() && j + 1 == case.deadlines.len() {
+                        return Err(Rejection::DeadlineNotAfterLatest {
+                            seq,
+                            case: id(),
+                            due_on: *due,
+                            latest_seq: later_seq,
+                            latest_date: later_date,
+                        });
+                    }
+                }
+            }
+            AmendedField::Controller(c) => {
+                if pos != 0 {
+                    return Err(nothing());
+                }
+                check_id(seq, "controller id", &c.id)?;
+                check_text(seq, "controller name", &c.name, MAX_NAME_CHARS)?;
+                let current = &self.state.controllers[case.controller as usize];
+                if *current.id == *c.id && current.name == c.name {
+                    return Err(unchanged());
+                }
+            }
+            AmendedField::Categories(c) => {
+                if pos != 0 {
+                    return Err(nothing());
+                }
+                if *c == case.categories {
+                    return Err(unchanged());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The case's state machine (see [`CaseStatus`]): whether `kind` may follow in the case's
+/// current state. Corrections, Erasures and Amendments may follow anything.
+fn check_transition(seq: u64, kind: EventKind, case: &CaseRecord) -> Result<(), Rejection> {
+    use CaseStatus as S;
+    use EventKind as K;
+    if kind.is_annotation() {
+        return Ok(());
+    }
+    let status = case.status;
+    let refuse = |rule: &'static str| {
+        Err(Rejection::TransitionNotAllowed {
+            seq,
+            case: case.id.to_string(),
+            event: kind.name(),
+            status,
+            since: case.status_seq,
+            rule,
+        })
+    };
+    if status.is_closed() {
+        return match kind {
+            K::DecisionPublished | K::AppealLodged | K::CaseReopened => Ok(()),
+            _ => Err(Rejection::CaseIsClosed {
+                seq,
+                case: case.id.to_string(),
+                closed_on: case
+                    .position(case.status_seq)
+                    .and_then(|p| case.dates[p])
+                    .unwrap_or(case.opened_on),
+                closed_by: case.status_seq,
+                event: kind.name(),
+            }),
+        };
+    }
+    match (status, kind) {
+        (_, K::CaseReopened) => refuse("only a closed case can be reopened"),
+        (S::Suspended, K::ProceedingsResumed | K::CaseClosed | K::AuthoritiesNotified) => Ok(()),
+        (S::Suspended, _) => refuse(
+            "suspended proceedings resume (ProceedingsResumed) before anything else; meanwhile only CaseClosed, AuthoritiesNotified, Correction, Erasure or Amendment may be recorded",
+        ),
+        (_, K::ProceedingsResumed) => {
+            refuse("ProceedingsResumed follows only ProceedingsSuspended")
+        }
+        (S::UnderAppeal, K::CourtRuling | K::AuthoritiesNotified) => Ok(()),
+        (S::UnderAppeal, _) => refuse(
+            "the case is before a court; until its ruling (CourtRuling) only AuthoritiesNotified, Correction, Erasure or Amendment may be recorded",
+        ),
+        (_, K::CourtRuling) => refuse("CourtRuling needs an appeal in course (AppealLodged)"),
+        (_, K::ComplaintInadmissible | K::ComplaintForwarded) => {
+            if case.opened_by != Opening::Complaint {
+                return refuse(
+                    "only a complaint can be found inadmissible or forwarded, and this case was opened by an inspection",
+                );
+            }
+            let acted = case.timeline[1..]
+                .iter()
+                .any(|t| !t.kind().is_some_and(EventKind::is_annotation));
+            if acted {
+                return refuse(
+                    "a complaint is found inadmissible or forwarded as the first act after ComplaintReceived, and this case has moved on",
+                );
+            }
+            Ok(())
+        }
+        (_, K::DecisionPublished | K::AppealLodged) if !case.has_decision() => {
+            refuse("a decision is published, or appealed, once the case is sanctioned or closed")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The rules about an event on an existing case.
 struct OnCase<'a> {
     seq: u64,
@@ -480,10 +740,23 @@ impl OnCase<'_> {
         Ok(())
     }
 
-    /// The date of something that happened: not before the case opened, and not after the
-    /// day the entry is recorded.
+    /// The date of something that happened: not before the case opened, not before the
+    /// case's latest date (a case's dates never go backwards), and not after the day the entry
+    /// is recorded.
     fn happened(&self, field: &'static str, date: Date) -> Result<(), Rejection> {
         self.not_before_opening(field, date)?;
+        if let Some((latest_seq, latest_date)) = self.case.latest_date() {
+            if date < latest_date {
+                return Err(Rejection::DateBeforeLatest {
+                    seq: self.seq,
+                    case: self.case.id.to_string(),
+                    field,
+                    date,
+                    latest_seq,
+                    latest_date,
+                });
+            }
+        }
         if date > self.recorded_on {
             return Err(Rejection::DateAfterRecording {
                 seq: self.seq,
@@ -494,6 +767,22 @@ impl OnCase<'_> {
             });
         }
         Ok(())
+    }
+
+    /// A deadline falls after the day it is set, which is at least the case's latest date.
+    fn deadline_after_latest(&self, due_on: Date) -> Result<(), Rejection> {
+        match self.case.latest_date() {
+            Some((latest_seq, latest_date)) if due_on <= latest_date => {
+                Err(Rejection::DeadlineNotAfterLatest {
+                    seq: self.seq,
+                    case: self.case.id.to_string(),
+                    due_on,
+                    latest_seq,
+                    latest_date,
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     fn authorities(&self, e: &AuthoritiesNotified) -> Result<(), Rejection> {
@@ -518,7 +807,7 @@ impl OnCase<'_> {
             .try_for_each(|a| check_text(self.seq, "authority notified", a, MAX_NAME_CHARS))
     }
 
-    /// A Correction's or Erasure's target: an earlier entry of this case. Returns its
+    /// A Correction's, Erasure's or Amendment's target: an earlier entry of this case. Returns its
     /// timeline item.
     fn target(&self, target: u64, kind: EventKind) -> Result<TimelineItem, Rejection> {
         let (seq, event) = (self.seq, kind.name());

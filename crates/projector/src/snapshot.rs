@@ -27,7 +27,7 @@ use crate::view::{State, View};
 const MAGIC: &[u8; 11] = b"sijil/view\n";
 
 /// The layout version this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 4;
+pub const SNAPSHOT_VERSION: u32 = 5;
 
 const HEADER_LEN: usize = MAGIC.len() + 4 + 32;
 
@@ -275,8 +275,17 @@ impl View {
                     c.id
                 ));
             }
-            if (c.status == crate::CaseStatus::Closed) != c.closing.is_some() {
+            // A closed case has its closing; a closing stays while the case is under appeal.
+            let closing_fits = match c.status {
+                crate::CaseStatus::Closed => c.closing.is_some(),
+                crate::CaseStatus::UnderAppeal => true,
+                _ => c.closing.is_none(),
+            };
+            if !closing_fits {
                 return Err(format!("case {}'s status and closing disagree", c.id));
+            }
+            if c.dates.len() != c.timeline.len() {
+                return Err(format!("case {}'s dates and timeline disagree", c.id));
             }
             if view.case_index.insert(c.id.clone(), i as u32).is_some() {
                 return Err(format!("case {} is listed twice", c.id));

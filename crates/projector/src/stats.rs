@@ -1,4 +1,5 @@
-//! The register's statistics (DESIGN §6, §7), computed on request from the cases.
+//! The register's statistics (DESIGN §6, §7), computed from the cases (a server keeps them
+//! for the day: `Snapshot::stats` in sijil-http).
 //!
 //! One pass over the cases, so nothing is kept in step with the fold and the snapshot holds
 //! no counters that could disagree with the cases.
@@ -9,7 +10,7 @@ use chrono::Datelike;
 use serde::Serialize;
 use sijil_core::event::{Category, Date, Sanction};
 
-use crate::case::CaseStatus;
+use crate::case::{CaseRecord, CaseStatus};
 use crate::view::View;
 
 /// Counts over the whole register. Every status, category and sanction kind is listed, with 0
@@ -23,6 +24,8 @@ pub struct Stats {
     pub cases: usize,
     pub controllers: usize,
     pub by_status: BTreeMap<CaseStatus, usize>,
+    /// A case counts once under each of its categories, so these add up to more than
+    /// `cases` when a case has several.
     pub by_category: BTreeMap<Category, usize>,
     /// By the year the case opened.
     pub by_year: BTreeMap<i32, usize>,
@@ -32,6 +35,20 @@ pub struct Stats {
     pub fines_total_mad: u64,
     /// Cases awaiting compliance whose deadline is before `as_of`.
     pub overdue: usize,
+    /// How the cases' compliance deadlines went, as of `as_of`.
+    pub deadlines: DeadlineCounts,
+}
+
+/// How the cases' compliance deadlines went: each case with a deadline counts once, against
+/// the last due date set or extended (as amended).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DeadlineCounts {
+    /// Compliance confirmed on or before the due date.
+    pub kept: u64,
+    /// Compliance confirmed after it, a sanction notified after it, or still awaited after it.
+    pub missed: u64,
+    /// Still awaited, not yet due.
+    pub pending: u64,
 }
 
 const SANCTION_KINDS: [Sanction; 5] = [
@@ -56,12 +73,16 @@ impl View {
             sanctions_by_kind: SANCTION_KINDS.iter().map(|s| (s.kind(), 0)).collect(),
             fines_total_mad: 0,
             overdue: 0,
+            deadlines: DeadlineCounts::default(),
         };
         for c in &self.state.cases {
             *st.by_status.entry(c.status).or_default() += 1;
-            *st.by_category.entry(c.category).or_default() += 1;
+            for category in c.categories.iter() {
+                *st.by_category.entry(category).or_default() += 1;
+            }
             *st.by_year.entry(c.opened_on.naive().year()).or_default() += 1;
             st.overdue += usize::from(c.is_overdue(as_of));
+            count_deadline(&mut st.deadlines, c, as_of);
             for s in &c.sanctions {
                 *st.sanctions_by_kind.entry(s.sanction.kind()).or_default() += 1;
                 if let Sanction::Fine { amount_mad } = s.sanction {
@@ -70,5 +91,22 @@ impl View {
             }
         }
         st
+    }
+}
+
+/// Adds how case `c`'s deadline went, if it had one. A case closed or sanctioned before its
+/// due date, without compliance, is neither kept nor missed.
+fn count_deadline(counts: &mut DeadlineCounts, c: &CaseRecord, as_of: Date) {
+    let Some(&(_, due)) = c.deadlines.last() else {
+        return;
+    };
+    let awaiting = c.status == CaseStatus::AwaitingCompliance;
+    match &c.compliance {
+        Some(done) if done.confirmed_on <= due => counts.kept += 1,
+        Some(_) => counts.missed += 1,
+        None if c.sanctions.iter().any(|s| s.notified_on > due) => counts.missed += 1,
+        None if awaiting && due < as_of => counts.missed += 1,
+        None if awaiting => counts.pending += 1,
+        None => {}
     }
 }

@@ -3,13 +3,16 @@
 use std::collections::{BTreeMap, HashMap};
 
 use sijil_core::entry::{CaseLink, Entry, UnsignedEntry, FORMAT_V1};
-use sijil_core::event::{Date, Event, InspectionOpened, PublicKey, Role, TextDigest};
+use sijil_core::event::{
+    AmendedField, Amendment, Controller, Date, Event, InspectionOpened, PublicKey, Role, TextDigest,
+};
 use sijil_core::Hash;
 use sijil_index::Index;
 
 use crate::case::{
-    Annotations, AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord, ErasureNote,
-    EventKind, Hearing, Opening, SanctionRecord, TimelineItem,
+    Annotations, AppealRecord, AuthoritiesRecord, CaseRecord, CaseStatus, Closing,
+    ComplianceRecord, DecisionRecord, ErasureNote, EventKind, Hearing, Opening, RulingRecord,
+    SanctionRecord, TimelineItem,
 };
 use crate::register::{OfficerRecord, RegisterInfo, Revocation};
 use crate::rejection::Rejection;
@@ -144,11 +147,23 @@ impl View {
     ///   above 0 MAD ([`Rejection::ZeroFine`]).
     /// - `AuthoritiesNotified` names 1 to 32 authorities ([`Rejection::NoAuthorities`],
     ///   [`Rejection::TooManyAuthorities`]).
-    /// - `Correction` and `Erasure` point at an earlier entry ([`Rejection::TargetNotEarlier`])
+    /// - `Correction`, `Erasure` and `Amendment` point at an earlier entry ([`Rejection::TargetNotEarlier`])
     ///   of the same case ([`Rejection::TargetNotInCase`]); an Erasure's target holds
     ///   redactable text ([`Rejection::NothingToErase`]) not already erased
     ///   ([`Rejection::AlreadyErased`]). A Correction may target any entry of the case,
     ///   another Correction included.
+    /// - The case's state machine (issue 13, see [`CaseStatus`] and the crate's README): each
+    ///   event is legal only in some states ([`Rejection::TransitionNotAllowed`]); after a
+    ///   closure only Correction, Erasure, Amendment, DecisionPublished, AppealLodged and
+    ///   CaseReopened ([`Rejection::CaseIsClosed`]).
+    /// - A case's dates never go backwards: an event's own date (`Event::own_date`) is not
+    ///   before the case's latest date, amendments included ([`Rejection::DateBeforeLatest`]);
+    ///   a deadline falls after it ([`Rejection::DeadlineNotAfterLatest`]). Each refusal
+    ///   names the entry that carries the conflicting date.
+    /// - `Amendment` points at an earlier entry of the case that has the field it changes
+    ///   ([`Rejection::NothingToAmend`]), changes it ([`Rejection::AmendmentChangesNothing`])
+    ///   and keeps the case's dates in order ([`Rejection::AmendedDateAfterLater`]).
+    /// - `Erasure` is signed by an admin ([`crate::required_role`]).
     /// - Clear text (ids, names, places, reasons, legal bases) is non-empty, bounded, without
     ///   control characters or spaces at its ends; ids use `A–Z a–z 0–9 . _ / -`
     ///   ([`Rejection::InvalidText`], see `text.rs` for the limits).
@@ -361,6 +376,16 @@ impl View {
                             .iter()
                             .map(|a| vec(&a.authorities) + strings(&a.authorities))
                             .sum::<usize>()
+                        + vec(&c.dates)
+                        + vec(&c.deadlines)
+                        + std::mem::size_of_val(c.categories.as_slice())
+                        + vec(&c.decisions)
+                        + c.decisions
+                            .iter()
+                            .map(|d| d.decision_number.capacity())
+                            .sum::<usize>()
+                        + vec(&c.appeals)
+                        + c.appeals.iter().map(|a| a.court.capacity()).sum::<usize>()
                 })
                 .sum::<usize>();
         let controllers = vec(&s.controllers)
@@ -380,6 +405,7 @@ impl View {
             .map(|a| {
                 size_of::<(u64, Annotations)>()
                     + vec(&a.corrections)
+                    + vec(&a.amendments)
                     + a.erasure.as_ref().map_or(0, |e| e.reason.capacity())
             })
             .sum::<usize>();
@@ -475,15 +501,23 @@ impl View {
         kind: EventKind,
         leaf: Hash,
     ) {
-        let (named, category, opened_by, opened_on) = match event {
-            Event::ComplaintReceived(e) => {
-                (&e.controller, e.category, Opening::Complaint, e.received_on)
-            }
+        let (named, categories, opened_by, opened_on) = match event {
+            Event::ComplaintReceived(e) => (
+                &e.controller,
+                e.categories.clone(),
+                Opening::Complaint,
+                e.received_on,
+            ),
             Event::InspectionOpened(InspectionOpened {
                 opened_on,
                 opens: Some(o),
                 ..
-            }) => (&o.controller, o.category, Opening::Inspection, *opened_on),
+            }) => (
+                &o.controller,
+                o.categories.clone(),
+                Opening::Inspection,
+                *opened_on,
+            ),
             // validate() returns NewCase only for the two opening events.
             _ => return,
         };
@@ -495,29 +529,23 @@ impl View {
                 rename(&mut s.controllers[ci as usize], &named.name);
                 ci
             }
-            None => {
-                let ci = s.controllers.len() as u32;
-                s.controllers.push(ControllerRecord {
-                    id: named.id.as_str().into(),
-                    name: named.name.clone(),
-                    former_names: Vec::new(),
-                    cases: Vec::new(),
-                });
-                self.controller_index.insert(named.id.as_str().into(), ci);
-                ci
-            }
+            None => add_controller(&mut s.controllers, &mut self.controller_index, named),
         };
         s.controllers[ci as usize].cases.push(case_index);
         s.cases.push(CaseRecord {
             id: link.id.as_str().into(),
             controller: ci,
-            category,
+            categories,
             opened_by,
             opened_on,
             status: match opened_by {
                 Opening::Complaint => CaseStatus::Open,
                 Opening::Inspection => CaseStatus::UnderInvestigation,
             },
+            status_seq: seq,
+            resume_to: None,
+            dates: vec![Some(opened_on)],
+            deadlines: Vec::new(),
             deadline: None,
             head: leaf,
             timeline: vec![TimelineItem::new(seq, kind, has_text(event))],
@@ -526,6 +554,8 @@ impl View {
             authorities: Vec::new(),
             compliance: None,
             closing: None,
+            decisions: Vec::new(),
+            appeals: Vec::new(),
         });
         self.case_index.insert(link.id.as_str().into(), case_index);
     }
@@ -537,26 +567,27 @@ impl View {
         let case = &mut s.cases[i as usize];
         case.timeline
             .push(TimelineItem::new(seq, checked.kind, has_text(event)));
+        case.dates.push(event.own_date().map(|(_, d)| d));
         case.head = leaf;
         match event {
-            Event::InspectionOpened(_) => investigate(case),
+            Event::InspectionOpened(_) => investigate(case, seq),
             Event::HearingHeld(e) => {
-                investigate(case);
+                investigate(case, seq);
                 case.hearings.push(Hearing {
                     seq,
                     held_on: e.held_on,
                     place: e.place.clone(),
                 });
             }
-            Event::ComplianceDeadlineSet(e) => await_compliance(case, e.due_on),
-            Event::DeadlineExtended(e) => await_compliance(case, e.due_on),
+            Event::ComplianceDeadlineSet(e) => await_compliance(case, seq, e.due_on),
+            Event::DeadlineExtended(e) => await_compliance(case, seq, e.due_on),
             Event::ComplianceConfirmed(e) => {
                 case.compliance = Some(ComplianceRecord {
                     seq,
                     confirmed_on: e.confirmed_on,
                 });
                 case.deadline = None;
-                case.status = CaseStatus::Complied;
+                set_status(case, CaseStatus::Complied, seq);
             }
             Event::SanctionNotified(e) => {
                 case.sanctions.push(SanctionRecord {
@@ -565,7 +596,7 @@ impl View {
                     sanction: e.sanction,
                     legal_basis: e.legal_basis.clone(),
                 });
-                case.status = CaseStatus::Sanctioned;
+                set_status(case, CaseStatus::Sanctioned, seq);
             }
             Event::AuthoritiesNotified(e) => case.authorities.push(AuthoritiesRecord {
                 seq,
@@ -578,9 +609,53 @@ impl View {
                     closed_on: e.closed_on,
                     outcome: e.outcome,
                 });
-                case.deadline = None;
-                case.status = CaseStatus::Closed;
+                close(case, CaseStatus::Closed, seq);
             }
+            Event::ComplaintInadmissible(_) => close(case, CaseStatus::Inadmissible, seq),
+            Event::ComplaintForwarded(_) => close(case, CaseStatus::Forwarded, seq),
+            Event::ProceedingsSuspended(_) | Event::AppealLodged(_) => {
+                if let Event::AppealLodged(e) = event {
+                    case.appeals.push(AppealRecord {
+                        seq,
+                        lodged_on: e.lodged_on,
+                        court: e.court.clone(),
+                        by: e.by,
+                        ruling: None,
+                    });
+                }
+                case.resume_to = Some(case.status);
+                let to = match event {
+                    Event::AppealLodged(_) => CaseStatus::UnderAppeal,
+                    _ => CaseStatus::Suspended,
+                };
+                set_status(case, to, seq);
+            }
+            Event::ProceedingsResumed(_) | Event::CourtRuling(_) => {
+                if let (Event::CourtRuling(e), Some(appeal)) = (event, case.appeals.last_mut()) {
+                    appeal.ruling = Some(RulingRecord {
+                        seq,
+                        ruled_on: e.ruled_on,
+                        ruling: e.ruling,
+                    });
+                }
+                // validate() allows these only in Suspended and UnderAppeal, which always
+                // record where they came from.
+                let back = case
+                    .resume_to
+                    .take()
+                    .unwrap_or(CaseStatus::UnderInvestigation);
+                set_status(case, back, seq);
+            }
+            Event::CaseReopened(_) => {
+                case.closing = None;
+                case.resume_to = None;
+                set_status(case, CaseStatus::Reopened, seq);
+            }
+            Event::DecisionPublished(e) => case.decisions.push(DecisionRecord {
+                seq,
+                published_on: e.published_on,
+                decision_number: e.decision_number.clone(),
+            }),
             Event::Correction(e) => s
                 .annotations
                 .entry(e.target)
@@ -594,12 +669,130 @@ impl View {
                     reason: e.reason.clone(),
                 });
             }
+            Event::Amendment(a) => {
+                s.annotations
+                    .entry(a.target)
+                    .or_default()
+                    .amendments
+                    .push(seq);
+                self.amend(i, a);
+            }
             _ => {}
+        }
+    }
+
+    /// Applies an Amendment that `validate` accepted to case `i`'s projected values.
+    fn amend(&mut self, i: u32, a: &Amendment) {
+        let s = &mut self.state;
+        let case = &mut s.cases[i as usize];
+        let target = a.target;
+        let Some(pos) = case.position(target) else {
+            return;
+        };
+        match &a.amend {
+            AmendedField::Date(date) => {
+                let date = *date;
+                case.dates[pos] = Some(date);
+                if pos == 0 {
+                    case.opened_on = date;
+                }
+                for h in case.hearings.iter_mut().filter(|h| h.seq == target) {
+                    h.held_on = date;
+                }
+                for x in case.sanctions.iter_mut().filter(|x| x.seq == target) {
+                    x.notified_on = date;
+                }
+                for x in case.authorities.iter_mut().filter(|x| x.seq == target) {
+                    x.notified_on = date;
+                }
+                for x in case.decisions.iter_mut().filter(|x| x.seq == target) {
+                    x.published_on = date;
+                }
+                for x in case.appeals.iter_mut() {
+                    if x.seq == target {
+                        x.lodged_on = date;
+                    }
+                    if let Some(r) = x.ruling.as_mut().filter(|r| r.seq == target) {
+                        r.ruled_on = date;
+                    }
+                }
+                if let Some(c) = case.compliance.as_mut().filter(|c| c.seq == target) {
+                    c.confirmed_on = date;
+                }
+                if let Some(c) = case.closing.as_mut().filter(|c| c.seq == target) {
+                    c.closed_on = date;
+                }
+            }
+            AmendedField::DueOn(due) => {
+                let last = case.deadlines.len().saturating_sub(1);
+                if let Some(j) = case.deadlines.iter().position(|(s, _)| *s == target) {
+                    case.deadlines[j].1 = *due;
+                    // The deadline in force is the latest one set, while one is in force.
+                    if j == last && case.deadline.is_some() {
+                        case.deadline = Some(*due);
+                    }
+                }
+            }
+            AmendedField::Categories(c) => case.categories = c.clone(),
+            AmendedField::Controller(named) => {
+                let old = case.controller;
+                let new = match self.controller_index.get(named.id.as_str()).copied() {
+                    Some(ci) => {
+                        // Its name is the one its latest case gives: this one, if latest.
+                        let latest = s.controllers[ci as usize].cases.last().copied();
+                        if latest.is_none_or(|l| l < i) {
+                            rename(&mut s.controllers[ci as usize], &named.name);
+                        }
+                        ci
+                    }
+                    None => add_controller(&mut s.controllers, &mut self.controller_index, named),
+                };
+                if new != old {
+                    s.controllers[old as usize].cases.retain(|&c| c != i);
+                    let list = &mut s.controllers[new as usize].cases;
+                    // Kept in order of opening, which is the order of case indexes.
+                    let at = list.partition_point(|&c| c < i);
+                    list.insert(at, i);
+                    s.cases[i as usize].controller = new;
+                } else {
+                    rename(&mut s.controllers[new as usize], &named.name);
+                }
+            }
         }
     }
 }
 
+fn set_status(case: &mut CaseRecord, status: CaseStatus, seq: u64) {
+    case.status = status;
+    case.status_seq = seq;
+}
+
+/// Ends the case in one of the closed states: no deadline is in force, nothing to resume.
+fn close(case: &mut CaseRecord, status: CaseStatus, seq: u64) {
+    case.deadline = None;
+    case.resume_to = None;
+    set_status(case, status, seq);
+}
+
 /// A controller's name is the one its latest case gives; earlier ones are kept, once each.
+/// Adds controller `named`, with no cases yet, and returns its index.
+fn add_controller(
+    controllers: &mut Vec<ControllerRecord>,
+    index: &mut HashMap<Box<str>, u32>,
+    named: &Controller,
+) -> u32 {
+    // validate() refuses a register beyond u32::MAX cases, and a controller has one at least.
+    let ci = controllers.len() as u32;
+    controllers.push(ControllerRecord {
+        id: named.id.as_str().into(),
+        name: named.name.clone(),
+        former_names: Vec::new(),
+        cases: Vec::new(),
+    });
+    index.insert(named.id.as_str().into(), ci);
+    ci
+}
+
 fn rename(c: &mut ControllerRecord, name: &str) {
     if c.name != name {
         let old = std::mem::replace(&mut c.name, name.to_owned());
@@ -610,15 +803,16 @@ fn rename(c: &mut ControllerRecord, name: &str) {
     }
 }
 
-fn investigate(case: &mut CaseRecord) {
-    if case.status == CaseStatus::Open {
-        case.status = CaseStatus::UnderInvestigation;
+fn investigate(case: &mut CaseRecord, seq: u64) {
+    if matches!(case.status, CaseStatus::Open | CaseStatus::Reopened) {
+        set_status(case, CaseStatus::UnderInvestigation, seq);
     }
 }
 
-fn await_compliance(case: &mut CaseRecord, due_on: Date) {
+fn await_compliance(case: &mut CaseRecord, seq: u64, due_on: Date) {
+    case.deadlines.push((seq, due_on));
     case.deadline = Some(due_on);
-    case.status = CaseStatus::AwaitingCompliance;
+    set_status(case, CaseStatus::AwaitingCompliance, seq);
 }
 
 /// Whether the event holds redactable text: `!event.texts().is_empty()` without the `Vec`
@@ -633,6 +827,13 @@ pub(crate) fn has_text(event: &Event) -> bool {
         Event::ComplianceConfirmed(e) => e.note.is_some(),
         Event::SanctionNotified(e) => e.reasons.is_some(),
         Event::CaseClosed(e) => e.summary.is_some(),
+        Event::ComplaintInadmissible(e) => e.reason.is_some(),
+        Event::ComplaintForwarded(e) => e.reason.is_some(),
+        Event::ProceedingsSuspended(e) => e.reason.is_some(),
+        Event::DecisionPublished(e) => e.summary.is_some(),
+        Event::CourtRuling(e) => e.summary.is_some(),
+        Event::CaseReopened(e) => e.reason.is_some(),
+        Event::Amendment(e) => e.reason.is_some(),
         _ => false,
     }
 }

@@ -14,13 +14,13 @@ fn events(first_case: u64, n: u64, with_text: bool) -> String {
         .map(|c| {
             if with_text {
                 format!(
-                    r#"{{"case":"B-{c}","type":"ComplaintReceived","controller":{{"id":"c{}","name":"Controller {}"}},"category":"privacy","received_on":"2024-01-02","summary":"Plainte {c} : caméra orientée vers la voie publique."}}"#,
+                    r#"{{"case":"B-{c}","type":"ComplaintReceived","controller":{{"id":"c{}","name":"Controller {}"}},"categories":["privacy"],"received_on":"2024-01-02","summary":"Plainte {c} : caméra orientée vers la voie publique."}}"#,
                     c % 5000,
                     c % 5000
                 )
             } else {
                 format!(
-                    r#"{{"case":"B-{c}","type":"ComplaintReceived","controller":{{"id":"c{}","name":"Controller {}"}},"category":"privacy","received_on":"2024-01-02"}}"#,
+                    r#"{{"case":"B-{c}","type":"ComplaintReceived","controller":{{"id":"c{}","name":"Controller {}"}},"categories":["privacy"],"received_on":"2024-01-02"}}"#,
                     c % 5000,
                     c % 5000
                 )

@@ -188,7 +188,7 @@ mod tests {
             concat!(
                 r#"{"case":"2024-0001","type":"HearingHeld","held_on":"2024-02-01","place":"Rabat","summary":"s"}"#,
                 "\n",
-                r#"{"case":"2024-0002","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"category":"privacy","received_on":"2024-01-02"}"#,
+                r#"{"case":"2024-0002","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"categories":["privacy"],"received_on":"2024-01-02"}"#,
                 "\n",
                 r#"{"case":"2024-0001","type":"HearingHeld","held_on":"2024-02-02","place":"Rabat"}"#,
             ),

@@ -73,6 +73,15 @@ pub fn parse_events(source_name: &str, text: &str) -> Result<Vec<Draft>, InputEr
                 ))
             }
         };
+        // The single category of the first format is refused, as an unknown field, with a
+        // pointer to what replaced it (issue 13).
+        let opens = obj.get("opens").and_then(Value::as_object);
+        if obj.contains_key("category") || opens.is_some_and(|o| o.contains_key("category")) {
+            return Err(err(
+                n,
+                format!("{kind}: unknown field `category`: a case now has \"categories\", a list such as [\"privacy\",\"image\"] (docs/FORMAT.md §3)"),
+            ));
+        }
         let event: Event<String> = serde_json::from_value(Value::Object(obj))
             .map_err(|e| err(n, format!("{kind}: {e}")))?;
         drafts.push(Draft { case, event });
@@ -117,6 +126,10 @@ mod tests {
                 "f:1: \"case\" must be a string",
             ),
             ("{\"case\":\"a\"}", "f:1: missing \"type\""),
+            (
+                "{\"type\":\"ComplaintReceived\",\"controller\":{\"id\":\"a\",\"name\":\"A\"},\"category\":\"image\",\"received_on\":\"2023-01-06\"}",
+                "f:1: ComplaintReceived: unknown field `category`: a case now has \"categories\"",
+            ),
             ("", "f:0: no events"),
         ];
         for (input, want) in cases {

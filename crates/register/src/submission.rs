@@ -629,7 +629,7 @@ mod tests {
         let drafts = parse_events(
             "f",
             concat!(
-                r#"{"case":"2024-0002","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"category":"privacy","received_on":"2024-01-02","summary":"s"}"#,
+                r#"{"case":"2024-0002","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"categories":["privacy"],"received_on":"2024-01-02","summary":"s"}"#,
                 "\n",
                 r#"{"case":"2024-0002","type":"HearingHeld","held_on":"2024-02-02","place":"Rabat"}"#,
             ),

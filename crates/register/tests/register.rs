@@ -30,7 +30,7 @@ fn new_register() -> (tempfile::TempDir, PathBuf, Signer) {
 
 fn complaint(id: &str, text: &str) -> String {
     format!(
-        r#"{{"case":"{id}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME"}},"category":"privacy","received_on":"2024-01-02","summary":"{text}"}}"#
+        r#"{{"case":"{id}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME"}},"categories":["privacy"],"received_on":"2024-01-02","summary":"{text}"}}"#
     )
 }
 
@@ -206,7 +206,7 @@ fn complaints(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| {
             format!(
-                r#"{{"case":"K-{i}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME"}},"category":"privacy","received_on":"2024-01-02"}}"#
+                r#"{{"case":"K-{i}","type":"ComplaintReceived","controller":{{"id":"acme","name":"ACME"}},"categories":["privacy"],"received_on":"2024-01-02"}}"#
             )
         })
         .collect::<Vec<_>>()

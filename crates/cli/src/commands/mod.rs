@@ -16,6 +16,7 @@ mod cosign;
 mod evidence;
 mod init;
 mod mirror;
+mod monitor;
 mod remote;
 mod sequencer;
 mod serve;
@@ -41,6 +42,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Cosign(a) => cosign::cosign(a),
         Command::Witness(a) => witness::witness(a),
         Command::Evidence(a) => evidence::evidence(a),
+        Command::Monitor(a) => monitor::monitor(a),
     }
 }
 

@@ -22,10 +22,55 @@ pub fn serve(a: ServeArgs) -> Result<(), Failure> {
         .max_blocking_threads(8)
         .build()
         .context("starting the async runtime")?;
+    let metrics = match a.metrics_listen.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => {
+            let addr = text.parse().map_err(|e| {
+                Failure::usage(anyhow::anyhow!(
+                    "--metrics-listen (or SIJIL_METRICS_LISTEN) {text:?}: {e}; expected an IP address and a port, e.g. 127.0.0.1:9464"
+                ))
+            })?;
+            Some(start_metrics(&runtime, addr, a.listen, &state)?)
+        }
+    };
     let what = format!("serving {} (tree size {size})", a.dir.display());
     run_server(&runtime, a.listen, what, |listener| {
-        sijil_http::serve(listener, state, Config::default(), shutdown_signal())
+        sijil_http::serve_with_metrics(
+            listener,
+            state,
+            Config::default(),
+            metrics,
+            shutdown_signal(),
+        )
     })
+}
+
+/// Binds `--metrics-listen` (before the public address, so a bad one stops `serve` at once)
+/// and serves `/metrics` there in the background; the runtime stops it with the server.
+fn start_metrics(
+    runtime: &tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    public: std::net::SocketAddr,
+    state: &AppState,
+) -> Result<std::sync::Arc<sijil_http::metrics::Metrics>, Failure> {
+    if addr == public && addr.port() != 0 {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--metrics-listen {addr} is the public --listen address; the metrics need their own"
+        )));
+    }
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(addr))
+        .with_context(|| format!("listening on {addr} (--metrics-listen)"))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    let metrics = sijil_http::metrics::Metrics::new(state.clone(), now_ms);
+    runtime.spawn(sijil_http::metrics::serve_metrics(
+        listener,
+        std::sync::Arc::clone(&metrics),
+        shutdown_signal(),
+    ));
+    // Not an `http://` line: the tests (and scripts) read the first one as the public address.
+    errln!("sijil: metrics at {bound} (GET /metrics)");
+    Ok(metrics)
 }
 
 /// The accept side of `serve` and `sequencer`: binds `listen` in `runtime`, says on stderr

@@ -59,7 +59,7 @@ pub fn show(a: ShowArgs) -> Result<(), Failure> {
                 "case {}  {}  ({})",
                 s.id,
                 s.status.as_str(),
-                s.category.as_str()
+                s.categories.join(", ")
             )?;
             outln!("controller: {} ({})", s.controller.name, s.controller.id)?;
             outln!("opened on {} (entry {})", s.opened_on, s.opened_seq)?;

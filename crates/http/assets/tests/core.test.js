@@ -42,12 +42,12 @@ test("golden entry (FORMAT §6.2) decodes field by field", () => {
   assert.deepEqual({ id: e.case.id, seq: e.case.seq, prev: hex(e.case.prev) }, { id: "2023-0017", seq: 0, prev: "00".repeat(32) });
   assert.equal(e.event.type, "ComplaintReceived");
   assert.deepEqual(e.event.controller, { id: "acme", name: "ACME SARL" });
-  assert.equal(e.event.category, "video_surveillance");
+  assert.deepEqual(e.event.categories, ["privacy", "video_surveillance"]);
   assert.equal(e.event.received_on, "2023-01-02");
   assert.equal(hex(e.event.summary), "bed0a9466b829f81b211777b927e3d9f340db58b17c602317bd79cbcc2664fcd");
   assert.equal(
     hex(e.signature),
-    "1051c7f17daf7a208194f39a1270c276835f08f0bd7bffb6b76704ff8cabb11ff20e4b7810ee05f1be78380f1f07bd518839fb4e33c2286b1ed9ddae7e275f0e",
+    "6d5c3e26be12744a41e6b75bb6fb7bee28c408f218bb7eb6a6c57a7b6ad2bbdf455f656f6c7fe06caa809012c90c694f7980c569b9bebf8eb3790998478f1f0f",
   );
   assert.deepEqual(core.textDigests(e.event).map(hex), [hex(e.event.summary)]);
 });
@@ -95,10 +95,17 @@ test("decoder: every other non-canonical or malformed form is refused with a cle
   const variant = 1 + 1 + 32 + 9 + 32 + 1 + 10 + 1 + 32;
   assert.equal(g.bytes[variant], 3);
   rejects(at(variant, [0xfb, 0x03, 0x00]), "non-canonical");
-  // Unknown variant 15 (not in the v1 catalogue).
-  rejects(at(variant, [15]), "unknown event variant 15");
-  // Category 10 does not exist.
-  rejects(at(variant + 1 + 5 + 10, [10]), "unknown category 10");
+  // Variant 15 is reserved (LogKeyRotated, not yet supported); 25 is past the catalogue.
+  rejects(at(variant, [15]), "event variant 15 (LogKeyRotated) is reserved");
+  rejects(at(variant, [25]), "unknown event variant 25");
+  // Category 10 does not exist (the categories: count 2, then 0 and 6).
+  const cats = variant + 1 + 5 + 10;
+  assert.deepEqual(Array.from(g.bytes.slice(cats, cats + 3)), [2, 0, 6]);
+  rejects(at(cats + 1, [10]), "unknown category 10");
+  // Categories out of catalogue order, repeated, or none.
+  rejects(at(cats + 1, [6, 0], 2), "not in catalogue order");
+  rejects(at(cats + 1, [6, 6], 2), "not in catalogue order");
+  rejects(at(cats, [0], 3), "categories empty");
   // 2023-02-29 is not a date.
   rejects(at(year + 3, [2, 29], 2), "invalid date 2023-2-29");
   // Option tag 2.
@@ -109,15 +116,15 @@ test("decoder: every other non-canonical or malformed form is refused with a cle
   rejects(g.bytes.slice(0, g.bytes.length - 1), "truncated entry");
 });
 
-test("decoder: every event variant 0–14, IndexCommitted included, round-trips", async () => {
+test("decoder: every event variant 0–14 and 16–24, IndexCommitted included, round-trips", async () => {
   const k = new Uint8Array(32).fill(7);
   const d = new Uint8Array(32).fill(9);
   const events = [
     { type: "RegisterOpened", origin: "o", title: "t", authority: "a", log_key: k, officers: [{ key: k, name: "n", role: "clerk" }] },
     { type: "OfficerAuthorized", officer: { key: k, name: "karim", role: "admin" } },
     { type: "OfficerRevoked", key: k, reason: "départ" },
-    { type: "ComplaintReceived", controller: { id: "c", name: "C" }, category: "other", received_on: "2024-02-29", summary: null },
-    { type: "InspectionOpened", opened_on: "1900-01-01", opens: { controller: { id: "c", name: "C" }, category: "image" }, scope: d },
+    { type: "ComplaintReceived", controller: { id: "c", name: "C" }, categories: ["other"], received_on: "2024-02-29", summary: null },
+    { type: "InspectionOpened", opened_on: "1900-01-01", opens: { controller: { id: "c", name: "C" }, categories: ["privacy", "image"] }, scope: d },
     { type: "HearingHeld", held_on: "9999-12-31", place: "Rabat", summary: d },
     { type: "ComplianceDeadlineSet", due_on: "2025-01-31", obligations: d },
     { type: "DeadlineExtended", due_on: "2025-03-31", reason: null },
@@ -128,6 +135,15 @@ test("decoder: every event variant 0–14, IndexCommitted included, round-trips"
     { type: "Correction", target: 14n, erratum: d },
     { type: "Erasure", target: 2n ** 40n, reason: "r" },
     { type: "IndexCommitted", size: 300n, keys: 70000n, root: d },
+    { type: "ComplaintInadmissible", decided_on: "2025-02-17", reason: d },
+    { type: "ComplaintForwarded", forwarded_on: "2025-03-05", to: "ANRT", reason: null },
+    { type: "ProceedingsSuspended", suspended_on: "2025-02-20", reason: d },
+    { type: "ProceedingsResumed", resumed_on: "2025-03-14" },
+    { type: "DecisionPublished", published_on: "2025-04-02", decision_number: "D-2025-014", summary: d },
+    { type: "AppealLodged", lodged_on: "2025-04-21", court: "Tribunal administratif", by: "complainant" },
+    { type: "CourtRuling", ruled_on: "2025-06-30", court: "Tribunal administratif", ruling: "partially_annulled", summary: null },
+    { type: "CaseReopened", reopened_on: "2025-09-01", reason: null },
+    { type: "Amendment", target: 21n, amend: { field: "categories", value: ["image", "profiling"] }, reason: d },
   ];
   assert.deepEqual(
     events.map((e) => e.type),
@@ -329,10 +345,10 @@ async function register() {
   const intruder = await forge.keyFromSeed(new Uint8Array(32).fill(8));
   const reg = await forge.Register.create("registre.example.ma/test", [{ key: amina, name: "amina", role: "admin" }]);
   const summary = new Uint8Array(32).fill(0x33);
-  await reg.append(amina, { type: "ComplaintReceived", controller: { id: "acme", name: "ACME SARL" }, category: "privacy", received_on: "2024-01-02", summary }, "2024-0001");
+  await reg.append(amina, { type: "ComplaintReceived", controller: { id: "acme", name: "ACME SARL" }, categories: ["privacy"], received_on: "2024-01-02", summary }, "2024-0001");
   await reg.append(amina, { type: "OfficerAuthorized", officer: { key: karim.public, name: "karim", role: "clerk" } });
   await reg.append(karim, { type: "HearingHeld", held_on: "2024-02-01", place: "Rabat", summary: null }, "2024-0001");
-  await reg.append(amina, { type: "ComplaintReceived", controller: { id: "beta", name: "Beta" }, category: "image", received_on: "2024-03-01", summary: null }, "2024-0002");
+  await reg.append(amina, { type: "ComplaintReceived", controller: { id: "beta", name: "Beta" }, categories: ["image"], received_on: "2024-03-01", summary: null }, "2024-0002");
   await reg.append(amina, { type: "ComplianceDeadlineSet", due_on: "2024-05-31", obligations: summary }, "2024-0001");
   return { reg, amina, karim, intruder };
 }
@@ -537,4 +553,46 @@ test("sha256 runs in WebAssembly here, and falls back to WebCrypto without it, b
   const l = new Uint8Array(32).fill(7);
   const r = new Uint8Array(32).fill(9);
   assert.equal(hex(await core.nodeHash(l, r)), createHash("sha256").update(Uint8Array.of(1)).update(l).update(r).digest("hex"));
+});
+
+test("issue 13: a case life with the new events projects as crates/projector does", async () => {
+  const amina = await forge.keyFromSeed(new Uint8Array(32).fill(1));
+  const reg = await forge.Register.create("registre.example.ma/test", [{ key: amina, name: "amina", role: "admin" }]);
+  const id = "2024-0003";
+  const add = (event) => reg.append(amina, event, id);
+  const court = "Tribunal administratif de Rabat";
+  await add({ type: "ComplaintReceived", controller: { id: "x", name: "X" }, categories: ["privacy", "image"], received_on: "2024-01-08", summary: null }); // 1
+  await add({ type: "HearingHeld", held_on: "2024-02-12", place: "Rabat", summary: null }); // 2
+  await add({ type: "Amendment", target: 2n, amend: { field: "date", value: "2024-02-13" }, reason: null }); // 3
+  await add({ type: "ProceedingsSuspended", suspended_on: "2024-02-20", reason: null }); // 4
+  await add({ type: "ProceedingsResumed", resumed_on: "2024-03-14" }); // 5
+  await add({ type: "SanctionNotified", notified_on: "2024-04-01", sanction: { kind: "warning" }, legal_basis: "art. 51", reasons: null }); // 6
+  await add({ type: "DecisionPublished", published_on: "2024-04-02", decision_number: "D-1", summary: null }); // 7
+  await add({ type: "AppealLodged", lodged_on: "2024-04-22", court, by: "controller" }); // 8
+  await add({ type: "CourtRuling", ruled_on: "2024-06-28", court, ruling: "upheld", summary: null }); // 9
+  await add({ type: "CaseClosed", closed_on: "2024-07-01", outcome: "sanctioned", summary: null }); // 10
+  await add({ type: "Amendment", target: 1n, amend: { field: "categories", value: ["identity_theft"] }, reason: null }); // 11
+  await reg.commit();
+  const key = await core.parseVerifierKey(reg.vkey);
+  const r = await core.verifyCase(await reg.caseAnswer(id), key, id);
+  assert.deepEqual(ens(r), []);
+  const steps = [];
+  for (let n = 1; n <= r.entries.length; n++) steps.push(core.projectCase(r.entries.slice(0, n)).status);
+  assert.deepEqual(steps, [
+    "open", "under_investigation", "under_investigation", "suspended", "under_investigation", "sanctioned",
+    "sanctioned", "under_appeal", "sanctioned", "closed", "closed",
+  ]);
+  const facts = core.projectCase(r.entries);
+  assert.equal(facts.hearings[0].held_on, "2024-02-13", "as amended");
+  assert.deepEqual(facts.categories, ["identity_theft"]);
+  assert.deepEqual(facts.annotations.get("2").amendments, [3]);
+  assert.deepEqual(facts.decisions.map((d) => d.decision_number), ["D-1"]);
+  assert.equal(facts.appeals[0].ruling.ruling, "upheld");
+  assert.equal(facts.closing.closed_on, "2024-07-01");
+  await add({ type: "CaseReopened", reopened_on: "2024-09-02", reason: null });
+  await reg.commit();
+  const again = await core.verifyCase(await reg.caseAnswer(id), key, id);
+  const reopened = core.projectCase(again.entries);
+  assert.equal(reopened.status, "reopened");
+  assert.equal(reopened.closing, null);
 });

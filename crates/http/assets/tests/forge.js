@@ -50,8 +50,14 @@ const idx = (list, name) => {
 const officer = (o) => concat(o.key, str(o.name), idx(["admin", "clerk"], o.role));
 const controller = (c) => concat(str(c.id), str(c.name));
 
+/** A case's categories, a vector of catalogue indexes. */
+const categories = (cs) => vec(cs, (c) => idx(core.CATEGORIES, c));
+
 function encodeEvent(e) {
-  const head = idx(core.EVENTS, e.type);
+  // The variant index: EVENTS in order, with 15 (LogKeyRotated) reserved.
+  const i = core.EVENTS.indexOf(e.type);
+  if (i < 0) throw new Error(`unknown ${e.type}`);
+  const head = varint(i < 15 ? i : i + 1);
   const d = (x) => x;
   switch (e.type) {
     case "RegisterOpened":
@@ -61,12 +67,12 @@ function encodeEvent(e) {
     case "OfficerRevoked":
       return concat(head, e.key, str(e.reason));
     case "ComplaintReceived":
-      return concat(head, controller(e.controller), idx(core.CATEGORIES, e.category), date(e.received_on), opt(e.summary, d));
+      return concat(head, controller(e.controller), categories(e.categories), date(e.received_on), opt(e.summary, d));
     case "InspectionOpened":
       return concat(
         head,
         date(e.opened_on),
-        opt(e.opens, (o) => concat(controller(o.controller), idx(core.CATEGORIES, o.category))),
+        opt(e.opens, (o) => concat(controller(o.controller), categories(o.categories))),
         opt(e.scope, d),
       );
     case "HearingHeld":
@@ -96,6 +102,27 @@ function encodeEvent(e) {
       return concat(head, varint(e.target), str(e.reason));
     case "IndexCommitted":
       return concat(head, varint(e.size), varint(e.keys), e.root);
+    case "ComplaintInadmissible":
+      return concat(head, date(e.decided_on), opt(e.reason, d));
+    case "ComplaintForwarded":
+      return concat(head, date(e.forwarded_on), str(e.to), opt(e.reason, d));
+    case "ProceedingsSuspended":
+      return concat(head, date(e.suspended_on), opt(e.reason, d));
+    case "ProceedingsResumed":
+      return concat(head, date(e.resumed_on));
+    case "DecisionPublished":
+      return concat(head, date(e.published_on), str(e.decision_number), opt(e.summary, d));
+    case "AppealLodged":
+      return concat(head, date(e.lodged_on), str(e.court), idx(core.APPELLANTS, e.by));
+    case "CourtRuling":
+      return concat(head, date(e.ruled_on), str(e.court), idx(core.RULINGS, e.ruling), opt(e.summary, d));
+    case "CaseReopened":
+      return concat(head, date(e.reopened_on), opt(e.reason, d));
+    case "Amendment": {
+      const { field, value } = e.amend;
+      const v = field === "controller" ? controller(value) : field === "categories" ? categories(value) : date(value);
+      return concat(head, varint(e.target), idx(core.AMENDED_FIELDS, field), v, opt(e.reason, d));
+    }
     default:
       throw new Error(`cannot encode ${e.type}`);
   }

@@ -14,7 +14,7 @@ use crate::api::committed_entry;
 use crate::error::Error;
 use crate::params::Query;
 use crate::state::AppState;
-use crate::store::Io;
+use crate::store::{Io, StoredEntry};
 
 /// Cases per page.
 const PAGE: usize = 50;
@@ -225,7 +225,7 @@ pub fn case_table(lang: Lang, items: &[CaseSummary], today: Date) -> String {
             chref = esc(&lang.href(&id_path("/responsables", &c.controller.id))),
             controller = esc(&c.controller.name),
             l_category = lang.t("col-category"),
-            category = labels::category(lang, c.category),
+            category = labels::categories(lang, &c.categories),
             l_opened = lang.t("col-opened"),
             opened = c.opened_on,
             l_status = lang.t("col-status"),
@@ -312,14 +312,27 @@ pub async fn case_page(
     };
     // The controller as this case's signed opening entry names it (what a visitor's browser
     // can check); its current name, if it was renamed since, is on its own page.
-    let opening_name = entries
-        .first()
-        .and_then(|(se, _)| match &se.entry.event {
-            sijil_core::Event::ComplaintReceived(c) => Some(c.controller.name.as_str()),
-            sijil_core::Event::InspectionOpened(i) => {
-                i.opens.as_ref().map(|o| o.controller.name.as_str())
-            }
+    // An Amendment of the controller names it instead: the latest one, as the view projects.
+    let amended_controller = entries
+        .iter()
+        .rev()
+        .find_map(|(se, _)| match &se.entry.event {
+            sijil_core::Event::Amendment(sijil_core::event::Amendment {
+                amend: sijil_core::event::AmendedField::Controller(c),
+                ..
+            }) => Some(c),
             _ => None,
+        });
+    let opening_name = amended_controller
+        .map(|c| c.name.as_str())
+        .or_else(|| {
+            entries.first().and_then(|(se, _)| match &se.entry.event {
+                sijil_core::Event::ComplaintReceived(c) => Some(c.controller.name.as_str()),
+                sijil_core::Event::InspectionOpened(i) => {
+                    i.opens.as_ref().map(|o| o.controller.name.as_str())
+                }
+                _ => None,
+            })
         })
         .unwrap_or(s.controller.name.as_str());
     let mut facts = vec![
@@ -331,7 +344,10 @@ pub async fn case_page(
                 esc(opening_name)
             ),
         ),
-        (lang.t("col-category"), labels::category(lang, s.category)),
+        (
+            lang.t("col-category"),
+            labels::categories(lang, &s.categories),
+        ),
         (
             lang.t("col-opened"),
             format!("{} ({opened_by})", s.opened_on),
@@ -388,6 +404,31 @@ pub async fn case_page(
             format!("{} — {}", c.closed_on, labels::outcome(lang, c.outcome)),
         ));
     }
+    for x in &detail.decisions {
+        facts.push((
+            lang.t("fact-decision"),
+            format!(
+                r#"<span dir="auto">{}</span> — {}"#,
+                esc(&x.decision_number),
+                x.published_on
+            ),
+        ));
+    }
+    for x in &detail.appeals {
+        let ruling = x.ruling.map_or_else(
+            || lang.t("appeal-pending"),
+            |r| format!("{} ({})", labels::ruling(lang, r.ruling), r.ruled_on),
+        );
+        facts.push((
+            lang.t("fact-appeal"),
+            format!(
+                r#"{} — <span dir="auto">{}</span> — {ruling}"#,
+                x.lodged_on,
+                esc(&x.court)
+            ),
+        ));
+    }
+    let amended = amendment_notes(lang, &entries);
     let mut body = format!(
         r#"<h1>{title}</h1>
 <p><span class="status status-{status_code}">{status}</span></p>
@@ -464,6 +505,9 @@ pub async fn case_page(
                     lang.ta("entry-number", &[("seq", Arg::S(&c.to_string()))]),
                 );
             }
+            for (_, note) in amended.iter().filter(|(target, _)| *target == e.seq) {
+                annotations.push_str(note);
+            }
             if let Some(er) = &a.erasure {
                 let _ = write!(
                     annotations,
@@ -516,6 +560,53 @@ pub async fn case_page(
     ))
 }
 
+/// The notes "amended (field): old → new, by entry N" of a case's Amendments, as
+/// `(target seq, HTML)`, in log order. The old value is the target's as first recorded, or the
+/// previous Amendment's of the same field.
+fn amendment_notes(lang: Lang, entries: &[(StoredEntry, String)]) -> Vec<(u64, String)> {
+    let mut current: std::collections::HashMap<(u64, &'static str), String> =
+        std::collections::HashMap::new();
+    let mut notes = Vec::new();
+    for (se, _) in entries {
+        let sijil_core::Event::Amendment(a) = &se.entry.event else {
+            continue;
+        };
+        let field = a.amend.name();
+        let key = (a.target, field);
+        let old = current.get(&key).cloned().or_else(|| {
+            entries
+                .iter()
+                .find(|(t, _)| t.entry.seq == a.target)
+                .and_then(|(t, _)| event::original_value(lang, &t.entry.event, field))
+        });
+        let new = event::amended_value(lang, &a.amend);
+        notes.push((
+            a.target,
+            format!(
+                "<p class=\"note amended\">{} <a href=\"#e{seq}\">{}</a></p>",
+                lang.ta(
+                    "note-amended",
+                    &[
+                        (
+                            "field",
+                            Arg::S(&super::unescape(&labels::amended_field(lang, field)))
+                        ),
+                        ("old", Arg::S(&super::unescape(&old.unwrap_or_default()))),
+                        ("new", Arg::S(&super::unescape(&new))),
+                    ]
+                ),
+                lang.ta(
+                    "entry-number",
+                    &[("seq", Arg::S(&se.entry.seq.to_string()))]
+                ),
+                seq = se.entry.seq,
+            ),
+        ));
+        current.insert(key, new);
+    }
+    notes
+}
+
 /// The words the browser verifier needs to redraw a case page exactly as this module draws
 /// it, in the page's language, as JSON (a data block: `script-src` does not run it). `{x}`
 /// marks an argument. One source, the message files, so the two never drift apart.
@@ -560,6 +651,24 @@ fn verify_words(lang: Lang) -> String {
     for k in labels::EVENT_NAMES {
         put(format!("event.{k}"), lang.plain(&format!("event-{k}")));
     }
+    for r in sijil_core::event::Ruling::ALL {
+        put(
+            format!("ruling.{}", r.as_str()),
+            lang.plain(&format!("ruling-{}", r.as_str().replace('_', "-"))),
+        );
+    }
+    for a in sijil_core::event::Appellant::ALL {
+        put(
+            format!("appellant.{}", a.as_str()),
+            lang.plain(&format!("appellant-{}", a.as_str())),
+        );
+    }
+    for f in ["date", "due_on", "controller", "categories"] {
+        put(
+            format!("amended.{f}"),
+            lang.plain(&format!("amended-{}", f.replace('_', "-"))),
+        );
+    }
     put("event.other".into(), lang.plain("event-other"));
     for id in [
         "fact-controller",
@@ -576,6 +685,9 @@ fn verify_words(lang: Lang) -> String {
         "badge-not-yet-due",
         "badge-missed",
         "note-corrected-by",
+        "fact-decision",
+        "fact-appeal",
+        "appeal-pending",
         "link-proof",
         "link-bytes",
         "link-leaf-hash",
@@ -611,6 +723,17 @@ fn verify_words(lang: Lang) -> String {
             &[
                 ("date", Arg::S(&placeholder("date"))),
                 ("reason", Arg::S(&placeholder("reason"))),
+            ],
+        ),
+    );
+    put(
+        "note-amended".into(),
+        lang.plain_args(
+            "note-amended",
+            &[
+                ("field", Arg::S(&placeholder("field"))),
+                ("old", Arg::S(&placeholder("old"))),
+                ("new", Arg::S(&placeholder("new"))),
             ],
         ),
     );

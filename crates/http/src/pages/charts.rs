@@ -9,14 +9,9 @@
 
 use std::fmt::Write as _;
 
-use sijil_core::event::Date;
-use sijil_core::Event;
-use sijil_projector::{CaseFilter, CaseStatus, CaseSummary, Page, Sort, Stats, View};
+use sijil_projector::{DeadlineCounts, Stats};
 
 use super::{esc, labels, Lang};
-use crate::api::committed_entry;
-use crate::error::Error;
-use crate::store::{Io, Store, Tree};
 
 /// Width of the drawing, in SVG units (it scales to its box: about 1:1 on a desktop, 0.7:1
 /// on a phone, so text stays legible).
@@ -35,82 +30,6 @@ struct Chart<'a> {
     id: &'a str,
     caption: String,
     rows: Vec<(String, u64)>,
-}
-
-/// How a case's compliance deadlines went, over the register.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DeadlineCounts {
-    /// Compliance confirmed on or before the deadline in force.
-    pub kept: u64,
-    /// Compliance confirmed after it, a sanction notified after it, or still awaited after it.
-    pub missed: u64,
-    /// Still awaited, not yet due.
-    pub pending: u64,
-}
-
-/// Every case of `view`, in id order (the listing's pages, followed to the end).
-pub fn all_cases(view: &View, today: Date) -> Vec<CaseSummary> {
-    let mut out = Vec::new();
-    let mut page = Page::first(Page::MAX_LIMIT);
-    // An error can only be an unknown cursor, and every cursor here is a case just listed.
-    while let Ok(listing) = view.cases(&CaseFilter::default(), Sort::Id, &page, today) {
-        out.extend(listing.items);
-        match listing.next {
-            Some(after) => {
-                page = Page::After {
-                    after,
-                    limit: Page::MAX_LIMIT,
-                }
-            }
-            None => break,
-        }
-    }
-    out
-}
-
-/// Counts how each case's deadline went. The view keeps only the deadline in force (none once
-/// complied), so the due dates are read from the cases' signed ComplianceDeadlineSet and
-/// DeadlineExtended entries.
-///
-/// # Errors
-/// When an entry the view names cannot be read (a damaged register: 500).
-pub fn count_deadlines(
-    store: &Store,
-    view: &View,
-    tree: Tree,
-    today: Date,
-) -> Result<DeadlineCounts, Error> {
-    let mut counts = DeadlineCounts::default();
-    for summary in all_cases(view, today) {
-        let Some(detail) = view.case(&summary.id, today) else {
-            continue;
-        };
-        let mut due: Option<Date> = None;
-        for item in &detail.timeline {
-            if item.event == "ComplianceDeadlineSet" || item.event == "DeadlineExtended" {
-                let se = committed_entry(store, tree, item.seq, Io::Allowed)?;
-                match &se.entry.event {
-                    Event::ComplianceDeadlineSet(e) => due = Some(e.due_on),
-                    Event::DeadlineExtended(e) => due = Some(e.due_on),
-                    _ => {}
-                }
-            }
-        }
-        let Some(due) = due else { continue };
-        let sanctioned_late = detail.sanctions.iter().any(|s| s.notified_on > due);
-        match &detail.compliance {
-            Some(c) if c.confirmed_on <= due => counts.kept += 1,
-            Some(_) => counts.missed += 1,
-            None if sanctioned_late => counts.missed += 1,
-            None if summary.status == CaseStatus::AwaitingCompliance && due < today => {
-                counts.missed += 1;
-            }
-            None if summary.status == CaseStatus::AwaitingCompliance => counts.pending += 1,
-            // Closed or sanctioned before the deadline: neither kept nor missed.
-            None => {}
-        }
-    }
-    Ok(counts)
 }
 
 fn by_category(lang: Lang, stats: &Stats) -> Chart<'static> {
@@ -186,13 +105,13 @@ pub fn home_charts(lang: Lang, stats: &Stats) -> String {
 }
 
 /// Every chart, for the statistics page.
-pub fn all_charts(lang: Lang, stats: &Stats, d: DeadlineCounts) -> String {
+pub fn all_charts(lang: Lang, stats: &Stats) -> String {
     let mut html = String::from(r#"<div class="charts">"#);
     for chart in [
         by_category(lang, stats),
         by_status(lang, stats),
         by_year(lang, stats),
-        deadlines(lang, d),
+        deadlines(lang, stats.deadlines),
         by_sanction(lang, stats),
     ] {
         html.push_str(&figure(lang, &chart));

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use sijil_core::event::{Controller, Date, TextDigest};
+use sijil_core::event::{AmendedField, Controller, Date, TextDigest};
 use sijil_core::Event;
 use sijil_projector::View;
 use sijil_register::present::TextState;
@@ -11,7 +11,7 @@ use super::{esc, id_path, labels, Arg, Lang};
 use crate::store::StoredEntry;
 
 /// The labels of the facts' rows (message ids), which the browser verifier also needs.
-pub const ROW_LABELS: [&str; 34] = [
+pub const ROW_LABELS: [&str; 50] = [
     "row-origin",
     "row-title",
     "row-authority",
@@ -46,23 +46,61 @@ pub const ROW_LABELS: [&str; 34] = [
     "row-indexed",
     "row-keys",
     "row-index-root",
+    "row-decided-on",
+    "row-forwarded-on",
+    "row-forwarded-to",
+    "row-suspended-on",
+    "row-resumed-on",
+    "row-published-on",
+    "row-decision-number",
+    "row-lodged-on",
+    "row-court",
+    "row-appellant",
+    "row-ruled-on",
+    "row-ruling",
+    "row-reopened-on",
+    "row-amends",
+    "row-amended-field",
+    "row-new-value",
 ];
 
 /// The day an event says it happened (a complaint received, a hearing held...), if it says
 /// one; `None` for events that happen when they are recorded (corrections, erasures, the
 /// register's own).
 pub fn event_date(e: &Event) -> Option<Date> {
-    match e {
-        Event::ComplaintReceived(e) => Some(e.received_on),
-        Event::InspectionOpened(e) => Some(e.opened_on),
-        Event::HearingHeld(e) => Some(e.held_on),
-        Event::ComplianceDeadlineSet(_) | Event::DeadlineExtended(_) => None,
-        Event::ComplianceConfirmed(e) => Some(e.confirmed_on),
-        Event::SanctionNotified(e) => Some(e.notified_on),
-        Event::AuthoritiesNotified(e) => Some(e.notified_on),
-        Event::CaseClosed(e) => Some(e.closed_on),
-        _ => None,
+    e.own_date().map(|(_, d)| d)
+}
+
+/// An amended value as the pages write it (HTML-escaped): a date, a controller's name and
+/// id, or categories.
+pub fn amended_value(lang: Lang, a: &AmendedField) -> String {
+    match a {
+        AmendedField::Date(d) | AmendedField::DueOn(d) => d.to_string(),
+        AmendedField::Controller(c) => format!("{} ({})", esc(&c.name), esc(&c.id)),
+        AmendedField::Categories(c) => labels::categories(lang, c),
     }
+}
+
+/// The value of `field` (an `AmendedField` name) in `event` as first recorded, written as
+/// [`amended_value`] writes it; `None` if the event has no such field.
+pub fn original_value(lang: Lang, event: &Event, field: &str) -> Option<String> {
+    let opening = match event {
+        Event::ComplaintReceived(e) => Some((&e.controller, &e.categories)),
+        Event::InspectionOpened(e) => e.opens.as_ref().map(|o| (&o.controller, &o.categories)),
+        _ => None,
+    };
+    let value = match field {
+        "date" => AmendedField::Date(event.own_date()?.1),
+        "due_on" => match event {
+            Event::ComplianceDeadlineSet(e) => AmendedField::DueOn(e.due_on),
+            Event::DeadlineExtended(e) => AmendedField::DueOn(e.due_on),
+            _ => return None,
+        },
+        "controller" => AmendedField::Controller(opening?.0.clone()),
+        "categories" => AmendedField::Categories(opening?.1.clone()),
+        _ => return None,
+    };
+    Some(amended_value(lang, &value))
 }
 
 /// The facts of `se`'s event as a `<dl>`, its texts resolved by `text`.
@@ -132,7 +170,7 @@ pub fn details(
         }
         Event::ComplaintReceived(e) => {
             rows.push((t("row-controller"), controller(&e.controller)));
-            rows.push((t("row-category"), labels::category(lang, e.category)));
+            rows.push((t("row-category"), labels::categories(lang, &e.categories)));
             rows.push((t("row-received-on"), e.received_on.to_string()));
             if let Some(d) = &e.summary {
                 rows.push((t("row-summary"), text_html(d)));
@@ -142,7 +180,7 @@ pub fn details(
             rows.push((t("row-opened-on"), e.opened_on.to_string()));
             if let Some(o) = &e.opens {
                 rows.push((t("row-controller"), controller(&o.controller)));
-                rows.push((t("row-category"), labels::category(lang, o.category)));
+                rows.push((t("row-category"), labels::categories(lang, &o.categories)));
             }
             if let Some(d) = &e.scope {
                 rows.push((t("row-scope"), text_html(d)));
@@ -198,6 +236,77 @@ pub fn details(
         Event::Erasure(e) => {
             rows.push((t("row-erases"), entry(e.target)));
             rows.push((t("row-reason"), esc(&e.reason)));
+        }
+        Event::ComplaintInadmissible(e) => {
+            rows.push((t("row-decided-on"), e.decided_on.to_string()));
+            if let Some(d) = &e.reason {
+                rows.push((t("row-reason"), text_html(d)));
+            }
+        }
+        Event::ComplaintForwarded(e) => {
+            rows.push((t("row-forwarded-on"), e.forwarded_on.to_string()));
+            rows.push((
+                t("row-forwarded-to"),
+                format!(r#"<span dir="auto">{}</span>"#, esc(&e.to)),
+            ));
+            if let Some(d) = &e.reason {
+                rows.push((t("row-reason"), text_html(d)));
+            }
+        }
+        Event::ProceedingsSuspended(e) => {
+            rows.push((t("row-suspended-on"), e.suspended_on.to_string()));
+            if let Some(d) = &e.reason {
+                rows.push((t("row-reason"), text_html(d)));
+            }
+        }
+        Event::ProceedingsResumed(e) => {
+            rows.push((t("row-resumed-on"), e.resumed_on.to_string()));
+        }
+        Event::DecisionPublished(e) => {
+            rows.push((t("row-published-on"), e.published_on.to_string()));
+            rows.push((
+                t("row-decision-number"),
+                format!(r#"<span dir="auto">{}</span>"#, esc(&e.decision_number)),
+            ));
+            if let Some(d) = &e.summary {
+                rows.push((t("row-summary"), text_html(d)));
+            }
+        }
+        Event::AppealLodged(e) => {
+            rows.push((t("row-lodged-on"), e.lodged_on.to_string()));
+            rows.push((
+                t("row-court"),
+                format!(r#"<span dir="auto">{}</span>"#, esc(&e.court)),
+            ));
+            rows.push((t("row-appellant"), labels::appellant(lang, e.by)));
+        }
+        Event::CourtRuling(e) => {
+            rows.push((t("row-ruled-on"), e.ruled_on.to_string()));
+            rows.push((
+                t("row-court"),
+                format!(r#"<span dir="auto">{}</span>"#, esc(&e.court)),
+            ));
+            rows.push((t("row-ruling"), labels::ruling(lang, e.ruling)));
+            if let Some(d) = &e.summary {
+                rows.push((t("row-summary"), text_html(d)));
+            }
+        }
+        Event::CaseReopened(e) => {
+            rows.push((t("row-reopened-on"), e.reopened_on.to_string()));
+            if let Some(d) = &e.reason {
+                rows.push((t("row-reason"), text_html(d)));
+            }
+        }
+        Event::Amendment(e) => {
+            rows.push((t("row-amends"), entry(e.target)));
+            rows.push((
+                t("row-amended-field"),
+                labels::amended_field(lang, e.amend.name()),
+            ));
+            rows.push((t("row-new-value"), amended_value(lang, &e.amend)));
+            if let Some(d) = &e.reason {
+                rows.push((t("row-reason"), text_html(d)));
+            }
         }
         Event::IndexCommitted(e) => {
             rows.push((t("row-indexed"), lang.tn("index-covers", e.size)));

@@ -186,20 +186,11 @@ pub async fn stats_page(
     let snapshot = state.snapshot();
     let today = state.today().map_err(page)?;
     let stats = snapshot.stats(today);
-    let snap = snapshot.clone();
-    let deadlines = state
-        .blocking(move |store| {
-            snap.deadlines(today, || {
-                charts::count_deadlines(store, &snap.view, snap.tree(), today)
-            })
-        })
-        .await
-        .map_err(page)?;
     let body = format!(
         "<h1>{}</h1>\n<p class=\"meta\">{}</p>\n{}",
         lang.t("stats-title"),
         lang.ta("overdue-judged-on", &[("date", Arg::S(&today.to_string()))]),
-        charts::all_charts(lang, &stats, *deadlines),
+        charts::all_charts(lang, &stats),
     );
     let frame = Frame {
         lang,

@@ -315,7 +315,8 @@ mod tests {
             for id in &fr {
                 let mut args = FluentArgs::new();
                 for k in [
-                    "n", "id", "date", "reason", "seq", "name", "sanction", "basis",
+                    "n", "id", "date", "reason", "seq", "name", "sanction", "basis", "field",
+                    "old", "new",
                 ] {
                     args.set(k, FluentValue::from(3));
                 }

@@ -1,7 +1,7 @@
 //! The words of the register (statuses, categories, sanctions, outcomes, events), from the
 //! message files (`locales/*.ftl`); each is HTML-escaped.
 
-use sijil_core::event::{Category, Outcome, Sanction};
+use sijil_core::event::{Appellant, Categories, Category, Outcome, Ruling, Sanction};
 use sijil_projector::CaseStatus;
 
 use super::{Arg, Lang};
@@ -12,6 +12,27 @@ pub fn status(lang: Lang, s: CaseStatus) -> String {
 
 pub fn category(lang: Lang, c: Category) -> String {
     lang.t(&format!("category-{}", c.as_str().replace('_', "-")))
+}
+
+/// A case's categories, in catalogue order, joined by ", ".
+pub fn categories(lang: Lang, c: &Categories) -> String {
+    c.iter()
+        .map(|c| category(lang, c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn ruling(lang: Lang, r: Ruling) -> String {
+    lang.t(&format!("ruling-{}", r.as_str().replace('_', "-")))
+}
+
+pub fn appellant(lang: Lang, a: Appellant) -> String {
+    lang.t(&format!("appellant-{}", a.as_str()))
+}
+
+/// The field an Amendment changes (`AmendedField::name`).
+pub fn amended_field(lang: Lang, name: &str) -> String {
+    lang.t(&format!("amended-{}", name.replace('_', "-")))
 }
 
 /// A sanction kind (`Sanction::kind`).
@@ -46,7 +67,7 @@ pub fn outcome(lang: Lang, o: Outcome) -> String {
 }
 
 /// Every event type the pages name (`Event::name`), each with an `event-…` message.
-pub const EVENT_NAMES: [&str; 15] = [
+pub const EVENT_NAMES: [&str; 24] = [
     "RegisterOpened",
     "OfficerAuthorized",
     "OfficerRevoked",
@@ -62,6 +83,15 @@ pub const EVENT_NAMES: [&str; 15] = [
     "Correction",
     "Erasure",
     "IndexCommitted",
+    "ComplaintInadmissible",
+    "ComplaintForwarded",
+    "ProceedingsSuspended",
+    "ProceedingsResumed",
+    "DecisionPublished",
+    "AppealLodged",
+    "CourtRuling",
+    "CaseReopened",
+    "Amendment",
 ];
 
 /// An event's type name (`Event::name`).
@@ -85,6 +115,18 @@ mod tests {
             }
             for c in Category::ALL {
                 assert!(!category(lang, c).starts_with("category-"), "{c:?}");
+            }
+            for r in Ruling::ALL {
+                assert!(!ruling(lang, r).starts_with("ruling-"), "{r:?}");
+            }
+            for a in Appellant::ALL {
+                assert!(!appellant(lang, a).starts_with("appellant-"), "{a:?}");
+            }
+            for f in ["date", "due_on", "controller", "categories"] {
+                assert!(!amended_field(lang, f).starts_with("amended-"), "{f}");
+            }
+            for e in EVENT_NAMES {
+                assert!(!event(lang, e).starts_with("event-"), "{e}");
             }
         }
         assert_eq!(

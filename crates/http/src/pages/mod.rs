@@ -22,7 +22,7 @@ use crate::state::Snapshot;
 use crate::tlog::SHORT_CACHE;
 
 mod cases;
-pub(crate) mod charts;
+mod charts;
 mod controllers;
 mod event;
 mod home;
@@ -32,7 +32,7 @@ pub mod labels;
 pub use i18n::{Arg, Lang};
 
 pub use cases::{case_page, cases_page, deadline_state, DeadlineState};
-pub use charts::{all_cases, unescape};
+pub use charts::unescape;
 pub use controllers::{controller_page, controllers_page};
 pub use event::event_date;
 pub use home::{home_page, stats_page, verification_page};

@@ -1,5 +1,6 @@
 //! Tests of the fold: a small builder of signed histories, then one file per concern.
 
+mod clerk;
 mod prop;
 mod queries;
 mod rules;
@@ -87,13 +88,12 @@ impl Log {
         (entry, leaf_hash(&bytes))
     }
 
-    /// Appends `event`, signed by the admin for register-level events, by the clerk for case
-    /// events. Returns the entry's seq.
+    /// Appends `event`, signed by the admin for the events that need one (register-level
+    /// events, Erasure), by the clerk for the other case events. Returns the entry's seq.
     pub(crate) fn push(&mut self, case: Option<&str>, event: Event) -> Result<u64, Rejection> {
-        let signer = if event.is_case_event() {
-            self.clerk.clone()
-        } else {
-            self.admin.clone()
+        let signer = match crate::required_role(&event) {
+            Role::Admin => self.admin.clone(),
+            Role::Clerk => self.clerk.clone(),
         };
         self.push_as(&signer, case, event)
     }
@@ -210,7 +210,7 @@ pub(crate) fn controller(id: &str) -> Controller {
 pub(crate) fn complaint(controller_id: &str, on: &str) -> Event {
     Event::ComplaintReceived(ComplaintReceived {
         controller: controller(controller_id),
-        category: Category::VideoSurveillance,
+        categories: sijil_core::event::Categories::one(Category::VideoSurveillance),
         received_on: d(on),
         summary: Some(digest("cameras in the changing rooms")),
     })
@@ -221,7 +221,7 @@ pub(crate) fn inspection_opening(controller_id: &str, on: &str, category: Catego
         opened_on: d(on),
         opens: Some(CaseOpening {
             controller: controller(controller_id),
-            category,
+            categories: sijil_core::event::Categories::one(category),
         }),
         scope: None,
     })
@@ -311,7 +311,7 @@ fn has_text_agrees_with_texts() {
         complaint("a", "2023-01-01"),
         Event::ComplaintReceived(ComplaintReceived {
             controller: controller("a"),
-            category: Category::Other,
+            categories: sijil_core::event::Categories::one(Category::Other),
             received_on: d("2023-01-01"),
             summary: None,
         }),

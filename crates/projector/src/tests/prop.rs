@@ -153,7 +153,7 @@ impl History {
                 return;
             }
         };
-        let signer = self.signer(!event.is_case_event(), s.signer);
+        let signer = self.signer(crate::required_role(&event) == Role::Admin, s.signer);
         let seq = self.log.view.size();
         if let Err(r) = self.log.push_as(&signer, case.as_deref(), event) {
             panic!("the generator wrote an invalid entry {seq}: {r}");
@@ -181,7 +181,7 @@ impl History {
         let event = if s.action.is_multiple_of(16) {
             Event::ComplaintReceived(sijil_core::event::ComplaintReceived {
                 controller,
-                category,
+                categories: sijil_core::event::Categories::one(category),
                 received_on: on,
                 summary: s.arg.is_multiple_of(2).then(|| digest("complaint")),
             })
@@ -190,7 +190,7 @@ impl History {
                 opened_on: on,
                 opens: Some(sijil_core::event::CaseOpening {
                     controller,
-                    category,
+                    categories: sijil_core::event::Categories::one(category),
                 }),
                 scope: s.arg.is_multiple_of(3).then(|| digest("scope")),
             })
@@ -199,88 +199,226 @@ impl History {
     }
 
     fn on_case(&self, id: &str, s: &Step) -> (Option<String>, Event) {
+        use sijil_core::event as ev;
         let today = self.today();
-        let case = self
-            .log
-            .view
-            .case(id, today)
-            .expect("generated cases exist");
+        let view = &self.log.view;
+        let rec = &view.state.cases[view.case_index[id] as usize];
+        let case = view.case(id, today).expect("generated cases exist");
         let opened = case.summary.opened_on;
+        let latest = rec.latest_date().map_or(opened, |(_, d)| d);
         let arg = u64::from(s.arg);
-        // A date between the opening and today: something that happened.
-        let happened = plus_days(opened, arg % (days_between(opened, today) + 1));
-        let mut kind = s.action % 16 - 2;
-        if case.summary.status == CaseStatus::Closed && kind < 8 {
-            kind = 8;
-        }
+        // A date between the case's latest date and today: something that happened next.
+        let happened = plus_days(latest, arg % (days_between(latest, today) + 1));
+        let kind = s.action % 16 - 2;
         let erasable: Vec<u64> = case
             .timeline
             .iter()
             .filter(|e| e.has_text && e.erasure.is_none())
             .map(|e| e.seq)
             .collect();
-        let event = match kind {
-            0 => Event::InspectionOpened(sijil_core::event::InspectionOpened {
-                opened_on: happened,
-                opens: None,
-                scope: arg.is_multiple_of(2).then(|| digest("scope")),
-            }),
-            1 => Event::HearingHeld(sijil_core::event::HearingHeld {
-                held_on: happened,
-                place: "Rabat".into(),
-                summary: arg.is_multiple_of(2).then(|| digest("heard")),
-            }),
-            3 if case.summary.deadline.is_some() => {
-                Event::DeadlineExtended(sijil_core::event::DeadlineExtended {
-                    due_on: plus_days(case.summary.deadline.unwrap_or(opened), 1 + arg % 60),
-                    reason: None,
-                })
+        let annotation = || -> Event {
+            match arg % 3 {
+                0 if !erasable.is_empty() => erasure(erasable[(arg as usize) % erasable.len()]),
+                1 => self.amendment(rec, s),
+                _ => correction(case.timeline[(arg as usize) % case.timeline.len()].seq),
             }
-            2 | 3 => Event::ComplianceDeadlineSet(sijil_core::event::ComplianceDeadlineSet {
-                due_on: plus_days(opened, arg % 200),
-                obligations: digest("obligations"),
-            }),
-            4 => confirmed_on(happened),
-            5 => {
-                let sanction = match arg % 5 {
-                    0 => Sanction::Warning,
-                    1 => Sanction::FormalNotice,
-                    2 => Sanction::Fine {
-                        amount_mad: 1 + arg * 100,
-                    },
-                    3 => Sanction::Suspension,
-                    _ => Sanction::ReferralToProsecutor,
-                };
-                Event::SanctionNotified(sijil_core::event::SanctionNotified {
-                    notified_on: happened,
-                    sanction,
-                    legal_basis: "Loi 09-08, art. 51".into(),
-                    reasons: None,
-                })
+        };
+        let status = rec.status;
+        let event = if status.is_closed() {
+            match kind {
+                0..=2 => Event::CaseReopened(ev::CaseReopened {
+                    reopened_on: happened,
+                    reason: arg.is_multiple_of(2).then(|| digest("new facts")),
+                }),
+                3 => decision(happened, arg),
+                4 => appeal(happened, arg),
+                _ => annotation(),
             }
-            6 => Event::AuthoritiesNotified(sijil_core::event::AuthoritiesNotified {
-                notified_on: happened,
-                authorities: vec!["Parquet".into()],
-            }),
-            7 => {
-                let outcome = [
-                    Outcome::Complied,
-                    Outcome::Sanctioned,
-                    Outcome::Dismissed,
-                    Outcome::Withdrawn,
-                    Outcome::Referred,
-                ][(arg % 5) as usize];
-                Event::CaseClosed(sijil_core::event::CaseClosed {
-                    closed_on: happened,
-                    outcome,
+        } else if status == CaseStatus::Suspended {
+            match kind {
+                0..=3 => Event::ProceedingsResumed(ev::ProceedingsResumed {
+                    resumed_on: happened,
+                }),
+                4 => closed_on(happened, arg),
+                5 => authorities(happened),
+                _ => annotation(),
+            }
+        } else if status == CaseStatus::UnderAppeal {
+            match kind {
+                0..=4 => Event::CourtRuling(ev::CourtRuling {
+                    ruled_on: happened,
+                    court: "Tribunal administratif de Rabat".into(),
+                    ruling: ev::Ruling::ALL[(arg % 4) as usize],
                     summary: None,
-                })
+                }),
+                5 => authorities(happened),
+                _ => annotation(),
             }
-            9 if !erasable.is_empty() => erasure(erasable[(arg as usize) % erasable.len()]),
-            _ => correction(case.timeline[(arg as usize) % case.timeline.len()].seq),
+        } else {
+            let first_act = rec.opened_by == crate::Opening::Complaint && rec.timeline.len() == 1;
+            match kind {
+                0 => Event::InspectionOpened(ev::InspectionOpened {
+                    opened_on: happened,
+                    opens: None,
+                    scope: arg.is_multiple_of(2).then(|| digest("scope")),
+                }),
+                1 => Event::HearingHeld(ev::HearingHeld {
+                    held_on: happened,
+                    place: "Rabat".into(),
+                    summary: arg.is_multiple_of(2).then(|| digest("heard")),
+                }),
+                3 if case.summary.deadline.is_some() => {
+                    let from = case.summary.deadline.unwrap_or(opened).max(latest);
+                    Event::DeadlineExtended(ev::DeadlineExtended {
+                        due_on: plus_days(from, 1 + arg % 60),
+                        reason: None,
+                    })
+                }
+                2 | 3 => Event::ComplianceDeadlineSet(ev::ComplianceDeadlineSet {
+                    due_on: plus_days(latest, 1 + arg % 200),
+                    obligations: digest("obligations"),
+                }),
+                4 => confirmed_on(happened),
+                5 => {
+                    let sanction = match arg % 5 {
+                        0 => Sanction::Warning,
+                        1 => Sanction::FormalNotice,
+                        2 => Sanction::Fine {
+                            amount_mad: 1 + arg * 100,
+                        },
+                        3 => Sanction::Suspension,
+                        _ => Sanction::ReferralToProsecutor,
+                    };
+                    Event::SanctionNotified(ev::SanctionNotified {
+                        notified_on: happened,
+                        sanction,
+                        legal_basis: "Loi 09-08, art. 51".into(),
+                        reasons: None,
+                    })
+                }
+                6 => authorities(happened),
+                7 => closed_on(happened, arg),
+                8 => match arg % 5 {
+                    0 if first_act => Event::ComplaintInadmissible(ev::ComplaintInadmissible {
+                        decided_on: happened,
+                        reason: Some(digest("out of scope")),
+                    }),
+                    1 if first_act => Event::ComplaintForwarded(ev::ComplaintForwarded {
+                        forwarded_on: happened,
+                        to: "ANRT".into(),
+                        reason: None,
+                    }),
+                    2 if rec.has_decision() => decision(happened, arg),
+                    3 if rec.has_decision() => appeal(happened, arg),
+                    _ => Event::ProceedingsSuspended(ev::ProceedingsSuspended {
+                        suspended_on: happened,
+                        reason: None,
+                    }),
+                },
+                _ => annotation(),
+            }
         };
         (Some(id.to_owned()), event)
     }
+
+    /// A valid Amendment of the case: the latest date moved within what the case allows, else
+    /// the categories or the controller changed.
+    fn amendment(&self, rec: &crate::case::CaseRecord, s: &Step) -> Event {
+        use sijil_core::event::{AmendedField, Amendment, Categories};
+        let arg = u64::from(s.arg);
+        let today = self.today();
+        let opening = rec.opened_seq();
+        let amend = |target, amend| {
+            Event::Amendment(Amendment {
+                target,
+                amend,
+                reason: arg.is_multiple_of(2).then(|| digest("clerical error")),
+            })
+        };
+        if let Some((target, current)) = rec.latest_date() {
+            let pos = rec.position(target).expect("in the case");
+            let lower = rec.dates_before(pos).next().map_or(current, |(_, d)| d);
+            let upper = rec
+                .deadlines
+                .iter()
+                .filter(|(s, _)| *s > target)
+                .map(|(_, due)| minus_days(*due, 1))
+                .fold(today, Date::min);
+            if lower <= upper {
+                let d = plus_days(lower, arg % (days_between(lower, upper) + 1));
+                if d != current {
+                    return amend(target, AmendedField::Date(d));
+                }
+            }
+        }
+        match arg % 2 {
+            0 => {
+                let extra = Category::ALL[usize::from(s.pick) % Category::ALL.len()];
+                let mut set: Vec<Category> = rec.categories.iter().collect();
+                if set.contains(&extra) && set.len() > 1 {
+                    set.retain(|c| *c != extra);
+                } else if !set.contains(&extra) {
+                    set.push(extra);
+                } else {
+                    set = vec![Category::ALL[(usize::from(s.pick) + 1) % Category::ALL.len()]];
+                }
+                let set = Categories::sorted(set).expect("distinct categories");
+                amend(opening, AmendedField::Categories(set))
+            }
+            _ => {
+                let current = &self.log.view.state.controllers[rec.controller as usize];
+                let id = format!("ctl-{}", (s.pick % 7 + 1) % 8);
+                let name = format!("Controller {id} (amended)");
+                let id = if *current.id == *id && current.name == name {
+                    "ctl-amended".to_string()
+                } else {
+                    id
+                };
+                amend(
+                    opening,
+                    AmendedField::Controller(sijil_core::event::Controller { id, name }),
+                )
+            }
+        }
+    }
+}
+
+fn authorities(on: Date) -> Event {
+    Event::AuthoritiesNotified(sijil_core::event::AuthoritiesNotified {
+        notified_on: on,
+        authorities: vec!["Parquet".into()],
+    })
+}
+
+fn closed_on(on: Date, arg: u64) -> Event {
+    let outcome = [
+        Outcome::Complied,
+        Outcome::Sanctioned,
+        Outcome::Dismissed,
+        Outcome::Withdrawn,
+        Outcome::Referred,
+    ][(arg % 5) as usize];
+    Event::CaseClosed(sijil_core::event::CaseClosed {
+        closed_on: on,
+        outcome,
+        summary: None,
+    })
+}
+
+fn decision(on: Date, arg: u64) -> Event {
+    Event::DecisionPublished(sijil_core::event::DecisionPublished {
+        published_on: on,
+        decision_number: format!("D-{arg}"),
+        summary: arg.is_multiple_of(2).then(|| digest("decision")),
+    })
+}
+
+fn appeal(on: Date, arg: u64) -> Event {
+    Event::AppealLodged(sijil_core::event::AppealLodged {
+        lodged_on: on,
+        court: "Tribunal administratif de Rabat".into(),
+        by: sijil_core::event::Appellant::ALL[(arg % 3) as usize],
+    })
 }
 
 fn confirmed_on(on: Date) -> Event {
@@ -324,8 +462,9 @@ fn the_generator_covers_every_event_and_status() {
                 .map(|c| c.summary.status),
         );
     }
-    assert_eq!(kinds.len(), 14, "{kinds:?}");
-    assert_eq!(statuses.len(), 6, "{statuses:?}");
+    // Every event but IndexCommitted (the log's, not a clerk's), and every status.
+    assert_eq!(kinds.len(), 23, "{kinds:?}");
+    assert_eq!(statuses.len(), CaseStatus::ALL.len(), "{statuses:?}");
     assert!(
         entries > 200 * 30,
         "histories are long enough: {entries} entries"

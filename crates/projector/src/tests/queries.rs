@@ -277,7 +277,7 @@ fn a_case_with_its_entries() {
         json!({
             "id": "C-3",
             "controller": {"id": "acme", "name": "ACME SARL"},
-            "category": "video_surveillance",
+            "categories": ["video_surveillance"],
             "opened_by": "complaint",
             "opened_on": "2023-01-10",
             "opened_seq": 3,
@@ -289,15 +289,17 @@ fn a_case_with_its_entries() {
             "outcome": "sanctioned",
             "head": log.entries[8].1.to_hex(),
             "timeline": [
-                {"seq": 3, "type": "ComplaintReceived", "has_text": true, "corrected_by": [], "erasure": null},
-                {"seq": 7, "type": "SanctionNotified", "has_text": true, "corrected_by": [], "erasure": null},
-                {"seq": 8, "type": "CaseClosed", "has_text": true, "corrected_by": [], "erasure": null},
+                {"seq": 3, "type": "ComplaintReceived", "has_text": true, "corrected_by": [], "amended_by": [], "erasure": null},
+                {"seq": 7, "type": "SanctionNotified", "has_text": true, "corrected_by": [], "amended_by": [], "erasure": null},
+                {"seq": 8, "type": "CaseClosed", "has_text": true, "corrected_by": [], "amended_by": [], "erasure": null},
             ],
             "hearings": [],
             "sanctions": [{"seq": 7, "notified_on": "2023-02-01", "kind": "fine", "amount_mad": 20000, "legal_basis": "Loi 09-08, art. 51"}],
             "authorities_notified": [],
             "compliance": null,
             "closing": {"seq": 8, "closed_on": "2023-02-02", "outcome": "sanctioned"},
+            "decisions": [],
+            "appeals": [],
         })
     );
     let c1 = log
@@ -385,7 +387,7 @@ fn controllers_and_their_cases() {
                 id: "acme".into(),
                 name: name.into(),
             },
-            category: Category::Privacy,
+            categories: sijil_core::event::Categories::one(Category::Privacy),
             received_on: d("2023-05-01"),
             summary: None,
         })
@@ -423,7 +425,10 @@ fn statistics() {
             "entries": 12,
             "cases": 4,
             "controllers": 3,
-            "by_status": {"open": 1, "under_investigation": 0, "awaiting_compliance": 1, "complied": 0, "sanctioned": 1, "closed": 1},
+            "by_status": {
+                "open": 1, "under_investigation": 0, "awaiting_compliance": 1, "complied": 0, "sanctioned": 1, "closed": 1,
+                "suspended": 0, "under_appeal": 0, "reopened": 0, "inadmissible": 0, "forwarded": 0
+            },
             "by_category": {
                 "privacy": 0, "image": 0, "identity_theft": 0, "right_to_erasure": 0, "geolocation": 0,
                 "profiling": 1, "video_surveillance": 3, "cross_border_transfer": 0, "unsolicited_marketing": 0, "other": 0
@@ -432,6 +437,7 @@ fn statistics() {
             "sanctions_by_kind": {"warning": 1, "formal_notice": 0, "fine": 1, "suspension": 0, "referral_to_prosecutor": 0},
             "fines_total_mad": 20000,
             "overdue": 1,
+            "deadlines": {"kept": 0, "missed": 1, "pending": 0},
         })
     );
     assert_eq!(log.view.stats(d("2023-04-01")).overdue, 0);
@@ -471,4 +477,37 @@ fn register_and_officers() {
         json!({"seq": 13, "reason": "left the authority"})
     );
     assert_eq!(json["role"], json!("clerk"));
+}
+
+#[test]
+fn deadline_statistics_count_each_case_against_its_last_due_date() {
+    let mut log = Log::new();
+    // Kept: complied on the day, after an extension moved the deadline.
+    log.open("K", "acme", "2023-01-10");
+    log.ok("K", deadline("2023-02-01"));
+    log.ok("K", extend("2023-03-01"));
+    log.ok("K", confirmed("2023-03-01"));
+    // Missed: complied after the due date.
+    log.open("L", "acme", "2023-01-10");
+    log.ok("L", deadline("2023-02-01"));
+    log.ok("L", confirmed("2023-02-02"));
+    // Missed: sanctioned after the due date, never complied.
+    log.open("S", "acme", "2023-01-10");
+    log.ok("S", deadline("2023-02-01"));
+    log.ok("S", sanction("2023-02-10", Sanction::Warning));
+    // Missed as of TODAY, pending the day before its due date.
+    log.open("W", "acme", "2023-01-10");
+    log.ok("W", deadline("2023-05-01"));
+    // Neither: sanctioned before the due date.
+    log.open("B", "acme", "2023-01-10");
+    log.ok("B", deadline("2023-05-01"));
+    log.ok("B", sanction("2023-02-10", Sanction::Warning));
+    // No deadline at all.
+    log.open("N", "acme", "2023-01-10");
+    let counts = |day: &str| {
+        let d = log.view.stats(d(day)).deadlines;
+        (d.kept, d.missed, d.pending)
+    };
+    assert_eq!(counts(TODAY), (1, 3, 0));
+    assert_eq!(counts("2023-04-30"), (1, 2, 1));
 }

@@ -612,7 +612,7 @@ fn text_fields_are_checked() {
                 id: "acme".into(),
                 name: " ACME".into(),
             },
-            category: Category::Other,
+            categories: sijil_core::event::Categories::one(Category::Other),
             received_on: d("2023-01-10"),
             summary: None,
         }),
@@ -770,10 +770,11 @@ fn only_correction_or_erasure_follow_case_closed() {
             seq: 4,
             case: "C-1".into(),
             closed_on: d("2023-05-02"),
+            closed_by: 3,
             event: "HearingHeld"
         }
     );
-    assert_eq!(r.to_string(), "case C-1 is closed since 2023-05-02; only Correction or Erasure may follow (entry 4 is HearingHeld)");
+    assert_eq!(r.to_string(), "case C-1 is closed since 2023-05-02 (entry 3); only Correction, Erasure, Amendment, DecisionPublished, AppealLodged or CaseReopened may follow (entry 4 is HearingHeld)");
     for event in [
         deadline("2023-07-01"),
         closed("2023-05-03", Outcome::Complied),
@@ -868,8 +869,20 @@ fn dates_are_not_before_the_case_opened() {
             ..
         }
     ));
-    // A deadline on the opening day, or in the past relative to today, is fine.
-    log.ok("C-1", deadline("2023-01-10"));
+    // A deadline falls after the day it is set, at least the case's latest date (here the
+    // opening day); one in the past relative to today is fine.
+    let r = refused(log.push(Some("C-1"), deadline("2023-01-10")));
+    assert_eq!(
+        r,
+        Rejection::DeadlineNotAfterLatest {
+            seq: 2,
+            case: "C-1".into(),
+            due_on: d("2023-01-10"),
+            latest_seq: 1,
+            latest_date: d("2023-01-10"),
+        }
+    );
+    log.ok("C-1", deadline("2023-01-11"));
 }
 
 #[test]
