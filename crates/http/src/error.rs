@@ -25,6 +25,8 @@ pub struct Error {
     needs_io: bool,
     /// Members added to the JSON body (a 404's proof of absence).
     extra: Option<serde_json::Map<String, serde_json::Value>>,
+    /// A 503's `Retry-After`, in seconds.
+    retry_after_s: Option<u32>,
 }
 
 impl Error {
@@ -37,6 +39,7 @@ impl Error {
             html: None,
             needs_io: false,
             extra: None,
+            retry_after_s: None,
         }
     }
 
@@ -49,6 +52,7 @@ impl Error {
             html: None,
             needs_io: false,
             extra: None,
+            retry_after_s: None,
         }
     }
 
@@ -61,6 +65,7 @@ impl Error {
             html: None,
             needs_io: false,
             extra: None,
+            retry_after_s: None,
         }
     }
 
@@ -74,6 +79,21 @@ impl Error {
             html: None,
             needs_io: false,
             extra: None,
+            retry_after_s: None,
+        }
+    }
+
+    /// 503 with `Retry-After: retry_after_s`: the server is already doing this costly work
+    /// for someone else (an open-data export), and will not queue more of it.
+    pub fn busy(why: impl Into<String>, retry_after_s: u32) -> Error {
+        Error {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: why.into(),
+            parameter: None,
+            html: None,
+            needs_io: false,
+            extra: None,
+            retry_after_s: Some(retry_after_s),
         }
     }
 
@@ -87,6 +107,7 @@ impl Error {
             html: None,
             needs_io: true,
             extra: None,
+            retry_after_s: None,
         }
     }
 
@@ -134,9 +155,12 @@ impl IntoResponse for Error {
                 (self.status, axum::Json(body)).into_response()
             }
         };
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let retry_after = self.retry_after_s;
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

@@ -217,11 +217,14 @@ fn checkpoint_json(snapshot: &Snapshot) -> serde_json::Value {
 pub async fn cases_csv(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
     Query::parse(&uri, &[])?;
     let snapshot = state.snapshot();
-    let rows = case_rows(&snapshot.view, state.today()?);
+    let today = state.today()?;
+    let body = state
+        .export(move |_| to_csv(&case_rows(&snapshot.view, today), &CASE_COLUMNS))
+        .await?;
     Ok(download(
         "text/csv; charset=utf-8; header=present",
         "cases.csv",
-        to_csv(&rows, &CASE_COLUMNS)?,
+        body,
     ))
 }
 
@@ -230,12 +233,17 @@ pub async fn cases_json(State(state): State<AppState>, uri: Uri) -> Result<Respo
     Query::parse(&uri, &[])?;
     let snapshot = state.snapshot();
     let today = state.today()?;
-    let body = serde_json::json!({
-        "checkpoint": checkpoint_json(&snapshot),
-        "as_of": today.to_string(),
-        "cases": case_rows(&snapshot.view, today),
-    });
-    Ok(download("application/json", "cases.json", body.to_string()))
+    let body = state
+        .export(move |_| {
+            Ok(serde_json::json!({
+                "checkpoint": checkpoint_json(&snapshot),
+                "as_of": today.to_string(),
+                "cases": case_rows(&snapshot.view, today),
+            })
+            .to_string())
+        })
+        .await?;
+    Ok(download("application/json", "cases.json", body))
 }
 
 /// `GET /open-data/events.csv`.
@@ -243,13 +251,13 @@ pub async fn events_csv(State(state): State<AppState>, uri: Uri) -> Result<Respo
     Query::parse(&uri, &[])?;
     let snapshot = state.snapshot();
     let today = state.today()?;
-    let rows = state
-        .blocking(move |store| event_rows(store, &snapshot, today))
+    let body = state
+        .export(move |store| to_csv(&event_rows(store, &snapshot, today)?, &EVENT_COLUMNS))
         .await?;
     Ok(download(
         "text/csv; charset=utf-8; header=present",
         "events.csv",
-        to_csv(&rows, &EVENT_COLUMNS)?,
+        body,
     ))
 }
 
@@ -259,18 +267,16 @@ pub async fn events_json(State(state): State<AppState>, uri: Uri) -> Result<Resp
     let snapshot = state.snapshot();
     let snap = snapshot.clone();
     let today = state.today()?;
-    let rows = state
-        .blocking(move |store| event_rows(store, &snap, today))
+    let body = state
+        .export(move |store| {
+            Ok(serde_json::json!({
+                "checkpoint": checkpoint_json(&snap),
+                "events": event_rows(store, &snap, today)?,
+            })
+            .to_string())
+        })
         .await?;
-    let body = serde_json::json!({
-        "checkpoint": checkpoint_json(&snapshot),
-        "events": rows,
-    });
-    Ok(download(
-        "application/json",
-        "events.json",
-        body.to_string(),
-    ))
+    Ok(download("application/json", "events.json", body))
 }
 
 // ---- Atom feeds (RFC 4287) ------------------------------------------------------------------

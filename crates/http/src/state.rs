@@ -177,6 +177,8 @@ struct Inner {
     /// Only the refresher takes it; it holds the reader between refreshes.
     reader: Mutex<RegisterReader>,
     clock: Clock,
+    /// Held while an open-data export is generated ([`AppState::export`]).
+    exporting: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -213,6 +215,7 @@ impl AppState {
                 verifier: reader.verifier().clone(),
                 reader: Mutex::new(reader),
                 clock,
+                exporting: Arc::new(tokio::sync::Semaphore::new(1)),
             }),
         })
     }
@@ -326,7 +329,37 @@ impl AppState {
             .await
             .map_err(Error::internal)?
     }
+
+    /// Runs `f`, an open-data export, on the blocking pool, one export at a time: an export
+    /// passes over every case or reads every entry (about 2.4 s of CPU for the events of
+    /// 10^5 entries), so a second one asked meanwhile is a 503 with `Retry-After`, never a
+    /// queue that would hold the requests-in-flight slots the rest of the site needs.
+    ///
+    /// # Errors
+    /// [`Error::busy`] while another export runs; `f`'s.
+    pub async fn export<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, Error> + Send + 'static,
+    {
+        let Ok(permit) = Arc::clone(&self.inner.exporting).try_acquire_owned() else {
+            return Err(Error::busy(
+                "another open-data export is being generated; retry in a minute",
+                EXPORT_RETRY_S,
+            ));
+        };
+        let store = Arc::clone(self.store());
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f(&store)
+        })
+        .await
+        .map_err(Error::internal)?
+    }
 }
+
+/// The `Retry-After` of an export refused while another runs, in seconds.
+const EXPORT_RETRY_S: u32 = 30;
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Error {

@@ -1419,3 +1419,40 @@ async fn bundles_away_from_the_edge_are_sent_plain_and_checked() {
     let (status, _, _) = get_with(&f.app, "/tile/entries/001", &gzip).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+/// One open-data export at a time: while one is generated, another is a 503 with
+/// `Retry-After`, not a queue that would hold the slots the rest of the site needs.
+#[tokio::test]
+async fn a_second_export_meanwhile_is_a_503_with_retry_after() {
+    let f = fixture();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let state = f.state.clone();
+    let held = tokio::spawn(async move {
+        state
+            .export(move |_| {
+                started_tx.send(()).expect("signal");
+                release_rx.recv().expect("release");
+                Ok(())
+            })
+            .await
+    });
+    tokio::task::spawn_blocking(move || started_rx.recv().expect("the export started"))
+        .await
+        .expect("join");
+    for uri in [
+        "/open-data/cases.csv",
+        "/open-data/cases.json",
+        "/open-data/events.csv",
+        "/open-data/events.json",
+    ] {
+        let (status, h, _) = get(&f.app, uri).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+        assert_eq!(header_str(&h, header::RETRY_AFTER), "30", "{uri}");
+        assert_eq!(header_str(&h, header::CACHE_CONTROL), "no-store", "{uri}");
+    }
+    release_tx.send(()).expect("release");
+    held.await.expect("join").expect("the held export");
+    let (status, _, _) = get(&f.app, "/open-data/events.csv").await;
+    assert_eq!(status, StatusCode::OK, "free again");
+}
