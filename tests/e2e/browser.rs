@@ -323,6 +323,19 @@ fn issue10_browser_refuses_a_case_whose_last_entry_was_dropped() {
         &format!("La page affiche l'entrée n° {last}, que la preuve du registre pour cette affaire ne contient pas."),
     ]);
     assert!(v.dom.contains("unverified"), "the unproven entry is struck");
+    // The same on the Arabic page (issue 12): every failure said in Arabic, the core's and the
+    // page's, with the numbers isolated (U+2068…U+2069); no line falls back to French.
+    let v = browser.verify(&proxy.url("/affaires/2024-0002?verify=1&lang=ar"));
+    v.failed_with(&[
+        "فشل التحقق: لا تعتمد على هذه الصفحة.",
+        &format!("قضية ناقصة أو محرّفة: الفهرس الموقّع للسجل (القيد رقم \u{2068}{index}\u{2069}) لا يطابق القيود المتلقاة، وعددها \u{2068}4\u{2069} (الأرقام \u{2068}{}\u{2069})", list(kept)),
+        &format!("تعرض الصفحة القيد رقم \u{2068}{last}\u{2069}، الذي لا يتضمنه إثبات السجل لهذه القضية."),
+    ]);
+    assert!(
+        !v.text.contains(r#"lang="fr""#) && !v.text.contains("Entrée n°"),
+        "an Arabic page shows no French failure:\n{}",
+        v.text
+    );
 
     // Only the entries trimmed: the index's list names the missing one.
     proxy.tamper(on_json("/api/v1/cases/", |v| {

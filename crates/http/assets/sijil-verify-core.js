@@ -14,7 +14,9 @@
 //  §7     c2sp.org/signed-note, tlog-checkpoint; §9.4 tlog-cosignature (cosignature/v1);
 //  §10    the log-derived index: keys, mini-logs, the prefix trie and its proofs.
 //
-// Failures carry a French and an English sentence (`Failure.fr`, `Failure.en`).
+// Failures carry a French, an English and an Arabic sentence (`Failure.fr`, `.en`, `.ar`;
+// `Failure.in(lang)`). The Arabic uses crates/http/locales/ar.ftl's words, Western digits,
+// and isolates (U+2068…U+2069, `isolate`) around numbers, ids, keys and hex.
 "use strict";
 (function (root, factory) {
   const api = factory();
@@ -26,28 +28,43 @@
   // two byte strings would then read as one).
   const fromUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-  /** A check that failed, in French and English. */
+  /** Text of another direction inside a sentence (a number, an id, a key), isolated (FSI…PDI). */
+  const isolate = (x) => `\u2068${x}\u2069`;
+  const iso = isolate;
+  /** Each of the three sentences must be given: a missing one is a bug, said at once. */
+  function required(fr, en, ar) {
+    for (const [lang, v] of [["fr", fr], ["en", en], ["ar", ar]])
+      if (typeof v !== "string" || v === "") throw new TypeError(`sijil: a sentence without its ${lang} text: ${String(en)}`);
+  }
+  /** A check that failed, in French, English and Arabic. */
   class Failure extends Error {
     /**
      * `seqs`: the entries of the case it concerns, if any; `kind`: which check failed
      * ("decode", "inclusion", "signature", "chain", "officer"), if it is about one entry.
      */
-    constructor(fr, en, seqs, kind) {
+    constructor(fr, en, ar, seqs, kind) {
+      required(fr, en, ar);
       super(en);
       this.fr = fr;
       this.en = en;
+      this.ar = ar;
       this.seqs = seqs || [];
       this.kind = kind || null;
     }
     in(lang) {
-      return lang === "en" ? this.en : this.fr;
+      return lang === "en" ? this.en : lang === "ar" ? this.ar : this.fr;
     }
   }
-  const fail = (fr, en, kind) => {
-    throw new Failure(fr, en, [], kind);
+  const fail = (fr, en, ar, kind) => {
+    throw new Failure(fr, en, ar, [], kind);
   };
-  /** A sentence in both languages, for reports. */
-  const say = (fr, en) => ({ fr, en });
+  /** A sentence in the three languages, for reports and for the parts of a failure. */
+  const say = (fr, en, ar) => {
+    required(fr, en, ar);
+    return { fr, en, ar };
+  };
+  /** "رقم 5" or "الأرقام 1, 3, 5": entry numbers in an Arabic sentence. */
+  const arNos = (seqs) => (seqs.length === 1 ? `رقم ${iso(seqs[0])}` : `الأرقام ${iso(seqs.map(String).join(", "))}`);
 
   // ---- Bytes -----------------------------------------------------------------------------
 
@@ -61,17 +78,17 @@
   const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
   /** Standard, padded, canonical base64 (RFC 4648 §4, §3.5: no stray bits in the last character). */
   function base64(s, what) {
-    const name = what || say("base64", "base64");
-    const bad = (why) => fail(`${name.fr} : base64 ${why.fr}`, `${name.en}: ${why.en} base64`);
-    if (typeof s !== "string" || s.length % 4 !== 0) bad(say("invalide", "invalid"));
+    const name = what || say("base64", "base64", "القيمة");
+    const bad = (why) => fail(`${name.fr} : base64 ${why.fr}`, `${name.en}: ${why.en} base64`, `${name.ar}: ترميز base64 ${why.ar}`);
+    if (typeof s !== "string" || s.length % 4 !== 0) bad(say("invalide", "invalid", "غير صالح"));
     if (NATIVE_BASE64) {
       // fromBase64 skips whitespace, which this format never has: the pattern refuses it;
       // "strict" refuses stray bits in the last character, as the loop below does.
-      if (!BASE64_TEXT.test(s)) bad(say("invalide", "invalid"));
+      if (!BASE64_TEXT.test(s)) bad(say("invalide", "invalid", "غير صالح"));
       try {
         return Uint8Array.fromBase64(s, { lastChunkHandling: "strict" });
       } catch (e) {
-        bad(say("non canonique", "non-canonical"));
+        bad(say("non canonique", "non-canonical", "ليس في شكله القانوني"));
       }
     }
     const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
@@ -79,7 +96,7 @@
     const digit = (i) => {
       const c = s.charCodeAt(i);
       const v = c < 128 ? B64_VALUE[c] : -1;
-      if (v < 0) bad(say("invalide", "invalid"));
+      if (v < 0) bad(say("invalide", "invalid", "غير صالح"));
       return v;
     };
     let at = 0;
@@ -88,8 +105,8 @@
       const a = digit(i), b = digit(i + 1);
       const c = last && pad === 2 ? 0 : digit(i + 2);
       const d = last && pad >= 1 ? 0 : digit(i + 3);
-      if (last && pad === 2 && (b & 15) !== 0) bad(say("non canonique", "non-canonical"));
-      if (last && pad === 1 && (c & 3) !== 0) bad(say("non canonique", "non-canonical"));
+      if (last && pad === 2 && (b & 15) !== 0) bad(say("non canonique", "non-canonical", "ليس في شكله القانوني"));
+      if (last && pad === 1 && (c & 3) !== 0) bad(say("non canonique", "non-canonical", "ليس في شكله القانوني"));
       const n = (a << 18) | (b << 12) | (c << 6) | d;
       u[at++] = n >>> 16;
       if (at < u.length) u[at++] = (n >>> 8) & 0xff;
@@ -109,11 +126,12 @@
     return s;
   }
   function fromHex(s, length, what) {
-    const name = what || say("valeur", "value");
+    const name = what || say("valeur", "value", "القيمة");
     if (typeof s !== "string" || !/^(?:[0-9a-f]{2})*$/.test(s) || (length !== undefined && s.length !== 2 * length))
       fail(
         `${name.fr} : ${length === undefined ? "" : length + " octets en "}hexadécimal minuscule attendu`,
         `${name.en}: expected ${length === undefined ? "" : length + " bytes of "}lowercase hex`,
+        `${name.ar}: يُنتظر ${length === undefined ? "" : `${iso(length)} بايت ب`}ترميز ست عشري بأحرف صغيرة`,
       );
     const u = new Uint8Array(s.length / 2);
     for (let i = 0; i < u.length; i++) u[i] = parseInt(s.substr(2 * i, 2), 16);
@@ -278,10 +296,10 @@
   ];
   /** Why 32 bytes are not a point verify_strict accepts, or null. */
   function pointProblem(bytes) {
-    if (bytes.length !== 32) return say("pas 32 octets", "not 32 bytes");
+    if (bytes.length !== 32) return say("pas 32 octets", "not 32 bytes", "طوله ليس 32 بايت");
     const y = littleEndian(bytes) & ((1n << 255n) - 1n);
-    if (y >= P) return say("encodage non canonique", "non-canonical encoding");
-    if (SMALL_ORDER_Y.includes(y)) return say("point d'ordre faible", "small-order point");
+    if (y >= P) return say("encodage non canonique", "non-canonical encoding", "ترميزه ليس في شكله القانوني");
+    if (SMALL_ORDER_Y.includes(y)) return say("point d'ordre faible", "small-order point", "نقطة ذات رتبة صغيرة");
     return null;
   }
   const importedKeys = new Map();
@@ -388,7 +406,7 @@
     }
     need(n) {
       if (this.at + n > this.bytes.length)
-        fail(`entrée tronquée (octet ${this.at})`, `truncated entry (at byte ${this.at})`);
+        fail(`entrée tronquée (octet ${this.at})`, `truncated entry (at byte ${this.at})`, `قيد مبتور (عند البايت ${iso(this.at)})`);
     }
     u8() {
       this.need(1);
@@ -410,6 +428,7 @@
         fail(
           `entrée mal formée : entier de ${bits} bits invalide (octet ${start})`,
           `malformed entry: invalid ${bits}-bit integer (at byte ${start})`,
+          `قيد غير سليم الصيغة: عدد صحيح من ${iso(bits)} بت غير صالح (عند البايت ${iso(start)})`,
         );
       const v = littleEndian(this.raw(width));
       const floor = { 2: 251n, 4: 1n << 16n, 8: 1n << 32n }[width];
@@ -417,6 +436,7 @@
         fail(
           `entrée non canonique : entier écrit sur plus d'octets que nécessaire (octet ${start})`,
           `non-canonical entry: integer not in its shortest form (at byte ${start})`,
+          `قيد ليس في شكله القانوني: عدد صحيح مكتوب ببايتات أكثر من اللازم (عند البايت ${iso(start)})`,
         );
       return v;
     }
@@ -437,19 +457,23 @@
       const start = this.at;
       const i = this.u32();
       if (i >= names.length)
-        fail(`${what.fr} inconnu(e) : ${i} (octet ${start})`, `unknown ${what.en} ${i} (at byte ${start})`);
+        fail(
+          `${what.fr} inconnu(e) : ${i} (octet ${start})`,
+          `unknown ${what.en} ${i} (at byte ${start})`,
+          `${what.ar}: قيمة غير معروفة ${iso(i)} (عند البايت ${iso(start)})`,
+        );
       return names[i];
     }
     string() {
       const start = this.at;
       const len = this.u64();
       if (len > BigInt(this.bytes.length - this.at))
-        fail(`entrée tronquée : chaîne (octet ${start})`, `truncated entry: string (at byte ${start})`);
+        fail(`entrée tronquée : chaîne (octet ${start})`, `truncated entry: string (at byte ${start})`, `قيد مبتور: سلسلة نصية (عند البايت ${iso(start)})`);
       const b = this.raw(Number(len));
       try {
         return fromUtf8.decode(b);
       } catch (e) {
-        return fail(`chaîne non UTF-8 (octet ${start})`, `string is not UTF-8 (at byte ${start})`);
+        return fail(`chaîne non UTF-8 (octet ${start})`, `string is not UTF-8 (at byte ${start})`, `سلسلة نصية ليست بترميز ${iso("UTF-8")} (عند البايت ${iso(start)})`);
       }
     }
     option(read) {
@@ -457,14 +481,14 @@
       const tag = this.u8();
       if (tag === 0) return null;
       if (tag === 1) return read();
-      return fail(`option mal formée (octet ${start})`, `malformed option (at byte ${start})`);
+      return fail(`option mal formée (octet ${start})`, `malformed option (at byte ${start})`, `حقل اختياري غير سليم الصيغة (عند البايت ${iso(start)})`);
     }
     vec(read) {
       const start = this.at;
       const n = this.u64();
       // Every element takes at least one byte.
       if (n > BigInt(this.bytes.length - this.at))
-        fail(`entrée tronquée : liste (octet ${start})`, `truncated entry: list (at byte ${start})`);
+        fail(`entrée tronquée : liste (octet ${start})`, `truncated entry: list (at byte ${start})`, `قيد مبتور: قائمة (عند البايت ${iso(start)})`);
       const out = [];
       for (let i = 0n; i < n; i++) out.push(read());
       return out;
@@ -475,24 +499,29 @@
       const month = this.u8();
       const day = this.u8();
       if (year < 1900 || year > 9999 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month))
-        fail(`date invalide ${year}-${month}-${day} (octet ${start})`, `invalid date ${year}-${month}-${day} (at byte ${start})`);
+        fail(
+          `date invalide ${year}-${month}-${day} (octet ${start})`,
+          `invalid date ${year}-${month}-${day} (at byte ${start})`,
+          `تاريخ غير صالح ${iso(`${year}-${month}-${day}`)} (عند البايت ${iso(start)})`,
+        );
       return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
     }
   }
 
   function readEvent(r) {
     const at = r.at;
-    const type = r.variant(EVENT_CODES, say("type d'événement", "event variant"));
+    const type = r.variant(EVENT_CODES, say("type d'événement", "event variant", "نوع الحدث"));
     if (type === null)
       fail(
         `type d'événement 15 (LogKeyRotated) réservé, pas encore pris en charge (octet ${at})`,
         `event variant 15 (LogKeyRotated) is reserved and not yet supported (at byte ${at})`,
+        `نوع الحدث 15 (LogKeyRotated) محجوز، ولا يُدعم بعد (عند البايت ${iso(at)})`,
       );
     const key = () => r.raw(32);
     const digest = () => r.raw(32);
-    const officer = () => ({ key: key(), name: r.string(), role: r.variant(ROLES, say("rôle", "role")) });
+    const officer = () => ({ key: key(), name: r.string(), role: r.variant(ROLES, say("rôle", "role", "الدور")) });
     const controller = () => ({ id: r.string(), name: r.string() });
-    const category = () => r.variant(CATEGORIES, say("catégorie", "category"));
+    const category = () => r.variant(CATEGORIES, say("catégorie", "category", "الصنف"));
     // At least one, each once, in catalogue order: one encoding per set (FORMAT §3).
     const categories = () => {
       const start = r.at;
@@ -502,6 +531,7 @@
         fail(
           `catégories vides, répétées ou hors de l'ordre du catalogue (octet ${start})`,
           `categories empty, repeated or not in catalogue order (at byte ${start})`,
+          `أصناف فارغة أو مكررة أو على غير ترتيب قائمتها المرجعية (عند البايت ${iso(start)})`,
         );
       return list;
     };
@@ -551,7 +581,7 @@
         break;
       case "SanctionNotified": {
         e.notified_on = r.date();
-        const kind = r.variant(SANCTIONS, say("sanction", "sanction"));
+        const kind = r.variant(SANCTIONS, say("sanction", "sanction", "العقوبة"));
         e.sanction = kind === "fine" ? { kind, amount_mad: r.u64() } : { kind };
         e.legal_basis = r.string();
         e.reasons = r.option(digest);
@@ -563,7 +593,7 @@
         break;
       case "CaseClosed":
         e.closed_on = r.date();
-        e.outcome = r.variant(OUTCOMES, say("issue", "outcome"));
+        e.outcome = r.variant(OUTCOMES, say("issue", "outcome", "المآل"));
         e.summary = r.option(digest);
         break;
       case "Correction":
@@ -603,12 +633,12 @@
       case "AppealLodged":
         e.lodged_on = r.date();
         e.court = r.string();
-        e.by = r.variant(APPELLANTS, say("auteur du recours", "appellant"));
+        e.by = r.variant(APPELLANTS, say("auteur du recours", "appellant", "الطاعن"));
         break;
       case "CourtRuling":
         e.ruled_on = r.date();
         e.court = r.string();
-        e.ruling = r.variant(RULINGS, say("jugement", "ruling"));
+        e.ruling = r.variant(RULINGS, say("jugement", "ruling", "منطوق الحكم"));
         e.summary = r.option(digest);
         break;
       case "CaseReopened":
@@ -617,7 +647,7 @@
         break;
       case "Amendment": {
         e.target = r.u64();
-        const field = r.variant(AMENDED_FIELDS, say("champ rectifié", "amended field"));
+        const field = r.variant(AMENDED_FIELDS, say("champ rectifié", "amended field", "الحقل المصوَّب"));
         const value = field === "controller" ? controller() : field === "categories" ? categories() : r.date();
         e.amend = { field, value };
         e.reason = r.option(digest);
@@ -635,10 +665,18 @@
    */
   function decodeEntry(bytes) {
     if (bytes.length > MAX_ENTRY_SIZE)
-      fail(`entrée de ${bytes.length} octets (65 535 au plus)`, `entry is ${bytes.length} bytes (at most 65,535)`);
-    if (bytes.length === 0) fail("entrée vide", "empty entry");
+      fail(
+        `entrée de ${bytes.length} octets (65 535 au plus)`,
+        `entry is ${bytes.length} bytes (at most 65,535)`,
+        `قيد من ${iso(bytes.length)} بايت (${iso("65.535")} على الأكثر)`,
+      );
+    if (bytes.length === 0) fail("entrée vide", "empty entry", "قيد فارغ");
     if (bytes[0] !== 1)
-      fail(`format d'entrée ${bytes[0]} non pris en charge (format 1 attendu)`, `unsupported entry format ${bytes[0]} (expected format 1)`);
+      fail(
+        `format d'entrée ${bytes[0]} non pris en charge (format 1 attendu)`,
+        `unsupported entry format ${bytes[0]} (expected format 1)`,
+        `صيغة القيد ${iso(bytes[0])} غير مدعومة (المنتظر الصيغة 1)`,
+      );
     const r = new Reader(bytes);
     const e = { format: r.u8() };
     e.seq = r.u64();
@@ -652,6 +690,7 @@
       fail(
         `entrée suivie de ${bytes.length - r.at} octet(s) en trop (trailing bytes)`,
         `entry has ${bytes.length - r.at} trailing byte(s)`,
+        `بعد نهاية القيد بايتات زائدة عددها ${iso(bytes.length - r.at)}`,
       );
     return e;
   }
@@ -713,18 +752,21 @@
     const want = type === undefined ? 0x01 : type;
     const text = typeof s === "string" ? s.trim() : "";
     const m = /^([^+\s\u2014]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(text);
-    if (!m) fail("clé de vérification mal formée", "malformed verifier key");
-    const raw = base64(m[3], say("clé", "key"));
+    if (!m) fail("clé de vérification mal formée", "malformed verifier key", "مفتاح تحقق غير سليم الصيغة");
+    const raw = base64(m[3], say("clé", "key", "المفتاح"));
     if (raw.length !== 33 || raw[0] !== want)
       fail(
         want === 0x01 ? "ce n'est pas une clé Ed25519 de journal (type 0x01)" : "ce n'est pas une clé de témoin Ed25519 (type 0x04)",
         want === 0x01 ? "not an Ed25519 log key (type 0x01)" : "not an Ed25519 witness key (type 0x04)",
+        want === 0x01
+          ? `ليس مفتاح دفتر من نوع Ed25519 (النوع ${iso("0x01")})`
+          : `ليس مفتاح شاهد من نوع Ed25519 (النوع ${iso("0x04")})`,
       );
     const key = raw.slice(1);
     const problem = pointProblem(key);
-    if (problem) fail(`clé publique invalide : ${problem.fr}`, `invalid public key: ${problem.en}`);
+    if (problem) fail(`clé publique invalide : ${problem.fr}`, `invalid public key: ${problem.en}`, `مفتاح عمومي غير صالح: ${problem.ar}`);
     const id = (await sha256(utf8.encode(m[1]), Uint8Array.of(0x0a), raw)).slice(0, 4);
-    if (hex(id) !== m[2]) fail("l'identifiant de la clé ne correspond pas à la clé", "the key ID does not match the key");
+    if (hex(id) !== m[2]) fail("l'identifiant de la clé ne correspond pas à la clé", "the key ID does not match the key", "معرّف المفتاح لا يطابق المفتاح");
     return { name: m[1], id, key, type: want, text };
   }
 
@@ -733,22 +775,22 @@
    * signatures are checked by openNote and checkCosignatures.
    */
   function parseNote(note) {
-    if (typeof note !== "string" || note.length > 1 << 20) fail("note signée mal formée", "malformed signed note");
-    if (!note.endsWith("\n")) fail("note signée tronquée", "truncated signed note");
+    if (typeof note !== "string" || note.length > 1 << 20) fail("note signée mal formée", "malformed signed note", "مذكرة موقّعة غير سليمة الصيغة");
+    if (!note.endsWith("\n")) fail("note signée tronquée", "truncated signed note", "مذكرة موقّعة مبتورة");
     if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(note))
-      fail("caractère de contrôle dans la note signée", "control character in the signed note");
+      fail("caractère de contrôle dans la note signée", "control character in the signed note", "حرف تحكم في المذكرة الموقّعة");
     const split = note.lastIndexOf("\n\n");
-    if (split < 0) fail("note sans signature", "note without signatures");
+    if (split < 0) fail("note sans signature", "note without signatures", "مذكرة بلا توقيعات");
     const text = note.slice(0, split + 1);
     const lines = [];
     for (const line of note.slice(split + 2, -1).split("\n")) {
       const m = /^\u2014 ([^ \u2014]+) ([A-Za-z0-9+/=]+)$/.exec(line);
-      if (!m) fail("ligne de signature mal formée", "malformed signature line");
-      const blob = base64(m[2], say("signature", "signature"));
-      if (blob.length < 5) fail("ligne de signature trop courte", "signature line too short");
+      if (!m) fail("ligne de signature mal formée", "malformed signature line", "سطر توقيع غير سليم الصيغة");
+      const blob = base64(m[2], say("signature", "signature", "التوقيع"));
+      if (blob.length < 5) fail("ligne de signature trop courte", "signature line too short", "سطر توقيع قصير جدًا");
       lines.push({ name: m[1], id: blob.slice(0, 4), sig: blob.slice(4) });
     }
-    if (lines.length > 128) fail("trop de signatures", "too many signatures");
+    if (lines.length > 128) fail("trop de signatures", "too many signatures", "توقيعات كثيرة جدًا");
     return { text, lines };
   }
 
@@ -763,6 +805,7 @@
         fail(
           "La signature du point de contrôle est invalide : il n'a pas été signé par cette clé.",
           "The checkpoint's signature is invalid: it was not signed by this key.",
+          "توقيع نقطة التحقق غير صالح: لم تُوقَّع بهذا المفتاح.",
         );
       signed = true;
     }
@@ -770,6 +813,7 @@
       fail(
         `Le point de contrôle n'est pas signé par la clé ${key.name} (${hex(key.id)}) : ce n'est pas le registre de cette clé.`,
         `The checkpoint is not signed by the key ${key.name} (${hex(key.id)}): this is not that key's register.`,
+        `نقطة التحقق غير موقّعة بالمفتاح ${iso(`${key.name} (${hex(key.id)})`)}: فهذا ليس سجل هذا المفتاح.`,
       );
     return parsed;
   }
@@ -778,11 +822,11 @@
   function parseCheckpoint(text) {
     const lines = text.slice(0, -1).split("\n");
     if (lines.length < 3 || lines[0] === "" || !/^(0|[1-9][0-9]{0,15})$/.test(lines[1]))
-      fail("point de contrôle mal formé", "malformed checkpoint");
+      fail("point de contrôle mal formé", "malformed checkpoint", "نقطة تحقق غير سليمة الصيغة");
     const size = Number(lines[1]);
-    if (!Number.isSafeInteger(size)) fail("taille d'arbre trop grande", "tree size too large");
-    const root = base64(lines[2], say("racine", "root"));
-    if (root.length !== 32) fail("racine mal formée", "malformed root");
+    if (!Number.isSafeInteger(size)) fail("taille d'arbre trop grande", "tree size too large", "حجم الشجرة كبير جدًا");
+    const root = base64(lines[2], say("racine", "root", "الجذر"));
+    if (root.length !== 32) fail("racine mal formée", "malformed root", "جذر غير سليم الصيغة");
     return { origin: lines[0], size, root };
   }
 
@@ -878,18 +922,18 @@
   function parseProofNode(n) {
     if (n === null) return null;
     if (typeof n !== "object" || !Number.isInteger(n.bits) || n.bits < 0 || n.bits > 256)
-      fail("preuve d'index mal formée : nœud", "malformed index proof: node");
+      fail("preuve d'index mal formée : nœud", "malformed index proof: node", "إثبات فهرس غير سليم الصيغة: عقدة");
     const need = Math.ceil(n.bits / 8);
-    const prefix = fromHex(n.label, need, say("étiquette de nœud", "node label"));
+    const prefix = fromHex(n.label, need, say("étiquette de nœud", "node label", "وسم العقدة"));
     const bytes = new Uint8Array(32);
     bytes.set(prefix);
     if (!equal(masked(bytes, n.bits), bytes))
-      fail("preuve d'index mal formée : bits en trop dans une étiquette", "malformed index proof: stray label bits");
-    return { label: { bits: n.bits, bytes }, value: fromHex(n.value, 32, say("valeur de nœud", "node value")) };
+      fail("preuve d'index mal formée : bits en trop dans une étiquette", "malformed index proof: stray label bits", "إثبات فهرس غير سليم الصيغة: بتات زائدة في وسم عقدة");
+    return { label: { bits: n.bits, bytes }, value: fromHex(n.value, 32, say("valeur de nœud", "node value", "قيمة العقدة")) };
   }
   function parseTrieProof(p) {
     if (!p || typeof p !== "object" || !Array.isArray(p.siblings) || p.siblings.length > 257)
-      fail("preuve d'index mal formée", "malformed index proof");
+      fail("preuve d'index mal formée", "malformed index proof", "إثبات فهرس غير سليم الصيغة");
     return { end: parseProofNode(p.end === undefined ? null : p.end), siblings: p.siblings.map(parseProofNode) };
   }
 
@@ -901,25 +945,25 @@
   async function verifyTrieProof(proof, root, key) {
     const want = { bits: 256, bytes: key };
     const top = proof.siblings.length;
-    const bad = (fr, en) => fail(`preuve d'index invalide : ${fr}`, `invalid index proof: ${en}`);
+    const bad = (fr, en, ar) => fail(`preuve d'index invalide : ${fr}`, `invalid index proof: ${en}`, `إثبات فهرس غير صالح: ${ar}`);
     let label;
     let hash;
     let found = null;
     if (proof.end === null) {
       if (top === 0) {
-        if (!equal(await emptyTrieRoot(), root)) bad("elle ne mène pas à la racine signée", "it does not lead to the signed root");
+        if (!equal(await emptyTrieRoot(), root)) bad("elle ne mène pas à la racine signée", "it does not lead to the signed root", "لا يؤدي إلى الجذر الموقّع");
         return null;
       }
-      if (top !== 1) bad("nœud vide sous la racine", "EMPTY below the root");
+      if (top !== 1) bad("nœud vide sous la racine", "EMPTY below the root", "عقدة فارغة تحت الجذر");
       label = EMPTY;
       hash = await emptyNodeHash();
     } else {
       const end = proof.end;
       if (sameLabel(end.label, want)) found = end.value;
-      else if (isPrefixOf(end.label, want)) bad("la recherche ne s'arrête pas à son dernier nœud", "the search does not end at its end node");
+      else if (isPrefixOf(end.label, want)) bad("la recherche ne s'arrête pas à son dernier nœud", "the search does not end at its end node", "لا ينتهي البحث عند عقدته الأخيرة");
       label = end.label;
       hash = await trieNodeHash(end.label, end.value);
-      if (top === 0) bad("un nœud seul sous la racine a le nœud vide pour voisin", "a lone node under the root has EMPTY beside it");
+      if (top === 0) bad("un nœud seul sous la racine a le nœud vide pour voisin", "a lone node under the root has EMPTY beside it", "عقدة وحيدة تحت الجذر لا تجاورها إلا العقدة الفارغة");
     }
     for (let i = 0; i < top; i++) {
       const depth = top - 1 - i;
@@ -928,27 +972,27 @@
       let sLabel;
       let sHash;
       if (s === null) {
-        if (!atRoot) bad("nœud vide sous la racine", "EMPTY below the root");
+        if (!atRoot) bad("nœud vide sous la racine", "EMPTY below the root", "عقدة فارغة تحت الجذر");
         sLabel = EMPTY;
         sHash = await emptyNodeHash();
       } else {
         sLabel = s.label;
         sHash = await trieNodeHash(s.label, s.value);
       }
-      if (label.empty && sLabel.empty) bad("deux nœuds vides", "both children EMPTY");
+      if (label.empty && sLabel.empty) bad("deux nœuds vides", "both children EMPTY", "العقدتان الفرعيتان فارغتان");
       const parent = atRoot ? ROOT : commonPrefix(label, sLabel);
-      if (!atRoot && parent.bits === 0) bad(`voisin ${depth} mal placé`, `sibling ${depth} misplaced`);
+      if (!atRoot && parent.bits === 0) bad(`voisin ${depth} mal placé`, `sibling ${depth} misplaced`, `العقدة المجاورة ${iso(depth)} في غير موضعها`);
       const side = bitOf(want, parent.bits);
       if (!label.empty && !(label.bits > parent.bits && isPrefixOf(parent, label) && bitOf(label, parent.bits) === side))
-        bad(`nœud ${depth} hors du chemin de la clé`, `node ${depth} off the key's path`);
+        bad(`nœud ${depth} hors du chemin de la clé`, `node ${depth} off the key's path`, `العقدة ${iso(depth)} خارج مسار المفتاح`);
       if (!sLabel.empty && !(sLabel.bits > parent.bits && isPrefixOf(parent, sLabel) && bitOf(sLabel, parent.bits) !== side))
-        bad(`voisin ${depth} hors du chemin de la clé`, `sibling ${depth} off the key's path`);
-      if (!atRoot && !isPrefixOf(parent, want)) bad(`nœud ${depth} hors du chemin de la clé`, `node ${depth} off the key's path`);
+        bad(`voisin ${depth} hors du chemin de la clé`, `sibling ${depth} off the key's path`, `العقدة المجاورة ${iso(depth)} خارج مسار المفتاح`);
+      if (!atRoot && !isPrefixOf(parent, want)) bad(`nœud ${depth} hors du chemin de la clé`, `node ${depth} off the key's path`, `العقدة ${iso(depth)} خارج مسار المفتاح`);
       const value = side === 0 ? await sha256(hash, sHash) : await sha256(sHash, hash);
       hash = await trieNodeHash(parent, value);
       label = parent;
     }
-    if (!equal(hash, root)) bad("elle ne mène pas à la racine signée", "it does not lead to the signed root");
+    if (!equal(hash, root)) bad("elle ne mène pas à la racine signée", "it does not lead to the signed root", "لا يؤدي إلى الجذر الموقّع");
     return found;
   }
 
@@ -963,10 +1007,10 @@
     return true;
   }
   function proofHashes(list, what) {
-    if (!Array.isArray(list) || list.length > 64) fail(`${what.fr} : preuve mal formée`, `${what.en}: malformed proof`);
+    if (!Array.isArray(list) || list.length > 64) fail(`${what.fr} : preuve mal formée`, `${what.en}: malformed proof`, `${what.ar}: إثبات غير سليم الصيغة`);
     return list.map((h) => {
       const u = base64(h, what);
-      if (u.length !== 32) fail(`${what.fr} : empreinte mal formée`, `${what.en}: malformed hash`);
+      if (u.length !== 32) fail(`${what.fr} : empreinte mal formée`, `${what.en}: malformed hash`, `${what.ar}: بصمة غير سليمة الصيغة`);
       return u;
     });
   }
@@ -978,16 +1022,16 @@
    */
   async function checkEntry(served, seqField, cp) {
     const seq = served[seqField];
-    if (!Number.isSafeInteger(seq) || seq < 0) fail("entrée sans numéro valide", "entry without a valid number");
+    if (!Number.isSafeInteger(seq) || seq < 0) fail("entrée sans numéro valide", "entry without a valid number", "قيد بلا رقم صالح");
     const named = (e, kind) => {
-      if (e instanceof Failure) fail(`Entrée n° ${seq} : ${e.fr}`, `Entry ${seq}: ${e.en}`, kind);
+      if (e instanceof Failure) fail(`Entrée n° ${seq} : ${e.fr}`, `Entry ${seq}: ${e.en}`, `القيد رقم ${iso(seq)}: ${e.ar}`, kind);
       throw e;
     };
     let bytes;
     let proof;
     try {
-      bytes = base64(served.bytes, say("octets", "bytes"));
-      proof = proofHashes(served.inclusion_proof, say("preuve d'inclusion", "inclusion proof"));
+      bytes = base64(served.bytes, say("octets", "bytes", "البايتات"));
+      proof = proofHashes(served.inclusion_proof, say("preuve d'inclusion", "inclusion proof", "إثبات الإدراج"));
     } catch (e) {
       named(e, "inclusion");
     }
@@ -997,6 +1041,7 @@
       fail(
         `Entrée n° ${seq} : elle n'est pas incluse dans l'arbre signé de ${cp.size} entrées`,
         `Entry ${seq}: not included in the signed tree of ${cp.size} entries`,
+        `القيد رقم ${iso(seq)}: غير مدرج في الشجرة الموقّعة التي عدد قيودها ${iso(cp.size)}`,
         "inclusion",
       );
     let entry;
@@ -1006,16 +1051,27 @@
       named(e, "decode");
     }
     if (entry.seq !== BigInt(seq))
-      fail(`Entrée n° ${seq} : son numéro signé est ${entry.seq}`, `Entry ${seq}: its signed seq is ${entry.seq}`, "decode");
+      fail(
+        `Entrée n° ${seq} : son numéro signé est ${entry.seq}`,
+        `Entry ${seq}: its signed seq is ${entry.seq}`,
+        `القيد رقم ${iso(seq)}: رقمه الموقّع هو ${iso(entry.seq)}`,
+        "decode",
+      );
     const keyProblem = pointProblem(entry.signer);
     if (keyProblem)
       fail(
         `Entrée n° ${seq} : clé de signature invalide (${keyProblem.fr})`,
         `Entry ${seq}: invalid signer key (${keyProblem.en})`,
+        `القيد رقم ${iso(seq)}: مفتاح التوقيع غير صالح (${keyProblem.ar})`,
         "signature",
       );
     if (!(await verifyEntrySignature(entry, bytes, cp.origin)))
-      fail(`Entrée n° ${seq} : la signature de l'agent est invalide`, `Entry ${seq}: the officer's signature is invalid`, "signature");
+      fail(
+        `Entrée n° ${seq} : la signature de l'agent est invalide`,
+        `Entry ${seq}: the officer's signature is invalid`,
+        `القيد رقم ${iso(seq)}: توقيع الموظف غير صالح`,
+        "signature",
+      );
     return { seq, bytes, leaf, entry };
   }
 
@@ -1049,7 +1105,7 @@
       try {
         return await f();
       } catch (e) {
-        const err = e instanceof Failure ? e : new Failure(`erreur : ${e}`, `error: ${e}`);
+        const err = e instanceof Failure ? e : new Failure(`erreur : ${e}`, `error: ${e}`, `خطأ: ${e}`);
         if (seqs && err.seqs.length === 0) err.seqs = seqs;
         if (seqs && !err.kind) err.kind = "decode";
         failures.push(err);
@@ -1057,11 +1113,15 @@
       }
     };
     if (!data || typeof data !== "object" || !data.checkpoint || typeof data.checkpoint.text !== "string")
-      fail("la réponse du serveur n'a pas de point de contrôle", "the server's answer has no checkpoint");
+      fail("la réponse du serveur n'a pas de point de contrôle", "the server's answer has no checkpoint", "ردّ الخادم لا يتضمن نقطة تحقق");
     const parsed = await openNote(data.checkpoint.text, key);
     const cp = parseCheckpoint(parsed.text);
     if (cp.origin !== key.name)
-      fail("L'origine du point de contrôle n'est pas le nom de la clé.", "The checkpoint's origin is not the key's name.");
+      fail(
+        "L'origine du point de contrôle n'est pas le nom de la clé.",
+        "The checkpoint's origin is not the key's name.",
+        "مصدر نقطة التحقق ليس اسم المفتاح.",
+      );
     const checkpoint = { ...cp, note: data.checkpoint.text, parsed };
 
     // 1. The case's entries, each on its own.
@@ -1092,13 +1152,20 @@
       const type = e.entry.event.type;
       if (REGISTER_LEVEL.has(type) || !link) {
         failures.push(
-          new Failure(`Entrée n° ${e.seq} : ce n'est pas un événement d'affaire (${type})`, `Entry ${e.seq}: not a case event (${type})`, [e.seq], "chain"),
+          new Failure(
+            `Entrée n° ${e.seq} : ce n'est pas un événement d'affaire (${type})`,
+            `Entry ${e.seq}: not a case event (${type})`,
+            `القيد رقم ${iso(e.seq)}: ليس حدثًا من أحداث قضية (${iso(type)})`,
+            [e.seq],
+            "chain",
+          ),
         );
       } else if (link.id !== caseId) {
         failures.push(
           new Failure(
             `Entrée n° ${e.seq} : elle appartient à l'affaire ${link.id}, pas à ${caseId}`,
             `Entry ${e.seq}: it belongs to case ${link.id}, not ${caseId}`,
+            `القيد رقم ${iso(e.seq)}: ينتمي إلى القضية ${iso(link.id)}، لا إلى القضية ${iso(caseId)}`,
             [e.seq],
             "chain",
           ),
@@ -1108,16 +1175,31 @@
           new Failure(
             `Entrée n° ${e.seq} : la chaîne de l'affaire est rompue (elle se dit l'événement n° ${link.seq} de l'affaire, à la place ${i})`,
             `Entry ${e.seq}: the case's chain is broken (it says it is the case's event ${link.seq}, at place ${i})`,
+            `القيد رقم ${iso(e.seq)}: سلسلة القضية منقطعة (يقدّم نفسه على أنه الحدث رقم ${iso(link.seq)} من القضية، وهو في الموضع ${iso(i)})`,
             [e.seq],
             "chain",
           ),
         );
       } else if (i === 0 && !["ComplaintReceived", "InspectionOpened"].includes(type)) {
-        failures.push(new Failure(`Entrée n° ${e.seq} : l'affaire ne s'ouvre pas par elle`, `Entry ${e.seq}: the case does not open with it`, [e.seq], "chain"));
+        failures.push(
+          new Failure(
+            `Entrée n° ${e.seq} : l'affaire ne s'ouvre pas par elle`,
+            `Entry ${e.seq}: the case does not open with it`,
+            `القيد رقم ${iso(e.seq)}: لا تُفتتح القضية به`,
+            [e.seq],
+            "chain",
+          ),
+        );
       }
       if (lastRecorded !== null && e.entry.recorded_at < lastRecorded)
         failures.push(
-          new Failure(`Entrée n° ${e.seq} : inscrite avant l'entrée qui la précède`, `Entry ${e.seq}: recorded before the entry before it`, [e.seq], "chain"),
+          new Failure(
+            `Entrée n° ${e.seq} : inscrite avant l'entrée qui la précède`,
+            `Entry ${e.seq}: recorded before the entry before it`,
+            `القيد رقم ${iso(e.seq)}: قُيّد قبل القيد الذي يسبقه`,
+            [e.seq],
+            "chain",
+          ),
         );
       lastRecorded = e.entry.recorded_at;
       previous = e.leaf;
@@ -1132,6 +1214,7 @@
         new Failure(
           "Le serveur ne fournit pas la preuve que cette affaire est complète (index du registre) : des entrées peuvent manquer.",
           "The server gives no proof that this case is complete (the register's index): entries may be missing.",
+          "لا يقدّم الخادم إثباتًا على أن هذه القضية كاملة (فهرس السجل): قد تكون بعض القيود ناقصة.",
         ),
       );
     } else {
@@ -1142,25 +1225,36 @@
           new Failure(
             `La clé d'index donnée pour l'affaire n'est pas celle de « ${caseId} »`,
             `The index key given for the case is not the one of "${caseId}"`,
+            `مفتاح الفهرس المقدَّم للقضية ليس مفتاح «${iso(caseId)}»`,
           ),
         );
       const shown = served.map((s) => s.leaf_index);
       const listed = isSeqArray(c.seqs) ? c.seqs : null;
-      if (!listed) failures.push(new Failure("La liste des entrées de l'affaire (seqs) est mal formée", "The case's list of entries (seqs) is malformed"));
+      if (!listed)
+        failures.push(
+          new Failure(
+            "La liste des entrées de l'affaire (seqs) est mal formée",
+            "The case's list of entries (seqs) is malformed",
+            "قائمة قيود القضية (seqs) غير سليمة الصيغة",
+          ),
+        );
       else if (seqList(listed) !== seqList(shown)) {
         const missing = listed.filter((s) => !shown.includes(s));
         const extra = shown.filter((s) => !listed.includes(s));
         let fr = `L'index du registre annonce ${listed.length} entrées pour cette affaire (n° ${seqList(listed)}), la réponse en contient ${shown.length}`;
         let en = `The register's index lists ${listed.length} entries for this case (${seqList(listed)}), the answer holds ${shown.length}`;
+        let ar = `يذكر فهرس السجل لهذه القضية قيودًا عددها ${iso(listed.length)} (${arNos(listed)})، وعدد القيود في الرد ${iso(shown.length)}`;
         if (missing.length) {
           fr += ` : il manque n° ${seqList(missing)}`;
           en += `: ${missing.length === 1 ? "entry" : "entries"} ${seqList(missing)} missing`;
+          ar += `: ${missing.length === 1 ? "ينقص القيد" : "تنقص القيود ذات"} ${arNos(missing)}`;
         }
         if (extra.length) {
           fr += `${missing.length ? " ; " : " : "}en trop n° ${seqList(extra)}`;
           en += `${missing.length ? "; " : ": "}${extra.length === 1 ? "entry" : "entries"} ${seqList(extra)} not in the index`;
+          ar += `${missing.length ? "؛ " : ": "}${extra.length === 1 ? "القيد" : "القيود ذات"} ${arNos(extra)} ${extra.length === 1 ? "ليس" : "ليست"} في الفهرس`;
         }
-        failures.push(new Failure(`${fr}.`, `${en}.`));
+        failures.push(new Failure(`${fr}.`, `${en}.`, `${ar}.`));
       }
       if (index) {
         const value = await collect(async () => verifyTrieProof(parseTrieProof(c.trie_proof), index.root, caseKeyBytes));
@@ -1169,6 +1263,7 @@
             new Failure(
               `L'index signé du registre (entrée n° ${index.seq}) ne contient pas l'affaire ${caseId} : elle n'existe pas au point de contrôle de ${cp.size} entrées.`,
               `The register's signed index (entry ${index.seq}) holds no case ${caseId}: it does not exist at the checkpoint of ${cp.size} entries.`,
+              `لا يتضمن الفهرس الموقّع للسجل (القيد رقم ${iso(index.seq)}) القضية ${iso(caseId)}: فهي غير موجودة عند نقطة التحقق التي عدد قيودها ${iso(cp.size)}.`,
             ),
           );
         } else if (value !== undefined) {
@@ -1180,6 +1275,7 @@
               new Failure(
                 `Affaire incomplète ou altérée : l'index signé du registre (entrée n° ${index.seq}) ne correspond pas aux ${entries.length} entrées reçues (n° ${seqList(shown)}) ; il en manque, ou certaines n'appartiennent pas à l'affaire.`,
                 `Incomplete or altered case: the register's signed index (entry ${index.seq}) does not match the ${entries.length} entries received (${seqList(shown)}); some are missing, or some are not the case's.`,
+                `قضية ناقصة أو محرّفة: الفهرس الموقّع للسجل (القيد رقم ${iso(index.seq)}) لا يطابق القيود المتلقاة، وعددها ${iso(entries.length)} (${arNos(shown)})؛ فبعضها ناقص، أو بعضها لا ينتمي إلى القضية.`,
               ),
             );
         }
@@ -1195,12 +1291,14 @@
       fail(
         `La preuve d'index est pour un arbre de ${c.size} entrées, le point de contrôle en a ${cp.size}`,
         `The index proof is for a tree of ${c.size} entries, the checkpoint has ${cp.size}`,
+        `إثبات الفهرس يخص شجرة عدد قيودها ${iso(c.size)}، ونقطة التحقق عدد قيودها ${iso(cp.size)}`,
       );
-    if (cp.size < 2) fail("Le registre n'a pas encore d'index", "The register has no index yet");
+    if (cp.size < 2) fail("Le registre n'a pas encore d'index", "The register has no index yet", "ليس للسجل فهرس بعد");
     if (!c.index || c.index.seq !== cp.size - 1)
       fail(
         `L'entrée d'index doit être la dernière du journal (n° ${cp.size - 1})`,
         `The index entry must be the log's last (entry ${cp.size - 1})`,
+        `يجب أن يكون قيد الفهرس آخر قيد في الدفتر (القيد رقم ${iso(cp.size - 1)})`,
       );
     const e = await checkEntry(c.index, "seq", cp);
     const ev = e.entry.event;
@@ -1208,11 +1306,13 @@
       fail(
         `Entrée n° ${e.seq} : ce n'est pas l'engagement d'index (IndexCommitted) de l'arbre de ${cp.size} entrées`,
         `Entry ${e.seq}: not the index commitment (IndexCommitted) of the tree of ${cp.size} entries`,
+        `القيد رقم ${iso(e.seq)}: ليس التزام الفهرس (IndexCommitted) للشجرة التي عدد قيودها ${iso(cp.size)}`,
       );
     if (!equal(e.entry.signer, key.key))
       fail(
         `Entrée n° ${e.seq} : l'engagement d'index n'est pas signé par la clé du registre`,
         `Entry ${e.seq}: the index commitment is not signed by the register's key`,
+        `القيد رقم ${iso(e.seq)}: التزام الفهرس غير موقّع بمفتاح السجل`,
       );
     return { seq: e.seq, root: ev.root, keys: ev.keys };
   }
@@ -1235,26 +1335,43 @@
       const kh = hex(k);
       if (histories.has(kh)) return histories.get(kh);
       const s = signers.find((x) => x && x.key === kh);
-      if (!s) fail("le serveur ne donne aucune preuve que cette clé ait été habilitée", "the server gives no proof that this key was authorized");
+      if (!s)
+        fail(
+          "le serveur ne donne aucune preuve que cette clé ait été habilitée",
+          "the server gives no proof that this key was authorized",
+          "لا يقدّم الخادم أي إثبات على أن هذا المفتاح كان معتمدًا",
+        );
       const ik = await officerKey(k);
-      if (s.index_key !== hex(ik)) fail("clé d'index de l'agent inexacte", "wrong officer index key");
+      if (s.index_key !== hex(ik)) fail("clé d'index de l'agent inexacte", "wrong officer index key", "مفتاح الفهرس الخاص بالموظف غير صحيح");
       if (!isSeqArray(s.seqs) || !Array.isArray(s.entries) || seqList(s.seqs) !== seqList(s.entries.map((x) => x && x.seq)))
-        fail("liste des entrées de l'agent incohérente", "inconsistent list of the officer's entries");
+        fail("liste des entrées de l'agent incohérente", "inconsistent list of the officer's entries", "قائمة قيود الموظف غير متسقة");
       const history = [];
       for (const x of s.entries) {
         const checked = await checkEntry(x, "seq", cp);
         const role = officerRole(checked.entry, k);
         if (!role)
-          fail(`l'entrée n° ${checked.seq} ne concerne pas cette clé`, `entry ${checked.seq} does not concern this key`);
+          fail(
+            `l'entrée n° ${checked.seq} ne concerne pas cette clé`,
+            `entry ${checked.seq} does not concern this key`,
+            `القيد رقم ${iso(checked.seq)} لا يخص هذا المفتاح`,
+          );
         const ev = checked.entry.event;
         if (ev.type === "RegisterOpened" && (checked.seq !== 0 || ev.origin !== cp.origin || !equal(ev.log_key, key.key)))
-          fail(`l'entrée n° ${checked.seq} n'est pas l'ouverture de ce registre`, `entry ${checked.seq} is not this register's opening`);
+          fail(
+            `l'entrée n° ${checked.seq} n'est pas l'ouverture de ce registre`,
+            `entry ${checked.seq} is not this register's opening`,
+            `القيد رقم ${iso(checked.seq)} ليس قيد فتح هذا السجل`,
+          );
         history.push({ seq: checked.seq, leaf: checked.leaf, ...role, signer: checked.entry.signer, event: ev });
       }
       const value = await verifyTrieProof(parseTrieProof(s.trie_proof), index.root, ik);
       const mine = history.length ? await keyValue(history.map((h) => [h.seq, h.leaf])) : null;
       if (value === null ? history.length !== 0 : !equal(value, mine))
-        fail("l'historique de l'agent donné ne correspond pas à l'index signé", "the officer history given does not match the signed index");
+        fail(
+          "l'historique de l'agent donné ne correspond pas à l'index signé",
+          "the officer history given does not match the signed index",
+          "تاريخ اعتماد الموظف الذي قدّمه الخادم لا يطابق الفهرس الموقّع",
+        );
       histories.set(kh, history);
       return history;
     };
@@ -1272,6 +1389,7 @@
           problem = say(
             `l'entrée n° ${h.seq} ouvre le registre sans être signée par un administrateur qu'elle nomme`,
             `entry ${h.seq} opens the register without being signed by an admin it lists`,
+            `القيد رقم ${iso(h.seq)} يفتح السجل دون أن يوقّعه مشرف مذكور فيه`,
           );
       } else {
         try {
@@ -1281,6 +1399,7 @@
             problem = say(
               `l'entrée n° ${h.seq} (${h.event.type}) est signée par la clé ${sh}, qui n'était pas alors un administrateur habilité`,
               `entry ${h.seq} (${h.event.type}) is signed by key ${sh}, which was not then an authorized admin`,
+              `القيد رقم ${iso(h.seq)} (${iso(h.event.type)}) موقّع بالمفتاح ${iso(sh)}، الذي لم يكن حينها مشرفًا معتمدًا`,
             );
           else {
             for (const x of history) {
@@ -1289,8 +1408,12 @@
             }
           }
         } catch (e) {
-          const err = e instanceof Failure ? e : new Failure(String(e), String(e));
-          problem = say(`entrée n° ${h.seq}, clé ${sh} : ${err.fr}`, `entry ${h.seq}, key ${sh}: ${err.en}`);
+          const err = e instanceof Failure ? e : new Failure(String(e), String(e), `خطأ: ${e}`);
+          problem = say(
+            `entrée n° ${h.seq}, clé ${sh} : ${err.fr}`,
+            `entry ${h.seq}, key ${sh}: ${err.en}`,
+            `القيد رقم ${iso(h.seq)}، المفتاح ${iso(sh)}: ${err.ar}`,
+          );
         }
       }
       traced.set(h.seq, problem);
@@ -1307,6 +1430,7 @@
           new Failure(
             `Entrée n° ${first.seq} : signée par la clé du journal, qui ne signe aucun événement d'affaire`,
             `Entry ${first.seq}: signed by the log key, which signs no case event`,
+            `القيد رقم ${iso(first.seq)}: موقّع بمفتاح الدفتر، الذي لا يوقّع أي حدث من أحداث القضايا`,
             signedBy(k),
             "officer",
           ),
@@ -1318,6 +1442,7 @@
           new Failure(
             `Entrée n° ${first.seq} : signée par la clé ${kh}, et le serveur ne donne aucune preuve que cette clé ait été habilitée`,
             `Entry ${first.seq}: signed by key ${kh}, and the server gives no proof that this key was authorized`,
+            `القيد رقم ${iso(first.seq)}: موقّع بالمفتاح ${iso(kh)}، ولا يقدّم الخادم أي إثبات على أن هذا المفتاح كان معتمدًا`,
             signedBy(k),
             "officer",
           ),
@@ -1329,14 +1454,15 @@
         history = await historyOf(k);
         for (const h of history) {
           const problem = await authorizationProblem(h);
-          if (problem) fail(problem.fr, problem.en);
+          if (problem) fail(problem.fr, problem.en, problem.ar);
         }
       } catch (e) {
-        const err = e instanceof Failure ? e : new Failure(String(e), String(e));
+        const err = e instanceof Failure ? e : new Failure(String(e), String(e), `خطأ: ${e}`);
         failures.push(
           new Failure(
             `Habilitation de la clé ${kh} (entrée n° ${first.seq}) : ${err.fr}`,
             `Authorization of key ${kh} (entry ${first.seq}): ${err.en}`,
+            `اعتماد المفتاح ${iso(kh)} (القيد رقم ${iso(first.seq)}): ${err.ar}`,
             signedBy(k),
             "officer",
           ),
@@ -1352,6 +1478,7 @@
             new Failure(
               `Entrée n° ${e.seq} : signée par la clé ${kh}, qui n'avait jamais été habilitée dans ce registre (son historique, prouvé par l'index signé, ne compte aucune habilitation avant cette entrée)`,
               `Entry ${e.seq}: signed by key ${kh}, which had never been authorized in this register (its history, proven by the signed index, has no authorization before this entry)`,
+              `القيد رقم ${iso(e.seq)}: موقّع بالمفتاح ${iso(kh)}، الذي لم يُعتمد قط في هذا السجل (تاريخ اعتماده، الذي يثبته الفهرس الموقّع، لا يتضمن أي اعتماد قبل هذا القيد)`,
               [e.seq],
               "officer",
             ),
@@ -1363,6 +1490,7 @@
             new Failure(
               `Entrée n° ${e.seq} : signée par ${name} (${kh}) après le retrait de son habilitation (entrée n° ${last.seq})`,
               `Entry ${e.seq}: signed by ${name} (${kh}) after the key was revoked (entry ${last.seq})`,
+              `القيد رقم ${iso(e.seq)}: موقّع من طرف ${iso(name)} (${iso(kh)}) بعد سحب اعتماد مفتاحه (القيد رقم ${iso(last.seq)})`,
               [e.seq],
               "officer",
             ),
@@ -1381,16 +1509,20 @@
    * the checkpoint; throws otherwise.
    */
   async function verifyAbsence(data, key, caseId) {
-    if (!data || !data.checkpoint || !data.completeness) fail("aucune preuve d'absence", "no proof of absence");
+    if (!data || !data.checkpoint || !data.completeness) fail("aucune preuve d'absence", "no proof of absence", "لا يوجد إثبات على عدم الوجود");
     const parsed = await openNote(data.checkpoint.text, key);
     const cp = parseCheckpoint(parsed.text);
     if (cp.origin !== key.name)
-      fail("L'origine du point de contrôle n'est pas le nom de la clé.", "The checkpoint's origin is not the key's name.");
+      fail(
+        "L'origine du point de contrôle n'est pas le nom de la clé.",
+        "The checkpoint's origin is not the key's name.",
+        "مصدر نقطة التحقق ليس اسم المفتاح.",
+      );
     const index = await checkIndexCommitted(data.completeness, cp, key);
     const k = await caseKey(caseId);
-    if (data.completeness.key !== hex(k)) fail("clé d'index inexacte", "wrong index key");
+    if (data.completeness.key !== hex(k)) fail("clé d'index inexacte", "wrong index key", "مفتاح الفهرس غير صحيح");
     const value = await verifyTrieProof(parseTrieProof(data.completeness.trie_proof), index.root, k);
-    if (value !== null) fail("l'index contient cette affaire", "the index holds this case");
+    if (value !== null) fail("l'index contient cette affaire", "the index holds this case", "الفهرس يتضمن هذه القضية");
     return { size: cp.size, seq: index.seq };
   }
 
@@ -1567,17 +1699,18 @@
   /** Checks a text blob (salt ‖ text) against its signed digest; the text, or throws. */
   async function openBlob(body, digest) {
     if (!equal(await sha256(body), digest) || body.length < 32)
-      fail("le texte ne correspond pas à l'empreinte signée", "the text does not match the signed digest");
+      fail("le texte ne correspond pas à l'empreinte signée", "the text does not match the signed digest", "النص لا يطابق البصمة الموقّعة");
     try {
       return fromUtf8.decode(body.subarray(32));
     } catch (e) {
-      return fail("le texte n'est pas de l'UTF-8", "the text is not UTF-8");
+      return fail("le texte n'est pas de l'UTF-8", "the text is not UTF-8", `النص ليس بترميز ${iso("UTF-8")}`);
     }
   }
 
   return {
     Failure,
     say,
+    isolate,
     base64,
     toBase64,
     hex,

@@ -29,8 +29,8 @@
     const lang = box.dataset.lang === "en" || box.dataset.lang === "ar" ? box.dataset.lang : "fr";
     const en = lang === "en";
     const ar = lang === "ar";
-    // Sentences in French and English, and in Arabic where given; an Arabic page falls back
-    // to French (marked as such where it is shown).
+    // Sentences in French, English and Arabic (tests/arabic.test.js checks that each is
+    // given); the core's failures carry the three too (`Failure.in(lang)`).
     const t = (fr, eng, arabic) => (en ? eng : ar && arabic !== undefined ? arabic : fr);
     const pick = (s) => (en ? s.en : ar && s.ar ? s.ar : s.fr);
     // A result line in the three languages.
@@ -56,7 +56,9 @@
       show(out, "fail", t("Le vérificateur n'a pas pu être chargé.", "The verifier could not be loaded.", "تعذّر تحميل أداة التحقق."), []);
       return;
     }
-    const { Failure, hex, say } = core;
+    const { Failure, hex } = core;
+    // Numbers, ids, keys and dates inside an Arabic sentence, isolated (FSI…PDI).
+    const iso = core.isolate;
     const button = document.getElementById("verify-button");
     const keyInput = document.getElementById("verify-key");
     const served = box.dataset.vkey || keyInput.value;
@@ -149,7 +151,7 @@
         const q = quorumInput && quorumInput.value !== "" ? Number(quorumInput.value) : null;
         store.set(WITNESSES, JSON.stringify({ keys, quorum: Number.isInteger(q) && q >= 0 ? q : null }));
         if (witnessState)
-          witnessState.textContent = t(`${keys.length} témoin(s) enregistré(s).`, `${keys.length} witness(es) saved.`);
+          witnessState.textContent = t(`${keys.length} témoin(s) enregistré(s).`, `${keys.length} witness(es) saved.`, `الشهود المحفوظون: ${iso(keys.length)}.`);
       });
 
     // ---- Words of the register (crates/http/src/pages/labels.rs) -------------------------
@@ -175,7 +177,7 @@
     const hrefs = (n) => (n ? Array.from(n.querySelectorAll("a[href]"), (a) => a.getAttribute("href")).join(" ") : "");
     const idPath = (prefix, id) => `${prefix}/${id.split("/").map((p) => encodeURIComponent(p).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase())).join("/")}`;
     const langHref = (p) => (p.includes("?") ? `${p}&lang=${lang}` : `${p}?lang=${lang}`);
-    const quote = (s) => (en ? `“${s}”` : ar ? `«${s}»` : `« ${s} »`);
+    const quote = (s) => (en ? `“${s}”` : ar ? `«${iso(s)}»` : `« ${s} »`);
 
     // ---- The verified page -----------------------------------------------------------------
 
@@ -397,8 +399,9 @@
     /** The parts of a timeline item that are compared, by name. */
     function parts(li) {
       const p = {
-        [t("titre", "title")]: textOf(li.querySelector("header strong")),
-        [t("inscription", "recording")]: textOf(li.querySelector(":scope > p.meta")),
+        // (Names no row label of the page has: a row must not take a part's place.)
+        [t("titre", "title", "عنوان الحدث")]: textOf(li.querySelector("header strong")),
+        [t("inscription", "recording", "التقييد")]: textOf(li.querySelector(":scope > p.meta")),
       };
       const d = li.querySelector(":scope > dl");
       if (d) {
@@ -409,9 +412,9 @@
           p[label] = `${textOf(dds[i])} ${hrefs(dds[i])}`.trim();
         }
       }
-      p[t("annotations", "annotations")] = Array.from(li.querySelectorAll(":scope > p.note"), (n) => `${textOf(n)} ${hrefs(n)}`).join(" | ");
-      p[t("empreinte", "leaf hash")] = textOf(li.querySelector(":scope > p.links code"));
-      p[t("liens", "links")] = hrefs(li.querySelector(":scope > p.links"));
+      p[t("annotations", "annotations", "الملاحظات")] = Array.from(li.querySelectorAll(":scope > p.note"), (n) => `${textOf(n)} ${hrefs(n)}`).join(" | ");
+      p[t("empreinte", "leaf hash", "البصمة")] = textOf(li.querySelector(":scope > p.links code"));
+      p[t("liens", "links", "الروابط")] = hrefs(li.querySelector(":scope > p.links"));
       return p;
     }
     /** Differences between what the server showed and what was verified: [name, shown, verified]. */
@@ -449,7 +452,13 @@
         } else if (!old) {
           li.classList.add("flagged");
           li.append(flag(t("Absente de la page : ajoutée d'après l'entrée signée.", "Missing from the page: added from the signed entry.", "غائب عن الصفحة: أضيف انطلاقًا من القيد الموقّع.")));
-          failures.push(new Failure(`La page n'affichait pas l'entrée n° ${v.seq} de l'affaire.`, `The page did not show the case's entry ${v.seq}.`));
+          failures.push(
+            new Failure(
+              `La page n'affichait pas l'entrée n° ${v.seq} de l'affaire.`,
+              `The page did not show the case's entry ${v.seq}.`,
+              `لم تكن الصفحة تعرض القيد رقم ${iso(v.seq)} من القضية.`,
+            ),
+          );
         } else {
           const diffs = differences(parts(old), parts(li));
           if (diffs.length) {
@@ -458,8 +467,12 @@
               li.append(
                 flag(
                   a === ""
-                    ? t(`La page n'affichait pas ceci (${name}).`, `The page did not show this (${name}).`)
-                    : t(`La page affichait ici (${name}) : ${quote(a)}`, `The page showed here (${name}): ${quote(a)}`),
+                    ? t(`La page n'affichait pas ceci (${name}).`, `The page did not show this (${name}).`, `لم تكن الصفحة تعرض هذا (${iso(name)}).`)
+                    : t(
+                        `La page affichait ici (${name}) : ${quote(a)}`,
+                        `The page showed here (${name}): ${quote(a)}`,
+                        `كانت الصفحة تعرض هنا (${iso(name)}): ${quote(a)}`,
+                      ),
                 ),
               );
               failures.push(
@@ -467,15 +480,18 @@
                   ? new Failure(
                       `Entrée n° ${v.seq} : la page affichait (${name}) ${quote(a)}, ce que l'entrée signée ne dit pas.`,
                       `Entry ${v.seq}: the page showed (${name}) ${quote(a)}, which the signed entry does not say.`,
+                      `القيد رقم ${iso(v.seq)}: كانت الصفحة تعرض (${iso(name)}) ${quote(a)}، وهو ما لا يقوله القيد الموقّع.`,
                     )
                   : a === ""
                     ? new Failure(
                         `Entrée n° ${v.seq} : la page n'affichait pas (${name}) ${quote(b)}, que dit l'entrée signée.`,
                         `Entry ${v.seq}: the page did not show (${name}) ${quote(b)}, which the signed entry says.`,
+                        `القيد رقم ${iso(v.seq)}: لم تكن الصفحة تعرض (${iso(name)}) ${quote(b)}، وهو ما يقوله القيد الموقّع.`,
                       )
                     : new Failure(
                       `Entrée n° ${v.seq} : la page affichait (${name}) ${quote(a)}, l'entrée signée dit ${quote(b)}.`,
                       `Entry ${v.seq}: the page showed (${name}) ${quote(a)}, the signed entry says ${quote(b)}.`,
+                      `القيد رقم ${iso(v.seq)}: كانت الصفحة تعرض (${iso(name)}) ${quote(a)}، والقيد الموقّع يقول ${quote(b)}.`,
                     ),
               );
             }
@@ -503,12 +519,19 @@
           new Failure(
             `La page affiche l'entrée n° ${old.dataset.seq}, que la preuve du registre pour cette affaire ne contient pas.`,
             `The page shows entry ${old.dataset.seq}, which the register's proof for this case does not hold.`,
+            `تعرض الصفحة القيد رقم ${iso(old.dataset.seq)}، الذي لا يتضمنه إثبات السجل لهذه القضية.`,
           ),
         );
         fresh.push(old);
       }
       if (shownSeqs.join(",") !== shownSeqs.slice().sort((a, b) => a - b).join(","))
-        failures.push(new Failure("La page affichait les entrées dans le désordre.", "The page showed the entries out of order."));
+        failures.push(
+          new Failure(
+            "La page affichait les entrées dans le désordre.",
+            "The page showed the entries out of order.",
+            "كانت الصفحة تعرض القيود على غير ترتيبها.",
+          ),
+        );
       fresh.sort((a, b) => Number(a.dataset.seq) - Number(b.dataset.seq));
       ol.replaceChildren(...fresh);
       return failures;
@@ -560,21 +583,24 @@
             ? new Failure(
                 `Faits de l'affaire : la page affichait (${what}) ${quote(a)}, ce que les entrées signées ne disent pas.`,
                 `Case facts: the page showed (${what}) ${quote(a)}, which the signed entries do not say.`,
+                `وقائع القضية: كانت الصفحة تعرض (${iso(what)}) ${quote(a)}، وهو ما لا تقوله القيود الموقّعة.`,
               )
             : a === ""
               ? new Failure(
                   `Faits de l'affaire : la page n'affichait pas (${what}) ${quote(b)}, que disent les entrées signées.`,
                   `Case facts: the page did not show (${what}) ${quote(b)}, which the signed entries say.`,
+                  `وقائع القضية: لم تكن الصفحة تعرض (${iso(what)}) ${quote(b)}، وهو ما تقوله القيود الموقّعة.`,
                 )
               : new Failure(
                   `Faits de l'affaire : la page affichait (${what}) ${quote(a)}, les entrées signées disent ${quote(b)}.`,
                   `Case facts: the page showed (${what}) ${quote(a)}, the signed entries say ${quote(b)}.`,
+                  `وقائع القضية: كانت الصفحة تعرض (${iso(what)}) ${quote(a)}، والقيود الموقّعة تقول ${quote(b)}.`,
                 ),
         );
       const h1 = document.querySelector("main h1");
       const title = w("case-title", { id: caseId });
       if (h1 && textOf(h1) !== title) {
-        mismatch(t("titre", "title"), textOf(h1), title);
+        mismatch(t("titre", "title", "العنوان"), textOf(h1), title);
         h1.textContent = title;
         h1.after(flag(t("Le titre de la page était faux et a été corrigé.", "The page's title was wrong and was corrected.", "كان عنوان الصفحة خاطئًا وتم تصحيحه.")));
       }
@@ -590,6 +616,7 @@
               t(
                 "Ces faits n'ont pas pu être vérifiés : l'affaire n'est pas prouvée complète et intacte. Ce sont ceux que donne le serveur.",
                 "These facts could not be verified: the case is not proven whole and intact. They are the server's.",
+                "تعذّر التحقق من هذه الوقائع: لم يثبت أن القضية كاملة وسليمة. وهي الوقائع التي يقدّمها الخادم.",
               ),
             ),
           );
@@ -598,7 +625,7 @@
       if (status && facts.status) {
         const label = word(L.status, facts.status);
         if (textOf(status) !== label || !status.classList.contains(`status-${facts.status}`)) {
-          mismatch(t("statut", "status"), textOf(status), label);
+          mismatch(t("statut", "status", "الوضعية"), textOf(status), label);
           status.after(" ", el("span", { class: "tampered" }, `⚠ ${t("la page affichait", "the page showed", "كانت الصفحة تعرض")} ${quote(textOf(status))}`));
         }
         status.className = `status status-${facts.status}`;
@@ -662,9 +689,10 @@
     async function checkHistory(key, cp, lines, failures) {
       if (!store.works()) {
         lines.push(
-          say(
+          say3(
             "Ce navigateur ne garde pas de mémoire pour ce site : le retour en arrière ne peut pas être détecté ⚠",
             "This browser keeps no storage for this site: a rollback cannot be detected ⚠",
+            "لا يحتفظ هذا المتصفح بأي ذاكرة لهذا الموقع: لا يمكن كشف الرجوع إلى حالة سابقة ⚠",
           ),
         );
         return;
@@ -689,7 +717,13 @@
       try {
         old = core.parseCheckpoint((await core.openNote(seen.note, key)).text);
       } catch (e) {
-        lines.push(say("Le point de contrôle gardé par ce navigateur est illisible : ignoré ⚠", "The checkpoint kept by this browser is unreadable: ignored ⚠"));
+        lines.push(
+          say3(
+            "Le point de contrôle gardé par ce navigateur est illisible : ignoré ⚠",
+            "The checkpoint kept by this browser is unreadable: ignored ⚠",
+            "نقطة التحقق التي يحتفظ بها هذا المتصفح غير مقروءة: أُهملت ⚠",
+          ),
+        );
         return;
       }
       const when = typeof seen.seen_at === "string" ? seen.seen_at.slice(0, 10) : "?";
@@ -698,6 +732,7 @@
           new Failure(
             `Retour en arrière : ce navigateur a déjà vu ce registre à ${old.size} entrées (le ${when}), ce site le montre à ${cp.size} entrées. Il vous montre un état ancien, ou une autre version du registre.`,
             `Rollback: this browser already saw this register at ${old.size} entries (on ${when}), this site shows it at ${cp.size} entries. It is showing you an old state, or another version of the register.`,
+            `رجوع إلى حالة سابقة: سبق لهذا المتصفح أن رأى هذا السجل وعدد قيوده ${iso(old.size)} (بتاريخ ${iso(when)})، وهذا الموقع يعرضه وعدد قيوده ${iso(cp.size)}. إنه يعرض عليك حالة قديمة، أو نسخة أخرى من السجل.`,
           ),
         );
         return;
@@ -708,6 +743,7 @@
             new Failure(
               `Vue divergente : ce navigateur a vu une autre version du registre à ${old.size} entrées (le ${when}). Le registre a deux histoires : gardez cette page et signalez-le.`,
               `Split view: this browser saw another version of the register at ${old.size} entries (on ${when}). The register has two histories: keep this page and report it.`,
+              `نسخة متباينة: رأى هذا المتصفح نسخة أخرى من السجل عدد قيودها ${iso(old.size)} (بتاريخ ${iso(when)}). للسجل تاريخان مختلفان: احتفظ بهذه الصفحة وأبلغ عن ذلك.`,
             ),
           );
         else
@@ -742,6 +778,7 @@
           new Failure(
             `Vue divergente : le registre à ${cp.size} entrées ne prolonge pas celui de ${old.size} entrées que ce navigateur a vu le ${when} (pas de preuve de cohérence valable). Le registre a été réécrit, ou ce site vous montre une autre version.`,
             `Split view: the register at ${cp.size} entries does not extend the one of ${old.size} entries this browser saw on ${when} (no valid consistency proof). The register was rewritten, or this site shows you another version.`,
+            `نسخة متباينة: السجل الذي عدد قيوده ${iso(cp.size)} ليس امتدادًا للسجل الذي عدد قيوده ${iso(old.size)} ورآه هذا المتصفح بتاريخ ${iso(when)} (لا يوجد إثبات اتساق صالح). لقد أُعيدت كتابة السجل، أو أن هذا الموقع يعرض عليك نسخة أخرى.`,
           ),
         );
       else
@@ -777,27 +814,35 @@
         try {
           keys.push(await core.parseVerifierKey(k, 4));
         } catch (e) {
-          failures.push(new Failure(`Clé de témoin épinglée illisible : ${k}`, `Unreadable pinned witness key: ${k}`));
+          failures.push(new Failure(`Clé de témoin épinglée illisible : ${k}`, `Unreadable pinned witness key: ${k}`, `مفتاح شاهد مثبّت غير مقروء: ${iso(k)}`));
         }
       }
       const r = await core.checkCosignatures(parsed, keys);
       const quorum = w.quorum === null ? keys.length : w.quorum;
       for (const bad of r.invalid)
-        failures.push(new Failure(`La cosignature du témoin ${bad.name} est invalide.`, `The cosignature of witness ${bad.name} is invalid.`));
+        failures.push(
+          new Failure(
+            `La cosignature du témoin ${bad.name} est invalide.`,
+            `The cosignature of witness ${bad.name} is invalid.`,
+            `التوقيع المشترك للشاهد ${iso(bad.name)} غير صالح.`,
+          ),
+        );
       const names = r.verified.map((v) => v.witness.name).join(", ");
-      const line = say(
+      const line = say3(
         `Témoins : ${r.verified.length} cosignature(s) vérifiée(s) sur ${keys.length} témoin(s) épinglé(s)${names ? ` (${names})` : ""}, quorum ${quorum}`,
         `Witnesses: ${r.verified.length} cosignature(s) verified of ${keys.length} pinned witness(es)${names ? ` (${names})` : ""}, quorum ${quorum}`,
+        `الشهود: توقيعات مشتركة تم التحقق منها: ${iso(r.verified.length)}، من شهود مثبّتين عددهم ${iso(keys.length)}${names ? ` (${iso(names)})` : ""}، النصاب ${iso(quorum)}`,
       );
       if (r.verified.length < quorum) {
         failures.push(
           new Failure(
             `Quorum de témoins non atteint : ${r.verified.length} cosignature(s) vérifiée(s), ${quorum} demandée(s).`,
             `Witness quorum not met: ${r.verified.length} cosignature(s) verified, ${quorum} required.`,
+            `لم يُبلغ نصاب الشهود: التوقيعات المشتركة التي تم التحقق منها ${iso(r.verified.length)}، والمطلوب ${iso(quorum)}.`,
           ),
         );
-        lines.push(say(`${line.fr} ✗`, `${line.en} ✗`));
-      } else lines.push(say(`${line.fr} ✓`, `${line.en} ✓`));
+        lines.push(say3(`${line.fr} ✗`, `${line.en} ✗`, `${line.ar} ✗`));
+      } else lines.push(say3(`${line.fr} ✓`, `${line.en} ✓`, `${line.ar} ✓`));
     }
 
     async function checkTexts(report, facts) {
@@ -835,6 +880,7 @@
             new Failure(
               `Entrée n° ${seq} : le texte servi ne correspond pas à l'empreinte signée.`,
               `Entry ${seq}: the text served does not match the signed digest.`,
+              `القيد رقم ${iso(seq)}: النص المقدَّم لا يطابق البصمة الموقّعة.`,
             ),
           );
         }
@@ -857,6 +903,7 @@
           new Failure(
             `La clé que ce site donne pour le registre (${served}) n'est pas celle que vous avez épinglée (${pinned}) : ce site n'est peut-être pas le registre que vous croyez, ou la clé a été remplacée.`,
             `The key this site gives for the register (${served}) is not the one you pinned (${pinned}): this site may not be the register you think, or the key was substituted.`,
+            `المفتاح الذي يقدّمه هذا الموقع للسجل (${iso(served)}) ليس المفتاح الذي ثبّتَّه (${iso(pinned)}): قد لا يكون هذا الموقع هو السجل الذي تظنه، أو أن المفتاح قد استُبدل.`,
           ),
         );
       lines.push(
@@ -900,17 +947,20 @@
           throw new Failure(
             `Le serveur dit que l'affaire ${caseId} n'existe pas, et sa preuve d'absence ne tient pas : ${e.fr}`,
             `The server says case ${caseId} does not exist, and its proof of absence fails: ${e.en}`,
+            `يقول الخادم إن القضية ${iso(caseId)} غير موجودة، وإثباته لعدم وجودها لا يصمد: ${e.ar}`,
           );
         }
         throw new Failure(
           `Le registre prouve (index signé, entrée n° ${absent.seq}) que l'affaire ${caseId} n'existe pas au point de contrôle de ${absent.size} entrées : cette page montre une affaire qui n'est pas dans le registre.`,
           `The register proves (signed index, entry ${absent.seq}) that case ${caseId} does not exist at the checkpoint of ${absent.size} entries: this page shows a case that is not in the register.`,
+          `يثبت السجل (الفهرس الموقّع، القيد رقم ${iso(absent.seq)}) أن القضية ${iso(caseId)} غير موجودة عند نقطة التحقق التي عدد قيودها ${iso(absent.size)}: تعرض هذه الصفحة قضية ليست في السجل.`,
         );
       }
       if (answer.status !== 200 || !answer.body)
         throw new Failure(
           `Le serveur a répondu ${answer.status} à la demande de l'affaire : rien n'a pu être vérifié.`,
           `The server answered ${answer.status} to the request for the case: nothing could be verified.`,
+          `أجاب الخادم بالرمز ${iso(answer.status)} على طلب القضية: تعذّر التحقق من أي شيء.`,
         );
       const report = await core.verifyCase(answer.body, key, caseId);
       const cp = report.checkpoint;
@@ -1011,14 +1061,16 @@
           new Failure(
             `Le serveur a affiché cette page au point de contrôle de ${pageSize} entrées, mais sa preuve est à ${cp.size} entrées, plus ancien : une réponse périmée ou une vue divergente.`,
             `The server showed this page at the checkpoint of ${pageSize} entries, but its proof is at ${cp.size} entries, an older one: a stale answer or a split view.`,
+            `عرض الخادم هذه الصفحة عند نقطة التحقق التي عدد قيودها ${iso(pageSize)}، لكن إثباته عند نقطة تحقق أقدم عدد قيودها ${iso(cp.size)}: ردّ متقادم أو نسخة متباينة.`,
           ),
         );
       const grew = report.entries.some((v) => v.seq >= pageSize);
       if (grew)
         lines.push(
-          say(
+          say3(
             `L'affaire a reçu de nouvelles entrées depuis l'affichage de la page (${pageSize} → ${cp.size} entrées au registre) : la page montre maintenant l'état vérifié.`,
             `The case got new entries since the page was served (${pageSize} → ${cp.size} entries in the register): the page now shows the verified state.`,
+            `تلقّت القضية قيودًا جديدة منذ عرض الصفحة (ارتفع عدد قيود السجل من ${iso(pageSize)} إلى ${iso(cp.size)}): تعرض الصفحة الآن الحالة التي تم التحقق منها.`,
           ),
         );
       const pageFailures = redrawTimeline(report, facts, texts, servedSeqs, pageSize).concat(redrawFacts(facts, report.asOf, caseId, whole, grew));
@@ -1090,7 +1142,7 @@
             );
         })
         .catch((err) => {
-          const message = err instanceof Failure ? err.in(lang) : `${t("erreur", "error", "خطأ")} : ${err}`;
+          const message = err instanceof Failure ? err.in(lang) : t(`erreur : ${err}`, `error: ${err}`, `خطأ: ${err}`);
           out.dataset.error = String(err);
           for (const mark of document.querySelectorAll(".check[data-seq]")) mark.className = "check fail";
           show(out, "fail", t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page.", "فشل التحقق: لا تعتمد على هذه الصفحة."), [], [message]);
@@ -1121,7 +1173,7 @@
       // A line's own state, for its colour: a ✓ line stays a success on a failed check.
       li.className = `${cls}${cls === "checked" && /✗/.test(l) ? " bad-line" : cls === "checked" && /✓/.test(l) ? " ok-line" : ""}`;
       li.textContent = l;
-      // An Arabic page falls back to French for the lines not translated: say so.
+      // Every line has its Arabic (tests/arabic.test.js); one without would be French: say so.
       if (page === "ar" && !/[\u0600-\u06FF]/.test(l)) {
         li.lang = "fr";
         li.dir = "ltr";

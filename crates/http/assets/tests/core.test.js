@@ -67,7 +67,7 @@ test("golden entry: leaf hash, summary digest and signature", async () => {
 function rejects(bytes, fragment) {
   assert.throws(
     () => core.decodeEntry(bytes),
-    (e) => e instanceof Failure && e.en.includes(fragment) && e.fr.length > 0,
+    (e) => e instanceof Failure && e.en.includes(fragment) && e.fr.length > 0 && /[\u0600-\u06FF]/.test(e.ar),
     `expected an error containing ${JSON.stringify(fragment)}`,
   );
 }
@@ -353,7 +353,12 @@ async function register() {
   return { reg, amina, karim, intruder };
 }
 
-const ens = (report) => report.failures.map((f) => f.en);
+// Each failure also has its Arabic sentence (issue 12; tests/arabic.test.js says more).
+const ens = (report) =>
+  report.failures.map((f) => {
+    assert.match(f.in("ar"), /[\u0600-\u06FF]/, `no Arabic for: ${f.en}`);
+    return f.en;
+  });
 
 test("an honest case verifies completely, with its officers", async () => {
   const { reg } = await register();
