@@ -25,7 +25,7 @@ fn issue2_init_append_show_verify() {
     // the batch's IndexCommitted is 5, so the checkpoint's size is 6 (docs/FORMAT.md §10.4).
     let out = reg.append(&events);
     assert!(
-        out.starts_with("appended seqs 2..=4 (3 events)\nregistre.example.ma/test\n6\n"),
+        out.starts_with("Appended 3 events as entries 2 to 4; the log now has 6 entries.\nregistre.example.ma/test\n6\n"),
         "{out}"
     );
     let shown = ok(&["show", reg.dir(), "3", "--json"]);
@@ -309,7 +309,7 @@ fn issue13_append_dry_run_checks_everything_and_writes_nothing() {
     );
     let out = ok(&["append", reg.dir(), "--key", &key, "--dry-run", s(&good)]);
     assert!(
-        out.contains("would take seqs 4..=5") && out.contains("nothing was written"),
+        out.contains("would be recorded as entries 4 to 5") && out.contains("Nothing was written"),
         "{out}"
     );
     let json = ok(&[
@@ -348,6 +348,9 @@ fn issue13_append_dry_run_checks_everything_and_writes_nothing() {
     assert!(reg.published() == before);
     // The checked batch then commits as the dry run said.
     let out = reg.append(&good);
-    assert!(out.contains("appended seqs 4..=5"), "{out}");
+    assert!(
+        out.contains("Appended 2 events as entries 4 to 5;"),
+        "{out}"
+    );
     reg.verify();
 }

@@ -1,12 +1,15 @@
 //! End-to-end tests: they run the built `sijil` binary in fresh temporary directories.
 //! Test names carry the issue they cover.
 
+mod backup;
 mod browser;
 mod clerk;
+mod clerk_cli;
 mod demo;
 mod faults;
 mod fixture_server;
 mod http;
+mod import;
 mod index;
 mod log;
 mod messages;

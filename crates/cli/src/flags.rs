@@ -40,12 +40,54 @@ pub enum Command {
     /// Append events (one JSON object per line) to a register, as one signed batch.
     ///
     /// Each event is checked by the register's rules before it is signed; if any is refused
-    /// nothing is written. Prints the seqs it committed and the new checkpoint. With
+    /// nothing is written. Prints the entries it committed and the new checkpoint. With
     /// --expect-size N the batch commits only if the log is still at size N, so re-running an
     /// append after a crash or a lost answer never records an event twice.
     ///
+    /// "case":"auto" (or "auto:KEY", which later lines reuse) opens a case with the next
+    /// number YYYY-NNNN, printed with its line; a Correction, Erasure or Amendment may target
+    /// {"case":"2024-0003","seq":2}, the case's event #2 counted from 0 (docs/FORMAT.md §5).
+    /// Errors name the file's line, counted from 1.
+    ///
     /// Example: sijil append ./registre --key amina.key --expect-size 12 events.jsonl
     Append(AppendArgs),
+    /// Import a clerk's spreadsheet export (two CSV files) as one signed batch.
+    ///
+    /// CASES has one row per case (case, controller_id, controller_name, categories,
+    /// opened_on, opening, summary), EVENTS one row per later event of a case (case, type,
+    /// date, and the columns of its type); docs/FORMAT.md §5.1 lists them. UTF-8, with or
+    /// without Excel's BOM, commas, quoted fields, CRLF or LF. Every row is read and checked
+    /// by the register's rules exactly as `append --dry-run` checks an events file, and every
+    /// error is listed (file, row counted as a spreadsheet counts it, column) before anything
+    /// is written; if any row fails, nothing is. Then the rows are committed as one batch:
+    /// the cases in CASES's order, then the events in EVENTS's order.
+    ///
+    /// Example: sijil import ./registre --key amina.key cases.csv events.csv --dry-run
+    Import(ImportArgs),
+    /// Back up a register while it runs: its log, verified, and its private files.
+    ///
+    /// Copies DIR's publication up to the checkpoint read when the run starts, as `sijil
+    /// mirror` does (every entry verified, the checkpoint written last), while appends go on;
+    /// then DIR/private/ (the log key, officers' keys kept there) into
+    /// DEST/private/register/: guard DEST as you guard the server. DEST is not a register
+    /// one can append to; run again into the same DEST to bring it forward (only new entries
+    /// are copied). Restore it with `sijil restore`.
+    ///
+    /// Example: sijil backup /srv/registre /backup/registre
+    Backup(BackupArgs),
+    /// Restore a backup, refusing to sign again behind a checkpoint seen elsewhere.
+    ///
+    /// Verifies BACKUP completely, reads every checkpoint it can find (DIR's own before it
+    /// is replaced, each --check: a URL or directory serving the register, or a file holding
+    /// a signed checkpoint such as a monitor's state), moves an existing DIR aside
+    /// (DIR.before-restore-SECONDS), and copies the backup into DIR. If a checkpoint larger
+    /// than the backup was seen, it writes DIR/private/restored and exits 1: the register
+    /// then refuses to sign (append, sequencer) until it is restored from a copy that has
+    /// those entries, because signing from a smaller log would fork it. --accept-fork SIZE
+    /// signs from the backup anyway, knowingly.
+    ///
+    /// Example: sijil restore /backup/registre /srv/registre --check https://miroir.example.ma/plaintes
+    Restore(RestoreArgs),
     /// Submit events to a register's sequencer, signed here with an officer's key.
     ///
     /// The officer's key never leaves this machine: submit reads the log's head from the
@@ -73,12 +115,26 @@ pub enum Command {
     ///
     /// Example: sijil sequencer ./registre --listen 127.0.0.1:8081
     Sequencer(SequencerArgs),
-    /// Show the register, one entry (SEQ), or one case (--case).
+    /// Show the register and a page of its cases, one entry (SEQ), or one case (--case).
     ///
-    /// Example: sijil show ./registre 7 --json
+    /// `show DIR` lists the cases, latest opened first, --limit at a time from --offset, and
+    /// says which of how many it shows; `show DIR SEQ` prints one entry as a table;
+    /// `show DIR --case ID` prints the case's timeline (case event number, entry, dates,
+    /// places, signers, texts). --json prints the same as JSON.
+    ///
+    /// Example: sijil show ./registre --offset 20 --limit 20
     Show(ShowArgs),
     /// Print the register's statistics (cases by status, category, year; sanctions; overdue).
     Stats(StatsArgs),
+    /// List the register's officers, or rotate an officer's key (`officers rotate`).
+    ///
+    /// `sijil officers DIR` lists every key ever authorized: name, role, key, when it was
+    /// authorized (entry and date) and by whom, and when and why it was revoked.
+    /// `sijil officers rotate DIR --key ADMIN.key --officer NAME --new-key NEW.key` authorises
+    /// the new key (same name and role) and revokes the officer's current one in one batch.
+    ///
+    /// Example: sijil officers ./registre --json
+    Officers(OfficersArgs),
     /// Check a register quickly, served over HTTP or in a directory: its checkpoint's
     /// signature, its consistency with the last checkpoint this client saw for that origin,
     /// and a few entries' inclusion.
@@ -238,6 +294,56 @@ pub struct AppendArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The register directory.
+    pub dir: PathBuf,
+    /// The cases file (CSV, one row per case opened; it may hold only its header).
+    pub cases: PathBuf,
+    /// The events file (CSV, one row per event of a case; it may hold only its header).
+    pub events: PathBuf,
+    /// The signing officer's private key file (PRIVATE+KEY+…).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Commit only if the log is still at this size (safe retries).
+    #[arg(long, value_name = "N")]
+    pub expect_size: Option<u64>,
+    /// Read and check every row, exactly as the import would, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The register directory.
+    pub dir: PathBuf,
+    /// The backup directory (created if missing; an earlier backup of DIR is brought forward).
+    pub dest: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup directory (made by `sijil backup`).
+    pub backup: PathBuf,
+    /// The register directory to restore (an existing one is moved aside, never deleted).
+    pub dir: PathBuf,
+    /// Where the register's checkpoint can be seen: an http(s) URL or a directory serving
+    /// the register (a mirror), or a file holding a signed checkpoint (a monitor's
+    /// --state). Repeat it for each.
+    #[arg(long, value_name = "URL_OR_PATH")]
+    pub check: Vec<String>,
+    /// Restore without any checkpoint to compare with (no --check and no DIR): only when no
+    /// copy of the register was ever published.
+    #[arg(long)]
+    pub no_check: bool,
+    /// Let the register sign from the backup although a checkpoint of SIZE entries was seen:
+    /// its next entries fork the log, and verifiers that saw SIZE will say so.
+    #[arg(long, value_name = "SIZE")]
+    pub accept_fork: Option<u64>,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct SubmitArgs {
     /// The sequencer's URL (e.g. https://sequencer.example.ma/).
     pub url: String,
@@ -302,10 +408,74 @@ pub struct ShowArgs {
     /// Show this case (its status and timeline).
     #[arg(long, value_name = "ID", conflicts_with = "seq")]
     pub case: Option<String>,
+    /// In the list of cases, skip this many (latest opened first).
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with_all = ["seq", "case"])]
+    pub offset: usize,
+    /// In the list of cases, show at most this many (1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = 20, conflicts_with_all = ["seq", "case"])]
+    pub limit: usize,
     /// The date "overdue" is judged on [default: today, UTC].
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<String>,
     /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct OfficersArgs {
+    #[command(subcommand)]
+    pub action: Option<OfficersAction>,
+    /// The register directory.
+    #[arg(required = true)]
+    pub dir: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OfficersAction {
+    /// Replace an officer's key: authorise the new key (same name and role) and revoke the
+    /// current one, as one batch signed by an admin.
+    ///
+    /// Refused, with nothing written, if NAME has no current (unrevoked) key or has several.
+    /// The new key is given as a private key file (`sijil keygen NAME --out NEW.key`; only
+    /// its public half is read and recorded), a file holding the public key in hex, or the
+    /// 64 hex digits themselves, so the officer can keep the private key on their machine.
+    /// An admin cannot revoke the key that signs the batch: rotate an admin's key with
+    /// another admin's key.
+    ///
+    /// Example: sijil officers rotate ./registre --key amina.key --officer karim --new-key
+    /// karim-2026.key --reason "annual rotation"
+    Rotate(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The register directory.
+    pub dir: PathBuf,
+    /// The signing admin's private key file (PRIVATE+KEY+…).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The officer whose key is replaced (their name as `sijil officers` lists it).
+    #[arg(long, value_name = "NAME")]
+    pub officer: String,
+    /// The new key: a private key file, a file holding the public key in hex, or the 64 hex
+    /// digits of the public key.
+    #[arg(long, value_name = "FILE|HEX")]
+    pub new_key: String,
+    /// Why the old key is revoked (recorded in the log; never personal data).
+    #[arg(long, value_name = "TEXT", default_value = "key rotated")]
+    pub reason: String,
+    /// The log's private key [default: DIR/private/log.key].
+    #[arg(long, value_name = "FILE")]
+    pub log_key: Option<PathBuf>,
+    /// Check everything and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON instead of a sentence.
     #[arg(long)]
     pub json: bool,
 }
@@ -548,8 +718,14 @@ pub struct ServeArgs {
     /// The address and port to listen on.
     ///
     /// An IP address and a port; port 0 picks a free one (the address is printed on stderr).
-    /// Example: --listen 0.0.0.0:80 to serve every interface.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    /// Example: --listen 0.0.0.0:80 to serve every interface. The environment variable
+    /// SIJIL_LISTEN gives it too (as in deploy/sijil.env and scripts/demo); the flag wins.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "SIJIL_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
     pub listen: std::net::SocketAddr,
     /// The log's verifier key (name+keyid+base64, or @FILE) [default: the key the genesis
     /// entry names].
@@ -613,6 +789,52 @@ mod tests {
         assert_eq!(a.events, PathBuf::from("-"));
         assert!(parse(&["append", "d", "-", "--key", "k", "--expect-size", "-1"]).is_err());
         assert!(parse(&["append", "d", "-"]).is_err(), "--key is required");
+    }
+
+    #[test]
+    fn import_flags() {
+        let cli =
+            parse(&["import", "d", "c.csv", "e.csv", "--key", "k", "--dry-run"]).expect("valid");
+        let Command::Import(a) = cli.command else {
+            panic!("not import")
+        };
+        assert!(a.dry_run);
+        assert_eq!(
+            (a.cases, a.events),
+            (PathBuf::from("c.csv"), PathBuf::from("e.csv"))
+        );
+        assert!(
+            parse(&["import", "d", "c.csv", "--key", "k"]).is_err(),
+            "two files"
+        );
+        assert!(
+            parse(&["import", "d", "c.csv", "e.csv"]).is_err(),
+            "--key is required"
+        );
+    }
+
+    #[test]
+    fn backup_and_restore_flags() {
+        let cli = parse(&["backup", "d", "b"]).expect("valid");
+        assert!(matches!(cli.command, Command::Backup(_)));
+        let cli = parse(&[
+            "restore",
+            "b",
+            "d",
+            "--check",
+            "https://m.example/",
+            "--check",
+            "m2",
+            "--accept-fork",
+            "40",
+        ])
+        .expect("valid");
+        let Command::Restore(a) = cli.command else {
+            panic!("not restore")
+        };
+        assert_eq!(a.check, ["https://m.example/", "m2"]);
+        assert_eq!(a.accept_fork, Some(40));
+        assert!(parse(&["restore", "b"]).is_err(), "DIR is required");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use sijil_core::cosignature::WitnessPolicy;
 use sijil_core::durable;
 use sijil_core::note::{Signer, Verifier};
 use sijil_core::{sha256, Hash};
-use sijil_register::batch::{cases_of, sign_batch};
+use sijil_register::batch::{cases_of, needs_of, sign_batch};
 use sijil_register::submission::{HeadAnswer, Receipt, Submission};
 use sijil_register::Draft;
 
@@ -123,13 +123,13 @@ pub fn submit(
     };
     let resent = resend.is_some();
     let cases = cases_of(drafts);
+    // The case numbers and case events the drafts' "auto" cases and case targets need.
+    let mut params = vec![("cases", cases.join(","))];
+    params.extend(needs_of(drafts).to_params());
     // Case ids are percent-encoded: a malformed one reaches the rules, which name it.
-    let head_url = reqwest::Url::parse_with_params(
-        &format!("{base}/api/v1/submit/head"),
-        &[("cases", cases.join(","))],
-    )
-    .map_err(|e| Error::Usage(format!("{base}: {e}")))?
-    .to_string();
+    let head_url = reqwest::Url::parse_with_params(&format!("{base}/api/v1/submit/head"), &params)
+        .map_err(|e| Error::Usage(format!("{base}: {e}")))?
+        .to_string();
     let submit_url = format!("{base}/api/v1/submit");
     let attempts = opts.attempts.max(1);
     let mut round = 0;

@@ -50,6 +50,7 @@ use serde_json::json;
 use sijil_core::storage::DirTiles;
 use sijil_core::tile::TileHashReader;
 use sijil_projector::Rejection;
+use sijil_register::batch::Needs;
 use sijil_register::submission::{check_batch, HeadAnswer, Receipt, Submission, SubmissionError};
 use sijil_register::{AppendReport, Error as RegisterError, RegisterWriter, Submitted};
 use tower::ServiceBuilder;
@@ -190,8 +191,14 @@ impl Sequencer {
 
     /// The head, with the heads of `cases`.
     fn head(&self, writer: &RegisterWriter, cases: &[String]) -> HeadAnswer {
-        let head = writer.head(cases);
-        HeadAnswer {
+        self.head_for(writer, cases, &Needs::default())
+    }
+
+    /// The head, with the heads of `cases` and the case numbers and case events `needs`
+    /// asks for (`"case":"auto"` and case targets, signed on the officer's machine).
+    fn head_for(&self, writer: &RegisterWriter, cases: &[String], needs: &Needs) -> HeadAnswer {
+        let head = writer.head_for(cases, needs);
+        let mut answer = HeadAnswer {
             origin: head.origin,
             tree_size: head.size,
             last_leaf_hash: head.last_leaf,
@@ -200,11 +207,27 @@ impl Sequencer {
             cases: head.cases,
             max_events: self.config.max_events,
             max_body: self.config.max_body,
+            case_numbers: Default::default(),
+            case_events: Default::default(),
+        };
+        if let Some(n) = &head.numbering {
+            answer.set_numbering(n);
         }
+        answer
     }
 
-    /// `GET /api/v1/submit/head?cases=…`: `cases` is a comma-separated list of case ids.
-    fn head_answer(&self, cases: Option<&str>) -> Answer {
+    /// `GET /api/v1/submit/head?cases=…&years=…&targets=…`: `cases` is a comma-separated
+    /// list of case ids, `years` and `targets` what [`Needs::from_params`] reads.
+    fn head_answer(&self, cases: Option<&str>, needs: &Needs) -> Answer {
+        if needs.years.len() + needs.targets.len() > self.config.max_events {
+            return Answer::error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "years and targets: more than the {} a batch may need",
+                    self.config.max_events
+                ),
+            );
+        }
         let ids: Vec<String> = cases
             .unwrap_or("")
             .split(',')
@@ -233,7 +256,7 @@ impl Sequencer {
         let writer = self.lock();
         Answer {
             status: StatusCode::OK,
-            body: json!(self.head(&writer, &ids)),
+            body: json!(self.head_for(&writer, &ids, needs)),
         }
     }
 
@@ -359,6 +382,8 @@ fn receipt(writer: &RegisterWriter, report: &AppendReport, replayed: bool) -> An
 #[serde(deny_unknown_fields)]
 struct HeadQuery {
     cases: Option<String>,
+    years: Option<String>,
+    targets: Option<String>,
 }
 
 async fn head(
@@ -370,12 +395,18 @@ async fn head(
         Err(e) => {
             return Answer::error(
                 StatusCode::BAD_REQUEST,
-                format!("{e} (the only parameter is cases=ID,ID,…)"),
+                format!(
+                    "{e} (the parameters are cases=ID,ID,…, years=YYYY,… and targets=ID:SEQ,…)"
+                ),
             )
             .into_response()
         }
     };
-    match tokio::task::spawn_blocking(move || s.head_answer(q.cases.as_deref())).await {
+    let needs = match Needs::from_params(q.years.as_deref(), q.targets.as_deref()) {
+        Ok(n) => n,
+        Err(e) => return Answer::error(StatusCode::BAD_REQUEST, e).into_response(),
+    };
+    match tokio::task::spawn_blocking(move || s.head_answer(q.cases.as_deref(), &needs)).await {
         Ok(a) => a.into_response(),
         Err(_) => {
             Answer::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()

@@ -7,6 +7,9 @@
 //! - [`batch::sign_batch`] signs a batch for a head of the log, wherever the officer's key is;
 //!   [`RegisterWriter::submit`] commits a batch signed elsewhere (`sijil sequencer`), with the
 //!   checks and the wire formats of [`submission`] (the receipt an officer keeps).
+//! - [`import`] reads a clerk's CSV export into the drafts of one append, listing every bad
+//!   row; [`restore`] is the marker that keeps a restored register from signing behind a
+//!   checkpoint seen elsewhere.
 //! - [`RegisterReader`] reads committed entries and keeps the view in step with the
 //!   checkpoint (the server follows the log with it).
 //!
@@ -16,14 +19,16 @@
 
 pub mod audit;
 pub mod batch;
+pub mod import;
 mod input;
 pub mod pending;
 pub mod present;
 mod reader;
+pub mod restore;
 pub mod submission;
 mod writer;
 
-pub use input::{parse_events, Draft, InputError, MAX_BATCH};
+pub use input::{auto_case, parse_events, CaseTarget, Draft, InputError, AUTO_CASE, MAX_BATCH};
 pub use reader::{load_view, load_view_from_snapshot, read_entries, RegisterReader, StoredEntry};
 pub use writer::{
     init, read_private_key, snapshot_due, write_snapshot, AppendReport, BatchStep, InitOptions,
@@ -46,13 +51,15 @@ pub enum Error {
     Writer(#[from] WriterError),
     #[error(transparent)]
     Io(#[from] IoError),
-    #[error("event {index} of the batch ({event}) is rejected: {rejection}")]
+    /// `index` counts the batch's events from 0; the message counts them from 1, as a
+    /// clerk counts the lines of an events file.
+    #[error("event {} of the batch ({event}) is rejected: {rejection}", .index + 1)]
     Rejected {
         index: usize,
         event: &'static str,
         rejection: Rejection,
     },
-    #[error("event {index} of the batch ({event}): {message}")]
+    #[error("event {} of the batch ({event}): {message}", .index + 1)]
     InvalidEvent {
         index: usize,
         event: &'static str,
@@ -71,6 +78,15 @@ pub enum Error {
     Merkle(#[from] MerkleError),
     #[error("key file {path}: {message}")]
     Key { path: PathBuf, message: String },
+    /// A register restored from a backup that is behind a checkpoint seen elsewhere
+    /// ([`restore`]): signing would fork the log, so the writer refuses to open.
+    #[error("refusing to sign: this log has {size} entries, but a checkpoint of size {seen} was seen at {at} (recorded by `sijil restore` in {}); signing now would fork the log. Bring the missing entries back (`sijil mirror` from a copy that has them), then `sijil restore --recheck` (docs/OPERATIONS.md, \"Backup and restore\")", marker.display())]
+    RestoredBehind {
+        size: u64,
+        seen: u64,
+        at: String,
+        marker: PathBuf,
+    },
     /// A submitted batch (`sijil sequencer`) that cannot be committed as it is.
     #[error(transparent)]
     Submission(#[from] submission::SubmissionError),

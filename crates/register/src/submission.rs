@@ -26,7 +26,7 @@ use sijil_core::note::Verifier;
 use sijil_core::proof_text::{ProofTextError, TlogProof};
 use sijil_core::{leaf_hash, sha256, Hash};
 
-use crate::batch::{CaseHead, Head, SignedBatch};
+use crate::batch::{CaseHead, Head, Numbering, SignedBatch};
 
 /// The `format` of a receipt.
 pub const RECEIPT_FORMAT: &str = "sijil-receipt/v1";
@@ -138,6 +138,14 @@ pub struct HeadAnswer {
     pub max_events: usize,
     /// The largest submission body, in bytes.
     pub max_body: usize,
+    /// For each year asked for (`years=`), the highest case number `NNNN` of that year's
+    /// `YYYY-NNNN` cases (absent: none): what `"case":"auto"` allocates after.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub case_numbers: BTreeMap<i32, u32>,
+    /// For each case event asked for (`targets=CASE:SEQ`), keyed `CASE:SEQ`, its entry's seq
+    /// (absent: no such event): what a `{"case":…,"seq":…}` target becomes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub case_events: BTreeMap<String, u64>,
 }
 
 impl HeadAnswer {
@@ -160,7 +168,28 @@ impl HeadAnswer {
             last_leaf: self.last_leaf_hash,
             last_recorded_at: self.last_recorded_at,
             cases: self.cases.clone(),
+            numbering: Some(Numbering {
+                highest: self.case_numbers.clone(),
+                events: self
+                    .case_events
+                    .iter()
+                    .filter_map(|(key, &seq)| {
+                        let (case, n) = key.rsplit_once(':')?;
+                        Some(((case.to_owned(), n.parse().ok()?), seq))
+                    })
+                    .collect(),
+            }),
         }
+    }
+
+    /// The `case_numbers` and `case_events` of an answer, from a writer's [`Numbering`].
+    pub fn set_numbering(&mut self, numbering: &Numbering) {
+        self.case_numbers = numbering.highest.clone();
+        self.case_events = numbering
+            .events
+            .iter()
+            .map(|((case, n), &seq)| (format!("{case}:{n}"), seq))
+            .collect();
     }
 }
 
@@ -625,6 +654,7 @@ mod tests {
             last_leaf: Hash([9; 32]),
             last_recorded_at: 0,
             cases: BTreeMap::new(),
+            numbering: None,
         };
         let drafts = parse_events(
             "f",

@@ -15,7 +15,10 @@ use sijil_core::writer::{Writer, WriterError};
 use sijil_core::{leaf_hash, Hash};
 use sijil_projector::View;
 
-use crate::batch::{cases_of, sign_batch_with_progress, CaseHead, Head, SignedBatch};
+use crate::batch::{
+    case_number, cases_of, needs_of, sign_batch_allocating, Allocation, CaseHead, Head, Needs,
+    Numbering, SignedBatch,
+};
 use crate::input::Draft;
 use crate::pending::{self, Journal};
 use crate::reader::{load_view, load_view_from_snapshot, read_entries};
@@ -218,6 +221,8 @@ pub struct RegisterWriter {
     /// A snapshot is due ([`RegisterWriter::flush_snapshot`]).
     snapshot_pending: bool,
     progress: Option<ProgressFn>,
+    /// The case numbers the last batch signed here allocated ([`RegisterWriter::allocated`]).
+    allocated: Vec<Allocation>,
 }
 
 impl std::fmt::Debug for RegisterWriter {
@@ -243,7 +248,8 @@ impl RegisterWriter {
     ///
     /// # Errors
     /// [`Error::NotARegister`], [`Error::Key`] (log key missing or not a private key),
-    /// [`Error::Writer`] (locked, checkpoint or tiles do not verify), [`Error::Corrupt`].
+    /// [`Error::Writer`] (locked, checkpoint or tiles do not verify), [`Error::Corrupt`],
+    /// [`Error::RestoredBehind`] (a restore saw a larger checkpoint: [`crate::restore`]).
     pub fn open(dir: &Path, log_key: Option<Signer>) -> Result<RegisterWriter, Error> {
         let layout = Layout::new(dir);
         if !layout.checkpoint().is_file() {
@@ -256,6 +262,9 @@ impl RegisterWriter {
             None => read_private_key(&layout.log_key())?,
         };
         let writer = Writer::open(dir, log_key)?;
+        // A restored log behind a checkpoint seen elsewhere must not sign (docs/OPERATIONS.md,
+        // "Backup and restore"). Only a read, under the lock, before anything else is done.
+        crate::restore::check_marker(&layout, writer.size())?;
         pending::recover(&layout, writer.size())?;
         let tiles = DirTiles::new(layout.clone());
         let cp = writer.checkpoint().clone();
@@ -268,6 +277,7 @@ impl RegisterWriter {
             snapshot_size,
             snapshot_pending: false,
             progress: None,
+            allocated: Vec::new(),
         };
         // If the tail replayed now is longer than an interval, save it so that the next open
         // does not replay it again (a log grown by batches each smaller than the interval
@@ -327,7 +337,48 @@ impl RegisterWriter {
                     )
                 })
                 .collect(),
+            numbering: None,
         }
+    }
+
+    /// [`RegisterWriter::head`] with the case numbers and case events `needs` asks for, read
+    /// from the view: what a batch with `"case":"auto"` or case targets is signed for. Runs
+    /// under the writer's lock, so two batches never allocate the same number.
+    pub fn head_for(&self, cases: &[String], needs: &Needs) -> Head {
+        let mut head = self.head(cases);
+        let mut numbering = Numbering::default();
+        if !needs.years.is_empty() {
+            // One pass over the case ids: allocation is rare next to the rest of a batch.
+            for id in self.view.case_ids() {
+                if let Some((year, number)) = case_number(&id) {
+                    if needs.years.contains(&year) {
+                        let h = numbering.highest.entry(year).or_insert(0);
+                        *h = (*h).max(number);
+                    }
+                }
+            }
+        }
+        if !needs.targets.is_empty() {
+            // The day only matters to `overdue`, which is not read here.
+            let day = sijil_core::event::Date::from_ymd(2000, 1, 1);
+            for (case, seq) in &needs.targets {
+                let entry = day
+                    .and_then(|d| self.view.case(case, d))
+                    .and_then(|c| c.timeline.get(*seq as usize).map(|t| t.seq));
+                if let Some(entry) = entry {
+                    numbering.events.insert((case.clone(), *seq), entry);
+                }
+            }
+        }
+        head.numbering = Some(numbering);
+        head
+    }
+
+    /// The case numbers the last batch signed by [`RegisterWriter::append`] or
+    /// [`RegisterWriter::check_append`] allocated for its `"case":"auto"` drafts (on success
+    /// or not: a refused batch's numbers were never taken).
+    pub fn allocated(&self) -> &[Allocation] {
+        &self.allocated
     }
 
     /// Seals, signs, validates and commits `drafts` as one batch signed by `officer`.
@@ -406,15 +457,18 @@ impl RegisterWriter {
                 .into());
             }
         }
-        let head = self.head(&cases_of(&drafts));
+        let head = self.head_for(&cases_of(&drafts), &needs_of(&drafts));
         let mut progress = self.progress.take();
-        let signed = sign_batch_with_progress(&head, drafts, officer, now_ms, &mut |done, n| {
+        self.allocated.clear();
+        let signed = sign_batch_allocating(&head, drafts, officer, now_ms, &mut |done, n| {
             if let Some(p) = progress.as_mut() {
                 p(BatchStep::Signing, done, n);
             }
         });
         self.progress = progress;
-        signed
+        let (batch, allocated) = signed?;
+        self.allocated = allocated;
+        Ok(batch)
     }
 
     /// Checks `batch` by the register's rules, as a commit would, and writes nothing; the

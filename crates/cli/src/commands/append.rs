@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use sijil_register::batch::Allocation;
 use sijil_register::{parse_events, read_private_key, BatchStep, RegisterWriter};
 
 use super::{now_ms, read_input, register_failure};
@@ -20,6 +21,7 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
         .map_err(register_failure)?;
     let (name, text) = read_input(&a.events)?;
     let drafts = parse_events(&name, &text)?;
+    let lines: Vec<usize> = drafts.iter().map(|d| d.line).collect();
     let mut w = RegisterWriter::open(&a.dir, log_key).map_err(register_failure)?;
     let bar = batch_bar(drafts.len());
     if let Some(bar) = bar.clone() {
@@ -38,7 +40,7 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
             }
         }));
     }
-    let result = run(&mut w, &a, drafts, &officer);
+    let result = run(&mut w, &a, drafts, &officer).map_err(|f| at_line(f, &name, &lines));
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -48,9 +50,58 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
     })
 }
 
+/// A batch's event refused by the rules or unsignable: its message names the events file's
+/// line first (`FILE:LINE:`, counted from 1 as an editor does), as a parse error does.
+fn at_line(f: Failure, name: &str, lines: &[usize]) -> Failure {
+    use sijil_register::Error;
+    let index = match f.error.downcast_ref::<Error>() {
+        Some(Error::Rejected { index, .. } | Error::InvalidEvent { index, .. }) => *index,
+        _ => return f,
+    };
+    match lines.get(index) {
+        Some(&line) if line > 0 => Failure {
+            code: f.code,
+            error: f.error.context(format!("{name}:{line}")),
+        },
+        _ => f,
+    }
+}
+
+/// `n event` or `n events`.
+pub fn events(n: u64) -> String {
+    format!("{n} event{}", if n == 1 { "" } else { "s" })
+}
+
+/// `as entry 5` or `as entries 5 to 7`.
+pub fn as_entries(seqs: &std::ops::Range<u64>) -> String {
+    let (first, last) = (seqs.start, seqs.end.saturating_sub(1));
+    if first == last {
+        format!("as entry {first}")
+    } else {
+        format!("as entries {first} to {last}")
+    }
+}
+
+/// The lines that say which case numbers a batch allocated (none when it asked for none).
+fn allocation_lines(allocated: &[Allocation], name: &str, verb: &str) -> String {
+    let mut out = String::new();
+    for al in allocated {
+        let asked = match &al.label {
+            Some(l) => format!("\"auto:{l}\""),
+            None => "\"auto\"".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{name}:{}: {asked} {verb} case {} (entry {})",
+            al.line, al.case, al.seq
+        );
+    }
+    out
+}
+
 /// A progress bar on stderr for a batch of `events`, when stderr is a terminal and the batch
 /// is big enough to take a while.
-fn batch_bar(events: usize) -> Option<indicatif::ProgressBar> {
+pub(super) fn batch_bar(events: usize) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal as _;
     if events < 1000 || !std::io::stderr().is_terminal() {
         return None;
@@ -62,6 +113,15 @@ fn batch_bar(events: usize) -> Option<indicatif::ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
+}
+
+/// The events file's name as errors and reports give it.
+fn name_of(a: &AppendArgs) -> String {
+    if a.events == std::path::Path::new("-") {
+        "<stdin>".into()
+    } else {
+        a.events.display().to_string()
+    }
 }
 
 /// The dry run, or the append and its report.
@@ -76,6 +136,7 @@ fn run(
             .check_append(drafts, officer, now_ms(), a.expect_size)
             .map_err(register_failure)?;
         let (first, last) = (seqs.start, seqs.end - 1);
+        let n = seqs.end - seqs.start;
         let out = if a.json {
             format!(
                 "{}\n",
@@ -84,12 +145,15 @@ fn run(
                     "first_seq": first,
                     "last_seq": last,
                     "tree_size": tree_size,
+                    "allocated": w.allocated(),
                 })
             )
         } else {
             format!(
-                "dry run: the {} events pass the register's rules and would take seqs {first}..={last} (the log would be {tree_size} entries); nothing was written\n",
-                seqs.end - seqs.start
+                "Dry run: the {} pass the register's rules and would be recorded {}; the log would then have {tree_size} entries. Nothing was written.\n{}",
+                events(n),
+                as_entries(&seqs),
+                allocation_lines(w.allocated(), &name_of(a), "would open")
             )
         };
         // Nothing was written: a closed output is not worth an error.
@@ -110,14 +174,19 @@ fn run(
             "tree_size": cp.size,
             "root": cp.root.to_base64(),
             "checkpoint": String::from_utf8_lossy(&report.checkpoint.bytes),
+            "allocated": w.allocated(),
         });
         let _ = writeln!(out, "{json}");
     } else {
+        // The entry after the batch is the log's own IndexCommitted: the size counts it.
         let _ = writeln!(
             out,
-            "appended seqs {first}..={last} ({} events)",
-            report.seqs.end - report.seqs.start
+            "Appended {} {}; the log now has {} entries.",
+            events(report.seqs.end - report.seqs.start),
+            as_entries(&report.seqs),
+            cp.size
         );
+        out.push_str(&allocation_lines(w.allocated(), &name_of(a), "opened"));
         out.push_str(&String::from_utf8_lossy(&report.checkpoint.bytes));
     }
     let printed = try_print(format_args!("{out}"));
@@ -126,7 +195,8 @@ fn run(
         // The reader went away (`sijil append … | true`): the command did its work.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             errln!(
-                "sijil: note: standard output was closed; the batch IS committed: seqs {first}..={last}, tree size {}",
+                "sijil: note: standard output was closed; the batch IS committed {}; the log is now at size {}",
+                as_entries(&report.seqs),
                 cp.size
             );
             Ok(())
@@ -134,7 +204,8 @@ fn run(
         Err(e) => Err(Failure {
             code: EXIT_COMMITTED,
             error: anyhow::anyhow!(
-                "the batch IS committed (seqs {first}..={last}, the log is now at size {}; do not append it again), but its result could not be written to standard output: {e}",
+                "the batch IS committed ({}; the log is now at size {}; do not append it again), but its result could not be written to standard output: {e}",
+                as_entries(&report.seqs),
                 cp.size
             ),
         }),

@@ -44,11 +44,24 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
         a.dir.join("private/log.key").display()
     );
     errln!(
-        "officer private key: {} (admin {:?}; keep it off the server)",
+        "officer private key: {} (admin {:?}, mode 0600)",
         key_path.display(),
         a.officer
     );
-    errln!("log verifier key (give it to verifiers and mirrors):");
+    if key_path.starts_with(a.dir.join("private")) {
+        // The default keeps `init` one command; an officer's key on the server is a key
+        // anyone who takes the server holds (README, "Keys").
+        errln!(
+            "  it is on the register's machine: move it to {:?}'s own machine (then sign with `sijil submit`), or give --officer-key-out next time",
+            a.officer
+        );
+    }
+    errln!(
+        "log verifier key, on standard output (save it as a .vkey file, e.g. {}.vkey, and give it to verifiers and mirrors):",
+        a.dir
+            .file_name()
+            .map_or_else(|| "register".into(), |n| n.to_string_lossy())
+    );
     try_print(format_args!("{}\n", report.log_verifier)).map_err(|e| {
         written_but(
             e,

@@ -12,11 +12,14 @@ use crate::{Failure, EXIT_COMMITTED};
 
 mod append;
 mod audit;
+mod backup;
 mod cosign;
 mod evidence;
+mod import;
 mod init;
 mod mirror;
 mod monitor;
+mod officers;
 mod remote;
 mod sequencer;
 mod serve;
@@ -31,10 +34,14 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Init(a) => init::init(a),
         Command::Keygen(a) => init::keygen(a),
         Command::Append(a) => append::append(a),
+        Command::Import(a) => import::import(a),
+        Command::Backup(a) => backup::backup(a),
+        Command::Restore(a) => backup::restore(a),
         Command::Submit(a) => submit::submit(a),
         Command::Sequencer(a) => sequencer::sequencer(a),
         Command::Show(a) => show::show(a),
         Command::Stats(a) => show::stats(a),
+        Command::Officers(a) => officers::officers(a),
         Command::Verify(a) => verify::verify(a),
         Command::Serve(a) => serve::serve(a),
         Command::Audit(a) => audit::audit(a),
@@ -56,6 +63,7 @@ pub fn register_failure(e: sijil_register::Error) -> Failure {
     match &e {
         Error::Rejected { .. }
         | Error::InvalidEvent { .. }
+        | Error::RestoredBehind { .. }
         | Error::Writer(WriterError::ExpectedSize { .. }) => Failure::rejected(e),
         Error::Writer(WriterError::AfterCommit { .. }) => Failure {
             code: EXIT_COMMITTED,
