@@ -122,12 +122,9 @@ impl Snapshot {
 
     /// The register's statistics as of `as_of` ([`View::stats`]), computed once a day.
     pub fn stats(&self, as_of: Date) -> Arc<Stats> {
-        match self.stats.get(as_of, || {
-            Ok::<_, std::convert::Infallible>(self.view.stats(as_of))
-        }) {
-            Ok(stats) => stats,
-            Err(never) => match never {},
-        }
+        self.stats
+            .get(as_of, || Ok(self.view.stats(as_of)))
+            .unwrap_or_else(|never: std::convert::Infallible| match never {})
     }
 
     pub fn tree(&self) -> Tree {
