@@ -826,3 +826,73 @@ fn issue10_browser_verifies_a_case_whose_controller_was_renamed_since() {
     ));
     v.passed();
 }
+
+/// Issue 13, the browser side of a log key rotation (docs/FORMAT.md §3.1): a visitor who
+/// pinned the register's key before `sijil log-key rotate` follows the chain (the rotation
+/// entry, signed by the pinned key, included in the checkpoint the new key signs), is told
+/// so, and the pin moves to the new key; the case, whose officers' histories start at an
+/// opening that names the first key, verifies; the checkpoint seen before the rotation still
+/// guards against a rollback.
+#[test]
+fn issue13_browser_follows_a_log_key_rotation_from_a_pinned_key() {
+    let Some(chromium) = chromium("issue13_browser_follows_a_log_key_rotation_from_a_pinned_key")
+    else {
+        return;
+    };
+    let reg = demo_register();
+    let server = Server::start(&reg.dir);
+    let before = size_of(server.addr);
+    let proxy = Proxy::start(server.addr);
+    let browser = Browser::new(&chromium);
+    let seeded = proxy.url(&format!("/__seed?next={}", CASE.replace('?', "%3F")));
+    proxy.seed(&[("sijil:verifier-key", reg.vkey.clone())]);
+    let v = browser.verify(&seeded);
+    v.passed();
+    assert!(
+        v.text.contains("épinglée dans ce navigateur ✓"),
+        "{}",
+        v.text
+    );
+
+    crate::util::ok(&["log-key", "rotate", s(&reg.dir)]);
+    // The rotation entry, then the batch's IndexCommitted.
+    let rotated_at = before;
+    server.wait_for_size(before + 2);
+    let served = get(server.addr, "/api/v1/register").json();
+    let new_vkey = served["verifier_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_ne!(new_vkey, reg.vkey, "the server gives the new key");
+
+    let v = browser.verify(&proxy.url(CASE));
+    v.passed();
+    assert!(
+        v.text.contains(&format!(
+            "Clé du registre renouvelée à l'entrée n° {rotated_at} : la clé "
+        )),
+        "{}",
+        v.text
+    );
+    assert!(
+        v.text
+            .contains("le registre n'a fait que s'allonger (preuve de cohérence RFC 9162) ✓"),
+        "the checkpoint seen under the old key is checked against the new one:\n{}",
+        v.text
+    );
+    // The pin moved: the next visit trusts the new key directly.
+    let v = browser.verify(&proxy.url(CASE));
+    v.passed();
+    assert!(!v.text.contains("Clé du registre renouvelée"), "{}", v.text);
+    assert!(
+        v.text.contains("épinglée dans ce navigateur ✓"),
+        "{}",
+        v.text
+    );
+    let key_id = new_vkey.split('+').nth(1).unwrap_or("?");
+    assert!(
+        v.text.contains(key_id),
+        "the pinned key is the new one, {key_id}:\n{}",
+        v.text
+    );
+}

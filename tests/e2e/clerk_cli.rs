@@ -383,3 +383,225 @@ fn issue13_init_says_where_the_keys_are_and_rotate_dry_run_writes_nothing() {
     let v = json(&["officers", reg.dir(), "--json"]);
     assert_eq!(v.as_array().map(Vec::len), Some(2), "still amina and nadia");
 }
+
+/// `sijil submit` says which case numbers the register allocated for `"case":"auto"`, as
+/// `sijil append` does: a line per number in the dry run ("would open") and after the commit
+/// ("opened", with the entry), and `allocated` in `--json`.
+#[test]
+fn issue13_submit_prints_the_case_numbers_it_allocated() {
+    let reg = Register::new();
+    reg.append(&reg.events("first.jsonl", &[complaint("2024-0003")]));
+    let seq = crate::fixture_server::Daemon::start(&[
+        "sequencer",
+        reg.dir(),
+        "--listen",
+        "127.0.0.1:0",
+        "--rate",
+        "10000",
+        "--burst",
+        "10000",
+    ]);
+    let key = reg.tmp.path().join("amina-desk.key");
+    std::fs::copy(&reg.officer_key, &key).expect("copy key");
+    let events = reg.events(
+        "desk.jsonl",
+        &[
+            auto("auto:x", "2024-06-01"),
+            r#"{"case":"auto:x","type":"HearingHeld","held_on":"2024-06-20","place":"Salle B, Rabat"}"#.into(),
+            auto("auto", "2023-11-30"),
+        ],
+    );
+    let name = s(&events);
+    let dry = ok(&["submit", &seq.url, name, "--key", s(&key), "--dry-run"]);
+    assert!(
+        dry.contains(&format!("{name}:1: \"auto:x\" would open case 2024-0004")),
+        "{dry}"
+    );
+    assert!(
+        dry.contains(&format!("{name}:3: \"auto\" would open case 2023-0001")),
+        "{dry}"
+    );
+    let out = ok(&[
+        "submit",
+        &seq.url,
+        name,
+        "--key",
+        s(&key),
+        "--log",
+        &reg.vkey,
+    ]);
+    assert!(
+        out.contains(&format!(
+            "{name}:1: \"auto:x\" opened case 2024-0004 (entry 4)"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{name}:3: \"auto\" opened case 2023-0001 (entry 6)"
+        )),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&format!("{name}:2:")),
+        "a later auto:x opens nothing: {out}"
+    );
+    // The next batch, as JSON: the numbers go on from the ones just allocated.
+    let more = reg.events("more.jsonl", &[auto("auto", "2024-07-01")]);
+    let v: Value = serde_json::from_str(&ok(&[
+        "submit",
+        &seq.url,
+        s(&more),
+        "--key",
+        s(&key),
+        "--json",
+    ]))
+    .expect("json");
+    assert_eq!(
+        v["allocated"],
+        serde_json::json!([{"line": 1, "label": null, "case": "2024-0005", "seq": 8}]),
+        "{v}"
+    );
+    drop(seq);
+    let c = json(&["show", reg.dir(), "--case", "2024-0004", "--json"]);
+    assert_eq!(c["case"]["opened_seq"], 4);
+    reg.verify();
+}
+
+/// `sijil officers URL --key VKEY` prints what `sijil officers DIR` prints, rebuilt from the
+/// register's own entries as served (`GET /api/v1/officers`) and verified: a served answer
+/// that leaves out an entry is refused (exit 1), and what the server claims in its own
+/// `officers` member is not what is printed.
+#[test]
+fn issue13_officers_of_a_register_url_are_verified_and_listed_as_for_a_directory() {
+    let reg = Register::new();
+    let key = s(&reg.officer_key).to_string();
+    let public = |name: &str| {
+        ok(&[
+            "keygen",
+            name,
+            "--out",
+            s(&reg.tmp.path().join(format!("{name}.key"))),
+        ])
+        .lines()
+        .find_map(|l| l.strip_prefix("public key:"))
+        .expect("public key line")
+        .trim()
+        .to_string()
+    };
+    let nadia = public("nadia");
+    reg.append(&reg.events(
+        "nadia.jsonl",
+        &[
+            format!(
+                r#"{{"type":"OfficerAuthorized","officer":{{"key":"{nadia}","name":"nadia","role":"clerk"}}}}"#
+            ),
+            complaint("2024-0001"),
+        ],
+    ));
+    let next = public("nadia-2");
+    ok(&[
+        "officers",
+        "rotate",
+        reg.dir(),
+        "--key",
+        &key,
+        "--officer",
+        "nadia",
+        "--new-key",
+        &next,
+        "--reason",
+        "laptop replaced",
+    ]);
+    let server =
+        crate::fixture_server::Daemon::start(&["serve", reg.dir(), "--listen", "127.0.0.1:0"]);
+    let state = reg.tmp.path().join("state");
+    let remote = |extra: &[&str]| {
+        let mut args = vec![
+            "officers",
+            server.url.as_str(),
+            "--key",
+            reg.vkey.as_str(),
+            "--state-dir",
+            s(&state),
+        ];
+        args.extend_from_slice(extra);
+        crate::util::sijil(&args)
+    };
+    for json in [false, true] {
+        let extra: &[&str] = if json { &["--json"] } else { &[] };
+        let mut dir_args = vec!["officers", reg.dir()];
+        dir_args.extend_from_slice(extra);
+        let local = ok(&dir_args);
+        let out = remote(extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), local, "json {json}");
+        assert!(
+            stderr.contains("sijil: verified: the checkpoint of size")
+                && stderr.contains("the register's 4 own entries (its opening, the authorizations and revocations)"),
+            "{stderr}"
+        );
+    }
+    let listed = json(&["officers", reg.dir(), "--json"]);
+    assert_eq!(
+        listed[1]["revoked"]["reason"], "laptop replaced",
+        "{listed}"
+    );
+    assert_eq!(listed[1]["revoked"]["by"], "amina", "{listed}");
+    fails(
+        &["officers", &server.url],
+        2,
+        "--key VKEY is needed to verify",
+    );
+
+    // A copy of the publication with a doctored answer, served as static files.
+    let (status, _, body) =
+        crate::fixture_server::request(server.addr(), "GET", "/api/v1/officers", b"");
+    assert_eq!(status, 200);
+    let answer: Value = serde_json::from_slice(&body).expect("json");
+    let copy = reg.tmp.path().join("copy");
+    crate::util::copy_dir(&reg.dir, &copy);
+    std::fs::create_dir_all(copy.join("api/v1")).expect("mkdir");
+    let fixture = crate::fixture_server::FixtureServer::start(&copy);
+    let serve_answer = |a: &Value| {
+        std::fs::write(copy.join("api/v1/officers"), a.to_string()).expect("write answer");
+    };
+    let doctored = |extra: &[&str]| {
+        let mut args = vec![
+            "officers".to_string(),
+            fixture.url(),
+            "--key".into(),
+            reg.vkey.clone(),
+            "--state-dir".into(),
+            s(&state).into(),
+        ];
+        args.extend(extra.iter().map(|x| x.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::util::sijil(&args)
+    };
+    // The server's own list says nadia's old key was never revoked: it is not what is printed.
+    let mut claims = answer.clone();
+    claims["officers"][1]["revocation"] = Value::Null;
+    serve_answer(&claims);
+    let out = doctored(&["--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(printed, listed);
+    // The revocation left out of the entries: the index proves there was one more.
+    let mut dropped = answer.clone();
+    let entries = dropped["entries"].as_array_mut().expect("entries");
+    assert_eq!(entries.len(), 4);
+    entries.pop();
+    serve_answer(&dropped);
+    let out = doctored(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("FAILED verification"), "{stderr}");
+    assert!(stderr.contains("is missing"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing unverified is printed");
+}

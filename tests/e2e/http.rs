@@ -89,8 +89,8 @@ fn wait_for_size(addr: SocketAddr, verifier: &Verifier, size: u64) -> (SignedChe
 fn issue4_serve_follows_appends_and_every_answer_verifies() {
     let reg = Register::new();
     let verifier = Verifier::parse(&reg.vkey).expect("vkey");
-    // init's 2 entries; the demo's 33 events and their batch's IndexCommitted: 36, as in
-    // data/demo (docs/FORMAT.md §10.4).
+    // init's 2 entries; the demo's 33 seed events and their batch's IndexCommitted: 36, as
+    // in data/demo before its generated cases (docs/FORMAT.md §10.4).
     append_at(&reg, 2, &demo_events());
     let server = Server::start(&reg.dir);
     let addr = server.addr;
@@ -373,7 +373,7 @@ fn issue4_browser_verify_button_checks_a_case_and_catches_one_changed_byte() {
         return;
     };
     let reg = Register::new();
-    // After init's 2 entries: the demo's events at seqs 2..=34, as in data/demo.
+    // After init's 2 entries: the demo's seed events at seqs 2..=34, as in data/demo.
     append_at(&reg, 2, &demo_events());
     let server = Server::start(&reg.dir);
     // Case 2024-0002: five entries, a correction, an erased text, texts to check.

@@ -514,6 +514,8 @@ fn issue13_check_deploy_runs_every_unit() {
         "sijil-serve.service: ",
         "sijil-witness.service: ",
         "sijil-cosign.service: ",
+        "sijil-sequencer.service: ",
+        "the sequencer answered, cosigned the checkpoint",
         "sijil-monitor.service: ",
         "sijil-mirror.service: ",
         "Containerfile: builder and slim runtime stages",

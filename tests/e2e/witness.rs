@@ -421,3 +421,101 @@ fn issue5_a_forked_log_is_caught_by_verify_mirror_and_witness() {
     let out = sijil(&["evidence", "check", s(&tampered), "--key", &a.vkey]);
     assert_ne!(out.status.code(), Some(0));
 }
+
+/// Polls `dir`'s checkpoint until `ready` holds of its text (at most 30 s).
+fn wait_for_checkpoint(dir: &Path, what: &str, ready: impl Fn(&str) -> bool) -> String {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(dir.join("checkpoint")).unwrap_or_default();
+        if ready(&text) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "{what}: the checkpoint is still\n{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Issue 13: the checkpoint of a register written by `sijil sequencer` gets cosigned, which
+/// `sijil cosign` cannot do beside it (both need the writer's lock): the sequencer runs the
+/// rounds itself (`--witness`, `--cosign-every`), at start and after its batches, and the
+/// cosigned checkpoint meets a witness quorum.
+#[test]
+fn issue13_the_sequencer_has_its_checkpoints_cosigned_while_it_holds_the_writer() {
+    let reg = Register::new();
+    reg.append(&events(&reg, "a.jsonl", "2024", 2));
+    let (k1, v1) = witness_key(reg.tmp.path(), "witness.example/w1");
+    let w1 = start_witness(&k1, &[&reg.vkey], &reg.tmp.path().join("w1"));
+    let witness = format!("{}={v1}", w1.url.trim_end_matches('/'));
+    let line = "— witness.example/w1 ";
+    let size_of = |text: &str| text.lines().nth(1).unwrap_or_default().to_string();
+    let before = size_of(&std::fs::read_to_string(reg.dir.join("checkpoint")).expect("cp"));
+    let sequencer = Daemon::start(&[
+        "sequencer",
+        reg.dir(),
+        "--listen",
+        "127.0.0.1:0",
+        "--witness",
+        &witness,
+        "--cosign-every",
+        "1s",
+    ]);
+    // The first round, at start.
+    let text = wait_for_checkpoint(&reg.dir, "cosigned at start", |t| t.contains(line));
+    assert_eq!(size_of(&text), before);
+    // `sijil cosign` cannot take the lock, and says where the cosigning happens instead.
+    fails(
+        &["cosign", reg.dir(), "--witness", &witness],
+        2,
+        "`sijil sequencer`, which holds it while it runs and cosigns the checkpoint itself",
+    );
+    // A batch committed by the sequencer: its new checkpoint is cosigned at the next round.
+    let key = reg.tmp.path().join("amina-desk.key");
+    std::fs::copy(&reg.officer_key, &key).expect("copy key");
+    let batch = reg.events(
+        "desk.jsonl",
+        &[complaint("2024-0100"), hearing("2024-0100")],
+    );
+    ok(&["submit", &sequencer.url, s(&batch), "--key", s(&key)]);
+    let text = wait_for_checkpoint(&reg.dir, "the new checkpoint cosigned", |t| {
+        size_of(t) != before && t.contains(line)
+    });
+    let after: u64 = size_of(&text).parse().expect("a size");
+    assert_eq!(after, before.parse::<u64>().expect("a size") + 3);
+    let state = reg.tmp.path().join("verify-state");
+    let out = ok(&[
+        "verify",
+        reg.dir(),
+        "--key",
+        &reg.vkey,
+        "--quick",
+        "--witness",
+        &v1,
+        "--quorum",
+        "1",
+        "--state-dir",
+        s(&state),
+    ]);
+    assert!(out.contains("1 cosignatures verified, 1 required"), "{out}");
+    // The witness holds the new size: it cosigned through a consistency proof.
+    let (status, _, held) = request(
+        w1.addr(),
+        "GET",
+        &format!(
+            "/{}/checkpoint",
+            sha256(b"registre.example.ma/test").to_hex()
+        ),
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        String::from_utf8_lossy(&held).lines().nth(1),
+        Some(after.to_string().as_str())
+    );
+    drop(sequencer);
+    // Once the sequencer is stopped, `sijil cosign` runs as before.
+    let out = ok(&["cosign", reg.dir(), "--witness", &witness]);
+    assert!(out.contains("cosigned by witness.example/w1"), "{out}");
+}

@@ -79,12 +79,14 @@ pub enum Command {
     ///
     /// Verifies BACKUP completely, reads every checkpoint it can find (DIR's own before it
     /// is replaced, each --check: a URL or directory serving the register, or a file holding
-    /// a signed checkpoint such as a monitor's state), moves an existing DIR aside
-    /// (DIR.before-restore-SECONDS), and copies the backup into DIR. If a checkpoint larger
-    /// than the backup was seen, it writes DIR/private/restored and exits 1: the register
-    /// then refuses to sign (append, sequencer) until it is restored from a copy that has
-    /// those entries, because signing from a smaller log would fork it. --accept-fork SIZE
-    /// signs from the backup anyway, knowingly.
+    /// a signed checkpoint such as a monitor's state), refuses (exit 1, nothing changed) if one
+    /// of the backup's size or smaller is not of the backup's history (its root is not the
+    /// root of the backup's first that-many entries: two histories exist), moves an existing
+    /// DIR aside (DIR.before-restore-SECONDS), and copies the backup into DIR. If a checkpoint
+    /// larger than the backup was seen, it writes DIR/private/restored and exits 1: the
+    /// register then refuses to sign (append, sequencer) until it is restored from a copy that
+    /// has those entries, because signing from a smaller log would fork it. --accept-fork
+    /// SIZE signs from the backup anyway, knowingly: exit 0, a warning, no marker.
     ///
     /// Example: sijil restore /backup/registre /srv/registre --check https://miroir.example.ma/plaintes
     Restore(RestoreArgs),
@@ -94,11 +96,13 @@ pub enum Command {
     /// sequencer (its size, last leaf hash and the heads of the cases the events touch), signs
     /// the entries here exactly as `append` would, and sends them. On success it prints and
     /// saves the receipt (--receipt): the signed checkpoint that includes the entries and each
-    /// entry's tlog-proof, which `sijil verify RECEIPT --key VKEY` checks offline. If the head
-    /// moved meanwhile it signs again and retries (--attempts). The signed batch is saved in
-    /// RECEIPT.pending until it is answered: if submit stops without an answer, run it again
-    /// with the same events; the same batch is sent again and recorded once. Exit 1 if the
-    /// sequencer refuses the batch (the rule's sentence is printed; nothing was recorded).
+    /// entry's tlog-proof, which `sijil verify RECEIPT --key VKEY` checks offline, and, as
+    /// `append` does, the case number each `"case":"auto"` got (`FILE:LINE: "auto" opened case
+    /// 2024-0008 (entry 4)`; `allocated` with --json). If the head moved meanwhile it signs
+    /// again and retries (--attempts). The signed batch is saved in RECEIPT.pending until it
+    /// is answered: if submit stops without an answer, run it again with the same events; the
+    /// same batch is sent again and recorded once. Exit 1 if the sequencer refuses the batch
+    /// (the rule's sentence is printed; nothing was recorded).
     ///
     /// Example: sijil submit https://sequencer.example.ma/ --key amina.key --log @plaintes.vkey events.jsonl
     Submit(SubmitArgs),
@@ -113,7 +117,12 @@ pub enum Command {
     /// the receipt. `sijil serve` publishes the register read-only on another address. Stops
     /// on Ctrl-C or SIGTERM.
     ///
+    /// With --witness URL=VKEY it also has the checkpoint cosigned by those witnesses, at
+    /// start and every --cosign-every (5m), as `sijil cosign` would if it could take the lock.
+    ///
     /// Example: sijil sequencer ./registre --listen 127.0.0.1:8081
+    ///
+    /// Example: sijil sequencer ./registre --witness https://witness.example/w1=witness.example/w1+1a2b3c4d+AXk… --cosign-every 5m
     Sequencer(SequencerArgs),
     /// Show the register and a page of its cases, one entry (SEQ), or one case (--case).
     ///
@@ -130,11 +139,23 @@ pub enum Command {
     ///
     /// `sijil officers DIR` lists every key ever authorized: name, role, key, when it was
     /// authorized (entry and date) and by whom, and when and why it was revoked.
+    /// `sijil officers URL --key VKEY` prints the same list for a register served over HTTP,
+    /// verified: the checkpoint as `sijil verify URL` checks it (signature, witnesses with
+    /// --witness, consistency with the last one seen, spot checks), then the register's own
+    /// entries (GET /api/v1/officers), each proven in that checkpoint and signed, proven to be
+    /// all of them (the index proof of docs/FORMAT.md §10), and the list rebuilt from them,
+    /// each authorization and revocation signed by an admin then in office. Exit 1 if any of
+    /// it fails, 3 on a fork.
     /// `sijil officers rotate DIR --key ADMIN.key --officer NAME --new-key NEW.key` authorises
     /// the new key (same name and role) and revokes the officer's current one in one batch.
     ///
     /// Example: sijil officers ./registre --json
+    ///
+    /// Example: sijil officers https://registre.example.ma/plaintes --key @plaintes.vkey
     Officers(OfficersArgs),
+    /// The log's own key (`log-key rotate`).
+    #[command(name = "log-key")]
+    LogKey(LogKeyArgs),
     /// Check a register quickly, served over HTTP or in a directory: its checkpoint's
     /// signature, its consistency with the last checkpoint this client saw for that origin,
     /// and a few entries' inclusion.
@@ -397,6 +418,18 @@ pub struct SequencerArgs {
     /// Requests allowed in a burst above --rate.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub burst: u32,
+    /// A witness that cosigns the log's checkpoint: its URL (submission prefix) and its
+    /// cosigner key, URL=VKEY; repeatable. The sequencer then does what `sijil cosign` does,
+    /// which cannot run beside it (both need the writer's lock): at start and every
+    /// --cosign-every, it submits the checkpoint to each witness (outside its batches), then,
+    /// between two batches, adds their cosignatures to DIR/checkpoint if the log has not grown
+    /// meanwhile (otherwise it asks again for the new checkpoint).
+    #[arg(long = "witness", value_name = "URL=VKEY")]
+    pub witness: Vec<String>,
+    /// Time between two cosigning rounds with --witness: seconds, or a number with s, m, h
+    /// or d.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub cosign_every: String,
 }
 
 #[derive(Debug, Args)]
@@ -427,9 +460,24 @@ pub struct ShowArgs {
 pub struct OfficersArgs {
     #[command(subcommand)]
     pub action: Option<OfficersAction>,
-    /// The register directory.
-    #[arg(required = true)]
-    pub dir: Option<PathBuf>,
+    /// The register: its directory, or an http(s) URL serving it (its tlog-tiles prefix,
+    /// with --key).
+    #[arg(required = true, value_name = "DIR|URL")]
+    pub location: Option<String>,
+    /// For a URL: the log's verifier key (name+keyid+base64), or @FILE to read it from a file.
+    #[arg(long, value_name = "VKEY")]
+    pub key: Option<String>,
+    /// For a URL: where the last verified checkpoint of each origin is kept, as for `sijil
+    /// verify` [default: $XDG_STATE_HOME/sijil, or ~/.local/state/sijil].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// For a URL: where to save fork evidence [default: the state directory].
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub witnesses: WitnessPolicyArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -475,6 +523,47 @@ pub struct RotateArgs {
     /// Check everything and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print JSON instead of a sentence.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogKeyArgs {
+    #[command(subcommand)]
+    pub action: LogKeyAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogKeyAction {
+    /// Rotate the log key inside the log (docs/FORMAT.md §3.1): one batch holding a
+    /// LogKeyRotated entry signed by the current log key and naming the new one, then the
+    /// batch's IndexCommitted and checkpoint signed by the new key, which signs everything
+    /// after it. The old key is retired: nothing it signs past the rotation is accepted.
+    ///
+    /// The new key is generated unless --new-key gives one (a private key named by the
+    /// origin: `sijil keygen ORIGIN --out FILE`). It is written to DIR/private/log.key.next
+    /// before the batch and replaces DIR/private/log.key once the batch is committed; a
+    /// crash at any instant leaves a register that reopens at its last committed state and
+    /// signs with the key the log names. Stop `sijil serve` and `sijil sequencer` on DIR
+    /// first (one writer at a time). Verifiers holding the old key follow the rotation
+    /// (`sijil verify URL --key OLD` says so); give witnesses and monitors the new verifier
+    /// key printed here (docs/OPERATIONS.md, "Rotating the log key").
+    ///
+    /// Example: sijil log-key rotate ./registre --reason "annual rotation"
+    Rotate(LogKeyRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogKeyRotateArgs {
+    /// The register directory.
+    pub dir: PathBuf,
+    /// The new log key, a private key file named by the origin [default: a new key].
+    #[arg(long, value_name = "FILE")]
+    pub new_key: Option<PathBuf>,
+    /// Why the key is rotated (recorded in the log; never personal data).
+    #[arg(long, value_name = "TEXT", default_value = "scheduled rotation")]
+    pub reason: String,
     /// Print JSON instead of a sentence.
     #[arg(long)]
     pub json: bool,

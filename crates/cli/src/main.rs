@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: `sijil serve` allocates per request from many threads,
+/// where glibc's per-thread arenas fragment (docs/PERFORMANCE.md, "Allocator", measured).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 mod flags;
 mod output;

@@ -12,6 +12,8 @@
 //!   own checkpoint moves; the result is a register directory `sijil serve` can serve.
 //! - [`evidence`]: when two checkpoints signed by the same key cannot both be honest, a
 //!   self-contained file anyone can re-check.
+//! - [`officers`]: the register's officers over HTTP, rebuilt from its own entries, proven
+//!   complete as of a verified checkpoint (`sijil officers URL`).
 //! - [`cosign`]: the register's side of C2SP tlog-witness: submit the checkpoint to witnesses
 //!   and publish the cosigned note.
 //! - [`submit`]: an officer's side of the sequencer (`sijil submit`): sign a batch here for the
@@ -25,6 +27,8 @@ pub mod cosign;
 pub mod evidence;
 pub mod http;
 pub mod mirror;
+pub mod officers;
+pub mod rotation;
 pub mod state;
 pub mod submit;
 mod tiles;
@@ -75,6 +79,11 @@ pub enum Error {
     /// An answer is not as of the checkpoint verified (a stale or split view).
     #[error("stale answer: {what}")]
     Stale { what: String },
+    /// The log's chain of keys (docs/FORMAT.md §3.1) does not lead from the key trusted to a
+    /// key that signs the checkpoint: a retired key signing past its rotation, a rotation not
+    /// signed by the key before it, a key that is not the log's.
+    #[error("log key: {message}")]
+    LogKey { message: String },
     /// A server or directory could not be read.
     #[error("{0}")]
     Source(#[from] SourceError),
@@ -148,7 +157,8 @@ impl Error {
             Error::Entry { .. }
             | Error::Witness { .. }
             | Error::Behind { .. }
-            | Error::Stale { .. } => ErrorKind::Unverified,
+            | Error::Stale { .. }
+            | Error::LogKey { .. } => ErrorKind::Unverified,
             Error::WitnessRefused { .. } => ErrorKind::Unverified,
             // A refused batch or event, a receipt that does not verify: exit 1, as `append`.
             Error::Refused { .. } | Error::Register(_) | Error::Receipt(_) => ErrorKind::Unverified,

@@ -47,7 +47,7 @@ use sijil_core::tile::{Tile, TileBuilder, TileHashReader, TileLevel, TileReader}
 use sijil_core::writer::{lock_exclusive, WriterError};
 use sijil_projector::View;
 use sijil_register::audit::{
-    audit_tree, fetch_checkpoint, AuditFailure, AuditOptions, DirSource, Resume, Source,
+    audit_tree, fetch_checkpoint_to_follow, AuditFailure, AuditOptions, DirSource, Resume, Source,
     SourceError, Verified,
 };
 use sijil_register::pending::{self, Journal};
@@ -132,21 +132,31 @@ pub fn mirror(
         WriterError::Io(io) => Error::Io(io),
         other => Error::Usage(other.to_string()),
     })?;
-    let local = match layout.read_checkpoint() {
-        Ok(bytes) => Some(SignedCheckpoint::open(&bytes, verifier).map_err(|source| {
-            Error::LocalCheckpoint {
-                path: layout.checkpoint(),
-                source,
-            }
-        })?),
-        Err(e) if e.is_not_found() => None,
+    // The mirror's checkpoint is signed by the key given or, after a rotation the mirror
+    // followed, by the key the log's chain leads to from it (docs/FORMAT.md §3.1): from then
+    // on that key is the one trusted.
+    let (local, trusted) = match layout.read_checkpoint() {
+        Ok(bytes) => {
+            let (cp, key) = open_local(&layout, &bytes, verifier)?;
+            (Some(cp), key)
+        }
+        Err(e) if e.is_not_found() => (None, verifier.clone()),
         Err(e) => return Err(e.into()),
     };
+    let verifier = &trusted;
     let m = local.as_ref().map_or(0, |c| c.checkpoint.size);
     pending::recover(&layout, m).map_err(|e| local_register(dir, e))?;
 
-    let remote = fetch_checkpoint(source, verifier)?;
+    // A checkpoint signed by another key may be past a rotation: the audit of the new entries
+    // checks its signature by the key the log's own entries lead to, before anything is
+    // committed. Only a larger tree can hold a rotation the mirror has not seen.
+    let remote = fetch_checkpoint_to_follow(source, verifier)?;
     let n = remote.checkpoint.size;
+    if n <= m {
+        if let Err(e) = SignedCheckpoint::open(&remote.bytes, verifier) {
+            return Err(AuditFailure::Checkpoint(e).into());
+        }
+    }
     let witnesses = match &opts.witnesses {
         Some(policy) => Some(
             policy
@@ -389,6 +399,39 @@ pub fn mirror(
         witnesses,
         view: Some(audit.view),
     })
+}
+
+/// The mirror's own checkpoint `bytes`, opened with `verifier` or, when a rotation the mirror
+/// followed made another key sign it, with the key the mirror's own entries lead to from
+/// `verifier` (they were audited before they were committed). Returns it with its key.
+fn open_local(
+    layout: &Layout,
+    bytes: &[u8],
+    verifier: &Verifier,
+) -> Result<(SignedCheckpoint, Verifier), Error> {
+    let source = match SignedCheckpoint::open(bytes, verifier) {
+        Ok(cp) => return Ok((cp, verifier.clone())),
+        Err(source) => source,
+    };
+    let refuse = |source| Error::LocalCheckpoint {
+        path: layout.checkpoint(),
+        source,
+    };
+    let Ok(cp) = sijil_register::rotation::unverified_checkpoint(bytes) else {
+        return Err(refuse(source));
+    };
+    if cp.origin != verifier.name() {
+        return Err(refuse(source));
+    }
+    let tiles = DirTiles::new(layout.clone());
+    let view = match sijil_register::load_view(layout, &tiles, &cp) {
+        Ok(view) => view,
+        Err(_) => return Err(refuse(source)),
+    };
+    match sijil_register::rotation::open_following(&view, bytes, verifier) {
+        Ok((signed, key, _)) => Ok((signed, key)),
+        Err(_) => Err(refuse(source)),
+    }
 }
 
 /// The origin serves a smaller checkpoint (size n) than the mirror's (size m > n). The

@@ -88,6 +88,28 @@ impl StateDir {
             .map_err(|source| Error::LocalCheckpoint { path, source })
     }
 
+    /// [`StateDir::load`] for a log whose key was rotated since (docs/FORMAT.md §3.1): the
+    /// state file of `verifier` (the key given) may hold a checkpoint signed by `current`, the
+    /// key the log's chain led to when it was stored.
+    ///
+    /// # Errors
+    /// As [`StateDir::load`], when neither key verifies the file.
+    pub fn load_following(
+        &self,
+        verifier: &Verifier,
+        current: &Verifier,
+    ) -> Result<Option<SignedCheckpoint>, Error> {
+        match self.load(verifier) {
+            Err(Error::LocalCheckpoint { path, source }) => {
+                let bytes = durable::read(&path)?;
+                SignedCheckpoint::open(&bytes, current)
+                    .map(Some)
+                    .map_err(|_| Error::LocalCheckpoint { path, source })
+            }
+            other => other,
+        }
+    }
+
     /// Records `checkpoint` (verified with `verifier`) as the last one accepted, atomically.
     ///
     /// # Errors

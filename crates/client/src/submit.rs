@@ -25,7 +25,7 @@ use sijil_core::cosignature::WitnessPolicy;
 use sijil_core::durable;
 use sijil_core::note::{Signer, Verifier};
 use sijil_core::{sha256, Hash};
-use sijil_register::batch::{cases_of, needs_of, sign_batch};
+use sijil_register::batch::{cases_of, needs_of, sign_batch, Allocation};
 use sijil_register::submission::{HeadAnswer, Receipt, Submission};
 use sijil_register::Draft;
 
@@ -66,12 +66,16 @@ pub enum SubmitOutcome {
         rounds: u32,
         /// The batch sent was one saved by an earlier run.
         resent: bool,
+        /// The case numbers the batch's `"case":"auto"` events opened ([`allocations`]).
+        allocated: Vec<Allocation>,
     },
     /// A dry run that would commit.
     DryRun {
         first_seq: u64,
         last_seq: u64,
         tree_size: u64,
+        /// The case numbers the batch would open for its `"auto"` events.
+        allocated: Vec<Allocation>,
     },
 }
 
@@ -170,6 +174,7 @@ pub fn submit(
                     first_seq: field("first_seq")?,
                     last_seq: field("last_seq")?,
                     tree_size: field("tree_size")?,
+                    allocated: allocations(drafts, &sent.batch.entries),
                 });
             }
             200 => {
@@ -198,6 +203,7 @@ pub fn submit(
                     verified,
                     rounds: round,
                     resent,
+                    allocated: allocations(drafts, &sent.batch.entries),
                 });
             }
             409 => {
@@ -223,6 +229,37 @@ pub fn submit(
             }
         }
     }
+}
+
+/// The case numbers `entries` (a batch signed from `drafts`, one entry per draft in their
+/// order, as [`sign_batch`] signs it) allocated for the drafts' `"case":"auto"`: each draft
+/// whose case is `"auto"`, or `"auto:KEY"` the first time KEY is named, with the case its
+/// entry names. Read from the entries sent rather than kept from signing, so that a batch
+/// saved by an earlier run and sent again (the pending file) reports the same numbers; the
+/// receipt holds exactly these entries ([`check_receipt`]).
+pub fn allocations(drafts: &[Draft], entries: &[(sijil_core::Entry, Vec<u8>)]) -> Vec<Allocation> {
+    let mut labels: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for (draft, (entry, _)) in drafts.iter().zip(entries) {
+        let Some(auto) = draft.case.as_deref().and_then(sijil_register::auto_case) else {
+            continue;
+        };
+        if let Some(label) = auto {
+            if labels.contains(&label) {
+                continue;
+            }
+            labels.push(label);
+        }
+        if let Some(link) = &entry.case {
+            out.push(Allocation {
+                line: draft.line,
+                label: auto.map(str::to_owned),
+                case: link.id.clone(),
+                seq: entry.seq,
+            });
+        }
+    }
+    out
 }
 
 /// Reads the head, signs the batch for it, and returns the submission's body.

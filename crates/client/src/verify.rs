@@ -23,7 +23,7 @@ use sijil_core::merkle::{check_inclusion, prove_inclusion};
 use sijil_core::note::Verifier;
 use sijil_core::tile::{Tile, TileHashReader, TileLevel};
 use sijil_core::{leaf_hash, Entry};
-use sijil_register::audit::{fetch_checkpoint, fetch_tile, Source};
+use sijil_register::audit::{checkpoint_bytes, fetch_tile, AuditFailure, Source};
 
 use crate::evidence::{compare, Consistency, Evidence, Seen};
 use crate::state::StateDir;
@@ -69,6 +69,11 @@ pub struct VerifyReport {
     /// When the log recorded its last entry (Unix ms; `None` for an empty tree): how old the
     /// checkpoint's contents are (`sijil monitor --max-age`).
     pub latest_recorded_at: Option<i64>,
+    /// The verifier of the key that signs the checkpoint: the key given, or the one the log's
+    /// `LogKeyRotated` entries lead to from it (docs/FORMAT.md §3.1).
+    pub log_key: Verifier,
+    /// The rotations followed from the key given, when it does not sign the checkpoint.
+    pub followed: Option<sijil_register::rotation::Followed>,
 }
 
 /// Verifies the register served by `source` (see the module docs) and records its checkpoint
@@ -86,7 +91,7 @@ pub fn verify(
     state: &StateDir,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport, Error> {
-    let served = fetch_checkpoint(source, verifier)?;
+    let (served, mut log_key, mut followed) = open_served(source, verifier)?;
     let cp = &served.checkpoint;
     let witnesses = match &opts.witnesses {
         Some(policy) => Some(
@@ -100,7 +105,7 @@ pub fn verify(
         None => None,
     };
     let tiles = SourceTiles::new(source);
-    let held = state.load(verifier)?;
+    let held = state.load_following(verifier, &log_key)?;
     let state_file = state.path(verifier);
     let seen = |c: &SignedCheckpoint, from: String| Seen {
         note: String::from_utf8_lossy(&c.bytes).into_owned(),
@@ -168,8 +173,28 @@ pub fn verify(
             }
         }
     };
-    let (spot_checked, latest_recorded_at) =
-        spot_check(source, &tiles, &served, verifier, opts.spot_checks)?;
+    let spot = spot_check(
+        source,
+        &tiles,
+        &served,
+        &log_key,
+        followed.is_some(),
+        opts.spot_checks,
+    );
+    let (spot_checked, latest_recorded_at) = match spot {
+        // The key given signs the checkpoint, but the log names another (a key pinned after
+        // a rotation, or a retired key signing past it): the chain of keys says which.
+        Err(Error::LogKey { message }) if followed.is_none() => {
+            let Some(answer) = crate::rotation::fetch(source)? else {
+                return Err(Error::LogKey { message });
+            };
+            let (_, key, f) = crate::rotation::follow(&answer, &served.bytes, verifier)?;
+            log_key = key;
+            followed = Some(f);
+            spot_check(source, &tiles, &served, &log_key, true, opts.spot_checks)?
+        }
+        other => other?,
+    };
     // Same tree with other signature lines (new cosignatures): keep the newer note.
     state.store(verifier, &served)?;
     Ok(VerifyReport {
@@ -179,7 +204,40 @@ pub fn verify(
         witnesses,
         state_file,
         latest_recorded_at,
+        log_key,
+        followed,
     })
+}
+
+/// The served checkpoint, opened with `verifier` or, when another key signs it, with the key
+/// the log's chain of keys leads to from `verifier` ([`crate::rotation::follow`]).
+fn open_served(
+    source: &dyn Source,
+    verifier: &Verifier,
+) -> Result<
+    (
+        SignedCheckpoint,
+        Verifier,
+        Option<sijil_register::rotation::Followed>,
+    ),
+    Error,
+> {
+    let bytes = checkpoint_bytes(source)?;
+    let direct = match SignedCheckpoint::open(&bytes, verifier) {
+        Ok(cp) => return Ok((cp, verifier.clone(), None)),
+        Err(e) => e,
+    };
+    // Only a checkpoint of this log that another key signs may be a rotation.
+    let ours = sijil_register::rotation::unverified_checkpoint(&bytes)
+        .is_ok_and(|cp| cp.origin == verifier.name());
+    if !ours {
+        return Err(AuditFailure::Checkpoint(direct).into());
+    }
+    let Some(answer) = crate::rotation::fetch(source)? else {
+        return Err(AuditFailure::Checkpoint(direct).into());
+    };
+    let (cp, key, followed) = crate::rotation::follow(&answer, &bytes, verifier)?;
+    Ok((cp, key, Some(followed)))
 }
 
 /// Saves fork evidence and returns the error that reports it (or, if it cannot be saved, the
@@ -243,6 +301,7 @@ fn spot_check(
     tiles: &SourceTiles<'_>,
     served: &SignedCheckpoint,
     verifier: &Verifier,
+    followed: bool,
     count: usize,
 ) -> Result<(Vec<u64>, Option<i64>), Error> {
     let cp = &served.checkpoint;
@@ -280,8 +339,18 @@ fn spot_check(
             .map_err(|e| bad(e.to_string()))?;
         if seq == 0 {
             match &entry.event {
+                // After a rotation the genesis names the first key of the chain, which
+                // `rotation::follow` checked.
                 Event::RegisterOpened(r)
-                    if r.origin == cp.origin && r.log_key.0.as_slice() == verifier.public_key() => {
+                    if r.origin == cp.origin
+                        && (followed || r.log_key.0.as_slice() == verifier.public_key()) => {}
+                Event::RegisterOpened(r) if r.origin == cp.origin => {
+                    return Err(Error::LogKey {
+                        message: format!(
+                            "entry 0 (RegisterOpened) names the log key {}, not {verifier}",
+                            r.log_key
+                        ),
+                    })
                 }
                 Event::RegisterOpened(r) => {
                     return Err(bad(format!(
@@ -296,6 +365,16 @@ fn spot_check(
         // (docs/FORMAT.md §10.4).
         if seq == n - 1 && n > 1 {
             let log_key = crate::case::log_public_key(verifier)?;
+            if matches!(entry.event, Event::IndexCommitted(_)) && entry.signer != log_key {
+                // Signed by another key than the checkpoint's: a rotation to follow, or a
+                // retired key's checkpoint (the caller tells which).
+                return Err(Error::LogKey {
+                    message: format!(
+                        "entry {seq}: IndexCommitted is signed by {}, not by the key that signs the checkpoint, {verifier}",
+                        entry.signer
+                    ),
+                });
+            }
             sijil_index::completeness::commitment_root(&entry, &log_key).map_err(bad)?;
         }
         if seq == n - 1 {

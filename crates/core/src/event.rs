@@ -548,6 +548,21 @@ pub struct IndexCommitted {
     pub root: Hash,
 }
 
+/// The log key names its successor (docs/FORMAT.md §3, issue 13 "The operator"): signed by the
+/// log key current at this entry, it retires that key. Every checkpoint larger than this
+/// entry's seq, and every later `IndexCommitted`, is signed by `new_key` only, so a verifier
+/// that trusts an older key follows the chain of rotations from it, each signed by the key
+/// before. A register-level event: no `CaseLink`; it touches the register's index key, so the
+/// register's mini-log lists every rotation (docs/FORMAT.md §10.1).
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogKeyRotated {
+    /// The log's next Ed25519 checkpoint key; its signed-note key name stays the origin.
+    pub new_key: PublicKey,
+    /// Why (a scheduled rotation, a suspected compromise), shown as is; never personal data.
+    pub reason: String,
+}
+
 /// The complaint is found inadmissible (outside the law's scope, incomplete, out of time): the
 /// first act on a case opened by a complaint, and it closes the case.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, Serialize, Deserialize)]
@@ -756,8 +771,8 @@ fn none<T>() -> Option<T> {
 /// A v1 event. The JSON form is tagged by `"type"`; see docs/FORMAT.md §3 for each field.
 ///
 /// The bincode variant index is not the declaration order: it is [`Event::code`], written
-/// out so that the catalogue's numbers stay fixed whatever is declared where (15 is reserved
-/// for `LogKeyRotated`, which is not implemented yet and is refused when decoded).
+/// out so that the catalogue's numbers stay fixed whatever is declared where (`LogKeyRotated`,
+/// declared after `IndexCommitted`, is 15).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 #[non_exhaustive]
@@ -777,6 +792,7 @@ pub enum Event<T = TextDigest> {
     Correction(Correction<T>),
     Erasure(Erasure),
     IndexCommitted(IndexCommitted),
+    LogKeyRotated(LogKeyRotated),
     ComplaintInadmissible(ComplaintInadmissible<T>),
     ComplaintForwarded(ComplaintForwarded<T>),
     ProceedingsSuspended(ProceedingsSuspended<T>),
@@ -788,8 +804,8 @@ pub enum Event<T = TextDigest> {
     Amendment(Amendment<T>),
 }
 
-/// The variant index reserved for `LogKeyRotated` (docs/FORMAT.md §3), not yet supported.
-pub const RESERVED_LOG_KEY_ROTATED: u32 = 15;
+/// The variant index of `LogKeyRotated` (docs/FORMAT.md §3).
+pub const LOG_KEY_ROTATED: u32 = 15;
 
 /// The highest variant index this code decodes.
 pub const MAX_EVENT_CODE: u32 = 24;
@@ -813,6 +829,7 @@ impl<T: bincode::Encode> bincode::Encode for Event<T> {
             Event::Correction(v) => v.encode(e),
             Event::Erasure(v) => v.encode(e),
             Event::IndexCommitted(v) => v.encode(e),
+            Event::LogKeyRotated(v) => v.encode(e),
             Event::ComplaintInadmissible(v) => v.encode(e),
             Event::ComplaintForwarded(v) => v.encode(e),
             Event::ProceedingsSuspended(v) => v.encode(e),
@@ -846,11 +863,7 @@ impl<Context, T: bincode::Decode<Context>> bincode::Decode<Context> for Event<T>
             12 => Event::Correction(De::decode(d)?),
             13 => Event::Erasure(De::decode(d)?),
             14 => Event::IndexCommitted(De::decode(d)?),
-            RESERVED_LOG_KEY_ROTATED => {
-                return Err(DecodeError::OtherString(
-                    "event variant 15 (LogKeyRotated) is reserved and not yet supported by this version of sijil".into(),
-                ))
-            }
+            LOG_KEY_ROTATED => Event::LogKeyRotated(De::decode(d)?),
             16 => Event::ComplaintInadmissible(De::decode(d)?),
             17 => Event::ComplaintForwarded(De::decode(d)?),
             18 => Event::ProceedingsSuspended(De::decode(d)?),
@@ -896,6 +909,7 @@ impl<T> Event<T> {
             Event::Correction(_) => "Correction",
             Event::Erasure(_) => "Erasure",
             Event::IndexCommitted(_) => "IndexCommitted",
+            Event::LogKeyRotated(_) => "LogKeyRotated",
             Event::ComplaintInadmissible(_) => "ComplaintInadmissible",
             Event::ComplaintForwarded(_) => "ComplaintForwarded",
             Event::ProceedingsSuspended(_) => "ProceedingsSuspended",
@@ -926,7 +940,7 @@ impl<T> Event<T> {
             Event::Correction(_) => 12,
             Event::Erasure(_) => 13,
             Event::IndexCommitted(_) => 14,
-            // 15: LogKeyRotated, reserved.
+            Event::LogKeyRotated(_) => LOG_KEY_ROTATED,
             Event::ComplaintInadmissible(_) => 16,
             Event::ComplaintForwarded(_) => 17,
             Event::ProceedingsSuspended(_) => 18,
@@ -965,7 +979,8 @@ impl<T> Event<T> {
     }
 
     /// Whether the event belongs to a case (and so must carry a `CaseLink`). Register-level
-    /// events (the genesis and officer keys) and the log's own `IndexCommitted` carry none.
+    /// events (the genesis, officer keys and log keys) and the log's own `IndexCommitted`
+    /// carry none.
     pub fn is_case_event(&self) -> bool {
         !matches!(
             self,
@@ -973,6 +988,7 @@ impl<T> Event<T> {
                 | Event::OfficerAuthorized(_)
                 | Event::OfficerRevoked(_)
                 | Event::IndexCommitted(_)
+                | Event::LogKeyRotated(_)
         )
     }
 
@@ -985,6 +1001,7 @@ impl<T> Event<T> {
             | Event::AuthoritiesNotified(_)
             | Event::Erasure(_)
             | Event::IndexCommitted(_)
+            | Event::LogKeyRotated(_)
             | Event::ProceedingsResumed(_)
             | Event::AppealLodged(_) => vec![],
             Event::ComplaintReceived(e) => e.summary.iter().collect(),
@@ -1017,6 +1034,7 @@ impl<T> Event<T> {
             Event::AuthoritiesNotified(e) => Event::AuthoritiesNotified(e),
             Event::Erasure(e) => Event::Erasure(e),
             Event::IndexCommitted(e) => Event::IndexCommitted(e),
+            Event::LogKeyRotated(e) => Event::LogKeyRotated(e),
             Event::ProceedingsResumed(e) => Event::ProceedingsResumed(e),
             Event::AppealLodged(e) => Event::AppealLodged(e),
             Event::ComplaintInadmissible(e) => {
@@ -1262,10 +1280,59 @@ mod tests {
         assert_eq!(encode(&e)[0], 14);
     }
 
+    fn rotation() -> Event {
+        Event::LogKeyRotated(LogKeyRotated {
+            new_key: PublicKey([7; 32]),
+            reason: "annual rotation".into(),
+        })
+    }
+
     #[test]
-    fn variant_15_is_reserved_and_25_unknown() {
-        let err = decode(&[15, 0, 0]).expect_err("reserved");
-        assert!(err.contains("15 (LogKeyRotated) is reserved"), "{err}");
+    fn log_key_rotated_is_variant_15_and_round_trips() {
+        let e = rotation();
+        let bytes = encode(&e);
+        // 15, the 32 key bytes, then the reason as a length-prefixed string.
+        let mut want = vec![15u8];
+        want.extend_from_slice(&[7; 32]);
+        want.push(15);
+        want.extend_from_slice(b"annual rotation");
+        assert_eq!(bytes, want);
+        assert_eq!(e.code(), LOG_KEY_ROTATED);
+        assert_eq!(e.name(), "LogKeyRotated");
+        assert!(!e.is_case_event());
+        assert!(e.texts().is_empty());
+        assert_eq!(decode(&bytes).as_ref(), Ok(&e));
+        let json = serde_json::to_string(&e).expect("json");
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"type":"LogKeyRotated","new_key":"{}","reason":"annual rotation"}}"#,
+                "07".repeat(32)
+            )
+        );
+        assert_eq!(serde_json::from_str::<Event>(&json).ok(), Some(e));
+    }
+
+    #[test]
+    fn malformed_log_key_rotations_are_refused() {
+        let bytes = encode(&rotation());
+        // A key cut short, a reason cut short, a reason that is not UTF-8, an unknown field.
+        assert!(decode(&bytes[..20]).is_err());
+        assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+        let mut bad = bytes.clone();
+        bad[34] = 0xff;
+        assert!(decode(&bad).is_err());
+        let typo = format!(
+            r#"{{"type":"LogKeyRotated","new_key":"{}","reason":"x","old_key":"00"}}"#,
+            "07".repeat(32)
+        );
+        assert!(serde_json::from_str::<Event<String>>(&typo).is_err());
+        let short = r#"{"type":"LogKeyRotated","new_key":"0707","reason":"x"}"#;
+        assert!(serde_json::from_str::<Event<String>>(short).is_err());
+    }
+
+    #[test]
+    fn variant_25_is_unknown() {
         let err = decode(&[25]).expect_err("unknown");
         assert!(err.contains("unknown event variant 25"), "{err}");
     }

@@ -75,6 +75,13 @@ impl Layout {
         self.private().join("log.key")
     }
 
+    /// The log's next private key while a rotation is in flight (`sijil log-key rotate`,
+    /// docs/FORMAT.md §3.1): durable before the rotation's batch is written, renamed over
+    /// `log.key` once the batch is committed, removed if it never commits.
+    pub fn log_key_next(&self) -> PathBuf {
+        self.private().join("log.key.next")
+    }
+
     /// Where a new checkpoint is written and fsynced before it is renamed over `checkpoint`.
     pub fn checkpoint_tmp(&self) -> PathBuf {
         self.private().join("checkpoint.new")
@@ -112,6 +119,11 @@ pub struct DirTiles {
 impl DirTiles {
     pub fn new(layout: Layout) -> DirTiles {
         DirTiles { layout }
+    }
+
+    /// The register (or mirror) directory the tiles are read from.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
     }
 
     /// Reads one tile (hash tile or entry bundle) as it is for its width.

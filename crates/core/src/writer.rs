@@ -177,6 +177,20 @@ impl Writer {
     /// (the checkpoint does not verify with `log_key`), [`WriterError::Corrupt`] (tiles,
     /// bundles and checkpoint disagree), [`WriterError::Io`].
     pub fn open(dir: &Path, log_key: Signer) -> Result<Writer, WriterError> {
+        Writer::open_with_keys(dir, vec![log_key])
+    }
+
+    /// [`Writer::open`] with the keys that may sign the log's checkpoint: the current log key
+    /// and, while a rotation is in flight, its successor (docs/FORMAT.md §3.1). The checkpoint
+    /// must verify with one of them, and the temporary checkpoint of a batch that did not
+    /// reach its rename is rolled forward if it verifies with any of them (a rotation's batch
+    /// signs its checkpoint with the new key). The writer then signs with the key that
+    /// verifies the checkpoint it settled on: the caller checks that the log names that key.
+    ///
+    /// # Errors
+    /// As [`Writer::open`]; [`WriterError::Checkpoint`] names the first key's failure when no
+    /// key verifies the checkpoint.
+    pub fn open_with_keys(dir: &Path, keys: Vec<Signer>) -> Result<Writer, WriterError> {
         let layout = Layout::new(dir);
         if !layout.checkpoint().is_file() {
             return Err(WriterError::NotARegister {
@@ -185,18 +199,40 @@ impl Writer {
         }
         let lock = lock_exclusive(&layout.lock())?;
         let tiles = DirTiles::new(layout.clone());
-        let verifier = log_key.verifier();
-        let mut checkpoint = open_checkpoint(
-            &layout.checkpoint(),
-            &durable::read(&layout.checkpoint())?,
-            &verifier,
-        )?;
-        if let Some(newer) = roll_forward_candidate(&layout, &tiles, &checkpoint, &verifier) {
+        let bytes = durable::read(&layout.checkpoint())?;
+        let mut found = None;
+        let mut first_error = None;
+        for key in &keys {
+            match open_checkpoint(&layout.checkpoint(), &bytes, &key.verifier()) {
+                Ok(cp) => {
+                    found = Some((cp, key.clone()));
+                    break;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let (mut checkpoint, mut log_key) = match (found, first_error) {
+            (Some(found), _) => found,
+            (None, Some(e)) => return Err(e),
+            (None, None) => {
+                return Err(WriterError::Corrupt {
+                    what: "no log key was given to verify the checkpoint".into(),
+                })
+            }
+        };
+        let newer = keys.iter().find_map(|key| {
+            roll_forward_candidate(&layout, &tiles, &checkpoint, &key.verifier())
+                .map(|cp| (cp, key.clone()))
+        });
+        if let Some((newer, key)) = newer {
             tracing::info!(
                 from = checkpoint.checkpoint.size,
                 to = newer.checkpoint.size,
                 "recovery: rolling the checkpoint forward"
             );
+            log_key = key;
             // Its own fsync may have failed when it was written (the writer then stopped before
             // the rename): make its bytes durable before they become the commit point.
             durable::sync_file(&layout.checkpoint_tmp())?;
@@ -270,6 +306,31 @@ impl Writer {
         &mut self,
         entries: &[(Entry, Vec<u8>)],
         extra: &[(PathBuf, Vec<u8>)],
+    ) -> Result<&SignedCheckpoint, WriterError> {
+        self.commit_signed_by(entries, extra, None)
+    }
+
+    /// [`Writer::commit`] of a batch that rotates the log key (docs/FORMAT.md §3.1): its
+    /// checkpoint is signed by `next`, which from the commit point on is this writer's key.
+    /// Before the commit point the writer keeps its key, so a batch that fails leaves it as
+    /// it was.
+    ///
+    /// # Errors
+    /// As [`Writer::commit`]; after [`WriterError::AfterCommit`] the writer signs with `next`.
+    pub fn commit_rotating(
+        &mut self,
+        entries: &[(Entry, Vec<u8>)],
+        extra: &[(PathBuf, Vec<u8>)],
+        next: Signer,
+    ) -> Result<&SignedCheckpoint, WriterError> {
+        self.commit_signed_by(entries, extra, Some(next))
+    }
+
+    fn commit_signed_by(
+        &mut self,
+        entries: &[(Entry, Vec<u8>)],
+        extra: &[(PathBuf, Vec<u8>)],
+        next: Option<Signer>,
     ) -> Result<&SignedCheckpoint, WriterError> {
         let old = self.size();
         let mut prev = self.last_leaf;
@@ -354,11 +415,12 @@ impl Writer {
             root: appended.root,
             extensions: Vec::new(),
         };
-        let signed =
-            SignedCheckpoint::sign(cp, &self.signer).map_err(|source| WriterError::Checkpoint {
+        let signed = SignedCheckpoint::sign(cp, next.as_ref().unwrap_or(&self.signer)).map_err(
+            |source| WriterError::Checkpoint {
                 path: self.layout.checkpoint_tmp(),
                 source,
-            })?;
+            },
+        )?;
         // durable::replace, in its steps: everything before the rename leaves the log as it
         // was, and the rename is the commit point, so a failure after it is not "nothing
         // written" but AfterCommit.
@@ -367,6 +429,9 @@ impl Writer {
         std::fs::rename(&tmp, &path).map_err(|e| IoError::new("rename", &path, e))?;
 
         self.checkpoint = signed;
+        if let Some(next) = next {
+            self.signer = next;
+        }
         self.last_leaf = prev;
         self.last_recorded_at = time;
         self.bundle_tail = tail;

@@ -120,3 +120,43 @@ fn index_commitment_bytes_are_pinned() {
     // The variant index follows `case: None` (0x00): 14.
     assert_eq!(bytes[1 + 1 + 32 + 9 + 32 + 1], 14);
 }
+
+/// docs/FORMAT.md §6.6: a `LogKeyRotated` (variant 15) signed by the log key (seed 32 × 0x02)
+/// naming the key of seed 32 × 0x03.
+fn next_log_key() -> Signer {
+    Signer::from_seed("registre.example.ma/plaintes", &[3; 32]).expect("valid name")
+}
+
+fn golden_rotation_entry() -> UnsignedEntry {
+    UnsignedEntry {
+        seq: 3,
+        prev: Hash([0xdd; 32]),
+        recorded_at: 1_672_992_000_000,
+        case: None,
+        event: Event::LogKeyRotated(sijil_core::event::LogKeyRotated {
+            new_key: sijil_core::event::PublicKey(next_log_key().public_key()),
+            reason: "scheduled rotation".into(),
+        }),
+    }
+}
+
+const ROTATION_ENTRY_HEX: &str = "0103ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddfd0010300c0b0300008139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394000fed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1127363686564756c656420726f746174696f6e05b67e688dacf818211a8ddaa3c0cc1b59a90ef7c7d29ea47190676dfcf8e5d54de22b7a6cf539115109ab0f4decf778a6f26256540419f9f713c3bb3c1e2009";
+const ROTATION_LEAF_HEX: &str = "add855e266034a15bdb5e9c9eb5782e85230fb0e7ce5f2383c38430e7f5a4003";
+const NEXT_LOG_VKEY: &str =
+    "registre.example.ma/plaintes+22f66ffc+Ae1JKMYo0cLG6ukDOJBZlWEpWSc6XGP5NjbBRhSshzfR";
+
+#[test]
+fn log_key_rotation_bytes_are_pinned() {
+    let (entry, bytes) =
+        Entry::sign(golden_rotation_entry(), log_key().signing_key(), ORIGIN).expect("signs");
+    assert_eq!(hex::encode(&bytes), ROTATION_ENTRY_HEX);
+    assert_eq!(leaf_hash(&bytes).to_hex(), ROTATION_LEAF_HEX);
+    assert_eq!(next_log_key().verifier().to_string(), NEXT_LOG_VKEY);
+    assert_eq!(Entry::decode(&bytes), Ok(entry.clone()));
+    entry.verify_signature(&bytes, ORIGIN).expect("verifies");
+    // The variant index follows `case: None` (0x00): 15, then the new key's 32 bytes.
+    let at = 1 + 1 + 32 + 9 + 32 + 1;
+    assert_eq!(bytes[at], 15);
+    assert_eq!(bytes[at + 1..at + 33], next_log_key().public_key());
+    assert_eq!(bytes[at + 33], 18, "the reason's length");
+}

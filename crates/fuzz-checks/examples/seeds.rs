@@ -20,8 +20,8 @@ use sijil_core::tile::{Tile, TileLevel};
 use sijil_core::{bundle, sha256, Hash};
 use sijil_fuzz_checks::fixtures::{
     demo_checkpoint_of_size_1, demo_entries, demo_leaf_hashes, demo_log_signer, demo_origin,
-    with_witness, witness_cosigner, DEMO_BUNDLE, DEMO_CHECKPOINT, DEMO_LOG_VKEY, DEMO_OFFICER_KEY,
-    GOLDEN_LOG_VKEY,
+    demo_seeds_size, with_witness, witness_cosigner, DEMO_CHECKPOINT, DEMO_LOG_VKEY,
+    DEMO_OFFICER_KEY, GOLDEN_LOG_VKEY,
 };
 
 /// docs/FORMAT.md §6.2.
@@ -62,9 +62,19 @@ fn main() {
     // entry_bundle
     use sijil_fuzz_checks::entry_bundle as eb;
     c.seed("entry_bundle", "golden-entry", hex(GOLDEN_ENTRY), eb);
-    c.seed("entry_bundle", "demo-bundle", DEMO_BUNDLE, eb);
+    // The seeds' batch (every kind of event, written by hand) rather than all 1,456 entries:
+    // its bundle is the one the demo served after that batch (`tile/entries/000.p/36` then),
+    // small enough for libFuzzer's input length.
     let entries = demo_entries();
-    for (i, (bytes, _)) in entries.iter().enumerate() {
+    let seeds = &entries[..demo_seeds_size()];
+    let seeds_bundle: Vec<&[u8]> = seeds.iter().map(|(b, _)| *b).collect();
+    c.seed(
+        "entry_bundle",
+        "demo-bundle",
+        bundle::encode(&seeds_bundle).expect("encodes"),
+        eb,
+    );
+    for (i, (bytes, _)) in seeds.iter().enumerate() {
         c.seed("entry_bundle", &format!("demo-entry-{i}"), bytes, eb);
     }
     let small: Vec<&[u8]> = entries.iter().take(3).map(|(b, _)| *b).collect();
@@ -205,7 +215,7 @@ fn main() {
     use sijil_fuzz_checks::events_jsonl as ej;
     let demo_events = include_str!("../../../data/demo/events.jsonl");
     c.seed("events_jsonl", "demo-file", demo_events, ej);
-    for (i, (_, entry)) in entries.iter().enumerate() {
+    for (i, (_, entry)) in seeds.iter().enumerate() {
         let mut json = serde_json::to_value(&entry.event).expect("JSON");
         if let (Some(case), Some(obj)) = (&entry.case, json.as_object_mut()) {
             obj.insert("case".into(), case.id.clone().into());
@@ -311,6 +321,34 @@ fn main() {
         (request(0, &[], GOLDEN_CHECKPOINT.as_bytes()), 200),
     ] {
         assert_eq!(with_witness(|w| w.add_checkpoint(&body)).status, status);
+    }
+
+    // witness_rotation: the demo's own rotation (scripts/build-demo), as a log pushes it.
+    use sijil_fuzz_checks::witness_rotation as wrot;
+    let demo_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo/register");
+    let answer = sijil_register::rotation::dir_log_keys(&demo_dir).expect("the demo's log keys");
+    let evidence = |answer: &sijil_register::rotation::LogKeysAnswer, old: u64, proof: &[Hash]| {
+        serde_json::to_vec(&sijil_client::rotation::RotationEvidence {
+            answer: answer.clone(),
+            old_size: old,
+            proof: proof.iter().map(Hash::to_base64).collect(),
+        })
+        .expect("serializes")
+    };
+    let mut cut = answer.clone();
+    cut.entries.retain(|e| e.seq + 3 < size); // the rotation (entry size − 2) left out
+    for (name, body, status) in [
+        ("ok", evidence(&answer, 1, &proof_1_n), 200),
+        ("conflict", evidence(&answer, 0, &[]), 409),
+        ("bad-proof", evidence(&answer, 1, &[sha256(b"x"); 5]), 422),
+        ("cut", evidence(&cut, 1, &proof_1_n), 403),
+    ] {
+        assert_eq!(
+            with_witness(|w| w.follow_rotation(&body)).status,
+            status,
+            "witness_rotation seed {name}"
+        );
+        c.seed("witness_rotation", name, body, wrot);
     }
 
     // fork_evidence

@@ -15,9 +15,10 @@ use sijil_witness::{Witness, WitnessState};
 /// The demo log's verifier key (`data/demo/log.vkey`).
 pub const DEMO_LOG_VKEY: &str = include_str!("../../../data/demo/log.vkey");
 
-/// The demo log's private key. A demo key, published on purpose: it signs the checkpoints the
-/// seeds need (`examples/seeds.rs`).
-pub const DEMO_LOG_KEY: &str = include_str!("../../../data/demo/keys/DEMO-ONLY-log.key");
+/// The demo log's private key in service (`data/demo/log.vkey`'s, since the demo's rotation of
+/// its log key, `scripts/build-demo`). A demo key, published on purpose: it signs the
+/// checkpoints the seeds need (`examples/seeds.rs`).
+pub const DEMO_LOG_KEY: &str = include_str!("../../../data/demo/keys/DEMO-ONLY-log-2.key");
 
 /// The demo officer's private key (also published on purpose).
 pub const DEMO_OFFICER_KEY: &str =
@@ -26,8 +27,20 @@ pub const DEMO_OFFICER_KEY: &str =
 /// The demo register's signed checkpoint.
 pub const DEMO_CHECKPOINT: &[u8] = include_bytes!("../../../data/demo/register/checkpoint");
 
-/// The demo register's entries, as the bundle it serves.
-pub const DEMO_BUNDLE: &[u8] = include_bytes!("../../../data/demo/register/tile/entries/000.p/36");
+/// The demo register's entries, as the bundles it serves (`tile/entries/…`, c2sp.org/tlog-tiles):
+/// five full tiles of 256 entries and the partial one, 1,458 entries in all (the seeds'
+/// batch, entries 0 to 35, the generated cases, then the log key's rotation at 1,456;
+/// `scripts/build-demo`). The same inputs
+/// always give that many entries; a demo rebuilt from other inputs fails to compile here,
+/// naming the bundle that is gone: list `data/demo/register/tile/entries` again.
+pub const DEMO_BUNDLES: &[&[u8]] = &[
+    include_bytes!("../../../data/demo/register/tile/entries/000"),
+    include_bytes!("../../../data/demo/register/tile/entries/001"),
+    include_bytes!("../../../data/demo/register/tile/entries/002"),
+    include_bytes!("../../../data/demo/register/tile/entries/003"),
+    include_bytes!("../../../data/demo/register/tile/entries/004"),
+    include_bytes!("../../../data/demo/register/tile/entries/005.p/178"),
+];
 
 /// The golden log key of docs/FORMAT.md §6.1.
 pub const GOLDEN_LOG_VKEY: &str =
@@ -80,13 +93,24 @@ pub fn witness_verifier() -> &'static Verifier {
     V.get_or_init(|| witness_cosigner().verifier())
 }
 
-/// The demo register's entries, decoded.
+/// The demo register's entries, decoded, in order (entry `i` at index `i`).
 pub fn demo_entries() -> Vec<(&'static [u8], Entry)> {
-    bundle::parse(DEMO_BUNDLE)
-        .expect("the demo bundle parses")
-        .into_iter()
+    DEMO_BUNDLES
+        .iter()
+        .flat_map(|b| bundle::parse(b).expect("the demo bundles parse"))
         .map(|b| (b, Entry::decode(b).expect("demo entries decode")))
         .collect()
+}
+
+/// How many entries the seeds' batch left (`data/demo/events.jsonl`, the hand-written cases
+/// the tests name): init's two entries, the seeds, and that batch's `IndexCommitted`, the
+/// first one after init's. The generated cases follow.
+pub fn demo_seeds_size() -> usize {
+    demo_entries()
+        .iter()
+        .skip(2)
+        .position(|(_, e)| matches!(e.event, sijil_core::event::Event::IndexCommitted(_)))
+        .map_or(0, |i| i + 3)
 }
 
 /// The leaf hashes of the demo register's entries.
@@ -102,6 +126,22 @@ pub fn demo_view() -> &'static View {
         let mut view = View::new();
         for (bytes, entry) in demo_entries() {
             view.apply(&entry, leaf_hash(bytes))
+                .expect("the demo register follows its rules");
+        }
+        view
+    })
+}
+
+/// The demo register as it stood after its seeds' batch (entries 0 to 35, [`demo_seeds_size`]):
+/// a real state of the register, with every kind of case event, that `events_jsonl` clones
+/// for each input it applies. Cloning the whole register's view (1,456 entries) costs about
+/// 270 µs, this one 8 µs: the check would spend most of its time copying.
+pub fn demo_seeds_view() -> &'static View {
+    static V: OnceLock<View> = OnceLock::new();
+    V.get_or_init(|| {
+        let mut view = View::new();
+        for (bytes, entry) in demo_entries().iter().take(demo_seeds_size()) {
+            view.apply(entry, leaf_hash(bytes))
                 .expect("the demo register follows its rules");
         }
         view
@@ -164,4 +204,53 @@ pub fn with_witness<T>(f: impl FnOnce(&Witness) -> T) -> T {
         clock,
     );
     f(&witness)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sijil_core::merkle::{tree_hash, MemoryHashes};
+
+    /// The compiled-in bundles are the whole demo register its checkpoint signs, in order: a
+    /// bundle left out, a stale one or a rebuilt register whose bundles were not listed again
+    /// fails here (proofs built from `demo_leaf_hashes` would not verify against it).
+    #[test]
+    fn the_bundles_are_the_register_its_checkpoint_signs() {
+        let cp = SignedCheckpoint::open(DEMO_CHECKPOINT, &log_verifiers()[0])
+            .expect("the demo checkpoint opens with its key");
+        let leaves = demo_leaf_hashes();
+        assert_eq!(leaves.len() as u64, cp.checkpoint.size);
+        let tree = MemoryHashes::from_leaves(leaves.iter().copied());
+        assert_eq!(
+            tree_hash(cp.checkpoint.size, &tree).expect("a root"),
+            cp.checkpoint.root
+        );
+        for (i, (_, e)) in demo_entries().iter().enumerate() {
+            assert_eq!(e.seq, i as u64, "entry {i} is at its seq");
+        }
+    }
+
+    /// The seeds' batch is init's 2 entries, the 33 events of `data/demo/events.jsonl` and its
+    /// `IndexCommitted`; every case of the seeds is in it, none of the generated ones.
+    #[test]
+    fn the_seeds_batch_is_the_hand_written_cases() {
+        let seeds = include_str!("../../../data/demo/events.jsonl");
+        let events = seeds.lines().filter(|l| !l.trim().is_empty()).count();
+        assert_eq!(demo_seeds_size(), 2 + events + 1);
+        let entries = demo_entries();
+        let (first, rest) = entries.split_at(demo_seeds_size());
+        let case_of = |e: &Entry| e.case.as_ref().map(|c| c.id.clone());
+        let seed_cases: std::collections::BTreeSet<_> =
+            first.iter().filter_map(|(_, e)| case_of(e)).collect();
+        assert_eq!(seed_cases.len(), 7, "{seed_cases:?}");
+        let later: Vec<_> = rest
+            .iter()
+            .filter_map(|(_, e)| case_of(e))
+            .filter(|id| seed_cases.contains(id))
+            .collect();
+        assert!(
+            later.is_empty(),
+            "generated entries of seed cases: {later:?}"
+        );
+    }
 }

@@ -241,8 +241,10 @@ pub fn proof_text(data: &[u8]) {
 }
 
 /// Events files (`sijil append FILE`, JSON Lines): `sijil_register::parse_events`, then what
-/// the writer does with each draft: its texts become blobs, it gets the demo register's next
-/// seq and case link, the demo officer signs it, and the register's rules apply it.
+/// the writer does with each draft: its texts become blobs, it gets the next seq and case
+/// link of the demo register as it stood after its seeds' batch
+/// ([`fixtures::demo_seeds_view`]), the demo officer signs it, and the register's rules
+/// apply it.
 ///
 /// Invariants: each parsed event's JSON form (with its `case`) parses back to the same draft;
 /// a blob parses back under its digest; a signed entry decodes to itself and its signature
@@ -254,7 +256,7 @@ pub fn events_jsonl(data: &[u8]) {
     let Ok(drafts) = sijil_register::parse_events("fuzz", text) else {
         return;
     };
-    let mut view = demo_view().clone();
+    let mut view = fixtures::demo_seeds_view().clone();
     let officer = fixtures::demo_officer();
     let origin = fixtures::demo_origin();
     for draft in drafts {
@@ -446,6 +448,24 @@ pub fn witness_request(data: &[u8]) {
             assert_eq!(answer.body, format!("{held}\n").into_bytes());
         }
         _ => {}
+    }
+}
+
+/// `POST /sijil/log-keys` bodies: a log's evidence that it rotated its key (docs/FORMAT.md
+/// §3.1, docs/API.md "Witness"), which a sijil witness follows. `Witness::follow_rotation`
+/// with the fixture witness (trusting the demo log's key in service and the golden one, a
+/// demo checkpoint of size 1 stored): the answer is 200, 400, 403, 404, 409 or 422, never a
+/// 500 (an internal error) for any body; a 409 names the stored size.
+pub fn witness_rotation(data: &[u8]) {
+    let answer = fixtures::with_witness(|w| w.follow_rotation(data));
+    assert!(
+        [200, 400, 403, 404, 409, 422].contains(&answer.status),
+        "unexpected status {}: {}",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    );
+    if answer.status == 409 {
+        assert_eq!(answer.body, b"1\n".to_vec(), "a 409 names the stored size");
     }
 }
 

@@ -30,6 +30,7 @@ replay_tests!(
     events_jsonl,
     http_params,
     witness_request,
+    witness_rotation,
     fork_evidence,
     case_answer,
     submission,

@@ -1,3 +1,7 @@
+//# allFunctionsCalledOnLoad
+// (V8's explicit compile hint, https://v8.dev/blog/explicit-compile-hints: this file's functions
+// are compiled while the page loads, off the main thread, not one by one during the first
+// verification: about a third of a first Vérifier's time. Browsers without it ignore the comment.)
 // sijil — the pure part of the browser verifier: decoding, hashing, Merkle and trie proofs,
 // signed notes, and the whole-case check. No DOM, no storage, no library: WebCrypto's Ed25519,
 // and SHA-256 from assets/sha256.wat (WebCrypto's where WebAssembly cannot run). The case page loads it before assets/verify.js (which draws the page);
@@ -5,7 +9,7 @@
 //
 // Every rule here is docs/FORMAT.md's:
 //  §1–§3  entries: bincode 2 standard configuration, varints in their shortest form only,
-//         no trailing bytes, event variants 0–14 and 16–24 (15, LogKeyRotated, reserved);
+//         no trailing bytes, event variants 0–24 (15 is LogKeyRotated, FORMAT §3.1);
 //         a case's categories: at least one, each once, in catalogue order;
 //  §2.2   the signed message "sijil/event/v1\n" ‖ origin ‖ "\n" ‖ bytes[..len−64];
 //  §2.4   Ed25519 with verify_strict's extra rules (canonical key and R, neither of small
@@ -324,8 +328,26 @@
       return false;
     }
   }
-  // RFC 8032 §7.1, test 1: whether this browser's WebCrypto verifies Ed25519 at all.
-  async function ed25519Supported() {
+  let supported = null;
+  /** Whether this browser's WebCrypto verifies Ed25519 at all (asked once per page). */
+  function ed25519Supported() {
+    if (!supported) supported = ed25519SelfTest();
+    return supported;
+  }
+  /**
+   * What a first verification would otherwise pay for on the visitor's click, done ahead
+   * (the page calls it when idle): WebCrypto's Ed25519 self-test and the import of the
+   * register's key. Never throws; a bad key is reported by the verification itself.
+   */
+  async function prepare(keyText) {
+    try {
+      if (await ed25519Supported()) await ed25519Key((await parseVerifierKey(keyText)).key);
+    } catch (e) {
+      // Nothing to prepare: the verification says why.
+    }
+  }
+  // RFC 8032 §7.1, test 1.
+  async function ed25519SelfTest() {
     try {
       if (typeof crypto === "undefined" || !crypto.subtle) return false;
       const key = fromHex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
@@ -375,6 +397,7 @@
     "Correction",
     "Erasure",
     "IndexCommitted",
+    "LogKeyRotated",
     "ComplaintInadmissible",
     "ComplaintForwarded",
     "ProceedingsSuspended",
@@ -385,13 +408,13 @@
     "CaseReopened",
     "Amendment",
   ];
-  /** The event variant index of each name: EVENTS in order, with 15 (LogKeyRotated) reserved. */
-  const EVENT_CODES = EVENTS.slice(0, 15).concat([null], EVENTS.slice(15));
+  /** The event variant index of each name: EVENTS in order (15 is LogKeyRotated). */
+  const EVENT_CODES = EVENTS;
   const APPELLANTS = ["controller", "complainant", "other"];
   const RULINGS = ["upheld", "annulled", "partially_annulled", "appeal_dismissed"];
   const AMENDED_FIELDS = ["date", "due_on", "controller", "categories"];
   /** Events that belong to no case (they carry no CaseLink). */
-  const REGISTER_LEVEL = new Set(["RegisterOpened", "OfficerAuthorized", "OfficerRevoked", "IndexCommitted"]);
+  const REGISTER_LEVEL = new Set(["RegisterOpened", "OfficerAuthorized", "OfficerRevoked", "IndexCommitted", "LogKeyRotated"]);
 
   function daysIn(year, month) {
     if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
@@ -509,14 +532,7 @@
   }
 
   function readEvent(r) {
-    const at = r.at;
     const type = r.variant(EVENT_CODES, say("type d'événement", "event variant", "نوع الحدث"));
-    if (type === null)
-      fail(
-        `type d'événement 15 (LogKeyRotated) réservé, pas encore pris en charge (octet ${at})`,
-        `event variant 15 (LogKeyRotated) is reserved and not yet supported (at byte ${at})`,
-        `نوع الحدث 15 (LogKeyRotated) محجوز، ولا يُدعم بعد (عند البايت ${iso(at)})`,
-      );
     const key = () => r.raw(32);
     const digest = () => r.raw(32);
     const officer = () => ({ key: key(), name: r.string(), role: r.variant(ROLES, say("rôle", "role", "الدور")) });
@@ -608,6 +624,10 @@
         e.size = r.u64();
         e.keys = r.u64();
         e.root = r.raw(32);
+        break;
+      case "LogKeyRotated":
+        e.new_key = key();
+        e.reason = r.string();
         break;
       case "ComplaintInadmissible":
         e.decided_on = r.date();
@@ -1356,7 +1376,9 @@
             `القيد رقم ${iso(checked.seq)} لا يخص هذا المفتاح`,
           );
         const ev = checked.entry.event;
-        if (ev.type === "RegisterOpened" && (checked.seq !== 0 || ev.origin !== cp.origin || !equal(ev.log_key, key.key)))
+        // Entry 0 of the tree the register's key signed is its opening; the log key it names
+        // is the first of the chain, which a rotation may have replaced since (FORMAT §3.1).
+        if (ev.type === "RegisterOpened" && (checked.seq !== 0 || ev.origin !== cp.origin))
           fail(
             `l'entrée n° ${checked.seq} n'est pas l'ouverture de ce registre`,
             `entry ${checked.seq} is not this register's opening`,
@@ -1501,6 +1523,70 @@
       }
     }
     return bySeq;
+  }
+
+  /**
+   * The chain of log keys (FORMAT §3.1, `LogKeyRotated`) from `from`, a key this browser
+   * trusted (pinned, or typed), to `to`, the key the site gives now, proven by the answer of
+   * `GET /api/v1/log-keys` (docs/API.md): its checkpoint is signed by `to`, and each rotation
+   * from `from` on is an entry included in that checkpoint's tree, signed by the key before
+   * it, naming the next. A rotation the server left out breaks the chain; one it made up
+   * needs the retired key's signature. Returns [{seq, from, to}] (the keys as bytes), or
+   * throws a Failure that says why the chain does not hold.
+   */
+  async function followLogKeys(data, from, to) {
+    if (!data || typeof data !== "object" || !data.checkpoint || typeof data.checkpoint.text !== "string" || !Array.isArray(data.entries))
+      fail(
+        "la réponse du serveur sur les clés du registre est mal formée",
+        "the server's answer about the register's keys is malformed",
+        "ردّ الخادم بشأن مفاتيح السجل غير سليم الصيغة",
+      );
+    if (from.name !== to.name)
+      fail(
+        `les deux clés nomment deux registres différents (${from.name}, ${to.name})`,
+        `the two keys name two different registers (${from.name}, ${to.name})`,
+        `يسمّي المفتاحان سجلّين مختلفين (${iso(from.name)}، ${iso(to.name)})`,
+      );
+    const cp = parseCheckpoint((await openNote(data.checkpoint.text, to)).text);
+    const steps = [];
+    let current = from.key;
+    for (const x of data.entries) {
+      // Decoded first, to check only the rotations (the register's other entries are its
+      // officers' events, which the case's own proof covers).
+      let event;
+      try {
+        event = decodeEntry(base64(x && x.bytes, say("octets", "bytes", "البايتات"))).event;
+      } catch (e) {
+        if (!(e instanceof Failure)) throw e;
+        fail(`Entrée n° ${x && x.seq} : ${e.fr}`, `Entry ${x && x.seq}: ${e.en}`, `القيد رقم ${iso(x && x.seq)}: ${e.ar}`);
+      }
+      if (event.type !== "LogKeyRotated") continue;
+      const checked = await checkEntry(x, "seq", cp);
+      if (!equal(checked.entry.signer, current)) {
+        // A rotation of a key before `from` in the chain; after it, a break.
+        if (steps.length === 0) continue;
+        fail(
+          `l'entrée n° ${checked.seq} renouvelle la clé du registre sans être signée par la clé alors en service (${hex(current)})`,
+          `entry ${checked.seq} rotates the register's key without being signed by the key then in service (${hex(current)})`,
+          `القيد رقم ${iso(checked.seq)} يجدّد مفتاح السجل دون أن يكون موقّعًا بالمفتاح الساري حينها (${iso(hex(current))})`,
+        );
+      }
+      steps.push({ seq: checked.seq, from: current, to: checked.entry.event.new_key });
+      current = checked.entry.event.new_key;
+    }
+    if (!equal(current, to.key))
+      fail(
+        steps.length
+          ? `la chaîne des clés du registre mène de la clé ${hex(from.key)} à la clé ${hex(current)}, pas à celle que donne ce site (${hex(to.key)})`
+          : `aucune entrée du registre ne fait passer de la clé ${hex(from.key)} à celle que donne ce site (${hex(to.key)})`,
+        steps.length
+          ? `the chain of the register's keys leads from key ${hex(from.key)} to key ${hex(current)}, not to the one this site gives (${hex(to.key)})`
+          : `no entry of the register leads from key ${hex(from.key)} to the one this site gives (${hex(to.key)})`,
+        steps.length
+          ? `سلسلة مفاتيح السجل تقود من المفتاح ${iso(hex(from.key))} إلى المفتاح ${iso(hex(current))}، لا إلى المفتاح الذي يقدّمه هذا الموقع (${iso(hex(to.key))})`
+          : `لا يوجد في السجل قيد ينقل من المفتاح ${iso(hex(from.key))} إلى المفتاح الذي يقدّمه هذا الموقع (${iso(hex(to.key))})`,
+      );
+    return steps;
   }
 
   /**
@@ -1686,14 +1772,35 @@
     }
     return c;
   }
+  // Dates by arithmetic, not `Date`: a page's first `Date` formatting loads the time-zone
+  // data (about a millisecond of a first verification). Howard Hinnant's civil_from_days
+  // (proleptic Gregorian, as `Date` and Rust's chrono count), for any integer day.
+  const DAY_MS = 86400000;
+  const zeroPad = (n, w) => String(n).padStart(w, "0");
+  /** [year, month, day, minutes into the day] of Unix milliseconds, in UTC. */
+  function utcParts(ms) {
+    const t = Number(ms);
+    const days = Math.floor(t / DAY_MS);
+    const z = days + 719468;
+    const era = Math.floor(z / 146097);
+    const doe = z - era * 146097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const month = mp < 10 ? mp + 3 : mp - 9;
+    const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+    return [year, month, day, Math.floor((t - days * DAY_MS) / 60000)];
+  }
   /** The UTC day of Unix milliseconds, YYYY-MM-DD. */
   function utcDay(ms) {
-    return new Date(Number(ms)).toISOString().slice(0, 10);
+    const [y, m, d] = utcParts(ms);
+    return `${zeroPad(y, 4)}-${zeroPad(m, 2)}-${zeroPad(d, 2)}`;
   }
   /** `2024-05-06 14:03 UTC`, as the pages write a time. */
   function utcMinute(ms) {
-    const s = new Date(Number(ms)).toISOString();
-    return `${s.slice(0, 10)} ${s.slice(11, 16)} UTC`;
+    const [y, m, d, min] = utcParts(ms);
+    return `${zeroPad(y, 4)}-${zeroPad(m, 2)}-${zeroPad(d, 2)} ${zeroPad(Math.floor(min / 60), 2)}:${zeroPad(min % 60, 2)} UTC`;
   }
 
   /** Checks a text blob (salt ‖ text) against its signed digest; the text, or throws. */
@@ -1735,6 +1842,8 @@
     openNote,
     parseCheckpoint,
     checkCosignatures,
+    prepare,
+    followLogKeys,
     indexKey,
     caseKey,
     officerKey,

@@ -1,3 +1,7 @@
+//# allFunctionsCalledOnLoad
+// (V8's explicit compile hint, https://v8.dev/blog/explicit-compile-hints: this file's functions
+// are compiled while the page loads, off the main thread, not one by one during the first
+// verification: about a third of a first Vérifier's time. Browsers without it ignore the comment.)
 // sijil — the case page's "Vérifier" button. In the visitor's browser, with WebCrypto only
 // (Ed25519, SHA-256) and no library, it checks the whole case against the register's key and
 // then shows only what it verified. The checks themselves are in sijil-verify-core.js; this
@@ -82,8 +86,11 @@
           return false;
         }
       },
+      /** Whether storage works here: probed once (a first write opens the site's storage,
+       * about a millisecond, so the page probes while idle, not on the visitor's click). */
       works() {
-        return this.set("sijil:probe", "1") && this.set("sijil:probe", null);
+        if (this.ok === undefined) this.ok = this.set("sijil:probe", "1") && this.set("sijil:probe", null);
+        return this.ok;
       },
     };
     const PIN = "sijil:verifier-key";
@@ -686,7 +693,9 @@
     }
 
     /** Rollback and split-view check against the checkpoint this browser last accepted. */
-    async function checkHistory(key, cp, lines, failures) {
+    /** The checkpoint this browser kept for the register (under `key`, or under `earlier`,
+     * the key it trusted before a rotation it has just followed) against `cp`. */
+    async function checkHistory(key, cp, lines, failures, earlier) {
       if (!store.works()) {
         lines.push(
           say3(
@@ -698,8 +707,13 @@
         return;
       }
       let seen = null;
+      let seenBy = key;
       try {
         seen = JSON.parse(store.get(seenKey(key.text)) || "null");
+        if (!seen && earlier) {
+          seen = JSON.parse(store.get(seenKey(earlier.text)) || "null");
+          seenBy = earlier;
+        }
       } catch (e) {
         seen = null;
       }
@@ -715,7 +729,7 @@
       }
       let old;
       try {
-        old = core.parseCheckpoint((await core.openNote(seen.note, key)).text);
+        old = core.parseCheckpoint((await core.openNote(seen.note, seenBy)).text);
       } catch (e) {
         lines.push(
           say3(
@@ -895,19 +909,49 @@
       const failures = [];
       if (!(await core.ed25519Supported())) return { unsupported: true };
 
-      // 1. Which key.
+      // 1. Which key: the one the visitor trusts (pinned, or typed in the field), followed
+      // through the log's own key rotations (FORMAT §3.1) when the site gives another.
       const pinned = store.get(PIN);
-      const key = await core.parseVerifierKey(keyInput.value);
-      if (pinned && served.trim() !== pinned)
-        failures.push(
-          new Failure(
-            `La clé que ce site donne pour le registre (${served}) n'est pas celle que vous avez épinglée (${pinned}) : ce site n'est peut-être pas le registre que vous croyez, ou la clé a été remplacée.`,
-            `The key this site gives for the register (${served}) is not the one you pinned (${pinned}): this site may not be the register you think, or the key was substituted.`,
-            `المفتاح الذي يقدّمه هذا الموقع للسجل (${iso(served)}) ليس المفتاح الذي ثبّتَّه (${iso(pinned)}): قد لا يكون هذا الموقع هو السجل الذي تظنه، أو أن المفتاح قد استُبدل.`,
-          ),
-        );
+      const trusted = await core.parseVerifierKey(keyInput.value);
+      let key = trusted;
+      let rotated = null;
+      if (served.trim() !== trusted.text) {
+        let why = null;
+        try {
+          const now = await core.parseVerifierKey(served);
+          const answer = await getJson("/api/v1/log-keys");
+          if (answer.status !== 200 || !answer.body)
+            throw new Failure(
+              `le serveur a répondu ${answer.status} à la demande des clés du registre`,
+              `the server answered ${answer.status} to the request for the register's keys`,
+              `أجاب الخادم بالرمز ${iso(answer.status)} على طلب مفاتيح السجل`,
+            );
+          rotated = { from: trusted, steps: await core.followLogKeys(answer.body, trusted, now) };
+          key = now;
+        } catch (e) {
+          if (!(e instanceof Failure)) throw e;
+          why = e;
+        }
+        if (!rotated && pinned)
+          failures.push(
+            new Failure(
+              `La clé que ce site donne pour le registre (${served}) n'est pas celle que vous avez épinglée (${pinned}), et le registre ne prouve pas être passé de l'une à l'autre (${why.fr}) : ce site n'est peut-être pas le registre que vous croyez, ou la clé a été remplacée.`,
+              `The key this site gives for the register (${served}) is not the one you pinned (${pinned}), and the register does not prove it went from one to the other (${why.en}): this site may not be the register you think, or the key was substituted.`,
+              `المفتاح الذي يقدّمه هذا الموقع للسجل (${iso(served)}) ليس المفتاح الذي ثبّتَّه (${iso(pinned)})، ولا يثبت السجل أنه انتقل من أحدهما إلى الآخر (${why.ar}): قد لا يكون هذا الموقع هو السجل الذي تظنه، أو أن المفتاح قد استُبدل.`,
+            ),
+          );
+      }
+      if (rotated)
+        for (const step of rotated.steps)
+          lines.push(
+            say3(
+              `Clé du registre renouvelée à l'entrée n° ${step.seq} : la clé ${hex(step.from)} a nommé la clé ${hex(step.to)}, et l'entrée est signée par l'ancienne ✓`,
+              `Register key rotated at entry ${step.seq}: key ${hex(step.from)} named key ${hex(step.to)}, and the old key signed the entry ✓`,
+              `جُدّد مفتاح السجل في القيد رقم ${iso(step.seq)}: سمّى المفتاحُ ${iso(hex(step.from))} المفتاحَ ${iso(hex(step.to))}، والقيد موقّع بالمفتاح القديم ✓`,
+            ),
+          );
       lines.push(
-        pinned === key.text
+        pinned === key.text || (pinned && rotated)
           ? say3(
               `Clé du registre : ${key.name} (${hex(key.id)}), épinglée dans ce navigateur ✓`,
               `Register key: ${key.name} (${hex(key.id)}), pinned in this browser ✓`,
@@ -922,7 +966,7 @@
 
       let done = null;
       try {
-        done = await verifyCase(key, lines, failures);
+        done = await verifyCase(key, lines, failures, rotated ? rotated.from : null);
       } catch (e) {
         if (!(e instanceof Failure)) throw e;
         // Nothing on the page is verified: every entry is marked so.
@@ -930,11 +974,14 @@
         failures.push(e);
       }
       const total = performance.now() - started;
-      return { lines, failures, total, compute: total - network, size: done ? done.size : null };
+      const remember = done ? done.remember : [];
+      // A followed rotation moves the pin to the key in service, once everything verified.
+      if (pinned && rotated && remember.length) remember.push([PIN, key.text]);
+      return { lines, failures, total, compute: total - network, size: done ? done.size : null, remember };
     }
 
     /** Steps 2 to 7, once the key is known; throws a Failure when nothing can be verified. */
-    async function verifyCase(key, lines, failures) {
+    async function verifyCase(key, lines, failures, earlier) {
       // 2. The case, its checkpoint and its proofs.
       const caseId = box.dataset.caseId || "";
       const answer = await getJson(box.dataset.caseApi);
@@ -968,12 +1015,12 @@
         say3(
           `Point de contrôle signé par la clé du registre : ✓ — arbre de ${cp.size} entrées`,
           `Checkpoint signed by the register's key: ✓ — tree of ${cp.size} entries`,
-          `نقطة التحقق موقّعة بمفتاح السجل: ✓ — شجرة من ${arEntries(cp.size)}`,
+          `نقطة التحقق موقّعة بمفتاح السجل: ✓ — شجرة عدد قيودها \u2068${cp.size}\u2069`,
         ),
       );
       failures.push(...report.failures);
       await checkWitnesses(cp.parsed, lines, failures);
-      await checkHistory(key, cp, lines, failures);
+      await checkHistory(key, cp, lines, failures, earlier);
 
       // Which entries failed a check of their own, and which.
       report.failedSeqs = report.failures.flatMap((f) => f.seqs);
@@ -988,17 +1035,17 @@
         say3(
           `${n} ${frOne ? "entrée incluse" : "entrées incluses"} dans l'arbre de taille ${cp.size} : ${mark(failedBy("inclusion"))}`,
           `${n} ${plural ? "entry" : "entries"} included in the tree of size ${cp.size}: ${mark(failedBy("inclusion"))}`,
-          `${arEntries(n)} مدرجة في شجرة حجمها \u2068${cp.size}\u2069: ${mark(failedBy("inclusion"))}`,
+          `${arCount(n, [() => "لا قيد مدرج", () => "قيد واحد مدرج", () => "قيدان مدرجان", (x) => `${x} قيود مدرجة`, (x) => `${x} قيدًا مدرجًا`, (x) => `${x} قيد مدرج`])} في شجرة حجمها \u2068${cp.size}\u2069: ${mark(failedBy("inclusion"))}`,
         ),
         say3(
           `${n} ${frOne ? "entrée décodée" : "entrées décodées"} de ${frOne ? "ses" : "leurs"} octets (format 1, forme canonique) : ${mark(failedBy("inclusion", "decode"))}`,
           `${n} ${plural ? "entry" : "entries"} decoded from their bytes (format 1, canonical form): ${mark(failedBy("inclusion", "decode"))}`,
-          `${arEntries(n)} فُكّت من بايتاتها (الصيغة 1، الشكل القانوني): ${mark(failedBy("inclusion", "decode"))}`,
+          `${arCount(n, [() => "لم تُفكّ بايتات أي قيد", () => "فُكّت بايتات قيد واحد", () => "فُكّت بايتات قيدين", (x) => `فُكّت بايتات ${x} قيود`, (x) => `فُكّت بايتات ${x} قيدًا`, (x) => `فُكّت بايتات ${x} قيد`])} (الصيغة 1، الشكل القانوني): ${mark(failedBy("inclusion", "decode"))}`,
         ),
         say3(
           `${n} ${frOne ? "signature d'agent" : "signatures d'agents"} : ${mark(failedBy("inclusion", "decode", "signature"))}`,
           `${n} officer signature${plural ? "" : "s"}: ${mark(failedBy("inclusion", "decode", "signature"))}`,
-          `${arCount(n, [() => "لا توقيع", () => "توقيع موظف واحد", () => "توقيعا موظفَين", (x) => `${x} توقيعات موظفين`, (x) => `${x} توقيعًا لموظفين`, (x) => `${x} توقيع موظفين`])}: ${mark(failedBy("inclusion", "decode", "signature"))}`,
+          `${arCount(n, [() => "لا توقيع من الموظفين", () => "توقيع واحد من الموظفين", () => "توقيعان من الموظفين", (x) => `${x} توقيعات من الموظفين`, (x) => `${x} توقيعًا من الموظفين`, (x) => `${x} توقيع من الموظفين`])}: ${mark(failedBy("inclusion", "decode", "signature"))}`,
         ),
         say3(
           n <= 1
@@ -1091,16 +1138,20 @@
           : say3("Page : ce qui est affiché est ce qui a été vérifié ✓", "Page: what is shown is what was verified ✓", "الصفحة: ما هو معروض هو ما تم التحقق منه ✓"),
       );
 
-      if (failures.length === 0) store.set(seenKey(key.text), JSON.stringify({ note: cp.note, seen_at: new Date().toISOString() }));
-      return { size: cp.size };
+      // Kept once the result is shown (run): the next visit checks against this checkpoint.
+      const remember = failures.length === 0 ? [[seenKey(key.text), JSON.stringify({ note: cp.note, seen_at: new Date().toISOString() })]] : [];
+      return { size: cp.size, remember };
     }
 
+    /** What to keep in storage once the result is shown: [key, value] pairs. */
+    let lastRemember = [];
     function run() {
       button.disabled = true;
       out.dataset.state = "running";
       out.textContent = t("Vérification en cours…", "Verifying…", "جارٍ التحقق…");
       verify()
         .then((r) => {
+          lastRemember = r.remember || [];
           if (r.unsupported) {
             show(
               out,
@@ -1128,7 +1179,7 @@
               t(
                 `Vérifié : cette page montre toute l'affaire, telle que le registre l'a signée (point de contrôle de ${r.size} entrées).`,
                 `Verified: this page shows the whole case, as the register signed it (checkpoint of ${r.size} entries).`,
-                `تم التحقق: تعرض هذه الصفحة القضية كاملة، كما وقّعها السجل (نقطة تحقق من ${arEntries(r.size)}).`,
+                `تم التحقق: تعرض هذه الصفحة القضية كاملة، كما وقّعها السجل (نقطة تحقق عدد قيودها \u2068${r.size}\u2069).`,
               ),
               r.lines.concat([timing]).map(pick),
             );
@@ -1148,6 +1199,14 @@
           show(out, "fail", t("ÉCHEC de la vérification : ne vous fiez pas à cette page.", "Verification FAILED: do not rely on this page.", "فشل التحقق: لا تعتمد على هذه الصفحة."), [], [message]);
         })
         .finally(() => {
+          for (const [k, v] of lastRemember) {
+            store.set(k, v);
+            if (k === PIN) {
+              keyInput.value = v;
+              showPin();
+            }
+          }
+          lastRemember = [];
           button.disabled = false;
           // The button was disabled while checking, which drops the keyboard focus: give it
           // to the result, which screen readers then read.
@@ -1156,7 +1215,17 @@
     }
 
     button.addEventListener("click", run);
-    if (box.dataset.auto === "1") run();
+    // What a first verification would otherwise pay for, started now: WebCrypto's Ed25519
+    // self-test and the register key's import (on WebCrypto's thread, while the page is laid
+    // out), then the storage probe once the page is idle.
+    core.prepare(keyInput.value);
+    const idle = window.requestIdleCallback ? (f) => window.requestIdleCallback(f, { timeout: 500 }) : (f) => setTimeout(f, 100);
+    idle(() => store.works());
+    if (box.dataset.auto === "1") {
+      // ?verify=1: once the page is laid out, so that the check does not compete with it.
+      if (document.readyState === "complete") idle(run);
+      else window.addEventListener("load", () => idle(run), { once: true });
+    }
   }
 
   /** The result: a summary, what failed (first, marked), then what was checked. */

@@ -1,6 +1,8 @@
 # صفحات sijil بالعربية. One message per id; the same ids in fr.ftl and en.ftl.
 # Plurals follow CLDR: Arabic has six forms, zero (0), one (1), two (2), few (3–10, 103–110…),
-# many (11–99…) and other (100–102…). Numbers are formatted by the server with Western
+# many (11–99…) and other (100–102…). Select on PLURAL($n), never on $n: the server's PLURAL
+# (ICU4X) applies CLDR's n % 100, which Fluent's own Arabic rule misses (103 would be "other").
+# Numbers are formatted by the server with Western
 # digits, as written in Morocco (CLDR ar-MA), thousands grouped with a dot; dates are ISO 8601.
 
 ## The frame of every page
@@ -12,20 +14,20 @@ nav-cases = القضايا
 nav-controllers = المسؤولون عن المعالجة
 nav-stats = الإحصائيات
 nav-verify = كيف تتحقق
-footer-checkpoint = تعرض هذه الصفحة السجل عند نقطة التحقق الموقّعة التي تضم { $n ->
-    [zero] صفر قيد
-    [one] قيدًا واحدًا
-    [two] قيدين
-    [few] { $n } قيود
-    [many] { $n } قيدًا
-   *[other] { $n } قيد
+footer-checkpoint = تعرض هذه الصفحة السجل عند نقطة التحقق الموقّعة { PLURAL($n) ->
+    [zero] التي لا تضم أي قيد
+    [one] التي تضم قيدًا واحدًا
+    [two] التي تضم قيدين
+    [few] التي تضم { $n } قيود
+    [many] التي تضم { $n } قيدًا
+   *[other] التي تضم { $n } قيد
 }
 footer-root = الجذر
 footer-checkpoint-link = نقطة التحقق
 
 ## Counts
 
-count-cases = { $n ->
+count-cases = { PLURAL($n) ->
     [zero] لا قضية
     [one] قضية واحدة
     [two] قضيتان
@@ -33,7 +35,7 @@ count-cases = { $n ->
     [many] { $n } قضية
    *[other] { $n } قضية
 }
-count-entries = { $n ->
+count-entries = { PLURAL($n) ->
     [zero] لا قيد
     [one] قيد واحد
     [two] قيدان
@@ -41,7 +43,7 @@ count-entries = { $n ->
     [many] { $n } قيدًا
    *[other] { $n } قيد
 }
-count-overdue = { $n ->
+count-overdue = { PLURAL($n) ->
     [zero] لا قضية متأخرة عن أجلها
     [one] قضية واحدة متأخرة عن أجلها
     [two] قضيتان متأخرتان عن أجلهما
@@ -49,7 +51,7 @@ count-overdue = { $n ->
     [many] { $n } قضية متأخرة عن أجلها
    *[other] { $n } قضية متأخرة عن أجلها
 }
-index-covers = { $n ->
+index-covers = { PLURAL($n) ->
     [zero] لا قيد
     [one] القيد الأول من السجل
     [two] أول قيدين من السجل
@@ -61,10 +63,10 @@ index-covers = { $n ->
 ## Home
 
 home-title = الرئيسية
-home-intro-1 = يحصي هذا السجل العمومي الشكايات وعمليات المراقبة المتعلقة بحماية المعطيات ذات الطابع الشخصي، وما ترتب عنها: جلسات الاستماع، وآجال المطابقة، والعقوبات. ولا يتضمن أي معطيات شخصية عن المشتكين.
-home-intro-2 = يوقّع كلَّ حدث الموظفُ الذي يقيّده، ثم يضاف إلى دفتر عمومي لا يقبل إلا الإضافة: لا يمكن تغيير أو سحب أي شيء نُشر فيه دون أن يتمكن الجميع من ملاحظة ذلك. يمكنك التحقق من ذلك بنفسك، في متصفحك أو بأدواتك الخاصة.
+home-intro-1 = يوثّق هذا السجل العمومي الشكايات وعمليات المراقبة المتعلقة بحماية المعطيات ذات الطابع الشخصي، وما ترتّب عليها: جلسات الاستماع، وآجال المطابقة، والعقوبات. ولا يتضمن أي معطيات ذات طابع شخصي تخص المشتكين.
+home-intro-2 = يوقّع كلَّ حدث الموظفُ الذي يقيّده، ثم يضاف إلى دفتر عمومي لا يقبل إلا الإضافة: لا يمكن تغيير ما نُشر فيه أو سحبه دون أن يلاحظ ذلك الجميع. يمكنك التحقق من ذلك بنفسك، في متصفحك أو بأدواتك الخاصة.
 home-stats-label = أرقام أساسية
-stat-cases = { $n ->
+stat-cases = { PLURAL($n) ->
     [zero] قضايا
     [one] قضية
     [two] قضيتان
@@ -72,7 +74,7 @@ stat-cases = { $n ->
     [many] قضية
    *[other] قضية
 }
-stat-open = { $n ->
+stat-open = { PLURAL($n) ->
     [zero] جارية
     [one] جارية
     [two] جاريتان
@@ -81,7 +83,7 @@ stat-open = { $n ->
    *[other] جارية
 }
 stat-overdue = متأخرة عن أجلها
-stat-sanctions = { $n ->
+stat-sanctions = { PLURAL($n) ->
     [zero] عقوبات مبلّغة
     [one] عقوبة مبلّغة
     [two] عقوبتان مبلّغتان
@@ -107,19 +109,19 @@ stats-title = الإحصائيات
 chart-by-category = القضايا حسب الصنف (تُحسب القضية ذات الأصناف المتعددة مرة في كل صنف)
 chart-by-status = القضايا حسب الوضعية
 chart-by-year = القضايا حسب سنة الفتح
-chart-deadlines = آجال المطابقة: مَرعية أم لا
+chart-deadlines = آجال المطابقة: هل احتُرمت؟
 chart-by-sanction = العقوبات المبلّغة حسب النوع
 chart-summary = { $name }: المجموع { $n }.
 chart-show-figures = عرض الأرقام
 chart-count = العدد
-deadline-kept = مَرعية
-deadline-missed = غير مَرعية
+deadline-kept = محترمة
+deadline-missed = غير محترمة
 deadline-pending = لم يحلّ أجلها بعد
 
 ## Case list
 
 cases-title = القضايا
-cases-matching = { $n ->
+cases-matching = { PLURAL($n) ->
     [zero] لا توجد قضية مطابقة
     [one] قضية واحدة مطابقة
     [two] قضيتان مطابقتان
@@ -128,7 +130,7 @@ cases-matching = { $n ->
    *[other] { $n } قضية مطابقة
 }
 filter-any = الكل
-filter-controller = المسؤول (المعرّف)
+filter-controller = المسؤول عن المعالجة (المعرّف)
 filter-controller-hint = مثلًا cafe-atlas
 filter-opened-from = فُتحت من
 filter-opened-to = إلى
@@ -148,7 +150,7 @@ col-id = المعرّف
 col-open = جارية
 badge-overdue = متأخرة
 badge-not-yet-due = لم يحلّ بعد
-badge-missed = لم يُرعَ
+badge-missed = لم يُحترم
 open-data-label = بيانات مفتوحة:
 open-data-cases = القضايا
 open-data-events = الأحداث
@@ -171,7 +173,7 @@ fact-appeal = الطعن
 appeal-pending = قيد النظر
 case-feed-label = تتبّع هذه القضية:
 verify-title = تحقّق من هذه القضية
-verify-text = يتحقق متصفحك بنفسه، دون أن يثق بهذا الخادم: من توقيع السجل على نقطة التحقق، ومن أن السجل لم يُعَد كتابته منذ زيارتك الأخيرة، ومن اكتمال القضية (الفهرس الذي يوقّعه السجل)، ومن إدراج كل حدث وتوقيعه، ومن اعتماد كل موظف، ومن النصوص. ثم لا يعرض إلا ما تحقق منه.
+verify-text = يتحقق متصفحك بنفسه، دون أن يثق بهذا الخادم: من توقيع السجل على نقطة التحقق، ومن أن السجل لم تُعَد كتابته منذ زيارتك الأخيرة، ومن اكتمال القضية (الفهرس الذي يوقّعه السجل)، ومن إدراج كل حدث وتوقيعه، ومن اعتماد كل موظف، ومن النصوص. ثم لا يعرض إلا ما تحقق منه.
 verify-button = تحقّق
 verify-noscript = جافاسكريبت معطّل: لا يستطيع هذا المتصفح التحقق من هذه الصفحة. يمكنك التحقق منها دون متصفح، بأداة سطر الأوامر sijil (URL: عنوان هذا الموقع):
 verify-key-label = المفتاح العمومي للسجل المستعمل
@@ -179,7 +181,7 @@ verify-key-text = قارنه بالمفتاح الذي تنشره الهيئة،
 verify-pin = تثبيت هذا المفتاح
 verify-unpin = نسيان المفتاح المثبّت
 verify-witnesses = الشهود
-verify-witnesses-text = مفاتيح الشهود (c2sp.org/tlog-cosignature) الذين تثق بهم، مفتاح في كل سطر: سيُتحقق من توقيعاتهم المشتركة على نقطة التحقق وتُعدّ. النصاب: كم منها يلزم (الكل إن تُرك فارغًا).
+verify-witnesses-text = مفاتيح الشهود (c2sp.org/tlog-cosignature) الذين تثق بهم، مفتاح في كل سطر: سيُتحقق من توقيعاتهم المشتركة على نقطة التحقق وتُعدّ. النصاب: عدد الشهود الذين يلزم توقيعهم (كلهم إن تُرك الحقل فارغًا).
 verify-quorum = النصاب
 verify-save = حفظ
 timeline = التسلسل الزمني
@@ -187,7 +189,7 @@ entry-number = رقم { $seq }
 recorded-by = قُيّد في { $date } من طرف { $name }
 note-corrected-by = صُحّح بالقيد
 note-erased = مُحي النص في { $date } ({ $reason })
-note-amended = صُوّب ({ $field }): { $old } ← { $new }، بواسطة
+note-amended = صُوّب ({ $field }): { $old } ← { $new }، بالقيد
 link-proof = الإثبات (.tlog-proof)
 link-bytes = بايتات القيد
 link-leaf-hash = البصمة
@@ -204,7 +206,7 @@ row-officers = الموظفون
 row-officer = الموظف
 row-key = المفتاح
 row-reason = السبب
-row-controller = المسؤول
+row-controller = المسؤول عن المعالجة
 row-category = الأصناف
 row-received-on = تاريخ التلقي
 row-summary = الملخص
@@ -231,11 +233,12 @@ row-erases = يمحو نص القيد
 row-indexed = القيود المفهرسة
 row-keys = المفاتيح
 row-index-root = جذر الفهرس
+row-new-log-key = المفتاح الجديد للسجل
 row-decided-on = تاريخ القرار
 row-forwarded-on = تاريخ الإحالة
-row-forwarded-to = أحيلت إلى
+row-forwarded-to = الجهة المحال إليها
 row-suspended-on = تاريخ الإيقاف
-row-resumed-on = تاريخ الاستئناف
+row-resumed-on = تاريخ استئناف المسطرة
 row-published-on = تاريخ النشر
 row-decision-number = رقم القرار
 row-lodged-on = تاريخ الطعن
@@ -251,13 +254,13 @@ row-new-value = القيمة الجديدة
 ## Controllers
 
 controllers-title = المسؤولون عن المعالجة
-controllers-count = { $n ->
-    [zero] لا مسؤول
-    [one] مسؤول واحد
-    [two] مسؤولان
-    [few] { $n } مسؤولين
-    [many] { $n } مسؤولًا
-   *[other] { $n } مسؤول
+controllers-count = { PLURAL($n) ->
+    [zero] لا مسؤول عن المعالجة
+    [one] مسؤول واحد عن المعالجة
+    [two] مسؤولان عن المعالجة
+    [few] { $n } مسؤولين عن المعالجة
+    [many] { $n } مسؤولًا عن المعالجة
+   *[other] { $n } مسؤول عن المعالجة
 }
 controller-id = المعرّف:
 controller-former-names = الأسماء السابقة:
@@ -274,7 +277,7 @@ error-server = خطأ في الخادم
 error-server-text = تعذّر على الخادم الإجابة. أعد المحاولة لاحقًا.
 error-back-home = العودة إلى الصفحة الرئيسية
 error-no-case = لا توجد قضية بالرقم { $id }.
-error-no-controller = لا يوجد مسؤول بالمعرّف { $id }.
+error-no-controller = لا يوجد مسؤول عن المعالجة بالمعرّف { $id }.
 error-no-page = لا توجد صفحة بهذا العنوان.
 
 ## The register's words
@@ -285,7 +288,7 @@ status-awaiting-compliance = في انتظار المطابقة
 status-complied = ثبتت المطابقة
 status-sanctioned = صدرت عقوبة
 status-closed = مغلقة
-status-suspended = مسطرة موقوفة
+status-suspended = المسطرة موقوفة
 status-under-appeal = قيد الطعن
 status-reopened = أعيد فتحها
 status-inadmissible = غير مقبولة
@@ -297,13 +300,13 @@ category-right-to-erasure = الحق في المحو
 category-geolocation = تحديد الموقع الجغرافي
 category-profiling = التنميط
 category-video-surveillance = المراقبة بالفيديو
-category-cross-border-transfer = النقل إلى الخارج
-category-unsolicited-marketing = الاستقطاب غير المرغوب فيه
+category-cross-border-transfer = نقل المعطيات إلى الخارج
+category-unsolicited-marketing = الاستقراء المباشر غير المرغوب فيه
 category-other = أخرى
 sanction-warning = إنذار
 sanction-formal-notice = إعذار
 sanction-fine = غرامة
-sanction-suspension = توقيف
+sanction-suspension = توقيف المعالجة
 sanction-referral-to-prosecutor = الإحالة على النيابة العامة
 sanction-other = عقوبة
 sanction-fine-amount = غرامة ({ $n } درهم)
@@ -327,7 +330,7 @@ event-RegisterOpened = فتح السجل
 event-OfficerAuthorized = اعتماد موظف
 event-OfficerRevoked = سحب الاعتماد
 event-ComplaintReceived = تلقي شكاية
-event-InspectionOpened = مراقبة
+event-InspectionOpened = فتح مراقبة
 event-HearingHeld = جلسة استماع
 event-ComplianceDeadlineSet = تحديد أجل المطابقة
 event-DeadlineExtended = تمديد الأجل
@@ -337,7 +340,8 @@ event-AuthoritiesNotified = إخبار السلطات
 event-CaseClosed = إغلاق القضية
 event-Correction = تصحيح
 event-Erasure = محو
-event-IndexCommitted = فهرس التزم به السجل
+event-IndexCommitted = التزام السجل بالفهرس
+event-LogKeyRotated = تجديد مفتاح السجل
 event-ComplaintInadmissible = شكاية غير مقبولة
 event-ComplaintForwarded = إحالة الشكاية
 event-ProceedingsSuspended = إيقاف المسطرة
@@ -353,7 +357,7 @@ event-other = حدث
 
 how-title = كيف تتحقق من هذا السجل
 how-plain-1 = قد يكذب هذا الموقع: فيغيّر قضية، أو يخفي أخرى، أو يعرض على كل زائر نسخة مختلفة. صُمّم هذا السجل بحيث يظهر ذلك.
-how-plain-2 = كل قيد يوقّعه الموظف الذي أنجزه، ثم يُختم في دفتر لا يقبل إلا الإضافة. وتوقّع الهيئة بانتظام ملخصًا للدفتر كله. بهذا الملخص وببعض الحسابات، يستطيع أي شخص أن يتأكد من أن القضية هي التي نشرتها الهيئة، كاملة، وأن شيئًا لم يُعَد كتابته منذ ذلك الحين.
+how-plain-2 = كل قيد يوقّعه الموظف الذي أنجزه، ثم يُختم في دفتر لا يقبل إلا الإضافة. وتوقّع الهيئة بانتظام ملخصًا للدفتر كله. بهذا الملخص وببعض الحسابات، يستطيع أي شخص أن يتأكد من أن القضية هي التي نشرتها الهيئة، كاملة، وأنه لم يُغيَّر فيها شيء منذ ذلك الحين.
 how-step-1 = تحقق مرة واحدة من مفتاح السجل (أدناه): يجب أن يكون هو الذي تنشره الهيئة في مكان آخر.
 how-step-2 = في صفحة قضية، اضغط «تحقّق»: يعيد متصفحك الحسابات ويخبرك بما تحقق منه.
 how-step-3 = للاحتفاظ بإثبات، نزّل ملف إثبات حدث: يمكن التحقق منه لاحقًا، دون هذا الموقع.
@@ -375,9 +379,9 @@ how-term-witness-text = طرف ثالث مستقل يوقّع نقاط التح�
 how-key-title = مفتاح السجل
 how-key-text = كل شيء يقوم على هذا المفتاح العمومي. قارنه بالمفتاح الذي تنشره الهيئة في مكان آخر (الجريدة الرسمية، موقع آخر): إن اختلفا، فلا تثق بهذا الموقع.
 how-browser-title = في متصفحك
-how-browser-text = في صفحة كل قضية، يُجري زر «تحقّق» الفحوص التالية في متصفحك، باستعمال WebCrypto (Ed25519، SHA-256)، دون مكتبة ودون الثقة بالخادم:
+how-browser-text = في صفحة كل قضية، يُجري زر «تحقّق» الفحوص التالية في متصفحك، باستعمال WebCrypto (Ed25519، SHA-256)، دون مكتبات برمجية خارجية ودون الثقة بالخادم:
 how-b1 = نقطة التحقق (حجم شجرة ميركل وجذرها) موقّعة بالمفتاح أعلاه؛
-how-b2 = لم يُعَد كتابة السجل منذ زيارتك الأخيرة: إثبات اتساق انطلاقًا من آخر نقطة تحقق رآها هذا المتصفح، وإن ثبّتَّ شهودًا، توقيعاتهم المشتركة؛
+how-b2 = لم تُعَد كتابة السجل منذ زيارتك الأخيرة: إثبات اتساق انطلاقًا من آخر نقطة تحقق رآها هذا المتصفح، وإن ثبّتَّ شهودًا، توقيعاتهم المشتركة؛
 how-b3 = كل حدث من أحداث القضية مدرج في هذه الشجرة (إثبات إدراج RFC 9162)، وتُفكّ بايتاته في متصفحك؛
 how-b4 = القضية كاملة: الفهرس الذي يوقّعه السجل في آخر قيد من كل نقطة تحقق يثبت أنها تضم هذه الأحداث بالضبط، لا أكثر ولا أقل؛
 how-b5 = كل حدث موقّع من طرف الموظف الذي قيّده (Ed25519)؛
@@ -385,13 +389,13 @@ how-b6 = كل نص معروض يطابق البصمة المقيّدة في ال
 how-b7 = كل موظف موقّع كان معتمدًا، وغير مسحوب الاعتماد، في تاريخ الحدث (يثبت ذلك فهرس مفتاحه).
 how-b8 = ثم يُعاد رسم الصفحة انطلاقًا من الأحداث التي تم التحقق منها وحدها؛ ويُشار إلى كل ما عرضه الخادم غير ذلك. دون متصفح، بسطر الأوامر:
 how-offline-title = دون اتصال، لحدث واحد
-how-offline-text = يُنزّل كل حدث مع إثباته بصيغة C2SP tlog-proof (ملف .tlog-proof) وبايتاته الدقيقة. بالمفتاح، يستطيع أي شخص التحقق لاحقًا، دون هذا الموقع، من:
+how-offline-text = يمكن تنزيل كل حدث مع إثباته بصيغة C2SP tlog-proof (ملف .tlog-proof) وبايتاته الدقيقة. بالمفتاح، يستطيع أي شخص التحقق لاحقًا، دون هذا الموقع، من:
 how-o1 = توقيع نقطة التحقق الموجودة في الإثبات؛
 how-o2 = إدراج بصمة الحدث في الموضع المذكور؛
 how-o3 = توقيع الموظف على الحدث:
 how-log-title = الدفتر كله
 how-log-text = يُنشر الدفتر بالصيغة المفتوحة C2SP tlog-tiles: يمكن لأي أداة متوافقة نسخه، وإعادة حساب الشجرة، والتحقق من أن أي نقطة تحقق لا تناقض سابقتها.
-how-checkpoint-text = نقطة التحقق الموقّعة ({ $n ->
+how-checkpoint-text = نقطة التحقق الموقّعة ({ PLURAL($n) ->
     [zero] لا قيد
     [one] قيد واحد
     [two] قيدان

@@ -92,6 +92,68 @@ pub async fn register(State(state): State<AppState>, uri: Uri) -> Result<Respons
     })))
 }
 
+/// `GET /api/v1/officers`: every officer key ever authorized, and the proof of it: the
+/// register key's entries (every `RegisterOpened`, `OfficerAuthorized` and `OfficerRevoked`,
+/// docs/FORMAT.md §10.1), each with its inclusion proof, and the completeness proof that they
+/// are all of them as of the checkpoint served with them. `sijil officers URL` rebuilds the
+/// list from the entries alone (the `officers` member is for readers who do not verify).
+pub async fn officers(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+    Query::parse(&uri, &[])?;
+    let snapshot = state.snapshot();
+    let key = IndexKey::register();
+    let seqs = snapshot
+        .view
+        .index()
+        .get(&key)
+        .map(|l| l.seqs.clone())
+        .unwrap_or_default();
+    let snap = snapshot.clone();
+    let (entries, completeness) = state
+        .blocking(move |store| {
+            let entries = seqs
+                .iter()
+                .map(|&seq| {
+                    let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
+                    entry_with_proof(store, &snap, &se, Io::Allowed)
+                })
+                .collect::<Result<Vec<Value>, Error>>()?;
+            Ok((entries, completeness(store, &snap, &key, &[])?))
+        })
+        .await?;
+    Ok(answer(&json!({
+        "tree_size": snapshot.checkpoint.checkpoint.size,
+        "checkpoint": checkpoint_json(&snapshot),
+        "officers": snapshot.view.officers(),
+        "entries": entries,
+        "completeness": completeness,
+    })))
+}
+
+/// `GET /api/v1/log-keys`: the log's chain of keys and the proof of it (docs/API.md,
+/// docs/FORMAT.md §3.1): the register key's entries (`RegisterOpened`, the officers' events
+/// and every `LogKeyRotated`), each with its inclusion proof in the checkpoint served with
+/// them, and the completeness proof that they are all of them. A verifier that trusts an
+/// older key checks each rotation's signature by the key before it, then the checkpoint with
+/// the last key (`sijil verify URL --key OLD`).
+pub async fn log_keys(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
+    Query::parse(&uri, &[])?;
+    let snapshot = state.snapshot();
+    let snap = snapshot.clone();
+    let keys = state
+        .blocking(move |store| {
+            let mut prove = |seq: u64| proven_entry(store, &snap, seq);
+            sijil_register::rotation::log_keys_answer(
+                &snap.view,
+                &snap.checkpoint.bytes,
+                &mut prove,
+            )
+        })
+        .await?;
+    let mut value = serde_json::to_value(&keys).map_err(Error::internal)?;
+    value["checkpoint"] = checkpoint_json(&snapshot);
+    Ok(answer(&value))
+}
+
 /// `GET /api/v1/cases`: filtered, sorted, paged.
 pub async fn cases(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
     let q = Query::parse(
@@ -213,18 +275,27 @@ fn completeness(
     key: &IndexKey,
     signers: &[PublicKey],
 ) -> Result<Value, Error> {
+    let size = snapshot.tree().size;
+    let mut prove = |seq: u64| proven_entry(store, snapshot, seq);
+    let c = completeness::build(snapshot.view.index(), key, size, signers, &mut prove)?;
+    serde_json::to_value(c).map_err(Error::internal)
+}
+
+/// Entry `seq` with its inclusion proof in the snapshot's tree, as proofs carry it. The
+/// `IndexCommitted` at S − 1, the officers' histories and the register's own entries are the
+/// same in every answer of a snapshot: proven once and kept ([`Snapshot::proven`]).
+fn proven_entry(store: &Store, snapshot: &Snapshot, seq: u64) -> Result<ProvenEntry, Error> {
     let tree = snapshot.tree();
-    let mut prove = |seq: u64| -> Result<ProvenEntry, Error> {
+    let proven = snapshot.proven(seq, || {
         let se = committed_entry(store, tree, seq, Io::Allowed)?;
         let proof = store.inclusion_proof(tree, tree.size, seq, Io::Allowed)?;
-        Ok(ProvenEntry {
+        Ok::<_, Error>(ProvenEntry {
             seq,
             bytes: BASE64.encode(&se.bytes),
             inclusion_proof: base64_hashes(&proof),
         })
-    };
-    let c = completeness::build(snapshot.view.index(), key, tree.size, signers, &mut prove)?;
-    serde_json::to_value(c).map_err(Error::internal)
+    })?;
+    Ok(ProvenEntry::clone(&proven))
 }
 
 /// The seq in a path, canonical decimal, below the tree size.

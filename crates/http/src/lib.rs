@@ -101,6 +101,8 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/blobs/{name}", get(tlog::blob))
         // JSON API.
         .route("/api/v1/register", get(api::register))
+        .route("/api/v1/officers", get(api::officers))
+        .route("/api/v1/log-keys", get(api::log_keys))
         .route("/api/v1/cases", get(api::cases))
         .route("/api/v1/cases/{*id}", get(api::case))
         .route("/api/v1/entries/{seq}", get(api::entry))

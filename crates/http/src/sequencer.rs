@@ -167,6 +167,15 @@ impl Sequencer {
         self.lock().size()
     }
 
+    /// Runs `f` with the writer between two batches: no batch is checked or committed while
+    /// it runs, and the checkpoint file is the writer's. For work on the register's files
+    /// that must not interleave with a commit, such as adding witness cosignatures to the
+    /// checkpoint (`sijil sequencer --witness`, which does its network exchanges outside and
+    /// only the file's replacement here). Submissions wait for it: keep it short.
+    pub fn between_batches<T>(&self, f: impl FnOnce(&RegisterWriter) -> T) -> T {
+        f(&self.lock())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, RegisterWriter> {
         // A panic while holding the writer leaves it as the failed batch left it, which the
         // next batch handles (it re-checks the view against the log first).

@@ -14,6 +14,7 @@ use std::time::Duration;
 use sijil_core::checkpoint::SignedCheckpoint;
 use sijil_core::event::Date;
 use sijil_core::note::Verifier;
+use sijil_index::completeness::ProvenEntry;
 use sijil_projector::{CaseFilter, CasePage, Page, QueryError, Sort, Stats, View};
 use sijil_register::RegisterReader;
 
@@ -36,7 +37,16 @@ pub struct Snapshot {
     /// every case (about 75 requests/s at 10^6 entries), and a linked listing is asked again
     /// and again. At most [`LISTINGS_KEPT`], emptied when full.
     listings: Mutex<HashMap<String, (Date, Arc<CasePage>)>>,
+    /// Entries with their inclusion proofs in this snapshot's tree that many answers share:
+    /// the `IndexCommitted` at S − 1 and the officers' histories in every case's
+    /// `completeness`, the register's own entries of `/api/v1/log-keys` (issue 11: the same
+    /// for every case signed by the same officers). At most [`PROVEN_KEPT`], emptied when
+    /// full.
+    proven: Mutex<HashMap<u64, Arc<ProvenEntry>>>,
 }
+
+/// How many shared proven entries a snapshot keeps (each about 1 KB of base64).
+const PROVEN_KEPT: usize = 4096;
 
 /// How many listings a snapshot keeps (each a page of at most `Page::MAX_LIMIT` summaries).
 const LISTINGS_KEPT: usize = 64;
@@ -74,7 +84,36 @@ impl Snapshot {
             stats: DayMemo::default(),
             latest: DayMemo::default(),
             listings: Mutex::new(HashMap::new()),
+            proven: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Entry `seq` with its inclusion proof in this snapshot's tree, proven once by `prove`
+    /// and kept (see `proven`).
+    ///
+    /// # Errors
+    /// `prove`'s, which is not kept.
+    pub fn proven<E>(
+        &self,
+        seq: u64,
+        prove: impl FnOnce() -> Result<ProvenEntry, E>,
+    ) -> Result<Arc<ProvenEntry>, E> {
+        if let Some(p) = self
+            .proven
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&seq)
+        {
+            return Ok(Arc::clone(p));
+        }
+        // Proven outside the lock: other answers go on meanwhile (two may prove one seq).
+        let p = Arc::new(prove()?);
+        let mut kept = self.proven.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= PROVEN_KEPT {
+            kept.clear();
+        }
+        kept.insert(seq, Arc::clone(&p));
+        Ok(p)
     }
 
     /// The latest case events (the home page's), found once a day by `find`.
@@ -170,7 +209,9 @@ pub struct AppState {
 struct Inner {
     current: RwLock<Arc<Snapshot>>,
     store: Arc<Store>,
-    verifier: Verifier,
+    /// The current log key's verifier: it changes when the log rotates its key
+    /// (`LogKeyRotated`, followed by [`AppState::refresh`]).
+    verifier: RwLock<Verifier>,
     /// Only the refresher takes it; it holds the reader between refreshes.
     reader: Mutex<RegisterReader>,
     clock: Clock,
@@ -209,7 +250,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 current: RwLock::new(snapshot),
                 store,
-                verifier: reader.verifier().clone(),
+                verifier: RwLock::new(reader.verifier().clone()),
                 reader: Mutex::new(reader),
                 clock,
                 exporting: Arc::new(tokio::sync::Semaphore::new(1)),
@@ -227,9 +268,13 @@ impl AppState {
         &self.inner.store
     }
 
-    /// The log's verifier key.
-    pub fn verifier(&self) -> &Verifier {
-        &self.inner.verifier
+    /// The log's current verifier key (the key that signs the checkpoint served).
+    pub fn verifier(&self) -> Verifier {
+        self.inner
+            .verifier
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Today (UTC), for "overdue"; the clock is the caller's (tests fix it).
@@ -258,6 +303,11 @@ impl AppState {
             reader.shared_view(),
         ));
         let size = next.checkpoint.checkpoint.size;
+        *self
+            .inner
+            .verifier
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = reader.verifier().clone();
         *self
             .inner
             .current
@@ -367,6 +417,15 @@ impl From<StoreError> for Error {
                 Error::internal(other)
             }
         }
+    }
+}
+
+/// A register error while answering (the log-keys answer names a key the log's view holds,
+/// so only a damaged log gets here): the server's fault.
+impl From<sijil_register::Error> for Error {
+    fn from(e: sijil_register::Error) -> Error {
+        crate::metrics::verification_failed();
+        Error::internal(e)
     }
 }
 

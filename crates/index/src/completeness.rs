@@ -636,6 +636,50 @@ pub fn verify_controller(
     cp: &Checkpoint,
     log_key: &PublicKey,
 ) -> Result<Vec<CheckedEntry>, CompletenessError> {
+    verify_subject(
+        &format!("controller {id}"),
+        &IndexKey::controller(id),
+        entries,
+        c,
+        cp,
+        log_key,
+    )
+}
+
+/// Verifies that `entries` are all of the register key's entries as of `cp`: every
+/// register-level event (`RegisterOpened`, `OfficerAuthorized`, `OfficerRevoked`, §10.1),
+/// each included and signed. What `GET /api/v1/officers` proves; the officers' list is then
+/// rebuilt from these entries alone.
+///
+/// # Errors
+/// [`CompletenessError`].
+pub fn verify_register(
+    entries: &[ProvenEntry],
+    c: &Completeness,
+    cp: &Checkpoint,
+    log_key: &PublicKey,
+) -> Result<Vec<CheckedEntry>, CompletenessError> {
+    verify_subject(
+        "the register's own entries",
+        &IndexKey::register(),
+        entries,
+        c,
+        cp,
+        log_key,
+    )
+}
+
+/// `entries` (each included in `cp` and signed) are all of `key`'s entries under the root
+/// the log key's `IndexCommitted` at leaf S − 1 commits. `subject` names the key in errors.
+fn verify_subject(
+    subject: &str,
+    key: &IndexKey,
+    entries: &[ProvenEntry],
+    c: &Completeness,
+    cp: &Checkpoint,
+    log_key: &PublicKey,
+) -> Result<Vec<CheckedEntry>, CompletenessError> {
+    // The key is recomputed here; the answer's `key` member is not trusted.
     let root = check_index_entry(c, cp, log_key)?;
     let checked = entries
         .iter()
@@ -643,9 +687,9 @@ pub fn verify_controller(
         .collect::<Result<Vec<_>, _>>()?;
     check_signatures(&checked.iter().collect::<Vec<_>>(), cp)?;
     check_whole(
-        &format!("controller {id}"),
+        subject,
         &root,
-        &IndexKey::controller(id),
+        key,
         &checked,
         c.seqs.as_deref(),
         &c.trie_proof,

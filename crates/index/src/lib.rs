@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod completeness;
+pub mod partial;
 pub mod trie;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use sha2::{Digest as _, Sha256};
 use sijil_core::event::{Event, PublicKey};
 use sijil_core::{node_hash, CaseLink, Entry, Hash};
 
+pub use partial::{PartialTrie, PartialTrieError};
 pub use trie::{Label, LabelError, ProofNode, Trie, TrieError, TrieProof};
 
 /// What a key names. Its tag is part of the key's hash (docs/FORMAT.md §10.1).
@@ -112,6 +114,9 @@ pub fn for_each_subject<'a>(
             f(Subject::Register);
             f(Subject::Officer(&r.key));
         }
+        // The register's mini-log lists every rotation, so a client proves it has the whole
+        // chain of log keys with the register key's completeness proof (docs/FORMAT.md §10.1).
+        Event::LogKeyRotated(_) => f(Subject::Register),
         Event::IndexCommitted(_) => return,
         _ => {}
     }
@@ -499,5 +504,22 @@ mod tests {
             let want = sijil_core::merkle::tree_hash(n as u64, &want).expect("in memory");
             assert_eq!(r.root(), want, "size {n}");
         }
+    }
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::*;
+    use sijil_core::event::LogKeyRotated;
+
+    #[test]
+    fn a_log_key_rotation_touches_the_register_only() {
+        let e = Event::LogKeyRotated(LogKeyRotated {
+            new_key: PublicKey([9; 32]),
+            reason: "scheduled".into(),
+        });
+        let mut touched = Vec::new();
+        for_each_subject(None, &e, |s| touched.push(IndexKey::of(&s)));
+        assert_eq!(touched, vec![IndexKey::register()]);
     }
 }

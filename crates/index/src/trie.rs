@@ -116,7 +116,7 @@ impl Label {
     }
 
     /// Bit `i` (0 or 1); `i` must be below `bits`.
-    fn bit(&self, i: u16) -> usize {
+    pub(crate) fn bit(&self, i: u16) -> usize {
         usize::from((self.bytes[usize::from(i / 8)] >> (7 - i % 8)) & 1)
     }
 
@@ -135,7 +135,7 @@ impl Label {
     }
 
     /// Whether `self` equals `other` or is a prefix of it. EMPTY is a prefix of nothing.
-    fn is_prefix_of(&self, other: &Label) -> bool {
+    pub(crate) fn is_prefix_of(&self, other: &Label) -> bool {
         if *self == Label::EMPTY || *other == Label::EMPTY || self.bits > other.bits {
             return false;
         }
@@ -148,7 +148,7 @@ impl Label {
     }
 
     /// The longest common prefix (for EMPTY, the root's label).
-    fn common_prefix(a: &Label, b: &Label) -> Label {
+    pub(crate) fn common_prefix(a: &Label, b: &Label) -> Label {
         if *a == Label::EMPTY || *b == Label::EMPTY {
             return Label::ROOT;
         }
@@ -203,7 +203,7 @@ pub fn empty_root<H: TrieHash>() -> [u8; 32] {
     node_hash::<H>(&Label::ROOT, &H::hash(&[&[0u8]]))
 }
 
-fn inner_value<H: TrieHash>(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+pub(crate) fn inner_value<H: TrieHash>(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
     H::hash(&[left, right])
 }
 

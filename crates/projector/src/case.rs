@@ -277,8 +277,8 @@ pub(crate) enum EventKind {
     Correction,
     Erasure,
     IndexCommitted,
-    // 15 is LogKeyRotated, reserved (docs/FORMAT.md §3).
-    ComplaintInadmissible = 16,
+    LogKeyRotated,
+    ComplaintInadmissible,
     ComplaintForwarded,
     ProceedingsSuspended,
     ProceedingsResumed,
@@ -291,7 +291,7 @@ pub(crate) enum EventKind {
 
 impl EventKind {
     #[cfg(test)]
-    const ALL: [EventKind; 24] = [
+    const ALL: [EventKind; 25] = [
         EventKind::RegisterOpened,
         EventKind::OfficerAuthorized,
         EventKind::OfficerRevoked,
@@ -307,6 +307,7 @@ impl EventKind {
         EventKind::Correction,
         EventKind::Erasure,
         EventKind::IndexCommitted,
+        EventKind::LogKeyRotated,
         EventKind::ComplaintInadmissible,
         EventKind::ComplaintForwarded,
         EventKind::ProceedingsSuspended,
@@ -336,6 +337,7 @@ impl EventKind {
             Event::Correction(_) => EventKind::Correction,
             Event::Erasure(_) => EventKind::Erasure,
             Event::IndexCommitted(_) => EventKind::IndexCommitted,
+            Event::LogKeyRotated(_) => EventKind::LogKeyRotated,
             Event::ComplaintInadmissible(_) => EventKind::ComplaintInadmissible,
             Event::ComplaintForwarded(_) => EventKind::ComplaintForwarded,
             Event::ProceedingsSuspended(_) => EventKind::ProceedingsSuspended,
@@ -366,6 +368,7 @@ impl EventKind {
             12 => EventKind::Correction,
             13 => EventKind::Erasure,
             14 => EventKind::IndexCommitted,
+            15 => EventKind::LogKeyRotated,
             16 => EventKind::ComplaintInadmissible,
             17 => EventKind::ComplaintForwarded,
             18 => EventKind::ProceedingsSuspended,
@@ -395,6 +398,7 @@ impl EventKind {
                 | EventKind::OfficerAuthorized
                 | EventKind::OfficerRevoked
                 | EventKind::IndexCommitted
+                | EventKind::LogKeyRotated
         )
     }
 
@@ -416,6 +420,7 @@ impl EventKind {
             EventKind::Correction => "Correction",
             EventKind::Erasure => "Erasure",
             EventKind::IndexCommitted => "IndexCommitted",
+            EventKind::LogKeyRotated => "LogKeyRotated",
             EventKind::ComplaintInadmissible => "ComplaintInadmissible",
             EventKind::ComplaintForwarded => "ComplaintForwarded",
             EventKind::ProceedingsSuspended => "ProceedingsSuspended",

@@ -38,7 +38,7 @@ pub use query::{
     CaseDetail, CaseEntry, CaseFilter, CasePage, CaseSummary, ControllerDetail, ControllerRef,
     ControllerSummary, Page, QueryError, Sort,
 };
-pub use register::{required_role, OfficerRecord, RegisterInfo, Revocation};
+pub use register::{required_role, LogKeyRecord, OfficerRecord, RegisterInfo, Revocation};
 pub use rejection::{Rejection, TextProblem};
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 pub use stats::{DeadlineCounts, Stats};

@@ -11,10 +11,43 @@ pub struct RegisterInfo {
     pub origin: String,
     pub title: String,
     pub authority: String,
-    /// The log's checkpoint key.
+    /// The log's current checkpoint key: `RegisterOpened`'s, or the last `LogKeyRotated`'s.
+    /// It signs every checkpoint of the log's current size and its `IndexCommitted` entries.
     pub log_key: PublicKey,
     /// When entry 0 was recorded (Unix ms, UTC).
     pub opened_at: i64,
+    /// The chain of log keys, oldest first: the genesis key (named at entry 0), then each
+    /// key a `LogKeyRotated` named. The last is `log_key`.
+    pub log_keys: Vec<LogKeyRecord>,
+}
+
+/// One key of the log's chain of checkpoint keys (docs/FORMAT.md §3, `LogKeyRotated`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
+pub struct LogKeyRecord {
+    pub key: PublicKey,
+    /// The entry that named the key: 0 for `RegisterOpened`'s, else its `LogKeyRotated`.
+    /// The key signs the checkpoints of size > `named_at` up to the next key's `named_at`
+    /// (included) and the `IndexCommitted` entries in that range.
+    pub named_at: u64,
+}
+
+impl RegisterInfo {
+    /// The log key that signs a checkpoint of `size` entries (`size` ≥ 1): the last key named
+    /// by an entry inside the tree, i.e. whose `named_at` < `size`.
+    pub fn log_key_at(&self, size: u64) -> PublicKey {
+        self.log_keys
+            .iter()
+            .rev()
+            .find(|k| k.named_at < size)
+            .map_or(self.log_key, |k| k.key)
+    }
+
+    /// The entry whose `LogKeyRotated` retired `key` (it signs no checkpoint larger than that
+    /// entry's seq), if `key` is one of the log's former keys.
+    pub fn retired_at(&self, key: &PublicKey) -> Option<u64> {
+        let i = self.log_keys.iter().position(|k| k.key == *key)?;
+        self.log_keys.get(i + 1).map(|next| next.named_at)
+    }
 }
 
 /// An officer's key over time. A key is authorized once and, once revoked, never again: a new

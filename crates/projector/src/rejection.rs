@@ -68,11 +68,43 @@ pub enum Rejection {
         signer: PublicKey,
         log_key: PublicKey,
     },
-    /// The log key signed an entry other than `IndexCommitted`.
+    /// The log key signed an entry other than `IndexCommitted` and `LogKeyRotated`.
     #[error(
-        "entry {seq}: {event} is signed by the register's log key, which signs only IndexCommitted"
+        "entry {seq}: {event} is signed by the register's log key, which signs only IndexCommitted and LogKeyRotated"
     )]
     SignedByLogKey { seq: u64, event: &'static str },
+    /// `IndexCommitted` or `LogKeyRotated` signed by a log key that a `LogKeyRotated` retired:
+    /// a retired (perhaps compromised) key signs nothing past its rotation.
+    #[error("entry {seq} is signed by {signer}, the log key retired at entry {retired_at}; the log key is now {log_key}")]
+    SignedByRetiredLogKey {
+        seq: u64,
+        signer: PublicKey,
+        retired_at: u64,
+        log_key: PublicKey,
+    },
+    /// `LogKeyRotated` signed by a key other than the current log key.
+    #[error("entry {seq}: LogKeyRotated is signed by {signer}, not by the register's log key {log_key}; only the current log key names its successor")]
+    RotationNotSignedByLogKey {
+        seq: u64,
+        signer: PublicKey,
+        log_key: PublicKey,
+    },
+    /// `LogKeyRotated` naming a key the log has already used (the current one included).
+    #[error("entry {seq}: LogKeyRotated names {key}, which the log already used as its log key (named at entry {named_at}); a new log key is a key never used before")]
+    LogKeyReused {
+        seq: u64,
+        key: PublicKey,
+        named_at: u64,
+    },
+    /// A log key that is an officer's key, or an officer key that is a log key: the two roles
+    /// never share a key, so an officer's signature can never pass for the log's.
+    #[error("entry {seq}: key {key} is both a log key and the officer key of {name} (authorized at entry {authorized_at}); a key is one or the other")]
+    LogKeyIsOfficerKey {
+        seq: u64,
+        key: PublicKey,
+        name: String,
+        authorized_at: u64,
+    },
     /// `IndexCommitted` whose size, key count or root is not the index's over the entries
     /// before it (docs/FORMAT.md §10.4).
     #[error("entry {seq}: IndexCommitted says {field} {found}, but the index over entries 0..{seq} has {expected}")]

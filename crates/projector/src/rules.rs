@@ -7,7 +7,7 @@
 use sijil_core::entry::{checked_key, CaseLink, Entry, FORMAT_V1};
 use sijil_core::event::{
     AmendedField, Amendment, AuthoritiesNotified, Date, Event, IndexCommitted, InspectionOpened,
-    Officer, OfficerRevoked, PublicKey, RegisterOpened, Role, Sanction,
+    LogKeyRotated, Officer, OfficerRevoked, PublicKey, RegisterOpened, Role, Sanction,
 };
 use sijil_core::Hash;
 
@@ -115,7 +115,9 @@ impl View {
             (0, EventKind::RegisterOpened) => {}
             (0, _) => return Err(Rejection::FirstEntryNotRegisterOpened { event: kind.name() }),
             (_, EventKind::RegisterOpened) => return Err(Rejection::RegisterAlreadyOpened { seq }),
-            (_, EventKind::IndexCommitted) => self.check_log_key(seq, &c.signer, kind)?,
+            (_, EventKind::IndexCommitted | EventKind::LogKeyRotated) => {
+                self.check_log_key(seq, &c.signer, kind)?
+            }
             _ => {
                 self.check_log_key(seq, &c.signer, kind)?;
                 self.check_signer(seq, &c.signer, required_role(event), kind)?
@@ -151,6 +153,10 @@ impl View {
                 self.check_index(seq, ic)?;
                 Target::Register
             }
+            (Event::LogKeyRotated(r), _) => {
+                self.check_rotation(seq, r)?;
+                Target::Register
+            }
             (_, Some(link)) => self.check_case_event(seq, kind, event, link, recorded_on)?,
             // A case event without a link was refused above.
             (_, None) => {
@@ -167,27 +173,86 @@ impl View {
         })
     }
 
-    /// `IndexCommitted` is signed by the log key, and nothing else is (docs/FORMAT.md §3).
+    /// `IndexCommitted` and `LogKeyRotated` are signed by the current log key, and nothing
+    /// else is (docs/FORMAT.md §3); a key a rotation retired signs neither.
     fn check_log_key(
         &self,
         seq: u64,
         signer: &PublicKey,
         kind: EventKind,
     ) -> Result<(), Rejection> {
-        let Some(log_key) = self.state.register.as_ref().map(|r| r.log_key) else {
+        let Some(register) = self.state.register.as_ref() else {
             return Ok(());
         };
-        match (kind, *signer == log_key) {
-            (EventKind::IndexCommitted, false) => Err(Rejection::IndexNotSignedByLogKey {
-                seq,
-                signer: *signer,
-                log_key,
+        let log_key = register.log_key;
+        let by_log = matches!(kind, EventKind::IndexCommitted | EventKind::LogKeyRotated);
+        match (by_log, *signer == log_key) {
+            (true, true) | (false, false) => Ok(()),
+            (true, false) => Err(match register.retired_at(signer) {
+                Some(retired_at) => Rejection::SignedByRetiredLogKey {
+                    seq,
+                    signer: *signer,
+                    retired_at,
+                    log_key,
+                },
+                None if kind == EventKind::LogKeyRotated => Rejection::RotationNotSignedByLogKey {
+                    seq,
+                    signer: *signer,
+                    log_key,
+                },
+                None => Rejection::IndexNotSignedByLogKey {
+                    seq,
+                    signer: *signer,
+                    log_key,
+                },
             }),
-            (EventKind::IndexCommitted, true) | (_, false) => Ok(()),
-            (_, true) => Err(Rejection::SignedByLogKey {
+            (false, true) => Err(Rejection::SignedByLogKey {
                 seq,
                 event: kind.name(),
             }),
+        }
+    }
+
+    /// `LogKeyRotated` (signed by the current log key, checked above): a reason, and a new key
+    /// that is a valid Ed25519 point, never used as a log key before and no officer's.
+    fn check_rotation(&self, seq: u64, r: &LogKeyRotated) -> Result<(), Rejection> {
+        check_text(seq, "rotation reason", &r.reason, MAX_REASON_CHARS)?;
+        if checked_key(&r.new_key).is_none() {
+            return Err(Rejection::InvalidKey {
+                seq,
+                field: "new log key",
+                key: r.new_key,
+            });
+        }
+        if let Some(used) = self
+            .state
+            .register
+            .iter()
+            .flat_map(|g| &g.log_keys)
+            .find(|k| k.key == r.new_key)
+        {
+            return Err(Rejection::LogKeyReused {
+                seq,
+                key: r.new_key,
+                named_at: used.named_at,
+            });
+        }
+        self.check_not_officer(seq, &r.new_key)
+    }
+
+    /// A log key is never an officer's key, revoked ones included.
+    fn check_not_officer(&self, seq: u64, key: &PublicKey) -> Result<(), Rejection> {
+        match self.officer_index.get(key) {
+            Some(&i) => {
+                let o = &self.state.officers[i as usize];
+                Err(Rejection::LogKeyIsOfficerKey {
+                    seq,
+                    key: *key,
+                    name: o.name.clone(),
+                    authorized_at: o.authorized_at,
+                })
+            }
+            None => Ok(()),
         }
     }
 
@@ -250,6 +315,22 @@ impl View {
 
     fn check_authorize(&self, seq: u64, o: &Officer) -> Result<(), Rejection> {
         check_officer(seq, o)?;
+        // A log key, current or retired, never becomes an officer's: a retired key must not
+        // come back to sign entries.
+        if self
+            .state
+            .register
+            .iter()
+            .flat_map(|g| &g.log_keys)
+            .any(|k| k.key == o.key)
+        {
+            return Err(Rejection::LogKeyIsOfficerKey {
+                seq,
+                key: o.key,
+                name: o.name.clone(),
+                authorized_at: seq,
+            });
+        }
         if let Some(&i) = self.officer_index.get(&o.key) {
             let known = &self.state.officers[i as usize];
             let name = known.name.clone();

@@ -27,7 +27,7 @@ use crate::view::{State, View};
 const MAGIC: &[u8; 11] = b"sijil/view\n";
 
 /// The layout version this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 5;
+pub const SNAPSHOT_VERSION: u32 = 6;
 
 const HEADER_LEN: usize = MAGIC.len() + 4 + 32;
 
@@ -206,6 +206,24 @@ impl View {
             && (!s.officers.is_empty() || !s.cases.is_empty() || s.last_leaf != Hash::ZERO)
         {
             return Err("an empty view holds officers, cases or a leaf hash".into());
+        }
+        if let Some(r) = &s.register {
+            // The chain of log keys (version 6): the genesis key at 0, strictly increasing
+            // seqs inside the log, each key once, the last one current.
+            let starts_at_genesis = r.log_keys.first().is_some_and(|k| k.named_at == 0);
+            let in_order = r
+                .log_keys
+                .windows(2)
+                .all(|w| w[0].named_at < w[1].named_at && w[1].named_at < s.size);
+            let distinct = r
+                .log_keys
+                .iter()
+                .enumerate()
+                .all(|(i, k)| r.log_keys[..i].iter().all(|p| p.key != k.key));
+            let current = r.log_keys.last().is_some_and(|k| k.key == r.log_key);
+            if !(starts_at_genesis && in_order && distinct && current) {
+                return Err("the chain of log keys is not in log order or not current".into());
+            }
         }
         let mut view = View {
             state: State::default(),

@@ -14,7 +14,7 @@ use crate::case::{
     ComplianceRecord, DecisionRecord, ErasureNote, EventKind, Hearing, Opening, RulingRecord,
     SanctionRecord, TimelineItem,
 };
-use crate::register::{OfficerRecord, RegisterInfo, Revocation};
+use crate::register::{LogKeyRecord, OfficerRecord, RegisterInfo, Revocation};
 use crate::rejection::Rejection;
 use crate::rules::{Candidate, Checked, Target};
 
@@ -125,9 +125,17 @@ impl View {
     ///   ([`Rejection::OfficerAlreadyAuthorized`]); at least one admin
     ///   ([`Rejection::NoAdmin`]); signed by one of the admins it lists
     ///   ([`Rejection::GenesisNotSignedByListedAdmin`]).
+    /// - `IndexCommitted` and `LogKeyRotated` are signed by the current log key and no other
+    ///   entry is ([`Rejection::IndexNotSignedByLogKey`], [`Rejection::SignedByLogKey`]); a
+    ///   key a rotation retired signs neither ([`Rejection::SignedByRetiredLogKey`]).
+    /// - `LogKeyRotated` (docs/FORMAT.md §3.1): signed by the current log key
+    ///   ([`Rejection::RotationNotSignedByLogKey`]), a reason, a valid Ed25519 key
+    ///   ([`Rejection::InvalidKey`]) never used as a log key ([`Rejection::LogKeyReused`]) and
+    ///   no officer's, revoked ones included ([`Rejection::LogKeyIsOfficerKey`]).
     /// - `OfficerAuthorized`: a valid name and key, not already authorized
-    ///   ([`Rejection::OfficerAlreadyAuthorized`]) and never revoked
-    ///   ([`Rejection::OfficerKeyWasRevoked`]).
+    ///   ([`Rejection::OfficerAlreadyAuthorized`]), never revoked
+    ///   ([`Rejection::OfficerKeyWasRevoked`]) and no log key, current or retired
+    ///   ([`Rejection::LogKeyIsOfficerKey`]).
     /// - `OfficerRevoked`: a reason; a known key ([`Rejection::UnknownOfficer`]), not already
     ///   revoked ([`Rejection::OfficerAlreadyRevoked`]), not the last active admin
     ///   ([`Rejection::LastAdmin`]). An admin may revoke their own key if another admin
@@ -440,12 +448,25 @@ impl View {
                     authority: g.authority.clone(),
                     log_key: g.log_key,
                     opened_at: c.recorded_at,
+                    log_keys: vec![LogKeyRecord {
+                        key: g.log_key,
+                        named_at: 0,
+                    }],
                 });
                 for o in &g.officers {
                     self.add_officer(o, seq);
                 }
             }
             (Event::OfficerAuthorized(a), _, _) => self.add_officer(&a.officer, seq),
+            (Event::LogKeyRotated(r), _, _) => {
+                if let Some(info) = self.state.register.as_mut() {
+                    info.log_key = r.new_key;
+                    info.log_keys.push(LogKeyRecord {
+                        key: r.new_key,
+                        named_at: seq,
+                    });
+                }
+            }
             (Event::OfficerRevoked(r), Target::Officer(i), _) => {
                 self.state.officers[i as usize].revocation = Some(Revocation {
                     seq,

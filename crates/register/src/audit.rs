@@ -97,6 +97,10 @@ impl DirSource {
     }
 }
 
+/// Where a source serves the log's chain of keys with its proofs (`GET /api/v1/log-keys`,
+/// docs/API.md), relative to its tlog-tiles prefix.
+pub const LOG_KEYS_PATH: &str = "api/v1/log-keys";
+
 impl Source for DirSource {
     fn describe(&self) -> String {
         self.root.display().to_string()
@@ -150,6 +154,20 @@ impl Source for DirSource {
                 return Ok(None);
             }
         }
+        if path == LOG_KEYS_PATH {
+            // The API resource a verifier follows a key rotation with (docs/API.md), built
+            // from the directory as `sijil serve` would serve it.
+            let answer = crate::rotation::dir_log_keys(&self.root).map_err(|e| SourceError {
+                path: path.into(),
+                message: e.to_string(),
+            })?;
+            return serde_json::to_vec(&answer)
+                .map(Some)
+                .map_err(|e| SourceError {
+                    path: path.into(),
+                    message: e.to_string(),
+                });
+        }
         match std::fs::read(self.root.join(path)) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -192,6 +210,10 @@ pub enum AuditFailure {
     GenesisOrigin { genesis: String, checkpoint: String },
     #[error("entry 0 (RegisterOpened) names log key {genesis}, but the checkpoint was verified with {key}")]
     GenesisKey { genesis: String, key: String },
+    /// The checkpoint is not signed by the log key the log names for its size, followed from
+    /// the key trusted (docs/FORMAT.md §3.1): a retired key's, or another key's.
+    #[error("{message}")]
+    LogKey { message: String },
     #[error("the log has no entry 0 (RegisterOpened)")]
     NoGenesis,
     /// The caller's sink could not store verified files (a mirror's disk).
@@ -245,6 +267,11 @@ pub struct AuditReport {
     pub blobs_erased: u64,
     /// The register rebuilt from the entries.
     pub view: View,
+    /// The verifier of the key that signs the checkpoint: the key trusted, or the one the
+    /// log's `LogKeyRotated` entries lead to from it.
+    pub log_verifier: Verifier,
+    /// The rotations followed from the key trusted (none when it signs the checkpoint).
+    pub followed: crate::rotation::Followed,
 }
 
 /// Options of [`audit`].
@@ -324,16 +351,57 @@ pub fn fetch_checkpoint(
     source: &dyn Source,
     verifier: &Verifier,
 ) -> Result<SignedCheckpoint, AuditFailure> {
-    let bytes = source
+    Ok(SignedCheckpoint::open(
+        &checkpoint_bytes(source)?,
+        verifier,
+    )?)
+}
+
+/// The bytes of the source's `checkpoint`, as served.
+///
+/// # Errors
+/// [`AuditFailure::Missing`] when it serves none, [`AuditFailure::Source`].
+pub fn checkpoint_bytes(source: &dyn Source) -> Result<Vec<u8>, AuditFailure> {
+    source
         .get("checkpoint")?
         .ok_or_else(|| AuditFailure::Missing {
             path: "checkpoint".into(),
             source_name: source.describe(),
-        })?;
-    Ok(SignedCheckpoint::open(&bytes, verifier)?)
+        })
 }
 
-/// Audits the register served by `source` completely against the log key `verifier`.
+/// The served checkpoint opened with `verifier` if it verifies; if it is signed by another
+/// key, its parsed note with no signature checked yet, for an audit that follows the log's key
+/// rotations from `verifier` and checks the signature at its end ([`audit`]).
+///
+/// # Errors
+/// As [`fetch_checkpoint`], but a signature by another key is not one.
+pub fn fetch_checkpoint_to_follow(
+    source: &dyn Source,
+    verifier: &Verifier,
+) -> Result<SignedCheckpoint, AuditFailure> {
+    let bytes = checkpoint_bytes(source)?;
+    match SignedCheckpoint::open(&bytes, verifier) {
+        Ok(cp) => Ok(cp),
+        Err(e) => {
+            let Ok(note) = sijil_core::note::Note::parse(&bytes) else {
+                return Err(e.into());
+            };
+            let checkpoint = sijil_core::checkpoint::Checkpoint::parse(&note.text)?;
+            if checkpoint.origin != verifier.name() {
+                return Err(e.into());
+            }
+            Ok(SignedCheckpoint {
+                checkpoint,
+                note,
+                bytes,
+            })
+        }
+    }
+}
+
+/// Audits the register served by `source` completely against the log key `verifier`, or the
+/// key the log's `LogKeyRotated` entries lead to from it (docs/FORMAT.md §3.1).
 /// `progress(checked, total)` is called after each step.
 ///
 /// # Errors
@@ -344,7 +412,7 @@ pub fn audit(
     opts: AuditOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<AuditReport, AuditFailure> {
-    let checkpoint = fetch_checkpoint(source, verifier)?;
+    let checkpoint = fetch_checkpoint_to_follow(source, verifier)?;
     audit_tree(
         source,
         checkpoint,
@@ -356,7 +424,9 @@ pub fn audit(
     )
 }
 
-/// Audits the tree of `checkpoint` (already opened with `verifier`) as `source` serves it,
+/// Audits the tree of `checkpoint` as `source` serves it (its signature is checked at the end,
+/// with `verifier` or the log key the log's rotations lead to from it: everything else is
+/// checked against its root first),
 /// from the first entry or, with `resume`, from the end of a tree verified before (whose
 /// checkpoint the caller proved consistent with this one). Each step's checked files go to
 /// `sink` ([`Verified`]); `progress(checked, total)` is called after each step.
@@ -533,7 +603,16 @@ pub fn audit_tree(
     let partial = auditor.finish()?;
     check_tiles(source, &partial, &[])?;
     hash_tiles += partial.len() as u64;
-    check_genesis(&view, &checkpoint, verifier)?;
+    check_genesis(&view, &checkpoint)?;
+    let (checkpoint, log_verifier, followed) =
+        crate::rotation::open_following(&view, &checkpoint.bytes, verifier).map_err(
+            |e| match e {
+                crate::Error::Checkpoint(c) => AuditFailure::Checkpoint(c),
+                other => AuditFailure::LogKey {
+                    message: other.to_string(),
+                },
+            },
+        )?;
     view.check_checkpoint_end()
         .map_err(|rejection| AuditFailure::Rule {
             seq: size.saturating_sub(1),
@@ -558,6 +637,8 @@ pub fn audit_tree(
         blobs_checked,
         blobs_erased,
         view,
+        log_verifier,
+        followed,
     })
 }
 
@@ -585,13 +666,9 @@ struct Prefetched {
     level0: Vec<(Tile, Vec<u8>)>,
 }
 
-/// The genesis entry must name the checkpoint's origin and the key that verified it: a log
-/// signed by one key whose register says another is not the register it claims to be.
-fn check_genesis(
-    view: &View,
-    checkpoint: &SignedCheckpoint,
-    verifier: &Verifier,
-) -> Result<(), AuditFailure> {
+/// The genesis entry must name the checkpoint's origin (the key is checked after, following
+/// the log's rotations: `rotation::open_following`).
+fn check_genesis(view: &View, checkpoint: &SignedCheckpoint) -> Result<(), AuditFailure> {
     let info = view.register().ok_or(AuditFailure::NoGenesis)?;
     if info.origin != checkpoint.checkpoint.origin {
         return Err(AuditFailure::GenesisOrigin {
@@ -599,17 +676,7 @@ fn check_genesis(
             checkpoint: checkpoint.checkpoint.origin.clone(),
         });
     }
-    if info.log_key.0.as_slice() != verifier.public_key() {
-        return Err(AuditFailure::GenesisKey {
-            genesis: hex_key(&info.log_key.0),
-            key: verifier.to_string(),
-        });
-    }
     Ok(())
-}
-
-fn hex_key(k: &[u8]) -> String {
-    k.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Compares rebuilt tiles with the served ones (`fetched` holds some already fetched).

@@ -25,6 +25,7 @@ pub mod pending;
 pub mod present;
 mod reader;
 pub mod restore;
+pub mod rotation;
 pub mod submission;
 mod writer;
 
@@ -39,6 +40,7 @@ use std::path::PathBuf;
 
 use sijil_core::checkpoint::CheckpointError;
 use sijil_core::durable::IoError;
+use sijil_core::event::PublicKey;
 use sijil_core::merkle::MerkleError;
 use sijil_core::writer::WriterError;
 use sijil_projector::Rejection;
@@ -80,13 +82,24 @@ pub enum Error {
     Key { path: PathBuf, message: String },
     /// A register restored from a backup that is behind a checkpoint seen elsewhere
     /// ([`restore`]): signing would fork the log, so the writer refuses to open.
-    #[error("refusing to sign: this log has {size} entries, but a checkpoint of size {seen} was seen at {at} (recorded by `sijil restore` in {}); signing now would fork the log. Bring the missing entries back (`sijil mirror` from a copy that has them), then `sijil restore --recheck` (docs/OPERATIONS.md, \"Backup and restore\")", marker.display())]
+    #[error("refusing to sign: this log has {size} entries, but a checkpoint of size {seen} was seen at {at} (recorded by `sijil restore` in {}); signing now would fork the log. Bring the backup forward (`sijil mirror` from a copy that has the missing entries into the backup), then run the same `sijil restore` again; or accept the fork with `sijil restore … --accept-fork {seen}` (docs/OPERATIONS.md, \"Backup and restore\")", marker.display())]
     RestoredBehind {
         size: u64,
         seen: u64,
         at: String,
         marker: PathBuf,
     },
+    /// The log names a current log key (its genesis key or the latest `LogKeyRotated`'s)
+    /// that the writer does not hold: it must not sign with another.
+    #[error("the log's current log key is {named} (named by entry {named_at}), but the writer holds {held}; give the current key (private/log.key after `sijil log-key rotate`, or --log-key)")]
+    LogKeyNotHeld {
+        named: PublicKey,
+        named_at: u64,
+        held: PublicKey,
+    },
+    /// A rotation that cannot be made as asked (nothing was written).
+    #[error("log key rotation: {message}")]
+    Rotation { message: String },
     /// A submitted batch (`sijil sequencer`) that cannot be committed as it is.
     #[error(transparent)]
     Submission(#[from] submission::SubmissionError),

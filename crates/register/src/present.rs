@@ -60,7 +60,9 @@ pub fn entry_json(se: &StoredEntry, view: &View, text: impl Fn(&TextDigest) -> T
         "signer": {
             "key": e.signer.to_string(),
             "officer": officer,
-            "log_key": view.register().is_some_and(|r| r.log_key == e.signer),
+            "log_key": view
+                .register()
+                .is_some_and(|r| r.log_keys.iter().any(|k| k.key == e.signer)),
         },
         "case": e.case,
         "event": e.event,

@@ -195,7 +195,9 @@ pub struct RegisterReader {
 
 impl RegisterReader {
     /// Opens the register at `dir`. Without `verifier`, the log key is taken from the genesis
-    /// entry (its `log_key` and `origin`) and the checkpoint is then verified with it.
+    /// entry (its `log_key` and `origin`). The checkpoint is verified with the key the log
+    /// names for its size, followed from that key through the log's `LogKeyRotated` entries
+    /// (docs/FORMAT.md §3.1): [`RegisterReader::verifier`] is then the current key's.
     ///
     /// # Errors
     /// [`Error::NotARegister`], [`Error::Checkpoint`] (the checkpoint does not verify),
@@ -212,12 +214,19 @@ impl RegisterReader {
             Err(e) => return Err(e.into()),
         };
         let tiles = DirTiles::new(layout.clone());
-        let verifier = match verifier {
+        let trusted = match verifier {
             Some(v) => v,
             None => genesis_verifier(&tiles, &bytes)?,
         };
-        let checkpoint = SignedCheckpoint::open(&bytes, &verifier)?;
-        let view = load_view(&layout, &tiles, &checkpoint.checkpoint)?;
+        // The view over the tiles of the checkpoint's root (verified against it), then the
+        // checkpoint's signature by the key that view names.
+        let cp = crate::rotation::unverified_checkpoint(&bytes)?;
+        if cp.origin != trusted.name() {
+            // Another log's key: the note's own error says so.
+            SignedCheckpoint::open(&bytes, &trusted)?;
+        }
+        let view = load_view(&layout, &tiles, &cp)?;
+        let (checkpoint, verifier, _) = crate::rotation::open_following(&view, &bytes, &trusted)?;
         Ok(RegisterReader {
             layout,
             tiles,
@@ -274,8 +283,22 @@ impl RegisterReader {
         if bytes == self.checkpoint.bytes {
             return Ok(false);
         }
-        let newer = SignedCheckpoint::open(&bytes, &self.verifier)?;
-        let (old, new) = (&self.checkpoint.checkpoint, &newer.checkpoint);
+        let unverified = crate::rotation::unverified_checkpoint(&bytes)?;
+        if unverified.size == self.checkpoint.checkpoint.size {
+            // Same tree: only its signature lines may differ (cosignatures).
+            let newer = SignedCheckpoint::open(&bytes, &self.verifier)?;
+            if newer.checkpoint.root != self.checkpoint.checkpoint.root {
+                return Err(Error::Corrupt {
+                    what: format!(
+                        "two checkpoints of size {} with different roots",
+                        newer.checkpoint.size
+                    ),
+                });
+            }
+            self.checkpoint = newer;
+            return Ok(true);
+        }
+        let (old, new) = (&self.checkpoint.checkpoint, &unverified);
         if new.size < old.size {
             return Err(Error::Corrupt {
                 what: format!(
@@ -284,23 +307,17 @@ impl RegisterReader {
                 ),
             });
         }
-        if new.size == old.size {
-            if new.root != old.root {
-                return Err(Error::Corrupt {
-                    what: format!("two checkpoints of size {} with different roots", new.size),
-                });
-            }
-            // Same tree, new signature lines (cosignatures): serve the newer note.
-            self.checkpoint = newer;
-            return Ok(true);
-        }
         let reader = TileHashReader::new(new.size, new.root, &self.tiles);
         let proof = merkle::prove_consistency(old.size, new.size, &reader)?;
         merkle::check_consistency(&proof, old.size, &old.root, new.size, &new.root)?;
         let mut view = View::clone(&self.view);
         apply_range(&mut view, &self.tiles, new, old.size, new.size)?;
+        // Signed by the key the log names now, followed from the one held if the new entries
+        // rotated it (docs/FORMAT.md §3.1).
+        let (newer, verifier, _) = crate::rotation::open_following(&view, &bytes, &self.verifier)?;
         self.view = Arc::new(view);
         self.checkpoint = newer;
+        self.verifier = verifier;
         Ok(true)
     }
 }

@@ -5,8 +5,10 @@
 //! smaller log would fork it (two different entries at the same seq, both signed), which
 //! every verifier treats as misbehaviour. So `sijil restore` records here the largest tree
 //! size it saw and where, and [`RegisterWriter::open`](crate::RegisterWriter::open) refuses
-//! to sign while its log is smaller. The file goes away only when `sijil restore --recheck`
-//! finds the log caught up, or when an operator accepts the fork by naming its size.
+//! to sign while its log is smaller. The file goes away only with the directory: when
+//! `sijil restore` runs again, from a backup brought forward that nothing seen exceeds, or
+//! with `--accept-fork SIZE`, an operator accepting the fork by naming the size (both move
+//! the marked directory aside).
 //!
 //! The file is text, one field a line:
 //!

@@ -7,7 +7,7 @@ use sijil_core::checkpoint::SignedCheckpoint;
 use sijil_core::durable;
 use sijil_core::entry::{Entry, UnsignedEntry};
 use sijil_core::event::{
-    Event, IndexCommitted, Officer, PublicKey, RegisterOpened, Role, TextDigest,
+    Event, IndexCommitted, LogKeyRotated, Officer, PublicKey, RegisterOpened, Role, TextDigest,
 };
 use sijil_core::note::{Signer, Verifier};
 use sijil_core::storage::{DirTiles, Layout};
@@ -257,11 +257,38 @@ impl RegisterWriter {
                 dir: dir.to_path_buf(),
             });
         }
-        let log_key = match log_key {
-            Some(k) => k,
-            None => read_private_key(&layout.log_key())?,
+        // Without an explicit key, the register's own: `log.key`, and `log.key.next` while a
+        // rotation is in flight (its batch may have committed, or be rolled forward now).
+        let explicit = log_key.is_some();
+        let keys = match log_key {
+            Some(k) => vec![k],
+            None => {
+                let mut keys = vec![read_private_key(&layout.log_key())?];
+                if layout.log_key_next().is_file() {
+                    keys.push(read_private_key(&layout.log_key_next())?);
+                }
+                keys
+            }
         };
-        let writer = Writer::open(dir, log_key)?;
+        let held = keys.first().map(|k| PublicKey(k.public_key()));
+        let writer = match Writer::open_with_keys(dir, keys) {
+            Ok(w) => w,
+            Err(e @ WriterError::Checkpoint { .. }) => {
+                // Say which key the log names, if its own entries say another than the ones
+                // held (a rotation whose new key is not here).
+                return Err(match (named_log_key(&layout), held) {
+                    (Some((named, named_at)), Some(held)) if named != held => {
+                        Error::LogKeyNotHeld {
+                            named,
+                            named_at,
+                            held,
+                        }
+                    }
+                    _ => e.into(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
         // A restored log behind a checkpoint seen elsewhere must not sign (docs/OPERATIONS.md,
         // "Backup and restore"). Only a read, under the lock, before anything else is done.
         crate::restore::check_marker(&layout, writer.size())?;
@@ -270,6 +297,23 @@ impl RegisterWriter {
         let cp = writer.checkpoint().clone();
         let (view, snapshot_size) = load_view_from_snapshot(&layout, &tiles, &cp.checkpoint)?;
         check_edge_blobs(&layout, &tiles, &cp, &view)?;
+        // The key the committed log names is the only one that may sign (a rotation's batch is
+        // signed by its new key, so the checkpoint's key and the log's agree unless the key
+        // given is not the register's).
+        let held = PublicKey(writer.signer().public_key());
+        if let Some(r) = view.register() {
+            if r.log_key != held {
+                let named_at = r.log_keys.last().map_or(0, |k| k.named_at);
+                return Err(Error::LogKeyNotHeld {
+                    named: r.log_key,
+                    named_at,
+                    held,
+                });
+            }
+        }
+        if !explicit {
+            finish_rotation(&layout, &held)?;
+        }
         let mut w = RegisterWriter {
             writer,
             tiles,
@@ -284,6 +328,123 @@ impl RegisterWriter {
         // would otherwise replay more and more): after this run's batch, off its path.
         w.snapshot_pending = snapshot_due(snapshot_size, w.size());
         Ok(w)
+    }
+
+    /// Rotates the log key (docs/FORMAT.md §3.1, `sijil log-key rotate`): one batch holding a
+    /// `LogKeyRotated` entry signed by the current key and naming `next`, then the batch's
+    /// `IndexCommitted` and checkpoint signed by `next`, which this writer signs with from
+    /// then on.
+    ///
+    /// Crash safety: `next` is written to `private/log.key.next` (0600, fsynced, renamed into
+    /// place) before the batch; after the commit point it is renamed over `private/log.key`.
+    /// A crash before the commit leaves the old checkpoint (or a temporary one signed by
+    /// `next`, rolled forward on open); [`RegisterWriter::open`] signs with whichever key
+    /// the committed log names, then finishes the swap or removes the unused `next`.
+    ///
+    /// # Errors
+    /// [`Error::Rotation`] (`next` is not named by the origin), [`Error::Rejected`] (a rule:
+    /// a key used before, an officer's key, a bad reason; nothing written), [`Error::Writer`]
+    /// / [`Error::Io`] for I/O failures (reopen to recover), `AfterCommit` included.
+    pub fn rotate_log_key(
+        &mut self,
+        next: Signer,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<AppendReport, Error> {
+        self.begin_batch()?;
+        let origin = self.writer.origin().to_string();
+        if next.name() != origin {
+            return Err(Error::Rotation {
+                message: format!(
+                    "the new key is named {:?}; a log key is named by the origin {origin:?}; nothing was written",
+                    next.name()
+                ),
+            });
+        }
+        let layout = self.writer.layout().clone();
+        let current = self.writer.signer().clone();
+        let seq = self.writer.size();
+        let recorded_at = now_ms.max(self.writer.last_recorded_at());
+        let unsigned = UnsignedEntry {
+            seq,
+            prev: self.writer.last_leaf_hash(),
+            recorded_at,
+            case: None,
+            event: Event::LogKeyRotated(LogKeyRotated {
+                new_key: PublicKey(next.public_key()),
+                reason: reason.to_string(),
+            }),
+        };
+        let invalid = |message: String| Error::InvalidEvent {
+            index: 0,
+            event: "LogKeyRotated",
+            message,
+        };
+        let (entry, bytes) = Entry::sign(unsigned, current.signing_key(), &origin)
+            .map_err(|e| invalid(e.to_string()))?;
+        let leaf = leaf_hash(&bytes);
+        if let Err(rejection) = self.view.apply(&entry, leaf) {
+            self.after_refusal();
+            return Err(Error::Rejected {
+                index: 0,
+                event: "LogKeyRotated",
+                rejection,
+            });
+        }
+        let index = match index_entry(&mut self.view, leaf, recorded_at, &next, &origin) {
+            Ok(index) => index,
+            Err(e) => {
+                self.reload_view();
+                return Err(e);
+            }
+        };
+        let entries = vec![(entry, bytes), index];
+        // The new key is durable before anything of the batch is written.
+        if let Err(e) = write_key(&layout, &next) {
+            self.reload_view();
+            return Err(e);
+        }
+        self.report(BatchStep::Committing, 0, 1);
+        let end = seq + entries.len() as u64;
+        match self.writer.commit_rotating(&entries, &[], next.clone()) {
+            Ok(_) => {}
+            Err(e @ WriterError::AfterCommit { .. }) => {
+                // Committed, and the writer signs with `next`; the next open finishes the swap.
+                if let Err(finish) = finish_rotation(&layout, &PublicKey(next.public_key())) {
+                    tracing::warn!(error = %finish, "could not finish the log key swap yet");
+                }
+                return Err(e.into());
+            }
+            Err(e) => {
+                // Not committed: no temporary checkpoint may remain to be rolled forward with
+                // the new key, and then the new key goes (it signed nothing published).
+                let cleanup = self
+                    .writer
+                    .abandon_batch()
+                    .map_err(Error::from)
+                    .and_then(|()| Ok(durable::remove_file(&layout.log_key_next())?));
+                if let Err(cleanup) = cleanup {
+                    tracing::warn!(error = %cleanup, "could not clean up after the failed rotation; the next open will");
+                }
+                self.reload_view();
+                return Err(e.into());
+            }
+        }
+        self.report(BatchStep::Committing, 1, 1);
+        finish_rotation(&layout, &PublicKey(next.public_key()))
+            .map_err(|e| after_commit(end, e))?;
+        if snapshot_due(self.snapshot_size, end) {
+            self.snapshot_pending = true;
+        }
+        Ok(AppendReport {
+            seqs: seq..seq + 1,
+            checkpoint: self.writer.checkpoint().clone(),
+        })
+    }
+
+    /// The log key this writer signs checkpoints and `IndexCommitted` entries with.
+    pub fn log_key(&self) -> &Signer {
+        self.writer.signer()
     }
 
     /// Writes the view snapshot if one is due. An append only marks it due, so that its
@@ -782,6 +943,49 @@ impl RegisterWriter {
         self.writer.commit(entries, &blobs)?;
         Ok(())
     }
+}
+
+/// The log key the register's own entries name as current for its checkpoint, with the entry
+/// that named it, read without checking the checkpoint's signature: only to say which key a
+/// writer lacks.
+fn named_log_key(layout: &Layout) -> Option<(PublicKey, u64)> {
+    let bytes = layout.read_checkpoint().ok()?;
+    let cp = crate::rotation::unverified_checkpoint(&bytes).ok()?;
+    let view = load_view(layout, &DirTiles::new(layout.clone()), &cp).ok()?;
+    let info = view.register()?;
+    let named_at = info.log_keys.last().map_or(0, |k| k.named_at);
+    Some((info.log_key, named_at))
+}
+
+/// Writes `key` to `private/log.key.next` durably (mode 0600): a temporary file fsynced, then
+/// renamed into place and the directory fsynced, so the file is whole or absent.
+fn write_key(layout: &Layout, key: &Signer) -> Result<(), Error> {
+    let tmp = layout.private().join("log.key.next.tmp");
+    durable::write_synced(&tmp, key.private_key_string().as_bytes(), true)?;
+    durable::rename(&tmp, &layout.log_key_next())?;
+    Ok(())
+}
+
+/// Settles a rotation left in flight (`private/log.key.next`), once the writer knows the key
+/// the committed log names (`current`): if it is the next key, the rotation committed and the
+/// next key replaces `log.key` (the retired key is gone: it may no longer sign anything);
+/// otherwise the rotation never committed and the unused next key is removed. A leftover
+/// temporary key file is removed.
+fn finish_rotation(layout: &Layout, current: &PublicKey) -> Result<(), Error> {
+    durable::remove_file(&layout.private().join("log.key.next.tmp"))?;
+    let next = layout.log_key_next();
+    if !next.is_file() {
+        return Ok(());
+    }
+    let key = read_private_key(&next)?;
+    if PublicKey(key.public_key()) == *current {
+        tracing::info!(key = %current, "log key rotation: the new key replaces private/log.key");
+        durable::rename(&next, &layout.log_key())?;
+    } else {
+        tracing::info!("log key rotation: the rotation did not commit; removing its unused key");
+        durable::remove_file(&next)?;
+    }
+    Ok(())
 }
 
 /// An error after the commit point: the batch of `size` is in the log whatever failed next.

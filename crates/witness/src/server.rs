@@ -109,12 +109,16 @@ impl Witness {
             Ok(c) => c,
             Err(e) => return Answer::text(400, format!("checkpoint: {e}")),
         };
-        let keys: Vec<Verifier> = self
-            .logs
-            .iter()
-            .filter(|k| k.name() == cp.origin)
-            .cloned()
-            .collect();
+        let keys = {
+            let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            match self.keys_for(&state, &cp.origin) {
+                Ok(keys) => keys,
+                Err(message) => {
+                    tracing::error!(origin = %cp.origin, %message, "witness state");
+                    return Answer::text(500, "internal error");
+                }
+            }
+        };
         if keys.is_empty() {
             return Answer::text(404, format!("unknown log {:?}", cp.origin));
         }
@@ -196,6 +200,132 @@ impl Witness {
         Answer::text(200, line.to_line())
     }
 
+    /// The keys the witness trusts for `origin`: the one it followed a rotation to (its state,
+    /// [`WitnessState::log_key`]), else the configured ones. A key a rotation retired is no
+    /// longer trusted.
+    fn keys_for(&self, state: &WitnessState, origin: &str) -> Result<Vec<Verifier>, String> {
+        let configured: Vec<Verifier> = self
+            .logs
+            .iter()
+            .filter(|k| k.name() == origin)
+            .cloned()
+            .collect();
+        if configured.is_empty() {
+            return Ok(configured);
+        }
+        match state.log_key(origin).map_err(|e| e.to_string())? {
+            Some(text) => Verifier::parse(text.trim())
+                .map(|v| vec![v])
+                .map_err(|e| format!("followed log key: {e}")),
+            None => Ok(configured),
+        }
+    }
+
+    /// Handles `POST /sijil/log-keys` (docs/API.md, "Witness"): evidence that the log rotated
+    /// its key (docs/FORMAT.md §3.1). The log-keys answer must lead from a key the witness
+    /// trusts to the key that signs the answer's checkpoint (each `LogKeyRotated` signed by
+    /// the key before it, included, proven all of them), and that checkpoint must be
+    /// consistent with the latest the witness cosigned (`old_size` and `proof`; a 409 with its
+    /// size otherwise, as add-checkpoint). The new key is then persisted and trusted alone;
+    /// nothing is cosigned here (the log sends add-checkpoint again). Blocking.
+    pub fn follow_rotation(&self, body: &[u8]) -> Answer {
+        let evidence: sijil_client::rotation::RotationEvidence = match serde_json::from_slice(body)
+        {
+            Ok(e) => e,
+            Err(e) => return Answer::text(400, format!("not rotation evidence: {e}")),
+        };
+        let text = evidence.answer.checkpoint.text.as_bytes();
+        let cp = match Note::parse(text).map(|n| Checkpoint::parse(&n.text)) {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Answer::text(400, format!("checkpoint: {e}")),
+            Err(e) => return Answer::text(400, format!("checkpoint: {e}")),
+        };
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = match self.keys_for(&state, &cp.origin) {
+            Ok(k) if k.is_empty() => {
+                return Answer::text(404, format!("unknown log {:?}", cp.origin))
+            }
+            Ok(k) => k,
+            Err(message) => {
+                tracing::error!(origin = %cp.origin, %message, "witness state");
+                return Answer::text(500, "internal error");
+            }
+        };
+        let mut refusal = String::new();
+        let mut followed = None;
+        for key in &keys {
+            match sijil_client::rotation::follow(&evidence.answer, text, key) {
+                Ok(f) => {
+                    followed = Some(f);
+                    break;
+                }
+                Err(e) => refusal = e.to_string(),
+            }
+        }
+        let Some((_, new_key, chain)) = followed else {
+            return Answer::text(403, format!("rotation evidence: {refusal}"));
+        };
+        let latest = match self.latest(&state, &cp.origin, &keys) {
+            Ok(l) => l,
+            Err(message) => {
+                tracing::error!(origin = %cp.origin, %message, "witness state");
+                return Answer::text(500, "internal error");
+            }
+        };
+        let latest_size = latest.as_ref().map_or(0, |l| l.checkpoint.size);
+        if evidence.old_size != latest_size {
+            return Answer {
+                status: 409,
+                content_type: "text/x.tlog.size",
+                body: format!("{latest_size}\n").into_bytes(),
+            };
+        }
+        if let Some(l) = &latest {
+            let held = &l.checkpoint;
+            let proof: Option<Vec<Hash>> = evidence
+                .proof
+                .iter()
+                .map(|h| Hash::from_base64(h))
+                .collect();
+            let Some(proof) = proof else {
+                return Answer::text(400, "proof: not base64 hashes");
+            };
+            if held.size > cp.size {
+                return Answer::text(
+                    422,
+                    format!(
+                        "the evidence's checkpoint of size {} is older than the one of size {} cosigned before",
+                        cp.size, held.size
+                    ),
+                );
+            }
+            if let Err(e) = check_consistency(&proof, held.size, &held.root, cp.size, &cp.root) {
+                return Answer::text(
+                    422,
+                    format!(
+                        "not consistent with the checkpoint of size {} cosigned before: {e}",
+                        held.size
+                    ),
+                );
+            }
+        }
+        if chain.rotations.is_empty() {
+            return Answer::text(200, format!("already following {new_key}"));
+        }
+        if let Err(e) = state.store_log_key(&cp.origin, &new_key.to_string()) {
+            tracing::error!(error = %e, "persisting the followed log key");
+            return Answer::text(500, "internal error");
+        }
+        tracing::info!(origin = %cp.origin, key = %new_key, "followed a log key rotation");
+        Answer::text(
+            200,
+            chain
+                .sentence()
+                .map(|s| format!("following {new_key}: {s}"))
+                .unwrap_or_default(),
+        )
+    }
+
     fn latest(
         &self,
         state: &WitnessState,
@@ -205,7 +335,12 @@ impl Witness {
         let Some(bytes) = state.latest(origin).map_err(|e| e.to_string())? else {
             return Ok(None);
         };
-        let (note, _) = Note::open(&bytes, keys).map_err(|e| format!("stored checkpoint: {e}"))?;
+        // The witness's own state, written after it verified it: signed by a key trusted
+        // now, or, until the first cosignature after a rotation it followed, by a configured
+        // key that rotation retired.
+        let mut all = keys.to_vec();
+        all.extend(self.logs.iter().filter(|k| k.name() == origin).cloned());
+        let (note, _) = Note::open(&bytes, &all).map_err(|e| format!("stored checkpoint: {e}"))?;
         let checkpoint =
             Checkpoint::parse(&note.text).map_err(|e| format!("stored checkpoint: {e}"))?;
         Ok(Some(Latest { checkpoint, bytes }))
@@ -299,6 +434,7 @@ impl Witness {
 pub fn router(witness: Arc<Witness>) -> Router {
     Router::new()
         .route("/add-checkpoint", post(add_checkpoint))
+        .route("/sijil/log-keys", post(follow_rotation))
         .route("/{hash}/checkpoint", get(monitor))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(witness)
@@ -306,6 +442,13 @@ pub fn router(witness: Arc<Witness>) -> Router {
 
 async fn add_checkpoint(State(w): State<Arc<Witness>>, body: Bytes) -> Response {
     match tokio::task::spawn_blocking(move || w.add_checkpoint(&body)).await {
+        Ok(a) => a.into_response(),
+        Err(_) => Answer::text(500, "internal error").into_response(),
+    }
+}
+
+async fn follow_rotation(State(w): State<Arc<Witness>>, body: Bytes) -> Response {
+    match tokio::task::spawn_blocking(move || w.follow_rotation(&body)).await {
         Ok(a) => a.into_response(),
         Err(_) => Answer::text(500, "internal error").into_response(),
     }
@@ -448,5 +591,128 @@ mod tests {
             w2.add_checkpoint(&body(0, &[Hash([1; 32])], &cp5)).status,
             422
         );
+    }
+}
+
+/// `POST /sijil/log-keys`: a witness follows a log key rotation only on evidence
+/// (docs/FORMAT.md §3.1, §9.4).
+#[cfg(test)]
+mod rotation_tests {
+    use super::*;
+    use sijil_client::rotation::RotationEvidence;
+    use sijil_core::note::Signer;
+    use sijil_register::rotation::dir_log_keys;
+    use sijil_register::{init, parse_events, InitOptions, RegisterWriter};
+
+    const ORIGIN: &str = "registre.example.ma/rot";
+
+    fn clock() -> i64 {
+        1_700_000_000_000
+    }
+
+    /// A register whose key was rotated once; returns it, its old and its new key.
+    fn rotated(dir: &std::path::Path) -> (Signer, Signer) {
+        let old = Signer::from_seed(ORIGIN, &[5; 32]).expect("key");
+        let report = init(
+            dir,
+            InitOptions {
+                origin: ORIGIN.into(),
+                title: "t".into(),
+                authority: "a".into(),
+                officer_name: "amina".into(),
+                now_ms: clock(),
+                log_key: Some(old.clone()),
+                officer_key: None,
+            },
+        )
+        .expect("init");
+        let mut w = RegisterWriter::open(dir, None).expect("open");
+        let text = r#"{"case":"C-1","type":"ComplaintReceived","controller":{"id":"a","name":"A"},"categories":["privacy"],"received_on":"2023-01-02"}"#;
+        w.append(
+            parse_events("t", text).expect("events"),
+            &report.officer,
+            clock(),
+            None,
+        )
+        .expect("appends");
+        let new = Signer::from_seed(ORIGIN, &[6; 32]).expect("key");
+        w.rotate_log_key(new.clone(), "rotation", clock())
+            .expect("rotates");
+        (old, new)
+    }
+
+    fn witness(dir: &std::path::Path, trusted: &Signer) -> Witness {
+        let cosigner = Cosigner::from_seed("witness.example/w1", &[2; 32]).expect("key");
+        let state = WitnessState::open(dir).expect("state");
+        Witness::new(cosigner, vec![trusted.verifier()], state, clock)
+    }
+
+    fn evidence(reg: &std::path::Path, old_size: u64) -> Vec<u8> {
+        serde_json::to_vec(&RotationEvidence {
+            answer: dir_log_keys(reg).expect("answer"),
+            old_size,
+            proof: Vec::new(),
+        })
+        .expect("json")
+    }
+
+    fn add(cp: &[u8], old: u64) -> Vec<u8> {
+        crate::request::AddCheckpoint {
+            old_size: old,
+            proof: Vec::new(),
+            checkpoint: cp.to_vec(),
+        }
+        .to_bytes()
+    }
+
+    #[test]
+    fn a_witness_follows_a_rotation_on_evidence_and_trusts_the_new_key_alone() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let reg = tmp.path().join("reg");
+        let (old, new) = rotated(&reg);
+        let w = witness(&tmp.path().join("w"), &old);
+        let cp = std::fs::read(reg.join("checkpoint")).expect("checkpoint");
+        // Without evidence: refused, as the C2SP spec says.
+        assert_eq!(w.add_checkpoint(&add(&cp, 0)).status, 403);
+        // The evidence: followed, the new key persisted.
+        let a = w.follow_rotation(&evidence(&reg, 0));
+        assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+        assert_eq!(w.add_checkpoint(&add(&cp, 0)).status, 200);
+        // The retired key signing the same tree is refused from now on.
+        let text = Note::parse(&cp).expect("note").text;
+        let forged = SignedCheckpoint::sign(Checkpoint::parse(&text).expect("cp"), &old)
+            .expect("signs")
+            .bytes;
+        let size = Checkpoint::parse(&text).expect("cp").size;
+        assert_eq!(w.add_checkpoint(&add(&forged, size)).status, 403);
+        // Evidence again with the wrong old size: 409 with the size it holds.
+        let a = w.follow_rotation(&evidence(&reg, 0));
+        assert_eq!(a.status, 409);
+        assert_eq!(a.body, format!("{size}\n").into_bytes());
+        assert!(String::from_utf8_lossy(&a.body).contains('\n'));
+        let followed = std::fs::read_to_string(
+            tmp.path()
+                .join("w")
+                .join(format!("{}.log-key", crate::state::origin_hash(ORIGIN))),
+        )
+        .expect("the followed key is persisted");
+        assert_eq!(followed, new.verifier().to_string());
+    }
+
+    #[test]
+    fn evidence_from_a_key_the_witness_does_not_trust_is_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let reg = tmp.path().join("reg");
+        rotated(&reg);
+        let stranger = Signer::from_seed(ORIGIN, &[9; 32]).expect("key");
+        let w = witness(&tmp.path().join("w"), &stranger);
+        let a = w.follow_rotation(&evidence(&reg, 0));
+        assert_eq!(a.status, 403, "{}", String::from_utf8_lossy(&a.body));
+        assert!(
+            String::from_utf8_lossy(&a.body).contains("not one of this log's keys"),
+            "{}",
+            String::from_utf8_lossy(&a.body)
+        );
+        assert_eq!(w.follow_rotation(b"{}").status, 400);
     }
 }

@@ -87,6 +87,28 @@ impl WitnessState {
         durable::replace(&path, &path.with_extension("new"), note)
     }
 
+    /// The log key the witness followed a rotation to for `origin` (docs/FORMAT.md §3.1), as
+    /// a verifier key string, if it did: `<dir>/<hex SHA-256 of origin>.log-key`.
+    ///
+    /// # Errors
+    /// [`IoError`] other than "not found".
+    pub fn log_key(&self, origin: &str) -> Result<Option<String>, IoError> {
+        match durable::read(&self.path(origin).with_extension("log-key")) {
+            Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Durably records the log key followed for `origin`.
+    ///
+    /// # Errors
+    /// [`IoError`].
+    pub fn store_log_key(&self, origin: &str, vkey: &str) -> Result<(), IoError> {
+        let path = self.path(origin).with_extension("log-key");
+        durable::replace(&path, &path.with_extension("log-key.new"), vkey.as_bytes())
+    }
+
     /// Where evidence files go.
     pub fn evidence_dir(&self) -> PathBuf {
         self.dir.join("evidence")

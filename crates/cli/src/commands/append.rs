@@ -82,8 +82,9 @@ pub fn as_entries(seqs: &std::ops::Range<u64>) -> String {
     }
 }
 
-/// The lines that say which case numbers a batch allocated (none when it asked for none).
-fn allocation_lines(allocated: &[Allocation], name: &str, verb: &str) -> String {
+/// The lines that say which case numbers a batch allocated (none when it asked for none):
+/// `FILE:LINE: "auto:KEY" opened case 2024-0008 (entry 4)`, for `append` and `submit`.
+pub(super) fn allocation_lines(allocated: &[Allocation], name: &str, verb: &str) -> String {
     let mut out = String::new();
     for al in allocated {
         let asked = match &al.label {

@@ -48,6 +48,10 @@ pub fn audit(a: AuditArgs) -> Result<(), Failure> {
             "tree_size": cp.size,
             "root": cp.root.to_base64(),
             "register": info,
+            "log_key": report.log_verifier.to_string(),
+            "log_key_rotations": report.followed.rotations.iter().map(|(seq, key)| {
+                serde_json::json!({"seq": seq, "new_key": key})
+            }).collect::<Vec<_>>(),
             "entries": report.entries,
             "hash_tiles": report.hash_tiles,
             "blobs_checked": report.blobs_checked,
@@ -59,7 +63,13 @@ pub fn audit(a: AuditArgs) -> Result<(), Failure> {
         outln!("{out}")?;
     } else {
         outln!("audited {} ({})", a.target, cp.origin)?;
-        outln!("  checkpoint signature by {verifier}: ok")?;
+        match report.followed.sentence() {
+            Some(rotated) => {
+                outln!("  {rotated} (LogKeyRotated, each signed by the key before it)")?;
+                outln!("  checkpoint signature by {}: ok", report.log_verifier)?;
+            }
+            None => outln!("  checkpoint signature by {verifier}: ok")?,
+        }
         if let Some(w) = &witness_report {
             outln!(
                 "  witnesses: {} of {} required cosignatures verified",

@@ -18,8 +18,10 @@ use anyhow::Context as _;
 use sijil_client::mirror::{audit_dir, mirror, MirrorOptions};
 use sijil_core::checkpoint::SignedCheckpoint;
 use sijil_core::durable;
+use sijil_core::merkle::tree_hash;
 use sijil_core::note::Verifier;
-use sijil_core::storage::Layout;
+use sijil_core::storage::{DirTiles, Layout};
+use sijil_core::tile::TileHashReader;
 use sijil_register::audit::{fetch_checkpoint, AuditOptions, DirSource};
 use sijil_register::read_private_key;
 use sijil_register::restore::{marker_path, read_marker_file, write_marker, Seen};
@@ -132,21 +134,8 @@ pub fn restore(a: RestoreArgs) -> Result<(), Failure> {
             "nothing to check the backup against: name where the register's checkpoint can be seen (--check URL, a mirror's directory, a monitor's state file), or say --no-check"
         )));
     }
-    // The same size with another root is a fork: never restore into one.
-    for (s, cp) in &seen {
-        if let Some(cp) = cp {
-            let cp = &cp.checkpoint;
-            if cp.size == backed_up.size && cp.root != backed_up.root {
-                return Err(Failure::rejected(anyhow::anyhow!(
-                    "the checkpoint at {} has the backup's size {} but another root ({} vs {}): two histories of this log exist; nothing was restored",
-                    s.at,
-                    cp.size,
-                    cp.root,
-                    backed_up.root
-                )));
-            }
-        }
-    }
+    // A checkpoint of the backup's size or smaller must be of the backup's own history.
+    check_prefixes(&a.backup, &backed_up, &seen)?;
     let largest = seen
         .iter()
         .map(|(s, _)| s)
@@ -216,6 +205,62 @@ pub fn restore(a: RestoreArgs) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Refuses a restore into a fork: each checkpoint `seen` (with its signed note) that is not
+/// larger than the backup must be a prefix of the backup's log, its root the root of the
+/// backup's first `size` entries (RFC 9162 §2.1.1, `MTH(D[0:size])`). That root is computed
+/// from the backup's hash tiles, each verified against the backup's checkpoint first
+/// ([`TileHashReader`]); the restored log is a verified copy of those tiles, so this holds of
+/// it too, and nothing is changed before it is known. The same size with another root, or a
+/// smaller checkpoint whose root differs, means the log signed two histories: signing more
+/// from the backup would only extend one of them (docs/OPERATIONS.md, "Restoring").
+fn check_prefixes(
+    backup: &Path,
+    backed_up: &sijil_core::checkpoint::Checkpoint,
+    seen: &[(Seen, Option<SignedCheckpoint>)],
+) -> Result<(), Failure> {
+    let tiles = TileHashReader::new(
+        backed_up.size,
+        backed_up.root,
+        DirTiles::new(Layout::new(backup)),
+    );
+    for (s, cp) in seen {
+        let Some(cp) = cp else { continue };
+        let cp = &cp.checkpoint;
+        if cp.size > backed_up.size || cp.size == 0 {
+            continue;
+        }
+        let root = if cp.size == backed_up.size {
+            backed_up.root
+        } else {
+            tree_hash(cp.size, &tiles).map_err(|e| {
+                Failure::rejected(anyhow::anyhow!(
+                    "backup {}: the root of its first {} entries could not be computed from its hash tiles: {e}; nothing was restored",
+                    backup.display(),
+                    cp.size
+                ))
+            })?
+        };
+        if root != cp.root {
+            let what = if cp.size == backed_up.size {
+                format!(
+                    "has the backup's size {} but another root ({} vs the backup's {})",
+                    cp.size, cp.root, root
+                )
+            } else {
+                format!(
+                    "(size {}, root {}) is not a prefix of the backup (size {}, root {}), whose first {} entries have root {}",
+                    cp.size, cp.root, backed_up.size, backed_up.root, cp.size, root
+                )
+            };
+            return Err(Failure::rejected(anyhow::anyhow!(
+                "the checkpoint at {} {what}: two histories of this log exist; nothing was restored",
+                s.at
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Copies the log published at `from` into `to`, verified, as `sijil mirror` does.

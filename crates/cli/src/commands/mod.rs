@@ -17,6 +17,7 @@ mod cosign;
 mod evidence;
 mod import;
 mod init;
+mod log_key;
 mod mirror;
 mod monitor;
 mod officers;
@@ -42,6 +43,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Show(a) => show::show(a),
         Command::Stats(a) => show::stats(a),
         Command::Officers(a) => officers::officers(a),
+        Command::LogKey(a) => log_key::log_key(a),
         Command::Verify(a) => verify::verify(a),
         Command::Serve(a) => serve::serve(a),
         Command::Audit(a) => audit::audit(a),

@@ -313,7 +313,7 @@ fn human(d: Duration) -> String {
 }
 
 /// A duration flag: seconds (`90`, `0.5`), or a number with `s`, `m`, `h` or `d`.
-fn duration_arg(flag: &str, text: &str) -> Result<Duration, Failure> {
+pub(super) fn duration_arg(flag: &str, text: &str) -> Result<Duration, Failure> {
     parse_duration(text).ok_or_else(|| {
         Failure::usage(anyhow::anyhow!(
             "{flag} {text:?}: expected seconds, or a number with s, m, h or d (e.g. 90, 15m, 1d)"

@@ -1,23 +1,40 @@
 //! `sijil officers` (the officers' keys over time) and `sijil officers rotate`.
 
 use anyhow::anyhow;
+use sijil_client::officers::{fetch_officers, verify_officers_answer};
+use sijil_client::state::StateDir;
+use sijil_client::verify::{verify as verify_remote, Previous, VerifyOptions};
 use sijil_core::event::{Event, Officer, OfficerAuthorized, OfficerRevoked, PublicKey, Role};
 use sijil_projector::{OfficerRecord, View};
 use sijil_register::{read_private_key, Draft, RegisterReader, RegisterWriter};
 
 use super::append::{as_entries, events};
-use super::{now_ms, register_failure};
+use super::remote::{client_failure, source, witness_policy};
+use super::verify::state_dir_arg;
+use super::{now_ms, register_failure, verifier_arg};
 use crate::flags::{OfficersAction, OfficersArgs, RotateArgs};
-use crate::output::outln;
+use crate::output::{errln, outln};
 use crate::Failure;
 
-pub fn officers(a: OfficersArgs) -> Result<(), Failure> {
-    match (a.action, a.dir) {
-        (Some(OfficersAction::Rotate(r)), _) => rotate(r),
-        (None, Some(dir)) => list(&dir, a.json),
-        // clap requires DIR when there is no subcommand.
-        (None, None) => Err(Failure::usage(anyhow!("the register directory is missing"))),
+pub fn officers(mut a: OfficersArgs) -> Result<(), Failure> {
+    if let Some(OfficersAction::Rotate(r)) = a.action.take() {
+        return rotate(r);
     }
+    // clap requires LOCATION when there is no subcommand.
+    let Some(loc) = a.location.clone() else {
+        return Err(Failure::usage(anyhow!(
+            "the register (a directory or a URL) is missing"
+        )));
+    };
+    if sijil_client::http::is_url(&loc) {
+        return list_remote(&a, &loc);
+    }
+    if a.key.is_some() || a.state_dir.is_some() || !a.witnesses.witness.is_empty() {
+        return Err(Failure::usage(anyhow!(
+            "{loc}: --key, --state-dir and --witness are for a register's URL; a directory is read as it is (`sijil verify DIR --key VKEY` verifies it)"
+        )));
+    }
+    list(std::path::Path::new(&loc), a.json)
 }
 
 /// When and by whom an entry was signed, for the listing.
@@ -46,23 +63,106 @@ struct Revoked {
     reason: String,
 }
 
+/// `sijil officers DIR`: the register's view of its officers, as the directory holds it.
 fn list(dir: &std::path::Path, json: bool) -> Result<(), Failure> {
     let reg = RegisterReader::open(dir, None).map_err(register_failure)?;
     let view = reg.view();
-    let signed = |seq: u64| -> Result<Signed, Failure> {
+    let entry = |seq: u64| -> Result<(i64, PublicKey), Failure> {
         let entries = reg.entries(seq, seq + 1).map_err(register_failure)?;
         let e = &entries
             .first()
             .ok_or_else(|| anyhow!("entry {seq} is missing from the register"))?
             .entry;
+        Ok((e.recorded_at, e.signer))
+    };
+    print_list(view.officers(), entry, json)
+}
+
+/// `sijil officers URL --key VKEY`: the checkpoint verified as `sijil verify URL` verifies it,
+/// then the officers rebuilt from the register's own entries, proven complete as of it
+/// (sijil_client::officers). The listing is the directory's, on standard output; what was
+/// verified is said on standard error.
+fn list_remote(a: &OfficersArgs, url: &str) -> Result<(), Failure> {
+    let key = a.key.as_deref().ok_or_else(|| {
+        Failure::usage(anyhow!(
+            "{url}: --key VKEY is needed to verify what the server answers (the log's verifier key, or @FILE)"
+        ))
+    })?;
+    let verifier = verifier_arg(key)?;
+    let state_dir = state_dir_arg(a.state_dir.clone())?;
+    let state = StateDir::new(&state_dir);
+    let (src, client) = source(url, &a.net)?;
+    let client = client.ok_or_else(|| Failure::usage(anyhow!("{url}: not an http(s) URL")))?;
+    let opts = VerifyOptions {
+        spot_checks: 4,
+        witnesses: witness_policy(&a.witnesses)?,
+        now_ms: now_ms(),
+        evidence_dir: a.evidence_dir.clone().unwrap_or_else(|| state_dir.clone()),
+    };
+    let verify =
+        || verify_remote(src.as_ref(), &verifier, &state, &opts).map_err(client_failure(url));
+    let mut report = verify()?;
+    // If the server moved on between the two reads, verify its newer checkpoint (consistent
+    // with the one just verified) and ask again.
+    let mut attempt = 0;
+    let proven = loop {
+        let answer = fetch_officers(&client, url).map_err(client_failure(url))?;
+        // The key that signs the checkpoint: the one given, or the one its rotations lead to.
+        match verify_officers_answer(&answer, &report.checkpoint, &report.log_key) {
+            Ok(v) => break v,
+            Err(sijil_client::Error::Stale { .. }) if attempt < 2 => {
+                attempt += 1;
+                report = verify()?;
+            }
+            Err(e) => {
+                return Err(Failure::rejected(
+                    anyhow::Error::new(e).context(format!("{url} FAILED verification")),
+                ))
+            }
+        }
+    };
+    let entry = |seq: u64| -> Result<(i64, PublicKey), Failure> {
+        let e = proven.entries.get(&seq).ok_or_else(|| {
+            Failure::rejected(anyhow!(
+                "{url}: entry {seq} names an officer but is not among the register's own entries"
+            ))
+        })?;
+        Ok((e.entry.recorded_at, e.entry.signer))
+    };
+    print_list(&proven.officers, entry, a.json)?;
+    errln!(
+        "sijil: verified: the checkpoint of size {} signed by {verifier} ({}), and the register's {} own entries (its opening, the authorizations and revocations): each proven in it and signed, all of them (index proof), each signed by an admin in office",
+        proven.size,
+        match &report.previous {
+            Previous::FirstVisit => "first visit: trusted on first use",
+            Previous::Same => "unchanged since the last one verified",
+            Previous::Grew { .. } => "consistent with the last one verified",
+        },
+        proven.entries.len()
+    );
+    Ok(())
+}
+
+/// Prints `officers` (a view's records), `entry(seq)` giving when an entry was recorded and
+/// its signer's key: the same listing for a directory and a URL.
+fn print_list(
+    officers: &[OfficerRecord],
+    entry: impl Fn(u64) -> Result<(i64, PublicKey), Failure>,
+    json: bool,
+) -> Result<(), Failure> {
+    let signed = |seq: u64| -> Result<Signed, Failure> {
+        let (recorded_at, signer) = entry(seq)?;
         Ok(Signed {
             seq,
-            recorded_at_utc: utc(e.recorded_at),
-            by: view.officer(&e.signer).map(|o| o.name.clone()),
+            recorded_at_utc: utc(recorded_at),
+            by: officers
+                .iter()
+                .find(|o| o.key == signer)
+                .map(|o| o.name.clone()),
         })
     };
     let mut listed = Vec::new();
-    for o in view.officers() {
+    for o in officers {
         listed.push(Listed {
             name: &o.name,
             role: o.role,

@@ -1,14 +1,22 @@
-//! `sijil sequencer`: takes officers' signed batches over HTTP (sijil_http::sequencer).
+//! `sijil sequencer`: takes officers' signed batches over HTTP (sijil_http::sequencer), and,
+//! with `--witness`, has the checkpoint cosigned between its batches
+//! (sijil_client::cosign's `collect` and `publish`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use anyhow::Context as _;
+use sijil_client::cosign::{collect, default_evidence_dir, publish, WitnessOutcome, WitnessTarget};
+use sijil_client::http::{HttpClient, HttpOptions};
+use sijil_core::storage::DirTiles;
 use sijil_http::sequencer::{serve_sequencer, Sequencer, SequencerConfig};
 use sijil_register::{read_private_key, RegisterWriter};
 
+use super::monitor::duration_arg;
 use super::serve::{run_server, shutdown_signal};
 use super::{now_ms, register_failure};
 use crate::flags::SequencerArgs;
+use crate::output::errln;
 use crate::Failure;
 
 pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
@@ -20,6 +28,19 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
     if a.max_events == 0 || a.max_body == 0 || a.burst == 0 {
         return Err(Failure::usage(anyhow::anyhow!(
             "--max-events, --max-body and --burst must be at least 1"
+        )));
+    }
+    let witnesses = a
+        .witness
+        .iter()
+        .map(|w| WitnessTarget::parse(w))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::usage)?;
+    let every = duration_arg("--cosign-every", &a.cosign_every)?;
+    if every < Duration::from_secs(1) {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--cosign-every {}: at least one second",
+            a.cosign_every
         )));
     }
     let log_key = a
@@ -39,6 +60,23 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
     };
     config.limits.max_request_body = a.max_body;
     let sequencer = Arc::new(Sequencer::new(writer, now_ms, config));
+    if !witnesses.is_empty() {
+        let client = HttpClient::new(HttpOptions {
+            retries: 2,
+            ..HttpOptions::default()
+        })
+        .map_err(Failure::usage)?;
+        let cosigner = Cosigner {
+            sequencer: Arc::downgrade(&sequencer),
+            witnesses,
+            client,
+            evidence_dir: default_evidence_dir(&a.dir),
+        };
+        std::thread::Builder::new()
+            .name("cosign".into())
+            .spawn(move || cosigner.run(every))
+            .context("starting the cosigning thread")?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -51,4 +89,93 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
     run_server(&runtime, a.listen, what, |listener| {
         serve_sequencer(listener, sequencer, shutdown_signal())
     })
+}
+
+/// The sequencer's cosigning rounds (`--witness`): what `sijil cosign` does, which cannot
+/// take the writer's lock while the sequencer holds it. The exchanges with the witnesses run
+/// outside the sequencer's batches (they take seconds; submissions do not wait for them);
+/// only the replacement of the checkpoint file runs between two batches
+/// ([`Sequencer::between_batches`]), and only if the log has not grown meanwhile.
+struct Cosigner {
+    /// Weak, so that the sequencer (and its writer, whose drop saves the view snapshot) goes
+    /// away with the server.
+    sequencer: Weak<Sequencer>,
+    witnesses: Vec<WitnessTarget>,
+    client: HttpClient,
+    evidence_dir: std::path::PathBuf,
+}
+
+impl Cosigner {
+    /// A round at start, then one every `every`, until the sequencer is gone.
+    fn run(&self, every: Duration) {
+        while let Some(sequencer) = self.sequencer.upgrade() {
+            self.round(&sequencer);
+            drop(sequencer);
+            std::thread::sleep(every);
+        }
+    }
+
+    /// One round: the checkpoint now, the witnesses' cosignatures of it, published if it is
+    /// still the log's; if a batch was committed meanwhile, again for the new one (three
+    /// times at most). Each round says on stderr what it did.
+    fn round(&self, sequencer: &Sequencer) {
+        for _ in 0..3 {
+            // The writer's own key, read each round: the one its checkpoints are signed with.
+            let (checkpoint, layout, verifier) = sequencer.between_batches(|w| {
+                (
+                    w.checkpoint().clone(),
+                    w.layout().clone(),
+                    w.log_key().verifier(),
+                )
+            });
+            let size = checkpoint.checkpoint.size;
+            let tiles = DirTiles::new(layout.clone());
+            let outcomes = match collect(
+                &checkpoint,
+                &verifier,
+                &tiles,
+                &self.witnesses,
+                &self.client,
+                now_ms(),
+                &self.evidence_dir,
+            ) {
+                Ok(o) => o,
+                Err(e) => {
+                    // A fork (its evidence saved): the sequencer goes on, the alarm is raised.
+                    errln!("sijil: cosign: {e}");
+                    return;
+                }
+            };
+            for (url, o) in &outcomes {
+                if let WitnessOutcome::Failed(e) = o {
+                    errln!("sijil: cosign: {url}: FAILED: {e}");
+                }
+            }
+            let published =
+                sequencer.between_batches(|_| publish(&layout, &verifier, &checkpoint, &outcomes));
+            match published {
+                Ok(Some(cp)) => {
+                    let cosigned = outcomes
+                        .iter()
+                        .filter(|(_, o)| matches!(o, WitnessOutcome::Cosigned(_)))
+                        .count();
+                    errln!(
+                        "sijil: cosign: checkpoint of size {size} cosigned by {cosigned} of {} witnesses; it carries {} signature lines",
+                        outcomes.len(),
+                        cp.note.signatures.len()
+                    );
+                    return;
+                }
+                // A batch was committed while the witnesses were asked: ask for the new one.
+                Ok(None) => continue,
+                Err(e) => {
+                    errln!("sijil: cosign: publishing the cosigned checkpoint: {e}");
+                    return;
+                }
+            }
+        }
+        errln!(
+            "sijil: cosign: the log grew during each of three rounds; the checkpoint is cosigned at the next one"
+        );
+    }
 }

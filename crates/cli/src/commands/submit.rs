@@ -9,6 +9,7 @@ use sijil_client::submit::{events_digest, submit as run_submit, SubmitOptions, S
 use sijil_client::ErrorKind;
 use sijil_register::{parse_events, read_private_key};
 
+use super::append::allocation_lines;
 use super::remote::client_failure;
 use super::{now_ms, read_input, register_failure, verifier_arg};
 use crate::flags::SubmitArgs;
@@ -72,6 +73,7 @@ pub fn submit(a: SubmitArgs) -> Result<(), Failure> {
             first_seq,
             last_seq,
             tree_size,
+            allocated,
         } => {
             if a.json {
                 outln!(
@@ -81,13 +83,16 @@ pub fn submit(a: SubmitArgs) -> Result<(), Failure> {
                         "first_seq": first_seq,
                         "last_seq": last_seq,
                         "tree_size": tree_size,
+                        "allocated": allocated,
                     })
                 )?;
             } else {
-                outln!(
-                    "dry run: the sequencer would commit these {} events as seqs {first_seq}..={last_seq}; nothing was recorded",
-                    drafts.len()
-                )?;
+                let out = format!(
+                    "dry run: the sequencer would commit these {} events as seqs {first_seq}..={last_seq}; nothing was recorded\n{}",
+                    drafts.len(),
+                    allocation_lines(&allocated, &name, "would open")
+                );
+                outln!("{}", out.trim_end())?;
             }
         }
         SubmitOutcome::Receipt {
@@ -95,6 +100,7 @@ pub fn submit(a: SubmitArgs) -> Result<(), Failure> {
             verified,
             rounds,
             resent,
+            allocated,
         } => {
             if a.json {
                 outln!(
@@ -109,6 +115,7 @@ pub fn submit(a: SubmitArgs) -> Result<(), Failure> {
                         "checkpoint_verified": verified,
                         "receipt": receipt,
                         "checkpoint": r.checkpoint,
+                        "allocated": allocated,
                     })
                 )?;
             } else {
@@ -125,6 +132,7 @@ pub fn submit(a: SubmitArgs) -> Result<(), Failure> {
                         ""
                     }
                 );
+                out.push_str(&allocation_lines(&allocated, &name, "opened"));
                 out.push_str(&r.checkpoint);
                 let _ = writeln!(out, "receipt saved to {}", receipt.display());
                 if verified {

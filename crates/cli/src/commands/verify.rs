@@ -26,18 +26,7 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
     if std::path::Path::new(&a.target).is_file() {
         return verify_receipt(&a, &verifier, witnesses);
     }
-    let state_dir = match a.state_dir.clone() {
-        Some(d) => d,
-        None => {
-            let xdg = std::env::var_os("XDG_STATE_HOME").map(std::path::PathBuf::from);
-            let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-            StateDir::default_dir(xdg.as_deref(), home.as_deref()).ok_or_else(|| {
-                Failure::usage(anyhow::anyhow!(
-                    "no state directory: set HOME or XDG_STATE_HOME, or pass --state-dir"
-                ))
-            })?
-        }
-    };
+    let state_dir = state_dir_arg(a.state_dir.clone())?;
     let state = StateDir::new(&state_dir);
     let (src, client) = source(&a.target, &a.net)?;
     let opts = VerifyOptions {
@@ -51,7 +40,10 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
     let case = match &a.case {
         None => None,
         Some(id) => {
-            let (outcome, checked) = verify_one_case(&a, id, &client, &verifier, report, |_| {
+            // The case's proof is committed by the key that signs the checkpoint (the one the
+            // key given leads to, after a rotation).
+            let log_key = report.log_key.clone();
+            let (outcome, checked) = verify_one_case(&a, id, &client, &log_key, report, |_| {
                 verify_remote(src.as_ref(), &verifier, &state, &opts)
                     .map_err(client_failure(&a.target))
             })?;
@@ -103,6 +95,10 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
                 "names": w.cosignatures.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
             })),
             "state_file": report.state_file,
+            "log_key": report.log_key.to_string(),
+            "log_key_rotations": report.followed.as_ref().map(|f| f.rotations.iter().map(|(seq, key)| {
+                serde_json::json!({"seq": seq, "new_key": key})
+            }).collect::<Vec<_>>()).unwrap_or_default(),
             "audit": full.as_ref().map(|f| serde_json::json!({
                 "entries": f.entries,
                 "hash_tiles": f.hash_tiles,
@@ -114,7 +110,13 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         return Ok(());
     }
     outln!("verified {} ({})", a.target, cp.origin)?;
-    outln!("  checkpoint signature by {verifier}: ok")?;
+    match report.followed.as_ref().and_then(|f| f.sentence()) {
+        Some(rotated) => {
+            outln!("  {rotated} (LogKeyRotated, each signed by the key before it, included in this checkpoint, proven all of them)")?;
+            outln!("  checkpoint signature by {}: ok", report.log_key)?;
+        }
+        None => outln!("  checkpoint signature by {verifier}: ok")?,
+    }
     if let Some(w) = &report.witnesses {
         let names: Vec<&str> = w.cosignatures.iter().map(|c| c.name.as_str()).collect();
         outln!(
@@ -159,6 +161,24 @@ pub fn verify(a: VerifyArgs) -> Result<(), Failure> {
         print_case(c)?;
     }
     Ok(())
+}
+
+/// `--state-dir`, or the default state directory of `verify` (shared with `officers URL`).
+pub(super) fn state_dir_arg(
+    given: Option<std::path::PathBuf>,
+) -> Result<std::path::PathBuf, Failure> {
+    match given {
+        Some(d) => Ok(d),
+        None => {
+            let xdg = std::env::var_os("XDG_STATE_HOME").map(std::path::PathBuf::from);
+            let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+            StateDir::default_dir(xdg.as_deref(), home.as_deref()).ok_or_else(|| {
+                Failure::usage(anyhow::anyhow!(
+                    "no state directory: set HOME or XDG_STATE_HOME, or pass --state-dir"
+                ))
+            })
+        }
+    }
 }
 
 /// `sijil verify RECEIPT`: a receipt saved by `sijil submit`, checked offline

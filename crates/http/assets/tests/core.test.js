@@ -30,6 +30,27 @@ function golden() {
   return { bytes: fromHex(entry[1]), leaf: leaf[1], vkey: vkey[1], checkpoint: cp[1] };
 }
 
+test("utcDay and utcMinute (arithmetic) agree with Date over 1900–9999", () => {
+  // Day boundaries, leap days and century years, then a deterministic spread of instants.
+  const instants = [
+    Date.UTC(1900, 0, 1), Date.UTC(1900, 1, 28, 23, 59), Date.UTC(1900, 2, 1), Date.UTC(1969, 11, 31, 23, 59, 59, 999),
+    0, -1, 1, Date.UTC(2000, 1, 29, 12), Date.UTC(2024, 1, 29), Date.UTC(2100, 1, 28, 23, 59), Date.UTC(2100, 2, 1),
+    Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+  ];
+  const lo = Date.UTC(1900, 0, 1);
+  const hi = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+  let x = 12345;
+  for (let i = 0; i < 20000; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    instants.push(lo + Math.floor((x / 2147483648) * (hi - lo)) - (i % 1000));
+  }
+  for (const t of instants) {
+    const iso = new Date(t).toISOString();
+    assert.equal(core.utcDay(BigInt(t)), iso.slice(0, 10), `utcDay(${t})`);
+    assert.equal(core.utcMinute(t), `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`, `utcMinute(${t})`);
+  }
+});
+
 test("golden entry (FORMAT §6.2) decodes field by field", () => {
   const g = golden();
   const e = core.decodeEntry(g.bytes);
@@ -95,8 +116,9 @@ test("decoder: every other non-canonical or malformed form is refused with a cle
   const variant = 1 + 1 + 32 + 9 + 32 + 1 + 10 + 1 + 32;
   assert.equal(g.bytes[variant], 3);
   rejects(at(variant, [0xfb, 0x03, 0x00]), "non-canonical");
-  // Variant 15 is reserved (LogKeyRotated, not yet supported); 25 is past the catalogue.
-  rejects(at(variant, [15]), "event variant 15 (LogKeyRotated) is reserved");
+  // Variant 15 (LogKeyRotated) reads its own fields, which these bytes are not; 25 is past
+  // the catalogue.
+  assert.throws(() => core.decodeEntry(at(variant, [15])));
   rejects(at(variant, [25]), "unknown event variant 25");
   // Category 10 does not exist (the categories: count 2, then 0 and 6).
   const cats = variant + 1 + 5 + 10;
@@ -116,7 +138,7 @@ test("decoder: every other non-canonical or malformed form is refused with a cle
   rejects(g.bytes.slice(0, g.bytes.length - 1), "truncated entry");
 });
 
-test("decoder: every event variant 0–14 and 16–24, IndexCommitted included, round-trips", async () => {
+test("decoder: every event variant 0–24, IndexCommitted and LogKeyRotated included, round-trips", async () => {
   const k = new Uint8Array(32).fill(7);
   const d = new Uint8Array(32).fill(9);
   const events = [
@@ -135,6 +157,7 @@ test("decoder: every event variant 0–14 and 16–24, IndexCommitted included, 
     { type: "Correction", target: 14n, erratum: d },
     { type: "Erasure", target: 2n ** 40n, reason: "r" },
     { type: "IndexCommitted", size: 300n, keys: 70000n, root: d },
+    { type: "LogKeyRotated", new_key: k, reason: "rotation annuelle" },
     { type: "ComplaintInadmissible", decided_on: "2025-02-17", reason: d },
     { type: "ComplaintForwarded", forwarded_on: "2025-03-05", to: "ANRT", reason: null },
     { type: "ProceedingsSuspended", suspended_on: "2025-02-20", reason: d },
@@ -600,4 +623,76 @@ test("issue 13: a case life with the new events projects as crates/projector doe
   const reopened = core.projectCase(again.entries);
   assert.equal(reopened.status, "reopened");
   assert.equal(reopened.closing, null);
+});
+
+test("golden LogKeyRotated entry (FORMAT §6.6) decodes field by field and its signature verifies", async () => {
+  const section = /### 6\.6 A `LogKeyRotated` entry[\s\S]*?Full entry: `([0-9a-f]+)`[\s\S]*?Leaf hash: `([0-9a-f]{64})`/.exec(FORMAT);
+  assert.ok(section, "docs/FORMAT.md §6.6 has the golden rotation entry");
+  const bytes = fromHex(section[1]);
+  const e = core.decodeEntry(bytes);
+  assert.equal(e.seq, 3n);
+  assert.equal(e.case, null);
+  assert.equal(e.event.type, "LogKeyRotated");
+  assert.equal(hex(e.event.new_key), "ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1");
+  assert.equal(e.event.reason, "scheduled rotation");
+  assert.equal(hex(await core.leafHash(bytes)), section[2]);
+});
+
+// ---- Log key rotation (FORMAT §3.1): the browser follows the chain -----------------------------
+
+test("a rotated register: its cases verify with the new key, and a pinned old key follows the chain", async () => {
+  const { reg, amina } = await register();
+  await reg.commit();
+  const k0 = await core.parseVerifierKey(reg.vkey);
+  const next = await forge.keyFromSeed(new Uint8Array(32).fill(9));
+  const at = await reg.rotate(next);
+  await reg.append(amina, { type: "HearingHeld", held_on: "2024-06-01", place: "Fès", summary: null }, "2024-0001");
+  await reg.commit();
+  const k1 = await core.parseVerifierKey(reg.vkey);
+  assert.notEqual(k1.text, k0.text);
+  // The case's officer histories start at the opening, which names the first key.
+  const r = await core.verifyCase(await reg.caseAnswer("2024-0001"), k1, "2024-0001");
+  assert.deepEqual(ens(r), []);
+  assert.equal(r.complete, true);
+  // The old key does not open the new checkpoint; the chain leads from it to the new one.
+  await assert.rejects(core.verifyCase(await reg.caseAnswer("2024-0001"), k0, "2024-0001"), Failure);
+  const steps = await core.followLogKeys(await reg.logKeysAnswer(), k0, k1);
+  assert.deepEqual(steps.map((s) => [s.seq, hex(s.from), hex(s.to)]), [[at, hex(k0.key), hex(k1.key)]]);
+  // From the current key to itself: no step.
+  assert.deepEqual(await core.followLogKeys(await reg.logKeysAnswer(), k1, k1), []);
+
+  // Two rotations, followed from either earlier key.
+  const third = await forge.keyFromSeed(new Uint8Array(32).fill(10));
+  const at2 = await reg.rotate(third);
+  await reg.commit();
+  const k2 = await core.parseVerifierKey(reg.vkey);
+  const answer = await reg.logKeysAnswer();
+  assert.deepEqual((await core.followLogKeys(answer, k0, k2)).map((s) => s.seq), [at, at2]);
+  assert.deepEqual((await core.followLogKeys(answer, k1, k2)).map((s) => s.seq), [at2]);
+
+  // What fails, with a sentence: a rotation left out, the checkpoint not signed by the
+  // site's key, a key not in the chain.
+  const cut = { ...answer, entries: answer.entries.filter((x) => x.seq !== at) };
+  await assert.rejects(core.followLogKeys(cut, k0, k2), (e) => e instanceof Failure && /no entry of the register leads from key/.test(e.en));
+  await assert.rejects(core.followLogKeys(answer, k0, k1), Failure);
+  const stranger = await core.parseVerifierKey(await forge.vkey(reg.origin, await forge.keyFromSeed(new Uint8Array(32).fill(11))));
+  await assert.rejects(core.followLogKeys(answer, stranger, k2), (e) => e instanceof Failure && /no entry of the register leads/.test(e.en));
+});
+
+test("a rotation signed by a retired key breaks the chain, and says which entry", async () => {
+  const { reg } = await register();
+  await reg.commit();
+  const k0 = await core.parseVerifierKey(reg.vkey);
+  const k0priv = reg.logKey;
+  const k1key = await forge.keyFromSeed(new Uint8Array(32).fill(9));
+  await reg.rotate(k1key);
+  // Whoever still holds the retired key names a key of their own: the chain breaks there.
+  const evil = await forge.keyFromSeed(new Uint8Array(32).fill(12));
+  const forged = await reg.rotate(evil, k0priv);
+  await reg.commit();
+  const kEvil = await core.parseVerifierKey(reg.vkey);
+  await assert.rejects(
+    core.followLogKeys(await reg.logKeysAnswer(), k0, kEvil),
+    (e) => e instanceof Failure && e.en.includes(`entry ${forged} rotates the register's key without being signed by the key then in service`) && /[\u0600-\u06FF]/.test(e.ar),
+  );
 });

@@ -54,10 +54,10 @@ const controller = (c) => concat(str(c.id), str(c.name));
 const categories = (cs) => vec(cs, (c) => idx(core.CATEGORIES, c));
 
 function encodeEvent(e) {
-  // The variant index: EVENTS in order, with 15 (LogKeyRotated) reserved.
+  // The variant index: EVENTS in order (15 is LogKeyRotated).
   const i = core.EVENTS.indexOf(e.type);
   if (i < 0) throw new Error(`unknown ${e.type}`);
-  const head = varint(i < 15 ? i : i + 1);
+  const head = varint(i);
   const d = (x) => x;
   switch (e.type) {
     case "RegisterOpened":
@@ -102,6 +102,8 @@ function encodeEvent(e) {
       return concat(head, varint(e.target), str(e.reason));
     case "IndexCommitted":
       return concat(head, varint(e.size), varint(e.keys), e.root);
+    case "LogKeyRotated":
+      return concat(head, e.new_key, str(e.reason));
     case "ComplaintInadmissible":
       return concat(head, date(e.decided_on), opt(e.reason, d));
     case "ComplaintForwarded":
@@ -310,6 +312,7 @@ class Register {
       for (const o of e.officers) out.push(["officer", o.key]);
     } else if (e.type === "OfficerAuthorized") out.push(["register", ""], ["officer", e.officer.key]);
     else if (e.type === "OfficerRevoked") out.push(["register", ""], ["officer", e.key]);
+    else if (e.type === "LogKeyRotated") out.push(["register", ""]);
     if (entry.case) out.push(["case", entry.case.id]);
     if (e.type === "ComplaintReceived") out.push(["controller", e.controller.id]);
     if (e.type === "InspectionOpened" && e.opens) out.push(["controller", e.opens.controller.id]);
@@ -351,6 +354,25 @@ class Register {
     const sig = await this.logKey.sign(utf8.encode(text));
     this.note = `${text}\n\u2014 ${this.origin} ${toBase64(concat(key.id, sig))}\n`;
     return this.note;
+  }
+
+  /** Appends a LogKeyRotated signed by the current log key (or `signer`, to forge one) naming
+   * `next` (a keyFromSeed key); the IndexCommitted and checkpoints after it are `next`'s. */
+  async rotate(next, signer) {
+    const seq = await this.append(signer || this.logKey, { type: "LogKeyRotated", new_key: next.public, reason: "Rotation de test." });
+    this.logKey = next;
+    this.vkey = await vkey(this.origin, next);
+    return seq;
+  }
+
+  /** GET /api/v1/log-keys: the register key's entries with their proofs (FORMAT §3.1). */
+  async logKeysAnswer() {
+    const { logs } = await this.index();
+    const rk = hex(await core.indexKey("register", ""));
+    const size = this.entries.length;
+    const entries = [];
+    for (const [s] of logs.get(rk) || []) if (s < size - 1) entries.push(await this.servedEntry(s, "seq"));
+    return { tree_size: size, checkpoint: { text: this.note }, entries };
   }
 
   async servedEntry(seq, field) {

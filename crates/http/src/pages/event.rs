@@ -308,6 +308,16 @@ pub fn details(
                 rows.push((t("row-reason"), text_html(d)));
             }
         }
+        Event::LogKeyRotated(e) => {
+            rows.push((
+                t("row-new-log-key"),
+                format!(
+                    r#"<code class="hash" dir="ltr">{}</code>"#,
+                    esc(&e.new_key.to_string())
+                ),
+            ));
+            rows.push((t("row-reason"), esc(&e.reason)));
+        }
         Event::IndexCommitted(e) => {
             rows.push((t("row-indexed"), lang.tn("index-covers", e.size)));
             rows.push((t("row-keys"), lang.number(e.keys)));

@@ -3,6 +3,10 @@
 //! Every word a page shows comes from one message file per language (`locales/{ar,fr,en}.ftl`,
 //! compiled into the binary); plural forms are chosen by Fluent with CLDR's rules, so Arabic
 //! gets its six forms (zero, one, two, few, many, other) and French counts 0 and 1 as singular.
+//! Arabic messages select on `PLURAL($n)` (ICU4X's CLDR rules, [`plural_category`]) rather
+//! than on `$n` itself: Fluent's own rules (intl_pluralrules 7.0.2) test Arabic's few (3–10)
+//! and many (11–99) on the whole number where CLDR tests `n % 100`, so 103 cases or 1,460
+//! entries got the "other" form ("1.460 قيد" for "1.460 قيدًا").
 //!
 //! The language is chosen by the URL's `?lang=ar|fr|en` (kept on every link, so a choice
 //! sticks); without it, by the browser's `Accept-Language`; French when neither names one of
@@ -66,6 +70,12 @@ fn bundle(lang: Lang, source: &str) -> Bundle {
         Lang::Fr => format_fr,
         Lang::En => format_en,
     }));
+    if let Err(e) = bundle.add_function("PLURAL", move |args, _| match args {
+        [FluentValue::Number(n)] => FluentValue::from(plural_category(lang, n.value)),
+        _ => FluentValue::Error,
+    }) {
+        tracing::error!(lang = lang.code(), ?e, "PLURAL cannot be added");
+    }
     let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, errors)| {
         tracing::error!(lang = lang.code(), ?errors, "message file has errors");
         r
@@ -78,6 +88,40 @@ fn bundle(lang: Lang, source: &str) -> Bundle {
         );
     }
     bundle
+}
+
+/// ICU4X's cardinal plural rules for `lang` (CLDR, compiled into the binary), or `None` if
+/// its data lacks the language (never for ar, fr, en; [`plural_category`] then says "other").
+fn plural_rules(lang: Lang) -> Option<icu_plurals::PluralRules> {
+    let id: icu_locale_core::LanguageIdentifier = lang.code().parse().ok()?;
+    icu_plurals::PluralRules::try_new_cardinal((&id).into()).ok()
+}
+
+/// `PLURAL($n)` in a message: the CLDR plural category of the count `n` in `lang` (`zero`,
+/// `one`, `two`, `few`, `many` or `other`), which the message's variant keys match as
+/// strings. Counts are whole numbers; anything else is "other". The rules are built once per
+/// thread (ICU4X's data handle is not `Sync`; Fluent's functions must be).
+fn plural_category(lang: Lang, n: f64) -> &'static str {
+    use icu_plurals::PluralCategory as C;
+    thread_local! {
+        static RULES: [Option<icu_plurals::PluralRules>; 3] = Lang::ALL.map(plural_rules);
+    }
+    if n.fract() != 0.0 || !(0.0..9.0e15).contains(&n) {
+        return "other";
+    }
+    // `as` is exact here: a whole, non-negative f64 below 2^53.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let whole = n as u64;
+    let at = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
+    let category = RULES.with(|rules| rules[at].as_ref().map(|r| r.category_for(whole)));
+    match category {
+        Some(C::Zero) => "zero",
+        Some(C::One) => "one",
+        Some(C::Two) => "two",
+        Some(C::Few) => "few",
+        Some(C::Many) => "many",
+        Some(C::Other) | None => "other",
+    }
 }
 
 fn format_number(v: &FluentValue, lang: Lang) -> Option<String> {
@@ -424,6 +468,94 @@ mod tests {
         assert_eq!(
             entries(Lang::Ar),
             ["لا قيد", "قيد واحد", "قيدان", "3 قيود", "11 قيدًا", "100 قيد"]
+        );
+    }
+
+    /// Arabic counted nouns agree with their number in each CLDR range: zero, one, two (the
+    /// dual), few (3–10, and 103–110...: a genitive plural), many (11–99, 111...: an
+    /// accusative singular), other (100–102...: a genitive singular). A sentence is reworded
+    /// for zero rather than counting "zero entries"; a controller is always "responsible for
+    /// the processing" (law 09-08's المسؤول عن المعالجة), never a bare "responsible".
+    #[test]
+    fn arabic_counts_agree_with_their_number() {
+        let counts = [0, 1, 2, 3, 10, 11, 99, 100, 103, 111];
+        let forms = |id: &str| -> Vec<String> {
+            counts
+                .iter()
+                .map(|&n| unisolated(&Lang::Ar.plain_args(id, &[("n", Arg::N(n))])))
+                .collect()
+        };
+        let footer = "تعرض هذه الصفحة السجل عند نقطة التحقق الموقّعة";
+        assert_eq!(
+            forms("footer-checkpoint"),
+            [
+                format!("{footer} التي لا تضم أي قيد"),
+                format!("{footer} التي تضم قيدًا واحدًا"),
+                format!("{footer} التي تضم قيدين"),
+                format!("{footer} التي تضم 3 قيود"),
+                format!("{footer} التي تضم 10 قيود"),
+                format!("{footer} التي تضم 11 قيدًا"),
+                format!("{footer} التي تضم 99 قيدًا"),
+                format!("{footer} التي تضم 100 قيد"),
+                format!("{footer} التي تضم 103 قيود"),
+                format!("{footer} التي تضم 111 قيدًا"),
+            ]
+        );
+        assert_eq!(
+            forms("controllers-count"),
+            [
+                "لا مسؤول عن المعالجة",
+                "مسؤول واحد عن المعالجة",
+                "مسؤولان عن المعالجة",
+                "3 مسؤولين عن المعالجة",
+                "10 مسؤولين عن المعالجة",
+                "11 مسؤولًا عن المعالجة",
+                "99 مسؤولًا عن المعالجة",
+                "100 مسؤول عن المعالجة",
+                "103 مسؤولين عن المعالجة",
+                "111 مسؤولًا عن المعالجة",
+            ]
+        );
+        assert_eq!(
+            forms("count-overdue"),
+            [
+                "لا قضية متأخرة عن أجلها",
+                "قضية واحدة متأخرة عن أجلها",
+                "قضيتان متأخرتان عن أجلهما",
+                "3 قضايا متأخرة عن أجلها",
+                "10 قضايا متأخرة عن أجلها",
+                "11 قضية متأخرة عن أجلها",
+                "99 قضية متأخرة عن أجلها",
+                "100 قضية متأخرة عن أجلها",
+                "103 قضايا متأخرة عن أجلها",
+                "111 قضية متأخرة عن أجلها",
+            ]
+        );
+    }
+
+    /// Every Arabic count goes through `PLURAL` (a message selecting on `$n` itself would get
+    /// Fluent's rule, wrong from 103 on), and `PLURAL` is CLDR's: `n % 100` decides past 100.
+    #[test]
+    fn arabic_messages_select_on_cldr_plural_categories() {
+        assert!(
+            !FTL_AR.contains("$n ->"),
+            "an Arabic message selects on $n itself"
+        );
+        let categories: Vec<&str> = [0.0, 1.0, 2.0, 3.0, 10.0, 11.0, 99.0, 100.0, 102.0]
+            .into_iter()
+            .chain([103.0, 110.0, 111.0, 199.0, 1460.0, 2.5])
+            .map(|n| plural_category(Lang::Ar, n))
+            .collect();
+        assert_eq!(
+            categories,
+            [
+                "zero", "one", "two", "few", "few", "many", "many", "other", "other", "few", "few",
+                "many", "many", "many", "other"
+            ]
+        );
+        assert_eq!(
+            unisolated(&Lang::Ar.plain_args("count-entries", &[("n", Arg::N(1460))])),
+            "1.460 قيدًا"
         );
     }
 

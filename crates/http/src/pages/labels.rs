@@ -67,7 +67,7 @@ pub fn outcome(lang: Lang, o: Outcome) -> String {
 }
 
 /// Every event type the pages name (`Event::name`), each with an `event-…` message.
-pub const EVENT_NAMES: [&str; 24] = [
+pub const EVENT_NAMES: [&str; 25] = [
     "RegisterOpened",
     "OfficerAuthorized",
     "OfficerRevoked",
@@ -83,6 +83,7 @@ pub const EVENT_NAMES: [&str; 24] = [
     "Correction",
     "Erasure",
     "IndexCommitted",
+    "LogKeyRotated",
     "ComplaintInadmissible",
     "ComplaintForwarded",
     "ProceedingsSuspended",

@@ -1,6 +1,7 @@
 //! Tests of the fold: a small builder of signed histories, then one file per concern.
 
 mod clerk;
+mod log_keys;
 mod prop;
 mod queries;
 mod rules;
