@@ -17,7 +17,9 @@
 //! rebuilds from the log and trusts no snapshot.
 
 use std::collections::HashSet;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
+use sha2::{Digest as _, Sha256};
 use sijil_core::event::Role;
 use sijil_core::{sha256, Hash};
 
@@ -30,6 +32,9 @@ const MAGIC: &[u8; 11] = b"sijil/view\n";
 pub const SNAPSHOT_VERSION: u32 = 6;
 
 const HEADER_LEN: usize = MAGIC.len() + 4 + 32;
+
+/// How much of a snapshot file is read at a time.
+const CHUNK: usize = 1 << 20;
 
 /// bincode's claim limit while decoding: no container in a snapshot may claim more than this
 /// (4 GiB on 64-bit), so a hostile length prefix cannot make the decoder allocate without
@@ -54,6 +59,8 @@ pub enum SnapshotError {
     TrailingBytes { consumed: usize, trailing: usize },
     #[error("snapshot is inconsistent: {reason}")]
     Inconsistent { reason: String },
+    #[error("snapshot could not be read: {reason}")]
+    Read { reason: String },
     /// The snapshot was built from more entries than the log holds.
     #[error("snapshot was built from {snapshot_size} entries, but the log holds only {log_size}")]
     AheadOfLog { snapshot_size: u64, log_size: u64 },
@@ -110,12 +117,33 @@ impl View {
     /// [`SnapshotError::Decode`], [`SnapshotError::TrailingBytes`],
     /// [`SnapshotError::Inconsistent`].
     pub fn from_snapshot(bytes: &[u8]) -> Result<(View, u64, Hash), SnapshotError> {
-        if bytes.len() < HEADER_LEN {
-            return Err(SnapshotError::Truncated { len: bytes.len() });
+        View::read_snapshot(&mut std::io::Cursor::new(bytes))
+    }
+
+    /// [`View::from_snapshot`] from a file, read twice in chunks rather than copied into
+    /// memory whole: once for the checksum, then decoded. A snapshot of 10^6 entries is over
+    /// 100 MB, and a 1-event `sijil append` spent most of its time having the kernel zero the
+    /// pages of that copy (issue 9). The checksum is still checked before anything is
+    /// decoded, so a corrupt length prefix never reaches the decoder.
+    ///
+    /// # Errors
+    /// As [`View::from_snapshot`], and [`SnapshotError::Read`] when reading fails.
+    pub fn read_snapshot(
+        file: &mut (impl Read + Seek),
+    ) -> Result<(View, u64, Hash), SnapshotError> {
+        let read = |e: std::io::Error| SnapshotError::Read {
+            reason: e.to_string(),
+        };
+        let mut header = [0u8; HEADER_LEN];
+        let mut got = 0;
+        while got < HEADER_LEN {
+            match file.read(&mut header[got..]).map_err(read)? {
+                0 => return Err(SnapshotError::Truncated { len: got }),
+                n => got += n,
+            }
         }
-        let (magic, rest) = bytes.split_at(MAGIC.len());
-        let (version, rest) = rest.split_at(4);
-        let (checksum, body) = rest.split_at(32);
+        let (magic, rest) = header.split_at(MAGIC.len());
+        let (version, checksum) = rest.split_at(4);
         if magic != MAGIC {
             return Err(SnapshotError::NotASnapshot);
         }
@@ -125,18 +153,37 @@ impl View {
         if version != SNAPSHOT_VERSION {
             return Err(SnapshotError::UnsupportedVersion { got: version });
         }
-        if sha256(body).0 != checksum {
+        let mut hasher = Sha256::new();
+        let mut chunk = vec![0u8; CHUNK];
+        let mut body_len = 0usize;
+        loop {
+            match file.read(&mut chunk).map_err(read)? {
+                0 => break,
+                n => {
+                    hasher.update(&chunk[..n]);
+                    body_len += n;
+                }
+            }
+        }
+        drop(chunk);
+        if hasher.finalize().as_slice() != checksum {
             return Err(SnapshotError::ChecksumMismatch);
         }
+        file.seek(SeekFrom::Start(HEADER_LEN as u64))
+            .map_err(read)?;
+        let mut body = BufReader::with_capacity(CHUNK, file.take(body_len as u64));
         let config = bincode::config::standard().with_limit::<DECODE_LIMIT>();
-        let (Body { root, state }, consumed): (Body, usize) =
-            bincode::decode_from_slice(body, config).map_err(|e| SnapshotError::Decode {
-                reason: e.to_string(),
+        let Body { root, state }: Body =
+            bincode::decode_from_std_read(&mut body, config).map_err(|e| {
+                SnapshotError::Decode {
+                    reason: e.to_string(),
+                }
             })?;
-        if consumed != body.len() {
+        let trailing = body.buffer().len() + usize::try_from(body.get_ref().limit()).unwrap_or(0);
+        if trailing != 0 {
             return Err(SnapshotError::TrailingBytes {
-                consumed,
-                trailing: body.len() - consumed,
+                consumed: body_len - trailing,
+                trailing,
             });
         }
         let view =

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use sijil_core::bundle;
 use sijil_core::checkpoint::{Checkpoint, SignedCheckpoint};
-use sijil_core::durable;
 use sijil_core::event::Event;
 use sijil_core::merkle::{self, HashReader as _};
 use sijil_core::note::{KeyType, Note, Verifier};
@@ -132,8 +131,8 @@ pub fn load_view_from_snapshot(
 }
 
 fn snapshot_matching(layout: &Layout, tiles: &DirTiles, cp: &Checkpoint) -> Option<(View, u64)> {
-    let bytes = durable::read(&layout.snapshot()).ok()?;
-    let (view, size, root) = match View::from_snapshot(&bytes) {
+    let mut file = std::fs::File::open(layout.snapshot()).ok()?;
+    let (view, size, root) = match View::read_snapshot(&mut file) {
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(error = %e, "discarding the view snapshot");
