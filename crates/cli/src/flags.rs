@@ -202,6 +202,20 @@ pub enum Command {
     ///
     /// Example: sijil mirror https://registre.example.ma/plaintes /srv/miroir --key @plaintes.vkey
     Mirror(MirrorArgs),
+    /// Publish the register's public files to a directory or to S3-compatible storage.
+    ///
+    /// Copies what the committed checkpoint covers: hash tiles, entry bundles (partial ones
+    /// as C2SP tlog-tiles names them), the texts not erased, and last the checkpoint itself,
+    /// never private/. The source is verified first (checkpoint signature, and every tile,
+    /// bundle and text before it is written). Objects are written create-if-absent: one
+    /// already there with other bytes stops the run (exit 1) naming it. Idempotent: run it
+    /// again, from cron or after each append; it writes only what is missing. It never rolls
+    /// a publication back: a destination whose checkpoint is larger, or of another tree, is
+    /// refused (exit 1). For s3://BUCKET/PREFIX it reads AWS_ENDPOINT_URL, AWS_REGION,
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    ///
+    /// Example: sijil publish ./registre s3://registre-public/plaintes
+    Publish(PublishArgs),
     /// Submit the register's checkpoint to witnesses and publish the cosigned checkpoint.
     ///
     /// Speaks C2SP tlog-witness: sends the checkpoint with a consistency proof from the size
@@ -696,6 +710,34 @@ pub struct MirrorArgs {
     /// files are kept if a run is interrupted.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub bundles_per_step: usize,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The register directory (or a mirror of one).
+    pub dir: PathBuf,
+    /// Where to publish: a directory (created if missing), or s3://BUCKET[/PREFIX].
+    pub dest: String,
+    /// The log's verifier key (name+keyid+base64), or @FILE [default: the key the register's
+    /// genesis entry names, followed through its rotations].
+    #[arg(long, value_name = "VKEY")]
+    pub key: Option<String>,
+    /// Read back every object already published and compare it byte for byte, instead of
+    /// trusting the sizes the destination lists for what an earlier run published.
+    #[arg(long)]
+    pub verify_existing: bool,
+    /// Check only what is new since the destination's checkpoint (the tiles and texts of the
+    /// entries after it, the texts they erase), without listing the destination: a run
+    /// after each append then costs what the append added. Objects published before are not
+    /// looked at (a run without it, or --verify-existing, checks them).
+    #[arg(long, conflicts_with = "verify_existing")]
+    pub incremental: bool,
+    /// Objects written at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -92,6 +92,13 @@ impl Layout {
         self.private().join("view.snapshot")
     }
 
+    /// The writer's state: the view as one record per key, so that an append reads only what
+    /// its batch touches (local state, not part of the format; rebuilt from the log when in
+    /// doubt).
+    pub fn writer_state(&self) -> PathBuf {
+        self.private().join("state.redb")
+    }
+
     /// The journal of blob changes that ride on an uncommitted batch.
     pub fn pending(&self) -> PathBuf {
         self.private().join("pending")

@@ -199,14 +199,19 @@ impl Sequencer {
     }
 
     /// The head, with the heads of `cases`.
-    fn head(&self, writer: &RegisterWriter, cases: &[String]) -> HeadAnswer {
+    fn head(&self, writer: &RegisterWriter, cases: &[String]) -> Result<HeadAnswer, RegisterError> {
         self.head_for(writer, cases, &Needs::default())
     }
 
     /// The head, with the heads of `cases` and the case numbers and case events `needs`
     /// asks for (`"case":"auto"` and case targets, signed on the officer's machine).
-    fn head_for(&self, writer: &RegisterWriter, cases: &[String], needs: &Needs) -> HeadAnswer {
-        let head = writer.head_for(cases, needs);
+    fn head_for(
+        &self,
+        writer: &RegisterWriter,
+        cases: &[String],
+        needs: &Needs,
+    ) -> Result<HeadAnswer, RegisterError> {
+        let head = writer.head_for(cases, needs)?;
         let mut answer = HeadAnswer {
             origin: head.origin,
             tree_size: head.size,
@@ -222,7 +227,7 @@ impl Sequencer {
         if let Some(n) = &head.numbering {
             answer.set_numbering(n);
         }
-        answer
+        Ok(answer)
     }
 
     /// `GET /api/v1/submit/head?cases=…&years=…&targets=…`: `cases` is a comma-separated
@@ -263,9 +268,15 @@ impl Sequencer {
             );
         }
         let writer = self.lock();
-        Answer {
-            status: StatusCode::OK,
-            body: json!(self.head_for(&writer, &ids, needs)),
+        match self.head_for(&writer, &ids, needs) {
+            Ok(head) => Answer {
+                status: StatusCode::OK,
+                body: json!(head),
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the head");
+                Answer::error(StatusCode::SERVICE_UNAVAILABLE, e)
+            }
         }
     }
 
@@ -324,7 +335,7 @@ impl Sequencer {
             },
             Err(RegisterError::Submission(e @ SubmissionError::HeadMoved { .. })) => Answer {
                 status: StatusCode::CONFLICT,
-                body: json!({ "error": e.to_string(), "head": self.head(&writer, &cases) }),
+                body: json!({ "error": e.to_string(), "head": self.head(&writer, &cases).ok() }),
             },
             Err(
                 e @ RegisterError::Rejected {

@@ -1,5 +1,6 @@
 //! The index's costs (issue 10): applying an entry to an index of 100,000 keys (the writer's
-//! cost per changed key, paid in every batch), proving a key, and checking a proof.
+//! cost per changed key, paid in every batch), proving a key, and checking a proof; and the
+//! trie work of a writer that stores the trie node by node (issue 9).
 //!
 //!     cargo bench -p sijil-index --bench index
 //!
@@ -11,7 +12,10 @@ use sijil_core::event::{
     Category, ComplaintReceived, Controller, Date, Event, HearingHeld, PublicKey,
 };
 use sijil_core::{leaf_hash, CaseLink, Entry, Hash};
-use sijil_index::{mini_root, verify_key, Index, IndexKey};
+use sijil_index::{
+    mini_root, prove_stored, verify_key, Index, IndexKey, Label, PartialTrie, StoredNode, Trie,
+};
+use std::collections::HashMap;
 
 const CASES: u64 = 100_000;
 
@@ -144,6 +148,53 @@ fn bench(c: &mut Criterion) {
     c.bench_function("index/verify a case key's proof (3 entries)", |b| {
         b.iter(|| verify_key(&root, &key, &pairs, &proof).expect("verifies"))
     });
+    drop(index);
+    stored(c);
+}
+
+/// A writer's trie work for a batch when the trie is stored node by node (issue 9), here in
+/// a map: each key's proof read from the store, the partial trie, the new values set, the
+/// root, and the changed nodes. The cost beside the store's own reads and writes.
+fn stored(c: &mut Criterion) {
+    let mut trie = Trie::new();
+    for case in 0..CASES {
+        let key = IndexKey::case(&format!("B-{case:07}"));
+        trie.set(key.0, key.0);
+    }
+    trie.rehash();
+    let map: HashMap<Label, StoredNode> = trie.stored_nodes().collect();
+    let (root, len) = (trie.root(), trie.len());
+    let batch = |keys: &[IndexKey]| {
+        let proofs: Vec<_> = keys
+            .iter()
+            .map(|k| (k.0, prove_stored(&map, &k.0).expect("an exported trie")))
+            .collect();
+        let mut partial = PartialTrie::from_proofs(&root, len, proofs.iter().map(|(k, p)| (k, p)))
+            .expect("verified proofs");
+        for k in keys {
+            partial.set(k.0, [7; 32]).expect("a proven key");
+        }
+        (partial.root(), partial.changed_nodes())
+    };
+    let one = [IndexKey::case("B-0004242")];
+    c.bench_function(
+        "index/stored trie: batch of 1 existing key (100k keys)",
+        |b| b.iter(|| batch(&one)),
+    );
+    let new = [IndexKey::case("B-9999999"), IndexKey::controller("new")];
+    c.bench_function("index/stored trie: batch of 2 new keys (100k keys)", |b| {
+        b.iter(|| batch(&new))
+    });
+    let (_, changed) = batch(&one);
+    let read = prove_stored(&map, &one[0].0)
+        .expect("exported")
+        .siblings
+        .len();
+    println!(
+        "stored trie: {} records; a 1-key batch reads {read} and writes {}",
+        map.len(),
+        changed.len()
+    );
 }
 
 criterion_group! {

@@ -13,6 +13,7 @@
 
 pub mod completeness;
 pub mod partial;
+pub mod stored;
 pub mod trie;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use sijil_core::event::{Event, PublicKey};
 use sijil_core::{node_hash, CaseLink, Entry, Hash};
 
 pub use partial::{PartialTrie, PartialTrieError};
+pub use stored::{prove_stored, NodeDecodeError, NodeSource, StoredError, StoredNode};
 pub use trie::{Label, LabelError, ProofNode, Trie, TrieError, TrieProof};
 
 /// What a key names. Its tag is part of the key's hash (docs/FORMAT.md §10.1).
@@ -259,9 +261,34 @@ impl Hasher for KeyHasher {
 pub struct Index {
     size: u64,
     logs: HashMap<IndexKey, KeyLog, KeyHashing>,
-    trie: Trie,
+    trie: Tree,
     /// Keys grown since the last flush.
     dirty: Vec<IndexKey>,
+}
+
+/// The trie behind an index: the whole of it (a reader's, an auditor's), or only the paths of
+/// the keys a batch touches (a writer's, see [`Index::partial`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Tree {
+    Full(Trie),
+    Partial {
+        trie: PartialTrie,
+        /// The root as of the last flush.
+        root: [u8; 32],
+        /// The number of keys when the index was loaded.
+        loaded_keys: u64,
+        /// Keys added since (their mini-logs were not in the store).
+        added: u64,
+        /// The first key a flush could not set: its path was not loaded. A writer checks
+        /// this ([`Index::partial_error`]) before it signs the root.
+        error: Option<PartialTrieError>,
+    },
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree::Full(Trie::new())
+    }
 }
 
 // The keys are encoded in key order, so that one index always has one encoding (a view's
@@ -273,9 +300,15 @@ impl bincode::Encode for Index {
     ) -> Result<(), bincode::error::EncodeError> {
         let mut logs: Vec<(&IndexKey, &KeyLog)> = self.logs.iter().collect();
         logs.sort_unstable_by_key(|(k, _)| **k);
+        let Tree::Full(trie) = &self.trie else {
+            // A writer's partial index lives for one batch; only whole indexes are saved.
+            return Err(bincode::error::EncodeError::Other(
+                "a partial index (a writer's, for one batch) cannot be snapshotted",
+            ));
+        };
         self.size.encode(e)?;
         logs.encode(e)?;
-        self.trie.encode(e)?;
+        trie.encode(e)?;
         self.dirty.encode(e)
     }
 }
@@ -291,7 +324,7 @@ impl<Context> bincode::Decode<Context> for Index {
         Ok(Index {
             size,
             logs: logs.into_iter().collect(),
-            trie,
+            trie: Tree::Full(trie),
             dirty,
         })
     }
@@ -308,31 +341,110 @@ impl Index {
         self.size
     }
 
+    /// The index of a log of `size` entries as far as a batch needs it (issue 9: a writer
+    /// that does not load every key): `logs` are the mini-logs of the keys the batch touches
+    /// that exist (a key absent from them is new), and `trie` holds their paths
+    /// ([`PartialTrie::from_proofs`] over the committed root). Applying entries that touch
+    /// other keys gives a wrong root, which [`Index::partial_error`] reports at the flush.
+    pub fn partial(
+        size: u64,
+        logs: impl IntoIterator<Item = (IndexKey, KeyLog)>,
+        trie: PartialTrie,
+    ) -> Index {
+        let mut trie = trie;
+        let root = trie.root();
+        let loaded_keys = trie.len();
+        Index {
+            size,
+            logs: logs.into_iter().collect(),
+            trie: Tree::Partial {
+                trie,
+                root,
+                loaded_keys,
+                added: 0,
+                error: None,
+            },
+            dirty: Vec::new(),
+        }
+    }
+
+    /// For a partial index ([`Index::partial`]): why a flush could not set a key (its path was
+    /// not loaded), which makes the root wrong. Always `None` for a whole index.
+    pub fn partial_error(&self) -> Option<&PartialTrieError> {
+        match &self.trie {
+            Tree::Partial { error, .. } => error.as_ref(),
+            Tree::Full(_) => None,
+        }
+    }
+
+    /// Whether this is a writer's partial index ([`Index::partial`]).
+    pub fn is_partial(&self) -> bool {
+        matches!(self.trie, Tree::Partial { .. })
+    }
+
+    /// The whole trie, `None` for a partial index.
+    pub fn trie(&self) -> Option<&Trie> {
+        match &self.trie {
+            Tree::Full(t) => Some(t),
+            Tree::Partial { .. } => None,
+        }
+    }
+
+    /// The partial trie of a partial index, `None` for a whole one.
+    pub fn partial_trie_mut(&mut self) -> Option<&mut PartialTrie> {
+        match &mut self.trie {
+            Tree::Partial { trie, .. } => Some(trie),
+            Tree::Full(_) => None,
+        }
+    }
+
+    /// The mini-logs this index holds: every key's for a whole index, the loaded and new
+    /// ones for a partial index.
+    pub fn logs(&self) -> impl Iterator<Item = (&IndexKey, &KeyLog)> {
+        self.logs.iter()
+    }
+
     /// The number of keys.
     pub fn keys(&self) -> u64 {
-        self.logs.len() as u64
+        match &self.trie {
+            Tree::Full(_) => self.logs.len() as u64,
+            Tree::Partial {
+                loaded_keys, added, ..
+            } => loaded_keys + added,
+        }
     }
 
     /// The trie's root as of the last [`Index::flush`]: what `IndexCommitted.root` commits.
     pub fn root(&self) -> Hash {
         debug_assert!(self.is_current(), "root of an index that was not flushed");
-        Hash(self.trie.root())
+        Hash(self.trie_root())
+    }
+
+    fn trie_root(&self) -> [u8; 32] {
+        match &self.trie {
+            Tree::Full(t) => t.root(),
+            Tree::Partial { root, .. } => *root,
+        }
     }
 
     /// The root over every entry applied, flushing a copy if needed (a check that may not
     /// change the index).
     pub fn current_root(&self) -> Hash {
         if self.is_current() {
-            return Hash(self.trie.root());
+            return Hash(self.trie_root());
         }
         let mut copy = self.clone();
         copy.flush();
-        Hash(copy.trie.root())
+        Hash(copy.trie_root())
     }
 
     /// Whether the trie holds every entry applied.
     pub fn is_current(&self) -> bool {
-        self.dirty.is_empty() && self.trie.is_current()
+        self.dirty.is_empty()
+            && match &self.trie {
+                Tree::Full(t) => t.is_current(),
+                Tree::Partial { .. } => true,
+            }
     }
 
     /// Puts the value of every key grown since the last flush into the trie, and rehashes it.
@@ -351,9 +463,19 @@ impl Index {
             if let Some(log) = self.logs.get_mut(&key) {
                 log.dirty = false;
             }
-            self.trie.set(key.0, value);
+            match &mut self.trie {
+                Tree::Full(t) => t.set(key.0, value),
+                Tree::Partial { trie, error, .. } => {
+                    if let Err(e) = trie.set(key.0, value) {
+                        error.get_or_insert(e);
+                    }
+                }
+            }
         }
-        self.trie.rehash();
+        match &mut self.trie {
+            Tree::Full(t) => t.rehash(),
+            Tree::Partial { trie, root, .. } => *root = trie.root(),
+        }
     }
 
     /// Applies entry `seq` (which must be [`Index::size`]) with leaf hash `leaf`.
@@ -383,9 +505,13 @@ impl Index {
         }
         let mini = mini_leaf(seq, leaf);
         let (logs, dirty) = (&mut self.logs, &mut self.dirty);
+        let mut added = 0;
         for_each_subject(case, event, |subject| {
             let key = IndexKey::of(&subject);
-            let log = logs.entry(key).or_default();
+            let log = logs.entry(key).or_insert_with(|| {
+                added += 1;
+                KeyLog::default()
+            });
             log.seqs.push(seq);
             log.range.push(mini);
             if !log.dirty {
@@ -393,6 +519,9 @@ impl Index {
                 dirty.push(key);
             }
         });
+        if let Tree::Partial { added: a, .. } = &mut self.trie {
+            *a += added;
+        }
         self.size += 1;
         Ok(())
     }
@@ -408,7 +537,14 @@ impl Index {
             self.is_current(),
             "proof from an index that was not flushed"
         );
-        self.trie.prove(&key.0)
+        match &self.trie {
+            Tree::Full(t) => t.prove(&key.0),
+            // A writer's partial index proves nothing: a proof that verifies against no root.
+            Tree::Partial { .. } => TrieProof {
+                end: None,
+                siblings: Vec::new(),
+            },
+        }
     }
 
     /// An estimate of the heap it holds, for the server's memory figures.

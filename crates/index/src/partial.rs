@@ -10,9 +10,13 @@
 //! whose label and value a proof gave, so its hash is known and an insertion beside it needs
 //! nothing more. A key whose path enters a pruned subtree was not proven: setting it is
 //! refused ([`PartialTrieError::NotProven`]), never guessed.
+//!
+//! A writer that stores the trie node by node ([`crate::stored`]) reads the proofs with
+//! [`prove_stored`](crate::prove_stored) and writes back [`PartialTrie::changed_nodes`].
 
 use std::collections::HashMap;
 
+use crate::stored::StoredNode;
 use crate::trie::{empty_root, empty_value, inner_value, node_hash, Label, Sha256Hash};
 use crate::{TrieError, TrieProof};
 
@@ -22,18 +26,19 @@ enum Node {
     Leaf {
         key: [u8; 32],
         value: [u8; 32],
+        /// Added or given another value since the trie was built.
+        changed: bool,
     },
     Inner {
         label: Label,
         children: Box<[Node; 2]>,
         /// Its hash, `None` after a change below it.
         hash: Option<[u8; 32]>,
+        /// Added, or a node below it changed, since the trie was built.
+        changed: bool,
     },
     /// A subtree not read: its label and value, as a proof gave them.
-    Pruned {
-        label: Label,
-        value: [u8; 32],
-    },
+    Pruned { label: Label, value: [u8; 32] },
 }
 
 /// Why a partial trie cannot be built, or a key set in it.
@@ -117,17 +122,49 @@ impl PartialTrie {
     pub fn set(&mut self, key: [u8; 32], value: [u8; 32]) -> Result<(), PartialTrieError> {
         let want = Label::key(&key);
         let slot = &mut self.children[want.bit(0)];
-        let added = match slot {
+        let set = match slot {
             None => {
-                *slot = Some(Node::Leaf { key, value });
-                true
+                *slot = Some(Node::Leaf {
+                    key,
+                    value,
+                    changed: true,
+                });
+                Set::Added
             }
             Some(node) => node.upsert(&want, key, value)?,
         };
-        if added {
+        if set == Set::Added {
             self.len += 1;
         }
         Ok(())
+    }
+
+    /// The nodes to write back to a store that holds the trie node by node
+    /// ([`crate::stored`]): every node added or changed since the trie was built, each
+    /// once, the root's record first. A key set to the value it had changes nothing; one
+    /// set to another value and back within the batch is written anyway. No node is ever
+    /// removed: an insertion that splits an edge adds a node above the old one, which keeps
+    /// its record.
+    pub fn changed_nodes(&mut self) -> Vec<(Label, StoredNode)> {
+        let mut out = Vec::new();
+        if !self.children.iter().flatten().any(Node::changed) {
+            return out;
+        }
+        let empty = (Label::EMPTY, empty_value::<Sha256Hash>());
+        let [l, r] = &mut self.children;
+        let [(a, va), (b, vb)] =
+            [l, r].map(|c| c.as_mut().map_or(empty, |n| (n.label(), n.value())));
+        out.push((
+            Label::ROOT,
+            StoredNode::Inner {
+                children: [a, b],
+                values: [va, vb],
+            },
+        ));
+        for node in self.children.iter_mut().flatten() {
+            node.changed_nodes(&mut out);
+        }
+        out
     }
 
     /// The number of keys.
@@ -205,6 +242,7 @@ fn build(known: &HashMap<Label, Known>, label: Label) -> Option<Node> {
     Some(match known.get(&label) {
         Some(Known::Expanded([a, b])) => Node::Inner {
             label,
+            changed: false,
             // A verified proof names no EMPTY below the root: both children are nodes.
             children: Box::new([
                 build(known, *a).unwrap_or(Node::Pruned {
@@ -221,6 +259,7 @@ fn build(known: &HashMap<Label, Known>, label: Label) -> Option<Node> {
         Some(Known::Value(value)) if label.bits() == 256 => Node::Leaf {
             key: label_key(&label),
             value: *value,
+            changed: false,
         },
         Some(Known::Value(value)) => Node::Pruned {
             label,
@@ -248,48 +287,107 @@ impl Node {
         }
     }
 
+    fn changed(&self) -> bool {
+        match self {
+            Node::Leaf { changed, .. } | Node::Inner { changed, .. } => *changed,
+            Node::Pruned { .. } => false,
+        }
+    }
+
+    /// The node's value as a proof gives it: a leaf's value, an inner node's
+    /// `H(left.hash ‖ right.hash)`.
+    fn value(&mut self) -> [u8; 32] {
+        match self {
+            Node::Leaf { value, .. } | Node::Pruned { value, .. } => *value,
+            Node::Inner { children, .. } => {
+                let [l, r] = &mut **children;
+                inner_value::<Sha256Hash>(&l.hash(), &r.hash())
+            }
+        }
+    }
+
     fn hash(&mut self) -> [u8; 32] {
         match self {
-            Node::Leaf { key, value } => node_hash::<Sha256Hash>(&Label::key(key), value),
-            Node::Pruned { label, value } => node_hash::<Sha256Hash>(label, value),
             Node::Inner {
                 hash: Some(hash), ..
             } => *hash,
-            Node::Inner {
-                label,
-                children,
-                hash,
-            } => {
-                let [l, r] = &mut **children;
-                let value = inner_value::<Sha256Hash>(&l.hash(), &r.hash());
-                let h = node_hash::<Sha256Hash>(label, &value);
-                *hash = Some(h);
+            _ => {
+                let h = node_hash::<Sha256Hash>(&self.label(), &self.value());
+                if let Node::Inner { hash, .. } = self {
+                    *hash = Some(h);
+                }
                 h
             }
         }
     }
 
-    /// Sets `key` (whose label is `want`) in the subtree rooted here; whether it is new.
+    /// Appends the records of the changed nodes here and below (see
+    /// [`PartialTrie::changed_nodes`]); a node that did not change has none below it.
+    fn changed_nodes(&mut self, out: &mut Vec<(Label, StoredNode)>) {
+        match self {
+            Node::Leaf {
+                key,
+                value,
+                changed: true,
+            } => out.push((
+                Label::key(key),
+                StoredNode::Leaf {
+                    key: *key,
+                    value: *value,
+                },
+            )),
+            Node::Inner {
+                label,
+                children,
+                changed: true,
+                ..
+            } => {
+                let [l, r] = &mut **children;
+                let node = StoredNode::Inner {
+                    children: [l.label(), r.label()],
+                    values: [l.value(), r.value()],
+                };
+                out.push((*label, node));
+                l.changed_nodes(out);
+                r.changed_nodes(out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets `key` (whose label is `want`) in the subtree rooted here.
     fn upsert(
         &mut self,
         want: &Label,
         key: [u8; 32],
         value: [u8; 32],
-    ) -> Result<bool, PartialTrieError> {
+    ) -> Result<Set, PartialTrieError> {
         match self {
-            Node::Leaf { key: k, value: v } if *k == key => {
+            Node::Leaf {
+                key: k, value: v, ..
+            } if *k == key && *v == value => Ok(Set::Unchanged),
+            Node::Leaf {
+                key: k,
+                value: v,
+                changed,
+            } if *k == key => {
                 *v = value;
-                Ok(false)
+                *changed = true;
+                Ok(Set::Replaced)
             }
             Node::Inner {
                 label,
                 children,
                 hash,
+                changed,
             } if label.is_prefix_of(want) => {
                 let side = want.bit(label.bits());
-                let added = children[side].upsert(want, key, value)?;
-                *hash = None;
-                Ok(added)
+                let set = children[side].upsert(want, key, value)?;
+                if set != Set::Unchanged {
+                    *hash = None;
+                    *changed = true;
+                }
+                Ok(set)
             }
             Node::Pruned { label, .. } if label.is_prefix_of(want) => {
                 Err(PartialTrieError::NotProven {
@@ -300,8 +398,19 @@ impl Node {
             _ => {
                 // The key leaves this subtree's path here: a new inner node holds both.
                 let common = Label::common_prefix(&self.label(), want);
-                let new = Node::Leaf { key, value };
-                let old = std::mem::replace(self, Node::Leaf { key, value });
+                let new = Node::Leaf {
+                    key,
+                    value,
+                    changed: true,
+                };
+                // A placeholder stands in for a moment; it is replaced at once.
+                let old = std::mem::replace(
+                    self,
+                    Node::Pruned {
+                        label: common,
+                        value,
+                    },
+                );
                 let children = if want.bit(common.bits()) == 0 {
                     [new, old]
                 } else {
@@ -311,11 +420,21 @@ impl Node {
                     label: common,
                     children: Box::new(children),
                     hash: None,
+                    changed: true,
                 };
-                Ok(true)
+                Ok(Set::Added)
             }
         }
     }
+}
+
+/// What setting a key did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Set {
+    /// It had that value already.
+    Unchanged,
+    Replaced,
+    Added,
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ use std::fmt;
 
 use sha2::{Digest as _, Sha256};
 
+use crate::stored::StoredNode;
+
 /// The hash function of a trie.
 pub trait TrieHash {
     fn hash(parts: &[&[u8]]) -> [u8; 32];
@@ -703,6 +705,52 @@ impl Trie {
         };
         siblings.reverse();
         TrieProof { end, siblings }
+    }
+
+    /// Every node of the trie as the store holds it ([`crate::stored`]), the root first,
+    /// then depth first: a register's whole index, exported once to a writer's store.
+    /// Nothing for an empty trie. The trie must be rehashed.
+    pub fn stored_nodes(&self) -> impl Iterator<Item = (Label, StoredNode)> + '_ {
+        debug_assert!(self.pending == 0, "export of a trie that was not rehashed");
+        let child = |n: &Option<Node>| match n {
+            Some(n) => n.proof_node::<Sha256Hash>(),
+            None => ProofNode {
+                label: Label::EMPTY,
+                value: empty_value::<Sha256Hash>(),
+            },
+        };
+        let root = (self.len > 0).then(|| {
+            let [a, b] = [child(&self.children[0]), child(&self.children[1])];
+            let root = StoredNode::Inner {
+                children: [a.label, b.label],
+                values: [a.value, b.value],
+            };
+            (Label::ROOT, root)
+        });
+        let mut stack: Vec<&Node> = self.children.iter().flatten().collect();
+        root.into_iter().chain(std::iter::from_fn(move || {
+            Some(match stack.pop()? {
+                Node::Leaf { key, value, .. } => (
+                    Label::key(key),
+                    StoredNode::Leaf {
+                        key: *key,
+                        value: *value,
+                    },
+                ),
+                Node::Inner {
+                    label, children, ..
+                } => {
+                    let [a, b] = &**children;
+                    stack.extend([a, b]);
+                    let [a, b] = [a.proof_node::<Sha256Hash>(), b.proof_node::<Sha256Hash>()];
+                    let node = StoredNode::Inner {
+                        children: [a.label, b.label],
+                        values: [a.value, b.value],
+                    };
+                    (*label, node)
+                }
+            })
+        }))
     }
 }
 

@@ -22,6 +22,7 @@
 
 mod case;
 mod query;
+pub mod records;
 mod register;
 mod rejection;
 mod rules;

@@ -419,7 +419,7 @@ impl View {
                     opened_at,
                 });
             }
-            if self.state.cases.len() >= u32::MAX as usize {
+            if self.case_count() >= u32::MAX as usize {
                 return Err(Rejection::LogFull { seq });
             }
             check_link(seq, link, 0, Hash::ZERO)?;

@@ -142,17 +142,7 @@ impl View {
                 n => got += n,
             }
         }
-        let (magic, rest) = header.split_at(MAGIC.len());
-        let (version, checksum) = rest.split_at(4);
-        if magic != MAGIC {
-            return Err(SnapshotError::NotASnapshot);
-        }
-        let mut v = [0u8; 4];
-        v.copy_from_slice(version);
-        let version = u32::from_le_bytes(v);
-        if version != SNAPSHOT_VERSION {
-            return Err(SnapshotError::UnsupportedVersion { got: version });
-        }
+        let checksum = check_header(&header)?;
         let mut hasher = Sha256::new();
         let mut chunk = vec![0u8; CHUNK];
         let mut body_len = 0usize;
@@ -195,6 +185,41 @@ impl View {
         );
         let size = view.size();
         Ok((view, size, root))
+    }
+
+    /// The tree size a snapshot is of, read from its first bytes without checking the rest
+    /// (a writer deciding when the next one is due; loading it checks everything).
+    ///
+    /// # Errors
+    /// [`SnapshotError`] for a file too short, of another version, or not a snapshot.
+    pub fn snapshot_size(reader: &mut impl Read) -> Result<u64, SnapshotError> {
+        // The header, the root, and the state's first field (its size, a varint of ≤ 9 bytes).
+        let mut first = [0u8; HEADER_LEN + 32 + 9];
+        let mut read = 0;
+        while read < first.len() {
+            match reader.read(&mut first[read..]) {
+                Ok(0) => break,
+                Ok(n) => read += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(SnapshotError::Read {
+                        reason: e.to_string(),
+                    })
+                }
+            }
+        }
+        if read < HEADER_LEN {
+            return Err(SnapshotError::Truncated { len: read });
+        }
+        let (header, body) = first[..read].split_at(HEADER_LEN);
+        check_header(header)?;
+        let ((_root, size), _): (([u8; 32], u64), usize) =
+            bincode::decode_from_slice(body, bincode::config::standard()).map_err(|e| {
+                SnapshotError::Decode {
+                    reason: e.to_string(),
+                }
+            })?;
+        Ok(size)
     }
 
     /// Loads a snapshot for a log of `log_size` entries, `root_at(n)` giving the log's root
@@ -330,28 +355,7 @@ impl View {
             if !seen.insert(c.timeline.first().map(|t| t.seq())) {
                 return Err(format!("case {} shares its opening entry", c.id));
             }
-            let in_order = c.timeline.windows(2).all(|w| w[0].seq() < w[1].seq());
-            if c.timeline.is_empty()
-                || !in_order
-                || !c.timeline.iter().all(|t| t.is_valid() && t.seq() < s.size)
-            {
-                return Err(format!(
-                    "case {}'s timeline is not a list of its entries in log order",
-                    c.id
-                ));
-            }
-            // A closed case has its closing; a closing stays while the case is under appeal.
-            let closing_fits = match c.status {
-                crate::CaseStatus::Closed => c.closing.is_some(),
-                crate::CaseStatus::UnderAppeal => true,
-                _ => c.closing.is_none(),
-            };
-            if !closing_fits {
-                return Err(format!("case {}'s status and closing disagree", c.id));
-            }
-            if c.dates.len() != c.timeline.len() {
-                return Err(format!("case {}'s dates and timeline disagree", c.id));
-            }
+            check_case(c, s.size)?;
             if view.case_index.insert(c.id.clone(), i as u32).is_some() {
                 return Err(format!("case {} is listed twice", c.id));
             }
@@ -366,4 +370,50 @@ impl View {
         view.state = state;
         Ok(view)
     }
+}
+
+/// Checks a snapshot's header (magic and version); returns the checksum it gives.
+fn check_header(header: &[u8]) -> Result<&[u8], SnapshotError> {
+    if header.len() < HEADER_LEN {
+        return Err(SnapshotError::Truncated { len: header.len() });
+    }
+    let (magic, rest) = header.split_at(MAGIC.len());
+    let (version, checksum) = rest.split_at(4);
+    if magic != MAGIC {
+        return Err(SnapshotError::NotASnapshot);
+    }
+    let mut v = [0u8; 4];
+    v.copy_from_slice(version);
+    let version = u32::from_le_bytes(v);
+    if version != SNAPSHOT_VERSION {
+        return Err(SnapshotError::UnsupportedVersion { got: version });
+    }
+    Ok(&checksum[..32])
+}
+
+/// The invariants the fold keeps in one case record of a log of `size` entries.
+pub(crate) fn check_case(c: &crate::case::CaseRecord, size: u64) -> Result<(), String> {
+    let in_order = c.timeline.windows(2).all(|w| w[0].seq() < w[1].seq());
+    if c.timeline.is_empty()
+        || !in_order
+        || !c.timeline.iter().all(|t| t.is_valid() && t.seq() < size)
+    {
+        return Err(format!(
+            "case {}'s timeline is not a list of its entries in log order",
+            c.id
+        ));
+    }
+    // A closed case has its closing; a closing stays while the case is under appeal.
+    let closing_fits = match c.status {
+        crate::CaseStatus::Closed => c.closing.is_some(),
+        crate::CaseStatus::UnderAppeal => true,
+        _ => c.closing.is_none(),
+    };
+    if !closing_fits {
+        return Err(format!("case {}'s status and closing disagree", c.id));
+    }
+    if c.dates.len() != c.timeline.len() {
+        return Err(format!("case {}'s dates and timeline disagree", c.id));
+    }
+    Ok(())
 }

@@ -41,6 +41,18 @@ pub struct View {
     pub(crate) controller_index: HashMap<Box<str>, u32>,
     /// Officer key → index in `state.officers`.
     pub(crate) officer_index: HashMap<PublicKey, u32>,
+    /// Set for a writer's partial view ([`View::from_slice`]): it holds only the records a
+    /// batch touches, so its case indexes are not the cases' places in the register.
+    pub(crate) partial: Option<Box<Partial>>,
+}
+
+/// What a partial view knows of the cases it does not hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Partial {
+    /// The ordinal (place in order of opening, in the whole register) of each case held.
+    pub(crate) ordinals: Vec<u32>,
+    /// The number of cases in the whole register.
+    pub(crate) cases: u32,
 }
 
 /// The part of the view a snapshot holds; the indexes are derived from it.
@@ -80,7 +92,8 @@ pub(crate) struct ControllerRecord {
     pub(crate) name: String,
     /// Earlier names, in order of first use, without the current one.
     pub(crate) former_names: Vec<String>,
-    /// Indexes into the view's cases, in order of opening.
+    /// Its cases' ordinals ([`View::ordinal`]; in a whole view, indexes into its cases), in
+    /// order of opening.
     pub(crate) cases: Vec<u32>,
 }
 
@@ -542,8 +555,13 @@ impl View {
             // validate() returns NewCase only for the two opening events.
             _ => return,
         };
-        let s = &mut self.state;
         // validate() refuses a case beyond u32::MAX (LogFull), so the casts hold.
+        let ordinal = self.case_count() as u32;
+        if let Some(p) = self.partial.as_mut() {
+            p.ordinals.push(ordinal);
+            p.cases += 1;
+        }
+        let s = &mut self.state;
         let case_index = s.cases.len() as u32;
         let ci = match controller {
             Some(ci) => {
@@ -552,7 +570,7 @@ impl View {
             }
             None => add_controller(&mut s.controllers, &mut self.controller_index, named),
         };
-        s.controllers[ci as usize].cases.push(case_index);
+        s.controllers[ci as usize].cases.push(ordinal);
         s.cases.push(CaseRecord {
             id: link.id.as_str().into(),
             controller: ci,
@@ -579,6 +597,24 @@ impl View {
             appeals: Vec::new(),
         });
         self.case_index.insert(link.id.as_str().into(), case_index);
+    }
+
+    /// The ordinal of held case `i`: its place, in order of opening, among every case of the
+    /// register. Controllers list their cases by ordinal, so that a partial view's records
+    /// mean the same as a whole view's.
+    pub(crate) fn ordinal(&self, i: u32) -> u32 {
+        match &self.partial {
+            Some(p) => p.ordinals.get(i as usize).copied().unwrap_or(u32::MAX),
+            None => i,
+        }
+    }
+
+    /// The number of cases in the register (a partial view holds fewer).
+    pub(crate) fn case_count(&self) -> usize {
+        match &self.partial {
+            Some(p) => p.cases as usize,
+            None => self.state.cases.len(),
+        }
     }
 
     /// Records an event on the existing case `i`: its timeline, head and status (see
@@ -704,6 +740,7 @@ impl View {
 
     /// Applies an Amendment that `validate` accepted to case `i`'s projected values.
     fn amend(&mut self, i: u32, a: &Amendment) {
+        let ordinal = self.ordinal(i);
         let s = &mut self.state;
         let case = &mut s.cases[i as usize];
         let target = a.target;
@@ -761,7 +798,7 @@ impl View {
                     Some(ci) => {
                         // Its name is the one its latest case gives: this one, if latest.
                         let latest = s.controllers[ci as usize].cases.last().copied();
-                        if latest.is_none_or(|l| l < i) {
+                        if latest.is_none_or(|l| l < ordinal) {
                             rename(&mut s.controllers[ci as usize], &named.name);
                         }
                         ci
@@ -769,11 +806,11 @@ impl View {
                     None => add_controller(&mut s.controllers, &mut self.controller_index, named),
                 };
                 if new != old {
-                    s.controllers[old as usize].cases.retain(|&c| c != i);
+                    s.controllers[old as usize].cases.retain(|&c| c != ordinal);
                     let list = &mut s.controllers[new as usize].cases;
-                    // Kept in order of opening, which is the order of case indexes.
-                    let at = list.partition_point(|&c| c < i);
-                    list.insert(at, i);
+                    // Kept in order of opening, which is the order of ordinals.
+                    let at = list.partition_point(|&c| c < ordinal);
+                    list.insert(at, ordinal);
                     s.cases[i as usize].controller = new;
                 } else {
                     rename(&mut s.controllers[new as usize], &named.name);

@@ -13,8 +13,10 @@
 //! - [`RegisterReader`] reads committed entries and keeps the view in step with the
 //!   checkpoint (the server follows the log with it).
 //!
-//! The view is loaded from a snapshot (`private/view.snapshot`) when its tree size and root
-//! match the log, and rebuilt from the entries otherwise; it is never trusted blindly.
+//! A reader's view is loaded from a snapshot (`private/view.snapshot`) when its tree size
+//! and root match the log, and rebuilt from the entries otherwise; the writer reads its
+//! [`state`] (one record per key, `private/state.redb`) under the same rule. Neither is ever
+//! trusted blindly.
 #![forbid(unsafe_code)]
 
 pub mod audit;
@@ -26,6 +28,7 @@ pub mod present;
 mod reader;
 pub mod restore;
 pub mod rotation;
+pub mod state;
 pub mod submission;
 mod writer;
 
@@ -103,6 +106,9 @@ pub enum Error {
     /// A submitted batch (`sijil sequencer`) that cannot be committed as it is.
     #[error(transparent)]
     Submission(#[from] submission::SubmissionError),
+    /// The writer's state (`private/state.redb`) could not be read or rebuilt.
+    #[error(transparent)]
+    State(#[from] state::StateError),
 }
 
 impl Error {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use sijil_core::blob::blob_path;
 use sijil_core::checkpoint::SignedCheckpoint;
 use sijil_core::durable;
-use sijil_core::entry::{Entry, UnsignedEntry};
+use sijil_core::entry::{CaseLink, Entry, UnsignedEntry};
 use sijil_core::event::{
     Event, IndexCommitted, LogKeyRotated, Officer, PublicKey, RegisterOpened, Role, TextDigest,
 };
@@ -13,15 +13,17 @@ use sijil_core::note::{Signer, Verifier};
 use sijil_core::storage::{DirTiles, Layout};
 use sijil_core::writer::{Writer, WriterError};
 use sijil_core::{leaf_hash, Hash};
+use sijil_projector::records::{Head as StateHead, Touched};
 use sijil_projector::View;
 
 use crate::batch::{
-    case_number, cases_of, needs_of, sign_batch_allocating, Allocation, CaseHead, Head, Needs,
+    cases_of, needs_of, sign_batch_allocating, Allocation, CaseHead, Head, Needs,
     Numbering, SignedBatch,
 };
 use crate::input::Draft;
 use crate::pending::{self, Journal};
-use crate::reader::{load_view, load_view_from_snapshot, read_entries};
+use crate::reader::{load_view, read_entries};
+use crate::state::WriterState;
 use crate::submission::{check_clock, CheckedBatch, SubmissionError};
 use crate::Error;
 
@@ -127,6 +129,8 @@ pub fn init(dir: &Path, opts: InitOptions) -> Result<InitReport, Error> {
     let writer = Writer::create(dir, log_key, &[(entry, bytes), index], &[])?;
     let checkpoint = writer.checkpoint().clone();
     write_snapshot(writer.layout(), &view, &checkpoint)?;
+    WriterState::recreate(&writer.layout().writer_state())?
+        .write(&mut view, checkpoint.checkpoint.root)?;
     Ok(InitReport {
         log_verifier,
         officer,
@@ -147,6 +151,14 @@ fn index_entry(
     let seq = view.size();
     view.flush_index();
     let index = view.index();
+    if let Some(e) = index.partial_error() {
+        // The writer's partial view lacked a key the batch touches: its root would be wrong.
+        return Err(Error::InvalidEvent {
+            index: 0,
+            event: "IndexCommitted",
+            message: format!("the writer's state did not load every key of the batch: {e}; nothing was written"),
+        });
+    }
     let event = Event::IndexCommitted(IndexCommitted {
         size: seq,
         keys: index.keys(),
@@ -211,12 +223,20 @@ pub enum BatchStep {
 /// Where a writer reports a batch's progress: `(step, done, total)`.
 pub type ProgressFn = Box<dyn FnMut(BatchStep, u64, u64) + Send>;
 
-/// The writer of a register: the log's single writer plus the view that validates events.
+/// The writer of a register: the log's single writer plus the state the register's rules
+/// read, one record per key (`crate::state`): a batch loads only the records it touches into
+/// a partial view, which checks it with the same rules as a whole view.
 pub struct RegisterWriter {
     writer: Writer,
     tiles: DirTiles,
-    view: View,
-    /// The size of the snapshot on disk.
+    state: WriterState,
+    /// The register at the log's size: its officers, its log keys, the log's edge, the index
+    /// root. Refreshed from the state after each commit.
+    head: StateHead,
+    /// The state is behind the log (its write after a commit failed): it is caught up before
+    /// the next batch.
+    state_behind: bool,
+    /// The size of the view snapshot on disk (readers start from it).
     snapshot_size: u64,
     /// A snapshot is due ([`RegisterWriter::flush_snapshot`]).
     snapshot_pending: bool,
@@ -229,7 +249,7 @@ impl std::fmt::Debug for RegisterWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RegisterWriter")
             .field("writer", &self.writer)
-            .field("view_size", &self.view.size())
+            .field("state_size", &self.head.size)
             .field("snapshot_size", &self.snapshot_size)
             .field("snapshot_pending", &self.snapshot_pending)
             .finish_non_exhaustive()
@@ -295,13 +315,13 @@ impl RegisterWriter {
         pending::recover(&layout, writer.size())?;
         let tiles = DirTiles::new(layout.clone());
         let cp = writer.checkpoint().clone();
-        let (view, snapshot_size) = load_view_from_snapshot(&layout, &tiles, &cp.checkpoint)?;
-        check_edge_blobs(&layout, &tiles, &cp, &view)?;
+        let (state, head) = open_state(&layout, &tiles, &cp)?;
+        check_edge_blobs(&layout, &tiles, &cp, &state, &head)?;
         // The key the committed log names is the only one that may sign (a rotation's batch is
         // signed by its new key, so the checkpoint's key and the log's agree unless the key
         // given is not the register's).
         let held = PublicKey(writer.signer().public_key());
-        if let Some(r) = view.register() {
+        if let Some(r) = &head.register {
             if r.log_key != held {
                 let named_at = r.log_keys.last().map_or(0, |k| k.named_at);
                 return Err(Error::LogKeyNotHeld {
@@ -314,20 +334,21 @@ impl RegisterWriter {
         if !explicit {
             finish_rotation(&layout, &held)?;
         }
-        let mut w = RegisterWriter {
+        let snapshot_size = snapshot_size(&layout);
+        let size = writer.size();
+        Ok(RegisterWriter {
             writer,
             tiles,
-            view,
+            state,
+            head,
+            state_behind: false,
             snapshot_size,
-            snapshot_pending: false,
+            // A snapshot an interval behind is written after this run's batch, off its path:
+            // readers (`sijil serve`, `show`) replay at most an interval.
+            snapshot_pending: snapshot_due(snapshot_size, size),
             progress: None,
             allocated: Vec::new(),
-        };
-        // If the tail replayed now is longer than an interval, save it so that the next open
-        // does not replay it again (a log grown by batches each smaller than the interval
-        // would otherwise replay more and more): after this run's batch, off its path.
-        w.snapshot_pending = snapshot_due(snapshot_size, w.size());
-        Ok(w)
+        })
     }
 
     /// Rotates the log key (docs/FORMAT.md §3.1, `sijil log-key rotate`): one batch holding a
@@ -383,27 +404,18 @@ impl RegisterWriter {
         let (entry, bytes) = Entry::sign(unsigned, current.signing_key(), &origin)
             .map_err(|e| invalid(e.to_string()))?;
         let leaf = leaf_hash(&bytes);
-        if let Err(rejection) = self.view.apply(&entry, leaf) {
-            self.after_refusal();
+        let mut view = self.batch_view([(entry.case.as_ref(), &entry.event)])?;
+        if let Err(rejection) = view.apply(&entry, leaf) {
             return Err(Error::Rejected {
                 index: 0,
                 event: "LogKeyRotated",
                 rejection,
             });
         }
-        let index = match index_entry(&mut self.view, leaf, recorded_at, &next, &origin) {
-            Ok(index) => index,
-            Err(e) => {
-                self.reload_view();
-                return Err(e);
-            }
-        };
+        let index = index_entry(&mut view, leaf, recorded_at, &next, &origin)?;
         let entries = vec![(entry, bytes), index];
         // The new key is durable before anything of the batch is written.
-        if let Err(e) = write_key(&layout, &next) {
-            self.reload_view();
-            return Err(e);
-        }
+        write_key(&layout, &next)?;
         self.report(BatchStep::Committing, 0, 1);
         let end = seq + entries.len() as u64;
         match self.writer.commit_rotating(&entries, &[], next.clone()) {
@@ -413,6 +425,7 @@ impl RegisterWriter {
                 if let Err(finish) = finish_rotation(&layout, &PublicKey(next.public_key())) {
                     tracing::warn!(error = %finish, "could not finish the log key swap yet");
                 }
+                self.state_behind = true;
                 return Err(e.into());
             }
             Err(e) => {
@@ -426,11 +439,11 @@ impl RegisterWriter {
                 if let Err(cleanup) = cleanup {
                     tracing::warn!(error = %cleanup, "could not clean up after the failed rotation; the next open will");
                 }
-                self.reload_view();
                 return Err(e.into());
             }
         }
         self.report(BatchStep::Committing, 1, 1);
+        self.store_state(view);
         finish_rotation(&layout, &PublicKey(next.public_key()))
             .map_err(|e| after_commit(end, e))?;
         if snapshot_due(self.snapshot_size, end) {
@@ -447,18 +460,31 @@ impl RegisterWriter {
         self.writer.signer()
     }
 
-    /// Writes the view snapshot if one is due. An append only marks it due, so that its
-    /// caller can acknowledge the batch first (`sijil append` prints, then calls this); it is
-    /// also written by the next append and when the writer is dropped. A snapshot is a cache:
-    /// failing to write one is logged, never an error.
+    /// Writes the view snapshot if one is due: the whole view (the snapshot before it and the
+    /// entries since), for readers, which start from it (`sijil serve`, `show`). An append
+    /// only marks it due, so that its caller can acknowledge the batch first (`sijil append`
+    /// prints, then calls this); it is also written by the next append and when the writer
+    /// is dropped. A snapshot is a cache: failing to write one is logged, never an error.
     pub fn flush_snapshot(&mut self) {
-        // Never a view that a failed batch left ahead of the log.
-        if !self.snapshot_pending || self.view.size() != self.writer.size() {
+        if !self.snapshot_pending {
             return;
         }
         self.snapshot_pending = false;
-        if save_snapshot(self.writer.layout(), &self.view, self.writer.checkpoint()) {
-            self.snapshot_size = self.writer.size();
+        let started = std::time::Instant::now();
+        let cp = self.writer.checkpoint();
+        let view = match load_view(self.writer.layout(), &self.tiles, &cp.checkpoint) {
+            Ok(view) => view,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not build the view for its snapshot; the next open replays more");
+                return;
+            }
+        };
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "built the view for its snapshot"
+        );
+        if save_snapshot(self.writer.layout(), &view, cp) {
+            self.snapshot_size = cp.checkpoint.size;
         }
     }
 
@@ -470,69 +496,82 @@ impl RegisterWriter {
         self.writer.checkpoint()
     }
 
-    pub fn view(&self) -> &View {
-        &self.view
+    /// The register as of the log's size: its officers, log keys, counts (from the writer's
+    /// state; the whole view is [`RegisterReader`](crate::RegisterReader)'s).
+    pub fn register_head(&self) -> &StateHead {
+        &self.head
     }
 
     pub fn layout(&self) -> &Layout {
         self.writer.layout()
     }
 
+    /// The case link the next event of case `id` must carry (`View::next_case_link`), read
+    /// from the writer's state.
+    ///
+    /// # Errors
+    /// [`Error::State`] when the state cannot be read.
+    pub fn next_case_link(&self, id: &str) -> Result<CaseLink, Error> {
+        let (seq, prev) = match self.state.case(id)? {
+            Some(slot) => slot.link(),
+            None => (0, Hash::ZERO),
+        };
+        Ok(CaseLink {
+            id: id.to_owned(),
+            seq,
+            prev,
+        })
+    }
+
     /// The head of the log for a batch touching `cases`: what [`sign_batch`] signs for.
-    pub fn head(&self, cases: &[String]) -> Head {
-        Head {
+    ///
+    /// # Errors
+    /// [`Error::State`] when the writer's state cannot be read.
+    pub fn head(&self, cases: &[String]) -> Result<Head, Error> {
+        let mut heads = std::collections::BTreeMap::new();
+        for id in cases {
+            let link = self.next_case_link(id)?;
+            heads.insert(
+                id.clone(),
+                CaseHead {
+                    events: link.seq,
+                    head: link.prev,
+                },
+            );
+        }
+        Ok(Head {
             origin: self.writer.origin().to_string(),
             size: self.writer.size(),
             last_leaf: self.writer.last_leaf_hash(),
             last_recorded_at: self.writer.last_recorded_at(),
-            cases: cases
-                .iter()
-                .map(|id| {
-                    let link = self.view.next_case_link(id);
-                    (
-                        id.clone(),
-                        CaseHead {
-                            events: link.seq,
-                            head: link.prev,
-                        },
-                    )
-                })
-                .collect(),
+            cases: heads,
             numbering: None,
-        }
+        })
     }
 
     /// [`RegisterWriter::head`] with the case numbers and case events `needs` asks for, read
-    /// from the view: what a batch with `"case":"auto"` or case targets is signed for. Runs
-    /// under the writer's lock, so two batches never allocate the same number.
-    pub fn head_for(&self, cases: &[String], needs: &Needs) -> Head {
-        let mut head = self.head(cases);
-        let mut numbering = Numbering::default();
-        if !needs.years.is_empty() {
-            // One pass over the case ids: allocation is rare next to the rest of a batch.
-            for id in self.view.case_ids() {
-                if let Some((year, number)) = case_number(&id) {
-                    if needs.years.contains(&year) {
-                        let h = numbering.highest.entry(year).or_insert(0);
-                        *h = (*h).max(number);
-                    }
-                }
-            }
-        }
-        if !needs.targets.is_empty() {
-            // The day only matters to `overdue`, which is not read here.
-            let day = sijil_core::event::Date::from_ymd(2000, 1, 1);
-            for (case, seq) in &needs.targets {
-                let entry = day
-                    .and_then(|d| self.view.case(case, d))
-                    .and_then(|c| c.timeline.get(*seq as usize).map(|t| t.seq));
-                if let Some(entry) = entry {
-                    numbering.events.insert((case.clone(), *seq), entry);
-                }
+    /// from the writer's state: what a batch with `"case":"auto"` or case targets is signed
+    /// for. Runs under the writer's lock, so two batches never allocate the same number.
+    ///
+    /// # Errors
+    /// [`Error::State`] when the writer's state cannot be read.
+    pub fn head_for(&self, cases: &[String], needs: &Needs) -> Result<Head, Error> {
+        let mut head = self.head(cases)?;
+        let mut numbering = Numbering {
+            highest: self.state.highest_numbers(needs.years.iter().copied())?,
+            ..Numbering::default()
+        };
+        for (case, seq) in &needs.targets {
+            if let Some(entry) = self
+                .state
+                .case(case)?
+                .and_then(|c| c.entry_seq(u64::from(*seq)))
+            {
+                numbering.events.insert((case.clone(), *seq), entry);
             }
         }
         head.numbering = Some(numbering);
-        head
+        Ok(head)
     }
 
     /// The case numbers the last batch signed by [`RegisterWriter::append`] or
@@ -618,7 +657,8 @@ impl RegisterWriter {
                 .into());
             }
         }
-        let head = self.head_for(&cases_of(&drafts), &needs_of(&drafts));
+        self.catch_up_state()?;
+        let head = self.head_for(&cases_of(&drafts), &needs_of(&drafts))?;
         let mut progress = self.progress.take();
         self.allocated.clear();
         let signed = sign_batch_allocating(&head, drafts, officer, now_ms, &mut |done, n| {
@@ -637,17 +677,9 @@ impl RegisterWriter {
     fn check_only(&mut self, batch: SignedBatch) -> Result<(std::ops::Range<u64>, u64), Error> {
         let size = self.writer.size();
         let n = batch.entries.len() as u64;
-        match self.validate(batch) {
-            Ok(_) => {
-                // The view holds the batch now: back to the log's state.
-                self.reload_view();
-                Ok((size..size + n, size + n + 1))
-            }
-            Err(e) => {
-                self.after_refusal();
-                Err(e)
-            }
-        }
+        // The batch's partial view is dropped: nothing of it is stored.
+        self.validate(batch)?;
+        Ok((size..size + n, size + n + 1))
     }
 
     /// Commits a batch signed elsewhere (by an officer on their own machine, sent to the
@@ -737,58 +769,80 @@ impl RegisterWriter {
     }
 
     /// What every batch does first: the snapshot due, the clean-up an earlier batch left, the
-    /// view back at the log's size.
+    /// writer's state at the log's size.
     fn begin_batch(&mut self) -> Result<(), Error> {
         self.flush_snapshot();
         // A journal left by an earlier batch of this writer whose clean-up failed: finish or
         // undo it before this batch's journal takes its place.
         pending::recover(self.writer.layout(), self.writer.size())?;
-        if self.view.size() != self.writer.size() {
-            // An earlier failed batch left the view ahead of the log and could not reload it.
-            self.view = load_view(
-                self.writer.layout(),
-                &self.tiles,
-                &self.writer.checkpoint().checkpoint,
-            )?;
+        self.catch_up_state()
+    }
+
+    /// Brings the writer's state to the log's size if the write after a commit failed.
+    fn catch_up_state(&mut self) -> Result<(), Error> {
+        if !self.state_behind && self.head.size == self.writer.size() {
+            return Ok(());
         }
+        let cp = self.writer.checkpoint().clone();
+        let (state, head) = open_state(self.writer.layout(), &self.tiles, &cp)?;
+        self.state = state;
+        self.head = head;
+        self.state_behind = false;
         Ok(())
+    }
+
+    /// The partial view of the writer's state that the entries `touched` (case link and
+    /// event) read and change ([`Touched`]).
+    fn batch_view<'a>(
+        &self,
+        touched: impl IntoIterator<Item = (Option<&'a CaseLink>, &'a Event)>,
+    ) -> Result<View, Error> {
+        let mut wants = Touched::default();
+        for (case, event) in touched {
+            wants.add(case, event);
+        }
+        let slice = self.state.slice(self.head.clone(), &wants)?;
+        Ok(View::from_slice(slice).map_err(crate::state::StateError::from)?)
+    }
+
+    /// After a commit: the batch's partial view written to the writer's state. A failure is
+    /// logged, not returned (the batch is committed, and the state is a cache of the log):
+    /// the next batch, or the next open, replays what the state lacks.
+    fn store_state(&mut self, mut view: View) {
+        let root = self.writer.checkpoint().checkpoint.root;
+        let head = view.head();
+        match (self.state.write(&mut view, root), head) {
+            (Ok(()), Some(head)) => self.head = head,
+            (Ok(()), None) => self.state_behind = true,
+            (Err(e), _) => {
+                tracing::warn!(error = %e, "could not write the writer's state; the next batch catches it up from the log");
+                self.state_behind = true;
+            }
+        }
     }
 
     /// Validates and commits signed entries that extend the head (the batch's
     /// `IndexCommitted` is added here).
     fn commit_signed(&mut self, batch: SignedBatch) -> Result<AppendReport, Error> {
         let start = self.writer.size();
-        match self.validate(batch) {
-            Ok((entries, journal, blobs)) => {
-                self.report(BatchStep::Committing, 0, 1);
-                let done = self.commit(start, entries, journal, blobs);
-                self.report(BatchStep::Committing, 1, 1);
-                done
-            }
-            Err(e) => {
-                self.after_refusal();
-                Err(e)
-            }
-        }
+        let (entries, journal, blobs, view) = self.validate(batch)?;
+        self.report(BatchStep::Committing, 0, 1);
+        let done = self.commit(start, entries, journal, blobs, view);
+        self.report(BatchStep::Committing, 1, 1);
+        done
     }
 
-    /// A refused batch: if the view applied its first events before one was refused, rebuild
-    /// it from the snapshot and the log, which hold none of them (a batch refused at its first
-    /// event left the view as it was).
-    fn after_refusal(&mut self) {
-        if self.view.size() != self.writer.size() {
-            self.reload_view();
-        }
-    }
-
-    /// Applies each entry of `batch` to the view with the register's rules (in order), lists
-    /// the texts its erasures delete and the blobs it writes, and signs its `IndexCommitted`
-    /// (whose `recorded_at` is the batch's last).
+    /// Applies each entry of `batch` with the register's rules (in order) to the partial
+    /// view of what it touches, lists the texts its erasures delete and the blobs it writes,
+    /// and signs its `IndexCommitted` (whose `recorded_at` is the batch's last). Returns the
+    /// view with the batch applied, for the state once the batch commits.
     #[allow(clippy::type_complexity)]
     fn validate(
         &mut self,
         batch: SignedBatch,
-    ) -> Result<(Vec<(Entry, Vec<u8>)>, Journal, Vec<(PathBuf, Vec<u8>)>), Error> {
+    ) -> Result<(Vec<(Entry, Vec<u8>)>, Journal, Vec<(PathBuf, Vec<u8>)>, View), Error> {
+        let mut view =
+            self.batch_view(batch.entries.iter().map(|(e, _)| (e.case.as_ref(), &e.event)))?;
         let origin = self.writer.origin().to_string();
         let first_seq = self.writer.size();
         let mut entries: Vec<(Entry, Vec<u8>)> = Vec::with_capacity(batch.entries.len() + 1);
@@ -814,8 +868,7 @@ impl RegisterWriter {
                 journal.erase.extend(self.texts_of(e.target, &entries)?);
             }
             let leaf = leaf_hash(&bytes);
-            self.view
-                .apply(&entry, leaf)
+            view.apply(&entry, leaf)
                 .map_err(|rejection| Error::Rejected {
                     index,
                     event: entry.event.name(),
@@ -829,14 +882,14 @@ impl RegisterWriter {
         if !entries.is_empty() {
             let log_key = self.writer.signer().clone();
             entries.push(index_entry(
-                &mut self.view,
+                &mut view,
                 prev,
                 recorded_at,
                 &log_key,
                 &origin,
             )?);
         }
-        Ok((entries, journal, blobs))
+        Ok((entries, journal, blobs, view))
     }
 
     /// The text digests of entry `target`, committed or earlier in this batch. Erased ones
@@ -864,6 +917,7 @@ impl RegisterWriter {
         entries: Vec<(Entry, Vec<u8>)>,
         journal: Journal,
         blobs: Vec<(PathBuf, Vec<u8>)>,
+        view: View,
     ) -> Result<AppendReport, Error> {
         let layout = self.writer.layout().clone();
         let end = start + entries.len() as u64;
@@ -877,12 +931,13 @@ impl RegisterWriter {
                 if let Err(finish) = journal.finish(&layout) {
                     tracing::warn!(error = %finish, "could not finish the committed batch's erasures yet");
                 }
+                self.state_behind = true;
                 return Err(e);
             }
             Err(e) => {
                 // Nothing was committed: make sure of it (no temporary checkpoint left to roll
                 // forward), then drop the batch's blobs now (a long-lived writer must not leave
-                // them to the next open) and the view's copy of the batch.
+                // them to the next open). The batch's partial view is dropped unstored.
                 let cleanup = self
                     .writer
                     .abandon_batch()
@@ -891,11 +946,11 @@ impl RegisterWriter {
                 if let Err(cleanup) = cleanup {
                     tracing::warn!(error = %cleanup, "could not clean up after the failed batch; the next open will");
                 }
-                self.reload_view();
                 return Err(e);
             }
         }
         let checkpoint = self.writer.checkpoint().clone();
+        self.store_state(view);
         if !journal.is_empty() {
             journal.finish(&layout).map_err(|e| after_commit(end, e))?;
         }
@@ -906,22 +961,6 @@ impl RegisterWriter {
             seqs: events,
             checkpoint,
         })
-    }
-
-    /// Rebuilds the view for the committed log after a batch that did not commit. If that
-    /// fails too (the disk that failed the batch), the view stays ahead of the log and the
-    /// next append rebuilds it before anything else.
-    fn reload_view(&mut self) {
-        match load_view(
-            self.writer.layout(),
-            &self.tiles,
-            &self.writer.checkpoint().checkpoint,
-        ) {
-            Ok(view) => self.view = view,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not rebuild the view; the next append will")
-            }
-        }
     }
 
     /// Up to the commit point: the journal first, durable before any blob of the batch exists
@@ -1024,13 +1063,21 @@ fn check_edge_blobs(
     layout: &Layout,
     tiles: &DirTiles,
     cp: &SignedCheckpoint,
-    view: &View,
+    state: &WriterState,
+    head: &StateHead,
 ) -> Result<(), Error> {
     let size = cp.checkpoint.size;
     let first = size.saturating_sub(1) / 256 * 256;
     let entries = read_entries(tiles, size, cp.checkpoint.root, first, size)?;
+    // Which of them were erased: their annotations, from the state.
+    let wants = Touched {
+        annotation_range: Some(first..size),
+        ..Touched::default()
+    };
+    let view = View::from_slice(state.slice(head.clone(), &wants)?)
+        .map_err(crate::state::StateError::from)?;
     let source = crate::audit::DirSource::new(layout.root());
-    crate::audit::check_blobs(&source, &entries, view).map_err(|failure| {
+    crate::audit::check_blobs(&source, &entries, &view).map_err(|failure| {
         if failure.is_unverified() {
             Error::Corrupt {
                 what: failure.to_string(),
@@ -1041,6 +1088,124 @@ fn check_edge_blobs(
             }
         }
     })
+}
+
+/// The writer's state for the log at `cp`, and its head: the state on disk if it is of `cp`;
+/// caught up by replaying the entries it lacks if it is behind by at most a snapshot
+/// interval (a crash between a commit and the state's write); otherwise (missing, ahead, of
+/// another tree, of another version, unreadable, or far behind) rebuilt from the log, once,
+/// from the view snapshot and the entries after it.
+///
+/// # Errors
+/// [`Error::Corrupt`] and the errors of [`load_view`] when the log itself fails (its entries
+/// do not match the checkpoint or break the rules); [`Error::State`] when a new state cannot
+/// be written.
+fn open_state(
+    layout: &Layout,
+    tiles: &DirTiles,
+    cp: &SignedCheckpoint,
+) -> Result<(WriterState, StateHead), Error> {
+    let cp = &cp.checkpoint;
+    let path = layout.writer_state();
+    match reuse_state(&path, tiles, cp) {
+        Ok(Some(found)) => return Ok(found),
+        Ok(None) => {}
+        Err(Reuse::State(e)) => {
+            tracing::warn!(error = %e, "the writer's state is unusable; rebuilding it from the log")
+        }
+        Err(Reuse::Log(e)) => return Err(e),
+    }
+    let started = std::time::Instant::now();
+    let mut view = load_view(layout, tiles, cp)?;
+    let state = WriterState::recreate(&path)?;
+    state.write(&mut view, cp.root)?;
+    let head = view.head().ok_or_else(|| Error::Corrupt {
+        what: format!(
+            "the log of {} entries does not end with an IndexCommitted",
+            cp.size
+        ),
+    })?;
+    tracing::info!(
+        size = cp.size,
+        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+        "rebuilt the writer's state from the log"
+    );
+    Ok((state, head))
+}
+
+/// Why a state on disk was not reused: the state's own fault (rebuild it), or the log's.
+enum Reuse {
+    State(crate::state::StateError),
+    Log(Error),
+}
+
+impl From<crate::state::StateError> for Reuse {
+    fn from(e: crate::state::StateError) -> Reuse {
+        Reuse::State(e)
+    }
+}
+
+fn reuse_state(
+    path: &Path,
+    tiles: &DirTiles,
+    cp: &sijil_core::checkpoint::Checkpoint,
+) -> Result<Option<(WriterState, StateHead)>, Reuse> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let state = WriterState::open(path)?;
+    let Some((head, size, root)) = state.head()? else {
+        return Ok(None);
+    };
+    if size != head.size {
+        return Ok(None);
+    }
+    if size == cp.size {
+        return Ok((root == cp.root).then_some((state, head)));
+    }
+    if size == 0 || size > cp.size || cp.size - size > SNAPSHOT_EVERY.max(cp.size / 8) {
+        return Ok(None);
+    }
+    let reader = sijil_core::tile::TileHashReader::new(cp.size, cp.root, tiles);
+    match sijil_core::merkle::tree_hash(size, &reader) {
+        Ok(r) if r == root => {}
+        Ok(_) => return Ok(None),
+        Err(e) => return Err(Reuse::Log(e.into())),
+    }
+    // Behind: the entries since, applied to the partial view of what they touch.
+    let entries = read_entries(tiles, cp.size, cp.root, size, cp.size).map_err(Reuse::Log)?;
+    let mut wants = Touched::default();
+    for se in &entries {
+        wants.add(se.entry.case.as_ref(), &se.entry.event);
+    }
+    let mut view = View::from_slice(state.slice(head, &wants)?)
+        .map_err(|e| Reuse::State(e.into()))?;
+    for se in &entries {
+        if let Err(r) = view.apply(&se.entry, se.leaf) {
+            // The entries verified against the checkpoint; a refusal here is the state's
+            // fault if the log is sound: rebuilding from the log tells which.
+            tracing::warn!(seq = se.entry.seq, rejection = %r, "the writer's state does not accept the log's next entries");
+            return Ok(None);
+        }
+    }
+    if view.index().partial_error().is_some() {
+        return Ok(None);
+    }
+    state.write(&mut view, cp.root)?;
+    let Some(head) = view.head() else {
+        return Ok(None);
+    };
+    tracing::info!(from = size, to = cp.size, "caught the writer's state up with the log");
+    Ok(Some((state, head)))
+}
+
+/// The tree size of the view snapshot on disk, read from its first bytes (0 without one): when
+/// the next is due. Whether the snapshot is sound is the reader's check, not this one's.
+fn snapshot_size(layout: &Layout) -> u64 {
+    std::fs::File::open(layout.snapshot())
+        .ok()
+        .and_then(|mut f| View::snapshot_size(&mut f).ok())
+        .unwrap_or(0)
 }
 
 /// Whether a register (or a mirror) of `size` entries whose snapshot is of `snapshot_size`

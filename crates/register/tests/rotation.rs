@@ -102,7 +102,7 @@ fn a_rotation_is_one_batch_and_the_new_key_signs_from_then_on() {
     drop(w);
     let mut w = RegisterWriter::open(&dir, None).expect("reopens with the new key");
     append(&mut w, &officer, "C-3");
-    let info = w.view().register().expect("open").clone();
+    let info = w.register_head().register.clone().expect("open");
     assert_eq!(info.log_key, pk(&new));
     assert_eq!(info.retired_at(&pk(&old)), Some(at));
     drop(w);

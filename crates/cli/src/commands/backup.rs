@@ -37,13 +37,13 @@ const KEPT_PRIVATE: &str = "private/register";
 
 /// Local state of a register that a copy must not take: the writer's lock, a batch's journal
 /// and temporary files (they belong to a moment of the source, not to its checkpoint), the
-/// view snapshot (rebuilt or written by the copy itself), a mirror's evidence, the kept
+/// view snapshot and the writer's state (rebuilt by the copy itself), a mirror's evidence, the kept
 /// files of a backup. A restore marker is kept in a backup and read by a restore, which
 /// writes its own.
 fn not_copied(name: &str, restoring: bool) -> bool {
     matches!(
         name,
-        "lock" | "pending" | "view.snapshot" | "register" | "evidence"
+        "lock" | "pending" | "view.snapshot" | "state.redb" | "register" | "evidence"
     ) || name.ends_with(".new")
         || (restoring && name == "restored")
 }

@@ -21,6 +21,7 @@ mod log_key;
 mod mirror;
 mod monitor;
 mod officers;
+mod publish;
 mod remote;
 mod sequencer;
 mod serve;
@@ -48,6 +49,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Serve(a) => serve::serve(a),
         Command::Audit(a) => audit::audit(a),
         Command::Mirror(a) => mirror::mirror(a),
+        Command::Publish(a) => publish::publish(a),
         Command::Cosign(a) => cosign::cosign(a),
         Command::Witness(a) => witness::witness(a),
         Command::Evidence(a) => evidence::evidence(a),

@@ -5,7 +5,7 @@ use sijil_client::officers::{fetch_officers, verify_officers_answer};
 use sijil_client::state::StateDir;
 use sijil_client::verify::{verify as verify_remote, Previous, VerifyOptions};
 use sijil_core::event::{Event, Officer, OfficerAuthorized, OfficerRevoked, PublicKey, Role};
-use sijil_projector::{OfficerRecord, View};
+use sijil_projector::OfficerRecord;
 use sijil_register::{read_private_key, Draft, RegisterReader, RegisterWriter};
 
 use super::append::{as_entries, events};
@@ -227,17 +227,15 @@ fn utc(ms: i64) -> String {
 }
 
 /// The officer's one current key, or why there is none to rotate.
-fn current<'a>(view: &'a View, name: &str) -> Result<&'a OfficerRecord, Failure> {
-    let keys: Vec<&OfficerRecord> = view
-        .officers()
+fn current<'a>(officers: &'a [OfficerRecord], name: &str) -> Result<&'a OfficerRecord, Failure> {
+    let keys: Vec<&OfficerRecord> = officers
         .iter()
         .filter(|o| o.name == name && o.is_active())
         .collect();
     match keys.as_slice() {
         [one] => Ok(one),
         [] => {
-            let mut names: Vec<&str> = view
-                .officers()
+            let mut names: Vec<&str> = officers
                 .iter()
                 .filter(|o| o.is_active())
                 .map(|o| o.name.as_str())
@@ -296,7 +294,7 @@ fn rotate(a: RotateArgs) -> Result<(), Failure> {
         .map_err(register_failure)?;
     let new = new_key(&a.new_key)?;
     let mut w = RegisterWriter::open(&a.dir, log_key).map_err(register_failure)?;
-    let old = current(w.view(), &a.officer)?;
+    let old = current(&w.register_head().officers, &a.officer)?;
     let (old_key, role) = (old.key, old.role);
     if old_key.0 == admin.public_key() {
         return Err(Failure::rejected(anyhow!(

@@ -559,3 +559,141 @@ proptest! {
         );
     }
 }
+
+/// A writer's records in memory, as `sijil_register`'s state keeps them in its database.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Records {
+    cases: std::collections::BTreeMap<Box<str>, Vec<u8>>,
+    controllers: std::collections::BTreeMap<Box<str>, Vec<u8>>,
+    annotations: std::collections::BTreeMap<u64, Vec<u8>>,
+    key_logs: std::collections::BTreeMap<sijil_index::IndexKey, Vec<u8>>,
+    trie: HashMap<sijil_index::Label, sijil_index::StoredNode>,
+}
+
+impl Records {
+    fn of(view: &View) -> Records {
+        let mut r = Records::default();
+        r.put(view);
+        if let Some(t) = view.index().trie() {
+            r.trie.extend(t.stored_nodes());
+        }
+        r
+    }
+
+    fn put(&mut self, view: &View) {
+        use crate::records::Record;
+        for record in view.records() {
+            match record {
+                Record::Case { id, bytes } => drop(self.cases.insert(id, bytes)),
+                Record::Controller { id, bytes } => drop(self.controllers.insert(id, bytes)),
+                Record::Annotations { seq, bytes } => drop(self.annotations.insert(seq, bytes)),
+                Record::KeyLog { key, bytes } => drop(self.key_logs.insert(key, bytes)),
+            }
+        }
+    }
+
+    /// The partial view of what `touched` names, as the register's state builds it.
+    fn slice(&self, head: crate::records::Head, touched: &crate::records::Touched) -> View {
+        use crate::records::{
+            annotations_from_bytes, key_log_from_bytes, CaseSlot, ControllerSlot, Slice,
+        };
+        let mut cases = Vec::new();
+        let mut controller_ids = touched.controllers.clone();
+        for id in &touched.cases {
+            if let Some(b) = self.cases.get(id.as_str()) {
+                let slot = CaseSlot::from_bytes(b).expect("case decodes");
+                controller_ids.insert(slot.controller().to_owned());
+                cases.push(slot);
+            }
+        }
+        let controllers = controller_ids
+            .iter()
+            .filter_map(|id| self.controllers.get(id.as_str()))
+            .map(|b| ControllerSlot::from_bytes(b).expect("controller decodes"))
+            .collect();
+        let annotations = touched
+            .annotations
+            .iter()
+            .filter_map(|seq| self.annotations.get(seq).map(|b| (*seq, b)))
+            .map(|(seq, b)| (seq, annotations_from_bytes(b).expect("annotations decode")))
+            .collect();
+        let logs: Vec<_> = touched
+            .keys
+            .iter()
+            .filter_map(|k| self.key_logs.get(k).map(|b| (*k, key_log_from_bytes(b).expect("log decodes"))))
+            .collect();
+        let proofs: Vec<([u8; 32], sijil_index::TrieProof)> = touched
+            .keys
+            .iter()
+            .map(|k| (k.0, sijil_index::prove_stored(&self.trie, &k.0).expect("stored trie")))
+            .collect();
+        let trie = sijil_index::PartialTrie::from_proofs(
+            &head.index_root.0,
+            head.keys,
+            proofs.iter().map(|(k, p)| (k, p)),
+        )
+        .expect("proofs of the head's root");
+        let index = sijil_index::Index::partial(head.size, logs, trie);
+        View::from_slice(Slice {
+            head,
+            cases,
+            controllers,
+            annotations,
+            index,
+        })
+        .expect("the records fit together")
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// The writer's partial views (issue 9): batch after batch, a view of only the records a
+    /// batch touches decides every entry as the whole view does (a probe entry moved to the
+    /// head, mostly refused, included), and the records it gives back, stored over the old
+    /// ones, are the whole view's records, trie nodes included.
+    #[test]
+    fn a_partial_view_decides_as_the_whole_view_and_keeps_its_records(
+        steps in steps(150),
+        cuts in prop::collection::vec(1usize..12, 1..40),
+        probes in prop::collection::vec(any::<Index>(), 40),
+    ) {
+        let h = History::generate(&steps);
+        let entries = &h.log.entries;
+        let mut whole = View::new();
+        whole.apply(&entries[0].0, entries[0].1).map_err(|r| TestCaseError::fail(r.to_string()))?;
+        whole.flush_index();
+        let mut store = Records::of(&whole);
+        let mut at = 1;
+        for (b, cut) in cuts.iter().cycle().enumerate() {
+            if at >= entries.len() {
+                break;
+            }
+            let batch = &entries[at..(at + cut).min(entries.len())];
+            let mut probe = entries[probes[b % probes.len()].index(entries.len())].0.clone();
+            probe.seq = whole.size();
+            probe.prev = whole.last_leaf_hash();
+            let mut touched = crate::records::Touched::default();
+            for e in batch.iter().map(|(e, _)| e).chain([&probe]) {
+                touched.add(e.case.as_ref(), &e.event);
+            }
+            let head = whole.head().expect("the whole view is flushed");
+            let mut partial = store.slice(head, &touched);
+            prop_assert_eq!(partial.check(&probe), whole.check(&probe), "probe {:?}", probe.event.name());
+            for (e, leaf) in batch {
+                let want = whole.apply(e, *leaf);
+                prop_assert_eq!(partial.apply(e, *leaf), want, "entry {}", e.seq);
+            }
+            whole.flush_index();
+            partial.flush_index();
+            prop_assert!(partial.index().partial_error().is_none());
+            prop_assert_eq!(partial.head(), whole.head());
+            store.put(&partial);
+            if let Some(t) = partial.partial_trie_mut() {
+                store.trie.extend(t.changed_nodes());
+            }
+            prop_assert_eq!(&store, &Records::of(&whole), "after the batch ending at {}", at + cut);
+            at += cut;
+        }
+    }
+}

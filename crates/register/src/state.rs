@@ -1,0 +1,383 @@
+//! The writer's state: the view as one record per key, in an embedded database
+//! (`private/state.redb`), so that an append reads only the cases, controllers, annotations
+//! and index keys its batch touches (issue 9) instead of the view of every case.
+//!
+//! What is stored (each record is `sijil_projector::records`' bytes, or the index's):
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `head` | `"head"` | the register, its officers, the log's edge, counts, index root |
+//! | `head` | `"log"` | the tree size and root the state is of (checked against the checkpoint) |
+//! | `cases` | case id | the case's record, ordinal and controller id |
+//! | `controllers` | controller id | the controller's record |
+//! | `annotations` | target seq | the corrections, amendments and erasure of that entry |
+//! | `key_logs` | index key | the key's mini-log |
+//! | `trie` | trie label | the trie node (`sijil_index::stored`) |
+//! | `numbers` | year | the highest `YYYY-NNNN` case number of that year |
+//!
+//! The state is derived from the log and is never the commit point: it is written after a
+//! batch commits, in one redb transaction, and says which tree size and root it is of. On
+//! open the writer uses it if it is of the checkpoint, replays the entries it lacks if it is
+//! behind (a crash between the commit and its write), and rebuilds it from the log (the view
+//! snapshot and the entries after it) if it is missing, ahead, of another tree, or does not
+//! decode. A batch that fails leaves it untouched, since it is never written before the
+//! commit.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableError};
+use sijil_core::Hash;
+use sijil_index::stored::{prove_stored, NodeSource, StoredNode};
+use sijil_index::{Index, Label, PartialTrie, TrieProof};
+use sijil_projector::records::{
+    annotations_from_bytes, key_log_from_bytes, CaseSlot, ControllerSlot, Head, Record,
+    RecordError, Slice, Touched,
+};
+use sijil_projector::View;
+
+use crate::batch::case_number;
+
+const HEAD: TableDefinition<&str, &[u8]> = TableDefinition::new("head");
+const CASES: TableDefinition<&str, &[u8]> = TableDefinition::new("cases");
+const CONTROLLERS: TableDefinition<&str, &[u8]> = TableDefinition::new("controllers");
+const ANNOTATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("annotations");
+const KEY_LOGS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("key_logs");
+const TRIE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie");
+const NUMBERS: TableDefinition<i32, u32> = TableDefinition::new("numbers");
+
+/// The version of what this module stores; a state of another version is rebuilt.
+const STATE_VERSION: u32 = 1;
+
+/// Why the writer's state cannot be read or written. The state is a cache of the log: the
+/// writer rebuilds it from the log on any of these at open.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    #[error("writer state {path}: {source}")]
+    Db {
+        path: String,
+        #[source]
+        source: redb::Error,
+    },
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("writer state: the index trie: {message}")]
+    Trie { message: String },
+    #[error("writer state: the {what} record does not decode: {message}")]
+    Malformed { what: &'static str, message: String },
+}
+
+/// The writer's state database (see the module).
+pub(crate) struct WriterState {
+    db: Database,
+    path: String,
+}
+
+impl std::fmt::Debug for WriterState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterState")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Names the record's key in a decoding error.
+fn named(key: &str) -> impl FnOnce(RecordError) -> RecordError {
+    let key = key.to_owned();
+    move |err| RecordError { key, ..err }
+}
+
+/// The trie table of a read transaction, as a node source.
+struct Nodes<'a>(&'a redb::ReadOnlyTable<&'static [u8], &'static [u8]>);
+
+impl NodeSource for Nodes<'_> {
+    type Error = String;
+
+    fn node(&self, label: &Label) -> Result<Option<StoredNode>, String> {
+        let Some(bytes) = self
+            .0
+            .get(label.to_key_bytes().as_slice())
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        StoredNode::from_bytes(bytes.value())
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl WriterState {
+    /// Opens (or creates) the state database at `path`. The writer holds the register's lock.
+    ///
+    /// # Errors
+    /// [`StateError::Db`] when the file cannot be opened as a redb database.
+    pub(crate) fn open(path: &Path) -> Result<WriterState, StateError> {
+        let shown = path.display().to_string();
+        let db = Database::create(path).map_err(|e| StateError::Db {
+            path: shown.clone(),
+            source: e.into(),
+        })?;
+        Ok(WriterState { db, path: shown })
+    }
+
+    /// An empty state database at `path`, in place of whatever was there.
+    ///
+    /// # Errors
+    /// [`StateError::Db`] when the old file cannot be removed or the new one created.
+    pub(crate) fn recreate(path: &Path) -> Result<WriterState, StateError> {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StateError::Db {
+                    path: path.display().to_string(),
+                    source: redb::Error::Io(e),
+                })
+            }
+        }
+        WriterState::open(path)
+    }
+
+    fn db_error(&self, e: impl Into<redb::Error>) -> StateError {
+        StateError::Db {
+            path: self.path.clone(),
+            source: e.into(),
+        }
+    }
+
+    /// The head, and the tree size and root the state is of; `None` for an empty or
+    /// unfinished state (or one of another version).
+    ///
+    /// # Errors
+    /// [`StateError`] when it cannot be read or does not decode.
+    pub(crate) fn head(&self) -> Result<Option<(Head, u64, Hash)>, StateError> {
+        let txn = self.db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = match txn.open_table(HEAD) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(self.db_error(e)),
+        };
+        let (Some(head), Some(log)) = (
+            table.get("head").map_err(|e| self.db_error(e))?,
+            table.get("log").map_err(|e| self.db_error(e))?,
+        ) else {
+            return Ok(None);
+        };
+        let Some((version, size, root)) = decode_log(log.value()) else {
+            return Err(StateError::Malformed {
+                what: "log",
+                message: format!("{} bytes", log.value().len()),
+            });
+        };
+        if version != STATE_VERSION {
+            return Ok(None);
+        }
+        let head = Head::from_bytes(head.value())?;
+        Ok(Some((head, size, root)))
+    }
+
+    /// The record of case `id`, if the register has that case.
+    ///
+    /// # Errors
+    /// [`StateError`] when it cannot be read or does not decode.
+    pub(crate) fn case(&self, id: &str) -> Result<Option<CaseSlot>, StateError> {
+        let txn = self.db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = txn.open_table(CASES).map_err(|e| self.db_error(e))?;
+        let Some(bytes) = table.get(id).map_err(|e| self.db_error(e))? else {
+            return Ok(None);
+        };
+        Ok(Some(CaseSlot::from_bytes(bytes.value()).map_err(named(id))?))
+    }
+
+    /// The highest case number `YYYY-NNNN` of each of `years` that has one.
+    ///
+    /// # Errors
+    /// [`StateError`] when it cannot be read.
+    pub(crate) fn highest_numbers(
+        &self,
+        years: impl IntoIterator<Item = i32>,
+    ) -> Result<BTreeMap<i32, u32>, StateError> {
+        let txn = self.db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = txn.open_table(NUMBERS).map_err(|e| self.db_error(e))?;
+        let mut out = BTreeMap::new();
+        for year in years {
+            if let Some(n) = table.get(year).map_err(|e| self.db_error(e))? {
+                out.insert(year, n.value());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The records of what `wants` names, for a partial view of the register at `head`: the
+    /// cases, their controllers and the controllers named, the annotations, the mini-logs
+    /// and the trie's paths of the index keys (each proof verified against the head's root).
+    ///
+    /// # Errors
+    /// [`StateError`] when a record cannot be read, does not decode, or the trie's paths do
+    /// not lead to the head's root.
+    pub(crate) fn slice(&self, head: Head, wants: &Touched) -> Result<Slice, StateError> {
+        let txn = self.db.begin_read().map_err(|e| self.db_error(e))?;
+        let cases_t = txn.open_table(CASES).map_err(|x| self.db_error(x))?;
+        let controllers_t = txn.open_table(CONTROLLERS).map_err(|x| self.db_error(x))?;
+        let annotations_t = txn.open_table(ANNOTATIONS).map_err(|x| self.db_error(x))?;
+        let logs_t = txn.open_table(KEY_LOGS).map_err(|x| self.db_error(x))?;
+        let trie_t = txn.open_table(TRIE).map_err(|x| self.db_error(x))?;
+        let mut cases = Vec::with_capacity(wants.cases.len());
+        let mut controller_ids = wants.controllers.clone();
+        for id in &wants.cases {
+            if let Some(bytes) = cases_t.get(id.as_str()).map_err(|x| self.db_error(x))? {
+                let slot = CaseSlot::from_bytes(bytes.value()).map_err(named(id))?;
+                controller_ids.insert(slot.controller().to_owned());
+                cases.push(slot);
+            }
+        }
+        let mut controllers = Vec::with_capacity(controller_ids.len());
+        for id in &controller_ids {
+            if let Some(bytes) = controllers_t.get(id.as_str()).map_err(|x| self.db_error(x))? {
+                controllers.push(ControllerSlot::from_bytes(bytes.value()).map_err(named(id))?);
+            }
+        }
+        let mut annotations = Vec::new();
+        for &seq in &wants.annotations {
+            if let Some(bytes) = annotations_t.get(seq).map_err(|x| self.db_error(x))? {
+                let a = annotations_from_bytes(bytes.value()).map_err(named(&seq.to_string()))?;
+                annotations.push((seq, a));
+            }
+        }
+        if let Some(range) = &wants.annotation_range {
+            for item in annotations_t.range(range.clone()).map_err(|x| self.db_error(x))? {
+                let (seq, bytes) = item.map_err(|x| self.db_error(x))?;
+                let seq = seq.value();
+                if !wants.annotations.contains(&seq) {
+                    let a =
+                        annotations_from_bytes(bytes.value()).map_err(named(&seq.to_string()))?;
+                    annotations.push((seq, a));
+                }
+            }
+        }
+        let mut logs = Vec::with_capacity(wants.keys.len());
+        let mut proofs: Vec<([u8; 32], TrieProof)> = Vec::with_capacity(wants.keys.len());
+        let nodes = Nodes(&trie_t);
+        for key in &wants.keys {
+            if let Some(bytes) = logs_t.get(&key.0).map_err(|x| self.db_error(x))? {
+                let log = key_log_from_bytes(bytes.value()).map_err(named(&key.to_hex()))?;
+                logs.push((*key, log));
+            }
+            let proof = prove_stored(&nodes, &key.0).map_err(|err| StateError::Trie {
+                message: err.to_string(),
+            })?;
+            proofs.push((key.0, proof));
+        }
+        let trie = PartialTrie::from_proofs(
+            &head.index_root.0,
+            head.keys,
+            proofs.iter().map(|(k, p)| (k, p)),
+        )
+        .map_err(|err| StateError::Trie {
+            message: err.to_string(),
+        })?;
+        let index = Index::partial(head.size, logs, trie);
+        Ok(Slice {
+            head,
+            cases,
+            controllers,
+            annotations,
+            index,
+        })
+    }
+
+    /// Writes what `view` holds (a partial view after its batch committed, or a whole view
+    /// into a new state, [`WriterState::recreate`]) as the state of the log at `root`, in one
+    /// transaction.
+    ///
+    /// # Errors
+    /// [`StateError`] when the view is not at a checkpoint (its index not current) or the
+    /// database cannot be written; the state is then as it was.
+    pub(crate) fn write(
+        &self,
+        view: &mut View,
+        root: Hash,
+    ) -> Result<(), StateError> {
+        let head = view.head().ok_or_else(|| StateError::Malformed {
+            what: "head",
+            message: "the view's index is not current: it is not at a checkpoint".into(),
+        })?;
+        let nodes: Vec<(Label, StoredNode)> = match view.index().trie() {
+            Some(full) => full.stored_nodes().collect(),
+            None => view
+                .partial_trie_mut()
+                .map(|t| t.changed_nodes())
+                .unwrap_or_default(),
+        };
+        let txn = self.db.begin_write().map_err(|x| self.db_error(x))?;
+        {
+            let mut cases = txn.open_table(CASES).map_err(|x| self.db_error(x))?;
+            let mut controllers = txn.open_table(CONTROLLERS).map_err(|x| self.db_error(x))?;
+            let mut annotations = txn.open_table(ANNOTATIONS).map_err(|x| self.db_error(x))?;
+            let mut logs = txn.open_table(KEY_LOGS).map_err(|x| self.db_error(x))?;
+            let mut numbers = txn.open_table(NUMBERS).map_err(|x| self.db_error(x))?;
+            let mut highest: BTreeMap<i32, u32> = BTreeMap::new();
+            for record in view.records() {
+                match record {
+                    Record::Case { id, bytes } => {
+                        if let Some((year, n)) = case_number(&id) {
+                            let h = highest.entry(year).or_insert(0);
+                            *h = (*h).max(n);
+                        }
+                        cases.insert(&*id, bytes.as_slice()).map_err(|x| self.db_error(x))?;
+                    }
+                    Record::Controller { id, bytes } => {
+                        controllers.insert(&*id, bytes.as_slice()).map_err(|x| self.db_error(x))?;
+                    }
+                    Record::Annotations { seq, bytes } => {
+                        annotations.insert(seq, bytes.as_slice()).map_err(|x| self.db_error(x))?;
+                    }
+                    Record::KeyLog { key, bytes } => {
+                        logs.insert(&key.0, bytes.as_slice()).map_err(|x| self.db_error(x))?;
+                    }
+                }
+            }
+            for (year, n) in highest {
+                let old = numbers.get(year).map_err(|x| self.db_error(x))?.map(|g| g.value());
+                if old.is_none_or(|old| old < n) {
+                    numbers.insert(year, n).map_err(|x| self.db_error(x))?;
+                }
+            }
+            let mut trie = txn.open_table(TRIE).map_err(|x| self.db_error(x))?;
+            for (label, node) in nodes {
+                trie.insert(label.to_key_bytes().as_slice(), node.to_bytes().as_slice())
+                    .map_err(|x| self.db_error(x))?;
+            }
+            let mut head_t = txn.open_table(HEAD).map_err(|x| self.db_error(x))?;
+            head_t
+                .insert("head", head.to_bytes().as_slice())
+                .map_err(|x| self.db_error(x))?;
+            head_t
+                .insert("log", encode_log(head.size, &root).as_slice())
+                .map_err(|x| self.db_error(x))?;
+        }
+        txn.commit().map_err(|x| self.db_error(x))?;
+        Ok(())
+    }
+}
+
+/// `"log"`: `LE32(version) ‖ LE64(size) ‖ root`.
+fn encode_log(size: u64, root: &Hash) -> Vec<u8> {
+    let mut out = Vec::with_capacity(44);
+    out.extend_from_slice(&STATE_VERSION.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&root.0);
+    out
+}
+
+fn decode_log(bytes: &[u8]) -> Option<(u32, u64, Hash)> {
+    if bytes.len() != 44 {
+        return None;
+    }
+    let version = u32::from_le_bytes(bytes[..4].try_into().ok()?);
+    let size = u64::from_le_bytes(bytes[4..12].try_into().ok()?);
+    let root: [u8; 32] = bytes[12..].try_into().ok()?;
+    Some((version, size, Hash(root)))
+}
