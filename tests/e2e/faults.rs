@@ -1,7 +1,7 @@
 //! Issue 9: a fault in any file-system call of `sijil append` loses nothing.
 //!
-//! As Tessera's POSIX driver CI does, every call of the kinds an append makes (write, fsync,
-//! rename, openat, mkdir, unlink, unlinkat) is made to fail in turn, once with EIO and once
+//! As Tessera's POSIX driver CI does, every call of the kinds an append makes (write, pwrite64,
+//! fsync, fdatasync, ftruncate, rename, openat, mkdir, unlink, unlinkat) is made to fail in turn, once with EIO and once
 //! with a SIGKILL at that instant, by strace's fault injector (`-e inject=SYSCALL:…:when=N`).
 //! After each: the register must audit clean (every signature, tile, rule and blob, and no
 //! blob that no committed entry names), every acknowledged batch must still be in the log
@@ -19,10 +19,15 @@ use sijil_core::Hash;
 
 use crate::util::{ok, s, sijil, sijil_bin, Register};
 
-/// The calls an append makes that a fault can hit (glibc may use either form of some).
+/// The calls an append makes that a fault can hit (glibc may use either form of some);
+/// `pwrite64`, `fdatasync` and `ftruncate` are the writer's state's (redb), written after the
+/// commit point.
 const SYSCALLS: &[&str] = &[
     "write",
+    "pwrite64",
     "fsync",
+    "fdatasync",
+    "ftruncate",
     "rename",
     "renameat",
     "renameat2",

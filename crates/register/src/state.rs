@@ -12,7 +12,7 @@
 //! | `controllers` | controller id | the controller's record |
 //! | `annotations` | target seq | the corrections, amendments and erasure of that entry |
 //! | `key_logs` | index key | the key's mini-log |
-//! | `trie` | trie label | the trie node (`sijil_index::stored`) |
+//! | `trie` | trie label | an inner node of the index trie (`sijil_index::stored`; a leaf is in its parent's record) |
 //! | `numbers` | year | the highest `YYYY-NNNN` case number of that year |
 //!
 //! The state is derived from the log and is never the commit point: it is written after a
@@ -188,7 +188,9 @@ impl WriterState {
         let Some(bytes) = table.get(id).map_err(|e| self.db_error(e))? else {
             return Ok(None);
         };
-        Ok(Some(CaseSlot::from_bytes(bytes.value()).map_err(named(id))?))
+        Ok(Some(
+            CaseSlot::from_bytes(bytes.value()).map_err(named(id))?,
+        ))
     }
 
     /// The highest case number `YYYY-NNNN` of each of `years` that has one.
@@ -235,7 +237,10 @@ impl WriterState {
         }
         let mut controllers = Vec::with_capacity(controller_ids.len());
         for id in &controller_ids {
-            if let Some(bytes) = controllers_t.get(id.as_str()).map_err(|x| self.db_error(x))? {
+            if let Some(bytes) = controllers_t
+                .get(id.as_str())
+                .map_err(|x| self.db_error(x))?
+            {
                 controllers.push(ControllerSlot::from_bytes(bytes.value()).map_err(named(id))?);
             }
         }
@@ -247,7 +252,10 @@ impl WriterState {
             }
         }
         if let Some(range) = &wants.annotation_range {
-            for item in annotations_t.range(range.clone()).map_err(|x| self.db_error(x))? {
+            for item in annotations_t
+                .range(range.clone())
+                .map_err(|x| self.db_error(x))?
+            {
                 let (seq, bytes) = item.map_err(|x| self.db_error(x))?;
                 let seq = seq.value();
                 if !wants.annotations.contains(&seq) {
@@ -295,11 +303,7 @@ impl WriterState {
     /// # Errors
     /// [`StateError`] when the view is not at a checkpoint (its index not current) or the
     /// database cannot be written; the state is then as it was.
-    pub(crate) fn write(
-        &self,
-        view: &mut View,
-        root: Hash,
-    ) -> Result<(), StateError> {
+    pub(crate) fn write(&self, view: &mut View, root: Hash) -> Result<(), StateError> {
         let head = view.head().ok_or_else(|| StateError::Malformed {
             what: "head",
             message: "the view's index is not current: it is not at a checkpoint".into(),
@@ -326,27 +330,42 @@ impl WriterState {
                             let h = highest.entry(year).or_insert(0);
                             *h = (*h).max(n);
                         }
-                        cases.insert(&*id, bytes.as_slice()).map_err(|x| self.db_error(x))?;
+                        cases
+                            .insert(&*id, bytes.as_slice())
+                            .map_err(|x| self.db_error(x))?;
                     }
                     Record::Controller { id, bytes } => {
-                        controllers.insert(&*id, bytes.as_slice()).map_err(|x| self.db_error(x))?;
+                        controllers
+                            .insert(&*id, bytes.as_slice())
+                            .map_err(|x| self.db_error(x))?;
                     }
                     Record::Annotations { seq, bytes } => {
-                        annotations.insert(seq, bytes.as_slice()).map_err(|x| self.db_error(x))?;
+                        annotations
+                            .insert(seq, bytes.as_slice())
+                            .map_err(|x| self.db_error(x))?;
                     }
                     Record::KeyLog { key, bytes } => {
-                        logs.insert(&key.0, bytes.as_slice()).map_err(|x| self.db_error(x))?;
+                        logs.insert(&key.0, bytes.as_slice())
+                            .map_err(|x| self.db_error(x))?;
                     }
                 }
             }
             for (year, n) in highest {
-                let old = numbers.get(year).map_err(|x| self.db_error(x))?.map(|g| g.value());
+                let old = numbers
+                    .get(year)
+                    .map_err(|x| self.db_error(x))?
+                    .map(|g| g.value());
                 if old.is_none_or(|old| old < n) {
                     numbers.insert(year, n).map_err(|x| self.db_error(x))?;
                 }
             }
             let mut trie = txn.open_table(TRIE).map_err(|x| self.db_error(x))?;
-            for (label, node) in nodes {
+            // A leaf's key and value are in its parent's record too, and a proof never reads
+            // a leaf's own (`prove_stored`): only inner nodes are stored, half the records.
+            let inner = nodes
+                .into_iter()
+                .filter(|(_, n)| matches!(n, StoredNode::Inner { .. }));
+            for (label, node) in inner {
                 trie.insert(label.to_key_bytes().as_slice(), node.to_bytes().as_slice())
                     .map_err(|x| self.db_error(x))?;
             }

@@ -662,3 +662,80 @@ fn issue13_a_batch_reports_its_progress_step_by_step() {
     let first = |step| seen.iter().position(|(s, _, _)| *s == step);
     assert!(first(Signing) < first(Checking) && first(Checking) < first(Committing));
 }
+
+/// A hearing on case `id`, its `n`-th event (whose case link the writer's state gives).
+fn hearing(id: &str, day: u32) -> String {
+    format!(
+        r#"{{"case":"{id}","type":"HearingHeld","held_on":"2024-02-{day:02}","place":"Rabat"}}"#
+    )
+}
+
+/// The writer's state (issue 9) is a cache of the log: a copy from before the last batch (a
+/// crash between the commit and the state's write leaves that) is caught up from the entries
+/// it lacks, so the next event of a case it had not seen move gets the right case link.
+#[test]
+fn issue9_a_writer_state_behind_the_log_is_caught_up_from_the_entries_it_lacks() {
+    let (tmp, dir, officer) = new_register();
+    let state = dir.join("private/state.redb");
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaint("C-1", "x"));
+    drop(w);
+    let old = tmp.path().join("state.old");
+    std::fs::copy(&state, &old).expect("copy the state");
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &hearing("C-1", 1));
+    append(&mut w, &officer, &complaint("C-2", "y"));
+    drop(w);
+    std::fs::copy(&old, &state).expect("put the old state back");
+    let mut w = RegisterWriter::open(&dir, None).expect("catches up");
+    assert_eq!(w.register_head().size, w.size());
+    assert_eq!(w.next_case_link("C-1").expect("state").seq, 2);
+    assert_eq!(w.next_case_link("C-2").expect("state").seq, 1);
+    append(&mut w, &officer, &hearing("C-1", 2));
+    append(&mut w, &officer, &hearing("C-2", 3));
+    drop(w);
+    assert_eq!(audit_dir(&dir).entries, 12);
+}
+
+/// A state that is missing, not a database, of another register, or of a rewritten log is
+/// never used: the writer rebuilds it from the log (the snapshot and the tail).
+#[test]
+fn issue9_a_missing_garbage_or_foreign_writer_state_is_rebuilt_from_the_log() {
+    let (_other_tmp, other, other_officer) = new_register();
+    let mut w = RegisterWriter::open(&other, None).expect("open");
+    append(&mut w, &other_officer, &complaint("X-1", "x"));
+    append(&mut w, &other_officer, &hearing("X-1", 1));
+    append(&mut w, &other_officer, &hearing("X-1", 2));
+    let other_size = w.size();
+    drop(w);
+    let (_tmp, dir, officer) = new_register();
+    let state = dir.join("private/state.redb");
+    let mut w = RegisterWriter::open(&dir, None).expect("open");
+    append(&mut w, &officer, &complaint("C-1", "x"));
+    drop(w);
+    let mut hearings = 0;
+    for spoil in ["missing", "garbage", "foreign"] {
+        match spoil {
+            "missing" => std::fs::remove_file(&state).expect("remove"),
+            "garbage" => std::fs::write(&state, b"not a database at all").expect("write"),
+            _ => {
+                // Another register's state of the same size: only the root tells them apart.
+                let w = RegisterWriter::open(&dir, None).expect("open");
+                assert_eq!(w.size(), other_size);
+                drop(w);
+                std::fs::copy(other.join("private/state.redb"), &state).expect("copy");
+            }
+        }
+        let mut w = RegisterWriter::open(&dir, None).unwrap_or_else(|e| panic!("{spoil}: {e}"));
+        assert_eq!(
+            w.next_case_link("C-1").expect("state").seq,
+            1 + hearings,
+            "{spoil}"
+        );
+        assert_eq!(w.next_case_link("X-1").expect("state").seq, 0, "{spoil}");
+        hearings += 1;
+        append(&mut w, &officer, &hearing("C-1", hearings));
+    }
+    // Entries 0–1, the complaint's batch (2), and a hearing's batch (2) for each spoil.
+    assert_eq!(audit_dir(&dir).entries, 4 + 2 * 3);
+}
