@@ -75,8 +75,7 @@ impl CaseSlot {
     /// # Errors
     /// [`RecordError`] for bytes that are not a case record.
     pub fn from_bytes(bytes: &[u8]) -> Result<CaseSlot, RecordError> {
-        let (ordinal, controller, record): (u32, Box<str>, CaseRecord) =
-            decode(bytes, "case", "")?;
+        let (ordinal, controller, record): (u32, Box<str>, CaseRecord) = decode(bytes, "case", "")?;
         Ok(CaseSlot {
             ordinal,
             controller,
@@ -334,7 +333,11 @@ impl View {
                     format!("its controller {controller} is not loaded"),
                 )
             })?;
-            if view.case_index.insert(record.id.clone(), i as u32).is_some() {
+            if view
+                .case_index
+                .insert(record.id.clone(), i as u32)
+                .is_some()
+            {
                 return Err(bad("case", &record.id, "listed twice".into()));
             }
             ordinals.push(ordinal);

@@ -17,8 +17,8 @@ use sijil_projector::records::{Head as StateHead, Touched};
 use sijil_projector::View;
 
 use crate::batch::{
-    cases_of, needs_of, sign_batch_allocating, Allocation, CaseHead, Head, Needs,
-    Numbering, SignedBatch,
+    cases_of, needs_of, sign_batch_allocating, Allocation, CaseHead, Head, Needs, Numbering,
+    SignedBatch,
 };
 use crate::input::Draft;
 use crate::pending::{self, Journal};
@@ -156,7 +156,9 @@ fn index_entry(
         return Err(Error::InvalidEvent {
             index: 0,
             event: "IndexCommitted",
-            message: format!("the writer's state did not load every key of the batch: {e}; nothing was written"),
+            message: format!(
+                "the writer's state did not load every key of the batch: {e}; nothing was written"
+            ),
         });
     }
     let event = Event::IndexCommitted(IndexCommitted {
@@ -840,9 +842,21 @@ impl RegisterWriter {
     fn validate(
         &mut self,
         batch: SignedBatch,
-    ) -> Result<(Vec<(Entry, Vec<u8>)>, Journal, Vec<(PathBuf, Vec<u8>)>, View), Error> {
-        let mut view =
-            self.batch_view(batch.entries.iter().map(|(e, _)| (e.case.as_ref(), &e.event)))?;
+    ) -> Result<
+        (
+            Vec<(Entry, Vec<u8>)>,
+            Journal,
+            Vec<(PathBuf, Vec<u8>)>,
+            View,
+        ),
+        Error,
+    > {
+        let mut view = self.batch_view(
+            batch
+                .entries
+                .iter()
+                .map(|(e, _)| (e.case.as_ref(), &e.event)),
+        )?;
         let origin = self.writer.origin().to_string();
         let first_seq = self.writer.size();
         let mut entries: Vec<(Entry, Vec<u8>)> = Vec::with_capacity(batch.entries.len() + 1);
@@ -1178,8 +1192,8 @@ fn reuse_state(
     for se in &entries {
         wants.add(se.entry.case.as_ref(), &se.entry.event);
     }
-    let mut view = View::from_slice(state.slice(head, &wants)?)
-        .map_err(|e| Reuse::State(e.into()))?;
+    let mut view =
+        View::from_slice(state.slice(head, &wants)?).map_err(|e| Reuse::State(e.into()))?;
     for se in &entries {
         if let Err(r) = view.apply(&se.entry, se.leaf) {
             // The entries verified against the checkpoint; a refusal here is the state's
@@ -1195,7 +1209,11 @@ fn reuse_state(
     let Some(head) = view.head() else {
         return Ok(None);
     };
-    tracing::info!(from = size, to = cp.size, "caught the writer's state up with the log");
+    tracing::info!(
+        from = size,
+        to = cp.size,
+        "caught the writer's state up with the log"
+    );
     Ok(Some((state, head)))
 }
 

@@ -620,12 +620,21 @@ impl Records {
         let logs: Vec<_> = touched
             .keys
             .iter()
-            .filter_map(|k| self.key_logs.get(k).map(|b| (*k, key_log_from_bytes(b).expect("log decodes"))))
+            .filter_map(|k| {
+                self.key_logs
+                    .get(k)
+                    .map(|b| (*k, key_log_from_bytes(b).expect("log decodes")))
+            })
             .collect();
         let proofs: Vec<([u8; 32], sijil_index::TrieProof)> = touched
             .keys
             .iter()
-            .map(|k| (k.0, sijil_index::prove_stored(&self.trie, &k.0).expect("stored trie")))
+            .map(|k| {
+                (
+                    k.0,
+                    sijil_index::prove_stored(&self.trie, &k.0).expect("stored trie"),
+                )
+            })
             .collect();
         let trie = sijil_index::PartialTrie::from_proofs(
             &head.index_root.0,
