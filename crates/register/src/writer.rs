@@ -242,6 +242,8 @@ pub struct RegisterWriter {
     snapshot_size: u64,
     /// A snapshot is due ([`RegisterWriter::flush_snapshot`]).
     snapshot_pending: bool,
+    /// The snapshot being built and written on its own thread; it gives the size written.
+    snapshot_job: Option<std::thread::JoinHandle<Option<u64>>>,
     progress: Option<ProgressFn>,
     /// The case numbers the last batch signed here allocated ([`RegisterWriter::allocated`]).
     allocated: Vec<Allocation>,
@@ -261,6 +263,7 @@ impl std::fmt::Debug for RegisterWriter {
 impl Drop for RegisterWriter {
     fn drop(&mut self) {
         self.flush_snapshot();
+        self.reap_snapshot(true);
     }
 }
 
@@ -348,6 +351,7 @@ impl RegisterWriter {
             // A snapshot an interval behind is written after this run's batch, off its path:
             // readers (`sijil serve`, `show`) replay at most an interval.
             snapshot_pending: snapshot_due(snapshot_size, size),
+            snapshot_job: None,
             progress: None,
             allocated: Vec::new(),
         })
@@ -462,31 +466,45 @@ impl RegisterWriter {
         self.writer.signer()
     }
 
-    /// Writes the view snapshot if one is due: the whole view (the snapshot before it and the
-    /// entries since), for readers, which start from it (`sijil serve`, `show`). An append
-    /// only marks it due, so that its caller can acknowledge the batch first (`sijil append`
-    /// prints, then calls this); it is also written by the next append and when the writer
-    /// is dropped. A snapshot is a cache: failing to write one is logged, never an error.
+    /// Starts writing the view snapshot if one is due: the whole view (the snapshot before it
+    /// and the entries since), for readers, which start from it (`sijil serve`, `show`). It is
+    /// built on its own thread, from committed files only, so that no batch waits for it (a
+    /// sequencer keeps taking submissions; at 10⁶ entries it takes seconds). An append only
+    /// marks it due, so that its caller can acknowledge the batch first (`sijil append`
+    /// prints, then calls this); the next batch starts it too, and dropping the writer waits
+    /// for it. A snapshot is a cache: failing to write one is logged, never an error, and it
+    /// is tried again after the next batch.
     pub fn flush_snapshot(&mut self) {
-        if !self.snapshot_pending {
+        self.reap_snapshot(false);
+        if !self.snapshot_pending || self.snapshot_job.is_some() {
             return;
         }
         self.snapshot_pending = false;
-        let started = std::time::Instant::now();
-        let cp = self.writer.checkpoint();
-        let view = match load_view(self.writer.layout(), &self.tiles, &cp.checkpoint) {
-            Ok(view) => view,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not build the view for its snapshot; the next open replays more");
-                return;
-            }
-        };
-        tracing::debug!(
-            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
-            "built the view for its snapshot"
-        );
-        if save_snapshot(self.writer.layout(), &view, cp) {
-            self.snapshot_size = cp.checkpoint.size;
+        let layout = self.writer.layout().clone();
+        let tiles = self.tiles.clone();
+        let cp = self.writer.checkpoint().clone();
+        let job = std::thread::Builder::new()
+            .name("view-snapshot".into())
+            .spawn(move || build_snapshot(&layout, &tiles, &cp));
+        match job {
+            Ok(job) => self.snapshot_job = Some(job),
+            Err(e) => tracing::warn!(error = %e, "could not start the view snapshot's thread"),
+        }
+    }
+
+    /// Takes the result of the snapshot's thread if it is done, or, with `wait`, when it is.
+    fn reap_snapshot(&mut self, wait: bool) {
+        if !self
+            .snapshot_job
+            .as_ref()
+            .is_some_and(|job| wait || job.is_finished())
+        {
+            return;
+        }
+        match self.snapshot_job.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(Some(size))) => self.snapshot_size = size,
+            Some(Err(_)) => tracing::warn!("the view snapshot's thread panicked"),
+            _ => {}
         }
     }
 
@@ -1215,6 +1233,26 @@ fn reuse_state(
         "caught the writer's state up with the log"
     );
     Ok(Some((state, head)))
+}
+
+/// Builds the whole view at `cp` (the snapshot on disk and the entries since) and writes
+/// its snapshot; the size written, or `None` (logged) if either failed. Reads committed
+/// files only: a batch committed meanwhile may replace the edge's partial tiles by full
+/// ones, whose prefixes `DirTiles` reads in their place.
+fn build_snapshot(layout: &Layout, tiles: &DirTiles, cp: &SignedCheckpoint) -> Option<u64> {
+    let started = std::time::Instant::now();
+    let view = match load_view(layout, tiles, &cp.checkpoint) {
+        Ok(view) => view,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not build the view for its snapshot; the next batch tries again");
+            return None;
+        }
+    };
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+        "built the view for its snapshot"
+    );
+    save_snapshot(layout, &view, cp).then_some(cp.checkpoint.size)
 }
 
 /// The tree size of the view snapshot on disk, read from its first bytes (0 without one): when
