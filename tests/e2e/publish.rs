@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{complaint, hearing, s, sijil_bin, skip_or_fail, Register};
+use crate::util::{complaint, copy_dir, hearing, s, sijil_bin, skip_or_fail, Register};
 
 /// Where a publication went, read back by the test itself (not through sijil).
 trait Published {
@@ -475,4 +475,388 @@ fn issue14_publish_to_s3() {
         prefix: "incremental".into(),
     };
     scenario(&incremental, &bucket, &["--incremental"]);
+}
+
+/// `sijil ARGS` with the destination's environment.
+fn sijil_to(to: &dyn Published, args: &[&str]) -> Output {
+    Command::new(sijil_bin())
+        .args(args)
+        .envs(to.env())
+        .output()
+        .expect("sijil runs")
+}
+
+/// `sijil ARGS` with the destination's environment, asserting success; its stdout (as
+/// `util::ok`).
+fn ok_to(to: &dyn Published, args: &[&str]) -> String {
+    let out = sijil_to(to, args);
+    assert!(
+        out.status.success(),
+        "sijil {args:?} failed ({:?}):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The size a signed checkpoint's bytes give.
+fn size_of(checkpoint: &[u8]) -> u64 {
+    String::from_utf8_lossy(checkpoint)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .expect("the checkpoint's size")
+}
+
+/// Issue 14, a register that remembers its publication: `init --publish` publishes the
+/// genesis, every append publishes what it added (the destination then equals the register
+/// byte for byte); a publication that fails after a commit leaves the batch committed with
+/// exit 4, and the next append catches up; a register restored from an older copy refuses to
+/// sign (exit 1, the sentence) and writes nothing, here or at the destination.
+fn remembered_scenario(to: &dyn Published) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("reg");
+    let dest = to.dest();
+    let out = sijil_to(
+        to,
+        &[
+            "init",
+            s(&dir),
+            "--origin",
+            "registre.example.ma/test",
+            "--officer",
+            "amina",
+            "--publish",
+            &dest,
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "init --publish: {err}");
+    assert!(err.contains("published to"), "{err}");
+    let reg = Register {
+        vkey: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        officer_key: dir.join("private/amina.key"),
+        dir,
+        tmp,
+    };
+    let checkpoint = || std::fs::read(reg.dir.join("checkpoint")).expect("checkpoint");
+    assert_eq!(to.get("checkpoint"), Some(checkpoint()), "the genesis");
+    assert_same_bytes(&reg, to);
+
+    let append = |name: &str, lines: &[String]| {
+        sijil_to(
+            to,
+            &[
+                "append",
+                reg.dir(),
+                "--key",
+                s(&reg.officer_key),
+                s(&reg.events(name, lines)),
+            ],
+        )
+    };
+    let out = append("1.jsonl", &[complaint("2024-0001"), complaint("2024-0002")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("published to {dest}")), "{err}");
+    assert_eq!(to.get("checkpoint"), Some(checkpoint()));
+    let listed = assert_same_bytes(&reg, to);
+    assert_eq!(listed.iter().filter(|p| p.starts_with("blobs/")).count(), 2);
+
+    // The next append's bundle is already at the destination with other bytes: the commit
+    // happens, its publication fails (exit 4, saying so), the destination keeps its
+    // checkpoint.
+    let size = size_of(&checkpoint());
+    let next = format!("tile/entries/000.p/{}", size + 2);
+    to.put(&next, b"not this register's bundle");
+    let published = to.get("checkpoint");
+    let out = append("2.jsonl", &[hearing("2024-0001")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("the batch IS committed (the log is now at size")
+            && err.contains(&next)
+            && err.contains("sijil publish"),
+        "{err}"
+    );
+    assert_eq!(size_of(&checkpoint()), size + 2, "the batch is committed");
+    assert_eq!(to.get("checkpoint"), published, "not published");
+    reg.verify();
+    // Put right, the next append publishes both batches.
+    let bundle = std::fs::read(reg.dir.join(&next)).expect("the register's bundle");
+    to.put(&next, &bundle);
+    let out = append("3.jsonl", &[hearing("2024-0002")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(to.get("checkpoint"), Some(checkpoint()));
+    assert_same_bytes(&reg, to);
+
+    // A copy of the register now, then more appends published: putting the copy back (a
+    // restore from an older backup) stops the next append before it signs.
+    let old = reg.tmp.path().join("old");
+    copy_dir(&reg.dir, &old);
+    let out = append("4.jsonl", &[complaint("2024-0003")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ahead = size_of(&checkpoint());
+    std::fs::remove_dir_all(&reg.dir).expect("rm");
+    std::fs::rename(&old, &reg.dir).expect("restore the old copy");
+    let behind = size_of(&checkpoint());
+    assert!(behind < ahead);
+    let files = reg.published();
+    // The writer's lock file is not counted: opening the register makes it.
+    let private_files = || -> BTreeSet<String> {
+        std::fs::read_dir(reg.dir.join("private"))
+            .expect("private")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "lock")
+            .collect()
+    };
+    let private = private_files();
+    let at_dest = (to.list(), to.get("checkpoint"));
+    let out = append("5.jsonl", &[complaint("2024-0004")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "refusing to sign: the log in {} has {behind} entries, but its publication {dest}/checkpoint publishes a checkpoint of size {ahead}",
+            reg.dir()
+        )) && err.contains("would fork the log"),
+        "{err}"
+    );
+    assert_eq!(reg.published(), files, "nothing written to the register");
+    assert_eq!(private_files(), private, "no journal, no new checkpoint");
+    assert_eq!((to.list(), to.get("checkpoint")), at_dest, "nor there");
+    // Publishing from it is refused too; forgetting the destination lets it append.
+    let out = sijil_to(to, &["publish", reg.dir()]);
+    assert_eq!(out.status.code(), Some(1));
+    ok_to(to, &["publish", reg.dir(), "--forget"]);
+    let out = sijil_to(to, &["publish", reg.dir()]);
+    assert_eq!(out.status.code(), Some(2), "no destination remembered");
+    let out = append("6.jsonl", &[complaint("2024-0004")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("published to"), "{err}");
+    assert_eq!((to.list(), to.get("checkpoint")), at_dest);
+}
+
+#[test]
+fn issue14_a_remembered_directory_is_published_after_every_commit() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    remembered_scenario(&Directory(tmp.path().join("public")));
+}
+
+#[test]
+fn issue14_a_remembered_bucket_is_published_after_every_commit() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let Some(server) = S3Server::start(&tmp.path().join("moto.log")) else {
+        return;
+    };
+    let (status, body) = server.request("PUT", "/sijil-remembered", b"");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    remembered_scenario(&Bucket {
+        server: &server,
+        bucket: "sijil-remembered".into(),
+        prefix: "plaintes".into(),
+    });
+    // With the store down, nobody knows what is published: nothing is signed (exit 2).
+    let down = Bucket {
+        server: &server,
+        bucket: "sijil-remembered".into(),
+        prefix: "down".into(),
+    };
+    let dir = tmp.path().join("down");
+    ok_to(
+        &down,
+        &[
+            "init",
+            s(&dir),
+            "--origin",
+            "registre.example.ma/down",
+            "--officer",
+            "amina",
+            "--publish",
+            &down.dest(),
+        ],
+    );
+    let env = down.env();
+    drop(server);
+    let events = tmp.path().join("down.jsonl");
+    std::fs::write(&events, complaint("2024-0001")).expect("events");
+    let before = std::fs::read(dir.join("checkpoint")).expect("checkpoint");
+    let out = Command::new(sijil_bin())
+        .args(["append", s(&dir), "--key"])
+        .arg(dir.join("private/amina.key"))
+        .arg(&events)
+        .envs(env)
+        .output()
+        .expect("sijil runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("so nothing was signed"), "{err}");
+    assert_eq!(std::fs::read(dir.join("checkpoint")).ok(), Some(before));
+}
+
+/// `sijil publish DIR DEST --remember` on an existing register: publishes, then remembers;
+/// `sijil publish DIR` uses it; `log-key rotate` and `officers rotate` publish too.
+#[test]
+fn issue14_publish_remember_then_every_command_that_commits_publishes() {
+    let reg = Register::new();
+    let to = Directory(reg.tmp.path().join("public"));
+    reg.append(&reg.events("1.jsonl", &[complaint("2024-0001")]));
+    // A destination that does not publish this register is not remembered.
+    std::fs::create_dir_all(&to.0).expect("mkdir");
+    to.put("checkpoint", b"not a checkpoint");
+    let out = sijil_to(&to, &["publish", reg.dir(), &to.dest(), "--remember"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!sijil_publish_file(&reg).exists());
+    std::fs::remove_file(to.0.join("checkpoint")).expect("rm");
+    ok_to(&to, &["publish", reg.dir(), &to.dest(), "--remember"]);
+    assert!(sijil_publish_file(&reg).exists());
+    assert_eq!(
+        to.get("checkpoint"),
+        std::fs::read(reg.dir.join("checkpoint")).ok()
+    );
+    ok_to(
+        &to,
+        &[
+            "log-key",
+            "rotate",
+            reg.dir(),
+            "--reason",
+            "annual rotation",
+        ],
+    );
+    assert_eq!(
+        to.get("checkpoint"),
+        std::fs::read(reg.dir.join("checkpoint")).ok(),
+        "the rotation is published"
+    );
+    assert_same_bytes(&reg, &to);
+    // Without DEST: the remembered one, already up to date.
+    let out = sijil_to(&to, &["publish", reg.dir(), "--json"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["destination"], to.dest());
+    assert_eq!(json["checkpoint"], "unchanged");
+}
+
+fn sijil_publish_file(reg: &Register) -> PathBuf {
+    reg.dir.join("private/publish")
+}
+
+/// `sijil sequencer` on a register that remembers its publication: each committed batch is
+/// published; once the publication shows another history, batches are refused (nothing
+/// written) instead of signed.
+#[test]
+fn issue14_the_sequencer_publishes_each_batch_and_never_signs_behind() {
+    let reg = Register::new();
+    let to = Directory(reg.tmp.path().join("public"));
+    ok_to(&to, &["publish", reg.dir(), &to.dest(), "--remember"]);
+    let seq =
+        crate::fixture_server::Daemon::start(&["sequencer", reg.dir(), "--listen", "127.0.0.1:0"]);
+    let officer = reg.tmp.path().join("amina.key");
+    std::fs::copy(&reg.officer_key, &officer).expect("copy key");
+    let submit = |name: &str, lines: &[String]| {
+        Command::new(sijil_bin())
+            .args(["submit", &seq.url])
+            .arg(reg.events(name, lines))
+            .args(["--key", s(&officer)])
+            .output()
+            .expect("sijil runs")
+    };
+    let out = submit("1.jsonl", &[complaint("2024-0001")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        to.get("checkpoint"),
+        std::fs::read(reg.dir.join("checkpoint")).ok(),
+        "the batch is published"
+    );
+    assert_same_bytes(&reg, &to);
+    // Another register's checkpoint at the destination: the next batch is refused.
+    let other = Register::new();
+    let foreign = std::fs::read(other.dir.join("checkpoint")).expect("checkpoint");
+    to.put("checkpoint", &foreign);
+    let before = reg.published();
+    let out = submit("2.jsonl", &[complaint("2024-0002")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    // 503 (the sequencer logs the sentence): the client tries again, then keeps the batch.
+    assert!(err.contains("HTTP 503"), "{err}");
+    assert_eq!(reg.published(), before, "nothing was written");
+    assert_eq!(to.get("checkpoint"), Some(foreign));
+}
+
+/// Issue 14: `audit`, `verify` and `mirror` read an `s3://` publication as they read a
+/// directory or a URL: it passes as published; a text in the bucket that no entry names is
+/// reported; an altered bundle in the bucket fails the audit (exit 1) with its name.
+#[test]
+fn issue14_audit_verify_and_mirror_read_an_s3_publication() {
+    let reg = Register::new();
+    let events = reg.events(
+        "e.jsonl",
+        &[complaint("S3-1"), complaint("S3-2"), hearing("S3-1")],
+    );
+    reg.append(&events);
+    let Some(server) = S3Server::start(&reg.tmp.path().join("moto.log")) else {
+        return;
+    };
+    let (status, _) = server.request("PUT", "/sijil-read", b"");
+    assert_eq!(status, 200, "creating the bucket");
+    let bucket = Bucket {
+        server: &server,
+        bucket: "sijil-read".into(),
+        prefix: "plaintes".into(),
+    };
+    publish_ok(&reg, &bucket, &[]);
+    let url = bucket.dest();
+    let out = sijil_to(&bucket, &["audit", &url, "--key", &reg.vkey]);
+    let audit = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{audit}");
+    assert!(audit.contains("blobs: 2 checked"), "{audit}");
+    let state = reg.tmp.path().join("verify-state");
+    ok_to(
+        &bucket,
+        &["verify", &url, "--key", &reg.vkey, "--state-dir", s(&state)],
+    );
+    let mirror = reg.tmp.path().join("mirror");
+    ok_to(&bucket, &["mirror", &url, s(&mirror), "--key", &reg.vkey]);
+    ok_to(&bucket, &["audit", s(&mirror), "--key", &reg.vkey]);
+    // A text no entry names, put beside the published ones.
+    let orphan = format!("blobs/{}", "ab".repeat(32));
+    bucket.put(&orphan, b"not a committed text");
+    let out = sijil_to(&bucket, &["audit", &url, "--key", &reg.vkey]);
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&orphan), "the orphan is named: {err}");
+    // An altered bundle: its last byte.
+    let (status, _) = server.request("DELETE", &format!("/sijil-read/plaintes/{orphan}"), b"");
+    assert_eq!(status, 204, "deleting the orphan");
+    ok_to(&bucket, &["audit", &url, "--key", &reg.vkey]);
+    // init's 2 entries, then the batch's 3 events and its IndexCommitted.
+    let bundle = "tile/entries/000.p/6";
+    let mut bytes = bucket.get(bundle).expect("the bundle is published");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    bucket.put(bundle, &bytes);
+    let out = sijil_to(&bucket, &["audit", &url, "--key", &reg.vkey]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // The last byte is the signature's of the bundle's last entry.
+    assert!(
+        err.contains("FAILED verification: entry 5"),
+        "the entry is named: {err}"
+    );
 }

@@ -290,6 +290,11 @@ pub struct InitArgs {
     /// Use this existing officer private key (named by --officer) instead of a new one.
     #[arg(long, value_name = "FILE")]
     pub officer_key: Option<PathBuf>,
+    /// Publish the register here (a directory, or s3://BUCKET[/PREFIX]) and remember it:
+    /// every command that commits then publishes after its commit, and refuses to sign
+    /// behind what is published there (`sijil publish DIR --forget` stops it).
+    #[arg(long, value_name = "DEST")]
+    pub publish: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -719,8 +724,16 @@ pub struct MirrorArgs {
 pub struct PublishArgs {
     /// The register directory (or a mirror of one).
     pub dir: PathBuf,
-    /// Where to publish: a directory (created if missing), or s3://BUCKET[/PREFIX].
-    pub dest: String,
+    /// Where to publish: a directory (created if missing), or s3://BUCKET[/PREFIX]
+    /// [default: the destination DIR remembers, `sijil init --publish` or --remember].
+    pub dest: Option<String>,
+    /// After publishing, remember DEST: every command that commits to DIR then checks it
+    /// before signing and publishes to it after its commit.
+    #[arg(long, requires = "dest")]
+    pub remember: bool,
+    /// Forget the remembered destination (nothing is published or deleted there).
+    #[arg(long, conflicts_with_all = ["dest", "remember", "verify_existing", "incremental", "key", "json"])]
+    pub forget: bool,
     /// The log's verifier key (name+keyid+base64), or @FILE [default: the key the register's
     /// genesis entry names, followed through its rotations].
     #[arg(long, value_name = "VKEY")]

@@ -21,7 +21,7 @@
 //! | 409 | the head moved since the batch was signed: `{"error", "head"}` with the new head; sign again |
 //! | 413 | a body over the limit |
 //! | 429 | over the request rate (`Retry-After`) |
-//! | 503 | too many requests at once, or one took too long (`Retry-After`) |
+//! | 503 | too many requests at once, or one took too long (`Retry-After`); or a [`CommitHook`] refused the batch (the register's publication shows a checkpoint its log does not extend, or cannot be read); nothing written |
 //!
 //! The check that a batch extends the head and its commit are one step under the writer's
 //! lock: the compare-and-swap of the log. With a directory register there is one sequencer
@@ -92,6 +92,25 @@ impl Default for SequencerConfig {
     }
 }
 
+/// What the sequencer does around each batch it commits, besides committing it: `sijil
+/// sequencer` with a register that remembers a publication (issue 14) checks that publication
+/// before signing and publishes to it after the commit. Both run under the writer's lock.
+pub trait CommitHook: Send + Sync + std::fmt::Debug {
+    /// Before a batch is committed: an error refuses the batch (503, nothing written), e.g.
+    /// a publication whose checkpoint the log does not extend (signing would fork it).
+    ///
+    /// # Errors
+    /// Why the batch may not be signed now.
+    fn before_signing(&self, writer: &RegisterWriter) -> Result<(), String>;
+
+    /// After a batch is committed. An error does not undo the commit (the receipt is sent);
+    /// it is logged, and the next batch's call catches up.
+    ///
+    /// # Errors
+    /// What failed after the commit.
+    fn after_commit(&self, writer: &RegisterWriter) -> Result<(), String>;
+}
+
 /// The sequencer's state: the register's writer (and so its lock and log key), its clock and
 /// its bounds.
 #[derive(Debug)]
@@ -102,6 +121,7 @@ pub struct Sequencer {
     clock: fn() -> i64,
     config: SequencerConfig,
     bucket: Mutex<Bucket>,
+    hook: Option<Box<dyn CommitHook>>,
 }
 
 /// A token bucket: `rate` tokens a second, at most `burst` saved.
@@ -155,7 +175,15 @@ impl Sequencer {
                 tokens: f64::from(config.burst),
                 last: Instant::now(),
             }),
+            hook: None,
         }
+    }
+
+    /// The sequencer, calling `hook` around each batch it commits.
+    #[must_use]
+    pub fn with_hook(mut self, hook: Box<dyn CommitHook>) -> Sequencer {
+        self.hook = Some(hook);
+        self
     }
 
     pub fn origin(&self) -> &str {
@@ -304,6 +332,12 @@ impl Sequencer {
         let count = checked.batch().entries.len();
         let started = Instant::now();
         let mut writer = self.lock();
+        if let (Some(hook), false) = (&self.hook, dry_run) {
+            if let Err(e) = hook.before_signing(&writer) {
+                tracing::error!(error = %e, "refusing to commit a batch");
+                return Answer::error(StatusCode::SERVICE_UNAVAILABLE, e);
+            }
+        }
         let outcome = writer.submit(checked, (self.clock)(), dry_run);
         let answer = match outcome {
             Ok(Submitted::Committed(report)) => {
@@ -314,6 +348,16 @@ impl Sequencer {
                     elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
                     "committed a submitted batch"
                 );
+                if let Some(hook) = &self.hook {
+                    if let Err(e) = hook.after_commit(&writer) {
+                        // Committed all the same: the receipt is the client's.
+                        tracing::error!(
+                            error = %e,
+                            tree_size = report.checkpoint.checkpoint.size,
+                            "the batch IS committed, but publishing it failed; the next batch or `sijil publish` publishes it"
+                        );
+                    }
+                }
                 receipt(&writer, &report, false)
             }
             Ok(Submitted::Replayed(report)) => {

@@ -36,10 +36,18 @@
 //! create-if-absent), and the texts to delete are those the new entries' erasures name, so a
 //! run after an append costs what the append added.
 //!
+//! A register can remember its destination ([`remember`], `private/publish`): every command
+//! that commits then calls [`check_before_signing`] under the writer's lock, which judges the
+//! destination's checkpoint with the same check as step 2 and refuses to sign behind it (a
+//! register restored from an older copy stops instead of forking the log, issue 14 "Never roll
+//! back"), and publishes incrementally after its commit.
+//!
 //! Two publishers of one destination at once are not supported: the commit point of a
 //! register is its own checkpoint (or, later, its database), not the object store's
 //! conditional writes.
 #![forbid(unsafe_code)]
+
+pub mod source;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -148,6 +156,25 @@ pub enum PublishError {
     /// The destination's checkpoint changed while this run was publishing.
     #[error("{dest}/checkpoint changed while publishing (another publisher?); nothing was rolled back, run again")]
     Raced { dest: String },
+    /// [`check_before_signing`]: the publication shows a checkpoint the register's log does
+    /// not extend (larger, or another tree). Signing would fork the log, so nothing is signed.
+    #[error("refusing to sign: the log in {} has {size} entries, but its publication {dest}/checkpoint {what}; signing now would fork the log (was the register restored from an older copy?). Nothing was written. Bring the register forward from a copy that has the published entries (docs/OPERATIONS.md, \"Backup and restore\"), or, if {dest} is not this register's publication, change it (`sijil publish DIR DEST --remember`, or `sijil publish DIR --forget`)", dir.display())]
+    WouldFork {
+        dest: String,
+        dir: PathBuf,
+        size: u64,
+        what: String,
+    },
+    /// The register's remembered destination (`private/publish`) cannot be read or written.
+    #[error("the register's publication destination {}: {source}", path.display())]
+    Remembered {
+        path: PathBuf,
+        #[source]
+        source: IoError,
+    },
+    /// `private/publish` is not one destination on one line.
+    #[error("{}: not a publication destination (one directory or s3:// URL on one line); no entry is signed until it is fixed or removed (`sijil publish DIR --forget`)", path.display())]
+    RememberedInvalid { path: PathBuf },
 }
 
 impl PublishError {
@@ -160,7 +187,8 @@ impl PublishError {
             | PublishError::Conflict { .. }
             | PublishError::DestinationAhead { .. }
             | PublishError::DestinationDiffers { .. }
-            | PublishError::DestinationCheckpoint { .. } => true,
+            | PublishError::DestinationCheckpoint { .. }
+            | PublishError::WouldFork { .. } => true,
             _ => false,
         }
     }
@@ -326,6 +354,89 @@ impl Destination {
     }
 }
 
+/// The file under a register's `private/` that names its publication destination: local
+/// configuration of this copy of the register (docs/FORMAT.md §8), not part of the format.
+/// One line: a directory's absolute path, or an `s3://bucket/prefix` URL.
+pub fn remembered_path(dir: &Path) -> PathBuf {
+    Layout::new(dir).private().join("publish")
+}
+
+/// The publication destination remembered for the register at `dir` (`sijil init --publish`,
+/// `sijil publish --remember`), if any: every command that commits publishes there after
+/// its commit, and checks it before signing ([`check_before_signing`]).
+///
+/// # Errors
+/// [`PublishError::Remembered`] when the file cannot be read,
+/// [`PublishError::RememberedInvalid`] when it does not hold one destination.
+pub fn remembered(dir: &Path) -> Result<Option<String>, PublishError> {
+    let path = remembered_path(dir);
+    let bytes = match durable::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(source) => return Err(PublishError::Remembered { path, source }),
+    };
+    let invalid = || PublishError::RememberedInvalid { path: path.clone() };
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let mut lines = text.lines();
+    match (lines.next().map(str::trim), lines.next()) {
+        (Some(dest), None) if !dest.is_empty() => Ok(Some(dest.to_owned())),
+        _ => Err(invalid()),
+    }
+}
+
+/// Remembers `dest` as the register's publication destination, replacing any other
+/// (atomically: a crash leaves the old file or the new one). A directory is remembered by its
+/// absolute path, so that commands run from elsewhere find it.
+///
+/// # Errors
+/// [`PublishError::BadDestination`] for a destination [`Destination::parse`] refuses or a
+/// line break in it; [`PublishError::Remembered`] when the file cannot be written.
+pub fn remember(dir: &Path, dest: &str) -> Result<String, PublishError> {
+    let bad = |message: &str| PublishError::BadDestination {
+        dest: dest.to_owned(),
+        message: message.to_owned(),
+    };
+    if dest.contains(['\n', '\r']) || dest.trim() != dest || dest.is_empty() {
+        return Err(bad("a destination is one line without surrounding spaces"));
+    }
+    let text = if dest.contains("://") {
+        Destination::parse(dest)?;
+        dest.to_owned()
+    } else {
+        let abs = std::path::absolute(dest).map_err(|e| bad(&e.to_string()))?;
+        abs.to_str()
+            .ok_or_else(|| bad("the directory's path is not UTF-8"))?
+            .to_owned()
+    };
+    let path = remembered_path(dir);
+    durable::replace(
+        &path,
+        &path.with_extension("new"),
+        format!("{text}\n").as_bytes(),
+    )
+    .map_err(|source| PublishError::Remembered {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(text)
+}
+
+/// Forgets the register's publication destination; whether there was one.
+///
+/// # Errors
+/// [`PublishError::Remembered`] when the file cannot be removed.
+pub fn forget(dir: &Path) -> Result<bool, PublishError> {
+    let path = remembered_path(dir);
+    if !path.exists() {
+        return Ok(false);
+    }
+    durable::remove_file(&path).map_err(|source| PublishError::Remembered {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(true)
+}
+
 /// Whether `endpoint` is `http://` to a loopback address, where plain HTTP carries nothing
 /// off the machine.
 fn is_loopback_http(endpoint: &str) -> bool {
@@ -450,7 +561,10 @@ struct Source {
     layout: Layout,
     tiles: DirTiles,
     checkpoint: SignedCheckpoint,
-    view: Arc<View>,
+    /// The register's view, which says which texts are published; `None` for a source opened
+    /// by its own writer after a commit ([`Source::committed`]), which publishes only what is
+    /// new and decides that from the new entries themselves.
+    view: Option<Arc<View>>,
 }
 
 impl Source {
@@ -466,8 +580,36 @@ impl Source {
             layout: reader.layout().clone(),
             tiles: reader.tiles().clone(),
             checkpoint: reader.checkpoint().clone(),
-            view: reader.shared_view(),
+            view: Some(reader.shared_view()),
         })
+    }
+
+    /// The register at `dir` as its writer holds it right after a commit: `checkpoint` is the
+    /// one it just signed (under its lock), so neither the signature nor the view is
+    /// re-derived from the files (at 10^6 entries, loading the view costs seconds and hundreds
+    /// of MB). Every tile, bundle and text is still verified against the checkpoint before it
+    /// is written. Only [`Source::objects_since`] can plan from it.
+    fn committed(dir: &Path, checkpoint: SignedCheckpoint) -> Source {
+        let layout = Layout::new(dir);
+        Source {
+            dir: dir.to_path_buf(),
+            tiles: DirTiles::new(layout.clone()),
+            layout,
+            checkpoint,
+            view: None,
+        }
+    }
+
+    /// The view, for the plans that need it (every text of the register, or those a listing
+    /// finds).
+    fn view(&self) -> Result<&View, PublishError> {
+        self.view
+            .as_deref()
+            .ok_or_else(|| PublishError::SourceCorrupt {
+                dir: self.dir.clone(),
+                path: "the register's view".into(),
+                cause: "not loaded: a publication after a commit plans only the new entries".into(),
+            })
     }
 
     /// Every object the checkpoint publishes: the hash tiles and entry bundles of its tree
@@ -495,11 +637,12 @@ impl Source {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(objects),
             Err(e) => return Err(read_dir_err(e)),
         };
+        let view = self.view()?;
         let mut texts = Vec::new();
         for item in listing {
             let name = item.map_err(read_dir_err)?.file_name();
             if let Some(d) =
-                digest_of_name(&name.to_string_lossy()).filter(|d| self.view.text_is_published(d))
+                digest_of_name(&name.to_string_lossy()).filter(|d| view.text_is_published(d))
             {
                 texts.push(d);
             }
@@ -513,6 +656,11 @@ impl Source {
     /// texts the new entries name and the view publishes), and the texts the new entries'
     /// erasures removed. Every entry is read through [`sijil_register::read_entries`], so
     /// verified against the checkpoint.
+    ///
+    /// Without the view ([`Source::committed`]) the new entries decide: a text is named by one
+    /// entry only (each text takes a fresh salt, docs/FORMAT.md §4), and only a later entry
+    /// can erase it, so a text a new entry names is published unless a new erasure targets
+    /// that entry, and every text a new erasure targets is erased.
     fn objects_since(&self, from: u64) -> Result<(Vec<Object>, Vec<TextDigest>), PublishError> {
         let cp = &self.checkpoint.checkpoint;
         let mut objects = Vec::new();
@@ -529,21 +677,27 @@ impl Source {
             sijil_register::read_entries(&self.tiles, cp.size, cp.root, start, end)
                 .map_err(|e| self.corrupt(&format!("entries {start}..{end}"), e))
         };
-        let mut texts = std::collections::BTreeSet::new();
+        let published =
+            |d: &TextDigest, erased_seqs: &std::collections::BTreeSet<u64>, seq| match &self.view {
+                Some(view) => view.text_is_published(d),
+                None => !erased_seqs.contains(&seq),
+            };
+        let mut named = Vec::new();
         let mut erased = std::collections::BTreeSet::new();
+        let mut erased_seqs = std::collections::BTreeSet::new();
         let mut at = from;
         while at < cp.size {
             let next = (at + INCREMENTAL_CHUNK).min(cp.size);
             for se in read(at, next)? {
-                texts.extend(
+                named.extend(
                     se.entry
                         .event
                         .texts()
                         .into_iter()
-                        .filter(|d| self.view.text_is_published(d))
-                        .copied(),
+                        .map(|d| (*d, se.entry.seq)),
                 );
                 if let Event::Erasure(e) = &se.entry.event {
+                    erased_seqs.insert(e.target);
                     for target in read(e.target, e.target + 1)? {
                         erased.extend(target.entry.event.texts().into_iter().copied());
                     }
@@ -551,10 +705,18 @@ impl Source {
             }
             at = next;
         }
-        let erased = erased
+        let texts: std::collections::BTreeSet<TextDigest> = named
             .into_iter()
-            .filter(|d| !self.view.text_is_published(d))
+            .filter(|(d, seq)| published(d, &erased_seqs, *seq))
+            .map(|(d, _)| d)
             .collect();
+        let erased = match &self.view {
+            Some(view) => erased
+                .into_iter()
+                .filter(|d| !view.text_is_published(d))
+                .collect(),
+            None => erased.into_iter().collect(),
+        };
         objects.extend(texts.into_iter().map(Object::Text));
         Ok((objects, erased))
     }
@@ -641,23 +803,43 @@ enum Standing {
     FewerSignatures,
 }
 
-/// Judges the destination's checkpoint `published` against the source's: never backwards,
-/// never another tree.
+/// How the destination's checkpoint disagrees with the register's: what [`publish`] refuses
+/// to overwrite and what [`check_before_signing`] refuses to sign behind, said by each in its
+/// own sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mismatch {
+    /// It is larger than the register's (this size).
+    Ahead(u64),
+    /// Another tree: another log, the same size with another root, a smaller tree that is
+    /// not the register's prefix. The text says which, after "{dest}/checkpoint".
+    Differs(String),
+    /// The register's tree, but with signature lines the register's note lacks (witnesses'
+    /// cosignatures a restored copy lost): a publication must not drop them, a larger
+    /// checkpoint may follow them.
+    OtherSignatures(u64),
+}
+
+/// Judges the destination's checkpoint `published` against the register's checkpoint `ours`
+/// (of the register at `dir`, whose verified tiles are `tiles`): never backwards, never
+/// another tree. The one check of a destination's checkpoint, for [`publish`] and for
+/// [`check_before_signing`].
 ///
 /// # Errors
-/// [`PublishError::DestinationAhead`], [`PublishError::DestinationDiffers`],
-/// [`PublishError::DestinationCheckpoint`].
+/// The outer error: [`PublishError::DestinationCheckpoint`] (not a checkpoint),
+/// [`PublishError::SourceCorrupt`] (the register's tiles do not give its own root). The inner
+/// one: how the two disagree.
 fn judge(
     dest: &Destination,
-    source: &Source,
+    dir: &Path,
+    ours: &SignedCheckpoint,
+    tiles: &DirTiles,
     published: Option<&[u8]>,
-) -> Result<Standing, PublishError> {
+) -> Result<Result<Standing, Mismatch>, PublishError> {
     let Some(bytes) = published else {
-        return Ok(Standing::Absent);
+        return Ok(Ok(Standing::Absent));
     };
-    let ours = &source.checkpoint;
     if bytes == ours.bytes.as_slice() {
-        return Ok(Standing::Same);
+        return Ok(Ok(Standing::Same));
     }
     let unreadable = |cause: String| PublishError::DestinationCheckpoint {
         dest: dest.name.clone(),
@@ -665,56 +847,121 @@ fn judge(
     };
     let note = Note::parse(bytes).map_err(|e| unreadable(e.to_string()))?;
     let theirs = Checkpoint::parse(&note.text).map_err(|e| unreadable(e.to_string()))?;
-    let differs = |what: String| PublishError::DestinationDiffers {
-        dest: dest.name.clone(),
-        dir: source.dir.clone(),
-        what,
-    };
     let cp = &ours.checkpoint;
     if theirs.origin != cp.origin {
-        return Err(differs(format!(
+        return Ok(Err(Mismatch::Differs(format!(
             "is of another log ({:?}, where the register is {:?})",
             theirs.origin, cp.origin
-        )));
+        ))));
     }
     if theirs.size > cp.size {
-        return Err(PublishError::DestinationAhead {
-            dest: dest.name.clone(),
-            dir: source.dir.clone(),
-            published: theirs.size,
-            size: cp.size,
-        });
+        return Ok(Err(Mismatch::Ahead(theirs.size)));
     }
     if theirs.size == cp.size {
         if theirs.root != cp.root {
-            return Err(differs(format!(
+            return Ok(Err(Mismatch::Differs(format!(
                 "has size {} like the register, but root {} where the register has {}",
                 cp.size, theirs.root, cp.root
-            )));
+            ))));
         }
         let all_ours = note
             .signatures
             .iter()
             .all(|s| ours.note.signatures.contains(s));
         if note.text == ours.note.text && all_ours {
-            return Ok(Standing::FewerSignatures);
+            return Ok(Ok(Standing::FewerSignatures));
         }
-        return Err(differs(format!(
-            "is another checkpoint of the same size {} (signature lines the register's lacks); replacing it would drop them",
-            cp.size
-        )));
+        return Ok(Err(Mismatch::OtherSignatures(cp.size)));
     }
-    // Smaller: its tree must be the source's first entries (verified tiles give that root).
-    let reader = TileHashReader::new(cp.size, cp.root, &source.tiles);
-    let root = merkle::tree_hash(theirs.size, &reader)
-        .map_err(|e| source.corrupt(&format!("the tree at size {}", theirs.size), e))?;
+    // Smaller: its tree must be the register's first entries (verified tiles give that root).
+    let reader = TileHashReader::new(cp.size, cp.root, tiles);
+    let root =
+        merkle::tree_hash(theirs.size, &reader).map_err(|e| PublishError::SourceCorrupt {
+            dir: dir.to_path_buf(),
+            path: format!("the tree at size {}", theirs.size),
+            cause: e.to_string(),
+        })?;
     if root != theirs.root {
-        return Err(differs(format!(
+        return Ok(Err(Mismatch::Differs(format!(
             "has size {} and root {}, but the register's first {} entries have root {}",
             theirs.size, theirs.root, theirs.size, root
-        )));
+        ))));
     }
-    Ok(Standing::Behind(theirs.size))
+    Ok(Ok(Standing::Behind(theirs.size)))
+}
+
+/// [`judge`] for [`publish`]: every mismatch is a refusal to publish.
+///
+/// # Errors
+/// [`PublishError::DestinationAhead`], [`PublishError::DestinationDiffers`],
+/// [`PublishError::DestinationCheckpoint`], [`PublishError::SourceCorrupt`].
+fn judge_publication(
+    dest: &Destination,
+    source: &Source,
+    published: Option<&[u8]>,
+) -> Result<Standing, PublishError> {
+    let size = source.checkpoint.checkpoint.size;
+    let differs = |what: String| PublishError::DestinationDiffers {
+        dest: dest.name.clone(),
+        dir: source.dir.clone(),
+        what,
+    };
+    match judge(dest, &source.dir, &source.checkpoint, &source.tiles, published)? {
+        Ok(standing) => Ok(standing),
+        Err(Mismatch::Ahead(published)) => Err(PublishError::DestinationAhead {
+            dest: dest.name.clone(),
+            dir: source.dir.clone(),
+            published,
+            size,
+        }),
+        Err(Mismatch::Differs(what)) => Err(differs(what)),
+        Err(Mismatch::OtherSignatures(size)) => Err(differs(format!(
+            "is another checkpoint of the same size {size} (signature lines the register's lacks); replacing it would drop them"
+        ))),
+    }
+}
+
+/// Issue 14, "Never roll back": before a register signs anything, the checkpoint its
+/// publication `dest` holds must be its own or an earlier one of its tree. A register
+/// restored from an older copy (or pointed at another register's publication) would
+/// otherwise sign a second tree at a size the public already saw: a fork every witness and
+/// monitor reports. `ours` is the register's checkpoint as its writer holds it (under the
+/// writer's lock) and `tiles` its verified tiles; nothing is written anywhere.
+///
+/// Returns the size the destination publishes (`None`: nothing yet). The check is
+/// [`publish`]'s own ([`judge`]); only the sentence differs. A destination checkpoint of the
+/// same tree with other signature lines does not stop a signer: its next checkpoint is larger.
+///
+/// # Errors
+/// [`PublishError::WouldFork`] (larger, another tree, or not a prefix);
+/// [`PublishError::DestinationCheckpoint`] (not a checkpoint); [`PublishError::Store`] when
+/// the destination cannot be read (then nobody knows what it publishes: the caller must not
+/// sign); [`PublishError::SourceCorrupt`].
+pub async fn check_before_signing(
+    dest: &Destination,
+    dir: &Path,
+    ours: &SignedCheckpoint,
+    tiles: &DirTiles,
+) -> Result<Option<u64>, PublishError> {
+    let published = dest.get("checkpoint").await?;
+    let size = ours.checkpoint.size;
+    let would_fork = |what: String| PublishError::WouldFork {
+        dest: dest.name.clone(),
+        dir: dir.to_path_buf(),
+        size,
+        what,
+    };
+    match judge(dest, dir, ours, tiles, published.as_deref())? {
+        Ok(Standing::Absent) => Ok(None),
+        Ok(Standing::Behind(n)) => Ok(Some(n)),
+        Ok(Standing::Same | Standing::FewerSignatures) | Err(Mismatch::OtherSignatures(_)) => {
+            Ok(Some(size))
+        }
+        Err(Mismatch::Ahead(n)) => Err(would_fork(format!(
+            "publishes a checkpoint of size {n}, larger than the register's"
+        ))),
+        Err(Mismatch::Differs(what)) => Err(would_fork(what)),
+    }
 }
 
 /// What became of one object.
@@ -789,6 +1036,41 @@ pub async fn publish(
     opts: &PublishOptions,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<PublishReport, PublishError> {
+    refuse_inside(dest, dir)?;
+    let source = Source::open(dir, opts.verifier.clone())?;
+    publish_source(dest, source, opts, progress).await
+}
+
+/// Issue 14, "publish after every commit": what the writer of the register at `dir` publishes
+/// right after its commit, `checkpoint` being the one it just signed (under its lock). Only
+/// the objects new since the destination's checkpoint are planned ([`Source::committed`]:
+/// the register's view is not loaded, which at 10^6 entries costs more than the append), and
+/// all of them verified against `checkpoint` before they are written, the checkpoint last. A
+/// destination without a checkpoint gets a whole [`publish`] (with the view).
+///
+/// # Errors
+/// As [`publish`].
+pub async fn publish_committed(
+    dir: &Path,
+    dest: &Destination,
+    checkpoint: &SignedCheckpoint,
+    concurrency: usize,
+) -> Result<PublishReport, PublishError> {
+    refuse_inside(dest, dir)?;
+    let opts = PublishOptions {
+        incremental: true,
+        concurrency,
+        ..PublishOptions::default()
+    };
+    if dest.get("checkpoint").await?.is_none() {
+        return publish(dir, dest, &opts, &mut |_, _| {}).await;
+    }
+    let source = Source::committed(dir, checkpoint.clone());
+    publish_source(dest, source, &opts, &mut |_, _| {}).await
+}
+
+/// A directory destination may not be the register or inside it.
+fn refuse_inside(dest: &Destination, dir: &Path) -> Result<(), PublishError> {
     if let Some(out) = &dest.local {
         let inside = match (out.canonicalize(), dir.canonicalize()) {
             (Ok(out), Ok(src)) => out.starts_with(&src),
@@ -804,9 +1086,18 @@ pub async fn publish(
             });
         }
     }
-    let source = Source::open(dir, opts.verifier.clone())?;
+    Ok(())
+}
+
+/// [`publish`] from an opened source.
+async fn publish_source(
+    dest: &Destination,
+    source: Source,
+    opts: &PublishOptions,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<PublishReport, PublishError> {
     let first = dest.get("checkpoint").await?;
-    let standing = judge(dest, &source, first.as_deref())?;
+    let standing = judge_publication(dest, &source, first.as_deref())?;
     let size = source.checkpoint.checkpoint.size;
     let from = match standing {
         Standing::Absent => None,
@@ -818,17 +1109,25 @@ pub async fn publish(
         (Standing::Absent, _) | (_, None) => None,
         (_, Some(n)) => Some(n).filter(|_| opts.incremental && !opts.verify_existing),
     };
+    if since.is_none() && source.view.is_none() {
+        // A source without its view plans only what is new: the destination's checkpoint
+        // went away since it was read.
+        return Err(PublishError::Raced {
+            dest: dest.name.clone(),
+        });
+    }
     let (objects, listing, erased) = match since {
         Some(n) => {
             let (objects, erased) = source.objects_since(n)?;
             (objects, HashMap::new(), erased)
         }
         None => {
+            let view = source.view()?;
             let listing = dest.list().await?;
             let erased = listing
                 .keys()
                 .filter_map(|rel| rel.strip_prefix("blobs/").and_then(digest_of_name))
-                .filter(|d| !source.view.text_is_published(d))
+                .filter(|d| !view.text_is_published(d))
                 .collect();
             (source.objects()?, listing, erased)
         }
@@ -1248,6 +1547,206 @@ mod tests {
         assert!(err.is_verification_failure(), "{err}");
         assert!(!out.join("checkpoint").exists());
         assert!(!out.join("tile/entries/000.p/2").exists());
+    }
+
+    /// What a writer holding the register at `dir` would check before signing.
+    async fn check(dir: &Path, out: &Path) -> Result<Option<u64>, PublishError> {
+        let dest = Destination::directory(out).unwrap();
+        let layout = Layout::new(dir);
+        let cp =
+            SignedCheckpoint::open(&layout.read_checkpoint().unwrap(), &log_key(dir).verifier())
+                .unwrap();
+        check_before_signing(&dest, dir, &cp, &DirTiles::new(layout)).await
+    }
+
+    #[tokio::test]
+    async fn issue14_a_signer_never_signs_behind_its_publication() {
+        let (_tmp, dir, out) = register();
+        assert_eq!(check(&dir, &out).await.unwrap(), None, "nothing published");
+        run(&dir, &out, &PublishOptions::default()).await.unwrap();
+        assert_eq!(
+            check(&dir, &out).await.unwrap(),
+            Some(2),
+            "its own checkpoint"
+        );
+        let key = log_key(&dir);
+        let write = |n: u64, root: Hash| {
+            let cp = SignedCheckpoint::sign(
+                Checkpoint::new("registre.example.ma/publish", n, root),
+                &key,
+            )
+            .unwrap();
+            std::fs::write(out.join("checkpoint"), &cp.bytes).unwrap();
+        };
+        // An earlier checkpoint of its tree (the genesis alone): behind, so signing is fine.
+        let reader = RegisterReader::open(&dir, None).unwrap();
+        let tiles = reader.tiles().clone();
+        let cp = reader.checkpoint().checkpoint.clone();
+        let first = merkle::tree_hash(1, &TileHashReader::new(cp.size, cp.root, &tiles)).unwrap();
+        write(1, first);
+        assert_eq!(check(&dir, &out).await.unwrap(), Some(1));
+        // Larger, same size with another root, smaller but not its prefix, another log.
+        let cases = [
+            (
+                9,
+                Hash([7; 32]),
+                "publishes a checkpoint of size 9, larger than the register's",
+            ),
+            (2, Hash([7; 32]), "has size 2 like the register, but root"),
+            (
+                1,
+                Hash([7; 32]),
+                "but the register's first 1 entries have root",
+            ),
+        ];
+        for (n, root, what) in cases {
+            write(n, root);
+            let err = check(&dir, &out).await.unwrap_err();
+            assert!(
+                matches!(&err, PublishError::WouldFork { size: 2, .. }),
+                "{err}"
+            );
+            let text = err.to_string();
+            assert!(text.starts_with("refusing to sign: the log in "), "{text}");
+            assert!(text.contains(what) && text.contains("would fork"), "{text}");
+            assert!(err.is_verification_failure());
+        }
+        std::fs::write(out.join("checkpoint"), b"garbage").unwrap();
+        assert!(matches!(
+            check(&dir, &out).await.unwrap_err(),
+            PublishError::DestinationCheckpoint { .. }
+        ));
+        // The same tree with signature lines the register lacks (a witness's): publishing
+        // would drop them, but a larger checkpoint may follow them.
+        let witness = Signer::generate("witness.example/w1").unwrap();
+        let both =
+            sijil_core::note::sign_note(&reader.checkpoint().note.text, &[&key, &witness]).unwrap();
+        std::fs::write(out.join("checkpoint"), both).unwrap();
+        assert_eq!(check(&dir, &out).await.unwrap(), Some(2));
+        assert!(matches!(
+            run(&dir, &out, &PublishOptions::default())
+                .await
+                .unwrap_err(),
+            PublishError::DestinationDiffers { .. }
+        ));
+    }
+
+    /// A register and its first officer's key.
+    fn register_with_officer() -> (tempfile::TempDir, PathBuf, Signer) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("reg");
+        let report = init(
+            &dir,
+            InitOptions {
+                origin: "registre.example.ma/publish".into(),
+                title: "Registre".into(),
+                authority: "Autorité".into(),
+                officer_name: "amina".into(),
+                now_ms: 1_700_000_000_000,
+                log_key: None,
+                officer_key: None,
+            },
+        )
+        .unwrap();
+        (tmp, dir, report.officer)
+    }
+
+    fn append(w: &mut sijil_register::RegisterWriter, officer: &Signer, lines: &[&str]) {
+        let drafts = sijil_register::parse_events("test", &lines.join("\n")).unwrap();
+        w.append(drafts, officer, 1_720_000_000_000, None).unwrap();
+    }
+
+    const COMPLAINT: &str = r#"{"case":"2024-0001","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME SARL"},"categories":["privacy"],"received_on":"2024-01-02","summary":"texte 1"}"#;
+    const COMPLAINT2: &str = r#"{"case":"2024-0002","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME SARL"},"categories":["privacy"],"received_on":"2024-01-02","summary":"texte 2"}"#;
+    const ERASE2: &str = r#"{"case":"2024-0002","type":"Erasure","target":{"case":"2024-0002","seq":0},"reason":"Loi 09-08, art. 8"}"#;
+    const ERASE1: &str = r#"{"case":"2024-0001","type":"Erasure","target":{"case":"2024-0001","seq":0},"reason":"Loi 09-08, art. 8"}"#;
+
+    /// Every published file of `out` but the partial tiles of earlier sizes (kept by a
+    /// publication, not by the register).
+    fn current(out: &Path, size: u64) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+        files(out)
+            .into_iter()
+            .filter(|(p, _)| {
+                let p = p.to_string_lossy();
+                !p.contains(".p/") || p.ends_with(&format!(".p/{}", size % 256))
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn issue14_a_writer_publishes_what_it_committed_without_the_view_as_the_view_would() {
+        let (_tmp, dir, officer) = register_with_officer();
+        let after = dir.parent().unwrap().join("after-commit");
+        let whole = dir.parent().unwrap().join("whole");
+        let dest = Destination::directory(&after).unwrap();
+        // Without a destination checkpoint: a whole publication.
+        let mut w = sijil_register::RegisterWriter::open(&dir, None).unwrap();
+        let first = publish_committed(&dir, &dest, w.checkpoint(), 4)
+            .await
+            .unwrap();
+        assert_eq!(first.from, None);
+        // Each step: commits, then what the writer publishes equals a whole publication with
+        // the view. A text named and erased between two publications is never published; an
+        // erasure of a text published before deletes it.
+        for (i, batch) in [&[COMPLAINT][..], &[COMPLAINT2], &[ERASE2, ERASE1]]
+            .iter()
+            .enumerate()
+        {
+            append(&mut w, &officer, batch);
+            if i == 1 {
+                // Published at the next step only: COMPLAINT2's text is erased by then.
+                continue;
+            }
+            let report = publish_committed(&dir, &dest, w.checkpoint(), 4)
+                .await
+                .unwrap();
+            assert!(report.from.is_some());
+            let size = w.checkpoint().checkpoint.size;
+            run(&dir, &whole, &PublishOptions::default()).await.unwrap();
+            assert_eq!(current(&after, size), current(&whole, size), "step {i}");
+        }
+        let texts = files(&after)
+            .into_keys()
+            .filter(|p| p.starts_with("blobs"))
+            .count();
+        assert_eq!(texts, 0, "both texts erased");
+        // The text of COMPLAINT was published at step 0 and deleted at step 2.
+        assert!(first.written > 0);
+    }
+
+    #[test]
+    fn issue14_a_destination_is_remembered_and_forgotten() {
+        let (_tmp, dir, out) = register();
+        assert_eq!(remembered(&dir).unwrap(), None);
+        // A relative directory is remembered absolute, for commands run from elsewhere.
+        let kept = remember(&dir, "public").unwrap();
+        let abs = std::env::current_dir().unwrap().join("public");
+        assert_eq!(Path::new(&kept), abs);
+        assert_eq!(remembered(&dir).unwrap().as_deref(), Some(kept.as_str()));
+        remember(&dir, out.to_str().unwrap()).unwrap();
+        assert_eq!(remembered(&dir).unwrap().as_deref(), out.to_str());
+        remember(&dir, "s3://bucket/plaintes").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(remembered_path(&dir)).unwrap(),
+            "s3://bucket/plaintes\n"
+        );
+        for bad in ["gs://b/p", "a\nb", " x", ""] {
+            assert!(
+                matches!(
+                    remember(&dir, bad),
+                    Err(PublishError::BadDestination { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(forget(&dir).unwrap());
+        assert!(!forget(&dir).unwrap());
+        assert_eq!(remembered(&dir).unwrap(), None);
+        std::fs::write(remembered_path(&dir), "a\nb\n").unwrap();
+        assert!(matches!(
+            remembered(&dir),
+            Err(PublishError::RememberedInvalid { .. })
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use sijil_register::batch::Allocation;
 use sijil_register::{parse_events, read_private_key, BatchStep, RegisterWriter};
 
+use super::publish::{self, Publication};
 use super::{now_ms, read_input, register_failure};
 use crate::flags::AppendArgs;
 use crate::output::{errln, try_print};
@@ -23,6 +24,13 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
     let drafts = parse_events(&name, &text)?;
     let lines: Vec<usize> = drafts.iter().map(|d| d.line).collect();
     let mut w = RegisterWriter::open(&a.dir, log_key).map_err(register_failure)?;
+    // Under the lock, before anything is signed: never sign behind the publication.
+    let publication = if a.dry_run {
+        None
+    } else {
+        Publication::check(&w)?
+    };
+    let before = w.size();
     let bar = batch_bar(drafts.len());
     if let Some(bar) = bar.clone() {
         w.set_progress(Box::new(move |step, done, total| {
@@ -44,10 +52,11 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    result.map(|()| {
+    let result = result.map(|()| {
         // The batch is acknowledged: now the view snapshot, if one is due (slow on a big log).
         w.flush_snapshot();
-    })
+    });
+    publish::after(publication.as_ref(), &w, before, result)
 }
 
 /// A batch's event refused by the rules or unsignable: its message names the events file's

@@ -8,6 +8,7 @@ use sijil_register::import::{check_rows, parse_import, Import, ImportError, MAX_
 use sijil_register::{read_private_key, BatchStep, RegisterWriter};
 
 use super::append::{as_entries, batch_bar, events};
+use super::publish::{self, Publication};
 use super::{now_ms, register_failure};
 use crate::flags::ImportArgs;
 use crate::output::{errln, try_print};
@@ -26,6 +27,13 @@ pub fn import(a: ImportArgs) -> Result<(), Failure> {
         Err(errors) => return Err(Failure::usage(listed(&errors, UNREADABLE))),
     };
     let mut w = RegisterWriter::open(&a.dir, None).map_err(register_failure)?;
+    // Under the lock, before anything is signed: never sign behind the publication.
+    let publication = if a.dry_run {
+        None
+    } else {
+        Publication::check(&w)?
+    };
+    let before = w.size();
     let bar = batch_bar(import.drafts.len());
     if let Some(bar) = bar.clone() {
         w.set_progress(Box::new(move |step, done, total| {
@@ -45,7 +53,8 @@ pub fn import(a: ImportArgs) -> Result<(), Failure> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    result.map(|()| w.flush_snapshot())
+    let result = result.map(|()| w.flush_snapshot());
+    publish::after(publication.as_ref(), &w, before, result)
 }
 
 /// The dry run, or the import's one commit and its report.

@@ -6,14 +6,30 @@ use sijil_core::note::Signer;
 use sijil_register::{init as init_register, read_private_key, InitOptions};
 
 use super::now_ms;
+use super::publish::Publication;
 use crate::flags::{InitArgs, KeygenArgs};
 use crate::output::{errln, try_print};
-use crate::Failure;
+use crate::{Failure, EXIT_COMMITTED};
 
 pub fn init(a: InitArgs) -> Result<(), Failure> {
     let log_key = a.log_key.as_deref().map(read_private_key).transpose()?;
     let officer_key = a.officer_key.as_deref().map(read_private_key).transpose()?;
     let given_officer_key = officer_key.is_some();
+    // A destination that cannot be used is found before anything is created.
+    if let Some(dest) = &a.publish {
+        let inside = !dest.contains("://")
+            && matches!(
+                (std::path::absolute(dest), std::path::absolute(&a.dir)),
+                (Ok(d), Ok(r)) if d.starts_with(&r)
+            );
+        if inside {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--publish {dest}: inside the register {}; publish to another directory",
+                a.dir.display()
+            )));
+        }
+        sijil_publish::Destination::parse(dest).map_err(Failure::usage)?;
+    }
     let report = init_register(
         &a.dir,
         InitOptions {
@@ -62,7 +78,7 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
             .file_name()
             .map_or_else(|| "register".into(), |n| n.to_string_lossy())
     );
-    try_print(format_args!("{}\n", report.log_verifier)).map_err(|e| {
+    let printed = try_print(format_args!("{}\n", report.log_verifier)).map_err(|e| {
         written_but(
             e,
             format!(
@@ -71,7 +87,42 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
                 a.dir.display()
             ),
         )
-    })
+    });
+    match &a.publish {
+        Some(dest) => printed.and(publish_genesis(&a.dir, dest)),
+        None => printed,
+    }
+}
+
+/// `init --publish DEST`: remembers DEST (docs/OPERATIONS.md, "Publishing to object storage")
+/// and publishes the genesis there. The register exists either way: a failure here is exit 4,
+/// and `sijil publish DIR` finishes it.
+fn publish_genesis(dir: &std::path::Path, dest: &str) -> Result<(), Failure> {
+    let created = |e: anyhow::Error, what: &str| Failure {
+        code: EXIT_COMMITTED,
+        error: e.context(format!(
+            "the register {} IS created, but {what}",
+            dir.display()
+        )),
+    };
+    let kept = sijil_publish::remember(dir, dest)
+        .map_err(|e| created(e.into(), "its publication destination could not be remembered (`sijil publish DIR DEST --remember` does it)"))?;
+    let publication = Publication::remembered(dir)
+        .map_err(|f| created(f.error, "its publication destination could not be opened"))?;
+    let Some(publication) = publication else {
+        return Ok(());
+    };
+    let report = publication.publish(dir).map_err(|e| {
+        created(
+            e.into(),
+            &format!("its first publication to {kept} failed (`sijil publish {}` publishes it; every command that commits checks {kept} first)", dir.display()),
+        )
+    })?;
+    errln!(
+        "published to {kept} (size {}); every commit is published there",
+        report.checkpoint.checkpoint.size
+    );
+    Ok(())
 }
 
 pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {

@@ -5,6 +5,7 @@ use anyhow::anyhow;
 use sijil_core::note::Signer;
 use sijil_register::{read_private_key, RegisterWriter};
 
+use super::publish::{self, Publication};
 use super::{now_ms, register_failure};
 use crate::flags::{LogKeyAction, LogKeyArgs, LogKeyRotateArgs};
 use crate::output::outln;
@@ -18,6 +19,9 @@ pub fn log_key(a: LogKeyArgs) -> Result<(), Failure> {
 
 fn rotate(a: LogKeyRotateArgs) -> Result<(), Failure> {
     let mut w = RegisterWriter::open(&a.dir, None).map_err(register_failure)?;
+    // Under the lock, before anything is signed: never sign behind the publication.
+    let publication = Publication::check(&w)?;
+    let before = w.size();
     let origin = w.checkpoint().checkpoint.origin.clone();
     let next = match &a.new_key {
         Some(path) => read_private_key(path).map_err(register_failure)?,
@@ -47,5 +51,5 @@ fn rotate(a: LogKeyRotateArgs) -> Result<(), Failure> {
             "Rotated the log key at entry {seq}: the log now has {size} entries, and its checkpoints are signed by\n  {new}\n(the old key {old} is retired; private/log.key holds the new key).\nGive the new verifier key to witnesses and monitors; verifiers holding the old key follow the rotation."
         );
     }
-    Ok(())
+    publish::after(publication.as_ref(), &w, before, Ok(()))
 }

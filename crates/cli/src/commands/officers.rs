@@ -9,6 +9,7 @@ use sijil_projector::OfficerRecord;
 use sijil_register::{read_private_key, Draft, RegisterReader, RegisterWriter};
 
 use super::append::{as_entries, events};
+use super::publish::{self, Publication};
 use super::remote::{client_failure, source, witness_policy};
 use super::verify::state_dir_arg;
 use super::{now_ms, register_failure, verifier_arg};
@@ -294,6 +295,13 @@ fn rotate(a: RotateArgs) -> Result<(), Failure> {
         .map_err(register_failure)?;
     let new = new_key(&a.new_key)?;
     let mut w = RegisterWriter::open(&a.dir, log_key).map_err(register_failure)?;
+    // Under the lock, before anything is signed: never sign behind the publication.
+    let publication = if a.dry_run {
+        None
+    } else {
+        Publication::check(&w)?
+    };
+    let before = w.size();
     let old = current(&w.register_head().officers, &a.officer)?;
     let (old_key, role) = (old.key, old.role);
     if old_key.0 == admin.public_key() {
@@ -365,5 +373,5 @@ fn rotate(a: RotateArgs) -> Result<(), Failure> {
     if !dry {
         w.flush_snapshot();
     }
-    Ok(())
+    publish::after(publication.as_ref(), &w, before, Ok(()))
 }

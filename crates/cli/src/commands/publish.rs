@@ -1,31 +1,55 @@
-//! `sijil publish DIR DEST` (sijil_publish): the register's public files to a directory or to
-//! S3-compatible storage, verified, create-if-absent, the checkpoint last.
+//! `sijil publish DIR [DEST]` (sijil_publish): the register's public files to a directory or to
+//! S3-compatible storage, verified, create-if-absent, the checkpoint last; and the register's
+//! remembered publication ([`Publication`], issue 14): checked before every command that
+//! signs, brought up to date after every commit.
 
 use std::io::IsTerminal as _;
+use std::path::Path;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use sijil_publish::{CheckpointOutcome, Destination, PublishError, PublishOptions};
+use sijil_core::storage::DirTiles;
+use sijil_publish::{CheckpointOutcome, Destination, PublishError, PublishOptions, PublishReport};
+use sijil_register::RegisterWriter;
 
 use super::verifier_arg;
 use crate::flags::PublishArgs;
 use crate::output::{errln, outln};
-use crate::Failure;
+use crate::{Failure, EXIT_COMMITTED};
 
 pub fn publish(a: PublishArgs) -> Result<(), Failure> {
+    if a.forget {
+        let had = sijil_publish::remembered(&a.dir).map_err(publish_failure)?;
+        sijil_publish::forget(&a.dir).map_err(publish_failure)?;
+        match had {
+            Some(dest) => outln!(
+                "{} no longer publishes to {dest} after its commits (what is there stays)",
+                a.dir.display()
+            )?,
+            None => outln!("{} had no publication destination", a.dir.display())?,
+        }
+        return Ok(());
+    }
+    let dest_text = match &a.dest {
+        Some(d) => d.clone(),
+        None => sijil_publish::remembered(&a.dir)
+            .map_err(publish_failure)?
+            .ok_or_else(|| {
+                Failure::usage(anyhow::anyhow!(
+                    "{} remembers no publication destination: give DEST (and --remember to keep it), or create the register with `sijil init --publish DEST`",
+                    a.dir.display()
+                ))
+            })?,
+    };
     let verifier = a.key.as_deref().map(verifier_arg).transpose()?;
-    let dest = Destination::parse(&a.dest).map_err(Failure::usage)?;
+    let dest = Destination::parse(&dest_text).map_err(Failure::usage)?;
     let opts = PublishOptions {
         verifier,
         verify_existing: a.verify_existing,
         incremental: a.incremental,
         concurrency: a.concurrency.max(1),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = runtime()?;
     let bar = progress_bar();
     let started = std::time::Instant::now();
     let result = runtime.block_on(sijil_publish::publish(
@@ -49,6 +73,7 @@ pub fn publish(a: PublishArgs) -> Result<(), Failure> {
     if a.json {
         let out = serde_json::json!({
             "destination": dest.name(),
+            "remembered": a.remember,
             "origin": cp.origin,
             "from": report.from,
             "tree_size": cp.size,
@@ -91,7 +116,216 @@ pub fn publish(a: PublishArgs) -> Result<(), Failure> {
         outln!("  tree size {}  root {}", cp.size, cp.root)?;
     }
     errln!("({secs:.2} s)");
+    if a.remember {
+        // Only after a publication that succeeded: a destination that holds another history
+        // would otherwise stop every later commit.
+        let kept = sijil_publish::remember(&a.dir, &dest_text).map_err(publish_failure)?;
+        errln!(
+            "{} now publishes to {kept} after each commit",
+            a.dir.display()
+        );
+    }
     Ok(())
+}
+
+/// A small runtime for the object store's client.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?)
+}
+
+/// A register's remembered publication destination (`private/publish`, issue 14): every
+/// command that commits (`append`, `import`, `officers rotate`, `log-key rotate`, `sijil
+/// sequencer` after each batch) checks it before signing ([`Publication::check`]) and
+/// publishes to it after its commit ([`Publication::after`]).
+#[derive(Debug)]
+pub struct Publication {
+    dest: Destination,
+    runtime: Runtime,
+}
+
+/// A runtime that may be dropped anywhere, also inside another runtime's task (the sequencer
+/// holds a [`Publication`]), where dropping a tokio runtime would block, which tokio refuses:
+/// it shuts down in the background.
+#[derive(Debug)]
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        match &self.0 {
+            Some(rt) => rt.block_on(f),
+            None => unreachable!("the runtime is taken only when it is dropped"),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Publication {
+    /// The destination `dir` remembers, if any, without checking it.
+    ///
+    /// # Errors
+    /// Exit 2: the file cannot be read, or does not hold a destination we can use.
+    pub fn remembered(dir: &Path) -> Result<Option<Publication>, Failure> {
+        let Some(text) = sijil_publish::remembered(dir).map_err(publish_failure)? else {
+            return Ok(None);
+        };
+        let dest = Destination::parse(&text).map_err(|e| {
+            Failure::usage(anyhow::Error::new(e).context(format!(
+                "{} (the register's publication destination)",
+                sijil_publish::remembered_path(dir).display()
+            )))
+        })?;
+        Ok(Some(Publication {
+            dest,
+            runtime: Runtime(Some(runtime()?)),
+        }))
+    }
+
+    /// The remembered destination of `w`'s register, checked against `w`'s checkpoint before
+    /// anything is signed (under the writer's lock): `None` when there is none.
+    ///
+    /// # Errors
+    /// Exit 1 when the publication shows a checkpoint the log does not extend (a restored
+    /// register would fork it); exit 2 when it cannot be read (nothing is signed without
+    /// knowing what is published).
+    pub fn check(w: &RegisterWriter) -> Result<Option<Publication>, Failure> {
+        let Some(p) = Publication::remembered(w.layout().root())? else {
+            return Ok(None);
+        };
+        p.check_writer(w).map_err(|e| p.refusal(e))?;
+        Ok(Some(p))
+    }
+
+    /// [`sijil_publish::check_before_signing`] of `w`'s checkpoint.
+    ///
+    /// # Errors
+    /// As [`sijil_publish::check_before_signing`].
+    pub fn check_writer(&self, w: &RegisterWriter) -> Result<Option<u64>, PublishError> {
+        let tiles = DirTiles::new(w.layout().clone());
+        self.runtime.block_on(sijil_publish::check_before_signing(
+            &self.dest,
+            w.layout().root(),
+            w.checkpoint(),
+            &tiles,
+        ))
+    }
+
+    /// The failure of a check before signing.
+    pub fn refusal(&self, e: PublishError) -> Failure {
+        if e.is_verification_failure() {
+            Failure::rejected(e)
+        } else {
+            Failure::usage(anyhow::Error::new(e).context(format!(
+                "cannot read what {} publishes, so nothing was signed (try again when it can be reached, or stop publishing there: `sijil publish DIR --forget`)",
+                self.dest.name()
+            )))
+        }
+    }
+
+    /// Publishes the register at `dir` incrementally (only what is new since the
+    /// destination's checkpoint, the checkpoint last).
+    ///
+    /// # Errors
+    /// As [`sijil_publish::publish`].
+    pub fn publish(&self, dir: &Path) -> Result<PublishReport, PublishError> {
+        let opts = PublishOptions {
+            incremental: true,
+            ..PublishOptions::default()
+        };
+        self.runtime.block_on(sijil_publish::publish(
+            dir,
+            &self.dest,
+            &opts,
+            &mut |_, _| {},
+        ))
+    }
+
+    /// Publishes what `w` just committed: [`sijil_publish::publish_committed`] with `w`'s
+    /// checkpoint (the view is not loaded; what is new is verified against the checkpoint).
+    ///
+    /// # Errors
+    /// As [`sijil_publish::publish`].
+    pub fn publish_committed(&self, w: &RegisterWriter) -> Result<PublishReport, PublishError> {
+        self.runtime.block_on(sijil_publish::publish_committed(
+            w.layout().root(),
+            &self.dest,
+            w.checkpoint(),
+            sijil_publish::DEFAULT_CONCURRENCY,
+        ))
+    }
+
+    /// After a command's work (`result`): when it committed (the log grew past `before`, or
+    /// it failed after its commit point), publishes the new entries. A publication that fails
+    /// does not undo the commit: exit 4 (README, "Exit codes") saying that the batch IS
+    /// committed and how it gets published.
+    ///
+    /// # Errors
+    /// `result`'s failure, or exit 4 for a failed publication.
+    pub fn after(
+        &self,
+        w: &RegisterWriter,
+        before: u64,
+        result: Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        let after_commit = matches!(&result, Err(f) if f.code == EXIT_COMMITTED);
+        if w.size() <= before && !after_commit {
+            return result;
+        }
+        let dir = w.layout().root();
+        match self.publish_committed(w) {
+            Ok(report) => {
+                errln!(
+                    "published to {}: size {} ({} objects written)",
+                    self.dest.name(),
+                    report.checkpoint.checkpoint.size,
+                    report.written
+                );
+                result
+            }
+            Err(e) => {
+                let failure = Failure {
+                    code: EXIT_COMMITTED,
+                    error: anyhow::Error::new(e).context(format!(
+                        "the batch IS committed (the log is now at size {}; do not append it again), but publishing it to {} failed; the next command that commits, or `sijil publish {}`, publishes it",
+                        w.size(),
+                        self.dest.name(),
+                        dir.display()
+                    )),
+                };
+                match result {
+                    Ok(()) => Err(failure),
+                    // Already exit 4: that message stays, this one is said too.
+                    Err(f) => {
+                        errln!("sijil: error: {}", crate::error_chain(&failure.error));
+                        Err(f)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`Publication::after`] when there is a publication.
+pub fn after(
+    publication: Option<&Publication>,
+    w: &RegisterWriter,
+    before: u64,
+    result: Result<(), Failure>,
+) -> Result<(), Failure> {
+    match publication {
+        Some(p) => p.after(w, before, result),
+        None => result,
+    }
 }
 
 /// README "Exit codes": 1 when something failed verification, the destination holds other

@@ -42,9 +42,14 @@ pub fn http_client(net: &NetArgs) -> Result<Arc<HttpClient>, Failure> {
 /// An audit source, and its HTTP client when it is one.
 pub type SourceAndClient = (Box<dyn Source>, Option<Arc<HttpClient>>);
 
-/// `URL` (http or https) or a directory, as an audit source; the client when it is HTTP.
+/// `URL` (http or https), an `s3://bucket/prefix` publication (`sijil publish`) or a
+/// directory, as an audit source; the client when it is HTTP.
 pub fn source(target: &str, net: &NetArgs) -> Result<SourceAndClient, Failure> {
-    if is_url(target) {
+    if target.starts_with("s3://") {
+        let source =
+            sijil_publish::source::PublicationSource::open(target).map_err(Failure::usage)?;
+        Ok((Box::new(source), None))
+    } else if is_url(target) {
         let client = http_client(net)?;
         Ok((
             Box::new(HttpSource::new(Arc::clone(&client), target)),
@@ -53,7 +58,7 @@ pub fn source(target: &str, net: &NetArgs) -> Result<SourceAndClient, Failure> {
     } else {
         if !std::path::Path::new(target).is_dir() {
             return Err(Failure::usage(anyhow::anyhow!(
-                "{target}: not an http(s) URL nor a directory"
+                "{target}: not an http(s) URL, an s3:// publication nor a directory"
             )));
         }
         Ok((Box::new(DirSource::new(target)), None))

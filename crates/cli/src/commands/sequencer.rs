@@ -9,10 +9,11 @@ use anyhow::Context as _;
 use sijil_client::cosign::{collect, default_evidence_dir, publish, WitnessOutcome, WitnessTarget};
 use sijil_client::http::{HttpClient, HttpOptions};
 use sijil_core::storage::DirTiles;
-use sijil_http::sequencer::{serve_sequencer, Sequencer, SequencerConfig};
+use sijil_http::sequencer::{serve_sequencer, CommitHook, Sequencer, SequencerConfig};
 use sijil_register::{read_private_key, RegisterWriter};
 
 use super::monitor::duration_arg;
+use super::publish::Publication;
 use super::serve::{run_server, shutdown_signal};
 use super::{now_ms, register_failure};
 use crate::flags::SequencerArgs;
@@ -59,7 +60,14 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
         ..SequencerConfig::default()
     };
     config.limits.max_request_body = a.max_body;
-    let sequencer = Arc::new(Sequencer::new(writer, now_ms, config));
+    // A remembered publication: checked now (refusing to start behind it), then before each
+    // batch, and published to after each commit.
+    let publication = Publication::check(&writer)?;
+    let mut sequencer = Sequencer::new(writer, now_ms, config);
+    if let Some(p) = publication {
+        sequencer = sequencer.with_hook(Box::new(p));
+    }
+    let sequencer = Arc::new(sequencer);
     if !witnesses.is_empty() {
         let client = HttpClient::new(HttpOptions {
             retries: 2,
@@ -177,5 +185,21 @@ impl Cosigner {
         errln!(
             "sijil: cosign: the log grew during each of three rounds; the checkpoint is cosigned at the next one"
         );
+    }
+}
+
+/// The register's remembered publication around each batch (issue 14): the same check and
+/// the same incremental publication as `sijil append`'s.
+impl CommitHook for Publication {
+    fn before_signing(&self, writer: &RegisterWriter) -> Result<(), String> {
+        self.check_writer(writer)
+            .map(|_| ())
+            .map_err(|e| crate::error_chain(&self.refusal(e).error))
+    }
+
+    fn after_commit(&self, writer: &RegisterWriter) -> Result<(), String> {
+        self.publish_committed(writer)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
