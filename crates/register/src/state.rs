@@ -122,6 +122,25 @@ impl WriterState {
         Ok(WriterState { db, path: shown })
     }
 
+    /// An empty state in memory: what a writer holds while it replaces its state on disk
+    /// (the file cannot be opened twice), and keeps if that fails, so that its next batch
+    /// tries again.
+    ///
+    /// # Errors
+    /// [`StateError::Db`] if redb cannot create it.
+    pub(crate) fn empty_in_memory() -> Result<WriterState, StateError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|e| StateError::Db {
+                path: "(memory)".into(),
+                source: e.into(),
+            })?;
+        Ok(WriterState {
+            db,
+            path: "(memory)".into(),
+        })
+    }
+
     /// An empty state database at `path`, in place of whatever was there.
     ///
     /// # Errors

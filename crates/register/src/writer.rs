@@ -804,7 +804,9 @@ impl RegisterWriter {
             return Ok(());
         }
         let cp = self.writer.checkpoint().clone();
-        let (state, head) = open_state(self.writer.layout(), &self.tiles, &cp)?;
+        // The open state is caught up in place, or closed before its file is replaced.
+        let open = std::mem::replace(&mut self.state, WriterState::empty_in_memory()?);
+        let (state, head) = settle_state(self.writer.layout(), &self.tiles, &cp, Some(open))?;
         self.state = state;
         self.head = head;
         self.state_behind = false;
@@ -1137,16 +1139,41 @@ fn open_state(
     tiles: &DirTiles,
     cp: &SignedCheckpoint,
 ) -> Result<(WriterState, StateHead), Error> {
-    let cp = &cp.checkpoint;
     let path = layout.writer_state();
-    match reuse_state(&path, tiles, cp) {
-        Ok(Some(found)) => return Ok(found),
-        Ok(None) => {}
-        Err(Reuse::State(e)) => {
-            tracing::warn!(error = %e, "the writer's state is unusable; rebuilding it from the log")
+    let open = if path.is_file() {
+        WriterState::open(&path)
+            .inspect_err(|e| {
+                tracing::warn!(error = %e, "the writer's state does not open; rebuilding it from the log")
+            })
+            .ok()
+    } else {
+        None
+    };
+    settle_state(layout, tiles, cp, open)
+}
+
+/// [`open_state`] with the state already open, if any: used as it is, caught up, or closed
+/// and rebuilt.
+fn settle_state(
+    layout: &Layout,
+    tiles: &DirTiles,
+    cp: &SignedCheckpoint,
+    open: Option<WriterState>,
+) -> Result<(WriterState, StateHead), Error> {
+    let cp = &cp.checkpoint;
+    if let Some(state) = open {
+        match reuse_state(&state, tiles, cp) {
+            Ok(Some(head)) => return Ok((state, head)),
+            Ok(None) => {}
+            Err(Reuse::State(e)) => {
+                tracing::warn!(error = %e, "the writer's state is unusable; rebuilding it from the log")
+            }
+            Err(Reuse::Log(e)) => return Err(e),
         }
-        Err(Reuse::Log(e)) => return Err(e),
+        // Closed before its file is replaced (redb locks it).
+        drop(state);
     }
+    let path = layout.writer_state();
     let started = std::time::Instant::now();
     let mut view = load_view(layout, tiles, cp)?;
     let state = WriterState::recreate(&path)?;
@@ -1177,15 +1204,13 @@ impl From<crate::state::StateError> for Reuse {
     }
 }
 
+/// The head of `state` brought to `cp`: as it is, or caught up from the entries it lacks;
+/// `None` when it must be rebuilt.
 fn reuse_state(
-    path: &Path,
+    state: &WriterState,
     tiles: &DirTiles,
     cp: &sijil_core::checkpoint::Checkpoint,
-) -> Result<Option<(WriterState, StateHead)>, Reuse> {
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let state = WriterState::open(path)?;
+) -> Result<Option<StateHead>, Reuse> {
     let Some((head, size, root)) = state.head()? else {
         return Ok(None);
     };
@@ -1193,7 +1218,7 @@ fn reuse_state(
         return Ok(None);
     }
     if size == cp.size {
-        return Ok((root == cp.root).then_some((state, head)));
+        return Ok((root == cp.root).then_some(head));
     }
     if size == 0 || size > cp.size || cp.size - size > SNAPSHOT_EVERY.max(cp.size / 8) {
         return Ok(None);
@@ -1232,7 +1257,7 @@ fn reuse_state(
         to = cp.size,
         "caught the writer's state up with the log"
     );
-    Ok(Some((state, head)))
+    Ok(Some(head))
 }
 
 /// Builds the whole view at `cp` (the snapshot on disk and the entries since) and writes
@@ -1299,4 +1324,63 @@ pub fn read_private_key(path: &Path) -> Result<Signer, Error> {
         path: path.to_path_buf(),
         message: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt as _;
+
+    use super::*;
+    use crate::parse_events;
+
+    const NOW: i64 = 1_750_000_000_000;
+
+    /// A long-lived writer (`sijil sequencer`) whose state write failed after a commit
+    /// catches the state up in place before its next batch: the file it holds open is not
+    /// reopened (redb locks it) nor rebuilt, and the next case link is right.
+    #[test]
+    fn a_long_lived_writer_catches_its_state_up_in_place() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("reg");
+        let report = init(
+            &dir,
+            InitOptions {
+                origin: "registre.example.ma/t".into(),
+                title: "t".into(),
+                authority: "a".into(),
+                officer_name: "amina".into(),
+                now_ms: NOW,
+                log_key: None,
+                officer_key: None,
+            },
+        )
+        .expect("init");
+        let officer = report.officer;
+        let events = |text: &str| parse_events("test", text).expect("valid events");
+        let complaint = r#"{"case":"C-1","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"categories":["privacy"],"received_on":"2024-01-02"}"#;
+        let hearing =
+            r#"{"case":"C-1","type":"HearingHeld","held_on":"2024-02-01","place":"Rabat"}"#;
+        let mut w = RegisterWriter::open(&dir, None).expect("open");
+        w.append(events(complaint), &officer, NOW, None)
+            .expect("appends");
+        let inode = std::fs::metadata(dir.join("private/state.redb"))
+            .expect("state")
+            .ino();
+        // As after a failed write: the state is one batch behind the log.
+        let behind = w.head.clone();
+        w.append(events(hearing), &officer, NOW, None)
+            .expect("appends");
+        w.head = behind;
+        w.state_behind = true;
+        w.append(events(hearing), &officer, NOW, None)
+            .expect("appends after catching up");
+        assert_eq!(w.next_case_link("C-1").expect("state").seq, 3);
+        assert_eq!(
+            std::fs::metadata(dir.join("private/state.redb"))
+                .expect("state")
+                .ino(),
+            inode,
+            "caught up in place, not rebuilt"
+        );
+    }
 }
