@@ -519,3 +519,50 @@ fn issue13_the_sequencer_has_its_checkpoints_cosigned_while_it_holds_the_writer(
     let out = ok(&["cosign", reg.dir(), "--witness", &witness]);
     assert!(out.contains("cosigned by witness.example/w1"), "{out}");
 }
+
+/// Issue 14, "never roll back": a sequencer started on a register restored from an older copy
+/// asks the witnesses it knows first; one that has cosigned a larger checkpoint of the log
+/// stops it (exit 1, the sentence) before it signs anything. The register that is up to date
+/// starts.
+#[test]
+fn issue14_a_sequencer_behind_its_witness_refuses_to_start() {
+    let reg = Register::new();
+    reg.append(&events(&reg, "a.jsonl", "2024", 3));
+    let old = reg.tmp.path().join("old");
+    copy_dir(&reg.dir, &old);
+    reg.append(&events(&reg, "b.jsonl", "2025", 3));
+    let (k1, v1) = witness_key(reg.tmp.path(), "witness.example/w1");
+    let w1 = start_witness(&k1, &[&reg.vkey], &reg.tmp.path().join("w1"));
+    let witness = format!("{}={v1}", w1.url.trim_end_matches('/'));
+    ok(&["cosign", reg.dir(), "--witness", &witness]);
+    let (before, old_cp) = checkpoint(&old);
+    let (_, cp) = checkpoint(&reg.dir);
+    assert!(old_cp.size < cp.size);
+    let out = sijil(&[
+        "sequencer",
+        s(&old),
+        "--listen",
+        "127.0.0.1:0",
+        "--witness",
+        &witness,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "refusing to sign: witness {} has cosigned this log at size {}",
+            w1.url.trim_end_matches('/'),
+            cp.size
+        )) && err.contains("Nothing was written"),
+        "{err}"
+    );
+    assert_eq!(checkpoint(&old).0, before, "nothing was signed");
+    let _up_to_date = Daemon::start(&[
+        "sequencer",
+        reg.dir(),
+        "--listen",
+        "127.0.0.1:0",
+        "--witness",
+        &witness,
+    ]);
+}

@@ -290,11 +290,10 @@ fn submit(
                         now_ms,
                         evidence_dir,
                     )
-                    .unwrap_or_else(|| {
-                        refused(format!(
-                            "it has cosigned size {size}, larger than the register's {}",
-                            cp.size
-                        ))
+                    .unwrap_or_else(|| Error::WitnessAhead {
+                        url: w.url.clone(),
+                        size,
+                        ours: cp.size,
                     }));
                 }
                 old = size;

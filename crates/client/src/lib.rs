@@ -108,6 +108,10 @@ pub enum Error {
     /// A witness did not cosign.
     #[error("witness {url}: {message}")]
     WitnessRefused { url: String, message: String },
+    /// A witness has cosigned a larger checkpoint of this log than the register's: the
+    /// register is behind what was published (a restored backup), or another copy signs.
+    #[error("witness {url}: it has cosigned size {size}, larger than the register's {ours}")]
+    WitnessAhead { url: String, size: u64, ours: u64 },
     /// Bad input: a key, an option, a file that is not what it should be.
     #[error("{0}")]
     Usage(String),
@@ -159,7 +163,7 @@ impl Error {
             | Error::Behind { .. }
             | Error::Stale { .. }
             | Error::LogKey { .. } => ErrorKind::Unverified,
-            Error::WitnessRefused { .. } => ErrorKind::Unverified,
+            Error::WitnessRefused { .. } | Error::WitnessAhead { .. } => ErrorKind::Unverified,
             // A refused batch or event, a receipt that does not verify: exit 1, as `append`.
             Error::Refused { .. } | Error::Register(_) | Error::Receipt(_) => ErrorKind::Unverified,
             // A local checkpoint (a state file, a mirror's or a register's own) that does not

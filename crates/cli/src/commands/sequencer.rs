@@ -63,17 +63,29 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
     // A remembered publication: checked now (refusing to start behind it), then before each
     // batch, and published to after each commit.
     let publication = Publication::check(&writer)?;
+    // The witnesses it knows, too: one that has cosigned a larger checkpoint of this log
+    // means this register is behind what was published (issue 14: a restored backup stops
+    // instead of forking). A witness that cannot be reached does not stop it.
+    let client = if witnesses.is_empty() {
+        None
+    } else {
+        Some(
+            HttpClient::new(HttpOptions {
+                retries: 2,
+                ..HttpOptions::default()
+            })
+            .map_err(Failure::usage)?,
+        )
+    };
+    if let Some(client) = &client {
+        check_witnesses(&writer, &witnesses, client, &default_evidence_dir(&a.dir))?;
+    }
     let mut sequencer = Sequencer::new(writer, now_ms, config);
     if let Some(p) = publication {
         sequencer = sequencer.with_hook(Box::new(p));
     }
     let sequencer = Arc::new(sequencer);
-    if !witnesses.is_empty() {
-        let client = HttpClient::new(HttpOptions {
-            retries: 2,
-            ..HttpOptions::default()
-        })
-        .map_err(Failure::usage)?;
+    if let Some(client) = client {
         let cosigner = Cosigner {
             sequencer: Arc::downgrade(&sequencer),
             witnesses,
@@ -97,6 +109,47 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
     run_server(&runtime, a.listen, what, |listener| {
         serve_sequencer(listener, sequencer, shutdown_signal())
     })
+}
+
+/// Before the sequencer signs anything: the witnesses' view of the log. Each is asked to
+/// cosign the register's checkpoint (the exchange `sijil cosign` makes; its cosignature is
+/// kept by the first round of the cosigning thread anyway); one that answers with a larger
+/// size than the log's stops the start (exit 1), a fork it proves stops it too (exit 3, the
+/// evidence saved), one that cannot be reached is reported and skipped.
+fn check_witnesses(
+    writer: &RegisterWriter,
+    witnesses: &[WitnessTarget],
+    client: &HttpClient,
+    evidence_dir: &std::path::Path,
+) -> Result<(), Failure> {
+    let checkpoint = writer.checkpoint();
+    let tiles = DirTiles::new(writer.layout().clone());
+    let outcomes = collect(
+        checkpoint,
+        &writer.log_key().verifier(),
+        &tiles,
+        witnesses,
+        client,
+        now_ms(),
+        evidence_dir,
+    )
+    .map_err(|e| Failure {
+        code: crate::EXIT_FORK,
+        error: anyhow::Error::new(e).context("refusing to sign"),
+    })?;
+    for (url, outcome) in outcomes {
+        match outcome {
+            WitnessOutcome::Failed(sijil_client::Error::WitnessAhead { size, ours, .. }) => {
+                return Err(Failure::rejected(anyhow::anyhow!(
+                    "refusing to sign: witness {url} has cosigned this log at size {size}, but {} has only {ours} entries: the register is behind what was published (restored from an older copy?); signing now would fork the log. Bring it forward (`sijil mirror` from a copy that has the missing entries) and start again. Nothing was written.",
+                    writer.layout().root().display()
+                )));
+            }
+            WitnessOutcome::Failed(e) => errln!("sijil: witness {url}: {e} (not checked)"),
+            WitnessOutcome::Cosigned(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// The sequencer's cosigning rounds (`--witness`): what `sijil cosign` does, which cannot
