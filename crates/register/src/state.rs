@@ -317,12 +317,12 @@ impl WriterState {
 
     /// Writes what `view` holds (a partial view after its batch committed, or a whole view
     /// into a new state, [`WriterState::recreate`]) as the state of the log at `root`, in one
-    /// transaction.
+    /// transaction. Returns the head it wrote.
     ///
     /// # Errors
     /// [`StateError`] when the view is not at a checkpoint (its index not current) or the
     /// database cannot be written; the state is then as it was.
-    pub(crate) fn write(&self, view: &mut View, root: Hash) -> Result<(), StateError> {
+    pub(crate) fn write(&self, view: &mut View, root: Hash) -> Result<Head, StateError> {
         let head = view.head().ok_or_else(|| StateError::Malformed {
             what: "head",
             message: "the view's index is not current: it is not at a checkpoint".into(),
@@ -397,7 +397,7 @@ impl WriterState {
                 .map_err(|x| self.db_error(x))?;
         }
         txn.commit().map_err(|x| self.db_error(x))?;
-        Ok(())
+        Ok(head)
     }
 }
 

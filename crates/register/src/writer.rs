@@ -832,11 +832,9 @@ impl RegisterWriter {
     /// the next batch, or the next open, replays what the state lacks.
     fn store_state(&mut self, mut view: View) {
         let root = self.writer.checkpoint().checkpoint.root;
-        let head = view.head();
-        match (self.state.write(&mut view, root), head) {
-            (Ok(()), Some(head)) => self.head = head,
-            (Ok(()), None) => self.state_behind = true,
-            (Err(e), _) => {
+        match self.state.write(&mut view, root) {
+            Ok(head) => self.head = head,
+            Err(e) => {
                 tracing::warn!(error = %e, "could not write the writer's state; the next batch catches it up from the log");
                 self.state_behind = true;
             }
@@ -1176,14 +1174,9 @@ fn settle_state(
     let path = layout.writer_state();
     let started = std::time::Instant::now();
     let mut view = load_view(layout, tiles, cp)?;
+    // The log's last entry is an IndexCommitted (`load_view` checked it): the view is current.
     let state = WriterState::recreate(&path)?;
-    state.write(&mut view, cp.root)?;
-    let head = view.head().ok_or_else(|| Error::Corrupt {
-        what: format!(
-            "the log of {} entries does not end with an IndexCommitted",
-            cp.size
-        ),
-    })?;
+    let head = state.write(&mut view, cp.root)?;
     tracing::info!(
         size = cp.size,
         elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
@@ -1248,10 +1241,7 @@ fn reuse_state(
     if view.index().partial_error().is_some() {
         return Ok(None);
     }
-    state.write(&mut view, cp.root)?;
-    let Some(head) = view.head() else {
-        return Ok(None);
-    };
+    let head = state.write(&mut view, cp.root)?;
     tracing::info!(
         from = size,
         to = cp.size,

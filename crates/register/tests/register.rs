@@ -686,8 +686,15 @@ fn issue9_a_writer_state_behind_the_log_is_caught_up_from_the_entries_it_lacks()
     append(&mut w, &officer, &hearing("C-1", 1));
     append(&mut w, &officer, &complaint("C-2", "y"));
     drop(w);
+    // Copied over the file in place: a catch-up keeps the file, a rebuild makes a new one.
     std::fs::copy(&old, &state).expect("put the old state back");
+    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&state).expect("state"));
     let mut w = RegisterWriter::open(&dir, None).expect("catches up");
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&state).expect("state")),
+        inode,
+        "caught up from the entries it lacked, not rebuilt"
+    );
     assert_eq!(w.register_head().size, w.size());
     assert_eq!(w.next_case_link("C-1").expect("state").seq, 2);
     assert_eq!(w.next_case_link("C-2").expect("state").seq, 1);
