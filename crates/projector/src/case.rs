@@ -520,11 +520,6 @@ impl CaseRecord {
     pub(crate) fn has_decision(&self) -> bool {
         !self.sanctions.is_empty() || self.status.is_closed()
     }
-
-    /// Whether the case is awaiting compliance with a deadline before `as_of`.
-    pub(crate) fn is_overdue(&self, as_of: Date) -> bool {
-        self.status == CaseStatus::AwaitingCompliance && self.deadline.is_some_and(|d| d < as_of)
-    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 mod case;
+mod listing;
 mod query;
 pub mod records;
 mod register;
@@ -35,6 +36,7 @@ pub use case::{
     Annotations, AppealRecord, AuthoritiesRecord, CaseStatus, Closing, ComplianceRecord,
     DecisionRecord, ErasureNote, Hearing, Opening, RulingRecord, SanctionRecord,
 };
+pub use listing::{CaseRow, Listing, ListingError};
 pub use query::{
     CaseDetail, CaseEntry, CaseFilter, CasePage, CaseSummary, ControllerDetail, ControllerRef,
     ControllerSummary, Page, QueryError, Sort,

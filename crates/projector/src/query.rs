@@ -5,16 +5,15 @@
 //! Every answer is an owned, `serde::Serialize` struct; dates are `YYYY-MM-DD`, hashes and
 //! keys hex.
 
-use std::cmp::Ordering;
-
 use serde::{Deserialize, Serialize};
 use sijil_core::event::{Categories, Category, Date, Outcome};
 use sijil_core::Hash;
 
 use crate::case::{
-    AppealRecord, AuthoritiesRecord, CaseRecord, CaseStatus, Closing, ComplianceRecord,
-    DecisionRecord, ErasureNote, Hearing, Opening, SanctionRecord,
+    AppealRecord, AuthoritiesRecord, CaseStatus, Closing, ComplianceRecord, DecisionRecord,
+    ErasureNote, Hearing, Opening, SanctionRecord,
 };
+use crate::listing::{summarize, CaseRow, Listing};
 use crate::view::View;
 
 /// Which cases to list. Every field that is set must match; `opened_from` and `opened_to`
@@ -31,15 +30,6 @@ pub struct CaseFilter {
     pub opened_to: Option<Date>,
 }
 
-impl CaseFilter {
-    fn matches(&self, c: &CaseRecord) -> bool {
-        self.status.is_none_or(|s| c.status == s)
-            && self.category.is_none_or(|k| c.categories.contains(k))
-            && self.opened_from.is_none_or(|d| c.opened_on >= d)
-            && self.opened_to.is_none_or(|d| c.opened_on <= d)
-    }
-}
-
 /// The order of a case listing. Ties on the opening day are broken by the opening entry's
 /// seq, so every order is total and pages never overlap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,17 +41,6 @@ pub enum Sort {
     OpenedAsc,
     /// By case id (byte order).
     Id,
-}
-
-impl Sort {
-    fn compare(self, a: &CaseRecord, b: &CaseRecord) -> Ordering {
-        let opened = |c: &CaseRecord| (c.opened_on, c.opened_seq());
-        match self {
-            Sort::OpenedAsc => opened(a).cmp(&opened(b)),
-            Sort::OpenedDesc => opened(b).cmp(&opened(a)),
-            Sort::Id => a.id.cmp(&b.id),
-        }
-    }
 }
 
 /// Which page of a listing. `limit` is capped at [`Page::MAX_LIMIT`].
@@ -202,29 +181,24 @@ pub struct ControllerDetail {
 }
 
 impl View {
-    /// Every case id, in order of opening.
+    /// The listing of this whole view: its cases and controllers as the whole-register
+    /// answers read them ([`Listing`]). Built anew on each call (a server keeps one per
+    /// snapshot).
+    pub fn listing(&self) -> Listing {
+        Listing::of_view(self)
+    }
+
+    /// Every case id, in order of opening ([`Listing::case_ids`]).
     pub fn case_ids(&self) -> Vec<String> {
-        self.state.cases.iter().map(|c| c.id.to_string()).collect()
+        self.listing().case_ids()
     }
 
-    /// Every case's summary, in id order ([`Sort::Id`]), `overdue` as of `as_of`: the open
-    /// data's rows. One sort of all the cases, where following the listing's pages to the end
-    /// filtered them all again for each page.
+    /// Every case's summary, in id order ([`Listing::summaries`]).
     pub fn summaries(&self, as_of: Date) -> Vec<CaseSummary> {
-        let cases = &self.state.cases;
-        let mut order: Vec<u32> = (0..cases.len() as u32).collect();
-        order.sort_unstable_by(|a, b| Sort::Id.compare(&cases[*a as usize], &cases[*b as usize]));
-        order
-            .into_iter()
-            .map(|i| self.summary(&cases[i as usize], as_of))
-            .collect()
+        self.listing().summaries(as_of)
     }
 
-    /// The cases that match `filter`, in `sort` order, one page of them; `overdue` is
-    /// computed as of `as_of` (the caller's today: the view has no clock).
-    ///
-    /// Costs one pass over the cases (over the controller's cases when the filter names one)
-    /// plus a partial sort of the first `offset + limit` matches.
+    /// One page of the cases that match `filter` ([`Listing::cases`]).
     ///
     /// # Errors
     /// [`QueryError::UnknownCursor`] when `page` continues after a case id that does not exist.
@@ -235,67 +209,7 @@ impl View {
         page: &Page,
         as_of: Date,
     ) -> Result<CasePage, QueryError> {
-        let cases = &self.state.cases;
-        let mut matched: Vec<u32> = match &filter.controller {
-            Some(id) => match self.controller_index.get(id.as_str()) {
-                Some(&ci) => self.state.controllers[ci as usize]
-                    .cases
-                    .iter()
-                    .copied()
-                    .filter(|&i| filter.matches(&cases[i as usize]))
-                    .collect(),
-                None => Vec::new(),
-            },
-            None => (0..cases.len() as u32)
-                .filter(|&i| filter.matches(&cases[i as usize]))
-                .collect(),
-        };
-        let total = matched.len();
-        let (skip, limit) = match page {
-            Page::Offset { offset, limit } => (*offset, *limit),
-            Page::After { after, limit } => {
-                let &cursor = self.case_index.get(after.as_str()).ok_or_else(|| {
-                    QueryError::UnknownCursor {
-                        after: after.clone(),
-                    }
-                })?;
-                let cursor = &cases[cursor as usize];
-                matched.retain(|&i| sort.compare(&cases[i as usize], cursor) == Ordering::Greater);
-                (0, *limit)
-            }
-        };
-        let before = total - matched.len();
-        let end = skip
-            .saturating_add(limit.min(Page::MAX_LIMIT))
-            .min(matched.len());
-        let start = skip.min(end);
-        let cmp = |a: &u32, b: &u32| sort.compare(&cases[*a as usize], &cases[*b as usize]);
-        if end < matched.len() {
-            if end == 0 {
-                matched.clear();
-            } else {
-                matched.select_nth_unstable_by(end - 1, cmp);
-                matched.truncate(end);
-            }
-        }
-        matched.sort_unstable_by(cmp);
-        let items: Vec<CaseSummary> = matched[start..]
-            .iter()
-            .map(|&i| self.summary(&cases[i as usize], as_of))
-            .collect();
-        // The offset asked for, even past the end (then with no items), not a clamped one.
-        let offset = before + skip;
-        let next = if offset + items.len() < total {
-            items.last().map(|c| c.id.clone())
-        } else {
-            None
-        };
-        Ok(CasePage {
-            total,
-            offset,
-            items,
-            next,
-        })
+        self.listing().cases(filter, sort, page, as_of)
     }
 
     /// The case `id` with its entries, `overdue` as of `as_of`; `None` if no such case.
@@ -317,7 +231,15 @@ impl View {
             })
             .collect();
         Some(CaseDetail {
-            summary: self.summary(case, as_of),
+            summary: {
+                let controller = &self.state.controllers[case.controller as usize];
+                summarize(
+                    &CaseRow::of(case, case.controller),
+                    &controller.id,
+                    &controller.name,
+                    as_of,
+                )
+            },
             head: case.head,
             timeline,
             hearings: case.hearings.clone(),
@@ -330,60 +252,13 @@ impl View {
         })
     }
 
-    /// The controller `id` with its cases, `overdue` as of `as_of`; `None` if it has no case.
+    /// The controller `id` with its cases ([`Listing::controller`]).
     pub fn controller(&self, id: &str, as_of: Date) -> Option<ControllerDetail> {
-        let c = &self.state.controllers[*self.controller_index.get(id)? as usize];
-        Some(ControllerDetail {
-            id: c.id.to_string(),
-            name: c.name.clone(),
-            former_names: c.former_names.clone(),
-            cases: c
-                .cases
-                .iter()
-                .map(|&i| self.summary(&self.state.cases[i as usize], as_of))
-                .collect(),
-        })
+        self.listing().controller(id, as_of)
     }
 
-    /// Every controller, by id.
+    /// Every controller, by id ([`Listing::controllers`]).
     pub fn controllers(&self) -> Vec<ControllerSummary> {
-        let mut all: Vec<ControllerSummary> = self
-            .state
-            .controllers
-            .iter()
-            .map(|c| ControllerSummary {
-                id: c.id.to_string(),
-                name: c.name.clone(),
-                cases: c.cases.len(),
-                open_cases: c
-                    .cases
-                    .iter()
-                    .filter(|&&i| !self.state.cases[i as usize].status.is_closed())
-                    .count(),
-            })
-            .collect();
-        all.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        all
-    }
-
-    fn summary(&self, c: &CaseRecord, as_of: Date) -> CaseSummary {
-        let controller = &self.state.controllers[c.controller as usize];
-        CaseSummary {
-            id: c.id.to_string(),
-            controller: ControllerRef {
-                id: controller.id.to_string(),
-                name: controller.name.clone(),
-            },
-            categories: c.categories.clone(),
-            opened_by: c.opened_by,
-            opened_on: c.opened_on,
-            opened_seq: c.opened_seq(),
-            status: c.status,
-            deadline: c.deadline,
-            overdue: c.is_overdue(as_of),
-            entries: c.timeline.len(),
-            last_seq: c.timeline.last().map_or(0, |t| t.seq()),
-            outcome: c.closing.map(|x| x.outcome),
-        }
+        self.listing().controllers()
     }
 }

@@ -101,6 +101,20 @@ impl CaseSlot {
         )
     }
 
+    /// The case's place in order of opening in the whole register.
+    pub fn ordinal(&self) -> u32 {
+        self.ordinal
+    }
+
+    /// The seqs of the case's entries, in log order.
+    pub fn seqs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.record.timeline.iter().map(|t| t.seq())
+    }
+
+    pub(crate) fn record(&self) -> &CaseRecord {
+        &self.record
+    }
+
     /// The log seq of the case's event `n` (0 for the opening one).
     pub fn entry_seq(&self, n: u64) -> Option<u64> {
         let n = usize::try_from(n).ok()?;
@@ -121,6 +135,10 @@ impl ControllerSlot {
 
     pub fn id(&self) -> &str {
         &self.0.id
+    }
+
+    pub(crate) fn record(&self) -> &ControllerRecord {
+        &self.0
     }
 }
 

@@ -6,11 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Datelike;
 use serde::Serialize;
 use sijil_core::event::{Category, Date, Sanction};
 
-use crate::case::{CaseRecord, CaseStatus};
+use crate::case::CaseStatus;
 use crate::view::View;
 
 /// Counts over the whole register. Every status, category and sanction kind is listed, with 0
@@ -51,7 +50,7 @@ pub struct DeadlineCounts {
     pub pending: u64,
 }
 
-const SANCTION_KINDS: [Sanction; 5] = [
+pub(crate) const SANCTION_KINDS: [Sanction; 5] = [
     Sanction::Warning,
     Sanction::FormalNotice,
     Sanction::Fine { amount_mad: 0 },
@@ -60,53 +59,8 @@ const SANCTION_KINDS: [Sanction; 5] = [
 ];
 
 impl View {
-    /// The statistics, with `overdue` as of `as_of` (the caller's today).
+    /// The statistics, with `overdue` as of `as_of` ([`crate::Listing::stats`]).
     pub fn stats(&self, as_of: Date) -> Stats {
-        let mut st = Stats {
-            as_of,
-            entries: self.size(),
-            cases: self.state.cases.len(),
-            controllers: self.state.controllers.len(),
-            by_status: CaseStatus::ALL.iter().map(|&s| (s, 0)).collect(),
-            by_category: Category::ALL.iter().map(|&c| (c, 0)).collect(),
-            by_year: BTreeMap::new(),
-            sanctions_by_kind: SANCTION_KINDS.iter().map(|s| (s.kind(), 0)).collect(),
-            fines_total_mad: 0,
-            overdue: 0,
-            deadlines: DeadlineCounts::default(),
-        };
-        for c in &self.state.cases {
-            *st.by_status.entry(c.status).or_default() += 1;
-            for category in c.categories.iter() {
-                *st.by_category.entry(category).or_default() += 1;
-            }
-            *st.by_year.entry(c.opened_on.naive().year()).or_default() += 1;
-            st.overdue += usize::from(c.is_overdue(as_of));
-            count_deadline(&mut st.deadlines, c, as_of);
-            for s in &c.sanctions {
-                *st.sanctions_by_kind.entry(s.sanction.kind()).or_default() += 1;
-                if let Sanction::Fine { amount_mad } = s.sanction {
-                    st.fines_total_mad = st.fines_total_mad.saturating_add(amount_mad);
-                }
-            }
-        }
-        st
-    }
-}
-
-/// Adds how case `c`'s deadline went, if it had one. A case closed or sanctioned before its
-/// due date, without compliance, is neither kept nor missed.
-fn count_deadline(counts: &mut DeadlineCounts, c: &CaseRecord, as_of: Date) {
-    let Some(&(_, due)) = c.deadlines.last() else {
-        return;
-    };
-    let awaiting = c.status == CaseStatus::AwaitingCompliance;
-    match &c.compliance {
-        Some(done) if done.confirmed_on <= due => counts.kept += 1,
-        Some(_) => counts.missed += 1,
-        None if c.sanctions.iter().any(|s| s.notified_on > due) => counts.missed += 1,
-        None if awaiting && due < as_of => counts.missed += 1,
-        None if awaiting => counts.pending += 1,
-        None => {}
+        self.listing().stats(as_of)
     }
 }

@@ -560,6 +560,42 @@ proptest! {
     }
 }
 
+/// The whole-register answers of `listing` are those of the whole `view`: statistics at
+/// three dates, every page order, the open data's summaries, the controllers.
+fn same_answers(listing: &crate::Listing, view: &View) -> Result<(), TestCaseError> {
+    use crate::{CaseFilter, Page, Sort};
+    let whole = view.listing();
+    for day in [(2020, 1, 1), (2026, 6, 1), (2035, 1, 1)] {
+        let as_of = Date::from_ymd(day.0, day.1, day.2).expect("a date");
+        prop_assert_eq!(listing.stats(as_of), whole.stats(as_of));
+        prop_assert_eq!(listing.summaries(as_of), whole.summaries(as_of));
+        for sort in [Sort::OpenedDesc, Sort::OpenedAsc, Sort::Id] {
+            let page = Page::first(7);
+            prop_assert_eq!(
+                listing.cases(&CaseFilter::default(), sort, &page, as_of),
+                whole.cases(&CaseFilter::default(), sort, &page, as_of)
+            );
+        }
+        for c in whole.controllers() {
+            prop_assert_eq!(
+                listing.controller(&c.id, as_of),
+                whole.controller(&c.id, as_of)
+            );
+            let filter = CaseFilter {
+                controller: Some(c.id.clone()),
+                ..CaseFilter::default()
+            };
+            prop_assert_eq!(
+                listing.cases(&filter, Sort::Id, &Page::first(1000), as_of),
+                whole.cases(&filter, Sort::Id, &Page::first(1000), as_of)
+            );
+        }
+    }
+    prop_assert_eq!(listing.controllers(), whole.controllers());
+    prop_assert_eq!(listing.case_ids(), whole.case_ids());
+    Ok(())
+}
+
 /// A writer's records in memory, as `sijil_register`'s state keeps them in its database.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Records {
@@ -590,6 +626,42 @@ impl Records {
                 Record::KeyLog { key, bytes } => drop(self.key_logs.insert(key, bytes)),
             }
         }
+    }
+
+    fn listing(&self, entries: u64) -> crate::Listing {
+        use crate::records::{CaseSlot, ControllerSlot};
+        crate::Listing::from_records(
+            entries,
+            self.cases
+                .values()
+                .map(|b| CaseSlot::from_bytes(b).expect("case decodes")),
+            self.controllers
+                .values()
+                .map(|b| ControllerSlot::from_bytes(b).expect("controller decodes")),
+        )
+        .expect("the records make a listing")
+    }
+
+    /// The case and controller records `view` gives back, decoded.
+    fn slots(
+        view: &View,
+    ) -> (
+        Vec<crate::records::CaseSlot>,
+        Vec<crate::records::ControllerSlot>,
+    ) {
+        use crate::records::{CaseSlot, ControllerSlot, Record};
+        let (mut cases, mut controllers) = (Vec::new(), Vec::new());
+        for record in view.records() {
+            match record {
+                Record::Case { bytes, .. } => {
+                    cases.push(CaseSlot::from_bytes(&bytes).expect("case decodes"))
+                }
+                Record::Controller { bytes, .. } => controllers
+                    .push(ControllerSlot::from_bytes(&bytes).expect("controller decodes")),
+                _ => {}
+            }
+        }
+        (cases, controllers)
     }
 
     /// The partial view of what `touched` names, as the register's state builds it.
@@ -673,6 +745,7 @@ proptest! {
         whole.apply(&entries[0].0, entries[0].1).map_err(|r| TestCaseError::fail(r.to_string()))?;
         whole.flush_index();
         let mut store = Records::of(&whole);
+        let mut listing = store.listing(whole.size());
         let mut at = 1;
         for (b, cut) in cuts.iter().cycle().enumerate() {
             if at >= entries.len() {
@@ -702,6 +775,12 @@ proptest! {
                 store.trie.extend(t.changed_nodes());
             }
             prop_assert_eq!(&store, &Records::of(&whole), "after the batch ending at {}", at + cut);
+            // A reader's listing kept in step with the records each batch wrote answers as
+            // the whole view does, and as one built from all the records (issue 11).
+            let (cases, controllers) = Records::slots(&partial);
+            listing = listing.update(whole.size(), cases, controllers).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            same_answers(&listing, &whole)?;
+            same_answers(&store.listing(whole.size()), &whole)?;
             at += cut;
         }
     }
