@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
 use sijil_core::entry::CaseLink;
-use sijil_core::event::{AmendedField, Event};
+use sijil_core::event::{AmendedField, Event, TextDigest};
 use sijil_core::Hash;
 use sijil_index::{for_each_subject, Index, IndexKey, KeyLog};
 
@@ -225,6 +225,9 @@ pub enum Record {
     Controller { id: Box<str>, bytes: Vec<u8> },
     Annotations { seq: u64, bytes: Vec<u8> },
     KeyLog { key: IndexKey, bytes: Vec<u8> },
+    /// A redactable text a committed entry names, and that entry's seq (what a server needs
+    /// to serve the blob, [`View::text_is_published`]).
+    Text { digest: TextDigest, seq: u64 },
 }
 
 /// A stored record that does not decode, or does not fit the others.
@@ -291,7 +294,15 @@ impl View {
             key: *key,
             bytes: encode(log),
         });
-        cases.chain(controllers).chain(annotations).chain(logs)
+        let texts = s.texts.iter().map(|(digest, seq)| Record::Text {
+            digest: *digest,
+            seq: *seq,
+        });
+        cases
+            .chain(controllers)
+            .chain(annotations)
+            .chain(logs)
+            .chain(texts)
     }
 
     /// The partial view of `slice`: the rules and the fold of a whole view, over the records

@@ -14,6 +14,7 @@
 //! | `key_logs` | index key | the key's mini-log |
 //! | `trie` | trie label | an inner node of the index trie (`sijil_index::stored`; a leaf is in its parent's record) |
 //! | `numbers` | year | the highest `YYYY-NNNN` case number of that year |
+//! | `texts` | text digest | the seq of the entry that names that redactable text |
 //!
 //! The state is derived from the log and is never the commit point: it is written after a
 //! batch commits, in one redb transaction, and says which tree size and root it is of. On
@@ -22,11 +23,21 @@
 //! snapshot and the entries after it) if it is missing, ahead, of another tree, or does not
 //! decode. A batch that fails leaves it untouched, since it is never written before the
 //! commit.
+//!
+//! The writer opens it in redb's single-writer mode, so that `sijil serve` on the same
+//! directory reads it at the same time ([`StateReader`], read-only): a server that answers
+//! from these records, loaded per request, instead of holding the whole view (issue 11).
+//! A reader uses a read transaction whose `"log"` record is the checkpoint it serves, so
+//! what it answers is exactly the fold of the entries that checkpoint covers, as with a view.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableError};
+use redb::{
+    ConcurrencyMode, Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
+    TableDefinition, TableError,
+};
+use sijil_core::event::TextDigest;
 use sijil_core::Hash;
 use sijil_index::stored::{prove_stored, NodeSource, StoredNode};
 use sijil_index::{Index, Label, PartialTrie, TrieProof};
@@ -34,7 +45,7 @@ use sijil_projector::records::{
     annotations_from_bytes, key_log_from_bytes, CaseSlot, ControllerSlot, Head, Record,
     RecordError, Slice, Touched,
 };
-use sijil_projector::View;
+use sijil_projector::{Listing, ListingError, View};
 
 use crate::batch::case_number;
 
@@ -45,9 +56,19 @@ const ANNOTATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("annotatio
 const KEY_LOGS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("key_logs");
 const TRIE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie");
 const NUMBERS: TableDefinition<i32, u32> = TableDefinition::new("numbers");
+const TEXTS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("texts");
 
 /// The version of what this module stores; a state of another version is rebuilt.
-const STATE_VERSION: u32 = 1;
+/// 2: the `texts` table.
+const STATE_VERSION: u32 = 2;
+
+/// How the writer and the readers share the file: one writer, any number of read-only
+/// readers in other processes (redb's byte-range locks).
+const SHARING: ConcurrencyMode = ConcurrencyMode::SingleWriter;
+
+/// The page cache of a reader's handle: the records a request reads are few, and the
+/// kernel's page cache holds the file.
+const READER_CACHE: usize = 4 << 20;
 
 /// Why the writer's state cannot be read or written. The state is a cache of the log: the
 /// writer rebuilds it from the log on any of these at open.
@@ -66,6 +87,8 @@ pub enum StateError {
     Trie { message: String },
     #[error("writer state: the {what} record does not decode: {message}")]
     Malformed { what: &'static str, message: String },
+    #[error("writer state: {0}")]
+    Listing(#[from] ListingError),
 }
 
 /// The writer's state database (see the module).
@@ -115,10 +138,13 @@ impl WriterState {
     /// [`StateError::Db`] when the file cannot be opened as a redb database.
     pub(crate) fn open(path: &Path) -> Result<WriterState, StateError> {
         let shown = path.display().to_string();
-        let db = Database::create(path).map_err(|e| StateError::Db {
-            path: shown.clone(),
-            source: e.into(),
-        })?;
+        let db = Database::builder()
+            .set_concurrency_mode(SHARING)
+            .create(path)
+            .map_err(|e| StateError::Db {
+                path: shown.clone(),
+                source: e.into(),
+            })?;
         Ok(WriterState { db, path: shown })
     }
 
@@ -173,28 +199,7 @@ impl WriterState {
     /// [`StateError`] when it cannot be read or does not decode.
     pub(crate) fn head(&self) -> Result<Option<(Head, u64, Hash)>, StateError> {
         let txn = self.db.begin_read().map_err(|e| self.db_error(e))?;
-        let table = match txn.open_table(HEAD) {
-            Ok(t) => t,
-            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(self.db_error(e)),
-        };
-        let (Some(head), Some(log)) = (
-            table.get("head").map_err(|e| self.db_error(e))?,
-            table.get("log").map_err(|e| self.db_error(e))?,
-        ) else {
-            return Ok(None);
-        };
-        let Some((version, size, root)) = decode_log(log.value()) else {
-            return Err(StateError::Malformed {
-                what: "log",
-                message: format!("{} bytes", log.value().len()),
-            });
-        };
-        if version != STATE_VERSION {
-            return Ok(None);
-        }
-        let head = Head::from_bytes(head.value())?;
-        Ok(Some((head, size, root)))
+        read_head(&txn, &self.path)
     }
 
     /// The record of case `id`, if the register has that case.
@@ -240,79 +245,7 @@ impl WriterState {
     /// not lead to the head's root.
     pub(crate) fn slice(&self, head: Head, wants: &Touched) -> Result<Slice, StateError> {
         let txn = self.db.begin_read().map_err(|e| self.db_error(e))?;
-        let cases_t = txn.open_table(CASES).map_err(|x| self.db_error(x))?;
-        let controllers_t = txn.open_table(CONTROLLERS).map_err(|x| self.db_error(x))?;
-        let annotations_t = txn.open_table(ANNOTATIONS).map_err(|x| self.db_error(x))?;
-        let logs_t = txn.open_table(KEY_LOGS).map_err(|x| self.db_error(x))?;
-        let trie_t = txn.open_table(TRIE).map_err(|x| self.db_error(x))?;
-        let mut cases = Vec::with_capacity(wants.cases.len());
-        let mut controller_ids = wants.controllers.clone();
-        for id in &wants.cases {
-            if let Some(bytes) = cases_t.get(id.as_str()).map_err(|x| self.db_error(x))? {
-                let slot = CaseSlot::from_bytes(bytes.value()).map_err(named(id))?;
-                controller_ids.insert(slot.controller().to_owned());
-                cases.push(slot);
-            }
-        }
-        let mut controllers = Vec::with_capacity(controller_ids.len());
-        for id in &controller_ids {
-            if let Some(bytes) = controllers_t
-                .get(id.as_str())
-                .map_err(|x| self.db_error(x))?
-            {
-                controllers.push(ControllerSlot::from_bytes(bytes.value()).map_err(named(id))?);
-            }
-        }
-        let mut annotations = Vec::new();
-        for &seq in &wants.annotations {
-            if let Some(bytes) = annotations_t.get(seq).map_err(|x| self.db_error(x))? {
-                let a = annotations_from_bytes(bytes.value()).map_err(named(&seq.to_string()))?;
-                annotations.push((seq, a));
-            }
-        }
-        if let Some(range) = &wants.annotation_range {
-            for item in annotations_t
-                .range(range.clone())
-                .map_err(|x| self.db_error(x))?
-            {
-                let (seq, bytes) = item.map_err(|x| self.db_error(x))?;
-                let seq = seq.value();
-                if !wants.annotations.contains(&seq) {
-                    let a =
-                        annotations_from_bytes(bytes.value()).map_err(named(&seq.to_string()))?;
-                    annotations.push((seq, a));
-                }
-            }
-        }
-        let mut logs = Vec::with_capacity(wants.keys.len());
-        let mut proofs: Vec<([u8; 32], TrieProof)> = Vec::with_capacity(wants.keys.len());
-        let nodes = Nodes(&trie_t);
-        for key in &wants.keys {
-            if let Some(bytes) = logs_t.get(&key.0).map_err(|x| self.db_error(x))? {
-                let log = key_log_from_bytes(bytes.value()).map_err(named(&key.to_hex()))?;
-                logs.push((*key, log));
-            }
-            let proof = prove_stored(&nodes, &key.0).map_err(|err| StateError::Trie {
-                message: err.to_string(),
-            })?;
-            proofs.push((key.0, proof));
-        }
-        let trie = PartialTrie::from_proofs(
-            &head.index_root.0,
-            head.keys,
-            proofs.iter().map(|(k, p)| (k, p)),
-        )
-        .map_err(|err| StateError::Trie {
-            message: err.to_string(),
-        })?;
-        let index = Index::partial(head.size, logs, trie);
-        Ok(Slice {
-            head,
-            cases,
-            controllers,
-            annotations,
-            index,
-        })
+        read_slice(&txn, &self.path, head, wants)
     }
 
     /// Writes what `view` holds (a partial view after its batch committed, or a whole view
@@ -341,6 +274,7 @@ impl WriterState {
             let mut annotations = txn.open_table(ANNOTATIONS).map_err(|x| self.db_error(x))?;
             let mut logs = txn.open_table(KEY_LOGS).map_err(|x| self.db_error(x))?;
             let mut numbers = txn.open_table(NUMBERS).map_err(|x| self.db_error(x))?;
+            let mut texts = txn.open_table(TEXTS).map_err(|x| self.db_error(x))?;
             let mut highest: BTreeMap<i32, u32> = BTreeMap::new();
             for record in view.records() {
                 match record {
@@ -365,6 +299,11 @@ impl WriterState {
                     }
                     Record::KeyLog { key, bytes } => {
                         logs.insert(&key.0, bytes.as_slice())
+                            .map_err(|x| self.db_error(x))?;
+                    }
+                    Record::Text { digest, seq } => {
+                        texts
+                            .insert(&digest.0 .0, seq)
                             .map_err(|x| self.db_error(x))?;
                     }
                 }
@@ -418,4 +357,333 @@ fn decode_log(bytes: &[u8]) -> Option<(u32, u64, Hash)> {
     let size = u64::from_le_bytes(bytes[4..12].try_into().ok()?);
     let root: [u8; 32] = bytes[12..].try_into().ok()?;
     Some((version, size, Hash(root)))
+}
+
+/// A redb error on the state at `path`.
+fn db_err(path: &str) -> impl Fn(redb::Error) -> StateError + '_ {
+    move |source| StateError::Db {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The head, and the tree size and root the state read by `txn` is of; `None` for an empty
+/// or unfinished state (or one of another version).
+fn read_head(txn: &ReadTransaction, path: &str) -> Result<Option<(Head, u64, Hash)>, StateError> {
+    let err = db_err(path);
+    let table = match txn.open_table(HEAD) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(err(e.into())),
+    };
+    let (Some(head), Some(log)) = (
+        table.get("head").map_err(|e| err(e.into()))?,
+        table.get("log").map_err(|e| err(e.into()))?,
+    ) else {
+        return Ok(None);
+    };
+    let Some((version, size, root)) = decode_log(log.value()) else {
+        return Err(StateError::Malformed {
+            what: "log",
+            message: format!("{} bytes", log.value().len()),
+        });
+    };
+    if version != STATE_VERSION {
+        return Ok(None);
+    }
+    let head = Head::from_bytes(head.value())?;
+    Ok(Some((head, size, root)))
+}
+
+/// The records of what `wants` names, read by `txn`: see [`WriterState::slice`].
+fn read_slice(
+    txn: &ReadTransaction,
+    path: &str,
+    head: Head,
+    wants: &Touched,
+) -> Result<Slice, StateError> {
+    let err = db_err(path);
+    let e = |x: redb::StorageError| err(x.into());
+    let t = |x: TableError| err(x.into());
+    let cases_t = txn.open_table(CASES).map_err(t)?;
+    let controllers_t = txn.open_table(CONTROLLERS).map_err(t)?;
+    let annotations_t = txn.open_table(ANNOTATIONS).map_err(t)?;
+    let logs_t = txn.open_table(KEY_LOGS).map_err(t)?;
+    let trie_t = txn.open_table(TRIE).map_err(t)?;
+    let mut cases = Vec::with_capacity(wants.cases.len());
+    let mut controller_ids = wants.controllers.clone();
+    for id in &wants.cases {
+        if let Some(bytes) = cases_t.get(id.as_str()).map_err(e)? {
+            let slot = CaseSlot::from_bytes(bytes.value()).map_err(named(id))?;
+            controller_ids.insert(slot.controller().to_owned());
+            cases.push(slot);
+        }
+    }
+    let mut controllers = Vec::with_capacity(controller_ids.len());
+    for id in &controller_ids {
+        if let Some(bytes) = controllers_t.get(id.as_str()).map_err(e)? {
+            controllers.push(ControllerSlot::from_bytes(bytes.value()).map_err(named(id))?);
+        }
+    }
+    let mut annotations = Vec::new();
+    for &seq in &wants.annotations {
+        if let Some(bytes) = annotations_t.get(seq).map_err(e)? {
+            let a = annotations_from_bytes(bytes.value()).map_err(named(&seq.to_string()))?;
+            annotations.push((seq, a));
+        }
+    }
+    if let Some(range) = &wants.annotation_range {
+        for item in annotations_t.range(range.clone()).map_err(e)? {
+            let (seq, bytes) = item.map_err(e)?;
+            let seq = seq.value();
+            if !wants.annotations.contains(&seq) {
+                let a = annotations_from_bytes(bytes.value()).map_err(named(&seq.to_string()))?;
+                annotations.push((seq, a));
+            }
+        }
+    }
+    let mut logs = Vec::with_capacity(wants.keys.len());
+    let mut proofs: Vec<([u8; 32], TrieProof)> = Vec::with_capacity(wants.keys.len());
+    let nodes = Nodes(&trie_t);
+    for key in &wants.keys {
+        if let Some(bytes) = logs_t.get(&key.0).map_err(e)? {
+            let log = key_log_from_bytes(bytes.value()).map_err(named(&key.to_hex()))?;
+            logs.push((*key, log));
+        }
+        let proof = prove_stored(&nodes, &key.0).map_err(|err| StateError::Trie {
+            message: err.to_string(),
+        })?;
+        proofs.push((key.0, proof));
+    }
+    let trie = PartialTrie::from_proofs(
+        &head.index_root.0,
+        head.keys,
+        proofs.iter().map(|(k, p)| (k, p)),
+    )
+    .map_err(|err| StateError::Trie {
+        message: err.to_string(),
+    })?;
+    let index = Index::partial(head.size, logs, trie);
+    Ok(Slice {
+        head,
+        cases,
+        controllers,
+        annotations,
+        index,
+    })
+}
+
+/// The writer's state, opened read-only by another process (`sijil serve` on the writer's
+/// directory): see the module. The writer may write it meanwhile; each [`StateReader::at`]
+/// reads one committed version of it.
+pub struct StateReader {
+    db: ReadOnlyDatabase,
+    path: String,
+    /// The file's identity when opened: a writer that rebuilds its state replaces the file,
+    /// and a reader must then open the new one.
+    identity: Option<(u64, u64)>,
+}
+
+impl std::fmt::Debug for StateReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateReader")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+impl StateReader {
+    /// Opens the state at `path` read-only, beside its writer.
+    ///
+    /// # Errors
+    /// [`StateError::Db`] when there is no such file, it is not a redb database, or a writer
+    /// holds it in another sharing mode (an older `sijil`).
+    pub fn open(path: &Path) -> Result<StateReader, StateError> {
+        let shown = path.display().to_string();
+        let identity = identity(path);
+        let db = Database::builder()
+            .set_concurrency_mode(SHARING)
+            .set_cache_size(READER_CACHE)
+            .open_read_only(path)
+            .map_err(|e| StateError::Db {
+                path: shown.clone(),
+                source: e.into(),
+            })?;
+        Ok(StateReader {
+            db,
+            path: shown,
+            identity,
+        })
+    }
+
+    /// Whether the file at the path is no longer the one opened (the writer rebuilt it).
+    pub fn replaced(&self) -> bool {
+        identity(Path::new(&self.path)) != self.identity
+    }
+
+    /// The state as of the tree `(size, root)`: `None` if the state is of another tree (the
+    /// writer has not written it yet after its last commit, or is rebuilding it).
+    ///
+    /// # Errors
+    /// [`StateError`] when it cannot be read or its head does not decode.
+    pub fn at(&self, size: u64, root: Hash) -> Result<Option<StateSnapshot>, StateError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| db_err(&self.path)(e.into()))?;
+        match read_head(&txn, &self.path)? {
+            Some((head, s, r)) if s == size && r == root && head.size == size => {
+                Ok(Some(StateSnapshot {
+                    txn,
+                    head,
+                    path: self.path.clone(),
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// One committed version of the writer's state, of a known tree (see [`StateReader::at`]).
+/// Holding it keeps that version readable while the writer goes on.
+pub struct StateSnapshot {
+    txn: ReadTransaction,
+    head: Head,
+    path: String,
+}
+
+impl std::fmt::Debug for StateSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateSnapshot")
+            .field("path", &self.path)
+            .field("size", &self.head.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StateSnapshot {
+    pub fn head(&self) -> &Head {
+        &self.head
+    }
+
+    /// The partial view of what `wants` names ([`View::from_slice`]): what one answer
+    /// reads, at this version.
+    ///
+    /// # Errors
+    /// [`StateError`] when a record cannot be read or does not decode, or the trie's paths
+    /// do not lead to the head's root.
+    pub fn view_of(&self, wants: &Touched) -> Result<View, StateError> {
+        let slice = read_slice(&self.txn, &self.path, self.head.clone(), wants)?;
+        Ok(View::from_slice(slice)?)
+    }
+
+    /// The stored record of case `id`.
+    ///
+    /// # Errors
+    /// [`StateError`] when it cannot be read or does not decode.
+    pub fn case(&self, id: &str) -> Result<Option<CaseSlot>, StateError> {
+        let err = db_err(&self.path);
+        let table = self.txn.open_table(CASES).map_err(|e| err(e.into()))?;
+        let Some(bytes) = table.get(id).map_err(|e| err(e.into()))? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            CaseSlot::from_bytes(bytes.value()).map_err(named(id))?,
+        ))
+    }
+
+    /// The seq of the entry that names text `digest`, if a committed entry does.
+    ///
+    /// # Errors
+    /// [`StateError`] when it cannot be read.
+    pub fn text(&self, digest: &TextDigest) -> Result<Option<u64>, StateError> {
+        let err = db_err(&self.path);
+        let table = self.txn.open_table(TEXTS).map_err(|e| err(e.into()))?;
+        let seq = table
+            .get(&digest.0 .0)
+            .map_err(|e| err(e.into()))?
+            .map(|v| v.value());
+        Ok(seq)
+    }
+
+    /// Every case's entries' seqs, in no particular order (the open data's events).
+    ///
+    /// # Errors
+    /// [`StateError`] when a record cannot be read or does not decode.
+    pub fn case_seqs(&self) -> Result<Vec<u64>, StateError> {
+        let mut seqs = Vec::new();
+        self.for_each_case(|slot| seqs.extend(slot.seqs()))?;
+        Ok(seqs)
+    }
+
+    fn for_each_case(&self, mut f: impl FnMut(CaseSlot)) -> Result<(), StateError> {
+        let err = db_err(&self.path);
+        let table = self.txn.open_table(CASES).map_err(|e| err(e.into()))?;
+        for item in table.iter().map_err(|e| err(e.into()))? {
+            let (id, bytes) = item.map_err(|e| err(e.into()))?;
+            f(CaseSlot::from_bytes(bytes.value()).map_err(named(id.value()))?);
+        }
+        Ok(())
+    }
+
+    /// The listing of every case and controller ([`Listing::from_records`]).
+    ///
+    /// # Errors
+    /// [`StateError`] when a record cannot be read or does not decode, or the records do not
+    /// make a listing.
+    pub fn listing(&self) -> Result<Listing, StateError> {
+        let mut cases = Vec::with_capacity(self.head.cases as usize);
+        self.for_each_case(|slot| cases.push(slot))?;
+        let err = db_err(&self.path);
+        let table = self
+            .txn
+            .open_table(CONTROLLERS)
+            .map_err(|e| err(e.into()))?;
+        let mut controllers = Vec::new();
+        for item in table.iter().map_err(|e| err(e.into()))? {
+            let (id, bytes) = item.map_err(|e| err(e.into()))?;
+            controllers.push(ControllerSlot::from_bytes(bytes.value()).map_err(named(id.value()))?);
+        }
+        Ok(Listing::from_records(self.head.size, cases, controllers)?)
+    }
+
+    /// `listing` (of an earlier version) with the cases and controllers named by `touched`
+    /// (what the entries since that version read or changed) as they are in this one.
+    ///
+    /// # Errors
+    /// As [`StateSnapshot::listing`].
+    pub fn update(&self, listing: &Listing, touched: &Touched) -> Result<Listing, StateError> {
+        let wants = Touched {
+            cases: touched.cases.clone(),
+            controllers: touched.controllers.clone(),
+            ..Touched::default()
+        };
+        let err = db_err(&self.path);
+        let cases_t = self.txn.open_table(CASES).map_err(|e| err(e.into()))?;
+        let controllers_t = self
+            .txn
+            .open_table(CONTROLLERS)
+            .map_err(|e| err(e.into()))?;
+        let mut cases = Vec::new();
+        let mut controller_ids = wants.controllers;
+        for id in &wants.cases {
+            if let Some(bytes) = cases_t.get(id.as_str()).map_err(|e| err(e.into()))? {
+                let slot = CaseSlot::from_bytes(bytes.value()).map_err(named(id))?;
+                controller_ids.insert(slot.controller().to_owned());
+                cases.push(slot);
+            }
+        }
+        let mut controllers = Vec::new();
+        for id in &controller_ids {
+            if let Some(bytes) = controllers_t.get(id.as_str()).map_err(|e| err(e.into()))? {
+                controllers.push(ControllerSlot::from_bytes(bytes.value()).map_err(named(id))?);
+            }
+        }
+        Ok(listing.update(self.head.size, cases, controllers)?)
+    }
 }

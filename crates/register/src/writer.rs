@@ -1373,4 +1373,107 @@ mod tests {
             "caught up in place, not rebuilt"
         );
     }
+
+    /// `sijil serve` reads the writer's state while the writer holds it (issue 11): at the
+    /// checkpoint it serves it finds the same cases, listing and texts as the view of the
+    /// log; a version it holds stays readable while the writer commits more; a state of
+    /// another tree is not used.
+    #[test]
+    fn a_reader_reads_the_state_beside_its_writer() {
+        use sijil_projector::{records::Touched, CaseFilter, Page, Sort};
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("reg");
+        let report = init(
+            &dir,
+            InitOptions {
+                origin: "registre.example.ma/t".into(),
+                title: "t".into(),
+                authority: "a".into(),
+                officer_name: "amina".into(),
+                now_ms: NOW,
+                log_key: None,
+                officer_key: None,
+            },
+        )
+        .expect("init");
+        let officer = report.officer;
+        let events = |text: &str| parse_events("test", text).expect("valid events");
+        let mut w = RegisterWriter::open(&dir, None).expect("open");
+        w.append(
+            events(r#"{"case":"C-1","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"categories":["privacy"],"received_on":"2024-01-02","summary":"un texte"}"#),
+            &officer,
+            NOW,
+            None,
+        )
+        .expect("appends");
+        let reader = crate::state::StateReader::open(&dir.join("private/state.redb"))
+            .expect("a reader opens the state its writer holds");
+        let at = |r: &crate::RegisterReader| {
+            let cp = &r.checkpoint().checkpoint;
+            (cp.size, cp.root)
+        };
+        let log = crate::RegisterReader::open(&dir, None).expect("reader");
+        let (size, root) = at(&log);
+        let first = reader
+            .at(size, root)
+            .expect("reads")
+            .expect("of the checkpoint");
+        let as_of = sijil_core::event::Date::from_ymd(2024, 6, 1).expect("date");
+        let listing = first.listing().expect("listing");
+        assert_eq!(listing.stats(as_of), log.view().stats(as_of));
+        let case = first
+            .view_of(&Touched {
+                cases: ["C-1".to_owned()].into(),
+                ..Touched::default()
+            })
+            .expect("partial view");
+        assert_eq!(case.case("C-1", as_of), log.view().case("C-1", as_of));
+        let opening = log.view().case("C-1", as_of).expect("case").timeline[0].seq;
+        let entry = log.entries(opening, opening + 1).expect("entry");
+        let digest = *entry[0].entry.event.texts()[0];
+        assert_eq!(first.text(&digest).expect("reads"), Some(opening));
+        assert!(!log
+            .view()
+            .text_is_published(&sijil_core::event::TextDigest(sijil_core::Hash([7; 32]))));
+        assert_eq!(
+            first
+                .text(&sijil_core::event::TextDigest(sijil_core::Hash([7; 32])))
+                .expect("reads"),
+            None
+        );
+
+        w.append(
+            events(r#"{"case":"C-1","type":"HearingHeld","held_on":"2024-02-01","place":"Rabat"}"#),
+            &officer,
+            NOW,
+            None,
+        )
+        .expect("appends");
+        assert!(
+            reader.at(size, root).expect("reads").is_none(),
+            "the state moved on"
+        );
+        let page = |l: &sijil_projector::Listing| {
+            l.cases(&CaseFilter::default(), Sort::Id, &Page::first(10), as_of)
+                .expect("page")
+        };
+        assert_eq!(
+            page(&first.listing().expect("the old version")).items[0].entries,
+            1
+        );
+        let log = crate::RegisterReader::open(&dir, None).expect("reader");
+        let (size2, root2) = at(&log);
+        let second = reader
+            .at(size2, root2)
+            .expect("reads")
+            .expect("of the new checkpoint");
+        let touched = Touched {
+            cases: ["C-1".to_owned()].into(),
+            ..Touched::default()
+        };
+        let updated = second.update(&listing, &touched).expect("update");
+        assert_eq!(page(&updated), page(&log.view().listing()));
+        assert_eq!(page(&updated).items[0].entries, 2);
+        assert!(!reader.replaced());
+    }
 }

@@ -604,6 +604,7 @@ struct Records {
     annotations: std::collections::BTreeMap<u64, Vec<u8>>,
     key_logs: std::collections::BTreeMap<sijil_index::IndexKey, Vec<u8>>,
     trie: HashMap<sijil_index::Label, sijil_index::StoredNode>,
+    texts: std::collections::BTreeMap<sijil_core::event::TextDigest, u64>,
 }
 
 impl Records {
@@ -624,6 +625,7 @@ impl Records {
                 Record::Controller { id, bytes } => drop(self.controllers.insert(id, bytes)),
                 Record::Annotations { seq, bytes } => drop(self.annotations.insert(seq, bytes)),
                 Record::KeyLog { key, bytes } => drop(self.key_logs.insert(key, bytes)),
+                Record::Text { digest, seq } => drop(self.texts.insert(digest, seq)),
             }
         }
     }
