@@ -134,6 +134,12 @@ fn issue5_mirror_grows_incrementally_then_serves_and_is_audited_through() {
     ]));
     assert_eq!(third["outcome"], "up-to-date");
     assert_eq!(server.requests(), ["checkpoint"]);
+    // Each run keeps the copy's writer state at its checkpoint: `sijil serve` reads it instead
+    // of holding the whole view (issue 11).
+    let from_state = sijil_register::StateBackedReader::open(&mdir, None)
+        .expect("the mirror opens")
+        .expect("from its state");
+    assert_eq!(from_state.checkpoint().checkpoint.size, 854);
 
     // The mirror is a register directory: it audits, and `sijil serve` serves it; audited and
     // verified through that server, it is the origin's register.

@@ -204,6 +204,7 @@ pub fn mirror(
                 }));
             }
             if remote.bytes == local.bytes {
+                keep_state(&layout, &remote);
                 return Ok(report(Outcome::UpToDate, remote));
             }
             // The same tree with other signature lines (witness cosignatures): the newer note.
@@ -212,6 +213,7 @@ pub fn mirror(
                 &layout.checkpoint_tmp(),
                 &remote.bytes,
             )?;
+            keep_state(&layout, &remote);
             return Ok(report(Outcome::NewSignatures, remote));
         }
         if n < m {
@@ -383,6 +385,7 @@ pub fn mirror(
     if snapshot_due(snapshot_base, n) {
         write_snapshot(&layout, &audit.view, &remote).map_err(|e| local_register(dir, e))?;
     }
+    keep_state(&layout, &remote);
     Ok(MirrorReport {
         outcome: if local.is_some() {
             Outcome::Grew
@@ -856,6 +859,16 @@ pub fn audit_dir(dir: &Path, verifier: &Verifier) -> Result<Checkpoint, AuditFai
     let source = DirSource::new(dir);
     sijil_register::audit::audit(&source, verifier, AuditOptions::default(), &mut |_, _| {})
         .map(|r| r.checkpoint.checkpoint)
+}
+
+/// Brings the copy's writer state (`private/state.redb`) to its checkpoint, under the lock
+/// the run holds, so that `sijil serve` on the mirror answers from it instead of holding the
+/// whole view (issue 11). The state is a cache: a failure is reported and the run goes on
+/// (the server then loads the view).
+fn keep_state(layout: &Layout, checkpoint: &SignedCheckpoint) {
+    if let Err(e) = sijil_register::keep_state(layout, checkpoint) {
+        tracing::warn!(error = %e, "could not bring the mirror's state up to date; `sijil serve` will load the view");
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use sijil_core::proof_text::TlogProof;
 use sijil_core::Hash;
 use sijil_index::completeness::{self, ProvenEntry};
 use sijil_index::IndexKey;
-use sijil_projector::Page;
+use sijil_projector::{Page, View};
 use sijil_register::present::{entry_json, read_text};
 
 use crate::error::Error;
@@ -55,6 +55,69 @@ fn answer(value: &Value) -> Response {
         .into_response()
 }
 
+/// A JSON answer already written (see [`object`]).
+fn answer_text(body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, SHORT_CACHE),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The JSON text of `value`, as [`answer`] writes it.
+fn text(value: &Value) -> Vec<u8> {
+    value.to_string().into_bytes()
+}
+
+/// The JSON object of `members` (each a key and the JSON text of its value), with its keys
+/// in order: the bytes `serde_json::Value` writes for the same object (its maps are
+/// sorted), which every answer of the API has always been. The large answers (a case, its
+/// entries and their proofs) are written from parts, some kept per snapshot, where building
+/// them as one `Value` allocated and freed every string of them again (issue 11).
+fn object(members: &mut [(&str, Vec<u8>)]) -> Vec<u8> {
+    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let len: usize = members.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+    let mut out = Vec::with_capacity(len + 2);
+    out.push(b'{');
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Keys are ours: plain ASCII names, nothing to escape.
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        out.extend_from_slice(value);
+    }
+    out.push(b'}');
+    out
+}
+
+/// The JSON array of `items`, each already JSON text.
+fn array(items: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.push(b']');
+    out
+}
+
+/// The members of `value`, a JSON object, as [`object`] takes them.
+fn members_of(value: &Value) -> Vec<(&str, Vec<u8>)> {
+    match value {
+        Value::Object(map) => map.iter().map(|(k, v)| (k.as_str(), text(v))).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The signed checkpoint as the API carries it.
 pub fn checkpoint_json(snapshot: &Snapshot) -> Value {
     let cp = &snapshot.checkpoint.checkpoint;
@@ -75,7 +138,6 @@ pub async fn register(State(state): State<AppState>, uri: Uri) -> Result<Respons
     Query::parse(&uri, &[])?;
     let snapshot = state.snapshot();
     let info = snapshot
-        .view
         .register()
         .ok_or_else(|| Error::internal("the view has no RegisterOpened"))?;
     let opened = chrono::DateTime::from_timestamp_millis(info.opened_at).map(|t| t.to_rfc3339());
@@ -87,7 +149,7 @@ pub async fn register(State(state): State<AppState>, uri: Uri) -> Result<Respons
         "log_key": info.log_key,
         "opened_at": info.opened_at,
         "opened_at_utc": opened,
-        "officers": snapshot.view.officers(),
+        "officers": snapshot.officers(),
         "checkpoint": checkpoint_json(&snapshot),
     })))
 }
@@ -101,15 +163,15 @@ pub async fn officers(State(state): State<AppState>, uri: Uri) -> Result<Respons
     Query::parse(&uri, &[])?;
     let snapshot = state.snapshot();
     let key = IndexKey::register();
-    let seqs = snapshot
-        .view
-        .index()
-        .get(&key)
-        .map(|l| l.seqs.clone())
-        .unwrap_or_default();
     let snap = snapshot.clone();
     let (entries, completeness) = state
         .blocking(move |store| {
+            let view = snap.keys_view([key])?;
+            let seqs = view
+                .index()
+                .get(&key)
+                .map(|l| l.seqs.clone())
+                .unwrap_or_default();
             let entries = seqs
                 .iter()
                 .map(|&seq| {
@@ -117,13 +179,13 @@ pub async fn officers(State(state): State<AppState>, uri: Uri) -> Result<Respons
                     entry_with_proof(store, &snap, &se, Io::Allowed)
                 })
                 .collect::<Result<Vec<Value>, Error>>()?;
-            Ok((entries, completeness(store, &snap, &key, &[])?))
+            Ok((entries, completeness(store, &snap, &view, &key, &[])?))
         })
         .await?;
     Ok(answer(&json!({
         "tree_size": snapshot.checkpoint.checkpoint.size,
         "checkpoint": checkpoint_json(&snapshot),
-        "officers": snapshot.view.officers(),
+        "officers": snapshot.officers(),
         "entries": entries,
         "completeness": completeness,
     })))
@@ -142,11 +204,8 @@ pub async fn log_keys(State(state): State<AppState>, uri: Uri) -> Result<Respons
     let keys = state
         .blocking(move |store| {
             let mut prove = |seq: u64| proven_entry(store, &snap, seq);
-            sijil_register::rotation::log_keys_answer(
-                &snap.view,
-                &snap.checkpoint.bytes,
-                &mut prove,
-            )
+            let view = snap.keys_view([IndexKey::register()])?;
+            sijil_register::rotation::log_keys_answer(&view, &snap.checkpoint.bytes, &mut prove)
         })
         .await?;
     let mut value = serde_json::to_value(&keys).map_err(Error::internal)?;
@@ -196,18 +255,67 @@ fn entry_with_proof(
     se: &StoredEntry,
     io: Io,
 ) -> Result<Value, Error> {
+    let view = snapshot.entry_view(se.entry.seq)?;
+    let text = entry_with_proof_text(store, snapshot, &view, se, io)?;
+    serde_json::from_slice(&text).map_err(Error::internal)
+}
+
+/// [`entry_with_proof`]'s JSON text, with `view` holding the entry's annotations: written
+/// directly, as [`object`] does (a case answer has one per entry).
+fn entry_with_proof_text(
+    store: &Store,
+    snapshot: &Snapshot,
+    view: &View,
+    se: &StoredEntry,
+    io: Io,
+) -> Result<Vec<u8>, Error> {
+    Ok(object(&mut entry_members(store, snapshot, view, se, io)?))
+}
+
+/// The members of [`entry_with_proof_text`]'s object.
+fn entry_members(
+    store: &Store,
+    snapshot: &Snapshot,
+    view: &View,
+    se: &StoredEntry,
+    io: Io,
+) -> Result<Vec<(&'static str, Vec<u8>)>, Error> {
     let seq = se.entry.seq;
     let tree = snapshot.tree();
     let proof = store.inclusion_proof(tree, tree.size, seq, io)?;
     let layout = store.layout();
-    Ok(json!({
-        "leaf_index": seq,
-        "bytes": BASE64.encode(&se.bytes),
-        "entry": entry_json(se, &snapshot.view, |d| read_text(layout, d)),
-        "inclusion_proof": base64_hashes(&proof),
-        "tlog_proof": format!("/api/v1/entries/{seq}/tlog-proof"),
-        "raw": format!("/api/v1/entries/{seq}/raw"),
-    }))
+    let entry = entry_json(se, view, |d| read_text(layout, d));
+    let mut bytes = Vec::with_capacity(se.bytes.len().div_ceil(3) * 4 + 2);
+    bytes.push(b'"');
+    bytes.extend_from_slice(BASE64.encode(&se.bytes).as_bytes());
+    bytes.push(b'"');
+    Ok(vec![
+        ("leaf_index", seq.to_string().into_bytes()),
+        ("bytes", bytes),
+        ("entry", text(&entry)),
+        ("inclusion_proof", hashes_text(&proof)),
+        (
+            "tlog_proof",
+            format!("\"/api/v1/entries/{seq}/tlog-proof\"").into_bytes(),
+        ),
+        ("raw", format!("\"/api/v1/entries/{seq}/raw\"").into_bytes()),
+    ])
+}
+
+/// A JSON array of hashes in standard base64 (which needs no escaping in a JSON string).
+fn hashes_text(hashes: &[Hash]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hashes.len() * 47 + 2);
+    out.push(b'[');
+    for (i, h) in hashes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(h.to_base64().as_bytes());
+        out.push(b'"');
+    }
+    out.push(b']');
+    out
 }
 
 /// Entry `seq` of `tree`, which the caller knows the tree holds (a seq checked against the
@@ -231,10 +339,13 @@ pub async fn case(
     let as_of = q.as_of(state.today()?)?;
     let snapshot = state.snapshot();
     let key = IndexKey::case(&id);
-    let Some(detail) = snapshot.view.case(&id, as_of) else {
+    let snap = snapshot.clone();
+    let lookup = id.clone();
+    let view = state.blocking(move |_| snap.case_view(&lookup)).await?;
+    let Some(detail) = view.case(&id, as_of) else {
         let snap = snapshot.clone();
         let absent = state
-            .blocking(move |store| completeness(store, &snap, &key, &[]))
+            .blocking(move |store| completeness(store, &snap, &view, &key, &[]))
             .await?;
         let mut extra = serde_json::Map::new();
         extra.insert("checkpoint".into(), checkpoint_json(&snapshot));
@@ -249,21 +360,26 @@ pub async fn case(
                 .iter()
                 .map(|&seq| committed_entry(store, snap.tree(), seq, Io::Allowed))
                 .collect::<Result<Vec<_>, Error>>()?;
+            // The case's view holds the annotations of all its entries.
             let entries = stored
                 .iter()
-                .map(|se| entry_with_proof(store, &snap, se, Io::Allowed))
-                .collect::<Result<Vec<Value>, Error>>()?;
+                .map(|se| entry_with_proof_text(store, &snap, &view, se, Io::Allowed))
+                .collect::<Result<Vec<_>, Error>>()?;
             let signers = completeness::signers_of(stored.iter().map(|se| &se.entry));
-            Ok((entries, completeness(store, &snap, &key, &signers)?))
+            Ok((
+                array(&entries),
+                completeness_text(store, &snap, &view, &key, &signers)?,
+            ))
         })
         .await?;
-    Ok(answer(&json!({
-        "checkpoint": checkpoint_json(&snapshot),
-        "as_of": as_of,
-        "case": detail,
-        "entries": entries,
-        "completeness": completeness,
-    })))
+    let detail = serde_json::to_value(&detail).map_err(Error::internal)?;
+    Ok(answer_text(object(&mut [
+        ("checkpoint", text(&checkpoint_json(&snapshot))),
+        ("as_of", text(&json!(as_of))),
+        ("case", text(&detail)),
+        ("entries", entries),
+        ("completeness", completeness),
+    ])))
 }
 
 /// The `completeness` member (docs/API.md, docs/FORMAT.md §10.5): the proof that the
@@ -272,13 +388,42 @@ pub async fn case(
 fn completeness(
     store: &Store,
     snapshot: &Snapshot,
+    view: &View,
     key: &IndexKey,
     signers: &[PublicKey],
 ) -> Result<Value, Error> {
     let size = snapshot.tree().size;
     let mut prove = |seq: u64| proven_entry(store, snapshot, seq);
-    let c = completeness::build(snapshot.view.index(), key, size, signers, &mut prove)?;
+    let c = completeness::build(view.index(), key, size, signers, &mut prove)?;
     serde_json::to_value(c).map_err(Error::internal)
+}
+
+/// [`completeness`]'s JSON text, its `signers` member kept per snapshot
+/// ([`Snapshot::signer_proofs`]): the histories of the same officers are in every case
+/// answer of a snapshot, and building them again (their trie proofs, their entries decoded
+/// to find who authorized whom) was about a tenth of a case answer's time (issue 11).
+fn completeness_text(
+    store: &Store,
+    snapshot: &Snapshot,
+    view: &View,
+    key: &IndexKey,
+    signers: &[PublicKey],
+) -> Result<Vec<u8>, Error> {
+    let size = snapshot.tree().size;
+    let mut prove = |seq: u64| proven_entry(store, snapshot, seq);
+    let subject = completeness::build(view.index(), key, size, &[], &mut prove)?;
+    let subject = serde_json::to_value(subject).map_err(Error::internal)?;
+    let mut members = members_of(&subject);
+    if !signers.is_empty() {
+        let kept = snapshot.signer_proofs(signers, || {
+            let c = completeness::build(view.index(), key, size, signers, &mut prove)?;
+            Ok::<_, Error>(text(
+                &serde_json::to_value(c.signers).map_err(Error::internal)?,
+            ))
+        })?;
+        members.push(("signers", kept.to_vec()));
+    }
+    Ok(object(&mut members))
 }
 
 /// Entry `seq` with its inclusion proof in the snapshot's tree, as proofs carry it. The
@@ -324,14 +469,16 @@ pub async fn entry(
     let snapshot = state.snapshot();
     let seq = seq_param(&raw, snapshot.tree().size)?;
     let snap = snapshot.clone();
-    let mut value = state
+    let body = state
         .blocking(move |store| {
             let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
-            entry_with_proof(store, &snap, &se, Io::Allowed)
+            let view = snap.entry_view(seq)?;
+            let mut members = entry_members(store, &snap, &view, &se, Io::Allowed)?;
+            members.push(("checkpoint", text(&checkpoint_json(&snap))));
+            Ok(object(&mut members))
         })
         .await?;
-    value["checkpoint"] = checkpoint_json(&snapshot);
-    Ok(answer(&value))
+    Ok(answer_text(body))
 }
 
 /// `GET /api/v1/entries/{seq}/tlog-proof`: the entry's c2sp.org/tlog-proof, to keep and
@@ -405,7 +552,7 @@ pub async fn controllers(State(state): State<AppState>, uri: Uri) -> Result<Resp
         Page::After { limit, .. } => (0, limit),
     };
     let snapshot = state.snapshot();
-    let all = snapshot.view.controllers();
+    let all = snapshot.listing().controllers();
     let start = offset.min(all.len());
     let end = start.saturating_add(limit).min(all.len());
     Ok(answer(&json!({
@@ -427,18 +574,20 @@ pub async fn controller(
     let snapshot = state.snapshot();
     let key = IndexKey::controller(&id);
     let snap = snapshot.clone();
-    let proof = state
-        .blocking(move |store| completeness(store, &snap, &key, &[]))
+    let (proof, view) = state
+        .blocking(move |store| {
+            let view = snap.keys_view([key])?;
+            Ok((completeness(store, &snap, &view, &key, &[])?, view))
+        })
         .await?;
-    let Some(detail) = snapshot.view.controller(&id, as_of) else {
+    let Some(detail) = snapshot.listing().controller(&id, as_of) else {
         let mut extra = serde_json::Map::new();
         extra.insert("checkpoint".into(), checkpoint_json(&snapshot));
         extra.insert("completeness".into(), proof);
         return Err(Error::not_found(format!("no controller {id:?} in this register")).with(extra));
     };
     // The opening entries of its cases, proven: the list of its cases is complete.
-    let seqs = snapshot
-        .view
+    let seqs = view
         .index()
         .get(&key)
         .map(|l| l.seqs.clone())
@@ -485,7 +634,13 @@ fn link_to_checkpoint(
     value: &mut Value,
     io: Io,
 ) -> Result<(), Error> {
-    let root = store.root_at(tree, size, io)?;
+    // The checkpoint's own tree has the root it signs (verified when it was opened): no
+    // need to hash it again from the tiles on every proof asked against it.
+    let root = if size == tree.size {
+        tree.root
+    } else {
+        store.root_at(tree, size, io)?
+    };
     value["tree_root"] = json!(root.to_base64());
     if size < tree.size {
         let proof = store.consistency_proof(tree, size, tree.size, io)?;

@@ -44,7 +44,7 @@ pub mod open_data;
 pub mod pages;
 pub mod params;
 pub mod sequencer;
-mod server;
+pub(crate) mod server;
 pub mod state;
 pub mod store;
 pub mod tlog;
@@ -94,6 +94,17 @@ pub fn app(state: AppState) -> Router {
 
 /// The application: every route, and the layers that bound each request.
 pub fn router(state: AppState, limits: &Limits) -> Router {
+    let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight));
+    router_with(state, limits, in_flight)
+}
+
+/// [`router`], its requests in flight counted in `in_flight` (shared with the server's fast
+/// path for the log's files, `server::Front`).
+pub(crate) fn router_with(
+    state: AppState,
+    limits: &Limits,
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+) -> Router {
     let routes = Router::new()
         // C2SP tlog-tiles and blobs.
         .route("/checkpoint", get(tlog::checkpoint))
@@ -146,7 +157,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let bounds = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(overloaded))
         .load_shed()
-        .layer(GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(in_flight))
         .timeout(limits.request_timeout);
     routes
         .layer(bounds)
@@ -242,13 +253,23 @@ async fn not_found(uri: Uri, headers: axum::http::HeaderMap) -> Error {
 /// 503 for a request shed (too many at once) or that took too long.
 async fn overloaded(err: BoxError) -> Response {
     let message = if err.is::<tower::timeout::error::Elapsed>() {
-        "the request took too long"
+        TOOK_TOO_LONG
     } else if err.is::<tower::load_shed::error::Overloaded>() {
-        "too many requests at once; retry shortly"
+        TOO_MANY
     } else {
         tracing::error!(error = %err, "request failed in a middleware");
         "the server could not handle the request"
     };
+    unavailable(message)
+}
+
+/// Why a request timed out ([`Limits::request_timeout`]).
+const TOOK_TOO_LONG: &str = "the request took too long";
+/// Why a request was shed ([`Limits::max_in_flight`]).
+const TOO_MANY: &str = "too many requests at once; retry shortly";
+
+/// 503 with `Retry-After`, saying why.
+fn unavailable(message: &str) -> Response {
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
         axum::Json(serde_json::json!({ "error": message })),

@@ -62,7 +62,7 @@ const ROUTES: [&str; 10] = [
 ];
 
 /// The class of a request path (a few prefix comparisons).
-fn route_class(path: &str) -> usize {
+pub(crate) fn route_class(path: &str) -> usize {
     let Some(rest) = path.strip_prefix('/') else {
         return 9;
     };
@@ -129,7 +129,7 @@ impl Metrics {
         }
     }
 
-    fn observe(&self, route: usize, status: StatusCode, started: Instant) {
+    pub(crate) fn observe(&self, route: usize, status: StatusCode, started: Instant) {
         let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let code = usize::from(status.as_u16()).clamp(100, 599) - 100;
         self.requests[route * STATUSES + code].fetch_add(1, Ordering::Relaxed);
@@ -240,7 +240,7 @@ impl Metrics {
             "sijil_checkpoint_signatures {}",
             cp.note.signatures.len()
         )?;
-        if let Some(at) = snapshot.view.last_recorded_at() {
+        if let Some(at) = snapshot.last_recorded_at() {
             writeln!(
                 out,
                 "# HELP sijil_checkpoint_latest_entry_timestamp_seconds When the log recorded the last entry of the checkpoint served (Unix seconds)."

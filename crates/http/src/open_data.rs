@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sijil_core::Event;
-use sijil_projector::View;
+use sijil_projector::Listing;
 
 use crate::api::committed_entry;
 use crate::error::Error;
@@ -61,8 +61,9 @@ pub struct EventRow {
     pub proof: String,
 }
 
-fn case_rows(view: &View, today: sijil_core::event::Date) -> Vec<CaseRow> {
-    view.summaries(today)
+fn case_rows(listing: &Listing, today: sijil_core::event::Date) -> Vec<CaseRow> {
+    listing
+        .summaries(today)
         .into_iter()
         .map(|c| CaseRow {
             page: id_path("/affaires", &c.id),
@@ -90,7 +91,7 @@ fn case_rows(view: &View, today: sijil_core::event::Date) -> Vec<CaseRow> {
         .collect()
 }
 
-fn event_row(view: &View, se: &StoredEntry) -> Option<EventRow> {
+fn event_row(snapshot: &Snapshot, se: &StoredEntry) -> Option<EventRow> {
     let e = &se.entry;
     let case = e.case.as_ref()?;
     Some(EventRow {
@@ -101,7 +102,7 @@ fn event_row(view: &View, se: &StoredEntry) -> Option<EventRow> {
             .map(|d| d.to_string())
             .unwrap_or_default(),
         recorded_at: rfc3339(e.recorded_at),
-        officer: view
+        officer: snapshot
             .officer(&e.signer)
             .map_or_else(|| e.signer.to_string(), |o| o.name.clone()),
         leaf_hash: se.leaf.to_hex(),
@@ -117,17 +118,11 @@ fn event_rows(
     today: sijil_core::event::Date,
 ) -> Result<Vec<EventRow>, Error> {
     let tree = snapshot.tree();
-    let mut seqs: Vec<u64> = Vec::new();
-    for id in snapshot.view.case_ids() {
-        if let Some(d) = snapshot.view.case(&id, today) {
-            seqs.extend(d.timeline.iter().map(|t| t.seq));
-        }
-    }
-    seqs.sort_unstable();
+    let seqs = snapshot.all_case_seqs(today)?;
     let mut rows = Vec::with_capacity(seqs.len());
     for seq in seqs {
         let se = committed_entry(store, tree, seq, Io::Allowed)?;
-        rows.extend(event_row(&snapshot.view, &se));
+        rows.extend(event_row(snapshot, &se));
     }
     Ok(rows)
 }
@@ -219,7 +214,7 @@ pub async fn cases_csv(State(state): State<AppState>, uri: Uri) -> Result<Respon
     let snapshot = state.snapshot();
     let today = state.today()?;
     let body = state
-        .export(move |_| to_csv(&case_rows(&snapshot.view, today), &CASE_COLUMNS))
+        .export(move |_| to_csv(&case_rows(snapshot.listing(), today), &CASE_COLUMNS))
         .await?;
     Ok(download(
         "text/csv; charset=utf-8; header=present",
@@ -238,7 +233,7 @@ pub async fn cases_json(State(state): State<AppState>, uri: Uri) -> Result<Respo
             Ok(serde_json::json!({
                 "checkpoint": checkpoint_json(&snapshot),
                 "as_of": today.to_string(),
-                "cases": case_rows(&snapshot.view, today),
+                "cases": case_rows(snapshot.listing(), today),
             })
             .to_string())
         })
@@ -290,8 +285,8 @@ fn rfc3339(ms: i64) -> String {
 
 /// A feed's or item's permanent id: a `tag:` URI (RFC 4151) from the register's origin, so
 /// it does not change when the site moves.
-fn tag(view: &View, what: &str) -> String {
-    let (origin, opened) = view
+fn tag(snapshot: &Snapshot, what: &str) -> String {
+    let (origin, opened) = snapshot
         .register()
         .map_or(("sijil.invalid", 0), |r| (r.origin.as_str(), r.opened_at));
     let (host, path) = origin.split_once('/').unwrap_or((origin, ""));
@@ -337,7 +332,7 @@ fn feed(
     title: &str,
     entries: &[StoredEntry],
 ) -> Response {
-    let view = &snapshot.view;
+    let view = snapshot;
     let base = site(headers);
     let updated = entries
         .iter()
@@ -486,14 +481,19 @@ pub async fn case_feed(
     Query::parse(&uri, &["lang"])?;
     let lang = Lang::negotiate(&uri, &headers);
     let snapshot = state.snapshot();
-    let detail = snapshot
-        .view
-        .case(&id, state.today()?)
-        .ok_or_else(|| Error::not_found(format!("no case {id:?} in this register")))?;
-    let seqs: Vec<u64> = detail.timeline.iter().map(|t| t.seq).collect();
+    let today = state.today()?;
     let snap = snapshot.clone();
+    let lookup = id.clone();
     let entries = state
-        .blocking(move |store| read_entries(store, &snap, seqs, usize::MAX))
+        .blocking(move |store| {
+            let seqs = snap.case_seqs(&lookup, today)?;
+            if seqs.is_empty() {
+                return Err(Error::not_found(format!(
+                    "no case {lookup:?} in this register"
+                )));
+            }
+            read_entries(store, &snap, seqs, usize::MAX)
+        })
         .await?;
     let title = lang.plain_args("feed-case-title", &[("id", Arg::S(&id))]);
     Ok(feed(
@@ -519,18 +519,19 @@ pub async fn controller_feed(
     let snapshot = state.snapshot();
     let today = state.today()?;
     let detail = snapshot
-        .view
+        .listing()
         .controller(&id, today)
         .ok_or_else(|| Error::not_found(format!("no controller {id:?} in this register")))?;
-    let mut seqs = Vec::new();
-    for c in &detail.cases {
-        if let Some(d) = snapshot.view.case(&c.id, today) {
-            seqs.extend(d.timeline.iter().map(|t| t.seq));
-        }
-    }
     let snap = snapshot.clone();
+    let ids: Vec<String> = detail.cases.iter().map(|c| c.id.clone()).collect();
     let entries = state
-        .blocking(move |store| read_entries(store, &snap, seqs, FEED_ITEMS))
+        .blocking(move |store| {
+            let mut seqs = Vec::new();
+            for id in &ids {
+                seqs.extend(snap.case_seqs(id, today)?);
+            }
+            read_entries(store, &snap, seqs, FEED_ITEMS)
+        })
         .await?;
     let title = lang.plain_args("feed-controller-title", &[("name", Arg::S(&detail.name))]);
     Ok(feed(

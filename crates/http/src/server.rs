@@ -14,6 +14,10 @@
 //!
 //! On shutdown the listener closes, idle connections close, requests in progress finish
 //! (within [`SHUTDOWN_GRACE`]), and the refresher stops.
+//!
+//! `sijil serve` answers `GET`/`HEAD` of `/checkpoint` and `/tile/…` in front of the router
+//! ([`Front`]), under the same rules, so that the log's files are served at a static file
+//! server's rate (issue 11).
 
 use std::future::Future;
 use std::io;
@@ -29,8 +33,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::time::{Instant, Sleep};
 
+use axum::body::{Body, HttpBody};
+use axum::http::{header, HeaderValue, Method, Request, Version};
+use axum::response::{IntoResponse as _, Response};
+
 use crate::state::AppState;
-use crate::{router, Config, Limits};
+use crate::store::Io;
+use crate::{router_with, tlog, Config, Limits};
 
 /// How long requests in progress may take to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
@@ -66,13 +75,10 @@ pub async fn serve_with_metrics(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let limits = config.limits;
-    let mut app = router(state.clone(), &limits);
-    if let Some(m) = &metrics {
-        app = app.layer(m.layer());
-    }
+    let front = Front::new(state.clone(), &limits, metrics);
     let (closing_tx, closing_rx) = watch::channel(false);
     let follower = tokio::spawn(state.follow(config.refresh_every, closed(closing_rx)));
-    let result = serve_router(listener, app, &limits, shutdown).await;
+    let result = serve_service(listener, front, &limits, shutdown).await;
     let _ = closing_tx.send(true);
     let _ = follower.await;
     result
@@ -91,8 +97,28 @@ pub async fn serve_router(
     limits: &Limits,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let (closing_tx, closing_rx) = watch::channel(false);
     let app = app.layer(axum::middleware::from_fn(one_host));
+    serve_service(listener, app, limits, shutdown).await
+}
+
+/// The accept loop of [`serve_router`], each connection answered by `service`.
+async fn serve_service<S>(
+    listener: TcpListener,
+    service: S,
+    limits: &Limits,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()>
+where
+    S: tower::Service<
+            Request<hyper::body::Incoming>,
+            Response = Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let (closing_tx, closing_rx) = watch::channel(false);
     let max = u32::try_from(limits.max_connections)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "max_connections too large"))?;
     let connections = Arc::new(Semaphore::new(max as usize));
@@ -119,7 +145,7 @@ pub async fn serve_router(
         };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(IdleTimeout::new(stream, limits.idle_timeout));
-        let service = TowerToHyperService::new(app.clone());
+        let service = TowerToHyperService::new(service.clone());
         let closing = closing_rx.clone();
         let header_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
@@ -155,7 +181,6 @@ pub async fn serve_router(
     Ok(())
 }
 
-/// Completes when the flag turns true (or its sender is gone).
 /// RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
 /// HTTP/1.1 request message that lacks a Host header field and to any request message that
 /// contains more than one Host header field". Checked on real connections (the router's
@@ -164,24 +189,228 @@ async fn one_host(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse as _;
-    let hosts = request
-        .headers()
-        .get_all(axum::http::header::HOST)
-        .iter()
-        .count();
-    let needed = request.version() == axum::http::Version::HTTP_11;
-    if hosts > 1 || (needed && hosts == 0) {
-        let why = if hosts > 1 {
-            format!("{hosts} Host headers: a request has at most one (RFC 9112 §3.2)")
-        } else {
-            "no Host header: an HTTP/1.1 request needs one (RFC 9112 §3.2)".to_string()
-        };
-        return crate::error::Error::bad_request(why).into_response();
+    match host_problem(&request) {
+        Some(why) => crate::error::Error::bad_request(why).into_response(),
+        None => next.run(request).await,
     }
-    next.run(request).await
 }
 
+/// Why `request` breaks RFC 9112 §3.2's Host rule ([`one_host`]), if it does.
+fn host_problem<B>(request: &Request<B>) -> Option<String> {
+    let hosts = request.headers().get_all(header::HOST).iter().count();
+    if hosts > 1 {
+        Some(format!(
+            "{hosts} Host headers: a request has at most one (RFC 9112 §3.2)"
+        ))
+    } else if hosts == 0 && request.version() == Version::HTTP_11 {
+        Some("no Host header: an HTTP/1.1 request needs one (RFC 9112 §3.2)".to_string())
+    } else {
+        None
+    }
+}
+
+/// The service of every connection of `sijil serve`: `GET` and `HEAD` of `/checkpoint` and
+/// `/tile/…` are answered here, without the router's layers; every other request goes to
+/// the router.
+///
+/// The log's files are what clients fetch most, one small file per request, where the
+/// router's per-request work (a clone of every layer's service, a boxed future per layer,
+/// the CORS and compression layers' checks) was a large part of the cost (issue 11: 0.6 of
+/// nginx's rate for tiles). The same rules hold here, and `tests::the_fast_path_…` checks
+/// each against the router: a request breaking the Host rule, with a query, with a body
+/// or another method goes to the router, which refuses it; the requests in flight share
+/// one semaphore with the router's limit (beyond it, the same 503); a read that needs the
+/// disk runs on the blocking pool within [`Limits::request_timeout`]; the CORS and
+/// `nosniff` headers, `Content-Length` and `HEAD` are as the router's; each request is
+/// counted in the metrics and logged as the router's are. Shutdown is the connection's
+/// (hyper's), as for any request.
+#[derive(Clone)]
+pub(crate) struct Front {
+    state: AppState,
+    /// Every other request's answer (with the Host rule and the metrics).
+    pub(crate) router: axum::Router,
+    /// The requests in flight, shared with the router's limit.
+    in_flight: Arc<Semaphore>,
+    request_timeout: Duration,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
+}
+
+impl Front {
+    /// The service of `sijil serve`: the router of `state` with `limits`, the Host rule,
+    /// and `metrics` when given, behind the fast path.
+    pub(crate) fn new(
+        state: AppState,
+        limits: &Limits,
+        metrics: Option<Arc<crate::metrics::Metrics>>,
+    ) -> Front {
+        let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
+        let mut router = router_with(state.clone(), limits, Arc::clone(&in_flight))
+            .layer(axum::middleware::from_fn(one_host));
+        if let Some(m) = &metrics {
+            router = router.layer(m.layer());
+        }
+        Front {
+            state,
+            router,
+            in_flight,
+            request_timeout: limits.request_timeout,
+            metrics,
+        }
+    }
+
+    /// Whether the fast path answers `request` (otherwise the router does).
+    fn takes<B: HttpBody>(request: &Request<B>) -> bool {
+        let path = request.uri().path();
+        (request.method() == Method::GET || request.method() == Method::HEAD)
+            && (path == "/checkpoint" || path.starts_with("/tile/"))
+            && request.uri().query().is_none()
+            && request.body().is_end_stream()
+            && host_problem(request).is_none()
+    }
+
+    /// The router's finishing touches on a fast-path answer, and its count.
+    fn finish(
+        metrics: Option<&crate::metrics::Metrics>,
+        method: &Method,
+        uri: &axum::http::Uri,
+        started: Instant,
+        mut response: Response,
+    ) -> Response {
+        let h = response.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        if !h.contains_key(header::X_CONTENT_TYPE_OPTIONS) {
+            h.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+        }
+        if !response.headers().contains_key(header::CONTENT_LENGTH) {
+            if let Some(n) = response.body().size_hint().exact() {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+            }
+        }
+        if method == Method::HEAD {
+            *response.body_mut() = Body::empty();
+        }
+        let status = response.status();
+        if let Some(m) = metrics {
+            m.observe(
+                crate::metrics::route_class(uri.path()),
+                status,
+                started.into_std(),
+            );
+        }
+        tracing::info!(
+            method = %method,
+            uri = %uri,
+            status = status.as_u16(),
+            latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "response"
+        );
+        response
+    }
+}
+
+impl<B> tower::Service<Request<B>> for Front
+where
+    B: HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = FrontFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // The router is always ready, and so is the fast path.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> FrontFuture {
+        if !Front::takes(&request) {
+            return FrontFuture::Router(self.router.call(request.map(Body::new)));
+        }
+        let started = Instant::now();
+        let (parts, _) = request.into_parts();
+        let metrics = self.metrics.clone();
+        let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+            let response = crate::unavailable(crate::TOO_MANY);
+            return FrontFuture::Ready(Some(Front::finish(
+                metrics.as_deref(),
+                &parts.method,
+                &parts.uri,
+                started,
+                response,
+            )));
+        };
+        let path = parts.uri.path();
+        match tlog::log_answer(&self.state, path, &parts.headers, Io::KnownFiles) {
+            Err(e) if e.is_needs_io() => {
+                let state = self.state.clone();
+                let timeout = self.request_timeout;
+                FrontFuture::Slow(Box::pin(async move {
+                    let path = parts.uri.path().to_owned();
+                    let answer = tokio::time::timeout(
+                        timeout,
+                        tlog::verified_answer(state, path, parts.headers),
+                    )
+                    .await;
+                    drop(permit);
+                    let response = match answer {
+                        Ok(answer) => answer.into_response(),
+                        Err(_) => crate::unavailable(crate::TOOK_TOO_LONG),
+                    };
+                    Front::finish(
+                        metrics.as_deref(),
+                        &parts.method,
+                        &parts.uri,
+                        started,
+                        response,
+                    )
+                }))
+            }
+            answer => {
+                drop(permit);
+                FrontFuture::Ready(Some(Front::finish(
+                    metrics.as_deref(),
+                    &parts.method,
+                    &parts.uri,
+                    started,
+                    answer.into_response(),
+                )))
+            }
+        }
+    }
+}
+
+/// The future of [`Front`]: an answer made at once, one being read from disk, or the
+/// router's.
+pub(crate) enum FrontFuture {
+    Ready(Option<Response>),
+    Slow(Pin<Box<dyn Future<Output = Response> + Send>>),
+    Router(axum::routing::future::RouteFuture<std::convert::Infallible>),
+}
+
+impl Future for FrontFuture {
+    type Output = Result<Response, std::convert::Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            FrontFuture::Ready(response) => match response.take() {
+                Some(r) => Poll::Ready(Ok(r)),
+                None => Poll::Pending,
+            },
+            FrontFuture::Slow(f) => f.as_mut().poll(cx).map(Ok),
+            FrontFuture::Router(f) => Pin::new(f).poll(cx),
+        }
+    }
+}
+
+/// Completes when the flag turns true (or its sender is gone).
 async fn closed(mut flag: watch::Receiver<bool>) {
     let _ = flag.wait_for(|c| *c).await;
 }

@@ -1,22 +1,40 @@
-//! What every handler reads: one consistent snapshot of (signed checkpoint, view), swapped
+//! What every handler reads: one consistent snapshot of (signed checkpoint, register), swapped
 //! whole by the refresher when `sijil append` commits a new checkpoint.
 //!
 //! A handler takes the snapshot once, at its start, and builds its whole answer from it, so
-//! an answer never mixes a view with another checkpoint (the view is exactly the fold of the
-//! entries the checkpoint covers: `RegisterReader` moves both together).
+//! an answer never mixes a register state with another checkpoint: the register is exactly
+//! the fold of the entries the checkpoint covers. It comes from one of two sources:
+//!
+//! - **the writer's state** (`private/state.redb`, read beside the writer: the usual case on
+//!   the writer's machine): a snapshot holds one version of it, and each answer reads the
+//!   records it needs (a case, its controller, its annotations, the index paths of its
+//!   proofs) into a small partial view; only a compact listing of the cases stays in memory
+//!   (issue 11: about 100 bytes per case, where a view holds about 1 KiB);
+//! - **the view** (a mirror's copy, or a directory whose writer has not written its state):
+//!   the whole view in memory, as `RegisterReader` keeps it.
+//!
+//! Either way the answers are the same (the same fold, the same queries: a partial view runs
+//! the view's code on the records it holds, and the listing is the view's own).
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use sijil_core::checkpoint::SignedCheckpoint;
 use sijil_core::event::Date;
+use sijil_core::event::{PublicKey, TextDigest};
 use sijil_core::note::Verifier;
+use sijil_core::storage::Layout;
 use sijil_index::completeness::ProvenEntry;
-use sijil_projector::{CaseFilter, CasePage, Page, QueryError, Sort, Stats, View};
-use sijil_register::RegisterReader;
+use sijil_index::{IndexKey, Subject};
+use sijil_projector::records::Touched;
+use sijil_projector::{
+    CaseFilter, CasePage, Listing, OfficerRecord, Page, QueryError, RegisterInfo, Sort, Stats, View,
+};
+use sijil_register::state::StateSnapshot;
+use sijil_register::{RegisterReader, StateBackedReader};
 
 use crate::error::Error;
 use crate::store::{Io, Store, StoreError, StoredEntry, Tree};
@@ -25,8 +43,11 @@ use crate::store::{Io, Store, StoreError, StoredEntry, Tree};
 #[derive(Debug)]
 pub struct Snapshot {
     pub checkpoint: SignedCheckpoint,
-    /// The view of exactly the entries `checkpoint` covers.
-    pub view: Arc<View>,
+    /// The register of exactly the entries `checkpoint` covers.
+    source: Source,
+    /// The cases and controllers as the listings read them: the state's, kept in step by the
+    /// reader; a view's, built on first use.
+    listing: OnceLock<Arc<Listing>>,
     /// Figures over every case, computed once a day for this snapshot: the home page,
     /// /statistiques and /api/v1/stats each passed over every case on every request (about
     /// 90 requests/s at 10^6 entries, issue 11).
@@ -43,10 +64,18 @@ pub struct Snapshot {
     /// for every case signed by the same officers). At most [`PROVEN_KEPT`], emptied when
     /// full.
     proven: Mutex<HashMap<u64, Arc<ProvenEntry>>>,
+    /// The `signers` member of completeness proofs (docs/FORMAT.md §10.5) as JSON text, by
+    /// the signers' keys: the same in every case answer signed by the same officers (issue
+    /// 11). At most [`SIGNERS_KEPT`], emptied when full.
+    signers: Mutex<HashMap<Vec<PublicKey>, Arc<[u8]>>>,
 }
 
 /// How many shared proven entries a snapshot keeps (each about 1 KB of base64).
 const PROVEN_KEPT: usize = 4096;
+
+/// How many signer lists' proofs a snapshot keeps (each a few KB: an officer's entries and
+/// trie proof, and those of who authorized it).
+const SIGNERS_KEPT: usize = 64;
 
 /// How many listings a snapshot keeps (each a page of at most `Page::MAX_LIMIT` summaries).
 const LISTINGS_KEPT: usize = 64;
@@ -76,16 +105,259 @@ impl<T> DayMemo<T> {
     }
 }
 
+/// Where a snapshot's register comes from (see the module).
+#[derive(Debug)]
+enum Source {
+    View(Arc<View>),
+    State(Arc<StateSnapshot>),
+}
+
 impl Snapshot {
+    /// The snapshot of a whole view.
     pub fn new(checkpoint: SignedCheckpoint, view: Arc<View>) -> Snapshot {
+        Snapshot::with(checkpoint, Source::View(view), OnceLock::new())
+    }
+
+    /// The snapshot of a version of the writer's state, with its listing.
+    pub fn of_state(
+        checkpoint: SignedCheckpoint,
+        state: Arc<StateSnapshot>,
+        listing: Arc<Listing>,
+    ) -> Snapshot {
+        Snapshot::with(checkpoint, Source::State(state), OnceLock::from(listing))
+    }
+
+    fn with(
+        checkpoint: SignedCheckpoint,
+        source: Source,
+        listing: OnceLock<Arc<Listing>>,
+    ) -> Snapshot {
         Snapshot {
             checkpoint,
-            view,
+            source,
+            listing,
             stats: DayMemo::default(),
             latest: DayMemo::default(),
             listings: Mutex::new(HashMap::new()),
             proven: Mutex::new(HashMap::new()),
+            signers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether answers are read from the writer's state (not a view in memory).
+    pub fn from_state(&self) -> bool {
+        matches!(self.source, Source::State(_))
+    }
+
+    /// The cases and controllers, as listings, the open data and the statistics read them.
+    pub fn listing(&self) -> &Listing {
+        self.listing.get_or_init(|| match &self.source {
+            Source::View(view) => Arc::new(view.listing()),
+            // Set when the snapshot is made.
+            Source::State(_) => Arc::new(Listing::default()),
+        })
+    }
+
+    /// The number of entries.
+    pub fn size(&self) -> u64 {
+        self.checkpoint.checkpoint.size
+    }
+
+    pub fn register(&self) -> Option<&RegisterInfo> {
+        match &self.source {
+            Source::View(v) => v.register(),
+            Source::State(s) => s.head().register.as_ref(),
+        }
+    }
+
+    /// The officers, in order of authorization.
+    pub fn officers(&self) -> &[OfficerRecord] {
+        match &self.source {
+            Source::View(v) => v.officers(),
+            Source::State(s) => &s.head().officers,
+        }
+    }
+
+    /// The officer whose key is `key`.
+    pub fn officer(&self, key: &PublicKey) -> Option<&OfficerRecord> {
+        self.officers().iter().find(|o| o.key == *key)
+    }
+
+    /// `recorded_at` of the last entry.
+    pub fn last_recorded_at(&self) -> Option<i64> {
+        match &self.source {
+            Source::View(v) => v.last_recorded_at(),
+            Source::State(s) => {
+                let head = s.head();
+                (head.size > 0).then_some(head.last_recorded_at)
+            }
+        }
+    }
+
+    /// A view holding what `wants` names: the whole view, or a partial one read from the
+    /// state for one answer.
+    ///
+    /// # Errors
+    /// The state cannot be read (a server fault).
+    pub fn view_of(&self, wants: &Touched) -> Result<Arc<View>, Error> {
+        match &self.source {
+            Source::View(v) => Ok(Arc::clone(v)),
+            Source::State(s) => s
+                .view_of(wants)
+                .map(Arc::new)
+                .map_err(|e| Error::internal(sijil_register::Error::from(e))),
+        }
+    }
+
+    /// A view holding case `id` (if the register has it) with what its page and its proofs
+    /// read: its controller, the annotations of its entries, and the index keys of the case
+    /// and of every officer and log key (a case's completeness proof carries its signers'
+    /// histories and those of who authorized them).
+    ///
+    /// # Errors
+    /// The state cannot be read.
+    pub fn case_view(&self, id: &str) -> Result<Arc<View>, Error> {
+        let Source::State(s) = &self.source else {
+            return self.view_of(&Touched::default());
+        };
+        let slot = s
+            .case(id)
+            .map_err(|e| Error::internal(sijil_register::Error::from(e)))?;
+        let mut wants = Touched::default();
+        wants.cases.insert(id.to_owned());
+        if let Some(slot) = &slot {
+            wants.annotations.extend(slot.seqs());
+        }
+        wants.keys.insert(IndexKey::of(&Subject::Case(id)));
+        wants.keys.extend(self.signer_keys());
+        self.view_of(&wants)
+    }
+
+    /// A view holding the index keys `keys` and those of every officer and log key: what
+    /// a completeness proof of those subjects reads.
+    ///
+    /// # Errors
+    /// The state cannot be read.
+    pub fn keys_view(&self, keys: impl IntoIterator<Item = IndexKey>) -> Result<Arc<View>, Error> {
+        let mut wants = Touched::default();
+        wants.keys.extend(keys);
+        wants.keys.extend(self.signer_keys());
+        self.view_of(&wants)
+    }
+
+    /// The index keys of every officer and log key.
+    fn signer_keys(&self) -> impl Iterator<Item = IndexKey> + '_ {
+        let log_keys = self
+            .register()
+            .into_iter()
+            .flat_map(|r| r.log_keys.iter().map(|k| k.key));
+        self.officers()
+            .iter()
+            .map(|o| o.key)
+            .chain(log_keys)
+            .map(|k| IndexKey::officer(&k))
+    }
+
+    /// A view holding the annotations of entry `seq` (and the officers and register, as
+    /// every view does): what an entry's JSON and page show of it.
+    ///
+    /// # Errors
+    /// The state cannot be read.
+    pub fn entry_view(&self, seq: u64) -> Result<Arc<View>, Error> {
+        let mut wants = Touched::default();
+        wants.annotations.insert(seq);
+        self.view_of(&wants)
+    }
+
+    /// The seqs of case `id`'s entries, in log order; empty if there is no such case.
+    ///
+    /// # Errors
+    /// The state cannot be read.
+    pub fn case_seqs(&self, id: &str, as_of: Date) -> Result<Vec<u64>, Error> {
+        Ok(match &self.source {
+            Source::View(v) => v
+                .case(id, as_of)
+                .map(|d| d.timeline.iter().map(|t| t.seq).collect())
+                .unwrap_or_default(),
+            Source::State(s) => s
+                .case(id)
+                .map_err(|e| Error::internal(sijil_register::Error::from(e)))?
+                .map(|slot| slot.seqs().collect())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The seqs of every case's entries, in log order (the open data's events).
+    ///
+    /// # Errors
+    /// The state cannot be read.
+    pub fn all_case_seqs(&self, as_of: Date) -> Result<Vec<u64>, Error> {
+        let mut seqs = match &self.source {
+            Source::View(_) => {
+                let mut seqs = Vec::new();
+                for id in self.listing().case_ids() {
+                    seqs.extend(self.case_seqs(&id, as_of)?);
+                }
+                seqs
+            }
+            Source::State(s) => s
+                .case_seqs()
+                .map_err(|e| Error::internal(sijil_register::Error::from(e)))?,
+        };
+        seqs.sort_unstable();
+        Ok(seqs)
+    }
+
+    /// Whether a committed entry names the redactable text `digest` (the blobs served).
+    ///
+    /// # Errors
+    /// The state cannot be read.
+    pub fn text_is_published(&self, digest: &TextDigest) -> Result<bool, Error> {
+        match &self.source {
+            Source::View(v) => Ok(v.text_is_published(digest)),
+            Source::State(s) => {
+                let seq = s
+                    .text(digest)
+                    .map_err(|e| Error::internal(sijil_register::Error::from(e)))?;
+                // Named by a committed entry, and that entry's text not erased: the view's
+                // own rule, over the one annotation record it reads.
+                match seq {
+                    None => Ok(false),
+                    Some(seq) => Ok(self
+                        .entry_view(seq)?
+                        .annotations(seq)
+                        .is_none_or(|a| a.erasure.is_none())),
+                }
+            }
+        }
+    }
+
+    /// The `signers` member of a completeness proof for the signers `keys`, made once by
+    /// `make` and kept (see `signers`).
+    ///
+    /// # Errors
+    /// `make`'s, which is not kept.
+    pub fn signer_proofs<E>(
+        &self,
+        keys: &[PublicKey],
+        make: impl FnOnce() -> Result<Vec<u8>, E>,
+    ) -> Result<Arc<[u8]>, E> {
+        if let Some(p) = self
+            .signers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(keys)
+        {
+            return Ok(Arc::clone(p));
+        }
+        // Made outside the lock, as `proven`.
+        let p: Arc<[u8]> = make()?.into();
+        let mut kept = self.signers.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= SIGNERS_KEPT {
+            kept.clear();
+        }
+        kept.insert(keys.to_vec(), Arc::clone(&p));
+        Ok(p)
     }
 
     /// Entry `seq` with its inclusion proof in this snapshot's tree, proven once by `prove`
@@ -150,7 +422,7 @@ impl Snapshot {
             }
         }
         // Computed outside the lock: listings of other queries go on meanwhile.
-        let listing = Arc::new(self.view.cases(filter, sort, page, as_of)?);
+        let listing = Arc::new(self.listing().cases(filter, sort, page, as_of)?);
         let mut kept = self.listings.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= LISTINGS_KEPT {
             kept.clear();
@@ -159,10 +431,10 @@ impl Snapshot {
         Ok(listing)
     }
 
-    /// The register's statistics as of `as_of` ([`View::stats`]), computed once a day.
+    /// The register's statistics as of `as_of` ([`Listing::stats`]), computed once a day.
     pub fn stats(&self, as_of: Date) -> Arc<Stats> {
         self.stats
-            .get(as_of, || Ok(self.view.stats(as_of)))
+            .get(as_of, || Ok(self.listing().stats(as_of)))
             .unwrap_or_else(|never: std::convert::Infallible| match never {})
     }
 
@@ -180,13 +452,18 @@ pub type Clock = fn() -> i64;
 /// Sizes of the caches of verified tiles and bundles.
 #[derive(Clone, Copy, Debug)]
 pub struct CacheSizes {
-    /// Verified, expanded hash tiles (9.2 KiB per full tile; a log of 10^6 entries has
-    /// 3,922 hash tiles, 36 MiB).
+    /// Verified, expanded hash tiles, for proofs (9.2 KiB per full tile; a log of 10^6
+    /// entries has 3,922 hash tiles, 36 MiB). A tile served to a client that is not in it
+    /// is read from its file, trusted by the file's identity once verified (`store`'s module
+    /// doc); but a proof or an entry's leaf hash that misses costs a verified read (the
+    /// tile, its parents and the edge tiles read and hashed again): with 16 MiB, random
+    /// inclusion proofs at 10^6 entries
+    /// fell from 26k to 6.6k requests/s (docs/PERFORMANCE.md, issue 11), so the default
+    /// stays 48 MiB until a compact form of the tiles replaces it.
     pub tile_bytes: usize,
-    /// Verified entry bundles, gzip-compressed: for the bundles in demand (the edge that
-    /// monitors tail, recent cases). Random access over a large log misses whatever the size
-    /// (10^6 entries make 109 MiB of compressed bundles) and costs one verification and one
-    /// compression per request.
+    /// Verified entry bundles at the log's edge, gzip-compressed (the bundles monitors tail
+    /// and new cases read). Any other bundle is read from its file and sent as it is,
+    /// trusted by the file's identity once verified.
     pub bundle_bytes: usize,
 }
 
@@ -195,6 +472,38 @@ impl Default for CacheSizes {
         CacheSizes {
             tile_bytes: 48 << 20,
             bundle_bytes: 4 << 20,
+        }
+    }
+}
+
+/// What follows the log for the server: a reader of the writer's state, or of the view.
+#[derive(Debug)]
+enum Follower {
+    State(StateBackedReader),
+    View(RegisterReader),
+}
+
+impl Follower {
+    fn refresh(&mut self) -> Result<bool, sijil_register::Error> {
+        match self {
+            Follower::State(r) => r.refresh(),
+            Follower::View(r) => r.refresh(),
+        }
+    }
+
+    fn verifier(&self) -> &Verifier {
+        match self {
+            Follower::State(r) => r.verifier(),
+            Follower::View(r) => r.verifier(),
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        match self {
+            Follower::State(r) => {
+                Snapshot::of_state(r.checkpoint().clone(), r.state(), r.listing())
+            }
+            Follower::View(r) => Snapshot::new(r.checkpoint().clone(), r.shared_view()),
         }
     }
 }
@@ -213,7 +522,7 @@ struct Inner {
     /// (`LogKeyRotated`, followed by [`AppState::refresh`]).
     verifier: RwLock<Verifier>,
     /// Only the refresher takes it; it holds the reader between refreshes.
-    reader: Mutex<RegisterReader>,
+    reader: Mutex<Follower>,
     clock: Clock,
     /// Held while an open-data export is generated ([`AppState::export`]).
     exporting: Arc<tokio::sync::Semaphore>,
@@ -221,7 +530,8 @@ struct Inner {
 
 impl AppState {
     /// Opens the register at `dir`: verifies its checkpoint (with `verifier`, or the key the
-    /// genesis entry names) and loads its view (`RegisterReader::open`).
+    /// genesis entry names) and reads it from the writer's state when that state is of the
+    /// checkpoint (`StateBackedReader::open`), else loads its view (`RegisterReader::open`).
     ///
     /// # Errors
     /// The reader's error: not a register, a checkpoint that does not verify, a damaged log.
@@ -231,21 +541,28 @@ impl AppState {
         caches: CacheSizes,
         clock: Clock,
     ) -> Result<AppState, sijil_register::Error> {
-        let reader = RegisterReader::open(dir, verifier)?;
-        tracing::info!(
-            tree_size = reader.checkpoint().checkpoint.size,
-            view_heap_mib = reader.view().heap_bytes() >> 20,
-            "register opened"
-        );
-        let snapshot = Arc::new(Snapshot::new(
-            reader.checkpoint().clone(),
-            reader.shared_view(),
-        ));
-        let store = Arc::new(Store::new(
-            reader.layout().clone(),
-            caches.tile_bytes,
-            caches.bundle_bytes,
-        ));
+        let reader = match StateBackedReader::open(dir, verifier.clone())? {
+            Some(r) => {
+                tracing::info!(
+                    tree_size = r.checkpoint().checkpoint.size,
+                    listing_heap_mib = r.listing().heap_bytes() >> 20,
+                    "register opened from the writer's state"
+                );
+                Follower::State(r)
+            }
+            None => {
+                let r = RegisterReader::open(dir, verifier)?;
+                tracing::info!(
+                    tree_size = r.checkpoint().checkpoint.size,
+                    view_heap_mib = r.view().heap_bytes() >> 20,
+                    "register opened, its view in memory"
+                );
+                Follower::View(r)
+            }
+        };
+        let layout = Layout::new(dir);
+        let snapshot = Arc::new(reader.snapshot());
+        let store = Arc::new(Store::new(layout, caches.tile_bytes, caches.bundle_bytes));
         Ok(AppState {
             inner: Arc::new(Inner {
                 current: RwLock::new(snapshot),
@@ -298,10 +615,7 @@ impl AppState {
         if !reader.refresh()? {
             return Ok(false);
         }
-        let next = Arc::new(Snapshot::new(
-            reader.checkpoint().clone(),
-            reader.shared_view(),
-        ));
+        let next = Arc::new(reader.snapshot());
         let size = next.checkpoint.checkpoint.size;
         *self
             .inner

@@ -12,12 +12,43 @@
 //! (`RegisterReader::refresh`). So cached tiles stay valid when the log grows; a partial tile
 //! is replaced by a wider version, never by a narrower one.
 //!
-//! Entry bundles are verified too (every entry against its leaf hash) before they are served;
-//! the verified bundles are kept in their gzip form (c2sp.org/tlog-tiles: bundles SHOULD be
-//! compressed on the wire). One entry read for the API is checked alone against its leaf hash,
-//! from a cached bundle or from the file, without verifying, compressing or keeping the rest.
+//! Entry bundles are verified too (every entry against its leaf hash) before they are served.
+//! The bundles at the log's edge are kept in their gzip form (c2sp.org/tlog-tiles: bundles
+//! SHOULD be compressed on the wire); any other is sent as it is. One entry read for the API
+//! is checked alone against its leaf hash, from a cached bundle or from the file, without
+//! verifying, compressing or keeping the rest.
 //!
-//! Both caches are bounded in bytes and evict arbitrary entries when full: a miss costs one
+//! # Verified once: files trusted by their identity
+//!
+//! A tile or bundle file, once its bytes are verified, is not verified again on each request
+//! (issue 11: checking a random bundle's 256 entries cost about 100 µs, 0.16 of nginx's
+//! rate). The store remembers what the file *was* when it was verified — device, inode,
+//! size, mtime and ctime ([`FileIdentity`]) — with the digest for its ETag, and a later
+//! request reads the file and sends it, unverified, only if `fstat` on the open file gives
+//! that same identity both before and after the read. Why this never sends a byte that was
+//! not verified:
+//!
+//! - Any change to a file's bytes — `write`, `truncate`, a write through a shared mapping —
+//!   sets its ctime (and mtime) to the current time; so do `rename` over it (a new inode
+//!   anyway), `chmod`, `chown` and `utimensat`. No system call sets a ctime to a chosen
+//!   value: a process that writes the file and then puts its mtime back (`touch -d`) still
+//!   moves its ctime. Only the clock itself (root) or writes under the file system (the
+//!   block device) get around it, and whoever can do either can also change the binary.
+//! - File times are coarse (a clock tick): a change within the tick of the file's previous
+//!   change would leave both times as they were. So an identity is remembered only for a
+//!   file whose last change is at least [`SETTLED`] old when the verifying read starts; any
+//!   later change then gets a later ctime.
+//! - The identity is taken (by path) before the verifying read and again after it, and
+//!   remembered only if the two agree: the bytes verified are then the file's bytes with
+//!   that identity. On a later request, the identity before and after the read agreeing
+//!   with the remembered one means no change happened since the verification, nor during
+//!   this read.
+//!
+//! A read of a known file is small (8 KiB for a hash tile, about 50 KiB for a bundle) and
+//! needs no hashing, so it is done on the async worker ([`Io::KnownFiles`]), as nginx's
+//! worker reads its files; anything to verify goes to the blocking pool.
+//!
+//! Every cache is bounded in bytes and evicts arbitrary entries when full: a miss costs one
 //! verified read, never a wrong answer.
 
 use std::cell::{Cell, RefCell};
@@ -51,7 +82,14 @@ pub enum StoreError {
 /// Whether a read may touch the disk (and spend time verifying), or must answer from memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Io {
+    /// Memory, and the 512 bytes a proof needs back from a compact hash tile's file, checked
+    /// against the hashes kept ([`ExpandedTile::check_group`]): a small read of a file
+    /// verified before, as [`Io::KnownFiles`] does, and 15 node hashes.
     CacheOnly,
+    /// Memory, and the files of tiles and bundles verified before whose identity is
+    /// unchanged ([`Store::hash_tile`], [`Store::bundle`]): one small read, no verification,
+    /// so cheap enough for an async worker (as nginx's worker reads its files).
+    KnownFiles,
     Allowed,
 }
 
@@ -62,6 +100,11 @@ pub struct Store {
     tiles: DirTiles,
     hash_tiles: Cache<(u8, u64), ExpandedTile>,
     bundles: Cache<(u64, u16), VerifiedBundle>,
+    /// Tile and bundle files verified once, by what they were then ([`Known`]).
+    known: Cache<Tile, Known>,
+    /// Where each group of [`ENTRY_GROUP`] entries starts in bundle files read before, so
+    /// that one entry is read without the rest of its bundle ([`Store::entry`]).
+    entry_starts: Cache<(u64, u16), EntryStarts>,
 }
 
 /// The tree a read is verified against: a checkpoint's size and root.
@@ -73,11 +116,29 @@ pub struct Tree {
 
 impl Store {
     pub fn new(layout: Layout, tile_cache_bytes: usize, bundle_cache_bytes: usize) -> Store {
+        Store::with_known(
+            layout,
+            tile_cache_bytes,
+            bundle_cache_bytes,
+            DEFAULT_KNOWN_FILES_BYTES,
+        )
+    }
+
+    /// As [`Store::new`], remembering at most `known_bytes` of verified files' identities
+    /// (about [`KNOWN_ENTRY_BYTES`] each).
+    pub fn with_known(
+        layout: Layout,
+        tile_cache_bytes: usize,
+        bundle_cache_bytes: usize,
+        known_bytes: usize,
+    ) -> Store {
         Store {
             tiles: DirTiles::new(layout.clone()),
             layout,
             hash_tiles: Cache::new(tile_cache_bytes),
             bundles: Cache::new(bundle_cache_bytes),
+            known: Cache::new(known_bytes),
+            entry_starts: Cache::new(ENTRY_STARTS_BYTES),
         }
     }
 
@@ -184,35 +245,35 @@ impl Store {
             return Ok(None);
         }
         let key = (level, tile.index);
-        let expanded = match self.hash_tiles.get(&key).filter(|t| t.width >= tile.width) {
-            Some(t) => t,
-            None if io == Io::CacheOnly => return Err(StoreError::NeedsIo),
-            None => {
-                let last = tile.index * u64::from(FULL_WIDTH) + u64::from(tile.width) - 1;
-                let index = stored_hash_index(u32::from(level) * 8, last);
-                self.verify(tree, &[index])?
-                    .remove(&key)
-                    .ok_or(StoreError::Corrupt(format!(
-                        "{}: not among the tiles verified",
-                        tile.path()
-                    )))?
-            }
-        };
-        let data = expanded.buf.slice(..usize::from(tile.width) * 32);
-        // A full tile's Merkle root (RFC 9162 over its 256 hashes) commits to all of them:
-        // one node hash from the two kept halves, where a digest of the bytes would hash
-        // 8 KB on every request.
-        let digest = if tile.width == FULL_WIDTH {
-            match (
-                expanded.hash(7, 0, FULL_WIDTH),
-                expanded.hash(7, 1, FULL_WIDTH),
-            ) {
-                (Some(l), Some(r)) => sijil_core::node_hash(&l, &r),
-                _ => sijil_core::hash::sha256(&data),
-            }
-        } else {
-            sijil_core::hash::sha256(&data)
-        };
+        if let Some(served) = self.hash_tiles.get(&key).and_then(|t| t.served(tile.width)) {
+            return Ok(Some(served));
+        }
+        if io == Io::CacheOnly {
+            return Err(StoreError::NeedsIo);
+        }
+        if let Some(known) = self.read_known(tile) {
+            return Ok(Some(known));
+        }
+        if io != Io::Allowed {
+            return Err(StoreError::NeedsIo);
+        }
+        let before = self.identity_before_verifying(tree, tile);
+        let last = tile.index * u64::from(FULL_WIDTH) + u64::from(tile.width) - 1;
+        let index = stored_hash_index(u32::from(level) * 8, last);
+        let expanded = self
+            .verify(tree, &[index])?
+            .remove(&key)
+            .ok_or(StoreError::Corrupt(format!(
+                "{}: not among the tiles verified",
+                tile.path()
+            )))?;
+        let (data, digest) = expanded
+            .served(tile.width)
+            .ok_or(StoreError::Corrupt(format!(
+                "{}: verified narrower than asked",
+                tile.path()
+            )))?;
+        self.remember(tile, before, digest, data.len());
         Ok(Some((data, digest)))
     }
 
@@ -239,6 +300,13 @@ impl Store {
         if io == Io::CacheOnly {
             return Err(StoreError::NeedsIo);
         }
+        if let Some((bytes, digest)) = self.read_known(tile) {
+            return Ok(Some(Bundle::Plain { bytes, digest }));
+        }
+        if io != Io::Allowed {
+            return Err(StoreError::NeedsIo);
+        }
+        let before = self.identity_before_verifying(tree, tile);
         // Read the bundle as the tree has it (a partial one exists on disk for a published
         // size; an older, narrower width may be gone), then cut it to the width asked.
         let stored = Tile::for_size(TileLevel::Entries, tile.index, tree.size).ok_or(
@@ -277,6 +345,7 @@ impl Store {
         let plain_digest = sijil_core::hash::sha256(&all);
         let last_bundle = tree.size.saturating_sub(1) / u64::from(FULL_WIDTH);
         if tile.index + EDGE_BUNDLES <= last_bundle {
+            self.remember(tile, before, plain_digest, data.len());
             return Ok(Some(Bundle::Plain {
                 bytes: Bytes::copy_from_slice(data),
                 digest: plain_digest,
@@ -300,6 +369,15 @@ impl Store {
 
     /// Entry `seq` of the tree `tree`: its bytes (verified against its leaf hash), decoded.
     ///
+    /// Only this entry is checked, against its leaf hash: the bundle is neither verified
+    /// whole nor gzipped nor kept (issue 11: 1.2k requests/s for random entries when it
+    /// was). Once a bundle file has been read, where each group of [`ENTRY_GROUP`] of its
+    /// entries starts is kept ([`EntryStarts`], a bounded cache), and a later entry of it is
+    /// one read of its group (about 3 KB, where the bundle is about 53 KB: a case answer read
+    /// a whole bundle per entry). The starts only locate: the bytes found are checked
+    /// against the leaf hash like any others, and a file that no longer matches them is read
+    /// again whole. With [`Io::KnownFiles`] only a group is read, never a whole bundle.
+    ///
     /// # Errors
     /// As [`Store::bundle`]; [`StoreError::Corrupt`] if the entry does not decode or names
     /// another seq. `Ok(None)` when `seq` is not below the tree size.
@@ -310,30 +388,60 @@ impl Store {
         let Some(stored) = Tile::for_size(TileLevel::Entries, seq / 256, tree.size) else {
             return Ok(None);
         };
-        // From a verified bundle in memory when there is one; otherwise only this entry is
-        // checked, against its leaf hash, and the bundle is neither verified whole nor
-        // gzipped nor kept: an API read of one entry costs one hash, not 256 and a gzip
-        // (issue 11: 1.2k requests/s for random entries when it did).
-        let plain;
-        let data = match self.bundles.get(&(stored.index, stored.width)) {
-            Some(bundle) => {
-                plain = bundle.plain()?;
-                &plain[..]
+        let key = (stored.index, stored.width);
+        let position = (seq % 256) as usize;
+        let too_short = || StoreError::Corrupt(format!("{}: too short", stored.path()));
+        if io == Io::CacheOnly {
+            // Without a read: only from a bundle kept in memory.
+            let plain = self.bundles.get(&key).ok_or(StoreError::NeedsIo)?.plain()?;
+            let entries = bundle::parse(&plain)
+                .map_err(|e| StoreError::Corrupt(format!("{}: {e}", stored.path())))?;
+            let bytes = entries.get(position).ok_or_else(too_short)?;
+            return self.checked_entry(tree, seq, bytes, io, &stored).map(Some);
+        }
+        if let Some(starts) = self.entry_starts.get(&key) {
+            let group = self.read_group(&stored, &starts, position / ENTRY_GROUP);
+            if let Some(bytes) = group
+                .as_deref()
+                .and_then(|g| nth_entry(g, position % ENTRY_GROUP))
+            {
+                match self.checked_entry(tree, seq, bytes, io, &stored) {
+                    Ok(entry) => return Ok(Some(entry)),
+                    Err(StoreError::NeedsIo) => return Err(StoreError::NeedsIo),
+                    // The file changed since its starts were kept: read it whole, below.
+                    Err(_) => {}
+                }
             }
-            None if io == Io::CacheOnly => return Err(StoreError::NeedsIo),
-            None => {
-                plain = self
-                    .tiles
-                    .read_tile(&stored)
-                    .map_err(|e| StoreError::Corrupt(format!("{}: {e}", stored.path())))?;
-                &plain[..]
-            }
-        };
-        let entries = bundle::parse(data)
+        }
+        if io != Io::Allowed {
+            return Err(StoreError::NeedsIo);
+        }
+        let data = self
+            .tiles
+            .read_tile(&stored)
             .map_err(|e| StoreError::Corrupt(format!("{}: {e}", stored.path())))?;
-        let bytes = *entries
-            .get((seq % 256) as usize)
-            .ok_or(StoreError::Corrupt(format!("{}: too short", stored.path())))?;
+        let entries = bundle::parse(&data)
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", stored.path())))?;
+        if entries.len() == usize::from(stored.width) {
+            if let Some(starts) = EntryStarts::of(&entries) {
+                let bytes = starts.bytes();
+                self.entry_starts.insert(key, Arc::new(starts), bytes);
+            }
+        }
+        let bytes = entries.get(position).ok_or_else(too_short)?;
+        self.checked_entry(tree, seq, bytes, io, &stored).map(Some)
+    }
+
+    /// Entry `seq`, read from bundle file `stored`: checked against its leaf hash in `tree`,
+    /// decoded, and checked to say it is entry `seq`.
+    fn checked_entry(
+        &self,
+        tree: Tree,
+        seq: u64,
+        bytes: &[u8],
+        io: Io,
+        stored: &Tile,
+    ) -> Result<StoredEntry, StoreError> {
         let leaf = leaf_hash(bytes);
         let want = self.hashes(tree, io).read(&[stored_hash_index(0, seq)])?;
         if want.first() != Some(&leaf) {
@@ -350,11 +458,97 @@ impl Store {
                 entry.seq
             )));
         }
-        Ok(Some(StoredEntry {
+        Ok(StoredEntry {
             entry,
             leaf,
             bytes: bytes.to_vec(),
-        }))
+        })
+    }
+
+    /// The bytes of entry group `group` of bundle file `stored`, where `starts` says they
+    /// are, or `None` if they cannot be read there (the caller reads the whole file). A
+    /// partial bundle whose file is gone is read from the full bundle that replaced it: the
+    /// entries it holds start at the same offsets there (c2sp.org/tlog-tiles).
+    fn read_group(&self, stored: &Tile, starts: &EntryStarts, group: usize) -> Option<Vec<u8>> {
+        use std::os::unix::fs::FileExt as _;
+        let from = *starts.starts.get(group)?;
+        let len = usize::try_from(starts.starts.get(group + 1)?.checked_sub(from)?).ok()?;
+        let file = match std::fs::File::open(self.layout.tile(stored)) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !stored.is_full() => {
+                std::fs::File::open(self.layout.tile(&Tile {
+                    width: FULL_WIDTH,
+                    ..*stored
+                }))
+                .ok()?
+            }
+            Err(_) => return None,
+        };
+        let mut group = vec![0u8; len];
+        file.read_exact_at(&mut group, u64::from(from)).ok()?;
+        Some(group)
+    }
+
+    /// The bytes of `tile`'s file and their digest, if the file was verified before
+    /// ([`Store::remember`]) and is still what it was then: same device, inode, size, mtime
+    /// and ctime before and after this read. `None` otherwise (never seen, evicted, changed,
+    /// unreadable): the caller verifies it again.
+    fn read_known(&self, tile: &Tile) -> Option<(Bytes, Hash)> {
+        let known = self.known.get(tile)?;
+        let mut file = std::fs::File::open(self.layout.tile(tile)).ok()?;
+        if FileIdentity::of(&file.metadata().ok()?) != known.identity {
+            return None;
+        }
+        // Exactly the size verified, in one read (no zeroing, no probe for the end): a file
+        // cut or grown since has another size and ctime, which the second `fstat` sees.
+        let size = known.identity.size;
+        let mut data = Vec::with_capacity(usize::try_from(size).ok()?);
+        (&mut file).take(size).read_to_end(&mut data).ok()?;
+        if data.len() as u64 != size || FileIdentity::of(&file.metadata().ok()?) != known.identity {
+            return None;
+        }
+        Some((Bytes::from(data), known.digest))
+    }
+
+    /// The identity of `tile`'s file before it is read to be verified, if its bytes are the
+    /// whole tile the tree has at this index (not a prefix of a wider file) and it has not
+    /// changed for [`SETTLED`]: only then can a later request trust it by its identity.
+    fn identity_before_verifying(&self, tree: Tree, tile: &Tile) -> Option<FileIdentity> {
+        if Tile::for_size(tile.level, tile.index, tree.size) != Some(*tile) {
+            return None;
+        }
+        let meta = std::fs::metadata(self.layout.tile(tile)).ok()?;
+        let identity = FileIdentity::of(&meta);
+        identity
+            .settled(std::time::SystemTime::now())
+            .then_some(identity)
+    }
+
+    /// Remembers that `tile`'s file, `len` bytes that were just verified and whose digest is
+    /// `digest`, had the identity `before` when the verifying read started, if it still has
+    /// it: then no byte of it changed during the read (see the module doc).
+    fn remember(&self, tile: &Tile, before: Option<FileIdentity>, digest: Hash, len: usize) {
+        let Some(before) = before else { return };
+        let Ok(after) = std::fs::metadata(self.layout.tile(tile)) else {
+            return;
+        };
+        if FileIdentity::of(&after) != before || before.size != len as u64 {
+            return;
+        }
+        self.known.insert(
+            *tile,
+            Arc::new(Known {
+                identity: before,
+                digest,
+            }),
+            KNOWN_ENTRY_BYTES,
+        );
+    }
+
+    /// Whether `tile`'s file is remembered as verified (tests).
+    #[cfg(test)]
+    pub(crate) fn knows(&self, tile: &Tile) -> bool {
+        self.known.get(tile).is_some()
     }
 
     /// The hash at `index` if a verified tile holding it is cached.
@@ -362,6 +556,110 @@ impl Store {
         let at = HashLocation::of(index);
         let tile = self.hash_tiles.get(&(at.tile_level, at.tile_index))?;
         tile.hash(at.sublevel, at.position, at.width)
+    }
+
+    /// The hash at `index` if it lies below [`KEPT_FROM`] in a compact tile of the cache: its
+    /// group of 16 hashes read back from the tile's file (512 bytes, no more than a known
+    /// file's read) and used only if they hash to the subtree hash the tile kept when it was
+    /// verified. `groups` holds the groups this read checked already (a proof needs 4
+    /// hashes of one group). `None` when no compact tile holds it, or its file cannot be
+    /// read (then [`Store::verify`] reads it and says why).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when the group read back does not match: the file changed
+    /// since it was verified.
+    fn reread_hash(
+        &self,
+        index: u64,
+        groups: &mut HashMap<(u64, usize), GroupHashes>,
+    ) -> Result<Option<Hash>, StoreError> {
+        use std::os::unix::fs::FileExt as _;
+        let at = HashLocation::of(index);
+        if at.tile_level != 0 || at.sublevel >= KEPT_FROM {
+            return Ok(None);
+        }
+        let group = (at.position << at.sublevel) / GROUP;
+        if let Some(own) = groups.get(&(at.tile_index, group)) {
+            return Ok(group_hash(own, at.sublevel, at.position));
+        }
+        let Some(tile) = self
+            .hash_tiles
+            .get(&(0, at.tile_index))
+            .filter(|t| t.compact)
+        else {
+            return Ok(None);
+        };
+        let path = self.layout.tile(&Tile {
+            level: TileLevel::Hash(0),
+            index: at.tile_index,
+            width: FULL_WIDTH,
+        });
+        let mut data = [0u8; GROUP * 32];
+        let read = std::fs::File::open(&path)
+            .and_then(|f| f.read_exact_at(&mut data, (group * GROUP * 32) as u64));
+        if read.is_err() {
+            return Ok(None);
+        }
+        let own = tile.check_group(group, &data).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{}: hashes {}..{} changed since the tile was verified",
+                path.display(),
+                group * GROUP,
+                (group + 1) * GROUP
+            ))
+        })?;
+        let hash = group_hash(&own, at.sublevel, at.position);
+        groups.insert((at.tile_index, group), own);
+        Ok(hash)
+    }
+
+    /// The full level-0 tiles holding `indexes`, read and each checked against the hash its
+    /// parent tile (cached, so verified) holds for it, then cached: a miss hashes one tile
+    /// (256 hashes to 1), not its parents and the edge tiles again as [`Store::verify`] does
+    /// (issue 11: with a small cache that cost random proofs three quarters of their rate).
+    /// A tile whose parent is not cached is left out, for [`Store::verify`].
+    ///
+    /// # Errors
+    /// [`StoreError::Merkle`] when a tile cannot be read; [`StoreError::Corrupt`] when it
+    /// does not hash to its parent's hash.
+    fn check_by_parent(&self, tree: Tree, indexes: &[u64]) -> Result<Verified, StoreError> {
+        let mut verified = Verified::new();
+        for &index in indexes {
+            let at = HashLocation::of(index);
+            let key = (0, at.tile_index);
+            let tile = Tile {
+                level: TileLevel::Hash(0),
+                index: at.tile_index,
+                width: FULL_WIDTH,
+            };
+            if at.tile_level != 0
+                || verified.contains_key(&key)
+                || Tile::for_size(tile.level, tile.index, tree.size) != Some(tile)
+            {
+                continue;
+            }
+            let Some(parent) = self.cached_hash(stored_hash_index(8, at.tile_index)) else {
+                continue;
+            };
+            let data = self.tiles.read_tiles(&[tile])?.pop().unwrap_or_default();
+            if data.len() != usize::from(FULL_WIDTH) * 32 {
+                return Err(StoreError::Corrupt(format!(
+                    "{}: {} bytes, not a full tile",
+                    tile.path(),
+                    data.len()
+                )));
+            }
+            let expanded = Arc::new(ExpandedTile::new(FULL_WIDTH, &data));
+            if expanded.root() != Some(parent) {
+                return Err(StoreError::Corrupt(format!(
+                    "{}: does not hash to the hash its parent tile holds for it",
+                    tile.path()
+                )));
+            }
+            keep(&self.hash_tiles, key, &expanded);
+            verified.insert(key, expanded);
+        }
+        Ok(verified)
     }
 
     /// Reads and verifies the tiles holding `indexes` in the tree `tree`, caches them, and
@@ -381,6 +679,72 @@ pub use sijil_core::verify::StoredEntry;
 
 /// How many bundle positions at the log's edge are gzipped once and kept ([`Store::bundle`]).
 pub const EDGE_BUNDLES: u64 = 16;
+
+/// How long a file must have been left alone (its ctime and mtime this far in the past)
+/// before its identity is remembered. File times are coarse (a clock tick, a few
+/// milliseconds): a write in the same tick as the file's last change would leave them as
+/// they were. A file untouched for this long gets a later ctime from any change.
+pub const SETTLED: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What one remembered file costs: the identity, the digest, the key, the map's slot and
+/// the allocation.
+pub const KNOWN_ENTRY_BYTES: usize = 160;
+
+/// The default budget of remembered identities: 4 MiB, about 26,000 tiles and bundles
+/// (a log of 10^6 entries has 3,922 hash tiles and 3,907 bundles).
+pub const DEFAULT_KNOWN_FILES_BYTES: usize = 4 << 20;
+
+/// A file as `stat` describes it: enough to see that it changed since it was verified.
+/// Any write, truncation, rename over it or `chmod`/`chown`/`touch` sets its ctime to the
+/// current time, and no system call sets a ctime to a chosen value (only the clock can:
+/// root's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileIdentity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileIdentity {
+    fn of(meta: &std::fs::Metadata) -> FileIdentity {
+        use std::os::unix::fs::MetadataExt as _;
+        FileIdentity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+
+    /// Whether the file's last change is at least [`SETTLED`] before `now`.
+    fn settled(&self, now: std::time::SystemTime) -> bool {
+        let Ok(now) = now.duration_since(std::time::UNIX_EPOCH) else {
+            return false;
+        };
+        let at = |(s, ns): (i64, i64)| {
+            Some(std::time::Duration::new(
+                u64::try_from(s).ok()?,
+                u32::try_from(ns).ok()?,
+            ))
+        };
+        match (at(self.ctime), at(self.mtime)) {
+            (Some(c), Some(m)) => c.max(m) + SETTLED <= now,
+            _ => false,
+        }
+    }
+}
+
+/// A tile or bundle file whose bytes were verified against the tree, and what it was then.
+#[derive(Debug)]
+struct Known {
+    identity: FileIdentity,
+    /// The digest of the verified bytes, for the ETag (as [`Store::hash_tile`] and
+    /// [`Bundle::Plain`] compute it).
+    digest: Hash,
+}
 
 /// A verified entry bundle, as [`Store::bundle`] has it.
 #[derive(Debug)]
@@ -460,6 +824,12 @@ impl Hashes<'_> {
             .iter()
             .map(|&index| self.store.cached_hash(index))
             .collect();
+        let mut groups = HashMap::new();
+        for (slot, &index) in found.iter_mut().zip(indexes) {
+            if slot.is_none() {
+                *slot = self.store.reread_hash(index, &mut groups)?;
+            }
+        }
         let missing: Vec<u64> = indexes
             .iter()
             .zip(&found)
@@ -472,7 +842,17 @@ impl Hashes<'_> {
             }
             // Answer from the tiles this read verified, not from the cache: the cache may
             // have evicted them already.
-            let verified = self.store.verify(self.tree, &missing)?;
+            let mut verified = self.store.check_by_parent(self.tree, &missing)?;
+            let rest: Vec<u64> = missing
+                .into_iter()
+                .filter(|&index| {
+                    let at = HashLocation::of(index);
+                    !verified.contains_key(&(at.tile_level, at.tile_index))
+                })
+                .collect();
+            if !rest.is_empty() {
+                verified.extend(self.store.verify(self.tree, &rest)?);
+            }
             for (slot, &index) in found.iter_mut().zip(indexes) {
                 if slot.is_none() {
                     let at = HashLocation::of(index);
@@ -528,17 +908,34 @@ impl TileReader for Filler<'_> {
                 continue;
             };
             let key = (level, tile.index);
-            let expanded = match self.cache.get(&key).filter(|t| t.width >= tile.width) {
-                Some(wider) => wider,
-                None => {
+            let cached = self.cache.get(&key).filter(|t| t.width >= tile.width);
+            let expanded = match cached {
+                Some(wider) if !wider.compact => wider,
+                cached => {
+                    // This read answers from the whole tile (a compact one lacks the hashes
+                    // it may serve); the cache keeps its compact form.
                     let expanded = Arc::new(ExpandedTile::new(tile.width, data));
-                    self.cache
-                        .insert(key, Arc::clone(&expanded), expanded.buf.len());
+                    if cached.is_none() {
+                        keep(self.cache, key, &expanded);
+                    }
                     expanded
                 }
             };
             self.verified.borrow_mut().insert(key, expanded);
         }
+    }
+}
+
+/// Caches `tile`, verified: compact if it is a full level-0 tile ([`ExpandedTile::compact`]).
+/// Higher tiles stay whole: there are 256 times fewer of them, and every proof needs their
+/// hashes below [`KEPT_FROM`] (a log of 10^6 entries has 16, 147 KiB).
+fn keep(cache: &Cache<(u8, u64), ExpandedTile>, key: (u8, u64), tile: &Arc<ExpandedTile>) {
+    match tile.compact().filter(|_| key.0 == 0) {
+        Some(compact) => {
+            let cost = compact.cost();
+            cache.insert(key, Arc::new(compact), cost);
+        }
+        None => cache.insert(key, Arc::clone(tile), tile.cost()),
     }
 }
 
@@ -580,11 +977,27 @@ const KEPT_FROM: u32 = 4;
 /// hashes (the tile's bytes, served as they are), then the `w/16` hashes of subtrees of 16,
 /// the `w/32` of subtrees of 32, and so on up to subtrees of 128 (RFC 9162 §2.1.1 node
 /// hashes). Subtrees of 2, 4 and 8 are hashed on demand (see [`KEPT_FROM`]).
+///
+/// A *compact* tile (a full level-0 tile in the cache, [`ExpandedTile::compact`]) keeps only
+/// the 30 subtree hashes of 16 leaves and up, 960 bytes instead of 9.2 KiB (issue 11: a log
+/// of 10^6 entries in 4 MiB, not 36): a proof reads the 16 leaf hashes it needs back from
+/// the tile's file and uses them only once they hash to the kept subtree hash of 16
+/// ([`ExpandedTile::check_group`]).
 #[derive(Debug)]
 struct ExpandedTile {
     width: u16,
+    /// Whether `buf` lacks the tile's own hashes (see above).
+    compact: bool,
     buf: Bytes,
 }
+
+/// How many of a tile's own hashes one subtree hash kept by a compact tile covers: the group
+/// a proof reads back from the tile's file.
+const GROUP: usize = 1 << KEPT_FROM;
+
+/// What one cached tile costs beyond its hashes: the allocation, the `Arc`, the key and the
+/// map's slot.
+const TILE_OVERHEAD_BYTES: usize = 96;
 
 impl ExpandedTile {
     /// `data` is the tile's `32 · width` bytes, already verified.
@@ -607,39 +1020,125 @@ impl ExpandedTile {
         }
         ExpandedTile {
             width,
+            compact: false,
             buf: Bytes::from(buf),
         }
     }
 
+    /// This tile without its own hashes, if it is full (a partial tile's last hashes are in
+    /// no kept subtree, so it is kept whole). A copy: a slice would keep the 8 KiB alive.
+    fn compact(&self) -> Option<ExpandedTile> {
+        if self.compact || self.width != FULL_WIDTH {
+            return None;
+        }
+        Some(ExpandedTile {
+            width: self.width,
+            compact: true,
+            buf: Bytes::copy_from_slice(self.buf.get(usize::from(FULL_WIDTH) * 32..)?),
+        })
+    }
+
+    /// What keeping it in the cache costs.
+    fn cost(&self) -> usize {
+        self.buf.len() + TILE_OVERHEAD_BYTES
+    }
+
+    /// The Merkle root of a full tile's 256 hashes: the hash its parent tile holds for it.
+    fn root(&self) -> Option<Hash> {
+        Some(sijil_core::node_hash(
+            &self.hash(7, 0, FULL_WIDTH)?,
+            &self.hash(7, 1, FULL_WIDTH)?,
+        ))
+    }
+
+    /// The first `width` hashes, as served, and their digest for the ETag; `None` for a
+    /// compact tile, which does not hold them. A full tile's Merkle root (RFC 9162 over its
+    /// 256 hashes) commits to all of them: one node hash from the two kept halves, where a
+    /// digest of the bytes would hash 8 KB.
+    fn served(&self, width: u16) -> Option<(Bytes, Hash)> {
+        if self.compact || width > self.width {
+            return None;
+        }
+        let data = self.buf.slice(..usize::from(width) * 32);
+        let digest = match self.root().filter(|_| width == FULL_WIDTH) {
+            Some(root) => root,
+            None => sijil_core::hash::sha256(&data),
+        };
+        Some((data, digest))
+    }
+
     /// The hash at `position` of `sublevel`, if a tile of at least `need` hashes holds it
-    /// and this one is that wide.
+    /// and this one is that wide; `None` too for a compact tile's hashes below [`KEPT_FROM`]
+    /// (read them back with [`ExpandedTile::check_group`]).
     fn hash(&self, sublevel: u32, position: usize, need: u16) -> Option<Hash> {
         if need > self.width {
             return None;
         }
         let w = usize::from(self.width);
         if sublevel >= KEPT_FROM {
-            let offset: usize = w + (KEPT_FROM..sublevel).map(|s| w >> s).sum::<usize>();
+            let own = if self.compact { 0 } else { w };
+            let offset: usize = own + (KEPT_FROM..sublevel).map(|s| w >> s).sum::<usize>();
             let at = (offset + position) * 32;
             return self.buf.get(at..at + 32).map(hash_at);
         }
+        if self.compact {
+            return None;
+        }
         // A complete subtree of 2^sublevel (at most 8) of the tile's hashes.
-        let first = position << sublevel;
-        let count = 1usize << sublevel;
-        let mut hashes = [Hash::ZERO; 8];
-        for (i, h) in hashes.iter_mut().take(count).enumerate() {
-            let at = (first + i) * 32;
-            *h = hash_at(self.buf.get(at..at + 32)?);
-        }
-        let mut n = count;
-        while n > 1 {
-            for i in 0..n / 2 {
-                hashes[i] = sijil_core::node_hash(&hashes[2 * i], &hashes[2 * i + 1]);
-            }
-            n /= 2;
-        }
-        Some(hashes[0])
+        let first = (position << sublevel) * 32;
+        let own = self.buf.get(first..first + (32 << sublevel))?;
+        Some(subtree_root(own))
     }
+
+    /// The hashes of group `group` (hashes `16·group..16·group + 16` of a full tile), read
+    /// back from its file as `data`, if they hash to the subtree hash this tile kept for
+    /// them when it was verified; `None` if they do not (the file changed since).
+    fn check_group(&self, group: usize, data: &[u8]) -> Option<GroupHashes> {
+        let want = self.hash(KEPT_FROM, group, FULL_WIDTH)?;
+        let data = data.get(..GROUP * 32)?;
+        (subtree_root(data) == want).then(|| {
+            let mut own = [Hash::ZERO; GROUP];
+            for (h, bytes) in own.iter_mut().zip(data.chunks_exact(32)) {
+                *h = hash_at(bytes);
+            }
+            own
+        })
+    }
+}
+
+/// The verified hashes of one group of a compact tile ([`ExpandedTile::check_group`]).
+type GroupHashes = [Hash; GROUP];
+
+/// The hash at `position` of `sublevel` (below [`KEPT_FROM`]) inside group `own`.
+fn group_hash(own: &GroupHashes, sublevel: u32, position: usize) -> Option<Hash> {
+    let first = (position << sublevel) % GROUP;
+    let mut bytes = [0u8; GROUP * 32];
+    let count = 1usize << sublevel;
+    for (chunk, h) in bytes
+        .chunks_exact_mut(32)
+        .zip(own.get(first..first + count)?)
+    {
+        chunk.copy_from_slice(&h.0);
+    }
+    Some(subtree_root(&bytes[..count * 32]))
+}
+
+/// The RFC 9162 §2.1.1 hash of the complete subtree whose leaves are the hashes in `data`
+/// (a power of two of them, at most [`GROUP`]).
+fn subtree_root(data: &[u8]) -> Hash {
+    let mut level = [Hash::ZERO; GROUP];
+    let mut n = 0;
+    for (h, bytes) in level.iter_mut().zip(data.chunks_exact(32)) {
+        *h = hash_at(bytes);
+        n += 1;
+    }
+    while n > 1 {
+        for i in 0..n / 2 {
+            level[i] = sijil_core::node_hash(&level[2 * i], &level[2 * i + 1]);
+        }
+        n /= 2;
+    }
+    level[0]
 }
 
 fn hash_at(bytes: &[u8]) -> Hash {
@@ -697,6 +1196,58 @@ impl<K: std::hash::Hash + Eq + Copy, V> Cache<K, V> {
     }
 }
 
+/// How many entries of a bundle [`EntryStarts`] keeps one start for: an entry read reads
+/// at most this many entries (about 3 KB at 200 bytes an entry).
+pub const ENTRY_GROUP: usize = 16;
+
+/// The budget of the [`EntryStarts`] cache: about 136 bytes a full bundle, so 1 MiB keeps
+/// the starts of about 7,700 bundles (a log of 2·10^6 entries); a larger log reads the
+/// bundles not kept whole, as it did before there were starts.
+pub const ENTRY_STARTS_BYTES: usize = 1 << 20;
+
+/// Where the entries of a bundle file start, one offset every [`ENTRY_GROUP`] entries, and
+/// where the last one ends: group `g` is the bytes `starts[g]..starts[g + 1]`. Bundles are
+/// at most 256 entries of at most 65,537 bytes with their prefix, so offsets fit in `u32`.
+#[derive(Debug)]
+struct EntryStarts {
+    starts: Box<[u32]>,
+}
+
+impl EntryStarts {
+    /// The starts of the bundle whose entries are `entries`, as [`bundle::parse`] gives them.
+    fn of(entries: &[&[u8]]) -> Option<EntryStarts> {
+        let mut starts = Vec::with_capacity(entries.len() / ENTRY_GROUP + 2);
+        let mut at = 0usize;
+        for (i, entry) in entries.iter().enumerate() {
+            if i % ENTRY_GROUP == 0 {
+                starts.push(u32::try_from(at).ok()?);
+            }
+            at += 2 + entry.len();
+        }
+        starts.push(u32::try_from(at).ok()?);
+        Some(EntryStarts {
+            starts: starts.into_boxed_slice(),
+        })
+    }
+
+    /// What it holds in the cache: the offsets, the allocation, the key and the map's slot.
+    fn bytes(&self) -> usize {
+        self.starts.len() * 4 + 64
+    }
+}
+
+/// Entry `n` of `group`, entries as a bundle has them (a 2-byte big-endian length, then the
+/// bytes), or `None` if the group ends first.
+fn nth_entry(group: &[u8], n: usize) -> Option<&[u8]> {
+    let mut rest = group;
+    for _ in 0..n {
+        let len = usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?]));
+        rest = rest.get(2 + len..)?;
+    }
+    let len = usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?]));
+    rest.get(2..2 + len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -739,6 +1290,123 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A tree of `size` leaves with its hash tiles written under a temporary directory, and
+    /// the in-memory hashes to check answers against.
+    fn tiles_on_disk(size: u64) -> (tempfile::TempDir, Layout, Tree, MemoryHashes) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let layout = Layout::new(dir.path());
+        let leaves: Vec<Hash> = (0..size).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mem = MemoryHashes::from_leaves(leaves);
+        for tile in sijil_core::tile::new_tiles(0, size) {
+            let path = layout.tile(&tile);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, read_tile_data(&tile, &mem).expect("tile")).expect("write");
+        }
+        let root = merkle::tree_hash(size, &mem).expect("root");
+        (dir, layout, Tree { size, root }, mem)
+    }
+
+    fn full_tile(level: u8, index: u64) -> Tile {
+        Tile {
+            level: TileLevel::Hash(level),
+            index,
+            width: FULL_WIDTH,
+        }
+    }
+
+    #[test]
+    fn full_level_0_tiles_are_cached_compact() {
+        let size = 256 * 20 + 9;
+        let (_dir, layout, tree, mem) = tiles_on_disk(size);
+        let store = Store::new(layout, 16 << 20, 1 << 20);
+        for index in 0..size {
+            let proof = store
+                .inclusion_proof(tree, size, index, Io::Allowed)
+                .expect("proof");
+            assert_eq!(proof, merkle::prove_inclusion(size, index, &mem).expect("proof"));
+        }
+        // 20 full level-0 tiles at 960 bytes of hashes each, and the edge tiles whole.
+        let whole = [9u16, 20].iter().map(|&w| usize::from(w) * 32).sum::<usize>();
+        let bytes = store.hash_tiles.bytes.load(Ordering::Relaxed);
+        assert!(
+            bytes <= 20 * (960 + TILE_OVERHEAD_BYTES) + 2 * (whole + TILE_OVERHEAD_BYTES),
+            "{bytes} bytes cached"
+        );
+        // Served whole all the same, and proofs from memory with no I/O but the group reads.
+        let (data, _) = store
+            .hash_tile(tree, &full_tile(0, 3), Io::Allowed)
+            .expect("read")
+            .expect("covered");
+        assert_eq!(data, read_tile_data(&full_tile(0, 3), &mem).expect("tile"));
+        store
+            .inclusion_proof(tree, size, 1000, Io::CacheOnly)
+            .expect("from the cache");
+    }
+
+    #[test]
+    fn a_compact_tile_refuses_hashes_changed_on_disk() {
+        let size = 256 * 3 + 10;
+        let (_dir, layout, tree, mem) = tiles_on_disk(size);
+        let path = layout.tile(&full_tile(0, 1));
+        let store = Store::new(layout, 16 << 20, 1 << 20);
+        store
+            .inclusion_proof(tree, size, 300, Io::Allowed)
+            .expect("verified");
+        // The tile's leaf hashes are not kept: a byte changed in group 2 (hashes 32..48) is
+        // seen by a proof that needs that group, and never used.
+        let mut data = std::fs::read(&path).expect("tile");
+        data[40 * 32] ^= 1;
+        std::fs::write(&path, &data).expect("write");
+        for io in [Io::CacheOnly, Io::Allowed] {
+            let refused = store.inclusion_proof(tree, size, 256 + 40, io);
+            assert!(refused.is_err(), "{io:?}: {refused:?}");
+            assert!(store.leaf_hash(tree, 256 + 33, io).is_err(), "{io:?}");
+        }
+        // Another group of the same tile is read back and checked on its own.
+        assert_eq!(
+            store
+                .inclusion_proof(tree, size, 256 + 100, Io::Allowed)
+                .expect("proof"),
+            merkle::prove_inclusion(size, 256 + 100, &mem).expect("proof")
+        );
+        // The whole tile is not served from the compact one either.
+        assert!(store
+            .hash_tile(tree, &full_tile(0, 1), Io::Allowed)
+            .is_err());
+    }
+
+    #[test]
+    fn a_miss_is_checked_against_its_cached_parent_alone() {
+        let size = 256 * 3 + 10;
+        let (_dir, layout, tree, mem) = tiles_on_disk(size);
+        let store = Store::new(layout.clone(), 16 << 20, 1 << 20);
+        store
+            .inclusion_proof(tree, size, 3, Io::Allowed)
+            .expect("verified");
+        assert!(store.hash_tiles.get(&(0, 2)).is_none(), "not read yet");
+        // The edge tiles are gone: a verification up to the root would fail. Tile 0/002 is
+        // checked against the hash its parent, cached, holds for it.
+        for tile in sijil_core::tile::new_tiles(0, size) {
+            if !tile.is_full() {
+                std::fs::remove_file(layout.tile(&tile)).expect("rm");
+            }
+        }
+        assert_eq!(
+            store
+                .inclusion_proof(tree, 256 * 3, 600, Io::Allowed)
+                .expect("proof"),
+            merkle::prove_inclusion(256 * 3, 600, &mem).expect("proof")
+        );
+        assert!(store.hash_tiles.get(&(0, 2)).is_some_and(|t| t.compact));
+        // A tile that does not hash to its parent's hash is refused.
+        store.hash_tiles.map.write().expect("lock").remove(&(0, 2));
+        let path = layout.tile(&full_tile(0, 2));
+        let mut data = std::fs::read(&path).expect("tile");
+        data[5] ^= 1;
+        std::fs::write(&path, &data).expect("write");
+        assert!(store.inclusion_proof(tree, 256 * 3, 600, Io::Allowed).is_err());
     }
 
     #[test]

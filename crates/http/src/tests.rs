@@ -560,7 +560,7 @@ async fn follows_the_log_without_mixing_view_and_checkpoint() {
     let (status, _, _) = get(&f.app, "/tile/entries/001.p/65").await;
     assert_eq!(status, StatusCode::OK);
     // A snapshot taken before still answers for its own checkpoint.
-    assert_eq!(before.view.size(), 319);
+    assert_eq!(before.size(), 319);
     assert_eq!(before.checkpoint.checkpoint.size, 319);
     let v = json(&f.app, "/api/v1/proof/inclusion?index=319").await;
     let cp = opened(&v, &f.verifier).checkpoint;
@@ -1455,4 +1455,522 @@ async fn a_second_export_meanwhile_is_a_503_with_retry_after() {
     held.await.expect("join").expect("the held export");
     let (status, _, _) = get(&f.app, "/open-data/events.csv").await;
     assert_eq!(status, StatusCode::OK, "free again");
+}
+
+/// Issue 11: once a bundle has been read, one of its entries is read from its group of
+/// `ENTRY_GROUP` entries, not from the whole file: it is served (checked against its leaf
+/// hash) even when another group of the file is damaged, and refused when its own bytes
+/// are. A partial bundle whose file is gone is read from the full one that replaced it.
+#[tokio::test]
+async fn one_entry_is_read_from_its_group_and_checked() {
+    use crate::store::{Io, ENTRY_GROUP};
+    let f = fixture();
+    let store = f.state.store();
+    let tree = f.state.snapshot().tree();
+    let leaves = leaves_on_disk(&f.path, tree.size);
+    // Twice: the first read of a bundle keeps its starts, the second reads groups.
+    for _ in 0..2 {
+        for seq in 0..tree.size {
+            let se = store
+                .entry(tree, seq, Io::Allowed)
+                .expect("entry")
+                .expect("in the tree");
+            assert_eq!((se.entry.seq, se.leaf), (seq, leaves[seq as usize]));
+            assert_eq!(leaf_hash(&se.bytes), se.leaf, "{seq}");
+        }
+    }
+
+    // A partial bundle's file replaced by the full bundle: the old tree still reads it.
+    let partial = Tile::for_size(TileLevel::Entries, 1, tree.size).expect("bundle 1");
+    assert!(!partial.is_full());
+    let hearings: String = (0..300)
+        .map(|i| {
+            format!(
+                "{{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-09-20\",\"place\":\"Salle C{i}\"}}\n"
+            )
+        })
+        .collect();
+    append(&f.path, &f.officer, &hearings);
+    let _ = std::fs::remove_file(f.path.join(partial.path()));
+    let seq = tree.size - 1;
+    let se = store
+        .entry(tree, seq, Io::Allowed)
+        .expect("entry from the full bundle")
+        .expect("in the tree");
+    assert_eq!(se.leaf, leaves[seq as usize]);
+
+    // The first entry's length prefix damaged: bundle 0 no longer parses, but an entry of
+    // another group is read alone and is still what its leaf hash says.
+    let file = f.path.join("tile/entries/000");
+    let mut bytes = std::fs::read(&file).expect("bundle 0");
+    bytes[0] ^= 0x80;
+    std::fs::write(&file, bytes).expect("write");
+    assert!(bundle::parse(&std::fs::read(&file).expect("bundle 0")).is_err());
+    let far = (3 * ENTRY_GROUP + 1) as u64;
+    let se = store
+        .entry(tree, far, Io::Allowed)
+        .expect("an entry of an undamaged group")
+        .expect("in the tree");
+    assert_eq!(se.leaf, leaves[far as usize]);
+    assert!(
+        store.entry(tree, 1, Io::Allowed).is_err(),
+        "its group is damaged"
+    );
+}
+
+/// Appends enough entries that bundles 000 and 001 are away from the log's edge (sent plain,
+/// never gzipped and kept) and serves the new checkpoint.
+fn grow_past_the_edge(f: &Fixture) {
+    let far = crate::store::EDGE_BUNDLES * 256 + 256;
+    let hearings: String = (0..far)
+        .map(|i| {
+            format!(
+                "{{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-09-20\",\"place\":\"Salle C{i}\"}}\n"
+            )
+        })
+        .collect();
+    append(&f.path, &f.officer, &hearings);
+    assert!(f.state.refresh().expect("refresh"));
+}
+
+/// Issue 11: a bundle is verified once, then served by its file's identity (device, inode,
+/// size, mtime, ctime) without being verified again. A file changed in place after that —
+/// same inode, same size, its mtime set back — is not served: its ctime moved, so it is
+/// verified again, and refused. A file changed less than `SETTLED` ago is not trusted by
+/// its identity at all.
+#[tokio::test]
+async fn a_bundle_altered_after_it_was_served_is_not_served() {
+    use std::io::Write as _;
+    let f = fixture();
+    grow_past_the_edge(&f);
+    let path = "/tile/entries/001";
+    let file = f.path.join("tile/entries/001");
+    let tile = Tile {
+        level: TileLevel::Entries,
+        index: 1,
+        width: 256,
+    };
+    let leaves = leaves_on_disk(&f.path, f.state.snapshot().tree().size);
+
+    // Just written: verified and served, not remembered.
+    let (status, _, fresh) = get(&f.app, path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!f.state.store().knows(&tile), "a fresh file is not trusted");
+
+    tokio::time::sleep(crate::store::SETTLED + std::time::Duration::from_millis(100)).await;
+    let (status, h, first) = get(&f.app, path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first, fresh);
+    assert!(f.state.store().knows(&tile), "verified and remembered");
+    let (status, h2, second) = get(&f.app, path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(second, first, "served by its identity");
+    assert_eq!(
+        header_str(&h2, header::ETAG),
+        header_str(&h, header::ETAG),
+        "the same tag"
+    );
+    let entries = bundle::parse_exact(&second, 256).expect("a full bundle");
+    assert_eq!(leaf_hash(entries[7]), leaves[256 + 7]);
+
+    // Changed in place, its mtime put back.
+    let mtime = std::fs::metadata(&file)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let mut bytes = std::fs::read(&file).expect("bundle 1");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    let mut handle = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .expect("open");
+    handle.write_all(&bytes).expect("write");
+    handle.set_modified(mtime).expect("mtime back");
+    drop(handle);
+    let (status, _, body) = get(&f.app, path).await;
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "an altered bundle is not served: {} bytes",
+        body.len()
+    );
+}
+
+/// A GET or HEAD of `uri` through `service`, with `headers` (and a Host unless `host` is
+/// false): status, headers and body.
+async fn call<S>(
+    service: S,
+    method: axum::http::Method,
+    uri: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> (StatusCode, Vec<(String, String)>, Bytes)
+where
+    S: tower::Service<
+        Request<Body>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+    >,
+{
+    let mut request = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        request = request.header(name, *value);
+    }
+    let response = service
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let mut headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+        .collect();
+    headers.sort();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, headers, body)
+}
+
+/// The server's fast path for the log's files (`server::Front`) answers every request as the
+/// router behind it does: the same status, headers and body, for answers from memory, from
+/// disk, 304s, 404s, HEAD, and the requests it leaves to the router (no Host, two Hosts, a
+/// query, another method).
+#[tokio::test]
+async fn the_fast_path_answers_as_the_router_does() {
+    use axum::http::Method;
+    let f = fixture();
+    grow_past_the_edge(&f);
+    let front = crate::server::Front::new(f.state.clone(), &crate::Limits::default(), None);
+    let host = (header::HOST, "test.example");
+    let (_, h, _) = call(
+        front.router.clone(),
+        Method::GET,
+        "/tile/0/000",
+        std::slice::from_ref(&host),
+    )
+    .await;
+    let tag = h
+        .iter()
+        .find(|(n, _)| n == "etag")
+        .map(|(_, v)| v.clone())
+        .expect("a tag");
+    let size = f.state.snapshot().tree().size;
+    let edge = format!(
+        "/{}",
+        Tile::for_size(TileLevel::Entries, (size - 1) / 256, size)
+            .expect("edge")
+            .path()
+    );
+    let gzip = (header::ACCEPT_ENCODING, "gzip");
+    let identity = (header::ACCEPT_ENCODING, "identity");
+    type Case<'a> = (Method, &'a str, Vec<(header::HeaderName, &'a str)>);
+    let cases: Vec<Case> = vec![
+        (Method::GET, "/checkpoint", vec![host.clone()]),
+        (Method::HEAD, "/checkpoint", vec![host.clone()]),
+        (Method::GET, "/tile/0/000", vec![host.clone()]),
+        (Method::HEAD, "/tile/0/000", vec![host.clone()]),
+        (Method::GET, "/tile/0/001", vec![host.clone(), gzip.clone()]),
+        (Method::GET, "/tile/1/000.p/18", vec![host.clone()]),
+        (
+            Method::GET,
+            "/tile/0/000",
+            vec![host.clone(), (header::IF_NONE_MATCH, &tag)],
+        ),
+        (
+            Method::GET,
+            "/tile/entries/000",
+            vec![host.clone(), gzip.clone()],
+        ),
+        (
+            Method::GET,
+            "/tile/entries/001",
+            vec![host.clone(), identity.clone()],
+        ),
+        (Method::GET, &edge, vec![host.clone(), gzip.clone()]),
+        (Method::GET, &edge, vec![host.clone(), identity.clone()]),
+        (Method::HEAD, &edge, vec![host.clone(), gzip.clone()]),
+        (Method::GET, "/tile/0/999", vec![host.clone()]),
+        (Method::GET, "/tile/0/0000", vec![host.clone()]),
+        (Method::GET, "/tile/entries/x001/000", vec![host.clone()]),
+        (Method::GET, "/tile/0/000?x=1", vec![host.clone()]),
+        (Method::GET, "/checkpoint?x", vec![host.clone()]),
+        (Method::GET, "/checkpoint", vec![]),
+        (
+            Method::GET,
+            "/tile/0/000",
+            vec![host.clone(), (header::HOST, "b.example")],
+        ),
+        (Method::POST, "/checkpoint", vec![host.clone()]),
+        (
+            Method::OPTIONS,
+            "/tile/0/000",
+            vec![
+                host.clone(),
+                (header::ORIGIN, "https://a.example"),
+                (header::ACCESS_CONTROL_REQUEST_METHOD, "GET"),
+            ],
+        ),
+    ];
+    let mut statuses = Vec::new();
+    for (method, uri, headers) in &cases {
+        // The router first: its answers are the reference (and it verifies what it reads).
+        let want = call(front.router.clone(), method.clone(), uri, headers).await;
+        let got = call(front.clone(), method.clone(), uri, headers).await;
+        assert_eq!(got, want, "{method} {uri} {headers:?}");
+        statuses.push(got.0);
+    }
+    for want in [
+        StatusCode::OK,
+        StatusCode::NOT_MODIFIED,
+        StatusCode::NOT_FOUND,
+        StatusCode::BAD_REQUEST,
+        StatusCode::METHOD_NOT_ALLOWED,
+    ] {
+        assert!(statuses.contains(&want), "{want} among {statuses:?}");
+    }
+}
+
+/// The fast path keeps the server's limits on a real connection: the requests in flight
+/// (none allowed here: every request is a 503, the fast path's as the router's), the Host
+/// rule, and HEAD without a body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fast_path_keeps_the_servers_limits() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::{TcpListener, TcpStream};
+
+    async fn exchange(addr: std::net::SocketAddr, request: &str) -> String {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            s.read_to_end(&mut answer),
+        )
+        .await
+        .expect("answered in time")
+        .expect("read");
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    let f = fixture();
+    for max_in_flight in [0usize, 512] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let config = crate::Config {
+            limits: crate::Limits {
+                max_in_flight,
+                ..crate::Limits::default()
+            },
+            ..crate::Config::default()
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(crate::serve(listener, f.state.clone(), config, async {
+            let _ = stopped.await;
+        }));
+        for path in ["/checkpoint", "/tile/0/000", "/api/v1/stats"] {
+            let answer = exchange(
+                addr,
+                &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            )
+            .await;
+            let want = if max_in_flight == 0 { "503" } else { "200" };
+            assert!(
+                answer.starts_with(&format!("HTTP/1.1 {want}")),
+                "{max_in_flight} in flight, {path}: {answer}"
+            );
+            assert!(
+                answer.contains("access-control-allow-origin: *"),
+                "{path}: {answer}"
+            );
+        }
+        if max_in_flight > 0 {
+            let answer = exchange(
+                addr,
+                "GET /tile/0/000 HTTP/1.1\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+            assert!(answer.starts_with("HTTP/1.1 400"), "no Host: {answer}");
+            let answer = exchange(
+                addr,
+                "GET /checkpoint HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+            assert!(answer.starts_with("HTTP/1.1 400"), "two Hosts: {answer}");
+            let answer = exchange(
+                addr,
+                "HEAD /tile/0/000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+            assert!(answer.starts_with("HTTP/1.1 200"), "HEAD: {answer}");
+            assert!(answer.contains("content-length: 8192"), "HEAD: {answer}");
+            assert!(answer.ends_with("\r\n\r\n"), "HEAD has no body: {answer}");
+        }
+        let _ = stop.send(());
+        tokio::time::timeout(crate::SHUTDOWN_GRACE, server)
+            .await
+            .expect("shut down in time")
+            .expect("task")
+            .expect("serve");
+    }
+}
+
+/// Issue 11: case and entry answers are written from parts, some kept per snapshot, in the
+/// bytes serde_json writes for the same value (keys in order, no spaces), as every answer
+/// was when it was built as one `Value`; the signers' proofs a case answer carried are kept
+/// for the next answer signed by the same officers.
+#[tokio::test]
+async fn case_and_entry_answers_are_written_as_serde_json_writes_them() {
+    use sijil_index::completeness;
+    let f = fixture();
+    for uri in [
+        "/api/v1/cases/2024-0002",
+        "/api/v1/cases/2023-0001",
+        "/api/v1/cases/2024-0002",
+        "/api/v1/entries/0",
+        "/api/v1/entries/14",
+        "/api/v1/entries/318",
+    ] {
+        let (status, _, body) = get(&f.app, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        let v: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(String::from_utf8_lossy(&body), v.to_string(), "{uri}");
+    }
+    let v = json(&f.app, "/api/v1/cases/2024-0002").await;
+    let entries: Vec<Entry> = v["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            let bytes = BASE64
+                .decode(e["bytes"].as_str().expect("bytes"))
+                .expect("base64");
+            Entry::decode(&bytes).expect("entry")
+        })
+        .collect();
+    let signers = completeness::signers_of(&entries);
+    let kept = f
+        .state
+        .snapshot()
+        .signer_proofs(&signers, || Err("not kept"))
+        .expect("kept by the answers above");
+    let kept: Value = serde_json::from_slice(&kept).expect("JSON");
+    assert_eq!(kept, v["completeness"]["signers"]);
+}
+
+/// Issue 11: a server reading the writer's state (records per answer, a compact listing)
+/// answers every page, API answer, feed, export and blob exactly as one holding the whole
+/// view, before and after the log grows (a new controller, a new case, an erasure).
+#[tokio::test]
+async fn issue11_the_writers_state_and_the_view_answer_alike() {
+    let f = fixture();
+    assert!(
+        f.state.snapshot().from_state(),
+        "the writer's state is read"
+    );
+    // The same directory without its state: the view is loaded instead.
+    let state_file = f.path.join("private/state.redb");
+    let aside = f.path.join("private/state.aside");
+    std::fs::rename(&state_file, &aside).expect("rename");
+    let view_state = AppState::open(&f.path, None, CacheSizes::default(), now).expect("open");
+    std::fs::rename(&aside, &state_file).expect("rename back");
+    assert!(!view_state.snapshot().from_state(), "no state: the view");
+    let view_app = app(view_state.clone());
+
+    async fn compare(a: &Router, b: &Router, size: u64) {
+        let list = json(a, "/api/v1/cases?limit=1000").await;
+        let cases: Vec<String> = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["id"].as_str().expect("id").to_owned())
+            .collect();
+        assert!(cases.len() >= 3);
+        let controllers: Vec<String> = json(a, "/api/v1/controllers?limit=1000").await["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["id"].as_str().expect("id").to_owned())
+            .collect();
+        let mut paths: Vec<String> = [
+            "/api/v1/register",
+            "/api/v1/officers",
+            "/api/v1/log-keys",
+            "/api/v1/stats",
+            "/api/v1/cases?status=closed",
+            "/api/v1/cases?sort=id&limit=2",
+            "/api/v1/cases?category=privacy&sort=opened_asc",
+            "/api/v1/cases/NO-SUCH-CASE",
+            "/api/v1/controllers",
+            "/api/v1/controllers/no-such-controller",
+            "/",
+            "/affaires",
+            "/responsables",
+            "/statistiques",
+            "/open-data/cases.csv",
+            "/open-data/cases.json",
+            "/open-data/events.csv",
+            "/feeds/events.atom",
+        ]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+        for id in &cases {
+            let id = crate::pages::id_path("", id);
+            paths.push(format!("/api/v1/cases{id}"));
+            paths.push(format!("/affaires{id}"));
+            paths.push(format!("/feeds/cases{id}"));
+        }
+        for id in &controllers {
+            let id = crate::pages::id_path("", id);
+            paths.push(format!("/api/v1/controllers{id}"));
+            paths.push(format!("/responsables{id}"));
+            paths.push(format!("/feeds/controllers{id}"));
+        }
+        for seq in (0..size).step_by(13) {
+            paths.push(format!("/api/v1/entries/{seq}"));
+        }
+        let mut texts = 0;
+        for id in &cases {
+            let v = json(
+                a,
+                &format!("/api/v1/cases{}", crate::pages::id_path("", id)),
+            )
+            .await;
+            for e in v["entries"].as_array().expect("entries") {
+                for t in e["entry"]["texts"].as_array().expect("texts") {
+                    paths.push(format!("/blobs/{}", t["digest"].as_str().expect("digest")));
+                    texts += 1;
+                }
+            }
+        }
+        assert!(texts > 0, "the demo has texts");
+        for path in &paths {
+            let (sa, _, ba) = get(a, path).await;
+            let (sb, _, bb) = get(b, path).await;
+            assert_eq!(sa, sb, "{path}");
+            assert!(
+                ba == bb,
+                "{path}: the two answers differ:\n{}\n---\n{}",
+                String::from_utf8_lossy(&ba),
+                String::from_utf8_lossy(&bb)
+            );
+        }
+    }
+    compare(&f.app, &view_app, 319).await;
+
+    append(
+        &f.path,
+        &f.officer,
+        concat!(
+            "{\"case\":\"2025-0100\",\"type\":\"ComplaintReceived\",\"controller\":{\"id\":\"nouveau\",\"name\":\"Nouveau SA\"},\"categories\":[\"image\",\"profiling\"],\"received_on\":\"2025-01-10\",\"summary\":\"un texte nouveau\"}\n",
+            "{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-09-22\",\"place\":\"Fès\"}\n",
+        ),
+    );
+    assert!(f.state.refresh().expect("refresh"));
+    assert!(view_state.refresh().expect("refresh"));
+    assert!(f.state.snapshot().from_state());
+    let size = f.state.snapshot().size();
+    assert_eq!(size, view_state.snapshot().size());
+    compare(&f.app, &view_app, size).await;
 }

@@ -32,7 +32,7 @@ use sijil_core::tile::{Tile, TileLevel};
 
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::Bundle;
+use crate::store::{Bundle, Io};
 
 /// Tiles and bundles never change (Sunlight's header; c2sp.org/tlog-tiles: "long-lived").
 pub const IMMUTABLE: &str = "public, max-age=604800, immutable";
@@ -63,14 +63,7 @@ pub async fn checkpoint(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     no_query(&uri)?;
-    let snapshot = state.snapshot();
-    Ok(conditional(
-        &headers,
-        "text/plain; charset=utf-8",
-        SHORT_CACHE,
-        Bytes::from(snapshot.checkpoint.bytes.clone()),
-        None,
-    ))
+    log_answer(&state, "/checkpoint", &headers, Io::CacheOnly)
 }
 
 /// `GET /tile/…`: a hash tile or an entry bundle, verified against the served checkpoint.
@@ -80,9 +73,56 @@ pub async fn tile(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     no_query(&uri)?;
-    let path = uri.path().strip_prefix('/').unwrap_or_default();
-    let tile = Tile::parse_path(path).map_err(|e| Error::not_found(e.to_string()))?;
+    answer(state, uri.path(), headers).await
+}
+
+/// The answer to `GET <path>` for `/checkpoint` or `/tile/…` (whose query, method, `Host`
+/// and body the caller checked): from memory or a known file on this task, otherwise read
+/// and verified on the blocking pool. The router's handlers and the server's fast path
+/// (`server::Front`) both answer through it.
+pub(crate) async fn answer(
+    state: AppState,
+    path: &str,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    match log_answer(&state, path, &headers, Io::KnownFiles) {
+        Err(e) if e.is_needs_io() => verified_answer(state, path.to_owned(), headers).await,
+        other => other,
+    }
+}
+
+/// [`log_answer`] with every read allowed (files verified, and kept), on the blocking pool.
+pub(crate) async fn verified_answer(
+    state: AppState,
+    path: String,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let store_state = state.clone();
+    state
+        .blocking(move |_| log_answer(&store_state, &path, &headers, Io::Allowed))
+        .await
+}
+
+/// The answer to `GET <path>` for `/checkpoint` or `/tile/…` from the current snapshot,
+/// reading only as `io` allows ([`Error::is_needs_io`] otherwise).
+pub(crate) fn log_answer(
+    state: &AppState,
+    path: &str,
+    headers: &HeaderMap,
+    io: Io,
+) -> Result<Response, Error> {
     let snapshot = state.snapshot();
+    if path == "/checkpoint" {
+        return Ok(conditional(
+            headers,
+            "text/plain; charset=utf-8",
+            SHORT_CACHE,
+            Bytes::from(snapshot.checkpoint.bytes.clone()),
+            None,
+        ));
+    }
+    let path = path.strip_prefix('/').unwrap_or_default();
+    let tile = Tile::parse_path(path).map_err(|e| Error::not_found(e.to_string()))?;
     let tree = snapshot.tree();
     let beyond = || {
         Error::not_found(format!(
@@ -93,11 +133,11 @@ pub async fn tile(
     match tile.level {
         TileLevel::Hash(_) => {
             let (data, digest) = state
-                .read(move |store, io| Ok(store.hash_tile(tree, &tile, io)?))
-                .await?
+                .store()
+                .hash_tile(tree, &tile, io)?
                 .ok_or_else(beyond)?;
             Ok(conditional_with(
-                &headers,
+                headers,
                 OCTET_STREAM,
                 IMMUTABLE,
                 data,
@@ -106,12 +146,9 @@ pub async fn tile(
             ))
         }
         TileLevel::Entries => {
-            let bundle = state
-                .read(move |store, io| Ok(store.bundle(tree, &tile, io)?))
-                .await?
-                .ok_or_else(beyond)?;
+            let bundle = state.store().bundle(tree, &tile, io)?.ok_or_else(beyond)?;
             let (body, coding, digest) = match bundle {
-                Bundle::Gzip(b) if accepts_gzip(&headers) => {
+                Bundle::Gzip(b) if accepts_gzip(headers) => {
                     (b.gzip.clone(), Coding::Gzip, b.gzip_digest)
                 }
                 Bundle::Gzip(b) => {
@@ -121,7 +158,7 @@ pub async fn tile(
                 Bundle::Plain { bytes, digest } => (bytes, Coding::Identity, digest),
             };
             Ok(conditional_with(
-                &headers,
+                headers,
                 OCTET_STREAM,
                 IMMUTABLE,
                 body,
@@ -198,13 +235,7 @@ fn conditional_with(
     coding: Option<Coding>,
     digest: sijil_core::Hash,
 ) -> Response {
-    let digest = digest.to_hex();
-    let suffix = if coding == Some(Coding::Gzip) {
-        "-gz"
-    } else {
-        ""
-    };
-    let etag = format!("\"{}{suffix}\"", &digest[..32]);
+    let etag = etag(&digest, coding == Some(Coding::Gzip));
     let matched = headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -231,6 +262,24 @@ fn conditional_with(
     response
 }
 
+/// The strong tag of a representation whose bytes have digest `digest`: its first 128 bits
+/// in hex, quoted, with `-gz` for the gzip coding (each coding is its own representation).
+/// Written out by hand: this is on the path of every tile request.
+fn etag(digest: &sijil_core::Hash, gzip: bool) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut tag = String::with_capacity(38);
+    tag.push('"');
+    for b in &digest.0[..16] {
+        tag.push(char::from(HEX[usize::from(b >> 4)]));
+        tag.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    if gzip {
+        tag.push_str("-gz");
+    }
+    tag.push('"');
+    tag
+}
+
 /// `GET /blobs/<64 lowercase hex>`: the blob, checked against its name before it is served.
 pub async fn blob(
     State(state): State<AppState>,
@@ -248,7 +297,7 @@ pub async fn blob(
     // Only texts that a committed entry of the served checkpoint names and that were not
     // erased: a file left under blobs/ by a batch that never committed, or by an erasure
     // whose deletion failed, is not part of the register.
-    if !state.snapshot().view.text_is_published(&digest) {
+    if !state.snapshot().text_is_published(&digest)? {
         return Err(Error::not_found(format!(
             "blobs/{name}: no such text (never committed, or erased)"
         )));
@@ -304,6 +353,16 @@ mod tests {
             "a malformed element is ignored"
         );
         assert!(!accept(&["gzip;q=2"]), "a weight above 1 is malformed");
+    }
+
+    #[test]
+    fn etags_are_the_digests_first_128_bits_in_hex() {
+        for seed in [b"a".as_slice(), b"tile", b""] {
+            let digest = sijil_core::hash::sha256(seed);
+            let hex = digest.to_hex();
+            assert_eq!(etag(&digest, false), format!("\"{}\"", &hex[..32]));
+            assert_eq!(etag(&digest, true), format!("\"{}-gz\"", &hex[..32]));
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod partial;
 pub mod stored;
 pub mod trie;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 
@@ -282,6 +282,10 @@ enum Tree {
         /// The first key a flush could not set: its path was not loaded. A writer checks
         /// this ([`Index::partial_error`]) before it signs the root.
         error: Option<PartialTrieError>,
+        /// The proofs the trie was loaded from, and the root they lead to: what a reader's
+        /// partial index answers [`Index::prove`] with, while its root is still that one.
+        proofs: BTreeMap<[u8; 32], TrieProof>,
+        loaded_root: [u8; 32],
     },
 }
 
@@ -351,6 +355,18 @@ impl Index {
         logs: impl IntoIterator<Item = (IndexKey, KeyLog)>,
         trie: PartialTrie,
     ) -> Index {
+        Index::partial_with_proofs(size, logs, trie, BTreeMap::new())
+    }
+
+    /// As [`Index::partial`], keeping the trie `proofs` it was loaded from (each verified
+    /// against the root by [`PartialTrie::from_proofs`]) so that [`Index::prove`] answers for
+    /// those keys: a reader's index for one answer (`sijil serve` from the writer's state).
+    pub fn partial_with_proofs(
+        size: u64,
+        logs: impl IntoIterator<Item = (IndexKey, KeyLog)>,
+        trie: PartialTrie,
+        proofs: BTreeMap<[u8; 32], TrieProof>,
+    ) -> Index {
         let mut trie = trie;
         let root = trie.root();
         let loaded_keys = trie.len();
@@ -363,6 +379,36 @@ impl Index {
                 loaded_keys,
                 added: 0,
                 error: None,
+                proofs,
+                loaded_root: root,
+            },
+            dirty: Vec::new(),
+        }
+    }
+
+    /// A reader's index for one answer: the mini-logs `logs` and the trie `proofs` of a few
+    /// keys of an index of `keys` keys and `root` over `size` entries, **each proof verified by
+    /// the caller** against `root` (and the value it proves against the key's mini-log).
+    /// [`Index::prove`] answers those proofs; the index cannot be applied to (a flush would
+    /// change its root, after which it proves nothing).
+    pub fn proven(
+        size: u64,
+        root: [u8; 32],
+        keys: u64,
+        logs: impl IntoIterator<Item = (IndexKey, KeyLog)>,
+        proofs: BTreeMap<[u8; 32], TrieProof>,
+    ) -> Index {
+        Index {
+            size,
+            logs: logs.into_iter().collect(),
+            trie: Tree::Partial {
+                trie: PartialTrie::unknown(keys),
+                root,
+                loaded_keys: keys,
+                added: 0,
+                error: None,
+                proofs,
+                loaded_root: root,
             },
             dirty: Vec::new(),
         }
@@ -539,11 +585,21 @@ impl Index {
         );
         match &self.trie {
             Tree::Full(t) => t.prove(&key.0),
-            // A writer's partial index proves nothing: a proof that verifies against no root.
-            Tree::Partial { .. } => TrieProof {
-                end: None,
-                siblings: Vec::new(),
-            },
+            // A loaded proof while the trie is as loaded; otherwise (a writer's batch changed
+            // it, or the key was not loaded) a proof that verifies against no root.
+            Tree::Partial {
+                proofs,
+                root,
+                loaded_root,
+                ..
+            } => proofs
+                .get(&key.0)
+                .filter(|_| root == loaded_root)
+                .cloned()
+                .unwrap_or(TrieProof {
+                    end: None,
+                    siblings: Vec::new(),
+                }),
         }
     }
 

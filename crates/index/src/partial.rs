@@ -73,6 +73,14 @@ enum Known {
 }
 
 impl PartialTrie {
+    /// A trie of `len` keys of which nothing below the root is known: any `set` fails.
+    pub fn unknown(len: u64) -> PartialTrie {
+        PartialTrie {
+            children: [None, None],
+            len,
+        }
+    }
+
     /// The trie of `len` keys whose root is `root`, as far as `proofs` show it: each proof,
     /// of a key's value or of its absence, is verified against `root`, and the nodes it
     /// names are kept.

@@ -36,7 +36,7 @@ pub use case::{
     Annotations, AppealRecord, AuthoritiesRecord, CaseStatus, Closing, ComplianceRecord,
     DecisionRecord, ErasureNote, Hearing, Opening, RulingRecord, SanctionRecord,
 };
-pub use listing::{CaseRow, Listing, ListingError};
+pub use listing::{CaseRow, Listing, ListingBuilder, ListingError};
 pub use query::{
     CaseDetail, CaseEntry, CaseFilter, CasePage, CaseSummary, ControllerDetail, ControllerRef,
     ControllerSummary, Page, QueryError, Sort,

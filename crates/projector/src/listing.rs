@@ -226,41 +226,11 @@ impl Listing {
         cases: impl IntoIterator<Item = CaseSlot>,
         controllers: impl IntoIterator<Item = ControllerSlot>,
     ) -> Result<Listing, ListingError> {
-        let mut controllers: Vec<Arc<ControllerRow>> = controllers
-            .into_iter()
-            .map(|c| Arc::new(ControllerRow::of(c.record())))
-            .collect();
-        controllers.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        let by_id: Vec<u32> = (0..controllers.len() as u32).collect();
-        let mut rows: Vec<(u32, CaseRow)> = Vec::new();
+        let mut builder = ListingBuilder::new(entries, controllers);
         for slot in cases {
-            let controller =
-                place_of(&controllers, &by_id, slot.controller()).ok_or_else(|| {
-                    ListingError(format!(
-                        "case {}: its controller {} is not stored",
-                        slot.id(),
-                        slot.controller()
-                    ))
-                })?;
-            rows.push((slot.ordinal(), CaseRow::of(slot.record(), controller)));
+            builder.push(&slot)?;
         }
-        rows.sort_unstable_by_key(|(o, _)| *o);
-        if let Some((i, (o, row))) = rows
-            .iter()
-            .enumerate()
-            .find(|(i, (o, _))| *o as usize != *i)
-        {
-            return Err(ListingError(format!(
-                "case {} has ordinal {o} at place {i}: the ordinals are not 0..{}",
-                row.id,
-                rows.len()
-            )));
-        }
-        Ok(Listing::assemble(
-            entries,
-            rows.into_iter().map(|(_, r)| r),
-            controllers,
-        ))
+        builder.finish()
     }
 
     fn assemble(
@@ -612,6 +582,104 @@ impl Listing {
             controller.map_or("", |x| &x.name),
             as_of,
         )
+    }
+}
+
+/// A [`Listing`] built from stored records one case at a time, so that only the rows are
+/// held, never the cases' whole records ([`Listing::from_records`]).
+#[derive(Debug)]
+pub struct ListingBuilder {
+    entries: u64,
+    controllers: Vec<Arc<ControllerRow>>,
+    /// Controller id → place: each case looks its controller up.
+    places: std::collections::HashMap<Box<str>, u32>,
+    /// Rows by ordinal, in chunks of [`CHUNK`] (the records come in id order).
+    chunks: Vec<Vec<Option<CaseRow>>>,
+}
+
+impl ListingBuilder {
+    /// A builder for a register of `entries` entries and these controllers.
+    pub fn new(entries: u64, controllers: impl IntoIterator<Item = ControllerSlot>) -> Self {
+        let mut controllers: Vec<Arc<ControllerRow>> = controllers
+            .into_iter()
+            .map(|c| Arc::new(ControllerRow::of(c.record())))
+            .collect();
+        controllers.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let places = controllers
+            .iter()
+            .enumerate()
+            .map(|(p, c)| (c.id.clone(), p as u32))
+            .collect();
+        ListingBuilder {
+            entries,
+            controllers,
+            places,
+            chunks: Vec::new(),
+        }
+    }
+
+    /// Adds one case.
+    ///
+    /// # Errors
+    /// [`ListingError`] when its controller is not among the builder's.
+    pub fn push(&mut self, slot: &CaseSlot) -> Result<(), ListingError> {
+        let controller = self.places.get(slot.controller()).copied().ok_or_else(|| {
+            ListingError(format!(
+                "case {}: its controller {} is not stored",
+                slot.id(),
+                slot.controller()
+            ))
+        })?;
+        let o = slot.ordinal() as usize;
+        if self.chunks.len() <= o / CHUNK {
+            self.chunks.resize_with(o / CHUNK + 1, Vec::new);
+        }
+        let chunk = &mut self.chunks[o / CHUNK];
+        if chunk.len() <= o % CHUNK {
+            chunk.resize_with(o % CHUNK + 1, || None);
+        }
+        if chunk[o % CHUNK].is_some() {
+            return Err(ListingError(format!(
+                "case {} has ordinal {o}, which another case has",
+                slot.id()
+            )));
+        }
+        chunk[o % CHUNK] = Some(CaseRow::of(slot.record(), controller));
+        Ok(())
+    }
+
+    /// The listing.
+    ///
+    /// # Errors
+    /// [`ListingError`] when the ordinals are not exactly `0..n`.
+    pub fn finish(self) -> Result<Listing, ListingError> {
+        let mut chunks = Vec::with_capacity(self.chunks.len());
+        let mut cases = 0;
+        let last = self.chunks.len().saturating_sub(1);
+        for (c, chunk) in self.chunks.into_iter().enumerate() {
+            if c < last && chunk.len() < CHUNK {
+                return Err(ListingError(format!(
+                    "no case has ordinal {}: the ordinals are not 0..n",
+                    c * CHUNK + chunk.len()
+                )));
+            }
+            let n = chunk.len();
+            let rows: Option<Vec<CaseRow>> = chunk.into_iter().collect();
+            let Some(rows) = rows else {
+                return Err(ListingError(format!(
+                    "a case is missing among ordinals {}..{}: the ordinals are not 0..n",
+                    c * CHUNK,
+                    c * CHUNK + n
+                )));
+            };
+            cases += rows.len();
+            chunks.push(Arc::new(rows));
+        }
+        let mut listing = Listing::assemble(self.entries, std::iter::empty(), self.controllers);
+        listing.chunks = chunks;
+        listing.cases = cases;
+        listing.sort_ids();
+        Ok(listing)
     }
 }
 

@@ -221,13 +221,28 @@ pub struct Slice {
 /// One record of a view, encoded, with its key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
-    Case { id: Box<str>, bytes: Vec<u8> },
-    Controller { id: Box<str>, bytes: Vec<u8> },
-    Annotations { seq: u64, bytes: Vec<u8> },
-    KeyLog { key: IndexKey, bytes: Vec<u8> },
+    Case {
+        id: Box<str>,
+        bytes: Vec<u8>,
+    },
+    Controller {
+        id: Box<str>,
+        bytes: Vec<u8>,
+    },
+    Annotations {
+        seq: u64,
+        bytes: Vec<u8>,
+    },
+    KeyLog {
+        key: IndexKey,
+        bytes: Vec<u8>,
+    },
     /// A redactable text a committed entry names, and that entry's seq (what a server needs
     /// to serve the blob, [`View::text_is_published`]).
-    Text { digest: TextDigest, seq: u64 },
+    Text {
+        digest: TextDigest,
+        seq: u64,
+    },
 }
 
 /// A stored record that does not decode, or does not fit the others.

@@ -33,10 +33,13 @@ pub mod submission;
 mod writer;
 
 pub use input::{auto_case, parse_events, CaseTarget, Draft, InputError, AUTO_CASE, MAX_BATCH};
-pub use reader::{load_view, load_view_from_snapshot, read_entries, RegisterReader, StoredEntry};
+pub use reader::{
+    load_view, load_view_from_snapshot, read_entries, RegisterReader, StateBackedReader,
+    StoredEntry,
+};
 pub use writer::{
-    init, read_private_key, snapshot_due, write_snapshot, AppendReport, BatchStep, InitOptions,
-    InitReport, ProgressFn, RegisterWriter, Submitted,
+    init, keep_state, read_private_key, snapshot_due, write_snapshot, AppendReport, BatchStep,
+    InitOptions, InitReport, ProgressFn, RegisterWriter, Submitted,
 };
 
 use std::path::PathBuf;

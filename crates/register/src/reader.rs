@@ -11,8 +11,10 @@ use sijil_core::note::{KeyType, Note, Verifier};
 use sijil_core::storage::{DirTiles, Layout};
 use sijil_core::tile::{Tile, TileHashReader, TileLevel};
 use sijil_core::{leaf_hash, Entry, Hash};
-use sijil_projector::View;
+use sijil_projector::records::Touched;
+use sijil_projector::{Listing, View};
 
+use crate::state::{StateReader, StateSnapshot};
 use crate::Error;
 
 pub use sijil_core::verify::StoredEntry;
@@ -297,24 +299,236 @@ impl RegisterReader {
             self.checkpoint = newer;
             return Ok(true);
         }
+        check_growth(&self.tiles, &self.checkpoint.checkpoint, &unverified)?;
         let (old, new) = (&self.checkpoint.checkpoint, &unverified);
-        if new.size < old.size {
-            return Err(Error::Corrupt {
-                what: format!(
-                    "checkpoint went back from size {} to {}",
-                    old.size, new.size
-                ),
-            });
-        }
-        let reader = TileHashReader::new(new.size, new.root, &self.tiles);
-        let proof = merkle::prove_consistency(old.size, new.size, &reader)?;
-        merkle::check_consistency(&proof, old.size, &old.root, new.size, &new.root)?;
         let mut view = View::clone(&self.view);
         apply_range(&mut view, &self.tiles, new, old.size, new.size)?;
         // Signed by the key the log names now, followed from the one held if the new entries
         // rotated it (docs/FORMAT.md §3.1).
         let (newer, verifier, _) = crate::rotation::open_following(&view, &bytes, &self.verifier)?;
         self.view = Arc::new(view);
+        self.checkpoint = newer;
+        self.verifier = verifier;
+        Ok(true)
+    }
+}
+
+/// Checks that the tree `new` extends the tree `old` (a consistency proof through the tiles,
+/// verified against `new`'s root). The new checkpoint's signature is the caller's to check.
+fn check_growth(tiles: &DirTiles, old: &Checkpoint, new: &Checkpoint) -> Result<(), Error> {
+    if new.size < old.size {
+        return Err(Error::Corrupt {
+            what: format!(
+                "checkpoint went back from size {} to {}",
+                old.size, new.size
+            ),
+        });
+    }
+    let reader = TileHashReader::new(new.size, new.root, tiles);
+    let proof = merkle::prove_consistency(old.size, new.size, &reader)?;
+    merkle::check_consistency(&proof, old.size, &old.root, new.size, &new.root)?;
+    Ok(())
+}
+
+/// More entries than this since the last version read, and a [`StateBackedReader`] builds
+/// its listing anew instead of reading those entries to update it.
+const UPDATE_LIMIT: u64 = 50_000;
+
+/// A read-only handle on a register directory that answers from the writer's state
+/// (`private/state.redb`, read beside the writer: [`StateReader`]) instead of holding the
+/// view: the records one answer needs are read per request, and only a compact listing of
+/// the cases is kept ([`Listing`]; issue 11). It follows the log as [`RegisterReader`] does,
+/// and moves to a new checkpoint once the writer has written the state of that checkpoint.
+#[derive(Debug)]
+pub struct StateBackedReader {
+    layout: Layout,
+    tiles: DirTiles,
+    verifier: Verifier,
+    checkpoint: SignedCheckpoint,
+    state: StateReader,
+    current: Arc<StateSnapshot>,
+    listing: Arc<Listing>,
+    /// Since when a newer checkpoint waits for its state, and whether that was said.
+    waiting: Option<(std::time::Instant, bool)>,
+}
+
+/// How long a newer checkpoint may wait for the writer's state before the reader says so:
+/// the writer writes it right after its commit, so this long means it failed or stopped
+/// (its next batch catches the state up).
+const STATE_WAIT_WARNING: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl StateBackedReader {
+    /// Opens the register at `dir` from its writer's state, as [`RegisterReader::open`]
+    /// does from its view. `Ok(None)` when the state cannot serve the checkpoint: there is
+    /// none (a mirror's copy), it is of another tree (the writer is still writing it, or
+    /// must rebuild it), or it cannot be opened beside its writer; the caller then uses a
+    /// [`RegisterReader`].
+    ///
+    /// # Errors
+    /// As [`RegisterReader::open`]: not a register, a checkpoint that does not verify.
+    pub fn open(
+        dir: &Path,
+        verifier: Option<Verifier>,
+    ) -> Result<Option<StateBackedReader>, Error> {
+        let layout = Layout::new(dir);
+        let bytes = match layout.read_checkpoint() {
+            Ok(b) => b,
+            Err(e) if e.is_not_found() => {
+                return Err(Error::NotARegister {
+                    dir: dir.to_path_buf(),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let tiles = DirTiles::new(layout.clone());
+        let trusted = match verifier {
+            Some(v) => v,
+            None => genesis_verifier(&tiles, &bytes)?,
+        };
+        let cp = crate::rotation::unverified_checkpoint(&bytes)?;
+        let state = match StateReader::open(&layout.writer_state()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::info!(error = %e, "no writer state to serve from");
+                return Ok(None);
+            }
+        };
+        let Some(snapshot) = state.at(cp.size, cp.root)? else {
+            tracing::info!(
+                tree_size = cp.size,
+                "the writer state is not of the checkpoint"
+            );
+            return Ok(None);
+        };
+        // The log's edge, read and verified against the root now (the rest is verified as it
+        // is served): a torn or damaged last bundle stops the start, and its last leaf must be
+        // the one the state is of.
+        let edge = read_entries(
+            &tiles,
+            cp.size,
+            cp.root,
+            cp.size.saturating_sub(256),
+            cp.size,
+        )?;
+        if edge.last().map(|se| se.leaf) != Some(snapshot.head().last_leaf) {
+            // The log is sound; the state, a cache of it, is not: the view is loaded instead.
+            tracing::warn!(
+                tree_size = cp.size,
+                "the writer's state does not end with the log's last entry; not reading it"
+            );
+            return Ok(None);
+        }
+        let head_view = snapshot.view_of(&Touched::default())?;
+        if cp.origin != trusted.name() {
+            SignedCheckpoint::open(&bytes, &trusted)?;
+        }
+        let (checkpoint, verifier, _) =
+            crate::rotation::open_following(&head_view, &bytes, &trusted)?;
+        let listing = snapshot.listing()?;
+        Ok(Some(StateBackedReader {
+            layout,
+            tiles,
+            verifier,
+            checkpoint,
+            state,
+            current: Arc::new(snapshot),
+            listing: Arc::new(listing),
+            waiting: None,
+        }))
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    pub fn checkpoint(&self) -> &SignedCheckpoint {
+        &self.checkpoint
+    }
+
+    /// The state as of [`StateBackedReader::checkpoint`].
+    pub fn state(&self) -> Arc<StateSnapshot> {
+        Arc::clone(&self.current)
+    }
+
+    /// The listing as of [`StateBackedReader::checkpoint`].
+    pub fn listing(&self) -> Arc<Listing> {
+        Arc::clone(&self.listing)
+    }
+
+    /// Re-reads the checkpoint; if the log grew, checks the new checkpoint's consistency
+    /// with the one held and, once the writer's state is of it, its signature, and moves to
+    /// it with the listing updated from the entries in between. Returns whether anything
+    /// changed (`false` too while the state is behind the checkpoint: the next call tries
+    /// again).
+    ///
+    /// # Errors
+    /// As [`RegisterReader::refresh`], and [`Error::Corrupt`] when the state cannot be read.
+    pub fn refresh(&mut self) -> Result<bool, Error> {
+        let bytes = self.layout.read_checkpoint()?;
+        if bytes == self.checkpoint.bytes {
+            return Ok(false);
+        }
+        let unverified = crate::rotation::unverified_checkpoint(&bytes)?;
+        let old = &self.checkpoint.checkpoint;
+        if unverified.size == old.size {
+            let newer = SignedCheckpoint::open(&bytes, &self.verifier)?;
+            if newer.checkpoint.root != old.root {
+                return Err(Error::Corrupt {
+                    what: format!(
+                        "two checkpoints of size {} with different roots",
+                        newer.checkpoint.size
+                    ),
+                });
+            }
+            self.checkpoint = newer;
+            return Ok(true);
+        }
+        check_growth(&self.tiles, old, &unverified)?;
+        if self.state.replaced() {
+            let path = self.layout.writer_state();
+            self.state = StateReader::open(&path)?;
+        }
+        let Some(snapshot) = self.state.at(unverified.size, unverified.root)? else {
+            let (since, said) = self
+                .waiting
+                .get_or_insert_with(|| (std::time::Instant::now(), false));
+            if !*said && since.elapsed() > STATE_WAIT_WARNING {
+                tracing::warn!(
+                    tree_size = unverified.size,
+                    served = old.size,
+                    "the writer's state has not reached the newest checkpoint; still serving the \
+                     last one it has (the writer's next batch catches its state up; or restart \
+                     the server to serve from the view)"
+                );
+                *said = true;
+            }
+            return Ok(false);
+        };
+        self.waiting = None;
+        let head_view = snapshot.view_of(&Touched::default())?;
+        let (newer, verifier, _) =
+            crate::rotation::open_following(&head_view, &bytes, &self.verifier)?;
+        let listing = if unverified.size - old.size > UPDATE_LIMIT {
+            snapshot.listing()
+        } else {
+            let mut touched = Touched::default();
+            for se in read_entries(
+                &self.tiles,
+                unverified.size,
+                unverified.root,
+                old.size,
+                unverified.size,
+            )? {
+                touched.add(se.entry.case.as_ref(), &se.entry.event);
+            }
+            snapshot.update(&self.listing, &touched)
+        }?;
+        self.current = Arc::new(snapshot);
+        self.listing = Arc::new(listing);
         self.checkpoint = newer;
         self.verifier = verifier;
         Ok(true)

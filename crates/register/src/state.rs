@@ -40,12 +40,13 @@ use redb::{
 use sijil_core::event::TextDigest;
 use sijil_core::Hash;
 use sijil_index::stored::{prove_stored, NodeSource, StoredNode};
-use sijil_index::{Index, Label, PartialTrie, TrieProof};
+use sijil_index::trie::Sha256Hash;
+use sijil_index::{Index, IndexKey, KeyLog, Label, PartialTrie, TrieProof};
 use sijil_projector::records::{
     annotations_from_bytes, key_log_from_bytes, CaseSlot, ControllerSlot, Head, Record,
     RecordError, Slice, Touched,
 };
-use sijil_projector::{Listing, ListingError, View};
+use sijil_projector::{Listing, ListingBuilder, ListingError, View};
 
 use crate::batch::case_number;
 
@@ -463,7 +464,7 @@ fn read_slice(
     .map_err(|err| StateError::Trie {
         message: err.to_string(),
     })?;
-    let index = Index::partial(head.size, logs, trie);
+    let index = Index::partial_with_proofs(head.size, logs, trie, proofs.into_iter().collect());
     Ok(Slice {
         head,
         cases,
@@ -542,6 +543,7 @@ impl StateReader {
                     txn,
                     head,
                     path: self.path.clone(),
+                    proven: Default::default(),
                 }))
             }
             _ => Ok(None),
@@ -555,7 +557,17 @@ pub struct StateSnapshot {
     txn: ReadTransaction,
     head: Head,
     path: String,
+    /// Index keys already read and proven at this version, with their mini-logs: the
+    /// officers' and log keys' are in every case's answer. Emptied when full.
+    proven: std::sync::Mutex<std::collections::HashMap<IndexKey, ProvenKey>>,
 }
+
+/// An index key's mini-log (if the key has one) and its trie proof, verified against the
+/// head's index root.
+type ProvenKey = (Option<KeyLog>, TrieProof);
+
+/// How many proven keys a state snapshot keeps.
+const PROVEN_KEYS_KEPT: usize = 4096;
 
 impl std::fmt::Debug for StateSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -578,8 +590,65 @@ impl StateSnapshot {
     /// [`StateError`] when a record cannot be read or does not decode, or the trie's paths
     /// do not lead to the head's root.
     pub fn view_of(&self, wants: &Touched) -> Result<View, StateError> {
-        let slice = read_slice(&self.txn, &self.path, self.head.clone(), wants)?;
+        let records = Touched {
+            keys: Default::default(),
+            ..wants.clone()
+        };
+        let mut slice = read_slice(&self.txn, &self.path, self.head.clone(), &records)?;
+        let mut logs = Vec::with_capacity(wants.keys.len());
+        let mut proofs = BTreeMap::new();
+        for key in &wants.keys {
+            let (log, proof) = self.proven_key(key)?;
+            if let Some(log) = log {
+                logs.push((*key, log));
+            }
+            proofs.insert(key.0, proof);
+        }
+        slice.index = Index::proven(
+            self.head.size,
+            self.head.index_root.0,
+            self.head.keys,
+            logs,
+            proofs,
+        );
         Ok(View::from_slice(slice)?)
+    }
+
+    /// Key `key`'s mini-log and trie proof at this version, read once and verified: the
+    /// proof against the head's index root, the value it proves against the mini-log.
+    fn proven_key(&self, key: &IndexKey) -> Result<ProvenKey, StateError> {
+        let mut kept = self.proven.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = kept.get(key) {
+            return Ok(p.clone());
+        }
+        let err = db_err(&self.path);
+        let logs_t = self.txn.open_table(KEY_LOGS).map_err(|e| err(e.into()))?;
+        let trie_t = self.txn.open_table(TRIE).map_err(|e| err(e.into()))?;
+        let log = match logs_t.get(&key.0).map_err(|e| err(e.into()))? {
+            Some(bytes) => Some(key_log_from_bytes(bytes.value()).map_err(named(&key.to_hex()))?),
+            None => None,
+        };
+        let proof = prove_stored(&Nodes(&trie_t), &key.0).map_err(|e| StateError::Trie {
+            message: e.to_string(),
+        })?;
+        let proved = proof
+            .verify::<Sha256Hash>(&self.head.index_root.0, &key.0)
+            .map_err(|e| StateError::Trie {
+                message: format!("key {}: {e}", key.to_hex()),
+            })?;
+        if proved != log.as_ref().map(KeyLog::value) {
+            return Err(StateError::Trie {
+                message: format!(
+                    "key {}: the trie and the stored mini-log disagree",
+                    key.to_hex()
+                ),
+            });
+        }
+        if kept.len() >= PROVEN_KEYS_KEPT {
+            kept.clear();
+        }
+        kept.insert(*key, (log.clone(), proof.clone()));
+        Ok((log, proof))
     }
 
     /// The stored record of case `id`.
@@ -637,8 +706,6 @@ impl StateSnapshot {
     /// [`StateError`] when a record cannot be read or does not decode, or the records do not
     /// make a listing.
     pub fn listing(&self) -> Result<Listing, StateError> {
-        let mut cases = Vec::with_capacity(self.head.cases as usize);
-        self.for_each_case(|slot| cases.push(slot))?;
         let err = db_err(&self.path);
         let table = self
             .txn
@@ -649,7 +716,17 @@ impl StateSnapshot {
             let (id, bytes) = item.map_err(|e| err(e.into()))?;
             controllers.push(ControllerSlot::from_bytes(bytes.value()).map_err(named(id.value()))?);
         }
-        Ok(Listing::from_records(self.head.size, cases, controllers)?)
+        let mut builder = ListingBuilder::new(self.head.size, controllers);
+        let mut failed = None;
+        self.for_each_case(|slot| {
+            if failed.is_none() {
+                failed = builder.push(&slot).err();
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        Ok(builder.finish()?)
     }
 
     /// `listing` (of an earlier version) with the cases and controllers named by `touched`

@@ -1150,6 +1150,18 @@ fn open_state(
     settle_state(layout, tiles, cp, open)
 }
 
+/// Brings the writer's state of the register at `layout` to the committed checkpoint `cp`
+/// (caught up from the entries it lacks, or rebuilt), for a process that commits without a
+/// `RegisterWriter` and holds the register's lock: `sijil mirror`, so that `sijil serve` on a
+/// mirror reads the state too instead of holding the whole view (issue 11).
+///
+/// # Errors
+/// As [`open_state`].
+pub fn keep_state(layout: &Layout, cp: &SignedCheckpoint) -> Result<(), Error> {
+    let tiles = DirTiles::new(layout.clone());
+    open_state(layout, &tiles, cp).map(|_| ())
+}
+
 /// [`open_state`] with the state already open, if any: used as it is, caught up, or closed
 /// and rebuilt.
 fn settle_state(

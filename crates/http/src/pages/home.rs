@@ -52,7 +52,7 @@ pub async fn home_page(
         })
         .await
         .map_err(page)?;
-    let view = &snapshot.view;
+    let view = &snapshot;
     let stats = snapshot.stats(today);
     let (title, authority) = view
         .register()

@@ -102,7 +102,6 @@ impl Frame<'_> {
         let lang = self.lang;
         let register_title = self
             .snapshot
-            .view
             .register()
             .map_or("sijil", |r| r.title.as_str());
         let cp = &self.snapshot.checkpoint.checkpoint;
