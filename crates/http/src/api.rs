@@ -341,24 +341,18 @@ pub async fn case(
     let key = IndexKey::case(&id);
     let snap = snapshot.clone();
     let lookup = id.clone();
-    let view = state.blocking(move |_| snap.case_view(&lookup)).await?;
-    let Some(detail) = view.case(&id, as_of) else {
-        let snap = snapshot.clone();
-        let absent = state
-            .blocking(move |store| completeness(store, &snap, &view, &key, &[]))
-            .await?;
-        let mut extra = serde_json::Map::new();
-        extra.insert("checkpoint".into(), checkpoint_json(&snapshot));
-        extra.insert("completeness".into(), absent);
-        return Err(Error::not_found(format!("no case {id:?} in this register")).with(extra));
-    };
-    let seqs: Vec<u64> = detail.timeline.iter().map(|t| t.seq).collect();
-    let snap = snapshot.clone();
-    let (entries, completeness) = state
+    // One task on the blocking pool: the case's records (from the writer's state), its
+    // entries and their proofs.
+    let found = state
         .blocking(move |store| {
-            let stored = seqs
+            let view = snap.case_view(&lookup)?;
+            let Some(detail) = view.case(&lookup, as_of) else {
+                return Ok(Err(completeness(store, &snap, &view, &key, &[])?));
+            };
+            let stored = detail
+                .timeline
                 .iter()
-                .map(|&seq| committed_entry(store, snap.tree(), seq, Io::Allowed))
+                .map(|t| committed_entry(store, snap.tree(), t.seq, Io::Allowed))
                 .collect::<Result<Vec<_>, Error>>()?;
             // The case's view holds the annotations of all its entries.
             let entries = stored
@@ -366,12 +360,22 @@ pub async fn case(
                 .map(|se| entry_with_proof_text(store, &snap, &view, se, Io::Allowed))
                 .collect::<Result<Vec<_>, Error>>()?;
             let signers = completeness::signers_of(stored.iter().map(|se| &se.entry));
-            Ok((
+            Ok(Ok((
+                detail,
                 array(&entries),
                 completeness_text(store, &snap, &view, &key, &signers)?,
-            ))
+            )))
         })
         .await?;
+    let (detail, entries, completeness) = match found {
+        Ok(found) => found,
+        Err(absent) => {
+            let mut extra = serde_json::Map::new();
+            extra.insert("checkpoint".into(), checkpoint_json(&snapshot));
+            extra.insert("completeness".into(), absent);
+            return Err(Error::not_found(format!("no case {id:?} in this register")).with(extra));
+        }
+    };
     let detail = serde_json::to_value(&detail).map_err(Error::internal)?;
     Ok(answer_text(object(&mut [
         ("checkpoint", text(&checkpoint_json(&snapshot))),

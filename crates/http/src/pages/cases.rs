@@ -287,31 +287,33 @@ pub async fn case_page(
     let snapshot = state.snapshot();
     let snap = snapshot.clone();
     let lookup = id.clone();
-    let view = state
-        .blocking(move |_| snap.case_view(&lookup))
-        .await
-        .map_err(page)?;
-    let detail = view.case(&id, today).ok_or_else(|| {
-        page(Error::not_found(
-            lang.plain_args("error-no-case", &[("id", Arg::S(&id))]),
-        ))
-    })?;
-    let seqs: Vec<u64> = detail.timeline.iter().map(|e| e.seq).collect();
-    let snap = snapshot.clone();
-    let case_view = std::sync::Arc::clone(&view);
-    let entries = state
+    // One task on the blocking pool: the case's records (from the writer's state) and its
+    // entries.
+    let found = state
         .blocking(move |store| {
+            let view = snap.case_view(&lookup)?;
+            let Some(detail) = view.case(&lookup, today) else {
+                return Ok(None);
+            };
             let layout = store.layout();
-            seqs.iter()
-                .map(|&seq| {
-                    let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
-                    let html = event::details(lang, &se, &case_view, &|d| read_text(layout, d));
+            let entries = detail
+                .timeline
+                .iter()
+                .map(|t| {
+                    let se = committed_entry(store, snap.tree(), t.seq, Io::Allowed)?;
+                    let html = event::details(lang, &se, &view, &|d| read_text(layout, d));
                     Ok((se, html))
                 })
-                .collect::<Result<Vec<_>, Error>>()
+                .collect::<Result<Vec<_>, Error>>()?;
+            Ok(Some((view, detail, entries)))
         })
         .await
         .map_err(page)?;
+    let Some((view, detail, entries)) = found else {
+        return Err(page(Error::not_found(
+            lang.plain_args("error-no-case", &[("id", Arg::S(&id))]),
+        )));
+    };
 
     let s = &detail.summary;
     let opened_by = match s.opened_by {
