@@ -204,21 +204,7 @@ impl RegisterReader {
     /// [`Error::NotARegister`], [`Error::Checkpoint`] (the checkpoint does not verify),
     /// [`Error::Corrupt`] (tiles, entries or rules), [`Error::Io`].
     pub fn open(dir: &Path, verifier: Option<Verifier>) -> Result<RegisterReader, Error> {
-        let layout = Layout::new(dir);
-        let bytes = match layout.read_checkpoint() {
-            Ok(b) => b,
-            Err(e) if e.is_not_found() => {
-                return Err(Error::NotARegister {
-                    dir: dir.to_path_buf(),
-                })
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let tiles = DirTiles::new(layout.clone());
-        let trusted = match verifier {
-            Some(v) => v,
-            None => genesis_verifier(&tiles, &bytes)?,
-        };
+        let (layout, tiles, bytes, trusted) = open_unverified(dir, verifier)?;
         // The view over the tiles of the checkpoint's root (verified against it), then the
         // checkpoint's signature by the key that view names.
         let cp = crate::rotation::unverified_checkpoint(&bytes)?;
@@ -286,17 +272,7 @@ impl RegisterReader {
         }
         let unverified = crate::rotation::unverified_checkpoint(&bytes)?;
         if unverified.size == self.checkpoint.checkpoint.size {
-            // Same tree: only its signature lines may differ (cosignatures).
-            let newer = SignedCheckpoint::open(&bytes, &self.verifier)?;
-            if newer.checkpoint.root != self.checkpoint.checkpoint.root {
-                return Err(Error::Corrupt {
-                    what: format!(
-                        "two checkpoints of size {} with different roots",
-                        newer.checkpoint.size
-                    ),
-                });
-            }
-            self.checkpoint = newer;
+            self.checkpoint = same_tree(&self.checkpoint, &bytes, &self.verifier)?;
             return Ok(true);
         }
         check_growth(&self.tiles, &self.checkpoint.checkpoint, &unverified)?;
@@ -311,6 +287,49 @@ impl RegisterReader {
         self.verifier = verifier;
         Ok(true)
     }
+}
+
+/// The register at `dir`: its layout, its tiles, its checkpoint's bytes (not yet verified)
+/// and the key to verify them with (`verifier`, or the one the genesis entry names).
+fn open_unverified(
+    dir: &Path,
+    verifier: Option<Verifier>,
+) -> Result<(Layout, DirTiles, Vec<u8>, Verifier), Error> {
+    let layout = Layout::new(dir);
+    let bytes = match layout.read_checkpoint() {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => {
+            return Err(Error::NotARegister {
+                dir: dir.to_path_buf(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let tiles = DirTiles::new(layout.clone());
+    let trusted = match verifier {
+        Some(v) => v,
+        None => genesis_verifier(&tiles, &bytes)?,
+    };
+    Ok((layout, tiles, bytes, trusted))
+}
+
+/// A newer note `bytes` of the tree `held` is of (its size): only its signature lines may
+/// differ (cosignatures), checked with `verifier`.
+fn same_tree(
+    held: &SignedCheckpoint,
+    bytes: &[u8],
+    verifier: &Verifier,
+) -> Result<SignedCheckpoint, Error> {
+    let newer = SignedCheckpoint::open(bytes, verifier)?;
+    if newer.checkpoint.root != held.checkpoint.root {
+        return Err(Error::Corrupt {
+            what: format!(
+                "two checkpoints of size {} with different roots",
+                newer.checkpoint.size
+            ),
+        });
+    }
+    Ok(newer)
 }
 
 /// Checks that the tree `new` extends the tree `old` (a consistency proof through the tiles,
@@ -370,21 +389,7 @@ impl StateBackedReader {
         dir: &Path,
         verifier: Option<Verifier>,
     ) -> Result<Option<StateBackedReader>, Error> {
-        let layout = Layout::new(dir);
-        let bytes = match layout.read_checkpoint() {
-            Ok(b) => b,
-            Err(e) if e.is_not_found() => {
-                return Err(Error::NotARegister {
-                    dir: dir.to_path_buf(),
-                })
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let tiles = DirTiles::new(layout.clone());
-        let trusted = match verifier {
-            Some(v) => v,
-            None => genesis_verifier(&tiles, &bytes)?,
-        };
+        let (layout, tiles, bytes, trusted) = open_unverified(dir, verifier)?;
         let cp = crate::rotation::unverified_checkpoint(&bytes)?;
         let state = match StateReader::open(&layout.writer_state()) {
             Ok(s) => s,
@@ -475,16 +480,7 @@ impl StateBackedReader {
         let unverified = crate::rotation::unverified_checkpoint(&bytes)?;
         let old = &self.checkpoint.checkpoint;
         if unverified.size == old.size {
-            let newer = SignedCheckpoint::open(&bytes, &self.verifier)?;
-            if newer.checkpoint.root != old.root {
-                return Err(Error::Corrupt {
-                    what: format!(
-                        "two checkpoints of size {} with different roots",
-                        newer.checkpoint.size
-                    ),
-                });
-            }
-            self.checkpoint = newer;
+            self.checkpoint = same_tree(&self.checkpoint, &bytes, &self.verifier)?;
             return Ok(true);
         }
         check_growth(&self.tiles, old, &unverified)?;

@@ -1337,11 +1337,8 @@ mod tests {
 
     const NOW: i64 = 1_750_000_000_000;
 
-    /// A long-lived writer (`sijil sequencer`) whose state write failed after a commit
-    /// catches the state up in place before its next batch: the file it holds open is not
-    /// reopened (redb locks it) nor rebuilt, and the next case link is right.
-    #[test]
-    fn a_long_lived_writer_catches_its_state_up_in_place() {
+    /// A new register in a temporary directory, and its first officer's key.
+    fn new_register() -> (tempfile::TempDir, std::path::PathBuf, Signer) {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("reg");
         let report = init(
@@ -1357,7 +1354,15 @@ mod tests {
             },
         )
         .expect("init");
-        let officer = report.officer;
+        (tmp, dir, report.officer)
+    }
+
+    /// A long-lived writer (`sijil sequencer`) whose state write failed after a commit
+    /// catches the state up in place before its next batch: the file it holds open is not
+    /// reopened (redb locks it) nor rebuilt, and the next case link is right.
+    #[test]
+    fn a_long_lived_writer_catches_its_state_up_in_place() {
+        let (_tmp, dir, officer) = new_register();
         let events = |text: &str| parse_events("test", text).expect("valid events");
         let complaint = r#"{"case":"C-1","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"categories":["privacy"],"received_on":"2024-01-02"}"#;
         let hearing =
@@ -1393,22 +1398,7 @@ mod tests {
     #[test]
     fn a_reader_reads_the_state_beside_its_writer() {
         use sijil_projector::{records::Touched, CaseFilter, Page, Sort};
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().join("reg");
-        let report = init(
-            &dir,
-            InitOptions {
-                origin: "registre.example.ma/t".into(),
-                title: "t".into(),
-                authority: "a".into(),
-                officer_name: "amina".into(),
-                now_ms: NOW,
-                log_key: None,
-                officer_key: None,
-            },
-        )
-        .expect("init");
-        let officer = report.officer;
+        let (_tmp, dir, officer) = new_register();
         let events = |text: &str| parse_events("test", text).expect("valid events");
         let mut w = RegisterWriter::open(&dir, None).expect("open");
         w.append(
