@@ -452,14 +452,14 @@ pub type Clock = fn() -> i64;
 /// Sizes of the caches of verified tiles and bundles.
 #[derive(Clone, Copy, Debug)]
 pub struct CacheSizes {
-    /// Verified, expanded hash tiles, for proofs (9.2 KiB per full tile; a log of 10^6
-    /// entries has 3,922 hash tiles, 36 MiB). A tile served to a client that is not in it
-    /// is read from its file, trusted by the file's identity once verified (`store`'s module
-    /// doc); but a proof or an entry's leaf hash that misses costs a verified read (the
-    /// tile, its parents and the edge tiles read and hashed again): with 16 MiB, random
-    /// inclusion proofs at 10^6 entries
-    /// fell from 26k to 6.6k requests/s (docs/PERFORMANCE.md, issue 11), so the default
-    /// stays 48 MiB until a compact form of the tiles replaces it.
+    /// Verified hash tiles, for proofs: a full level-0 tile compact (its 30 subtree hashes
+    /// of 16 leaves and up, about 1 KiB; a log of 10^6 entries has 3,906, 4 MiB), any other
+    /// whole with its subtree hashes (9.2 KiB, 16 of them at 10^6). A proof reads the 16
+    /// leaf hashes it needs back from the tile's file and checks them against the kept
+    /// hash; a tile that misses is checked against its cached parent's hash alone (`store`,
+    /// issue 11: with the tiles kept whole, 16 MiB cut random proofs from 26k to 6.6k
+    /// requests/s). A tile served to a client that is not in it whole is read from its
+    /// file, trusted by the file's identity once verified (`store`'s module doc).
     pub tile_bytes: usize,
     /// Verified entry bundles at the log's edge, gzip-compressed (the bundles monitors tail
     /// and new cases read). Any other bundle is read from its file and sent as it is,
@@ -470,7 +470,7 @@ pub struct CacheSizes {
 impl Default for CacheSizes {
     fn default() -> CacheSizes {
         CacheSizes {
-            tile_bytes: 48 << 20,
+            tile_bytes: 16 << 20,
             bundle_bytes: 4 << 20,
         }
     }

@@ -5,7 +5,9 @@
 //! must produce the root, every other tile must hash to what its parent holds). Only then is
 //! it kept, *expanded*: with the hashes of every complete subtree inside it, so that a proof
 //! is a few lookups and no hashing (RFC 9162 §2.1.3.1 needs up to 7 interior hashes per tile
-//! level, which [`TileHashReader`] would recompute from 256 leaves on every call).
+//! level, which [`TileHashReader`] would recompute from 256 leaves on every call). A full
+//! level-0 tile is kept compact, without its own hashes ([`ExpandedTile`]): a proof reads the
+//! 16 it needs back from the file and checks them against a kept subtree hash first.
 //!
 //! A hash that is in the tree of one checkpoint is the same in every later one: the server
 //! only moves to a checkpoint that is consistent with the one it serves
@@ -1325,10 +1327,16 @@ mod tests {
             let proof = store
                 .inclusion_proof(tree, size, index, Io::Allowed)
                 .expect("proof");
-            assert_eq!(proof, merkle::prove_inclusion(size, index, &mem).expect("proof"));
+            assert_eq!(
+                proof,
+                merkle::prove_inclusion(size, index, &mem).expect("proof")
+            );
         }
         // 20 full level-0 tiles at 960 bytes of hashes each, and the edge tiles whole.
-        let whole = [9u16, 20].iter().map(|&w| usize::from(w) * 32).sum::<usize>();
+        let whole = [9u16, 20]
+            .iter()
+            .map(|&w| usize::from(w) * 32)
+            .sum::<usize>();
         let bytes = store.hash_tiles.bytes.load(Ordering::Relaxed);
         assert!(
             bytes <= 20 * (960 + TILE_OVERHEAD_BYTES) + 2 * (whole + TILE_OVERHEAD_BYTES),
@@ -1406,7 +1414,9 @@ mod tests {
         let mut data = std::fs::read(&path).expect("tile");
         data[5] ^= 1;
         std::fs::write(&path, &data).expect("write");
-        assert!(store.inclusion_proof(tree, 256 * 3, 600, Io::Allowed).is_err());
+        assert!(store
+            .inclusion_proof(tree, 256 * 3, 600, Io::Allowed)
+            .is_err());
     }
 
     #[test]
