@@ -45,9 +45,8 @@ pub struct Snapshot {
     pub checkpoint: SignedCheckpoint,
     /// The register of exactly the entries `checkpoint` covers.
     source: Source,
-    /// The cases and controllers as the listings read them: the state's, kept in step by the
-    /// reader; a view's, built on first use.
-    listing: OnceLock<Arc<Listing>>,
+    /// A view's listing ([`Snapshot::listing`]), built on first use.
+    view_listing: OnceLock<Listing>,
     /// Figures over every case, computed once a day for this snapshot: the home page,
     /// /statistiques and /api/v1/stats each passed over every case on every request (about
     /// 90 requests/s at 10^6 entries, issue 11).
@@ -109,13 +108,14 @@ impl<T> DayMemo<T> {
 #[derive(Debug)]
 enum Source {
     View(Arc<View>),
-    State(Arc<StateSnapshot>),
+    /// A version of the writer's state, and its listing (kept in step by the reader).
+    State(Arc<StateSnapshot>, Arc<Listing>),
 }
 
 impl Snapshot {
     /// The snapshot of a whole view.
     pub fn new(checkpoint: SignedCheckpoint, view: Arc<View>) -> Snapshot {
-        Snapshot::with(checkpoint, Source::View(view), OnceLock::new())
+        Snapshot::with(checkpoint, Source::View(view))
     }
 
     /// The snapshot of a version of the writer's state, with its listing.
@@ -124,18 +124,14 @@ impl Snapshot {
         state: Arc<StateSnapshot>,
         listing: Arc<Listing>,
     ) -> Snapshot {
-        Snapshot::with(checkpoint, Source::State(state), OnceLock::from(listing))
+        Snapshot::with(checkpoint, Source::State(state, listing))
     }
 
-    fn with(
-        checkpoint: SignedCheckpoint,
-        source: Source,
-        listing: OnceLock<Arc<Listing>>,
-    ) -> Snapshot {
+    fn with(checkpoint: SignedCheckpoint, source: Source) -> Snapshot {
         Snapshot {
             checkpoint,
             source,
-            listing,
+            view_listing: OnceLock::new(),
             stats: DayMemo::default(),
             latest: DayMemo::default(),
             listings: Mutex::new(HashMap::new()),
@@ -146,16 +142,15 @@ impl Snapshot {
 
     /// Whether answers are read from the writer's state (not a view in memory).
     pub fn from_state(&self) -> bool {
-        matches!(self.source, Source::State(_))
+        matches!(self.source, Source::State(..))
     }
 
     /// The cases and controllers, as listings, the open data and the statistics read them.
     pub fn listing(&self) -> &Listing {
-        self.listing.get_or_init(|| match &self.source {
-            Source::View(view) => Arc::new(view.listing()),
-            // Set when the snapshot is made.
-            Source::State(_) => Arc::new(Listing::default()),
-        })
+        match &self.source {
+            Source::View(view) => self.view_listing.get_or_init(|| view.listing()),
+            Source::State(_, listing) => listing,
+        }
     }
 
     /// The number of entries.
@@ -166,7 +161,7 @@ impl Snapshot {
     pub fn register(&self) -> Option<&RegisterInfo> {
         match &self.source {
             Source::View(v) => v.register(),
-            Source::State(s) => s.head().register.as_ref(),
+            Source::State(s, _) => s.head().register.as_ref(),
         }
     }
 
@@ -174,7 +169,7 @@ impl Snapshot {
     pub fn officers(&self) -> &[OfficerRecord] {
         match &self.source {
             Source::View(v) => v.officers(),
-            Source::State(s) => &s.head().officers,
+            Source::State(s, _) => &s.head().officers,
         }
     }
 
@@ -187,7 +182,7 @@ impl Snapshot {
     pub fn last_recorded_at(&self) -> Option<i64> {
         match &self.source {
             Source::View(v) => v.last_recorded_at(),
-            Source::State(s) => {
+            Source::State(s, _) => {
                 let head = s.head();
                 (head.size > 0).then_some(head.last_recorded_at)
             }
@@ -202,7 +197,7 @@ impl Snapshot {
     pub fn view_of(&self, wants: &Touched) -> Result<Arc<View>, Error> {
         match &self.source {
             Source::View(v) => Ok(Arc::clone(v)),
-            Source::State(s) => s
+            Source::State(s, _) => s
                 .view_of(wants)
                 .map(Arc::new)
                 .map_err(|e| Error::internal(sijil_register::Error::from(e))),
@@ -217,20 +212,13 @@ impl Snapshot {
     /// # Errors
     /// The state cannot be read.
     pub fn case_view(&self, id: &str) -> Result<Arc<View>, Error> {
-        let Source::State(s) = &self.source else {
+        let Source::State(s, _) = &self.source else {
             return self.view_of(&Touched::default());
         };
-        let slot = s
-            .case(id)
-            .map_err(|e| Error::internal(sijil_register::Error::from(e)))?;
-        let mut wants = Touched::default();
-        wants.cases.insert(id.to_owned());
-        if let Some(slot) = &slot {
-            wants.annotations.extend(slot.seqs());
-        }
-        wants.keys.insert(IndexKey::of(&Subject::Case(id)));
-        wants.keys.extend(self.signer_keys());
-        self.view_of(&wants)
+        let keys = self.signer_keys().chain([IndexKey::of(&Subject::Case(id))]);
+        s.case_view(id, keys)
+            .map(Arc::new)
+            .map_err(|e| Error::internal(sijil_register::Error::from(e)))
     }
 
     /// A view holding the index keys `keys` and those of every officer and log key: what
@@ -279,7 +267,7 @@ impl Snapshot {
                 .case(id, as_of)
                 .map(|d| d.timeline.iter().map(|t| t.seq).collect())
                 .unwrap_or_default(),
-            Source::State(s) => s
+            Source::State(s, _) => s
                 .case(id)
                 .map_err(|e| Error::internal(sijil_register::Error::from(e)))?
                 .map(|slot| slot.seqs().collect())
@@ -300,7 +288,7 @@ impl Snapshot {
                 }
                 seqs
             }
-            Source::State(s) => s
+            Source::State(s, _) => s
                 .case_seqs()
                 .map_err(|e| Error::internal(sijil_register::Error::from(e)))?,
         };
@@ -315,7 +303,7 @@ impl Snapshot {
     pub fn text_is_published(&self, digest: &TextDigest) -> Result<bool, Error> {
         match &self.source {
             Source::View(v) => Ok(v.text_is_published(digest)),
-            Source::State(s) => {
+            Source::State(s, _) => {
                 let seq = s
                     .text(digest)
                     .map_err(|e| Error::internal(sijil_register::Error::from(e)))?;
@@ -323,9 +311,9 @@ impl Snapshot {
                 // own rule, over the one annotation record it reads.
                 match seq {
                     None => Ok(false),
-                    Some(seq) => Ok(self
-                        .entry_view(seq)?
+                    Some(seq) => Ok(s
                         .annotations(seq)
+                        .map_err(|e| Error::internal(sijil_register::Error::from(e)))?
                         .is_none_or(|a| a.erasure.is_none())),
                 }
             }

@@ -282,8 +282,8 @@ enum Tree {
         /// The first key a flush could not set: its path was not loaded. A writer checks
         /// this ([`Index::partial_error`]) before it signs the root.
         error: Option<PartialTrieError>,
-        /// The proofs the trie was loaded from, and the root they lead to: what a reader's
-        /// partial index answers [`Index::prove`] with, while its root is still that one.
+        /// A reader's verified proofs ([`Index::proven`]; none for a writer's), and the root
+        /// they lead to: what [`Index::prove`] answers with while the root is still that one.
         proofs: BTreeMap<[u8; 32], TrieProof>,
         loaded_root: [u8; 32],
     },
@@ -355,18 +355,6 @@ impl Index {
         logs: impl IntoIterator<Item = (IndexKey, KeyLog)>,
         trie: PartialTrie,
     ) -> Index {
-        Index::partial_with_proofs(size, logs, trie, BTreeMap::new())
-    }
-
-    /// As [`Index::partial`], keeping the trie `proofs` it was loaded from (each verified
-    /// against the root by [`PartialTrie::from_proofs`]) so that [`Index::prove`] answers for
-    /// those keys: a reader's index for one answer (`sijil serve` from the writer's state).
-    pub fn partial_with_proofs(
-        size: u64,
-        logs: impl IntoIterator<Item = (IndexKey, KeyLog)>,
-        trie: PartialTrie,
-        proofs: BTreeMap<[u8; 32], TrieProof>,
-    ) -> Index {
         let mut trie = trie;
         let root = trie.root();
         let loaded_keys = trie.len();
@@ -379,7 +367,7 @@ impl Index {
                 loaded_keys,
                 added: 0,
                 error: None,
-                proofs,
+                proofs: BTreeMap::new(),
                 loaded_root: root,
             },
             dirty: Vec::new(),

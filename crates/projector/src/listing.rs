@@ -212,7 +212,7 @@ impl Listing {
             .map(|c| Arc::new(ControllerRow::of(c)))
             .collect();
         let rows = s.cases.iter().map(|c| CaseRow::of(c, c.controller));
-        Listing::assemble(s.size, rows, controllers)
+        Listing::assemble(s.size, Listing::chunked(rows), controllers)
     }
 
     /// The listing of a register of `entries` entries from its stored records (a writer's
@@ -233,28 +233,14 @@ impl Listing {
         builder.finish()
     }
 
+    /// The listing of `chunks` (rows by ordinal, every chunk but the last full) and
+    /// `controllers`.
     fn assemble(
         entries: u64,
-        rows: impl Iterator<Item = CaseRow>,
+        chunks: Vec<Arc<Vec<CaseRow>>>,
         controllers: Vec<Arc<ControllerRow>>,
     ) -> Listing {
-        let mut chunks: Vec<Arc<Vec<CaseRow>>> = Vec::new();
-        let mut chunk = Vec::with_capacity(CHUNK);
-        let mut cases = 0;
-        for row in rows {
-            chunk.push(row);
-            cases += 1;
-            if chunk.len() == CHUNK {
-                chunks.push(Arc::new(std::mem::replace(
-                    &mut chunk,
-                    Vec::with_capacity(CHUNK),
-                )));
-            }
-        }
-        if !chunk.is_empty() {
-            chunk.shrink_to_fit();
-            chunks.push(Arc::new(chunk));
-        }
+        let cases = chunks.iter().map(|c| c.len()).sum();
         let mut controllers_by_id: Vec<u32> = (0..controllers.len() as u32).collect();
         controllers_by_id.sort_unstable_by(|a, b| {
             controllers[*a as usize]
@@ -271,6 +257,24 @@ impl Listing {
         };
         listing.sort_ids();
         listing
+    }
+
+    /// `rows` in chunks of [`CHUNK`].
+    fn chunked(rows: impl Iterator<Item = CaseRow>) -> Vec<Arc<Vec<CaseRow>>> {
+        let mut chunks = Vec::new();
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for row in rows {
+            chunk.push(row);
+            if chunk.len() == CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                chunks.push(Arc::new(full));
+            }
+        }
+        if !chunk.is_empty() {
+            chunk.shrink_to_fit();
+            chunks.push(Arc::new(chunk));
+        }
+        chunks
     }
 
     fn sort_ids(&mut self) {
@@ -654,7 +658,6 @@ impl ListingBuilder {
     /// [`ListingError`] when the ordinals are not exactly `0..n`.
     pub fn finish(self) -> Result<Listing, ListingError> {
         let mut chunks = Vec::with_capacity(self.chunks.len());
-        let mut cases = 0;
         let last = self.chunks.len().saturating_sub(1);
         for (c, chunk) in self.chunks.into_iter().enumerate() {
             if c < last && chunk.len() < CHUNK {
@@ -672,14 +675,9 @@ impl ListingBuilder {
                     c * CHUNK + n
                 )));
             };
-            cases += rows.len();
             chunks.push(Arc::new(rows));
         }
-        let mut listing = Listing::assemble(self.entries, std::iter::empty(), self.controllers);
-        listing.chunks = chunks;
-        listing.cases = cases;
-        listing.sort_ids();
-        Ok(listing)
+        Ok(Listing::assemble(self.entries, chunks, self.controllers))
     }
 }
 

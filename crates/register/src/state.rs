@@ -46,7 +46,7 @@ use sijil_projector::records::{
     annotations_from_bytes, key_log_from_bytes, CaseSlot, ControllerSlot, Head, Record,
     RecordError, Slice, Touched,
 };
-use sijil_projector::{Listing, ListingBuilder, ListingError, View};
+use sijil_projector::{Annotations, Listing, ListingBuilder, ListingError, View};
 
 use crate::batch::case_number;
 
@@ -209,13 +209,7 @@ impl WriterState {
     /// [`StateError`] when it cannot be read or does not decode.
     pub(crate) fn case(&self, id: &str) -> Result<Option<CaseSlot>, StateError> {
         let txn = self.db.begin_read().map_err(|e| self.db_error(e))?;
-        let table = txn.open_table(CASES).map_err(|e| self.db_error(e))?;
-        let Some(bytes) = table.get(id).map_err(|e| self.db_error(e))? else {
-            return Ok(None);
-        };
-        Ok(Some(
-            CaseSlot::from_bytes(bytes.value()).map_err(named(id))?,
-        ))
+        read_case(&txn, &self.path, id)
     }
 
     /// The highest case number `YYYY-NNNN` of each of `years` that has one.
@@ -396,6 +390,19 @@ fn read_head(txn: &ReadTransaction, path: &str) -> Result<Option<(Head, u64, Has
     Ok(Some((head, size, root)))
 }
 
+/// The stored record of case `id`, read by `txn`.
+fn read_case(txn: &ReadTransaction, path: &str, id: &str) -> Result<Option<CaseSlot>, StateError> {
+    let err = db_err(path);
+    let table = txn.open_table(CASES).map_err(|e| err(e.into()))?;
+    let found = table.get(id).map_err(|e| err(e.into()))?;
+    match found {
+        Some(bytes) => Ok(Some(
+            CaseSlot::from_bytes(bytes.value()).map_err(named(id))?,
+        )),
+        None => Ok(None),
+    }
+}
+
 /// The records of what `wants` names, read by `txn`: see [`WriterState::slice`].
 fn read_slice(
     txn: &ReadTransaction,
@@ -464,7 +471,7 @@ fn read_slice(
     .map_err(|err| StateError::Trie {
         message: err.to_string(),
     })?;
-    let index = Index::partial_with_proofs(head.size, logs, trie, proofs.into_iter().collect());
+    let index = Index::partial(head.size, logs, trie);
     Ok(Slice {
         head,
         cases,
@@ -590,11 +597,17 @@ impl StateSnapshot {
     /// [`StateError`] when a record cannot be read or does not decode, or the trie's paths
     /// do not lead to the head's root.
     pub fn view_of(&self, wants: &Touched) -> Result<View, StateError> {
+        self.view_with(wants, None)
+    }
+
+    /// [`StateSnapshot::view_of`], with a case already read.
+    fn view_with(&self, wants: &Touched, case: Option<CaseSlot>) -> Result<View, StateError> {
         let records = Touched {
             keys: Default::default(),
             ..wants.clone()
         };
         let mut slice = read_slice(&self.txn, &self.path, self.head.clone(), &records)?;
+        slice.cases.extend(case);
         let mut logs = Vec::with_capacity(wants.keys.len());
         let mut proofs = BTreeMap::new();
         for key in &wants.keys {
@@ -656,14 +669,46 @@ impl StateSnapshot {
     /// # Errors
     /// [`StateError`] when it cannot be read or does not decode.
     pub fn case(&self, id: &str) -> Result<Option<CaseSlot>, StateError> {
+        read_case(&self.txn, &self.path, id)
+    }
+
+    /// The partial view of case `id` (if the register has it) for one answer: the case read
+    /// once, its controller, the annotations of its entries, and the index `keys`.
+    ///
+    /// # Errors
+    /// As [`StateSnapshot::view_of`].
+    pub fn case_view(
+        &self,
+        id: &str,
+        keys: impl IntoIterator<Item = IndexKey>,
+    ) -> Result<View, StateError> {
+        let slot = self.case(id)?;
+        let mut wants = Touched::default();
+        wants.keys.extend(keys);
+        if let Some(slot) = &slot {
+            wants.annotations.extend(slot.seqs());
+            wants.controllers.insert(slot.controller().to_owned());
+        }
+        self.view_with(&wants, slot)
+    }
+
+    /// The corrections, amendments and erasure that point at entry `seq`, if any does.
+    ///
+    /// # Errors
+    /// [`StateError`] when it cannot be read or does not decode.
+    pub fn annotations(&self, seq: u64) -> Result<Option<Annotations>, StateError> {
         let err = db_err(&self.path);
-        let table = self.txn.open_table(CASES).map_err(|e| err(e.into()))?;
-        let Some(bytes) = table.get(id).map_err(|e| err(e.into()))? else {
-            return Ok(None);
-        };
-        Ok(Some(
-            CaseSlot::from_bytes(bytes.value()).map_err(named(id))?,
-        ))
+        let table = self
+            .txn
+            .open_table(ANNOTATIONS)
+            .map_err(|e| err(e.into()))?;
+        let found = table.get(seq).map_err(|e| err(e.into()))?;
+        match found {
+            Some(bytes) => Ok(Some(
+                annotations_from_bytes(bytes.value()).map_err(named(&seq.to_string()))?,
+            )),
+            None => Ok(None),
+        }
     }
 
     /// The seq of the entry that names text `digest`, if a committed entry does.
@@ -686,16 +731,22 @@ impl StateSnapshot {
     /// [`StateError`] when a record cannot be read or does not decode.
     pub fn case_seqs(&self) -> Result<Vec<u64>, StateError> {
         let mut seqs = Vec::new();
-        self.for_each_case(|slot| seqs.extend(slot.seqs()))?;
+        self.for_each_case(|slot| {
+            seqs.extend(slot.seqs());
+            Ok(())
+        })?;
         Ok(seqs)
     }
 
-    fn for_each_case(&self, mut f: impl FnMut(CaseSlot)) -> Result<(), StateError> {
+    fn for_each_case(
+        &self,
+        mut f: impl FnMut(CaseSlot) -> Result<(), StateError>,
+    ) -> Result<(), StateError> {
         let err = db_err(&self.path);
         let table = self.txn.open_table(CASES).map_err(|e| err(e.into()))?;
         for item in table.iter().map_err(|e| err(e.into()))? {
             let (id, bytes) = item.map_err(|e| err(e.into()))?;
-            f(CaseSlot::from_bytes(bytes.value()).map_err(named(id.value()))?);
+            f(CaseSlot::from_bytes(bytes.value()).map_err(named(id.value()))?)?;
         }
         Ok(())
     }
@@ -717,15 +768,7 @@ impl StateSnapshot {
             controllers.push(ControllerSlot::from_bytes(bytes.value()).map_err(named(id.value()))?);
         }
         let mut builder = ListingBuilder::new(self.head.size, controllers);
-        let mut failed = None;
-        self.for_each_case(|slot| {
-            if failed.is_none() {
-                failed = builder.push(&slot).err();
-            }
-        })?;
-        if let Some(e) = failed {
-            return Err(e.into());
-        }
+        self.for_each_case(|slot| Ok(builder.push(&slot)?))?;
         Ok(builder.finish()?)
     }
 
@@ -740,27 +783,7 @@ impl StateSnapshot {
             controllers: touched.controllers.clone(),
             ..Touched::default()
         };
-        let err = db_err(&self.path);
-        let cases_t = self.txn.open_table(CASES).map_err(|e| err(e.into()))?;
-        let controllers_t = self
-            .txn
-            .open_table(CONTROLLERS)
-            .map_err(|e| err(e.into()))?;
-        let mut cases = Vec::new();
-        let mut controller_ids = wants.controllers;
-        for id in &wants.cases {
-            if let Some(bytes) = cases_t.get(id.as_str()).map_err(|e| err(e.into()))? {
-                let slot = CaseSlot::from_bytes(bytes.value()).map_err(named(id))?;
-                controller_ids.insert(slot.controller().to_owned());
-                cases.push(slot);
-            }
-        }
-        let mut controllers = Vec::new();
-        for id in &controller_ids {
-            if let Some(bytes) = controllers_t.get(id.as_str()).map_err(|e| err(e.into()))? {
-                controllers.push(ControllerSlot::from_bytes(bytes.value()).map_err(named(id))?);
-            }
-        }
-        Ok(listing.update(self.head.size, cases, controllers)?)
+        let slice = read_slice(&self.txn, &self.path, self.head.clone(), &wants)?;
+        Ok(listing.update(self.head.size, slice.cases, slice.controllers)?)
     }
 }

@@ -1478,4 +1478,47 @@ mod tests {
         assert_eq!(page(&updated).items[0].entries, 2);
         assert!(!reader.replaced());
     }
+
+    /// A server reading the writer's state follows it when the writer rebuilds it (a new
+    /// file in place of the one the server holds open): the next refresh reads the new file
+    /// and moves to the new checkpoint, with its listing.
+    #[test]
+    fn a_state_backed_reader_follows_a_rebuilt_state() {
+        use sijil_projector::{CaseFilter, Page, Sort};
+        let (_tmp, dir, officer) = new_register();
+        let events = |text: &str| parse_events("test", text).expect("valid events");
+        let mut w = RegisterWriter::open(&dir, None).expect("open");
+        w.append(
+            events(r#"{"case":"C-1","type":"ComplaintReceived","controller":{"id":"acme","name":"ACME"},"categories":["privacy"],"received_on":"2024-01-02"}"#),
+            &officer,
+            NOW,
+            None,
+        )
+        .expect("appends");
+        drop(w);
+        let mut reader = crate::StateBackedReader::open(&dir, None)
+            .expect("opens")
+            .expect("from the writer's state");
+        let before = reader.checkpoint().checkpoint.size;
+        std::fs::remove_file(dir.join("private/state.redb")).expect("remove the state");
+        let mut w = RegisterWriter::open(&dir, None).expect("open, rebuilding the state");
+        w.append(
+            events(r#"{"case":"C-1","type":"HearingHeld","held_on":"2024-02-01","place":"Rabat"}"#),
+            &officer,
+            NOW,
+            None,
+        )
+        .expect("appends");
+        assert!(
+            reader.refresh().expect("refresh"),
+            "moved to the new checkpoint"
+        );
+        assert!(reader.checkpoint().checkpoint.size > before);
+        let as_of = sijil_core::event::Date::from_ymd(2024, 6, 1).expect("date");
+        let page = reader
+            .listing()
+            .cases(&CaseFilter::default(), Sort::Id, &Page::first(10), as_of)
+            .expect("page");
+        assert_eq!(page.items[0].entries, 2);
+    }
 }
