@@ -17,6 +17,7 @@ mod mirror;
 mod monitor;
 mod net;
 mod pages;
+mod postgres;
 mod publish;
 mod rotation;
 // What a test does when an input outside the repository is missing (shared with sijil-core).

@@ -27,23 +27,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("sijil serve starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            // Keep reading so the server never blocks on a full pipe.
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let addr = loop {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("sijil serve prints its address");
-            if let Some(rest) = line.split("http://").nth(1) {
-                break rest.trim_end_matches('/').parse().expect("address");
-            }
-        };
+        let addr = listening_on(&mut child);
         Server { child, addr }
     }
 
@@ -79,6 +63,28 @@ impl Server {
                 v["checkpoint"]["tree_size"]
             );
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The address a `sijil serve` started with `--listen …:0` and its stderr piped says it
+/// listens on; its stderr is then drained so that it never blocks on a full pipe.
+pub fn listening_on(child: &mut Child) -> SocketAddr {
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Keep reading so the server never blocks on a full pipe.
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("sijil serve prints its address");
+        if let Some(rest) = line.split("http://").nth(1) {
+            return rest.trim_end_matches('/').parse().expect("address");
         }
     }
 }

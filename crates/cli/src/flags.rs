@@ -216,6 +216,17 @@ pub enum Command {
     ///
     /// Example: sijil publish ./registre s3://registre-public/plaintes
     Publish(PublishArgs),
+    /// Move a register between a directory and a PostgreSQL database (either way).
+    ///
+    /// Every entry, text, signature and the checkpoint are copied unchanged; the copy is then
+    /// audited where it arrived (every entry by the rules, every tile rebuilt) and its
+    /// checkpoint compared byte for byte. Into a database: FROM is held under its lock, the
+    /// database must be empty, and writers then append with `sijil append postgres://…
+    /// --private DIR`. Out of one: TO must be new, and --log-key gives the log key (written
+    /// to TO/private/log.key). Exit 1 if the audit fails, 2 for usage or I/O.
+    ///
+    /// Example: sijil migrate ./registre postgres://sijil@db.example.ma/plaintes
+    Migrate(MigrateArgs),
     /// Submit the register's checkpoint to witnesses and publish the cosigned checkpoint.
     ///
     /// Speaks C2SP tlog-witness: sends the checkpoint with a consistency proof from the size
@@ -261,8 +272,13 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Directory to create (must not exist, or be empty).
+    /// Directory to create (must not exist, or be empty), or a postgres://… database
+    /// (empty) to make the commit point of a register written from several machines.
     pub dir: PathBuf,
+    /// For a postgres:// register: this machine's local copy of it, created here (it must
+    /// not exist, or be empty): DIR/private/ holds the log key and the first officer's key.
+    #[arg(long, value_name = "DIR")]
+    pub private: Option<PathBuf>,
     /// The log's origin: a scheme-less URL prefix, e.g. registre.example.ma/plaintes.
     ///
     /// It is the first line of every checkpoint and the name of the log key, so it may not
@@ -311,8 +327,13 @@ pub struct KeygenArgs {
 
 #[derive(Debug, Args)]
 pub struct AppendArgs {
-    /// The register directory.
+    /// The register: a directory, or a postgres://… database (with --private).
     pub dir: PathBuf,
+    /// For a postgres:// register: this machine's local copy of it (DIR/private/log.key is
+    /// the log key). Made from the database at the first append if it has no checkpoint
+    /// yet; brought up to date with the other writers' batches before each batch.
+    #[arg(long, value_name = "DIR")]
+    pub private: Option<PathBuf>,
     /// The events file (JSON Lines), or '-' for standard input.
     pub events: PathBuf,
     /// The signing officer's private key file (PRIVATE+KEY+…).
@@ -453,8 +474,15 @@ pub struct SequencerArgs {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The register directory.
+    /// The register directory, or a postgres://… database (with --cache and --key).
     pub dir: PathBuf,
+    /// For a postgres:// register: this machine's local copy of it, created or brought up
+    /// to the database first (with --key), then read.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// For a postgres:// register: the log's verifier key (name+keyid+base64, or @FILE).
+    #[arg(long, value_name = "VKEY")]
+    pub key: Option<String>,
     /// Show this entry (leaf index).
     pub seq: Option<u64>,
     /// Show this case (its status and timeline).
@@ -575,8 +603,12 @@ pub enum LogKeyAction {
 
 #[derive(Debug, Args)]
 pub struct LogKeyRotateArgs {
-    /// The register directory.
+    /// The register directory, or a postgres://… database (with --private).
     pub dir: PathBuf,
+    /// For a postgres:// register: this machine's local copy of it (see `sijil append`);
+    /// the other writers' copies need the new key afterwards.
+    #[arg(long, value_name = "DIR")]
+    pub private: Option<PathBuf>,
     /// The new log key, a private key file named by the origin [default: a new key].
     #[arg(long, value_name = "FILE")]
     pub new_key: Option<PathBuf>,
@@ -590,8 +622,15 @@ pub struct LogKeyRotateArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// The register directory.
+    /// The register directory, or a postgres://… database (with --cache and --key).
     pub dir: PathBuf,
+    /// For a postgres:// register: this machine's local copy of it, created or brought up
+    /// to the database first (with --key), then read.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// For a postgres:// register: the log's verifier key (name+keyid+base64, or @FILE).
+    #[arg(long, value_name = "VKEY")]
+    pub key: Option<String>,
     /// The date "overdue" is judged on [default: today, UTC].
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<String>,
@@ -722,8 +761,12 @@ pub struct MirrorArgs {
 
 #[derive(Debug, Args)]
 pub struct PublishArgs {
-    /// The register directory (or a mirror of one).
+    /// The register directory (or a mirror of one), or a postgres://… database (with
+    /// --private: the copy is first brought up to the database, then published).
     pub dir: PathBuf,
+    /// For a postgres:// register: this machine's local copy of it (see `sijil append`).
+    #[arg(long, value_name = "DIR")]
+    pub private: Option<PathBuf>,
     /// Where to publish: a directory (created if missing), or s3://BUCKET[/PREFIX]
     /// [default: the destination DIR remembers, `sijil init --publish` or --remember].
     pub dest: Option<String>,
@@ -754,6 +797,17 @@ pub struct PublishArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The register to copy: a directory or a postgres://… database.
+    pub from: String,
+    /// Where to copy it: a new directory, or an empty postgres://… database.
+    pub to: String,
+    /// The log's private key, for a migration out of a database.
+    #[arg(long, value_name = "FILE")]
+    pub log_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -857,8 +911,16 @@ pub struct EvidenceCheckArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The register directory.
+    /// The register directory, or a postgres://… database or an s3://BUCKET/PREFIX
+    /// publication (with --cache and --key): the server then keeps a verified local copy of
+    /// it in --cache, following every new checkpoint, and serves that; any number of such
+    /// replicas may run.
     pub dir: PathBuf,
+    /// For a postgres:// register or an s3:// publication: the directory of this replica's
+    /// local copy (created if missing; a cache: it may be deleted while the server is
+    /// stopped).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// The address and port to listen on.
     ///
     /// An IP address and a port; port 0 picks a free one (the address is printed on stderr).

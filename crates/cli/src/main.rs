@@ -145,4 +145,29 @@ mod tests {
             "{text}"
         );
     }
+
+    /// Where the system gives transparent huge pages only to memory that asks for them
+    /// (`madvise`, the usual default), the allocator does not ask (the `no_thp` feature in
+    /// the workspace's Cargo.toml): a huge page is resident whole, 2 MiB, however little of
+    /// it is in use, and `sijil serve` at 10^6 entries held 22 MiB of them at start and about
+    /// 24 MiB more under load (issue 11, docs/PERFORMANCE.md).
+    #[test]
+    fn issue11_the_allocator_asks_for_no_huge_pages() {
+        let mode = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled");
+        let Ok(mode) = mode else {
+            return; // not Linux, or no transparent huge pages at all
+        };
+        if !mode.contains("[madvise]") {
+            return; // `always` gives them regardless, `never` never (deploy/sijil.env)
+        }
+        // 64 MiB in blocks of 16 KiB, as answers allocate: the allocator's own regions.
+        let blocks: Vec<Vec<u8>> = (0..4096).map(|i| vec![i as u8; 16 << 10]).collect();
+        let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
+        let huge_kib: u64 = rollup
+            .lines()
+            .find_map(|l| l.strip_prefix("AnonHugePages:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        assert_eq!(huge_kib, 0, "{} blocks held in huge pages", blocks.len());
+    }
 }

@@ -10,6 +10,7 @@
 pub mod blob;
 pub mod bundle;
 pub mod checkpoint;
+pub mod commit;
 pub mod cosignature;
 pub mod durable;
 pub mod entry;

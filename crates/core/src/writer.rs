@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use crate::bundle;
 use crate::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
+use crate::commit::{Commit, CommitPoint, CommitPointError};
 use crate::durable::{self, Batch, IoError};
 use crate::entry::{Entry, EntryError};
 use crate::hash::{leaf_hash, Hash};
@@ -78,6 +79,57 @@ pub enum WriterError {
         what: String,
         source: bundle::BundleError,
     },
+    /// The commit point refused or failed (issue 14): [`CommitPointError::Conflict`] means
+    /// another writer committed first and nothing was written.
+    #[error(transparent)]
+    CommitPoint(#[from] CommitPointError),
+    /// The commit point holds a smaller log than this writer's copy: a database restored from
+    /// an old backup, or the wrong one. Signing on it would fork the log.
+    #[error("{location} holds a log of size {size}, but this writer's copy {copy} is at size {copy_size}: was the database restored from an old backup? Refusing to sign a log behind what was committed")]
+    CommitPointBehind {
+        location: String,
+        size: u64,
+        copy: PathBuf,
+        copy_size: u64,
+    },
+    /// What the commit point holds does not verify against this writer's copy or itself.
+    #[error("{location}: {what}")]
+    CommitPointCorrupt { location: String, what: String },
+}
+
+/// The end of a register directory's log: what the next batch extends.
+#[derive(Debug)]
+struct Tip {
+    checkpoint: SignedCheckpoint,
+    last_leaf: Hash,
+    last_recorded_at: i64,
+    /// The entries of the current partial entry bundle, from which the next one is written.
+    bundle_tail: Vec<Vec<u8>>,
+}
+
+impl Tip {
+    /// The tip of an empty log: never written or served (the empty tree is consistent with
+    /// every tree), signed by `key` only because a checkpoint is a signed note.
+    fn empty(key: &Signer) -> Result<Tip, WriterError> {
+        let checkpoint = SignedCheckpoint::sign(
+            Checkpoint::new(key.name(), 0, crate::hash::empty_root()),
+            key,
+        )
+        .map_err(|source| WriterError::Checkpoint {
+            path: PathBuf::from("(empty tree)"),
+            source,
+        })?;
+        Ok(Tip {
+            checkpoint,
+            last_leaf: Hash::ZERO,
+            last_recorded_at: i64::MIN,
+            bundle_tail: Vec::new(),
+        })
+    }
+
+    fn size(&self) -> u64 {
+        self.checkpoint.checkpoint.size
+    }
 }
 
 /// The writer of one register directory. Dropping it releases the lock.
@@ -87,11 +139,9 @@ pub struct Writer {
     tiles: DirTiles,
     _lock: File,
     signer: Signer,
-    checkpoint: SignedCheckpoint,
-    last_leaf: Hash,
-    last_recorded_at: i64,
-    /// The entries of the current partial entry bundle, from which the next one is written.
-    bundle_tail: Vec<Vec<u8>>,
+    tip: Tip,
+    /// Where batches are committed when it is not this directory ([`crate::commit`]).
+    commit_point: Option<Box<dyn CommitPoint>>,
 }
 
 impl Writer {
@@ -140,24 +190,21 @@ impl Writer {
             Some(other) => return Err(WriterError::NotGenesis { got: other.name() }),
             None => return Err(WriterError::NotGenesis { got: "nothing" }),
         };
-        let log_key_for_empty = log_key.clone();
+        if log_key.name() != origin {
+            return Err(WriterError::Corrupt {
+                what: format!(
+                    "the log key is named {:?}, the genesis entry's origin is {origin:?}",
+                    log_key.name()
+                ),
+            });
+        }
         let mut w = Writer {
             tiles: DirTiles::new(layout.clone()),
             layout,
             _lock: lock,
+            tip: Tip::empty(&log_key)?,
             signer: log_key,
-            // Never written or served: the empty tree is consistent with every tree.
-            checkpoint: SignedCheckpoint::sign(
-                Checkpoint::new(origin, 0, crate::hash::empty_root()),
-                &log_key_for_empty,
-            )
-            .map_err(|source| WriterError::Checkpoint {
-                path: PathBuf::from("(empty tree)"),
-                source,
-            })?,
-            last_leaf: Hash::ZERO,
-            last_recorded_at: i64::MIN,
-            bundle_tail: Vec::new(),
+            commit_point: None,
         };
         w.commit(genesis, extra)?;
         if dir.exists() {
@@ -249,10 +296,13 @@ impl Writer {
             tiles,
             _lock: lock,
             signer: log_key,
-            checkpoint,
-            last_leaf,
-            last_recorded_at,
-            bundle_tail,
+            tip: Tip {
+                checkpoint,
+                last_leaf,
+                last_recorded_at,
+                bundle_tail,
+            },
+            commit_point: None,
         })
     }
 
@@ -262,15 +312,15 @@ impl Writer {
 
     /// The log's size: the number of committed entries.
     pub fn size(&self) -> u64 {
-        self.checkpoint.checkpoint.size
+        self.tip.checkpoint.checkpoint.size
     }
 
     pub fn checkpoint(&self) -> &SignedCheckpoint {
-        &self.checkpoint
+        &self.tip.checkpoint
     }
 
     pub fn origin(&self) -> &str {
-        &self.checkpoint.checkpoint.origin
+        &self.tip.checkpoint.checkpoint.origin
     }
 
     /// The log key, which signs checkpoints (and a register's `IndexCommitted` entries).
@@ -284,12 +334,12 @@ impl Writer {
 
     /// The leaf hash of the last entry: the `prev` of the next one.
     pub fn last_leaf_hash(&self) -> Hash {
-        self.last_leaf
+        self.tip.last_leaf
     }
 
     /// The last entry's `recorded_at`; the next entry's may not be earlier.
     pub fn last_recorded_at(&self) -> i64 {
-        self.last_recorded_at
+        self.tip.last_recorded_at
     }
 
     /// Commits `entries` (already signed and validated; `seq` continuing the log) with the
@@ -307,7 +357,7 @@ impl Writer {
         entries: &[(Entry, Vec<u8>)],
         extra: &[(PathBuf, Vec<u8>)],
     ) -> Result<&SignedCheckpoint, WriterError> {
-        self.commit_signed_by(entries, extra, None)
+        self.commit_signed_by(entries, extra, &[], None)
     }
 
     /// [`Writer::commit`] of a batch that rotates the log key (docs/FORMAT.md §3.1): its
@@ -323,96 +373,137 @@ impl Writer {
         extra: &[(PathBuf, Vec<u8>)],
         next: Signer,
     ) -> Result<&SignedCheckpoint, WriterError> {
-        self.commit_signed_by(entries, extra, Some(next))
+        self.commit_signed_by(entries, extra, &[], Some(next))
+    }
+
+    /// [`Writer::commit`] of a batch whose erasures delete the blobs `removed`: at a commit
+    /// point they are deleted in the batch's own transaction (a register in a database keeps
+    /// no erased text beyond the commit). In a directory the batch's journal deletes them
+    /// after the commit (crate sijil-register); here they are only passed on.
+    ///
+    /// # Errors
+    /// As [`Writer::commit`].
+    pub fn commit_erasing(
+        &mut self,
+        entries: &[(Entry, Vec<u8>)],
+        extra: &[(PathBuf, Vec<u8>)],
+        removed: &[PathBuf],
+    ) -> Result<&SignedCheckpoint, WriterError> {
+        self.commit_signed_by(entries, extra, removed, None)
+    }
+
+    /// From now on this writer commits its batches at `point` ([`crate::commit`]) and its
+    /// directory is a local copy of the log there. Call [`Writer::adopt`] before the first
+    /// batch.
+    pub fn set_commit_point(&mut self, point: Box<dyn CommitPoint>) {
+        self.commit_point = Some(point);
+    }
+
+    /// Takes the commit point back: this writer then commits to its directory.
+    pub fn take_commit_point(&mut self) -> Option<Box<dyn CommitPoint>> {
+        self.commit_point.take()
+    }
+
+    /// The commit point's name, if batches are committed at one.
+    pub fn commit_point(&self) -> Option<String> {
+        self.commit_point.as_ref().map(|p| p.describe())
+    }
+
+    /// Creates the local copy of the log committed at `point` in `dir` (which has no
+    /// checkpoint yet; its `private/` may already hold the log key) and returns its writer,
+    /// caught up by [`Writer::adopt`]. The checkpoint is written last, so an interrupted copy
+    /// is started again from nothing.
+    ///
+    /// # Errors
+    /// [`WriterError::AlreadyExists`] when `dir` holds a checkpoint, [`WriterError::Locked`],
+    /// and the errors of [`Writer::adopt`].
+    pub fn create_copy(
+        dir: &Path,
+        log_key: Signer,
+        point: Box<dyn CommitPoint>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Writer, WriterError> {
+        let layout = Layout::new(dir);
+        if layout.checkpoint().exists() {
+            return Err(WriterError::AlreadyExists {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let lock = lock_copy(&layout)?;
+        // Leftovers of an interrupted copy are beyond its (absent) checkpoint.
+        remove_beyond(&layout, 0)?;
+        let mut w = Writer {
+            tiles: DirTiles::new(layout.clone()),
+            layout,
+            _lock: lock,
+            tip: Tip::empty(&log_key)?,
+            signer: log_key,
+            commit_point: Some(point),
+        };
+        w.adopt(progress)?;
+        Ok(w)
+    }
+
+    /// Brings this writer's copy up to the log committed at its commit point (a no-op
+    /// without one) and returns how many entries it adopted: the batches other writers
+    /// committed since this copy's checkpoint.
+    ///
+    /// Nothing read is trusted: the commit point's checkpoint must verify with this writer's
+    /// key and be at least this copy's size, the new entries (read from their bundles) must
+    /// continue the copy's chain, and the hash tiles they give, recomputed here, must give
+    /// the checkpoint's root; each blob must have the digest its name says. Only then are the
+    /// tiles (the recomputed ones), bundles and blobs written and the checkpoint renamed into
+    /// place, as a local commit. The register's rules are checked by the caller, which
+    /// applies the adopted entries to its state.
+    ///
+    /// # Errors
+    /// [`WriterError::CommitPointBehind`] (a smaller log there: refuse to sign),
+    /// [`WriterError::CommitPointCorrupt`] (what it holds does not verify, or a fork),
+    /// [`WriterError::Checkpoint`] (not signed by this writer's key),
+    /// [`WriterError::CommitPoint`], [`WriterError::Io`].
+    pub fn adopt(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<u64, WriterError> {
+        let Some(mut point) = self.commit_point.take() else {
+            return Ok(0);
+        };
+        let verifier = self.signer.verifier();
+        let adopted = adopt_into(
+            &self.layout,
+            &self.tiles,
+            &mut self.tip,
+            &verifier,
+            point.as_mut(),
+            progress,
+        );
+        self.commit_point = Some(point);
+        adopted
     }
 
     fn commit_signed_by(
         &mut self,
         entries: &[(Entry, Vec<u8>)],
         extra: &[(PathBuf, Vec<u8>)],
+        removed: &[PathBuf],
         next: Option<Signer>,
     ) -> Result<&SignedCheckpoint, WriterError> {
         let old = self.size();
-        let mut prev = self.last_leaf;
-        let mut time = self.last_recorded_at;
-        let mut leaves = Vec::with_capacity(entries.len());
-        for (i, (entry, bytes)) in entries.iter().enumerate() {
-            let seq = old + i as u64;
-            if entry.seq != seq {
-                return Err(WriterError::OutOfSequence {
-                    size: seq,
-                    got: entry.seq,
-                });
-            }
-            if entry.prev != prev {
-                return Err(WriterError::BrokenChain {
-                    seq,
-                    expected: prev,
-                    got: entry.prev,
-                });
-            }
-            if entry.recorded_at < time {
-                return Err(WriterError::TimeWentBack {
-                    seq,
-                    previous: time,
-                    got: entry.recorded_at,
-                });
-            }
-            prev = leaf_hash(bytes);
-            time = entry.recorded_at;
-            leaves.push(prev);
-        }
+        let (prev, time, leaves) =
+            check_chain(old, self.tip.last_leaf, self.tip.last_recorded_at, entries)?;
         if entries.is_empty() {
-            return Ok(&self.checkpoint);
+            return Ok(&self.tip.checkpoint);
         }
-        let new = old + entries.len() as u64;
         let started = std::time::Instant::now();
-
-        let appended = if old == 0 {
-            tile::append_leaves(0, &leaves, &merkle::MemoryHashes::default())?
-        } else {
-            let reader = TileHashReader::new(old, self.checkpoint.checkpoint.root, &self.tiles);
-            tile::append_leaves(old, &leaves, &reader)?
-        };
-
-        let mut batch = Batch::new();
-        for (path, bytes) in extra {
-            batch.write(&self.layout.root().join(path), bytes)?;
-        }
-        for (tile, data) in &appended.tiles {
-            batch.write(&self.layout.tile(tile), data)?;
-        }
-        let mut tail = self.bundle_tail.clone();
-        let mut index = old / 256;
-        let mut full_bundles = Vec::new();
-        for (_, bytes) in entries {
-            tail.push(bytes.clone());
-            if tail.len() == 256 {
-                let t = Tile {
-                    level: TileLevel::Entries,
-                    index,
-                    width: FULL_WIDTH,
-                };
-                batch.write(&self.layout.tile(&t), &encode_bundle(&tail, &t)?)?;
-                full_bundles.push(t);
-                tail.clear();
-                index += 1;
-            }
-        }
-        if !tail.is_empty() {
-            let t = Tile {
-                level: TileLevel::Entries,
-                index,
-                width: tail.len() as u16,
-            };
-            batch.write(&self.layout.tile(&t), &encode_bundle(&tail, &t)?)?;
-        }
-        batch.sync()?;
-
+        let files = batch_files(
+            &self.tiles,
+            old,
+            self.tip.checkpoint.checkpoint.root,
+            &self.tip.bundle_tail,
+            entries.iter().map(|(_, bytes)| bytes.as_slice()),
+            &leaves,
+        )?;
         let cp = Checkpoint {
-            origin: self.checkpoint.checkpoint.origin.clone(),
-            size: new,
-            root: appended.root,
+            origin: self.tip.checkpoint.checkpoint.origin.clone(),
+            size: files.size,
+            root: files.root,
             extensions: Vec::new(),
         };
         let signed = SignedCheckpoint::sign(cp, next.as_ref().unwrap_or(&self.signer)).map_err(
@@ -421,46 +512,382 @@ impl Writer {
                 source,
             },
         )?;
-        // durable::replace, in its steps: everything before the rename leaves the log as it
-        // was, and the rename is the commit point, so a failure after it is not "nothing
-        // written" but AfterCommit.
-        let (path, tmp) = (self.layout.checkpoint(), self.layout.checkpoint_tmp());
-        durable::write_synced(&tmp, &signed.bytes, false)?;
-        std::fs::rename(&tmp, &path).map_err(|e| IoError::new("rename", &path, e))?;
-
-        self.checkpoint = signed;
-        if let Some(next) = next {
-            self.signer = next;
+        let mut all: Vec<(PathBuf, Vec<u8>)> = extra.to_vec();
+        all.extend(files.files);
+        let remote = match self.commit_point.as_mut() {
+            Some(point) => {
+                let named: Vec<(String, &[u8])> = all
+                    .iter()
+                    .map(|(p, b)| (p.to_string_lossy().into_owned(), b.as_slice()))
+                    .collect();
+                let removed: Vec<String> = removed
+                    .iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect();
+                point.commit(&Commit {
+                    old_size: old,
+                    new_size: files.size,
+                    checkpoint: &signed.bytes,
+                    files: &named,
+                    removed: &removed,
+                })?;
+                true
+            }
+            None => false,
+        };
+        let new = files.size;
+        let installed = self.install(all, signed, next, prev, time, files.tail, &files.full);
+        match installed {
+            // Committed at the commit point: a failure to write the local copy leaves it
+            // behind, which the next batch's adoption repairs.
+            Err(WriterError::Io(source)) if remote => {
+                return Err(WriterError::AfterCommit { size: new, source })
+            }
+            other => other?,
         }
-        self.last_leaf = prev;
-        self.last_recorded_at = time;
-        self.bundle_tail = tail;
-        durable::sync_dir(self.layout.root())
-            .map_err(|source| WriterError::AfterCommit { size: new, source })?;
         tracing::info!(
             tree_size = new,
             entries = entries.len(),
             elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
             "committed batch"
         );
-        // Partial tiles superseded by a full tile may go now that the full one is published
-        // (c2sp.org/tlog-tiles); failing to delete one only leaves a valid file behind.
-        let full_hash_tiles = appended
-            .tiles
-            .iter()
-            .map(|(t, _)| t)
-            .filter(|t| t.is_full());
-        for t in full_hash_tiles.chain(full_bundles.iter()) {
-            // Not synced: if a crash undoes the removal, the old partials are still valid.
-            match std::fs::remove_dir_all(self.layout.partial_dir(t)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    tracing::warn!(error = %e, "could not remove superseded partial tiles");
+        Ok(&self.tip.checkpoint)
+    }
+
+    /// [`install_tip`], and from its commit point on the writer signs with `next`.
+    #[allow(clippy::too_many_arguments)]
+    fn install(
+        &mut self,
+        files: Vec<(PathBuf, Vec<u8>)>,
+        signed: SignedCheckpoint,
+        next: Option<Signer>,
+        last_leaf: Hash,
+        last_recorded_at: i64,
+        tail: Vec<Vec<u8>>,
+        full: &[Tile],
+    ) -> Result<(), WriterError> {
+        let installed = install_tip(
+            &self.layout,
+            &mut self.tip,
+            files,
+            signed,
+            last_leaf,
+            last_recorded_at,
+            tail,
+            full,
+        );
+        if let (Ok(()) | Err(WriterError::AfterCommit { .. }), Some(next)) = (&installed, next) {
+            self.signer = next;
+        }
+        installed
+    }
+}
+
+/// [`Writer::adopt`] into the directory `layout` whose log ends at `tip`, the commit point's
+/// checkpoint verified with `verifier`: shared by writers and [`Follower`]s.
+fn adopt_into(
+    layout: &Layout,
+    tiles: &DirTiles,
+    tip: &mut Tip,
+    verifier: &Verifier,
+    point: &mut dyn CommitPoint,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<u64, WriterError> {
+    let location = point.describe();
+    let corrupt = |what: String| WriterError::CommitPointCorrupt {
+        location: location.clone(),
+        what,
+    };
+    let Some(bytes) = point.latest()? else {
+        return Err(corrupt("no register was created there".into()));
+    };
+    let remote =
+        SignedCheckpoint::open(&bytes, verifier).map_err(|source| WriterError::Checkpoint {
+            path: PathBuf::from(&location),
+            source,
+        })?;
+    let (m, n) = (tip.size(), remote.checkpoint.size);
+    if remote.checkpoint.origin != tip.checkpoint.checkpoint.origin {
+        return Err(corrupt(format!(
+            "its checkpoint is of origin {:?}, this copy's of {:?}",
+            remote.checkpoint.origin, tip.checkpoint.checkpoint.origin
+        )));
+    }
+    if n < m {
+        return Err(WriterError::CommitPointBehind {
+            location,
+            size: n,
+            copy: layout.root().to_path_buf(),
+            copy_size: m,
+        });
+    }
+    if n == m {
+        if remote.checkpoint.root != tip.checkpoint.checkpoint.root {
+            return Err(corrupt(format!(
+                "its checkpoint of size {n} has root {}, this copy's has {}: a fork",
+                remote.checkpoint.root, tip.checkpoint.checkpoint.root
+            )));
+        }
+        return Ok(0);
+    }
+    let mut at = m;
+    let (mut root, mut prev, mut time) = (
+        tip.checkpoint.checkpoint.root,
+        tip.last_leaf,
+        tip.last_recorded_at,
+    );
+    let mut tail = tip.bundle_tail.clone();
+    let mut full_tiles = Vec::new();
+    progress(0, n - m);
+    while at < n {
+        // Whole bundles: at most ADOPT_BUNDLES of them a round, the last one of the
+        // width it has at size n.
+        let first = at / 256;
+        let last = ((n - 1) / 256).min(first + ADOPT_BUNDLES - 1);
+        let bundles: Vec<Tile> = (first..=last)
+            .map(|index| Tile {
+                level: TileLevel::Entries,
+                index,
+                width: (n - index * 256).min(256) as u16,
+            })
+            .collect();
+        let paths: Vec<String> = bundles.iter().map(Tile::path).collect();
+        let got = point.get_many(&paths)?;
+        let mut entries: Vec<(Entry, Vec<u8>)> = Vec::new();
+        for (t, data) in bundles.iter().zip(got) {
+            let path = t.path();
+            let data = data.ok_or_else(|| corrupt(format!("{path} is missing")))?;
+            let parsed = bundle::parse(&data).map_err(|e| corrupt(format!("{path}: {e}")))?;
+            if parsed.len() != usize::from(t.width) {
+                return Err(corrupt(format!(
+                    "{path}: {} entries, expected {}",
+                    parsed.len(),
+                    t.width
+                )));
+            }
+            let start = t.index * 256;
+            for (i, bytes) in parsed.into_iter().enumerate() {
+                let seq = start + i as u64;
+                if seq < at {
+                    // The copy's own partial bundle, carried into this one.
+                    if tail.get(i).map(Vec::as_slice) != Some(bytes) {
+                        return Err(corrupt(format!(
+                            "{path}: entry {seq} differs from this copy's: a fork"
+                        )));
+                    }
+                    continue;
                 }
-                _ => {}
+                let entry =
+                    Entry::decode(bytes).map_err(|e| corrupt(format!("entry {seq}: {e}")))?;
+                if seq == 0 && !matches!(entry.event, crate::event::Event::RegisterOpened(_)) {
+                    return Err(WriterError::NotGenesis {
+                        got: entry.event.name(),
+                    });
+                }
+                entries.push((entry, bytes.to_vec()));
             }
         }
-        Ok(&self.checkpoint)
+        let (p, t, leaves) = check_chain(at, prev, time, &entries)
+            .map_err(|e| corrupt(format!("its entries: {e}")))?;
+        let files = batch_files(
+            tiles,
+            at,
+            root,
+            &tail,
+            entries.iter().map(|(_, b)| b.as_slice()),
+            &leaves,
+        )?;
+        let mut round = Batch::new();
+        for (path, bytes) in &files.files {
+            round.write(&layout.root().join(path), bytes)?;
+        }
+        round.sync()?;
+        (at, root, prev, time, tail) = (files.size, files.root, p, t, files.tail);
+        full_tiles.extend(files.full);
+        progress(at - m, n - m);
     }
+    if root != remote.checkpoint.root {
+        return Err(corrupt(format!(
+            "its entries give root {root} at size {n}, its checkpoint says {}",
+            remote.checkpoint.root
+        )));
+    }
+    // The texts of the adopted batches, each checked against its name.
+    let changes = point.changes(m, n)?;
+    let mut blobs = Vec::new();
+    for names in changes.added.chunks(256) {
+        for (name, data) in names.iter().zip(point.get_many(names)?) {
+            let digest = name
+                .strip_prefix("blobs/")
+                .and_then(crate::blob::digest_of_name)
+                .ok_or_else(|| corrupt(format!("{name} is not a blob's name")))?;
+            // Erased since it was listed: nothing to copy.
+            let Some(data) = data else { continue };
+            crate::blob::Blob::parse(&digest, &data)
+                .map_err(|e| corrupt(format!("{name}: {e}")))?;
+            blobs.push((PathBuf::from(name), data));
+        }
+    }
+    install_tip(layout, tip, blobs, remote, prev, time, tail, &full_tiles)?;
+    for name in &changes.removed {
+        durable::remove_file_unsynced(&layout.root().join(name))?;
+    }
+    tracing::info!(from = m, to = n, "adopted the commit point's batches");
+    Ok(n - m)
+}
+
+/// The local commit of a batch to the directory `layout` whose log ends at `tip`: its files
+/// in one durable round, then the checkpoint written beside and renamed over `checkpoint`
+/// (the directory's commit point), then the superseded partial tiles removed.
+#[allow(clippy::too_many_arguments)]
+fn install_tip(
+    layout: &Layout,
+    tip: &mut Tip,
+    files: Vec<(PathBuf, Vec<u8>)>,
+    signed: SignedCheckpoint,
+    last_leaf: Hash,
+    last_recorded_at: i64,
+    tail: Vec<Vec<u8>>,
+    full: &[Tile],
+) -> Result<(), WriterError> {
+    let new = signed.checkpoint.size;
+    let mut batch = Batch::new();
+    for (path, bytes) in &files {
+        batch.write(&layout.root().join(path), bytes)?;
+    }
+    batch.sync()?;
+    // durable::replace, in its steps: everything before the rename leaves the log as it
+    // was, and the rename is the commit point, so a failure after it is not "nothing
+    // written" but AfterCommit.
+    let (path, tmp) = (layout.checkpoint(), layout.checkpoint_tmp());
+    durable::write_synced(&tmp, &signed.bytes, false)?;
+    std::fs::rename(&tmp, &path).map_err(|e| IoError::new("rename", &path, e))?;
+
+    tip.checkpoint = signed;
+    tip.last_leaf = last_leaf;
+    tip.last_recorded_at = last_recorded_at;
+    tip.bundle_tail = tail;
+    durable::sync_dir(layout.root())
+        .map_err(|source| WriterError::AfterCommit { size: new, source })?;
+    // Partial tiles superseded by a full tile may go now that the full one is published
+    // (c2sp.org/tlog-tiles); failing to delete one only leaves a valid file behind.
+    for t in full {
+        // Not synced: if a crash undoes the removal, the old partials are still valid.
+        match std::fs::remove_dir_all(layout.partial_dir(t)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(error = %e, "could not remove superseded partial tiles");
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The hash tiles and entry bundles that `entries` (with their `leaves`) add to a log of
+/// `old` entries whose root is `root` (its tiles read from `tiles`, verified against that
+/// root) and whose partial bundle holds `tail`; and the new root.
+fn batch_files<'a>(
+    tiles: &DirTiles,
+    old: u64,
+    root: Hash,
+    tail: &[Vec<u8>],
+    entries: impl Iterator<Item = &'a [u8]>,
+    leaves: &[Hash],
+) -> Result<BatchFiles, WriterError> {
+    let appended = if old == 0 {
+        tile::append_leaves(0, leaves, &merkle::MemoryHashes::default())?
+    } else {
+        let reader = TileHashReader::new(old, root, tiles);
+        tile::append_leaves(old, leaves, &reader)?
+    };
+    let mut files = Vec::new();
+    let mut full = Vec::new();
+    for (tile, data) in appended.tiles {
+        if tile.is_full() {
+            full.push(tile);
+        }
+        files.push((PathBuf::from(tile.path()), data));
+    }
+    let mut tail = tail.to_vec();
+    let mut index = old / 256;
+    for bytes in entries {
+        tail.push(bytes.to_vec());
+        if tail.len() == 256 {
+            let t = Tile {
+                level: TileLevel::Entries,
+                index,
+                width: FULL_WIDTH,
+            };
+            files.push((PathBuf::from(t.path()), encode_bundle(&tail, &t)?));
+            full.push(t);
+            tail.clear();
+            index += 1;
+        }
+    }
+    if !tail.is_empty() {
+        let t = Tile {
+            level: TileLevel::Entries,
+            index,
+            width: tail.len() as u16,
+        };
+        files.push((PathBuf::from(t.path()), encode_bundle(&tail, &t)?));
+    }
+    Ok(BatchFiles {
+        size: old + leaves.len() as u64,
+        root: appended.root,
+        files,
+        tail,
+        full,
+    })
+}
+
+/// A batch's tiles and bundles, as [`batch_files`] computes them.
+struct BatchFiles {
+    size: u64,
+    root: Hash,
+    files: Vec<(PathBuf, Vec<u8>)>,
+    /// The entries of the partial bundle after the batch.
+    tail: Vec<Vec<u8>>,
+    /// The full tiles and bundles of the batch, whose partial versions may go.
+    full: Vec<Tile>,
+}
+
+/// Checks that `entries` continue a log of `size` entries whose last leaf is `prev` and whose
+/// last `recorded_at` is `time`; returns the new last leaf, time, and the entries' leaves.
+fn check_chain(
+    size: u64,
+    mut prev: Hash,
+    mut time: i64,
+    entries: &[(Entry, Vec<u8>)],
+) -> Result<(Hash, i64, Vec<Hash>), WriterError> {
+    let mut leaves = Vec::with_capacity(entries.len());
+    for (i, (entry, bytes)) in entries.iter().enumerate() {
+        let seq = size + i as u64;
+        if entry.seq != seq {
+            return Err(WriterError::OutOfSequence {
+                size: seq,
+                got: entry.seq,
+            });
+        }
+        if entry.prev != prev {
+            return Err(WriterError::BrokenChain {
+                seq,
+                expected: prev,
+                got: entry.prev,
+            });
+        }
+        if entry.recorded_at < time {
+            return Err(WriterError::TimeWentBack {
+                seq,
+                previous: time,
+                got: entry.recorded_at,
+            });
+        }
+        prev = leaf_hash(bytes);
+        time = entry.recorded_at;
+        leaves.push(prev);
+    }
+    Ok((prev, time, leaves))
 }
 
 impl Writer {
@@ -477,6 +904,98 @@ impl Writer {
         Ok(())
     }
 }
+
+/// A local copy of the log committed at a commit point, kept up to date without signing
+/// anything: the directory a `sijil serve` replica of a register in a database serves from
+/// (issue 14: "any number of stateless replicas"). It holds the copy's lock, as a writer
+/// does, and adopts new batches exactly as a writer does ([`Writer::adopt`]: everything
+/// re-verified), but with the log's verifier key only.
+#[derive(Debug)]
+pub struct Follower {
+    layout: Layout,
+    tiles: DirTiles,
+    _lock: File,
+    verifier: Verifier,
+    tip: Tip,
+    point: Box<dyn CommitPoint>,
+}
+
+impl Follower {
+    /// Opens (or creates) the copy in `dir` of the log at `point`, whose checkpoints
+    /// `verifier` verifies, and brings it up to date.
+    ///
+    /// # Errors
+    /// [`WriterError::Locked`]; for an existing copy, the errors of [`Writer::open`] (its
+    /// checkpoint and edge checked); those of [`Writer::adopt`].
+    pub fn open(
+        dir: &Path,
+        verifier: Verifier,
+        point: Box<dyn CommitPoint>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Follower, WriterError> {
+        let layout = Layout::new(dir);
+        let lock = lock_copy(&layout)?;
+        let tiles = DirTiles::new(layout.clone());
+        let tip = if layout.checkpoint().is_file() {
+            let bytes = durable::read(&layout.checkpoint())?;
+            let checkpoint = open_checkpoint(&layout.checkpoint(), &bytes, &verifier)?;
+            remove_beyond(&layout, checkpoint.checkpoint.size)?;
+            let (last_leaf, last_recorded_at, bundle_tail) =
+                check_edge(&tiles, &checkpoint.checkpoint)?;
+            Tip {
+                checkpoint,
+                last_leaf,
+                last_recorded_at,
+                bundle_tail,
+            }
+        } else {
+            remove_beyond(&layout, 0)?;
+            // The empty tree's checkpoint is never written or served: any key signs it.
+            Tip::empty(
+                &Signer::generate(verifier.name()).map_err(|e| WriterError::Corrupt {
+                    what: format!("the verifier's name {:?}: {e}", verifier.name()),
+                })?,
+            )?
+        };
+        let mut follower = Follower {
+            layout,
+            tiles,
+            _lock: lock,
+            verifier,
+            tip,
+            point,
+        };
+        follower.adopt(progress)?;
+        Ok(follower)
+    }
+
+    /// Adopts the batches committed since the copy's checkpoint; returns how many entries.
+    ///
+    /// # Errors
+    /// As [`Writer::adopt`].
+    pub fn adopt(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<u64, WriterError> {
+        adopt_into(
+            &self.layout,
+            &self.tiles,
+            &mut self.tip,
+            &self.verifier,
+            self.point.as_mut(),
+            progress,
+        )
+    }
+
+    /// The copy's checkpoint.
+    pub fn checkpoint(&self) -> &SignedCheckpoint {
+        &self.tip.checkpoint
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+}
+
+/// How many entry bundles [`Writer::adopt`] reads and checks a round: 16,384 entries.
+const ADOPT_BUNDLES: u64 = 64;
 
 fn encode_bundle(entries: &[Vec<u8>], tile: &Tile) -> Result<Vec<u8>, WriterError> {
     bundle::encode(entries).map_err(|source| WriterError::Bundle {
@@ -506,6 +1025,13 @@ pub fn lock_exclusive(path: &Path) -> Result<File, WriterError> {
         }),
         Err(TryLockError::Error(e)) => Err(IoError::new("lock", path, e).into()),
     }
+}
+
+/// Takes the lock of the local copy at `layout`, creating its `private/` if needed.
+fn lock_copy(layout: &Layout) -> Result<File, WriterError> {
+    std::fs::create_dir_all(layout.private())
+        .map_err(|e| IoError::new("mkdir", &layout.private(), e))?;
+    lock_exclusive(&layout.lock())
 }
 
 fn open_checkpoint(

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use sijil_core::bundle;
+use sijil_core::commit::MemoryCommitPoint;
 use sijil_core::entry::{Entry, UnsignedEntry};
 use sijil_core::event::{Event, Officer, OfficerRevoked, PublicKey, RegisterOpened, Role};
 use sijil_core::note::Signer;
@@ -64,13 +65,18 @@ fn fixture() -> (Fixture, Writer) {
 /// `n` filler entries continuing the writer's log (register-level events; the writer does
 /// not apply the register's rules).
 fn batch(f: &Fixture, w: &Writer, n: u64) -> Vec<(Entry, Vec<u8>)> {
+    labelled_batch(f, w, n, "filler")
+}
+
+/// [`batch`] whose events say `label`: two writers' batches for one size differ by it.
+fn labelled_batch(f: &Fixture, w: &Writer, n: u64, label: &str) -> Vec<(Entry, Vec<u8>)> {
     let mut prev = w.last_leaf_hash();
     (0..n)
         .map(|i| {
             let seq = w.size() + i;
             let event = Event::OfficerRevoked(OfficerRevoked {
                 key: PublicKey([3; 32]),
-                reason: format!("filler {seq}"),
+                reason: format!("{label} {seq}"),
             });
             let unsigned = UnsignedEntry {
                 seq,
@@ -269,4 +275,161 @@ fn out_of_sequence_and_broken_chain_are_refused() {
         })
         .expect("genesis bundle");
     assert_eq!(bundle::parse(&data).expect("parses").len(), 1);
+}
+
+fn no_progress() -> impl FnMut(u64, u64) {
+    |_, _| {}
+}
+
+#[test]
+fn writers_sharing_a_commit_point_commit_once_each_size_and_adopt_each_others_batches() {
+    let (f, mut a) = fixture();
+    let point = MemoryCommitPoint::holding(&f.dir, a.size()).expect("reads");
+    a.set_commit_point(Box::new(point.clone()));
+    let dir_b = f.dir.with_file_name("copy-b");
+    let mut b = Writer::create_copy(
+        &dir_b,
+        f.log_key.clone(),
+        Box::new(point.clone()),
+        &mut no_progress(),
+    )
+    .expect("copies the log");
+    assert_eq!(b.checkpoint().bytes, a.checkpoint().bytes);
+
+    // A commits first; B's batch, signed for the old size, loses and writes nothing.
+    let for_b = labelled_batch(&f, &b, 5, "B");
+    let batch_a = batch(&f, &a, 300);
+    a.commit(&batch_a, &[]).expect("A commits");
+    match b.commit(&for_b, &[]) {
+        Err(WriterError::CommitPoint(sijil_core::commit::CommitPointError::Conflict {
+            expected: 1,
+            actual: 301,
+            ..
+        })) => {}
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(b.size(), 1);
+    let on_disk = std::fs::read(dir_b.join("checkpoint")).expect("reads");
+    assert_eq!(on_disk, b.checkpoint().bytes, "B's copy is unchanged");
+    assert!(
+        !dir_b.join("tile/entries/000").exists(),
+        "nothing of B's batch written"
+    );
+
+    // B adopts A's batch: the same checkpoint, tiles and bundles.
+    assert_eq!(b.adopt(&mut no_progress()).expect("adopts"), 300);
+    assert_eq!(b.checkpoint().bytes, a.checkpoint().bytes);
+    audit(&dir_b, 301, b.checkpoint().checkpoint.root);
+
+    // Then B commits (with a text), and A adopts it, text included; an erasure removes it.
+    let blob = sijil_core::blob::Blob::new("un texte".into()).expect("a text");
+    let name = PathBuf::from(sijil_core::blob::blob_path(&blob.digest()));
+    let batch_b = batch(&f, &b, 10);
+    b.commit(&batch_b, &[(name.clone(), blob.to_bytes())])
+        .expect("B commits");
+    assert_eq!(a.adopt(&mut no_progress()).expect("adopts"), 10);
+    assert_eq!(a.checkpoint().bytes, b.checkpoint().bytes);
+    assert_eq!(
+        std::fs::read(f.dir.join(&name)).expect("text copied"),
+        blob.to_bytes()
+    );
+    let batch_b = batch(&f, &b, 1);
+    b.commit_erasing(&batch_b, &[], std::slice::from_ref(&name))
+        .expect("B commits an erasure");
+    assert!(!point.holds(&name.to_string_lossy()));
+    a.adopt(&mut no_progress()).expect("adopts");
+    assert!(
+        !f.dir.join(&name).exists(),
+        "the erased text is gone from A's copy"
+    );
+    audit(&f.dir, a.size(), a.checkpoint().checkpoint.root);
+    // Every size was committed once.
+    assert_eq!(point.size(), 312);
+}
+
+#[test]
+fn a_commit_point_behind_the_copy_is_refused() {
+    let (f, mut a) = fixture();
+    let old = MemoryCommitPoint::holding(&f.dir, a.size()).expect("reads");
+    let entries = batch(&f, &a, 3);
+    a.commit(&entries, &[]).expect("commits");
+    // The database restored from a backup taken before that batch.
+    a.set_commit_point(Box::new(old));
+    match a.adopt(&mut no_progress()) {
+        Err(
+            e @ WriterError::CommitPointBehind {
+                size: 1,
+                copy_size: 4,
+                ..
+            },
+        ) => {
+            assert!(e.to_string().contains("restored"), "{e}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_altered_bundle_at_the_commit_point_is_not_adopted() {
+    let (f, mut a) = fixture();
+    let point = MemoryCommitPoint::holding(&f.dir, a.size()).expect("reads");
+    a.set_commit_point(Box::new(point.clone()));
+    let dir_b = f.dir.with_file_name("copy-b");
+    let mut b = Writer::create_copy(
+        &dir_b,
+        f.log_key.clone(),
+        Box::new(point.clone()),
+        &mut no_progress(),
+    )
+    .expect("copies");
+    let entries = batch(&f, &a, 4);
+    a.commit(&entries, &[]).expect("commits");
+    let other = labelled_batch(&f, &b, 4, "forged");
+    let forged = bundle::encode(
+        &std::iter::once(std::fs::read(dir_b.join("tile/entries/000.p/1")).expect("genesis"))
+            .map(|g| bundle::parse(&g).expect("parses")[0].to_vec())
+            .chain(other.iter().map(|(_, b)| b.clone()))
+            .collect::<Vec<_>>(),
+    )
+    .expect("encodes");
+    point.replace("tile/entries/000.p/5", forged);
+    match b.adopt(&mut no_progress()) {
+        Err(WriterError::CommitPointCorrupt { what, .. }) => {
+            assert!(what.contains("root"), "{what}");
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+    assert_eq!(b.size(), 1, "nothing adopted");
+}
+
+#[test]
+fn a_follower_copies_and_follows_the_log_with_the_verifier_key_only() {
+    use sijil_core::writer::Follower;
+    let (f, mut a) = fixture();
+    let point = MemoryCommitPoint::holding(&f.dir, a.size()).expect("reads");
+    a.set_commit_point(Box::new(point.clone()));
+    let dir_r = f.dir.with_file_name("replica");
+    let follow = |dir: &Path, verifier| {
+        Follower::open(dir, verifier, Box::new(point.clone()), &mut no_progress())
+    };
+    let mut r = follow(&dir_r, f.log_key.verifier()).expect("follows");
+    assert_eq!(r.checkpoint().bytes, a.checkpoint().bytes);
+    let entries = batch(&f, &a, 260);
+    a.commit(&entries, &[]).expect("commits");
+    assert_eq!(r.adopt(&mut no_progress()).expect("adopts"), 260);
+    assert_eq!(r.checkpoint().bytes, a.checkpoint().bytes);
+    audit(&dir_r, a.size(), a.checkpoint().checkpoint.root);
+    drop(r);
+    // Reopened: its own checkpoint and edge are checked, then it adopts what is new.
+    let entries = batch(&f, &a, 3);
+    a.commit(&entries, &[]).expect("commits");
+    let r = follow(&dir_r, f.log_key.verifier()).expect("reopens");
+    assert_eq!(r.checkpoint().bytes, a.checkpoint().bytes);
+    drop(r);
+    // A log signed by another key than the one trusted is not followed.
+    let other = Signer::generate(ORIGIN).expect("a key");
+    match follow(&f.dir.with_file_name("elsewhere"), other.verifier()) {
+        Err(WriterError::Checkpoint { .. }) => {}
+        other => panic!("expected a refused signature, got {other:?}"),
+    }
 }

@@ -9,7 +9,7 @@
 //!   the writer's machine): a snapshot holds one version of it, and each answer reads the
 //!   records it needs (a case, its controller, its annotations, the index paths of its
 //!   proofs) into a small partial view; only a compact listing of the cases stays in memory
-//!   (issue 11: about 100 bytes per case, where a view holds about 1 KiB);
+//!   (issue 11: about 70 bytes per case, where a view holds about 1 KiB);
 //! - **the view** (a mirror's copy, or a directory whose writer has not written its state):
 //!   the whole view in memory, as `RegisterReader` keeps it.
 //!
@@ -69,8 +69,11 @@ pub struct Snapshot {
     signers: Mutex<HashMap<Vec<PublicKey>, Arc<[u8]>>>,
 }
 
-/// How many shared proven entries a snapshot keeps (each about 1 KB of base64).
-const PROVEN_KEPT: usize = 4096;
+/// How many shared proven entries a snapshot keeps (each about 2.5 KB: the entry and its
+/// proof in base64). The shared ones are few (the `IndexCommitted` at S − 1, the officers'
+/// and log keys' entries); a random case's own entries fill the rest and are seldom asked
+/// again: at 4,096, random cases held about 10 MiB here for nothing (issue 11).
+const PROVEN_KEPT: usize = 256;
 
 /// How many signer lists' proofs a snapshot keeps (each a few KB: an officer's entries and
 /// trie proof, and those of who authorized it).

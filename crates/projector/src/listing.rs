@@ -6,7 +6,7 @@
 //! case's timeline, hearings or texts. A whole [`View`] gives one ([`View::listing`]); a
 //! server that reads the writer's state instead of holding the view builds one from the
 //! stored records ([`Listing::from_records`]) and keeps it in step with the cases each batch
-//! changed ([`Listing::update`]): about 100 bytes per case where the view holds about 1 KiB.
+//! changed ([`Listing::update`]): about 70 bytes per case where the view holds about 1 KiB.
 //! Every such answer is computed here, once, whichever way the listing was built.
 //!
 //! Cases are kept by ordinal (their place in order of opening), in chunks shared between
@@ -31,25 +31,47 @@ use crate::view::{ControllerRecord, View};
 /// Rows per shared chunk.
 const CHUNK: usize = 4096;
 
-/// What the listings and the statistics read of one case.
+/// What the listings and the statistics read of one case: its id, its [`Row`] and, if it
+/// has any, its sanctions. A listing keeps the three apart, in its chunks ([`Chunk`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseRow {
     id: Box<str>,
+    row: Row,
+    sanctions: Option<Sanctions>,
+}
+
+/// A case's row in a [`Chunk`], its id and sanctions apart: 48 bytes, where a row holding
+/// them was 80 and its id a 16-byte allocation more (issue 11: the listing of 208,455 cases
+/// and 25,012 controllers went from 22 MiB to 17, its rows from about 110 bytes a case to
+/// about 68).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Row {
+    opened_seq: u64,
+    last_seq: u64,
+    /// Where its id ends in its chunk's `ids` (it starts where the row before's ends).
+    id_end: u32,
     /// The controller's place in [`Listing::controllers`].
     controller: u32,
+    entries: u32,
+    opened_on: Date,
+    deadline: Option<Date>,
+    /// The due day of the last deadline while `fate` is [`Fate::Awaiting`].
+    due: Option<Date>,
     /// Bit `i` set for `Category::ALL[i]`.
     categories: u16,
     opened_by: Opening,
     status: CaseStatus,
     outcome: Option<Outcome>,
-    opened_on: Date,
-    deadline: Option<Date>,
-    opened_seq: u64,
-    last_seq: u64,
-    entries: u32,
     fate: Fate,
-    /// Sanctions notified, by kind, in the order of `SANCTION_KINDS`.
-    sanctions: [u16; 5],
+    /// Whether its chunk's `sanctioned` has it.
+    sanctioned: bool,
+}
+
+/// The sanctions notified in a case, which few cases have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Sanctions {
+    /// By kind, in the order of `SANCTION_KINDS`.
+    by_kind: [u16; 5],
     fines_mad: u64,
 }
 
@@ -62,10 +84,8 @@ enum Fate {
     None,
     Kept,
     Missed,
-    /// Still awaited: missed once the day is past `due`.
-    Awaiting {
-        due: Date,
-    },
+    /// Still awaited: missed once the day is past the row's `due`.
+    Awaiting,
 }
 
 impl CaseRow {
@@ -76,42 +96,49 @@ impl CaseRow {
                 categories |= 1 << i;
             }
         }
-        let mut sanctions = [0u16; 5];
-        let mut fines_mad = 0u64;
-        for s in &c.sanctions {
-            let kind = s.sanction.kind();
-            if let Some(i) = SANCTION_KINDS.iter().position(|k| k.kind() == kind) {
-                sanctions[i] = sanctions[i].saturating_add(1);
+        let sanctions = (!c.sanctions.is_empty()).then(|| {
+            let mut by_kind = [0u16; 5];
+            let mut fines_mad = 0u64;
+            for s in &c.sanctions {
+                let kind = s.sanction.kind();
+                if let Some(i) = SANCTION_KINDS.iter().position(|k| k.kind() == kind) {
+                    by_kind[i] = by_kind[i].saturating_add(1);
+                }
+                if let Sanction::Fine { amount_mad } = s.sanction {
+                    fines_mad = fines_mad.saturating_add(amount_mad);
+                }
             }
-            if let Sanction::Fine { amount_mad } = s.sanction {
-                fines_mad = fines_mad.saturating_add(amount_mad);
-            }
-        }
-        let fate = match c.deadlines.last() {
-            None => Fate::None,
+            Sanctions { by_kind, fines_mad }
+        });
+        let (fate, due) = match c.deadlines.last() {
+            None => (Fate::None, None),
             Some(&(_, due)) => match &c.compliance {
-                Some(done) if done.confirmed_on <= due => Fate::Kept,
-                Some(_) => Fate::Missed,
-                None if c.sanctions.iter().any(|s| s.notified_on > due) => Fate::Missed,
-                None if c.status == CaseStatus::AwaitingCompliance => Fate::Awaiting { due },
-                None => Fate::None,
+                Some(done) if done.confirmed_on <= due => (Fate::Kept, None),
+                Some(_) => (Fate::Missed, None),
+                None if c.sanctions.iter().any(|s| s.notified_on > due) => (Fate::Missed, None),
+                None if c.status == CaseStatus::AwaitingCompliance => (Fate::Awaiting, Some(due)),
+                None => (Fate::None, None),
             },
         };
         CaseRow {
             id: c.id.clone(),
-            controller,
-            categories,
-            opened_by: c.opened_by,
-            status: c.status,
-            outcome: c.closing.map(|x| x.outcome),
-            opened_on: c.opened_on,
-            deadline: c.deadline,
-            opened_seq: c.opened_seq(),
-            last_seq: c.timeline.last().map_or(0, |t| t.seq()),
-            entries: u32::try_from(c.timeline.len()).unwrap_or(u32::MAX),
-            fate,
+            row: Row {
+                opened_seq: c.opened_seq(),
+                last_seq: c.timeline.last().map_or(0, |t| t.seq()),
+                id_end: 0,
+                controller,
+                entries: u32::try_from(c.timeline.len()).unwrap_or(u32::MAX),
+                opened_on: c.opened_on,
+                deadline: c.deadline,
+                due,
+                categories,
+                opened_by: c.opened_by,
+                status: c.status,
+                outcome: c.closing.map(|x| x.outcome),
+                fate,
+                sanctioned: sanctions.is_some(),
+            },
             sanctions,
-            fines_mad,
         }
     }
 
@@ -119,6 +146,18 @@ impl CaseRow {
         &self.id
     }
 
+    /// This case's summary, its controller being `controller_id` named `controller_name`.
+    pub(crate) fn summary(
+        &self,
+        controller_id: &str,
+        controller_name: &str,
+        as_of: Date,
+    ) -> CaseSummary {
+        summarize(&self.id, &self.row, controller_id, controller_name, as_of)
+    }
+}
+
+impl Row {
     fn has_category(&self, k: Category) -> bool {
         Category::ALL
             .iter()
@@ -149,13 +188,121 @@ impl CaseRow {
     }
 }
 
+/// Up to [`CHUNK`] rows by ordinal, with their ids in one string (one allocation per chunk
+/// rather than one per case) and the sanctions of those that have any.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Chunk {
+    rows: Vec<Row>,
+    /// Every row's id, one after the other (see [`Row::id_end`]).
+    ids: String,
+    /// By place in `rows`, ascending: the rows whose `sanctioned` is set.
+    sanctioned: Vec<(u16, Sanctions)>,
+}
+
+impl Chunk {
+    fn with_capacity(rows: usize) -> Chunk {
+        Chunk {
+            rows: Vec::with_capacity(rows),
+            ids: String::with_capacity(rows * 10),
+            sanctioned: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn id(&self, i: usize) -> &str {
+        let start = i.checked_sub(1).map_or(0, |p| self.rows[p].id_end as usize);
+        &self.ids[start..self.rows[i].id_end as usize]
+    }
+
+    /// Adds `c` last.
+    fn push(&mut self, c: CaseRow) {
+        let place = self.rows.len() as u16;
+        self.ids.push_str(&c.id);
+        let mut row = c.row;
+        // A chunk's ids are at most CHUNK of them: far below 4 GiB.
+        row.id_end = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        self.rows.push(row);
+        if let Some(s) = c.sanctions {
+            self.sanctioned.push((place, s));
+        }
+    }
+
+    /// Puts `c` in place of row `i`.
+    fn set(&mut self, i: usize, c: CaseRow) {
+        if self.id(i) != &*c.id {
+            // A case keeps its ordinal and its id; should a row change id all the same,
+            // the ids after it move.
+            let mut rebuilt = Chunk::with_capacity(self.len());
+            for (j, row) in self.rows.iter().enumerate() {
+                let id: Box<str> = if j == i {
+                    c.id.clone()
+                } else {
+                    self.id(j).into()
+                };
+                rebuilt.push(CaseRow {
+                    id,
+                    row: *row,
+                    sanctions: self.sanctions(j),
+                });
+            }
+            *self = rebuilt;
+        }
+        let mut row = c.row;
+        row.id_end = self.rows[i].id_end;
+        self.rows[i] = row;
+        let place = i as u16;
+        let found = self.sanctioned.binary_search_by_key(&place, |(p, _)| *p);
+        match (found, c.sanctions) {
+            (Ok(k), Some(s)) => self.sanctioned[k].1 = s,
+            (Ok(k), None) => {
+                self.sanctioned.remove(k);
+            }
+            (Err(k), Some(s)) => self.sanctioned.insert(k, (place, s)),
+            (Err(_), None) => {}
+        }
+    }
+
+    fn sanctions(&self, i: usize) -> Option<Sanctions> {
+        if !self.rows[i].sanctioned {
+            return None;
+        }
+        let place = i as u16;
+        self.sanctioned
+            .binary_search_by_key(&place, |(p, _)| *p)
+            .ok()
+            .map(|k| self.sanctioned[k].1)
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.rows.shrink_to_fit();
+        self.ids.shrink_to_fit();
+        self.sanctioned.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.rows.capacity() * size_of::<Row>()
+            + self.ids.capacity()
+            + self.sanctioned.capacity() * size_of::<(u16, Sanctions)>()
+    }
+}
+
 impl Sort {
-    fn order(self, a: &CaseRow, b: &CaseRow) -> Ordering {
-        let opened = |c: &CaseRow| (c.opened_on, c.opened_seq);
+    fn order(self, l: &Listing, a: u32, b: u32) -> Ordering {
+        let opened = |o: u32| {
+            let r = l.row(o);
+            (r.opened_on, r.opened_seq)
+        };
         match self {
             Sort::OpenedAsc => opened(a).cmp(&opened(b)),
             Sort::OpenedDesc => opened(b).cmp(&opened(a)),
-            Sort::Id => a.id.cmp(&b.id),
+            Sort::Id => l.id(a).cmp(l.id(b)),
         }
     }
 }
@@ -192,7 +339,7 @@ pub struct Listing {
     /// The number of entries in the log.
     entries: u64,
     /// By ordinal, in chunks of [`CHUNK`].
-    chunks: Vec<Arc<Vec<CaseRow>>>,
+    chunks: Vec<Arc<Chunk>>,
     cases: usize,
     /// Ordinals in id order.
     by_id: Vec<u32>,
@@ -237,7 +384,7 @@ impl Listing {
     /// `controllers`.
     fn assemble(
         entries: u64,
-        chunks: Vec<Arc<Vec<CaseRow>>>,
+        chunks: Vec<Arc<Chunk>>,
         controllers: Vec<Arc<ControllerRow>>,
     ) -> Listing {
         let cases = chunks.iter().map(|c| c.len()).sum();
@@ -260,13 +407,14 @@ impl Listing {
     }
 
     /// `rows` in chunks of [`CHUNK`].
-    fn chunked(rows: impl Iterator<Item = CaseRow>) -> Vec<Arc<Vec<CaseRow>>> {
+    fn chunked(rows: impl Iterator<Item = CaseRow>) -> Vec<Arc<Chunk>> {
         let mut chunks = Vec::new();
-        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut chunk = Chunk::with_capacity(CHUNK);
         for row in rows {
             chunk.push(row);
             if chunk.len() == CHUNK {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                let mut full = std::mem::replace(&mut chunk, Chunk::with_capacity(CHUNK));
+                full.shrink_to_fit();
                 chunks.push(Arc::new(full));
             }
         }
@@ -279,7 +427,7 @@ impl Listing {
 
     fn sort_ids(&mut self) {
         let mut by_id: Vec<u32> = (0..self.cases as u32).collect();
-        by_id.sort_unstable_by(|a, b| self.row(*a).id.cmp(&self.row(*b).id));
+        by_id.sort_unstable_by(|a, b| self.id(*a).cmp(self.id(*b)));
         self.by_id = by_id;
     }
 
@@ -328,12 +476,16 @@ impl Listing {
             let o = slot.ordinal() as usize;
             match o.cmp(&next.cases) {
                 Ordering::Less => {
-                    Arc::make_mut(&mut next.chunks[o / CHUNK])[o % CHUNK] = row;
+                    Arc::make_mut(&mut next.chunks[o / CHUNK]).set(o % CHUNK, row);
                 }
                 Ordering::Equal => {
                     match next.chunks.last_mut() {
                         Some(last) if last.len() < CHUNK => Arc::make_mut(last).push(row),
-                        _ => next.chunks.push(Arc::new(vec![row])),
+                        _ => {
+                            let mut chunk = Chunk::default();
+                            chunk.push(row);
+                            next.chunks.push(Arc::new(chunk));
+                        }
                     }
                     next.cases += 1;
                     case_added = true;
@@ -353,18 +505,23 @@ impl Listing {
         Ok(next)
     }
 
-    fn row(&self, ordinal: u32) -> &CaseRow {
+    fn row(&self, ordinal: u32) -> &Row {
         let o = ordinal as usize;
-        &self.chunks[o / CHUNK][o % CHUNK]
+        &self.chunks[o / CHUNK].rows[o % CHUNK]
     }
 
-    fn rows(&self) -> impl Iterator<Item = &CaseRow> {
-        self.chunks.iter().flat_map(|c| c.iter())
+    fn id(&self, ordinal: u32) -> &str {
+        let o = ordinal as usize;
+        self.chunks[o / CHUNK].id(o % CHUNK)
+    }
+
+    fn rows(&self) -> impl Iterator<Item = &Row> {
+        self.chunks.iter().flat_map(|c| c.rows.iter())
     }
 
     fn ordinal_of(&self, id: &str) -> Option<u32> {
         self.by_id
-            .binary_search_by(|&o| (*self.row(o).id).cmp(id))
+            .binary_search_by(|&o| self.id(o).cmp(id))
             .ok()
             .map(|p| self.by_id[p])
     }
@@ -386,13 +543,7 @@ impl Listing {
     /// An estimate of the heap this listing holds (capacities times sizes), shared chunks
     /// counted once per listing.
     pub fn heap_bytes(&self) -> usize {
-        let rows: usize = self
-            .chunks
-            .iter()
-            .map(|c| {
-                c.capacity() * size_of::<CaseRow>() + c.iter().map(|r| r.id.len()).sum::<usize>()
-            })
-            .sum();
+        let rows: usize = self.chunks.iter().map(|c| c.heap_bytes()).sum();
         let controllers: usize = self
             .controllers
             .iter()
@@ -409,23 +560,21 @@ impl Listing {
 
     /// Every case id, in order of opening.
     pub fn case_ids(&self) -> Vec<String> {
-        self.rows().map(|c| c.id.to_string()).collect()
+        (0..self.cases as u32)
+            .map(|o| self.id(o).to_owned())
+            .collect()
     }
 
     /// Every case's summary, in id order ([`Sort::Id`]), `overdue` as of `as_of`: the open
     /// data's rows. One sort of all the cases, where following the listing's pages to the end
     /// filtered them all again for each page.
     pub fn summaries(&self, as_of: Date) -> Vec<CaseSummary> {
-        self.by_id
-            .iter()
-            .map(|&o| self.summary(self.row(o), as_of))
-            .collect()
+        self.by_id.iter().map(|&o| self.summary(o, as_of)).collect()
     }
 
     /// The summary of case `id`, `overdue` as of `as_of`.
     pub fn case_summary(&self, id: &str, as_of: Date) -> Option<CaseSummary> {
-        self.ordinal_of(id)
-            .map(|o| self.summary(self.row(o), as_of))
+        self.ordinal_of(id).map(|o| self.summary(o, as_of))
     }
 
     /// The cases that match `filter`, in `sort` order, one page of them; `overdue` is
@@ -466,8 +615,7 @@ impl Listing {
                     .ok_or_else(|| QueryError::UnknownCursor {
                         after: after.clone(),
                     })?;
-                let cursor = self.row(cursor);
-                matched.retain(|&o| sort.order(self.row(o), cursor) == Ordering::Greater);
+                matched.retain(|&o| sort.order(self, o, cursor) == Ordering::Greater);
                 (0, *limit)
             }
         };
@@ -476,7 +624,7 @@ impl Listing {
             .saturating_add(limit.min(Page::MAX_LIMIT))
             .min(matched.len());
         let start = skip.min(end);
-        let cmp = |a: &u32, b: &u32| sort.order(self.row(*a), self.row(*b));
+        let cmp = |a: &u32, b: &u32| sort.order(self, *a, *b);
         if end < matched.len() {
             if end == 0 {
                 matched.clear();
@@ -488,7 +636,7 @@ impl Listing {
         matched.sort_unstable_by(cmp);
         let items: Vec<CaseSummary> = matched[start..]
             .iter()
-            .map(|&o| self.summary(self.row(o), as_of))
+            .map(|&o| self.summary(o, as_of))
             .collect();
         // The offset asked for, even past the end (then with no items), not a clamped one.
         let offset = before + skip;
@@ -516,7 +664,7 @@ impl Listing {
                 .cases
                 .iter()
                 .filter(|&&o| (o as usize) < self.cases)
-                .map(|&o| self.summary(self.row(o), as_of))
+                .map(|&o| self.summary(o, as_of))
                 .collect(),
         })
     }
@@ -567,20 +715,24 @@ impl Listing {
                 Fate::None => {}
                 Fate::Kept => st.deadlines.kept += 1,
                 Fate::Missed => st.deadlines.missed += 1,
-                Fate::Awaiting { due } if due < as_of => st.deadlines.missed += 1,
-                Fate::Awaiting { .. } => st.deadlines.pending += 1,
+                Fate::Awaiting if c.due.is_some_and(|due| due < as_of) => st.deadlines.missed += 1,
+                Fate::Awaiting => st.deadlines.pending += 1,
             }
-            for (kind, n) in SANCTION_KINDS.iter().zip(c.sanctions) {
+        }
+        for (_, s) in self.chunks.iter().flat_map(|c| c.sanctioned.iter()) {
+            for (kind, n) in SANCTION_KINDS.iter().zip(s.by_kind) {
                 *st.sanctions_by_kind.entry(kind.kind()).or_default() += usize::from(n);
             }
-            st.fines_total_mad = st.fines_total_mad.saturating_add(c.fines_mad);
+            st.fines_total_mad = st.fines_total_mad.saturating_add(s.fines_mad);
         }
         st
     }
 
-    fn summary(&self, c: &CaseRow, as_of: Date) -> CaseSummary {
+    fn summary(&self, ordinal: u32, as_of: Date) -> CaseSummary {
+        let c = self.row(ordinal);
         let controller = self.controllers.get(c.controller as usize);
         summarize(
+            self.id(ordinal),
             c,
             controller.map_or("", |x| &x.id),
             controller.map_or("", |x| &x.name),
@@ -598,7 +750,28 @@ pub struct ListingBuilder {
     /// Controller id → place: each case looks its controller up.
     places: std::collections::HashMap<Box<str>, u32>,
     /// Rows by ordinal, in chunks of [`CHUNK`] (the records come in id order).
-    chunks: Vec<Vec<Option<CaseRow>>>,
+    chunks: Vec<Building>,
+}
+
+/// A chunk of a [`ListingBuilder`]: its rows as they come, compacted once it is full (the
+/// records come in id order, often the ordinals' order: the rows of whole records are not
+/// all held at once).
+#[derive(Debug)]
+enum Building {
+    Open {
+        rows: Vec<Option<CaseRow>>,
+        filled: usize,
+    },
+    Full(Chunk),
+}
+
+impl Default for Building {
+    fn default() -> Building {
+        Building::Open {
+            rows: Vec::new(),
+            filled: 0,
+        }
+    }
 }
 
 impl ListingBuilder {
@@ -636,19 +809,34 @@ impl ListingBuilder {
         })?;
         let o = slot.ordinal() as usize;
         if self.chunks.len() <= o / CHUNK {
-            self.chunks.resize_with(o / CHUNK + 1, Vec::new);
+            self.chunks.resize_with(o / CHUNK + 1, Building::default);
         }
-        let chunk = &mut self.chunks[o / CHUNK];
-        if chunk.len() <= o % CHUNK {
-            chunk.resize_with(o % CHUNK + 1, || None);
-        }
-        if chunk[o % CHUNK].is_some() {
-            return Err(ListingError(format!(
+        let taken = || {
+            ListingError(format!(
                 "case {} has ordinal {o}, which another case has",
                 slot.id()
-            )));
+            ))
+        };
+        let building = &mut self.chunks[o / CHUNK];
+        let Building::Open { rows, filled } = building else {
+            return Err(taken());
+        };
+        if rows.len() <= o % CHUNK {
+            rows.resize_with(o % CHUNK + 1, || None);
         }
-        chunk[o % CHUNK] = Some(CaseRow::of(slot.record(), controller));
+        if rows[o % CHUNK].is_some() {
+            return Err(taken());
+        }
+        rows[o % CHUNK] = Some(CaseRow::of(slot.record(), controller));
+        *filled += 1;
+        if *filled == CHUNK {
+            let mut chunk = Chunk::with_capacity(CHUNK);
+            for row in std::mem::take(rows).into_iter().flatten() {
+                chunk.push(row);
+            }
+            chunk.shrink_to_fit();
+            *building = Building::Full(chunk);
+        }
         Ok(())
     }
 
@@ -659,37 +847,50 @@ impl ListingBuilder {
     pub fn finish(self) -> Result<Listing, ListingError> {
         let mut chunks = Vec::with_capacity(self.chunks.len());
         let last = self.chunks.len().saturating_sub(1);
-        for (c, chunk) in self.chunks.into_iter().enumerate() {
-            if c < last && chunk.len() < CHUNK {
+        for (c, building) in self.chunks.into_iter().enumerate() {
+            let rows = match building {
+                Building::Full(chunk) => {
+                    chunks.push(Arc::new(chunk));
+                    continue;
+                }
+                Building::Open { rows, .. } => rows,
+            };
+            if c < last && rows.len() < CHUNK {
                 return Err(ListingError(format!(
                     "no case has ordinal {}: the ordinals are not 0..n",
-                    c * CHUNK + chunk.len()
+                    c * CHUNK + rows.len()
                 )));
             }
-            let n = chunk.len();
-            let rows: Option<Vec<CaseRow>> = chunk.into_iter().collect();
-            let Some(rows) = rows else {
-                return Err(ListingError(format!(
-                    "a case is missing among ordinals {}..{}: the ordinals are not 0..n",
-                    c * CHUNK,
-                    c * CHUNK + n
-                )));
-            };
-            chunks.push(Arc::new(rows));
+            let n = rows.len();
+            let mut chunk = Chunk::with_capacity(n);
+            for row in rows {
+                let Some(row) = row else {
+                    return Err(ListingError(format!(
+                        "a case is missing among ordinals {}..{}: the ordinals are not 0..n",
+                        c * CHUNK,
+                        c * CHUNK + n
+                    )));
+                };
+                chunk.push(row);
+            }
+            chunk.shrink_to_fit();
+            chunks.push(Arc::new(chunk));
         }
         Ok(Listing::assemble(self.entries, chunks, self.controllers))
     }
 }
 
-/// Case `c`'s summary, its controller being `controller_id` named `controller_name`.
-pub(crate) fn summarize(
-    c: &CaseRow,
+/// The summary of case `id` whose row is `c`, its controller being `controller_id` named
+/// `controller_name`.
+fn summarize(
+    id: &str,
+    c: &Row,
     controller_id: &str,
     controller_name: &str,
     as_of: Date,
 ) -> CaseSummary {
     CaseSummary {
-        id: c.id.to_string(),
+        id: id.to_owned(),
         controller: ControllerRef {
             id: controller_id.to_owned(),
             name: controller_name.to_owned(),
@@ -713,4 +914,108 @@ fn place_of(controllers: &[Arc<ControllerRow>], by_id: &[u32], id: &str) -> Opti
         .binary_search_by(|&p| (*controllers[p as usize].id).cmp(id))
         .ok()
         .map(|i| by_id[i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> Date {
+        Date::from_ymd(2025, 1, d).expect("a date")
+    }
+
+    /// A case opened at `seq`, with sanctions if `fined` (a fine of that many MAD).
+    fn case(id: &str, seq: u64, fined: Option<u64>) -> CaseRow {
+        CaseRow {
+            id: id.into(),
+            row: Row {
+                opened_seq: seq,
+                last_seq: seq + 3,
+                id_end: 0,
+                controller: 0,
+                entries: 4,
+                opened_on: day(1 + (seq % 28) as u32),
+                deadline: Some(day(28)),
+                due: Some(day(28)),
+                categories: 0b101,
+                opened_by: Opening::Complaint,
+                status: CaseStatus::AwaitingCompliance,
+                outcome: None,
+                fate: Fate::Awaiting,
+                sanctioned: fined.is_some(),
+            },
+            sanctions: fined.map(|fines_mad| Sanctions {
+                by_kind: [0, 0, 1, 0, 0],
+                fines_mad,
+            }),
+        }
+    }
+
+    /// Every row of `chunk`, as it would be given again.
+    fn rows_of(chunk: &Chunk) -> Vec<(String, Option<u64>)> {
+        (0..chunk.len())
+            .map(|i| {
+                (
+                    chunk.id(i).to_owned(),
+                    chunk.sanctions(i).map(|s| s.fines_mad),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn issue11_a_chunk_keeps_its_ids_in_one_string_and_its_sanctions_aside() {
+        let mut chunk = Chunk::default();
+        chunk.push(case("B-1", 0, None));
+        chunk.push(case("B-22", 1, Some(500)));
+        chunk.push(case("B-333", 2, None));
+        let own = |s: &str, f: Option<u64>| (s.to_owned(), f);
+        assert_eq!(
+            rows_of(&chunk),
+            [own("B-1", None), own("B-22", Some(500)), own("B-333", None)]
+        );
+        assert_eq!(chunk.ids, "B-1B-22B-333");
+        // A case fined after, one whose fine was annulled, one whose fine changed.
+        chunk.set(0, case("B-1", 0, Some(7)));
+        chunk.set(1, case("B-22", 1, None));
+        chunk.set(2, case("B-333", 2, Some(9)));
+        assert_eq!(
+            rows_of(&chunk),
+            [
+                own("B-1", Some(7)),
+                own("B-22", None),
+                own("B-333", Some(9))
+            ]
+        );
+        assert_eq!(chunk.sanctioned.len(), 2);
+        // A row given another id: the ids after it move, each row keeps its own.
+        chunk.set(1, case("B-4444", 1, Some(1)));
+        assert_eq!(
+            rows_of(&chunk),
+            [
+                own("B-1", Some(7)),
+                own("B-4444", Some(1)),
+                own("B-333", Some(9))
+            ]
+        );
+        assert_eq!(chunk.rows[2].opened_seq, 2);
+    }
+
+    #[test]
+    fn issue11_a_listing_holds_under_70_bytes_a_case() {
+        assert!(size_of::<Row>() <= 48, "{} bytes", size_of::<Row>());
+        let n = 3 * CHUNK + 17;
+        let rows = (0..n).map(|i| case(&format!("B-{:07}", i + 1), i as u64 * 5, None));
+        let controller = Arc::new(ControllerRow {
+            id: "C-1".into(),
+            name: "One".into(),
+            former_names: Vec::new(),
+            cases: (0..n as u32).collect(),
+        });
+        let listing = Listing::assemble(5 * n as u64, Listing::chunked(rows), vec![controller]);
+        assert_eq!(listing.case_count(), n);
+        assert_eq!(listing.id(CHUNK as u32), format!("B-{:07}", CHUNK + 1));
+        let per_case = listing.heap_bytes() / n;
+        assert!(per_case < 70, "{per_case} bytes a case");
+    }
 }

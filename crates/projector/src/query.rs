@@ -13,7 +13,7 @@ use crate::case::{
     AppealRecord, AuthoritiesRecord, CaseStatus, Closing, ComplianceRecord, DecisionRecord,
     ErasureNote, Hearing, Opening, SanctionRecord,
 };
-use crate::listing::{summarize, CaseRow, Listing};
+use crate::listing::{CaseRow, Listing};
 use crate::view::View;
 
 /// Which cases to list. Every field that is set must match; `opened_from` and `opened_to`
@@ -233,12 +233,7 @@ impl View {
         Some(CaseDetail {
             summary: {
                 let controller = &self.state.controllers[case.controller as usize];
-                summarize(
-                    &CaseRow::of(case, case.controller),
-                    &controller.id,
-                    &controller.name,
-                    as_of,
-                )
+                CaseRow::of(case, case.controller).summary(&controller.id, &controller.name, as_of)
             },
             head: case.head,
             timeline,

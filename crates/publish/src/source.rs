@@ -7,6 +7,11 @@
 //! is trusted before the audit or verification checks it.
 
 use futures::StreamExt as _;
+use sijil_core::blob::blob_path;
+use sijil_core::commit::{Changes, CommitPointError};
+use sijil_core::entry::Entry;
+use sijil_core::event::Event;
+use sijil_core::tile::{Tile, TileLevel};
 use sijil_register::audit::{Source, SourceError};
 
 use crate::{Destination, PublishError};
@@ -89,5 +94,102 @@ impl Source for PublicationSource {
                 .buffered(CONCURRENCY)
                 .collect(),
         )
+    }
+}
+
+/// A publication as a read-only commit point, for a `sijil serve s3://…` replica
+/// (`sijil_core::writer::Follower`, issue 14: "`serve` … also accept[s] `s3://…`
+/// publications"). A publication lists no batches, so the texts the follower copies are
+/// those the new entries name, and the texts it deletes those their erasures name; the
+/// follower re-verifies everything it adopts (chain, tiles, root, each text's digest).
+impl sijil_core::commit::CommitPoint for PublicationSource {
+    fn describe(&self) -> String {
+        self.dest.name().to_owned()
+    }
+
+    fn latest(&mut self) -> Result<Option<Vec<u8>>, CommitPointError> {
+        self.get("checkpoint").map_err(unavailable)
+    }
+
+    fn get_many(&mut self, paths: &[String]) -> Result<Vec<Option<Vec<u8>>>, CommitPointError> {
+        Source::get_many(self, paths)
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(unavailable)
+    }
+
+    fn changes(&mut self, after: u64, up_to: u64) -> Result<Changes, CommitPointError> {
+        let mut changes = Changes::default();
+        let new = self.entries(after, up_to, up_to)?;
+        for entry in &new {
+            changes
+                .added
+                .extend(entry.event.texts().into_iter().map(blob_path));
+            if let Event::Erasure(e) = &entry.event {
+                let target = if e.target >= after {
+                    new.get((e.target - after) as usize).cloned()
+                } else {
+                    self.entries(e.target, e.target + 1, up_to)?.pop()
+                };
+                if let Some(target) = target {
+                    changes
+                        .removed
+                        .extend(target.event.texts().into_iter().map(blob_path));
+                }
+            }
+        }
+        // A text named again after its erasure is published again.
+        changes.removed.retain(|r| !changes.added.contains(r));
+        Ok(changes)
+    }
+
+    fn commit(&mut self, _: &sijil_core::commit::Commit<'_>) -> Result<(), CommitPointError> {
+        Err(CommitPointError::Unavailable {
+            location: self.dest.name().to_owned(),
+            message: "a publication is read-only: batches are committed by the register".into(),
+        })
+    }
+}
+
+impl PublicationSource {
+    /// The entries `[from, to)` of the published log of size `size`, from their bundles (as
+    /// tlog-tiles names them at that size), decoded but not verified: only to find text names.
+    fn entries(&self, from: u64, to: u64, size: u64) -> Result<Vec<Entry>, CommitPointError> {
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        let tiles: Vec<Tile> = (from / 256..=(to - 1) / 256)
+            .map(|index| Tile {
+                level: TileLevel::Entries,
+                index,
+                width: size.saturating_sub(index * 256).min(256) as u16,
+            })
+            .collect();
+        let paths: Vec<String> = tiles.iter().map(Tile::path).collect();
+        let mut entries = Vec::new();
+        for (t, data) in tiles.iter().zip(Source::get_many(self, &paths)) {
+            let corrupt = |message: String| CommitPointError::Unavailable {
+                location: format!("{}/{}", self.dest.name(), t.path()),
+                message,
+            };
+            let data = data
+                .map_err(unavailable)?
+                .ok_or_else(|| corrupt("missing".into()))?;
+            let parsed = sijil_core::bundle::parse(&data).map_err(|e| corrupt(e.to_string()))?;
+            for (i, bytes) in parsed.into_iter().enumerate() {
+                let seq = t.index * 256 + i as u64;
+                if (from..to).contains(&seq) {
+                    entries.push(Entry::decode(bytes).map_err(|e| corrupt(e.to_string()))?);
+                }
+            }
+        }
+        Ok(entries)
+    }
+}
+
+fn unavailable(e: SourceError) -> CommitPointError {
+    CommitPointError::Unavailable {
+        location: e.path,
+        message: e.message,
     }
 }

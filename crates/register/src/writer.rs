@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use sijil_core::blob::blob_path;
 use sijil_core::checkpoint::SignedCheckpoint;
+use sijil_core::commit::{CommitPoint, CommitPointError};
 use sijil_core::durable;
 use sijil_core::entry::{CaseLink, Entry, UnsignedEntry};
 use sijil_core::event::{
@@ -31,6 +32,10 @@ use crate::Error;
 /// appended since the last: a restart replays at most that many, and the snapshot's cost
 /// (266 ms for a 1,000,000-entry view) stays a small share of the appends it covers.
 const SNAPSHOT_EVERY: u64 = 16_384;
+
+/// How many times [`RegisterWriter::append`] signs a batch again after losing the race to
+/// another writer at the commit point before it gives up.
+const MAX_LOST_RACES: u32 = 100;
 
 /// What `sijil init` needs.
 #[derive(Clone, Debug)]
@@ -276,7 +281,40 @@ impl RegisterWriter {
     /// [`Error::Writer`] (locked, checkpoint or tiles do not verify), [`Error::Corrupt`],
     /// [`Error::RestoredBehind`] (a restore saw a larger checkpoint: [`crate::restore`]).
     pub fn open(dir: &Path, log_key: Option<Signer>) -> Result<RegisterWriter, Error> {
+        RegisterWriter::open_at(dir, log_key, None)
+    }
+
+    /// [`RegisterWriter::open`] of a writer whose batches are committed at `point` (issue 14,
+    /// [`sijil_core::commit`]): `dir` is this writer's local copy of the log there. A copy
+    /// that does not exist yet (no checkpoint; the log key in `private/` or given) is made
+    /// from the commit point; an existing one first adopts the batches other writers
+    /// committed, which the writer's state then applies by the register's rules. From then
+    /// on each batch adopts what is new before it is signed, and a batch that loses the race
+    /// to another writer is signed again on top of it ([`RegisterWriter::append`]).
+    ///
+    /// # Errors
+    /// As [`RegisterWriter::open`]; [`WriterError::CommitPointBehind`] when the commit point
+    /// holds less than the copy (a restored database: nothing is signed);
+    /// [`WriterError::CommitPoint`] / [`WriterError::CommitPointCorrupt`].
+    pub fn open_at(
+        dir: &Path,
+        log_key: Option<Signer>,
+        point: Option<Box<dyn CommitPoint>>,
+    ) -> Result<RegisterWriter, Error> {
         let layout = Layout::new(dir);
+        let point = match point {
+            Some(point) if !layout.checkpoint().is_file() => {
+                let key = match &log_key {
+                    Some(k) => k.clone(),
+                    None => read_private_key(&layout.log_key())?,
+                };
+                let mut copy = Writer::create_copy(dir, key, point, &mut |done, total| {
+                    tracing::info!(done, total, "copying the log from its commit point");
+                })?;
+                copy.take_commit_point()
+            }
+            point => point,
+        };
         if !layout.checkpoint().is_file() {
             return Err(Error::NotARegister {
                 dir: dir.to_path_buf(),
@@ -296,7 +334,7 @@ impl RegisterWriter {
             }
         };
         let held = keys.first().map(|k| PublicKey(k.public_key()));
-        let writer = match Writer::open_with_keys(dir, keys) {
+        let mut writer = match Writer::open_with_keys(dir, keys) {
             Ok(w) => w,
             Err(e @ WriterError::Checkpoint { .. }) => {
                 // Say which key the log names, if its own entries say another than the ones
@@ -318,6 +356,10 @@ impl RegisterWriter {
         // "Backup and restore"). Only a read, under the lock, before anything else is done.
         crate::restore::check_marker(&layout, writer.size())?;
         pending::recover(&layout, writer.size())?;
+        if let Some(point) = point {
+            writer.set_commit_point(point);
+            writer.adopt(&mut |_, _| {})?;
+        }
         let tiles = DirTiles::new(layout.clone());
         let cp = writer.checkpoint().clone();
         let (state, head) = open_state(&layout, &tiles, &cp)?;
@@ -622,9 +664,22 @@ impl RegisterWriter {
         now_ms: i64,
         expect_size: Option<u64>,
     ) -> Result<AppendReport, Error> {
-        self.begin_batch()?;
-        let batch = self.sign_for_head(drafts, officer, now_ms, expect_size)?;
-        self.commit_signed(batch)
+        let mut lost = 0u32;
+        loop {
+            self.begin_batch()?;
+            let batch = self.sign_for_head(drafts.clone(), officer, now_ms, expect_size)?;
+            match self.commit_signed(batch) {
+                // Another writer committed first at the commit point: adopt its batch and
+                // sign this one again on top (with `expect_size`, the next round refuses).
+                Err(Error::Writer(WriterError::CommitPoint(CommitPointError::Conflict {
+                    ..
+                }))) if lost < MAX_LOST_RACES => {
+                    lost += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(u64::from(lost)));
+                }
+                done => return done,
+            }
+        }
     }
 
     /// [`RegisterWriter::append`] without its commit (`sijil append --dry-run`): the batch is
@@ -766,7 +821,18 @@ impl RegisterWriter {
             let (seqs, tree_size) = self.check_only(batch)?;
             Ok(Submitted::Checked { seqs, tree_size })
         } else {
-            self.commit_signed(batch).map(Submitted::Committed)
+            match self.commit_signed(batch) {
+                // Signed elsewhere for a head that another writer has just moved.
+                Err(Error::Writer(WriterError::CommitPoint(CommitPointError::Conflict {
+                    actual,
+                    ..
+                }))) => Err(SubmissionError::HeadMoved {
+                    signed_for: first_seq,
+                    size: actual,
+                }
+                .into()),
+                done => done.map(Submitted::Committed),
+            }
         }
     }
 
@@ -788,10 +854,29 @@ impl RegisterWriter {
                 .all(|(s, (_, bytes))| &s.bytes == bytes))
     }
 
+    /// The commit point's name, if this writer commits at one ([`RegisterWriter::open_at`]).
+    pub fn commit_point(&self) -> Option<String> {
+        self.writer.commit_point()
+    }
+
+    /// Brings this writer's copy and state up to its commit point (a no-op without one):
+    /// the batches other writers committed, adopted and applied by the rules. Returns the
+    /// entries adopted.
+    ///
+    /// # Errors
+    /// As [`RegisterWriter::open_at`]'s adoption.
+    pub fn catch_up(&mut self) -> Result<u64, Error> {
+        let adopted = self.writer.adopt(&mut |_, _| {})?;
+        self.catch_up_state()?;
+        Ok(adopted)
+    }
+
     /// What every batch does first: the snapshot due, the clean-up an earlier batch left, the
     /// writer's state at the log's size.
     fn begin_batch(&mut self) -> Result<(), Error> {
         self.flush_snapshot();
+        // What other writers committed at the commit point, if there is one.
+        self.writer.adopt(&mut |_, _| {})?;
         // A journal left by an earlier batch of this writer whose clean-up failed: finish or
         // undo it before this batch's journal takes its place.
         pending::recover(self.writer.layout(), self.writer.size())?;
@@ -1011,7 +1096,14 @@ impl RegisterWriter {
             round.write(&layout.root().join(path), &bytes)?;
             round.sync()?;
         }
-        self.writer.commit(entries, &blobs)?;
+        // At a commit point the erasures' blobs are deleted in the batch's transaction; here
+        // the journal deletes them after the commit.
+        let removed: Vec<PathBuf> = journal
+            .erase
+            .iter()
+            .map(|d| PathBuf::from(blob_path(d)))
+            .collect();
+        self.writer.commit_erasing(entries, &blobs, &removed)?;
         Ok(())
     }
 }

@@ -746,3 +746,57 @@ fn issue9_a_missing_garbage_or_foreign_writer_state_is_rebuilt_from_the_log() {
     // Entries 0–1, the complaint's batch (2), and a hearing's batch (2) for each spoil.
     assert_eq!(audit_dir(&dir).entries, 4 + 2 * 3);
 }
+
+/// Issue 14: two writers on two copies ("machines") of one commit point append at the same
+/// time; each lost race is adopted and signed again, so every event is recorded exactly
+/// once, both copies end identical, and each passes the audit (rules included).
+#[test]
+fn writers_on_two_copies_of_one_commit_point_record_every_event_once() {
+    use sijil_core::commit::MemoryCommitPoint;
+    let (tmp, dir, officer) = new_register();
+    let size = RegisterReader::open(&dir, None)
+        .expect("opens")
+        .checkpoint()
+        .checkpoint
+        .size;
+    let point = MemoryCommitPoint::holding(&dir, size).expect("reads");
+    let copies: Vec<PathBuf> = ["a", "b"]
+        .iter()
+        .map(|m| {
+            let copy = tmp.path().join(m);
+            std::fs::create_dir_all(copy.join("private")).expect("mkdir");
+            std::fs::copy(dir.join("private/log.key"), copy.join("private/log.key"))
+                .expect("the log key, copied to the machine");
+            copy
+        })
+        .collect();
+    const EACH: usize = 15;
+    std::thread::scope(|s| {
+        for (m, copy) in copies.iter().enumerate() {
+            let (point, officer) = (point.clone(), officer.clone());
+            s.spawn(move || {
+                let mut w = RegisterWriter::open_at(copy, None, Some(Box::new(point)))
+                    .expect("opens its copy");
+                for i in 0..EACH {
+                    let id = format!("C-{}", 100 * (m + 1) + i);
+                    append(&mut w, &officer, &complaint(&id, &format!("texte {id}")));
+                }
+            });
+        }
+    });
+    // Each append is 1 event + its IndexCommitted.
+    assert_eq!(point.size(), size + 2 * 2 * EACH as u64);
+    let mut checkpoints = Vec::new();
+    for copy in &copies {
+        // Reopening adopts what the other machine committed last.
+        drop(RegisterWriter::open_at(copy, None, Some(Box::new(point.clone()))).expect("reopens"));
+        let report = audit_dir(copy);
+        assert_eq!(report.checkpoint.checkpoint.size, point.size());
+        checkpoints.push(std::fs::read(copy.join("checkpoint")).expect("reads"));
+        let reader = RegisterReader::open(copy, None).expect("opens");
+        let cases = reader.view().case_ids().len();
+        assert_eq!(cases, 2 * EACH, "every complaint recorded once");
+        assert_eq!(blob_count(copy), 2 * EACH, "every text copied");
+    }
+    assert_eq!(checkpoints[0], checkpoints[1]);
+}

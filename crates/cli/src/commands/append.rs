@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use sijil_register::batch::Allocation;
 use sijil_register::{parse_events, read_private_key, BatchStep, RegisterWriter};
 
-use super::publish::{self, Publication};
-use super::{now_ms, read_input, register_failure};
+use super::publish;
+use super::{location, now_ms, read_input, register_failure};
 use crate::flags::AppendArgs;
 use crate::output::{errln, try_print};
 use crate::{Failure, EXIT_COMMITTED};
@@ -23,13 +23,9 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
     let (name, text) = read_input(&a.events)?;
     let drafts = parse_events(&name, &text)?;
     let lines: Vec<usize> = drafts.iter().map(|d| d.line).collect();
-    let mut w = RegisterWriter::open(&a.dir, log_key).map_err(register_failure)?;
     // Under the lock, before anything is signed: never sign behind the publication.
-    let publication = if a.dry_run {
-        None
-    } else {
-        Publication::check(&w)?
-    };
+    let (mut w, publication) =
+        location::open_checked(&a.dir, a.private.as_deref(), log_key, !a.dry_run)?;
     let before = w.size();
     let bar = batch_bar(drafts.len());
     if let Some(bar) = bar.clone() {
@@ -56,7 +52,7 @@ pub fn append(a: AppendArgs) -> Result<(), Failure> {
         // The batch is acknowledged: now the view snapshot, if one is due (slow on a big log).
         w.flush_snapshot();
     });
-    publish::after(publication.as_ref(), &w, before, result)
+    publish::after(publication.as_ref(), &mut w, before, result)
 }
 
 /// A batch's event refused by the rules or unsignable: its message names the events file's

@@ -54,7 +54,7 @@ pub fn import(a: ImportArgs) -> Result<(), Failure> {
         bar.finish_and_clear();
     }
     let result = result.map(|()| w.flush_snapshot());
-    publish::after(publication.as_ref(), &w, before, result)
+    publish::after(publication.as_ref(), &mut w, before, result)
 }
 
 /// The dry run, or the import's one commit and its report.

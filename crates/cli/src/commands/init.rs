@@ -5,13 +5,40 @@ use sijil_core::durable;
 use sijil_core::note::Signer;
 use sijil_register::{init as init_register, read_private_key, InitOptions};
 
-use super::now_ms;
 use super::publish::Publication;
+use super::{location, now_ms};
 use crate::flags::{InitArgs, KeygenArgs};
 use crate::output::{errln, try_print};
 use crate::{Failure, EXIT_COMMITTED};
 
-pub fn init(a: InitArgs) -> Result<(), Failure> {
+pub fn init(mut a: InitArgs) -> Result<(), Failure> {
+    // A register in PostgreSQL is made as a directory (this machine's copy), then stored in
+    // the empty database as its first commit.
+    let database = if location::is_postgres(&a.dir) {
+        let copy = location::private_dir(&a.dir, a.private.as_deref())?.to_path_buf();
+        let pg = location::connect(&a.dir.to_string_lossy())?;
+        pg.create_schema()
+            .map_err(|e| Failure::usage(anyhow::Error::new(e)))?;
+        if let Some((size, _)) = pg
+            .latest_with_size()
+            .map_err(|e| Failure::usage(anyhow::Error::new(e)))?
+        {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "{} already holds a register (of size {size}); a register is created in an empty database",
+                location::redacted(&a.dir)
+            )));
+        }
+        let url = std::mem::replace(&mut a.dir, copy);
+        Some((pg, url))
+    } else {
+        if a.private.is_some() {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--private is for a postgres:// register; {} is a directory",
+                a.dir.display()
+            )));
+        }
+        None
+    };
     let log_key = a.log_key.as_deref().map(read_private_key).transpose()?;
     let officer_key = a.officer_key.as_deref().map(read_private_key).transpose()?;
     let given_officer_key = officer_key.is_some();
@@ -42,6 +69,32 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
             officer_key,
         },
     )?;
+    if let Some((mut pg, url)) = database {
+        let copy = a.dir.clone();
+        let stored = location::store_register(&mut pg, &copy, &report.checkpoint).and_then(|()| {
+            match &a.publish {
+                Some(dest) => pg
+                    .set_setting(location::PUBLISH_SETTING, dest)
+                    .map_err(|e| Failure::usage(anyhow::Error::new(e))),
+                None => Ok(()),
+            }
+        });
+        if let Err(f) = stored {
+            return Err(Failure {
+                code: f.code,
+                error: f.error.context(format!(
+                    "the local copy {} was made but the register could not be stored in {}: remove the copy before trying again",
+                    copy.display(),
+                    location::redacted(&url)
+                )),
+            });
+        }
+        errln!(
+            "stored in {} (the commit point); this machine's copy is {}",
+            location::redacted(&url),
+            copy.display()
+        );
+    }
     let key_path = match (&a.officer_key, a.officer_key_out) {
         (Some(given), _) => given.clone(),
         (None, out) => {

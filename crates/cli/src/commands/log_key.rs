@@ -3,7 +3,7 @@
 
 use anyhow::anyhow;
 use sijil_core::note::Signer;
-use sijil_register::{read_private_key, RegisterWriter};
+use sijil_register::read_private_key;
 
 use super::publish::{self, Publication};
 use super::{now_ms, register_failure};
@@ -18,7 +18,7 @@ pub fn log_key(a: LogKeyArgs) -> Result<(), Failure> {
 }
 
 fn rotate(a: LogKeyRotateArgs) -> Result<(), Failure> {
-    let mut w = RegisterWriter::open(&a.dir, None).map_err(register_failure)?;
+    let mut w = super::location::open_writer(&a.dir, a.private.as_deref(), None)?;
     // Under the lock, before anything is signed: never sign behind the publication.
     let publication = Publication::check(&w)?;
     let before = w.size();
@@ -51,5 +51,5 @@ fn rotate(a: LogKeyRotateArgs) -> Result<(), Failure> {
             "Rotated the log key at entry {seq}: the log now has {size} entries, and its checkpoints are signed by\n  {new}\n(the old key {old} is retired; private/log.key holds the new key).\nGive the new verifier key to witnesses and monitors; verifiers holding the old key follow the rotation."
         );
     }
-    publish::after(publication.as_ref(), &w, before, Ok(()))
+    publish::after(publication.as_ref(), &mut w, before, Ok(()))
 }

@@ -17,7 +17,9 @@ mod cosign;
 mod evidence;
 mod import;
 mod init;
+mod location;
 mod log_key;
+mod migrate;
 mod mirror;
 mod monitor;
 mod officers;
@@ -50,6 +52,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Audit(a) => audit::audit(a),
         Command::Mirror(a) => mirror::mirror(a),
         Command::Publish(a) => publish::publish(a),
+        Command::Migrate(a) => migrate::migrate(a),
         Command::Cosign(a) => cosign::cosign(a),
         Command::Witness(a) => witness::witness(a),
         Command::Evidence(a) => evidence::evidence(a),
@@ -68,6 +71,8 @@ pub fn register_failure(e: sijil_register::Error) -> Failure {
         Error::Rejected { .. }
         | Error::InvalidEvent { .. }
         | Error::RestoredBehind { .. }
+        // A database restored from an old backup: refused as a restored directory is.
+        | Error::Writer(WriterError::CommitPointBehind { .. })
         | Error::Writer(WriterError::ExpectedSize { .. }) => Failure::rejected(e),
         Error::Writer(WriterError::AfterCommit { .. }) => Failure {
             code: EXIT_COMMITTED,

@@ -373,5 +373,5 @@ fn rotate(a: RotateArgs) -> Result<(), Failure> {
     if !dry {
         w.flush_snapshot();
     }
-    publish::after(publication.as_ref(), &w, before, Ok(()))
+    publish::after(publication.as_ref(), &mut w, before, Ok(()))
 }

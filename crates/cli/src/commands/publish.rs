@@ -17,7 +17,14 @@ use crate::flags::PublishArgs;
 use crate::output::{errln, outln};
 use crate::{Failure, EXIT_COMMITTED};
 
-pub fn publish(a: PublishArgs) -> Result<(), Failure> {
+pub fn publish(mut a: PublishArgs) -> Result<(), Failure> {
+    if super::location::is_postgres(&a.dir) {
+        // The copy first adopts what the database committed (a batch committed there whose
+        // publication a crash stopped), then it is published as a directory is.
+        let copy = super::location::private_dir(&a.dir, a.private.as_deref())?.to_path_buf();
+        drop(super::location::open_writer(&a.dir, Some(&copy), None)?);
+        a.dir = copy;
+    }
     if a.forget {
         let had = sijil_publish::remembered(&a.dir).map_err(publish_failure)?;
         sijil_publish::forget(&a.dir).map_err(publish_failure)?;
@@ -50,7 +57,7 @@ pub fn publish(a: PublishArgs) -> Result<(), Failure> {
         concurrency: a.concurrency.max(1),
     };
     let runtime = runtime()?;
-    let bar = progress_bar();
+    let bar = progress_bar("objects");
     let started = std::time::Instant::now();
     let result = runtime.block_on(sijil_publish::publish(
         &a.dir,
@@ -273,7 +280,7 @@ impl Publication {
     /// `result`'s failure, or exit 4 for a failed publication.
     pub fn after(
         &self,
-        w: &RegisterWriter,
+        w: &mut RegisterWriter,
         before: u64,
         result: Result<(), Failure>,
     ) -> Result<(), Failure> {
@@ -281,8 +288,20 @@ impl Publication {
         if w.size() <= before && !after_commit {
             return result;
         }
-        let dir = w.layout().root();
-        match self.publish_committed(w) {
+        let dir = w.layout().root().to_path_buf();
+        let mut published = self.publish_committed(w);
+        // Another writer of the database may have published a larger checkpoint (or be
+        // publishing one) that holds this batch: the copy, brought up to the database,
+        // publishes it or finds it already there.
+        let mut rounds = 0;
+        while published.is_err() && w.commit_point().is_some() && rounds < 3 {
+            rounds += 1;
+            if w.catch_up().is_err() {
+                break;
+            }
+            published = self.publish_committed(w);
+        }
+        match published {
             Ok(report) => {
                 errln!(
                     "published to {}: size {} ({} objects written)",
@@ -318,7 +337,7 @@ impl Publication {
 /// [`Publication::after`] when there is a publication.
 pub fn after(
     publication: Option<&Publication>,
-    w: &RegisterWriter,
+    w: &mut RegisterWriter,
     before: u64,
     result: Result<(), Failure>,
 ) -> Result<(), Failure> {
@@ -339,14 +358,15 @@ fn publish_failure(e: PublishError) -> Failure {
 }
 
 /// A bar on a terminal (hidden otherwise), counting objects.
-fn progress_bar() -> ProgressBar {
+/// A progress bar on stderr counting `unit`s (hidden when stderr is not a terminal).
+pub(super) fn progress_bar(unit: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} objects ({per_sec}, eta {eta})",
-    ) {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"
+    )) {
         bar.set_style(style);
     }
     bar

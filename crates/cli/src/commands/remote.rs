@@ -42,10 +42,14 @@ pub fn http_client(net: &NetArgs) -> Result<Arc<HttpClient>, Failure> {
 /// An audit source, and its HTTP client when it is one.
 pub type SourceAndClient = (Box<dyn Source>, Option<Arc<HttpClient>>);
 
-/// `URL` (http or https), an `s3://bucket/prefix` publication (`sijil publish`) or a
-/// directory, as an audit source; the client when it is HTTP.
+/// `URL` (http or https), an `s3://bucket/prefix` publication (`sijil publish`), a
+/// `postgres://…` register (issue 14) or a directory, as an audit source; the client when it
+/// is HTTP.
 pub fn source(target: &str, net: &NetArgs) -> Result<SourceAndClient, Failure> {
-    if target.starts_with("s3://") {
+    if super::location::is_postgres(std::path::Path::new(target)) {
+        let source = super::location::connect(target)?;
+        Ok((Box::new(source), None))
+    } else if target.starts_with("s3://") {
         let source =
             sijil_publish::source::PublicationSource::open(target).map_err(Failure::usage)?;
         Ok((Box::new(source), None))

@@ -8,8 +8,13 @@ use crate::flags::ServeArgs;
 use crate::output::errln;
 use crate::Failure;
 
-pub fn serve(a: ServeArgs) -> Result<(), Failure> {
+pub fn serve(mut a: ServeArgs) -> Result<(), Failure> {
     let verifier = a.key.as_deref().map(verifier_arg).transpose()?;
+    if super::location::is_replicated(&a.dir) {
+        a.dir = follow_database(&a, verifier.clone())?;
+    } else {
+        super::location::no_cache(&a.dir, a.cache.as_deref())?;
+    }
     // A register that does not verify: exit 1, like `sijil verify`; unreadable: exit 2.
     let state = AppState::open(&a.dir, verifier, CacheSizes::default(), now_ms)
         .map_err(register_failure)?;
@@ -43,6 +48,47 @@ pub fn serve(a: ServeArgs) -> Result<(), Failure> {
             shutdown_signal(),
         )
     })
+}
+
+/// How often a replica asks the database (or the publication) for a new checkpoint.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `serve postgres://…` (or `s3://…`): the replica's local copy in `--cache`, brought up to it
+/// and then kept up by a thread that adopts each new batch (re-verified: the signature by
+/// `--key`, the entries' chain and tiles, and their rules as the copy's state applies them)
+/// and brings the copy's state along; the server serves and follows the copy as it does any
+/// register directory. Returns the copy's directory.
+fn follow_database(
+    a: &ServeArgs,
+    verifier: Option<sijil_core::note::Verifier>,
+) -> Result<std::path::PathBuf, Failure> {
+    let mut follower = super::location::replica(&a.dir, a.cache.as_deref(), verifier)?;
+    let cache = follower.layout().root().to_path_buf();
+    errln!(
+        "sijil: following {} in {}",
+        super::location::redacted(&a.dir),
+        cache.display()
+    );
+    std::thread::Builder::new()
+        .name("follow-database".into())
+        .spawn(move || loop {
+            std::thread::sleep(FOLLOW_EVERY);
+            match follower.adopt(&mut |_, _| {}) {
+                Ok(0) => {}
+                Ok(_) => {
+                    if let Err(e) =
+                        sijil_register::keep_state(follower.layout(), follower.checkpoint())
+                    {
+                        tracing::warn!(error = %e, "could not bring the replica's state up to date; the server waits for it");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not follow the database; serving the copy as it is");
+                }
+            }
+        })
+        .context("starting the thread that follows the database")?;
+    Ok(cache)
 }
 
 /// Binds `--metrics-listen` (before the public address, so a bad one stops `serve` at once)

@@ -11,7 +11,8 @@ use crate::flags::{ShowArgs, StatsArgs};
 use crate::output::outln;
 use crate::Failure;
 
-pub fn show(a: ShowArgs) -> Result<(), Failure> {
+pub fn show(mut a: ShowArgs) -> Result<(), Failure> {
+    a.dir = super::location::readable(&a.dir, a.cache.as_deref(), a.key.as_deref())?;
     let reg = RegisterReader::open(&a.dir, None).map_err(register_failure)?;
     let today = as_of(a.as_of.as_deref())?;
     let cp = &reg.checkpoint().checkpoint;
@@ -340,7 +341,8 @@ fn entry_table(v: &Value) -> String {
         .join("\n")
 }
 
-pub fn stats(a: StatsArgs) -> Result<(), Failure> {
+pub fn stats(mut a: StatsArgs) -> Result<(), Failure> {
+    a.dir = super::location::readable(&a.dir, a.cache.as_deref(), a.key.as_deref())?;
     let reg = RegisterReader::open(&a.dir, None).map_err(register_failure)?;
     let stats = reg.view().stats(as_of(a.as_of.as_deref())?);
     if a.json {
