@@ -334,7 +334,26 @@ impl RegisterWriter {
             }
         };
         let held = keys.first().map(|k| PublicKey(k.public_key()));
-        let mut writer = match Writer::open_with_keys(dir, keys) {
+        let mut point = point;
+        let opened = match (Writer::open_with_keys(dir, keys.clone()), point.take()) {
+            // A copy whose checkpoint is signed by a key this writer no longer holds: another
+            // writer rotated the log key, and this one was given the new key. The copy is a
+            // cache of the commit point (never ahead of it): it is made again from there,
+            // whose checkpoint must verify with the key held.
+            (Err(WriterError::Checkpoint { .. }), Some(p)) if !keys.is_empty() => {
+                tracing::warn!(copy = %dir.display(), "the copy's checkpoint is signed by a key not held (a rotation by another writer): making the copy again from the commit point");
+                clear_copy(&layout)?;
+                let mut copy = Writer::create_copy(dir, keys[0].clone(), p, &mut |_, _| {})?;
+                point = copy.take_commit_point();
+                drop(copy);
+                Writer::open_with_keys(dir, keys)
+            }
+            (opened, p) => {
+                point = p;
+                opened
+            }
+        };
+        let mut writer = match opened {
             Ok(w) => w,
             Err(e @ WriterError::Checkpoint { .. }) => {
                 // Say which key the log names, if its own entries say another than the ones
@@ -1106,6 +1125,25 @@ impl RegisterWriter {
         self.writer.commit_erasing(entries, &blobs, &removed)?;
         Ok(())
     }
+}
+
+/// Removes what a local copy of a commit point's log holds beyond its keys and settings
+/// (its checkpoint, tiles, bundles, texts, state, snapshot and journal), so that it is made
+/// again from the commit point.
+fn clear_copy(layout: &Layout) -> Result<(), Error> {
+    durable::remove_file(&layout.checkpoint())?;
+    for dir in [layout.root().join("tile"), layout.blobs()] {
+        durable::remove_dir_all(&dir)?;
+    }
+    for file in [
+        layout.writer_state(),
+        layout.snapshot(),
+        layout.pending(),
+        layout.checkpoint_tmp(),
+    ] {
+        durable::remove_file(&file)?;
+    }
+    Ok(())
 }
 
 /// The log key the register's own entries name as current for its checkpoint, with the entry

@@ -800,3 +800,58 @@ fn writers_on_two_copies_of_one_commit_point_record_every_event_once() {
     }
     assert_eq!(checkpoints[0], checkpoints[1]);
 }
+
+/// Issue 14: a writer rotates the log key at the commit point; another writer's copy, signed
+/// by the old key, refuses to sign until it is given the new key, then is made again from the
+/// commit point and appends.
+#[test]
+fn a_log_key_rotated_by_another_writer_is_followed_once_the_new_key_is_given() {
+    use sijil_core::commit::MemoryCommitPoint;
+    let (tmp, dir, officer) = new_register();
+    let size = RegisterReader::open(&dir, None)
+        .expect("opens")
+        .checkpoint()
+        .checkpoint
+        .size;
+    let point = MemoryCommitPoint::holding(&dir, size).expect("reads");
+    let copy = |m: &str| {
+        let copy = tmp.path().join(m);
+        std::fs::create_dir_all(copy.join("private")).expect("mkdir");
+        std::fs::copy(dir.join("private/log.key"), copy.join("private/log.key")).expect("key");
+        copy
+    };
+    let (a, b) = (copy("a"), copy("b"));
+    let open = |copy: &Path| RegisterWriter::open_at(copy, None, Some(Box::new(point.clone())));
+    let mut wb = open(&b).expect("opens b");
+    append(&mut wb, &officer, &complaint("C-1", "un"));
+    drop(wb);
+    let mut wa = open(&a).expect("opens a");
+    let next = Signer::generate("registre.example.ma/t").expect("a key");
+    wa.rotate_log_key(next, "scheduled rotation", NOW)
+        .expect("rotates");
+    append(&mut wa, &officer, &complaint("C-2", "deux"));
+    drop(wa);
+    // B still holds the old key: nothing is signed with it.
+    let held_old = open(&b).and_then(|mut w| {
+        w.append(
+            parse_events("t", &complaint("C-3", "trois")).expect("valid"),
+            &officer,
+            NOW,
+            None,
+        )
+    });
+    assert!(held_old.is_err(), "{held_old:?}");
+    assert_eq!(point.size(), size + 2 + 2 + 2);
+    // Given the new key, B's copy (signed by the old one) is made again and appends.
+    std::fs::copy(a.join("private/log.key"), b.join("private/log.key")).expect("new key");
+    let mut wb = open(&b).expect("b reopens with the new key");
+    append(&mut wb, &officer, &complaint("C-3", "trois"));
+    drop(wb);
+    drop(open(&a).expect("a adopts"));
+    assert_eq!(
+        std::fs::read(a.join("checkpoint")).expect("reads"),
+        std::fs::read(b.join("checkpoint")).expect("reads")
+    );
+    let report = audit_dir(&b);
+    assert_eq!(report.checkpoint.checkpoint.size, point.size());
+}

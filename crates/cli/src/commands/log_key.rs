@@ -5,7 +5,7 @@ use anyhow::anyhow;
 use sijil_core::note::Signer;
 use sijil_register::read_private_key;
 
-use super::publish::{self, Publication};
+use super::publish;
 use super::{now_ms, register_failure};
 use crate::flags::{LogKeyAction, LogKeyArgs, LogKeyRotateArgs};
 use crate::output::outln;
@@ -18,9 +18,9 @@ pub fn log_key(a: LogKeyArgs) -> Result<(), Failure> {
 }
 
 fn rotate(a: LogKeyRotateArgs) -> Result<(), Failure> {
-    let mut w = super::location::open_writer(&a.dir, a.private.as_deref(), None)?;
     // Under the lock, before anything is signed: never sign behind the publication.
-    let publication = Publication::check(&w)?;
+    let (mut w, publication) =
+        super::location::open_checked(&a.dir, a.private.as_deref(), None, true)?;
     let before = w.size();
     let origin = w.checkpoint().checkpoint.origin.clone();
     let next = match &a.new_key {
