@@ -512,12 +512,12 @@ impl Writer {
                 source,
             },
         )?;
-        let mut all: Vec<(PathBuf, Vec<u8>)> = extra.to_vec();
-        all.extend(files.files);
+        let all = [extra, files.files.as_slice()];
         let remote = match self.commit_point.as_mut() {
             Some(point) => {
                 let named: Vec<(String, &[u8])> = all
                     .iter()
+                    .flat_map(|part| part.iter())
                     .map(|(p, b)| (p.to_string_lossy().into_owned(), b.as_slice()))
                     .collect();
                 let removed: Vec<String> = removed
@@ -536,7 +536,7 @@ impl Writer {
             None => false,
         };
         let new = files.size;
-        let installed = self.install(all, signed, next, prev, time, files.tail, &files.full);
+        let installed = self.install(&all, signed, next, prev, time, files.tail, &files.full);
         match installed {
             // Committed at the commit point: a failure to write the local copy leaves it
             // behind, which the next batch's adoption repairs.
@@ -558,7 +558,7 @@ impl Writer {
     #[allow(clippy::too_many_arguments)]
     fn install(
         &mut self,
-        files: Vec<(PathBuf, Vec<u8>)>,
+        files: &[&[(PathBuf, Vec<u8>)]],
         signed: SignedCheckpoint,
         next: Option<Signer>,
         last_leaf: Hash,
@@ -728,7 +728,16 @@ fn adopt_into(
             blobs.push((PathBuf::from(name), data));
         }
     }
-    install_tip(layout, tip, blobs, remote, prev, time, tail, &full_tiles)?;
+    install_tip(
+        layout,
+        tip,
+        &[&blobs],
+        remote,
+        prev,
+        time,
+        tail,
+        &full_tiles,
+    )?;
     for name in &changes.removed {
         durable::remove_file_unsynced(&layout.root().join(name))?;
     }
@@ -743,7 +752,7 @@ fn adopt_into(
 fn install_tip(
     layout: &Layout,
     tip: &mut Tip,
-    files: Vec<(PathBuf, Vec<u8>)>,
+    files: &[&[(PathBuf, Vec<u8>)]],
     signed: SignedCheckpoint,
     last_leaf: Hash,
     last_recorded_at: i64,
@@ -752,7 +761,7 @@ fn install_tip(
 ) -> Result<(), WriterError> {
     let new = signed.checkpoint.size;
     let mut batch = Batch::new();
-    for (path, bytes) in &files {
+    for (path, bytes) in files.iter().flat_map(|part| part.iter()) {
         batch.write(&layout.root().join(path), bytes)?;
     }
     batch.sync()?;

@@ -128,29 +128,12 @@ fn main() {
     {
         let mut pg = PgRegister::connect(&url).expect("connects");
         pg.create_schema().expect("schema");
-        let layout = sijil_core::storage::Layout::new(&origin_dir);
-        let cp = std::fs::read(layout.checkpoint()).expect("checkpoint");
-        let files = sijil_core::commit::register_files(&origin_dir).expect("files");
-        let named: Vec<(String, &[u8])> = files
-            .iter()
-            .map(|(p, b)| (p.clone(), b.as_slice()))
-            .collect();
-        let size = sijil_register::RegisterReader::open(&origin_dir, None)
+        let checkpoint = sijil_register::RegisterReader::open(&origin_dir, None)
             .expect("opens")
             .checkpoint()
-            .checkpoint
-            .size;
-        sijil_core::commit::CommitPoint::commit(
-            &mut pg,
-            &sijil_core::commit::Commit {
-                old_size: 0,
-                new_size: size,
-                checkpoint: &cp,
-                files: &named,
-                removed: &[],
-            },
-        )
-        .expect("stores the genesis");
+            .clone();
+        pg.store_register(&origin_dir, &checkpoint)
+            .expect("stores the genesis");
     }
     let dir_reg = tmp.path().join("dir");
     let dir_officer = new_register(&dir_reg);

@@ -550,6 +550,38 @@ enum Failure {
     Invalid(PgError),
 }
 
+impl PgRegister {
+    /// Stores the register directory `dir`, whose verified checkpoint is `checkpoint` (a new
+    /// register, `sijil init`, or one migrated, `sijil migrate`), in this empty database as
+    /// its first commit: every tile, bundle and text, and the checkpoint, the same bytes.
+    ///
+    /// # Errors
+    /// [`CommitPointError::AlreadyExists`] (nothing stored), [`CommitPointError::Unavailable`]
+    /// (also when a file of `dir` cannot be read).
+    pub fn store_register(
+        &mut self,
+        dir: &std::path::Path,
+        checkpoint: &sijil_core::SignedCheckpoint,
+    ) -> Result<(), CommitPointError> {
+        let files =
+            sijil_core::commit::register_files(dir).map_err(|e| CommitPointError::Unavailable {
+                location: self.location.clone(),
+                message: e.to_string(),
+            })?;
+        let named: Vec<(String, &[u8])> = files
+            .iter()
+            .map(|(p, b)| (p.clone(), b.as_slice()))
+            .collect();
+        self.commit(&Commit {
+            old_size: 0,
+            new_size: checkpoint.checkpoint.size,
+            checkpoint: &checkpoint.bytes,
+            files: &named,
+            removed: &[],
+        })
+    }
+}
+
 impl CommitPoint for PgRegister {
     fn describe(&self) -> String {
         self.location.clone()

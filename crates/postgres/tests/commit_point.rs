@@ -582,3 +582,18 @@ fn a_full_tile_replaces_its_partial_tiles_which_are_still_served_from_it() {
         Some(b100)
     );
 }
+
+/// A location that is not a PostgreSQL URL is refused with a message naming it, before any
+/// connection (and without its password).
+#[test]
+fn a_malformed_url_is_refused_with_its_name() {
+    for url in [
+        "postgres://user:secret@host:notaport/db",
+        "postgres://user:secret@host/db?sslmode=bogus",
+    ] {
+        let e = sijil_postgres::PgRegister::connect(url).expect_err("refused");
+        let text = e.to_string();
+        assert!(text.contains("host"), "{text}");
+        assert!(!text.contains("secret"), "the password is printed: {text}");
+    }
+}

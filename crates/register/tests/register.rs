@@ -747,20 +747,20 @@ fn issue9_a_missing_garbage_or_foreign_writer_state_is_rebuilt_from_the_log() {
     assert_eq!(audit_dir(&dir).entries, 4 + 2 * 3);
 }
 
-/// Issue 14: two writers on two copies ("machines") of one commit point append at the same
-/// time; each lost race is adopted and signed again, so every event is recorded exactly
-/// once, both copies end identical, and each passes the audit (rules included).
-#[test]
-fn writers_on_two_copies_of_one_commit_point_record_every_event_once() {
-    use sijil_core::commit::MemoryCommitPoint;
-    let (tmp, dir, officer) = new_register();
-    let size = RegisterReader::open(&dir, None)
+/// The register `dir` held by a commit point in memory (with its size), and one empty copy
+/// per machine named, each with the log key in its `private/`.
+fn on_a_commit_point(
+    tmp: &tempfile::TempDir,
+    dir: &Path,
+    machines: &[&str],
+) -> (sijil_core::commit::MemoryCommitPoint, u64, Vec<PathBuf>) {
+    let size = RegisterReader::open(dir, None)
         .expect("opens")
         .checkpoint()
         .checkpoint
         .size;
-    let point = MemoryCommitPoint::holding(&dir, size).expect("reads");
-    let copies: Vec<PathBuf> = ["a", "b"]
+    let point = sijil_core::commit::MemoryCommitPoint::holding(dir, size).expect("reads");
+    let copies = machines
         .iter()
         .map(|m| {
             let copy = tmp.path().join(m);
@@ -770,6 +770,16 @@ fn writers_on_two_copies_of_one_commit_point_record_every_event_once() {
             copy
         })
         .collect();
+    (point, size, copies)
+}
+
+/// Issue 14: two writers on two copies ("machines") of one commit point append at the same
+/// time; each lost race is adopted and signed again, so every event is recorded exactly
+/// once, both copies end identical, and each passes the audit (rules included).
+#[test]
+fn writers_on_two_copies_of_one_commit_point_record_every_event_once() {
+    let (tmp, dir, officer) = new_register();
+    let (point, size, copies) = on_a_commit_point(&tmp, &dir, &["a", "b"]);
     const EACH: usize = 15;
     std::thread::scope(|s| {
         for (m, copy) in copies.iter().enumerate() {
@@ -806,33 +816,21 @@ fn writers_on_two_copies_of_one_commit_point_record_every_event_once() {
 /// commit point and appends.
 #[test]
 fn a_log_key_rotated_by_another_writer_is_followed_once_the_new_key_is_given() {
-    use sijil_core::commit::MemoryCommitPoint;
     let (tmp, dir, officer) = new_register();
-    let size = RegisterReader::open(&dir, None)
-        .expect("opens")
-        .checkpoint()
-        .checkpoint
-        .size;
-    let point = MemoryCommitPoint::holding(&dir, size).expect("reads");
-    let copy = |m: &str| {
-        let copy = tmp.path().join(m);
-        std::fs::create_dir_all(copy.join("private")).expect("mkdir");
-        std::fs::copy(dir.join("private/log.key"), copy.join("private/log.key")).expect("key");
-        copy
-    };
-    let (a, b) = (copy("a"), copy("b"));
+    let (point, size, copies) = on_a_commit_point(&tmp, &dir, &["a", "b"]);
+    let (a, b) = (&copies[0], &copies[1]);
     let open = |copy: &Path| RegisterWriter::open_at(copy, None, Some(Box::new(point.clone())));
-    let mut wb = open(&b).expect("opens b");
+    let mut wb = open(b).expect("opens b");
     append(&mut wb, &officer, &complaint("C-1", "un"));
     drop(wb);
-    let mut wa = open(&a).expect("opens a");
+    let mut wa = open(a).expect("opens a");
     let next = Signer::generate("registre.example.ma/t").expect("a key");
     wa.rotate_log_key(next, "scheduled rotation", NOW)
         .expect("rotates");
     append(&mut wa, &officer, &complaint("C-2", "deux"));
     drop(wa);
     // B still holds the old key: nothing is signed with it.
-    let held_old = open(&b).and_then(|mut w| {
+    let held_old = open(b).and_then(|mut w| {
         w.append(
             parse_events("t", &complaint("C-3", "trois")).expect("valid"),
             &officer,
@@ -844,14 +842,14 @@ fn a_log_key_rotated_by_another_writer_is_followed_once_the_new_key_is_given() {
     assert_eq!(point.size(), size + 2 + 2 + 2);
     // Given the new key, B's copy (signed by the old one) is made again and appends.
     std::fs::copy(a.join("private/log.key"), b.join("private/log.key")).expect("new key");
-    let mut wb = open(&b).expect("b reopens with the new key");
+    let mut wb = open(b).expect("b reopens with the new key");
     append(&mut wb, &officer, &complaint("C-3", "trois"));
     drop(wb);
-    drop(open(&a).expect("a adopts"));
+    drop(open(a).expect("a adopts"));
     assert_eq!(
         std::fs::read(a.join("checkpoint")).expect("reads"),
         std::fs::read(b.join("checkpoint")).expect("reads")
     );
-    let report = audit_dir(&b);
+    let report = audit_dir(b);
     assert_eq!(report.checkpoint.checkpoint.size, point.size());
 }

@@ -71,14 +71,15 @@ pub fn init(mut a: InitArgs) -> Result<(), Failure> {
     )?;
     if let Some((mut pg, url)) = database {
         let copy = a.dir.clone();
-        let stored = location::store_register(&mut pg, &copy, &report.checkpoint).and_then(|()| {
-            match &a.publish {
+        let stored = pg
+            .store_register(&copy, &report.checkpoint)
+            .map_err(|e| Failure::usage(anyhow::Error::new(e)))
+            .and_then(|()| match &a.publish {
                 Some(dest) => pg
                     .set_setting(location::PUBLISH_SETTING, dest)
                     .map_err(|e| Failure::usage(anyhow::Error::new(e))),
                 None => Ok(()),
-            }
-        });
+            });
         if let Err(f) = stored {
             return Err(Failure {
                 code: f.code,

@@ -106,31 +106,6 @@ pub fn open_checked(
 /// The database setting that holds where the register is published (`init --publish`).
 pub const PUBLISH_SETTING: &str = "publish";
 
-/// Stores the register directory `dir`, whose verified checkpoint is `checkpoint` (a new
-/// register, or one being migrated), in the empty database `pg` as its first commit: every
-/// tile, bundle and text, and the checkpoint, the same bytes.
-pub fn store_register(
-    pg: &mut PgRegister,
-    dir: &Path,
-    checkpoint: &sijil_core::SignedCheckpoint,
-) -> Result<(), Failure> {
-    use sijil_core::commit::{Commit, CommitPoint as _};
-    let files = sijil_core::commit::register_files(dir)
-        .map_err(|e| Failure::usage(anyhow::Error::new(e)))?;
-    let named: Vec<(String, &[u8])> = files
-        .iter()
-        .map(|(p, b)| (p.clone(), b.as_slice()))
-        .collect();
-    pg.commit(&Commit {
-        old_size: 0,
-        new_size: checkpoint.checkpoint.size,
-        checkpoint: &checkpoint.bytes,
-        files: &named,
-        removed: &[],
-    })
-    .map_err(|e| Failure::usage(anyhow::Error::new(e)))
-}
-
 /// Whether `location` is read through a local replica (`--cache`): a register in a
 /// database, or a publication in a bucket (`s3://…`).
 pub fn is_replicated(location: &Path) -> bool {

@@ -42,7 +42,8 @@ fn to_database(dir: &Path, url: &Path) -> Result<(), Failure> {
             location::redacted(url)
         )));
     }
-    location::store_register(&mut pg, dir, &checkpoint)?;
+    pg.store_register(dir, &checkpoint)
+        .map_err(|e| Failure::usage(anyhow::Error::new(e)))?;
     if let Some(dest) = sijil_publish::remembered(dir).map_err(Failure::usage)? {
         pg.set_setting(location::PUBLISH_SETTING, &dest)
             .map_err(|e| Failure::usage(anyhow::Error::new(e)))?;
