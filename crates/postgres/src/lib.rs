@@ -21,6 +21,7 @@ use std::error::Error as _;
 use std::str::FromStr as _;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use postgres::types::Type;
 use postgres::{Client, Config, NoTls};
 use sijil_core::commit::{Changes, Commit, CommitPoint, CommitPointError};
 use sijil_core::storage::prefix_of_full;
@@ -188,7 +189,10 @@ impl PgRegister {
     pub fn setting(&self, name: &str) -> Result<Option<String>, PgError> {
         self.run("read a setting", |client| {
             Ok(client
-                .query_opt("SELECT value FROM sijil_meta WHERE name = $1", &[&name])?
+                .query_typed_opt(
+                    "SELECT value FROM sijil_meta WHERE name = $1",
+                    &[(&name, Type::TEXT)],
+                )?
                 .map(|row| row.get(0)))
         })
     }
@@ -268,7 +272,7 @@ impl PgRegister {
     pub fn latest_with_size(&self) -> Result<Option<(u64, Vec<u8>)>, PgError> {
         let row = self.run("read the checkpoint", |client| {
             Ok(client
-                .query_opt("SELECT size, checkpoint FROM sijil_log", &[])?
+                .query_typed_opt("SELECT size, checkpoint FROM sijil_log", &[])?
                 .map(|row| (row.get::<_, i64>(0), row.get::<_, Vec<u8>>(1))))
         })?;
         row.map(|(size, cp)| Ok((self.size_from_db(size)?, cp)))
@@ -333,9 +337,9 @@ impl PgRegister {
     fn stored(&self, paths: &[String]) -> Result<HashMap<String, Vec<u8>>, PgError> {
         self.run("read files", |client| {
             Ok(client
-                .query(
+                .query_typed(
                     "SELECT path, bytes FROM sijil_files WHERE path = ANY($1)",
-                    &[&paths],
+                    &[(&paths, Type::TEXT_ARRAY)],
                 )?
                 .into_iter()
                 .map(|row| (row.get(0), row.get(1)))
@@ -409,7 +413,10 @@ impl PgRegister {
         }
     }
 
-    /// One attempt at [`CommitPoint::commit`] on `client`.
+    /// One attempt at [`CommitPoint::commit`] on `client`. The statements of a commit (and of
+    /// the reads every append makes) are sent with their parameters' types (`*_typed`): one
+    /// round trip each, where an untyped statement is first prepared in a round trip of its
+    /// own, which a loaded server answers in milliseconds.
     fn try_commit(&self, client: &mut Client, c: &Commit<'_>) -> Result<(), Failure> {
         let (old, new) = (
             self.size_to_db(c.old_size).map_err(Failure::Invalid)?,
@@ -419,15 +426,19 @@ impl PgRegister {
         // The compare-and-swap first: a concurrent committer blocks here on the row lock
         // until the first one commits, then finds the size changed and stores nothing.
         let swapped = if c.old_size == 0 {
-            tx.execute(
+            tx.execute_typed(
                 "INSERT INTO sijil_log (one, size, checkpoint) VALUES (true, $1, $2) \
                  ON CONFLICT (one) DO NOTHING",
-                &[&new, &c.checkpoint],
+                &[(&new, Type::INT8), (&c.checkpoint, Type::BYTEA)],
             )
         } else {
-            tx.execute(
+            tx.execute_typed(
                 "UPDATE sijil_log SET size = $1, checkpoint = $2 WHERE size = $3",
-                &[&new, &c.checkpoint, &old],
+                &[
+                    (&new, Type::INT8),
+                    (&c.checkpoint, Type::BYTEA),
+                    (&old, Type::INT8),
+                ],
             )
         }
         .map_err(Failure::AfterUpdate)?;
@@ -454,9 +465,9 @@ impl PgRegister {
         }
         // Its primary key makes a second checkpoint of one size impossible, whatever a
         // caller asks.
-        tx.execute(
+        tx.execute_typed(
             "INSERT INTO sijil_checkpoints (size, checkpoint) VALUES ($1, $2)",
-            &[&new, &c.checkpoint],
+            &[(&new, Type::INT8), (&c.checkpoint, Type::BYTEA)],
         )
         .map_err(Failure::AfterUpdate)?;
         if !c.files.is_empty() {
@@ -465,13 +476,17 @@ impl PgRegister {
             // One statement for the whole batch. The outer SELECT reads the snapshot taken
             // before the INSERT, so it compares only files stored by earlier batches.
             let differing = tx
-                .query(
+                .query_typed(
                     "WITH new (path, bytes) AS (SELECT * FROM unnest($1::text[], $2::bytea[])), \
                      ins AS (INSERT INTO sijil_files (path, bytes, size) \
                        SELECT path, bytes, $3 FROM new ON CONFLICT (path) DO NOTHING) \
                      SELECT n.path FROM new n JOIN sijil_files f ON f.path = n.path \
                      WHERE f.bytes <> n.bytes LIMIT 1",
-                    &[&paths, &bytes, &new],
+                    &[
+                        (&paths, Type::TEXT_ARRAY),
+                        (&bytes, Type::BYTEA_ARRAY),
+                        (&new, Type::INT8),
+                    ],
                 )
                 .map_err(Failure::AfterUpdate)?;
             if let Some(row) = differing.first() {
@@ -488,17 +503,17 @@ impl PgRegister {
         }
         let superseded = superseded_partials(c.files);
         if !superseded.is_empty() {
-            tx.execute(
+            tx.execute_typed(
                 "DELETE FROM sijil_files WHERE path = ANY($1)",
-                &[&superseded],
+                &[(&superseded, Type::TEXT_ARRAY)],
             )
             .map_err(Failure::AfterUpdate)?;
         }
         if !c.removed.is_empty() {
-            tx.execute(
+            tx.execute_typed(
                 "WITH gone AS (DELETE FROM sijil_files WHERE path = ANY($1)) \
                  INSERT INTO sijil_removed (path, size) SELECT p, $2 FROM unnest($1::text[]) AS p",
-                &[&c.removed, &new],
+                &[(&c.removed, Type::TEXT_ARRAY), (&new, Type::INT8)],
             )
             .map_err(Failure::AfterUpdate)?;
         }
