@@ -892,3 +892,127 @@ fn issue14_migrate_both_ways_and_serve_from_the_database() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A sequencer on a register in the database takes officers' submissions beside another
+/// writer on another copy: a head asked after that writer's batch is the database's, and
+/// the next submission commits after it; every event is in the register once, no checkpoint
+/// forks, the publication is the database's and audits clean; `--witness` is refused.
+#[test]
+fn issue14_a_sequencer_on_the_database_takes_submissions_beside_other_writers() {
+    const TEST: &str = "issue14_a_sequencer_on_the_database_takes_submissions_beside_other_writers";
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(pg) = cluster(TEST, &tmp.path().join("pg")) else {
+        return;
+    };
+    let url = pg.url();
+    let public = tmp.path().join("public");
+    let db = Db::init(&url, tmp.path(), Some(&public));
+    let refused = sijil(&[
+        "sequencer",
+        &url,
+        "--private",
+        s(&db.first),
+        "--listen",
+        "127.0.0.1:0",
+        "--witness",
+        &format!("http://127.0.0.1:9/={}", db.vkey),
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("--witness with a postgres://"), "{why}");
+
+    let sequencer = crate::fixture_server::Daemon::start(&[
+        "sequencer",
+        &url,
+        "--private",
+        s(&db.first),
+        "--listen",
+        "127.0.0.1:0",
+        "--rate",
+        "10000",
+        "--burst",
+        "10000",
+    ]);
+    let officer_dir = tmp.path().join("officer");
+    std::fs::create_dir_all(&officer_dir).expect("mkdir");
+    let submit = |name: &str, cases: &[String]| {
+        let path = events(&officer_dir.join(name), cases);
+        let out = sijil(&[
+            "submit",
+            &sequencer.url,
+            s(&path),
+            "--key",
+            s(&db.officer),
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "sijil submit {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let cases = |tag: &str| -> Vec<String> { (0..3).map(|i| format!("{tag}-{i}")).collect() };
+    submit("1.jsonl", &cases("SEQ-A"));
+    // Another writer, on another copy: the sequencer's copy is now behind the database.
+    let other = db.new_copy(&tmp.path().join("c1"));
+    let out = db.append(
+        &url,
+        &other,
+        &events(&tmp.path().join("2.jsonl"), &cases("APP-B")),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    submit("3.jsonl", &cases("SEQ-C"));
+
+    // The head an officer asks for after another writer's batch is the database's.
+    let out = db.append(
+        &url,
+        &other,
+        &events(&tmp.path().join("4.jsonl"), &cases("APP-D")),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let addr = sequencer
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("the sequencer's address");
+    let head = crate::net::get(addr, "/api/v1/submit/head");
+    assert_eq!(head.status, 200);
+    let head: serde_json::Value = serde_json::from_slice(&head.body).expect("head JSON");
+    assert_eq!(
+        head["tree_size"].as_u64(),
+        Some(size_of(&db_checkpoint(&pg))),
+        "the head is the database's, not the copy's of before"
+    );
+    submit("5.jsonl", &cases("SEQ-E"));
+    drop(sequencer);
+
+    let all: Vec<String> = ["SEQ-A", "APP-B", "SEQ-C", "APP-D", "SEQ-E"]
+        .iter()
+        .flat_map(|t| cases(t))
+        .collect();
+    let found = cases_in_db(&db, &url, &tmp.path().join("cache"));
+    assert_exactly_once(&found, &all, &all);
+    assert_eq!(found.len(), all.len());
+    assert_no_fork(
+        &pg,
+        &tmp.path().join("cache"),
+        &db.verifier(),
+        &db_checkpoint(&pg),
+    );
+    // The publication is the database's: the last batch was the sequencer's, published after
+    // its commit.
+    assert_eq!(
+        std::fs::read(public.join("checkpoint")).expect("published checkpoint"),
+        db_checkpoint(&pg)
+    );
+    ok(&["audit", s(&public), "--key", &db.vkey]);
+}

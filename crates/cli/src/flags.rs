@@ -438,8 +438,13 @@ pub struct SubmitArgs {
 
 #[derive(Debug, Args)]
 pub struct SequencerArgs {
-    /// The register directory.
+    /// The register: a directory, or a postgres:// URL (with --private).
     pub dir: PathBuf,
+    /// For a postgres:// register: this machine's local copy of it (see `sijil append`).
+    /// Other writers (`sijil append`, other sequencers) may commit beside this one: each
+    /// head asked for and each batch first brings the copy up to the database.
+    #[arg(long, value_name = "DIR")]
+    pub private: Option<PathBuf>,
     /// The address and port to listen on; port 0 picks a free one (printed on stderr).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
     pub listen: std::net::SocketAddr,

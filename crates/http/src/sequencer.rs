@@ -295,7 +295,11 @@ impl Sequencer {
                 ),
             );
         }
-        let writer = self.lock();
+        let mut writer = self.lock();
+        if let Err(e) = writer.catch_up() {
+            tracing::error!(error = %e, "cannot bring the copy up to its commit point");
+            return Answer::error(StatusCode::SERVICE_UNAVAILABLE, e);
+        }
         match self.head_for(&writer, &ids, needs) {
             Ok(head) => Answer {
                 status: StatusCode::OK,
@@ -332,6 +336,12 @@ impl Sequencer {
         let count = checked.batch().entries.len();
         let started = Instant::now();
         let mut writer = self.lock();
+        // A copy of a register in a database: what other writers committed first, so that
+        // the publication check below sees this copy as far as the database is.
+        if let Err(e) = writer.catch_up() {
+            tracing::error!(error = %e, "cannot bring the copy up to its commit point");
+            return Answer::error(StatusCode::SERVICE_UNAVAILABLE, e);
+        }
         if let (Some(hook), false) = (&self.hook, dry_run) {
             if let Err(e) = hook.before_signing(&writer) {
                 tracing::error!(error = %e, "refusing to commit a batch");

@@ -15,7 +15,7 @@ use sijil_register::{read_private_key, RegisterWriter};
 use super::monitor::duration_arg;
 use super::publish::Publication;
 use super::serve::{run_server, shutdown_signal};
-use super::{now_ms, register_failure};
+use super::{location, now_ms, register_failure};
 use crate::flags::SequencerArgs;
 use crate::output::errln;
 use crate::Failure;
@@ -29,6 +29,11 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
     if a.max_events == 0 || a.max_body == 0 || a.burst == 0 {
         return Err(Failure::usage(anyhow::anyhow!(
             "--max-events, --max-body and --burst must be at least 1"
+        )));
+    }
+    if location::is_postgres(&a.dir) && !a.witness.is_empty() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--witness with a postgres:// register: not supported (the cosignatures would be added to this machine's copy only, not to the checkpoint the database and the publication hold); run the sequencer without --witness"
         )));
     }
     let witnesses = a
@@ -50,8 +55,11 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
         .map(read_private_key)
         .transpose()
         .map_err(register_failure)?;
-    // Opening takes the writer's lock and recovers from a crash, as `append` does.
-    let writer = RegisterWriter::open(&a.dir, log_key).map_err(register_failure)?;
+    // Opening takes the writer's lock and recovers from a crash, as `append` does; a
+    // remembered publication is checked (refusing to start behind it), then checked before
+    // each batch and published to after each commit.
+    let (writer, publication) =
+        location::open_checked(&a.dir, a.private.as_deref(), log_key, true)?;
     let mut config = SequencerConfig {
         max_events: a.max_events,
         max_body: a.max_body,
@@ -60,12 +68,10 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
         ..SequencerConfig::default()
     };
     config.limits.max_request_body = a.max_body;
-    // A remembered publication: checked now (refusing to start behind it), then before each
-    // batch, and published to after each commit.
-    let publication = Publication::check(&writer)?;
     // The witnesses it knows, too: one that has cosigned a larger checkpoint of this log
     // means this register is behind what was published (issue 14: a restored backup stops
     // instead of forking). A witness that cannot be reached does not stop it.
+    let evidence_dir = default_evidence_dir(writer.layout().root());
     let client = if witnesses.is_empty() {
         None
     } else {
@@ -78,7 +84,7 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
         )
     };
     if let Some(client) = &client {
-        check_witnesses(&writer, &witnesses, client, &default_evidence_dir(&a.dir))?;
+        check_witnesses(&writer, &witnesses, client, &evidence_dir)?;
     }
     let mut sequencer = Sequencer::new(writer, now_ms, config);
     if let Some(p) = publication {
@@ -90,7 +96,7 @@ pub fn sequencer(a: SequencerArgs) -> Result<(), Failure> {
             sequencer: Arc::downgrade(&sequencer),
             witnesses,
             client,
-            evidence_dir: default_evidence_dir(&a.dir),
+            evidence_dir,
         };
         std::thread::Builder::new()
             .name("cosign".into())
