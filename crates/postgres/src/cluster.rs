@@ -93,6 +93,17 @@ impl Cluster {
     /// [`ClusterError::NoBinaries`] where PostgreSQL is not installed; the others when it
     /// cannot be set up or started.
     pub fn start(dir: &Path) -> Result<Cluster, ClusterError> {
+        Cluster::start_with_tls(dir, None)
+    }
+
+    /// [`Cluster::start`], with TLS on (`ssl=on`) when `tls` gives the server's certificate
+    /// chain and private key (PEM): written into `dir`, readable by the server's user only, as
+    /// PostgreSQL requires of the key. Plain-text connections are still accepted
+    /// (`pg_hba.conf` says `host`, not `hostssl`): the client's `sslmode` decides.
+    ///
+    /// # Errors
+    /// As [`Cluster::start`].
+    pub fn start_with_tls(dir: &Path, tls: Option<(&str, &str)>) -> Result<Cluster, ClusterError> {
         let bin = Cluster::binaries().ok_or(ClusterError::NoBinaries)?;
         let run_as = prepare_dir(dir)?;
         let mut cluster = Cluster {
@@ -120,6 +131,18 @@ impl Cluster {
                 "--no-sync",
             ],
         )?;
+        if let Some((cert, key)) = tls {
+            let cert_path = cluster.private_file("server.crt", cert)?;
+            let key_path = cluster.private_file("server.key", key)?;
+            cluster.extra = vec![
+                "-c".into(),
+                "ssl=on".into(),
+                "-c".into(),
+                format!("ssl_cert_file={}", path_str(&cert_path)?),
+                "-c".into(),
+                format!("ssl_key_file={}", path_str(&key_path)?),
+            ];
+        }
         cluster.launch()?;
         cluster.sql("postgres", &format!("CREATE DATABASE {DATABASE}"))?;
         Ok(cluster)
@@ -271,6 +294,25 @@ impl Cluster {
     pub fn restart(&mut self) -> Result<(), ClusterError> {
         self.stop()?;
         self.launch()
+    }
+
+    /// Writes `contents` to `name` in the cluster's directory, mode 0600, owned by the
+    /// server's user when run as root.
+    fn private_file(&self, name: &str, contents: &str) -> Result<PathBuf, ClusterError> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = self.dir.join(name);
+        let io = |e: std::io::Error| ClusterError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        std::fs::write(&path, contents).map_err(io)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        if let Some(user) = &self.run_as {
+            let uid = id(&["-u", user])?;
+            let gid = id(&["-g", user])?;
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid)).map_err(io)?;
+        }
+        Ok(path)
     }
 
     fn data(&self) -> PathBuf {

@@ -15,6 +15,7 @@
 
 pub mod cluster;
 pub mod schema;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -22,7 +23,7 @@ use std::str::FromStr as _;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use postgres::types::Type;
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config};
 use sijil_core::commit::{Changes, Commit, CommitPoint, CommitPointError};
 use sijil_core::storage::prefix_of_full;
 use sijil_core::tile::{Tile, FULL_WIDTH};
@@ -73,6 +74,7 @@ pub enum PgError {
 /// before it fails.
 pub struct PgRegister {
     config: Config,
+    connector: tls::Connector,
     location: String,
     client: Mutex<Client>,
 }
@@ -89,23 +91,48 @@ impl std::fmt::Debug for PgRegister {
 impl PgRegister {
     /// Connects to the database `url` names: a `postgres://…` URL or a `key=value` string, as
     /// libpq takes them (several hosts with `target_session_attrs=read-write` is how a writer
-    /// finds the primary after a failover). TLS is not supported: use a loopback or a private
-    /// network, or a local TLS tunnel.
+    /// finds the primary after a failover).
+    ///
+    /// TLS follows the URL's `sslmode` ([`tls`]): `require` is TLS or no connection,
+    /// `prefer` (the default) TLS when the server offers it, `disable` plain text. Under TLS
+    /// the server's certificate must chain to the system's roots or to a CA of the PEM file
+    /// named by the environment variable `PGSSLROOTCERT` (libpq's; the `postgres` crate
+    /// refuses the `sslrootcert` URL parameter), and name the URL's host: libpq's
+    /// `verify-full`, always.
     ///
     /// # Errors
-    /// [`PgError::BadUrl`], [`PgError::Connect`].
+    /// [`PgError::BadUrl`] (also for an unreadable `PGSSLROOTCERT`), [`PgError::Connect`].
     pub fn connect(url: &str) -> Result<PgRegister, PgError> {
+        let root_cert = std::env::var_os(tls::ROOT_CERT_ENV).filter(|v| !v.is_empty());
+        PgRegister::connect_with_root_cert(url, root_cert.as_deref().map(std::path::Path::new))
+    }
+
+    /// [`PgRegister::connect`] with the CA file given here rather than by `PGSSLROOTCERT`
+    /// (`None`: the system's roots only).
+    ///
+    /// # Errors
+    /// As [`PgRegister::connect`].
+    pub fn connect_with_root_cert(
+        url: &str,
+        root_cert: Option<&std::path::Path>,
+    ) -> Result<PgRegister, PgError> {
         let location = redact(url);
         let config = Config::from_str(url).map_err(|e| PgError::BadUrl {
             url: location.clone(),
             message: error_text(&e),
         })?;
-        let client = config.connect(NoTls).map_err(|e| PgError::Connect {
+        let connector =
+            tls::Connector::new(&config, root_cert).map_err(|message| PgError::BadUrl {
+                url: location.clone(),
+                message,
+            })?;
+        let client = connector.connect(&config).map_err(|e| PgError::Connect {
             location: location.clone(),
-            message: error_text(&e),
+            message: connect_error_text(&e),
         })?;
         Ok(PgRegister {
             config,
+            connector,
             location,
             client: Mutex::new(client),
         })
@@ -381,14 +408,17 @@ impl PgRegister {
             cause = %error_text(cause),
             "the connection to the commit point was lost: reconnecting"
         );
-        *client = self.config.connect(NoTls).map_err(|e| PgError::Connect {
-            location: self.location.clone(),
-            message: format!(
-                "{} (after the connection was lost: {})",
-                error_text(&e),
-                error_text(cause)
-            ),
-        })?;
+        *client = self
+            .connector
+            .connect(&self.config)
+            .map_err(|e| PgError::Connect {
+                location: self.location.clone(),
+                message: format!(
+                    "{} (after the connection was lost: {})",
+                    connect_error_text(&e),
+                    error_text(cause)
+                ),
+            })?;
         Ok(())
     }
 
@@ -780,6 +810,15 @@ fn error_text(e: &postgres::Error) -> String {
         }
         (None, Some(cause)) => format!("{e}: {cause}"),
         (None, None) => e.to_string(),
+    }
+}
+
+/// [`error_text`] of a failed connection, with what to do when the server's certificate was
+/// refused.
+fn connect_error_text(e: &postgres::Error) -> String {
+    match tls::hint(e) {
+        Some(hint) => format!("{}; {hint}", error_text(e)),
+        None => error_text(e),
     }
 }
 

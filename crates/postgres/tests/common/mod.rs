@@ -24,6 +24,18 @@ pub fn cluster(dir: &std::path::Path) -> Option<Cluster> {
     }
 }
 
+/// [`cluster`] with TLS on: `tls` is the server's certificate chain and key (PEM).
+pub fn tls_cluster(dir: &std::path::Path, tls: (&str, &str)) -> Option<Cluster> {
+    match Cluster::start_with_tls(dir, Some(tls)) {
+        Ok(c) => Some(c),
+        Err(ClusterError::NoBinaries) => skip::missing(
+            "PostgreSQL",
+            "no initdb under /usr/lib/postgresql/*/bin or SIJIL_PG_BIN (scripts/test installs Debian's postgresql package)",
+        ),
+        Err(e) => panic!("cannot start a PostgreSQL cluster with TLS: {e}"),
+    }
+}
+
 /// A register with its schema on `cluster`.
 pub fn register(url: &str) -> PgRegister {
     let r = PgRegister::connect(url).expect("connect");
