@@ -129,6 +129,20 @@ pub fn checkpoint_json(snapshot: &Snapshot) -> Value {
     })
 }
 
+/// [`checkpoint_json`]'s text, written once per snapshot.
+fn checkpoint_text(snapshot: &Snapshot) -> Vec<u8> {
+    snapshot
+        .checkpoint_text(|| text(&checkpoint_json(snapshot)))
+        .to_vec()
+}
+
+/// A hash as a JSON string in standard base64 (which needs no escaping).
+fn hash_text(hash: &Hash) -> Vec<u8> {
+    let mut out = Vec::with_capacity(46);
+    push_hash(&mut out, hash);
+    out
+}
+
 fn base64_hashes(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(Hash::to_base64).collect()
 }
@@ -175,8 +189,9 @@ pub async fn officers(State(state): State<AppState>, uri: Uri) -> Result<Respons
             let entries = seqs
                 .iter()
                 .map(|&seq| {
-                    let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
-                    entry_with_proof(store, &snap, &se, Io::Allowed)
+                    let (se, proof) =
+                        committed_entry_with_proof(store, snap.tree(), seq, Io::Allowed)?;
+                    entry_with_proof(store, &snap, &se, &proof)
                 })
                 .collect::<Result<Vec<Value>, Error>>()?;
             Ok((entries, completeness(store, &snap, &view, &key, &[])?))
@@ -248,58 +263,50 @@ pub async fn cases(State(state): State<AppState>, uri: Uri) -> Result<Response, 
     })))
 }
 
-/// One entry as the API gives it: its bytes, its JSON form and its inclusion proof.
+/// One entry as the API gives it: its bytes, its JSON form and its inclusion proof
+/// (`proof`, in the snapshot's tree).
 fn entry_with_proof(
     store: &Store,
     snapshot: &Snapshot,
     se: &StoredEntry,
-    io: Io,
+    proof: &[Hash],
 ) -> Result<Value, Error> {
     let view = snapshot.entry_view(se.entry.seq)?;
-    let text = entry_with_proof_text(store, snapshot, &view, se, io)?;
+    let text = entry_with_proof_text(store, &view, se, proof);
     serde_json::from_slice(&text).map_err(Error::internal)
 }
 
 /// [`entry_with_proof`]'s JSON text, with `view` holding the entry's annotations: written
 /// directly, as [`object`] does (a case answer has one per entry).
-fn entry_with_proof_text(
-    store: &Store,
-    snapshot: &Snapshot,
-    view: &View,
-    se: &StoredEntry,
-    io: Io,
-) -> Result<Vec<u8>, Error> {
-    Ok(object(&mut entry_members(store, snapshot, view, se, io)?))
+fn entry_with_proof_text(store: &Store, view: &View, se: &StoredEntry, proof: &[Hash]) -> Vec<u8> {
+    object(&mut entry_members(store, view, se, proof))
 }
 
 /// The members of [`entry_with_proof_text`]'s object.
 fn entry_members(
     store: &Store,
-    snapshot: &Snapshot,
     view: &View,
     se: &StoredEntry,
-    io: Io,
-) -> Result<Vec<(&'static str, Vec<u8>)>, Error> {
+    proof: &[Hash],
+) -> Vec<(&'static str, Vec<u8>)> {
     let seq = se.entry.seq;
-    let tree = snapshot.tree();
-    let proof = store.inclusion_proof(tree, tree.size, seq, io)?;
     let layout = store.layout();
     let entry = entry_json(se, view, |d| read_text(layout, d));
     let mut bytes = Vec::with_capacity(se.bytes.len().div_ceil(3) * 4 + 2);
     bytes.push(b'"');
     bytes.extend_from_slice(BASE64.encode(&se.bytes).as_bytes());
     bytes.push(b'"');
-    Ok(vec![
+    vec![
         ("leaf_index", seq.to_string().into_bytes()),
         ("bytes", bytes),
         ("entry", text(&entry)),
-        ("inclusion_proof", hashes_text(&proof)),
+        ("inclusion_proof", hashes_text(proof)),
         (
             "tlog_proof",
             format!("\"/api/v1/entries/{seq}/tlog-proof\"").into_bytes(),
         ),
         ("raw", format!("\"/api/v1/entries/{seq}/raw\"").into_bytes()),
-    ])
+    ]
 }
 
 /// A JSON array of hashes in standard base64 (which needs no escaping in a JSON string).
@@ -310,18 +317,43 @@ fn hashes_text(hashes: &[Hash]) -> Vec<u8> {
         if i > 0 {
             out.push(b',');
         }
-        out.push(b'"');
-        out.extend_from_slice(h.to_base64().as_bytes());
-        out.push(b'"');
+        push_hash(&mut out, h);
     }
     out.push(b']');
     out
+}
+
+/// `hash` as a JSON string in standard base64, appended to `out` (no `String` of its own).
+fn push_hash(out: &mut Vec<u8>, hash: &Hash) {
+    out.push(b'"');
+    let start = out.len();
+    out.resize(start + 44, 0);
+    // 32 bytes are exactly 44 base64 characters: the slice is never too short.
+    let written = BASE64.encode_slice(hash.0, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
+    out.push(b'"');
 }
 
 /// Entry `seq` of `tree`, which the caller knows the tree holds (a seq checked against the
 /// size, or one the view names).
 pub fn committed_entry(store: &Store, tree: Tree, seq: u64, io: Io) -> Result<StoredEntry, Error> {
     store.entry(tree, seq, io)?.ok_or_else(|| {
+        Error::internal(format!(
+            "entry {seq} is not in the tree of size {}",
+            tree.size
+        ))
+    })
+}
+
+/// Entry `seq` of `tree` with its inclusion proof in `tree`, read together
+/// ([`Store::entry_with_proof`]); the caller knows the tree holds it.
+pub fn committed_entry_with_proof(
+    store: &Store,
+    tree: Tree,
+    seq: u64,
+    io: Io,
+) -> Result<(StoredEntry, Vec<Hash>), Error> {
+    store.entry_with_proof(tree, seq, io)?.ok_or_else(|| {
         Error::internal(format!(
             "entry {seq} is not in the tree of size {}",
             tree.size
@@ -352,14 +384,14 @@ pub async fn case(
             let stored = detail
                 .timeline
                 .iter()
-                .map(|t| committed_entry(store, snap.tree(), t.seq, Io::Allowed))
+                .map(|t| committed_entry_with_proof(store, snap.tree(), t.seq, Io::Allowed))
                 .collect::<Result<Vec<_>, Error>>()?;
             // The case's view holds the annotations of all its entries.
             let entries = stored
                 .iter()
-                .map(|se| entry_with_proof_text(store, &snap, &view, se, Io::Allowed))
-                .collect::<Result<Vec<_>, Error>>()?;
-            let signers = completeness::signers_of(stored.iter().map(|se| &se.entry));
+                .map(|(se, proof)| entry_with_proof_text(store, &view, se, proof))
+                .collect::<Vec<_>>();
+            let signers = completeness::signers_of(stored.iter().map(|(se, _)| &se.entry));
             Ok(Ok((
                 detail,
                 array(&entries),
@@ -436,8 +468,7 @@ fn completeness_text(
 fn proven_entry(store: &Store, snapshot: &Snapshot, seq: u64) -> Result<ProvenEntry, Error> {
     let tree = snapshot.tree();
     let proven = snapshot.proven(seq, || {
-        let se = committed_entry(store, tree, seq, Io::Allowed)?;
-        let proof = store.inclusion_proof(tree, tree.size, seq, Io::Allowed)?;
+        let (se, proof) = committed_entry_with_proof(store, tree, seq, Io::Allowed)?;
         Ok::<_, Error>(ProvenEntry {
             seq,
             bytes: BASE64.encode(&se.bytes),
@@ -475,10 +506,10 @@ pub async fn entry(
     let snap = snapshot.clone();
     let body = state
         .blocking(move |store| {
-            let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
+            let (se, proof) = committed_entry_with_proof(store, snap.tree(), seq, Io::Allowed)?;
             let view = snap.entry_view(seq)?;
-            let mut members = entry_members(store, &snap, &view, &se, Io::Allowed)?;
-            members.push(("checkpoint", text(&checkpoint_json(&snap))));
+            let mut members = entry_members(store, &view, &se, &proof);
+            members.push(("checkpoint", checkpoint_text(&snap)));
             Ok(object(&mut members))
         })
         .await?;
@@ -601,8 +632,9 @@ pub async fn controller(
         .blocking(move |store| {
             seqs.iter()
                 .map(|&seq| {
-                    let se = committed_entry(store, snap.tree(), seq, Io::Allowed)?;
-                    entry_with_proof(store, &snap, &se, Io::Allowed)
+                    let (se, proof) =
+                        committed_entry_with_proof(store, snap.tree(), seq, Io::Allowed)?;
+                    entry_with_proof(store, &snap, &se, &proof)
                 })
                 .collect::<Result<Vec<Value>, Error>>()
         })
@@ -635,7 +667,7 @@ fn link_to_checkpoint(
     store: &Store,
     tree: Tree,
     size: u64,
-    value: &mut Value,
+    members: &mut Vec<(&'static str, Vec<u8>)>,
     io: Io,
 ) -> Result<(), Error> {
     // The checkpoint's own tree has the root it signs (verified when it was opened): no
@@ -645,10 +677,10 @@ fn link_to_checkpoint(
     } else {
         store.root_at(tree, size, io)?
     };
-    value["tree_root"] = json!(root.to_base64());
+    members.push(("tree_root", hash_text(&root)));
     if size < tree.size {
         let proof = store.consistency_proof(tree, size, tree.size, io)?;
-        value["checkpoint_consistency"] = json!(base64_hashes(&proof));
+        members.push(("checkpoint_consistency", hashes_text(&proof)));
     }
     Ok(())
 }
@@ -682,21 +714,23 @@ pub async fn inclusion(State(state): State<AppState>, uri: Uri) -> Result<Respon
             format!("{index} is not below the tree size {size}"),
         ));
     }
-    let mut value = state
+    // Written as `serde_json::Value` wrote it (keys in order, [`object`]), without building
+    // one: a proof is the API's most frequent answer (issue 11).
+    let mut members = state
         .read(move |store, io| {
-            let proof = store.inclusion_proof(tree, size, index, io)?;
-            let mut value = json!({
-                "leaf_index": index,
-                "tree_size": size,
-                "leaf_hash": store.leaf_hash(tree, index, io)?.to_base64(),
-                "inclusion_proof": base64_hashes(&proof),
-            });
-            link_to_checkpoint(store, tree, size, &mut value, io)?;
-            Ok(value)
+            let (leaf, proof) = store.leaf_and_inclusion_proof(tree, size, index, io)?;
+            let mut members = vec![
+                ("leaf_index", index.to_string().into_bytes()),
+                ("tree_size", size.to_string().into_bytes()),
+                ("leaf_hash", hash_text(&leaf)),
+                ("inclusion_proof", hashes_text(&proof)),
+            ];
+            link_to_checkpoint(store, tree, size, &mut members, io)?;
+            Ok(members)
         })
         .await?;
-    value["checkpoint"] = checkpoint_json(&snapshot);
-    Ok(answer(&value))
+    members.push(("checkpoint", checkpoint_text(&snapshot)));
+    Ok(answer_text(object(&mut members)))
 }
 
 /// `GET /api/v1/proof/consistency?from=&to=`: the consistency proof from the tree of `from`
@@ -721,21 +755,21 @@ pub async fn consistency(State(state): State<AppState>, uri: Uri) -> Result<Resp
             format!("{from} is above to ({to})"),
         ));
     }
-    let mut value = state
+    let mut members = state
         .read(move |store, io| {
             let proof = store.consistency_proof(tree, from, to, io)?;
-            let mut value = json!({
-                "from": from,
-                "to": to,
-                "tree_size": to,
-                "consistency_proof": base64_hashes(&proof),
-            });
-            link_to_checkpoint(store, tree, to, &mut value, io)?;
-            Ok(value)
+            let mut members = vec![
+                ("from", from.to_string().into_bytes()),
+                ("to", to.to_string().into_bytes()),
+                ("tree_size", to.to_string().into_bytes()),
+                ("consistency_proof", hashes_text(&proof)),
+            ];
+            link_to_checkpoint(store, tree, to, &mut members, io)?;
+            Ok(members)
         })
         .await?;
-    value["checkpoint"] = checkpoint_json(&snapshot);
-    Ok(answer(&value))
+    members.push(("checkpoint", checkpoint_text(&snapshot)));
+    Ok(answer_text(object(&mut members)))
 }
 
 /// `GET /healthz`: 200 while the server can answer; says which tree it serves.

@@ -15,9 +15,9 @@
 //! On shutdown the listener closes, idle connections close, requests in progress finish
 //! (within [`SHUTDOWN_GRACE`]), and the refresher stops.
 //!
-//! `sijil serve` answers `GET`/`HEAD` of `/checkpoint` and `/tile/…` in front of the router
-//! ([`Front`]), under the same rules, so that the log's files are served at a static file
-//! server's rate (issue 11).
+//! `sijil serve` answers `GET`/`HEAD` of `/checkpoint` and `/tile/…`, and inclusion proofs
+//! and entries asked without `Accept-Encoding`, in front of the router ([`Front`]), under the same rules,
+//! so that the log's files are served at a static file server's rate (issue 11).
 
 use std::future::Future;
 use std::io;
@@ -210,8 +210,9 @@ fn host_problem<B>(request: &Request<B>) -> Option<String> {
 }
 
 /// The service of every connection of `sijil serve`: `GET` and `HEAD` of `/checkpoint` and
-/// `/tile/…` are answered here, without the router's layers; every other request goes to
-/// the router.
+/// `/tile/…`, and of `/api/v1/proof/inclusion` and `/api/v1/entries/{seq}` without
+/// `Accept-Encoding` ([`Front::takes_proof`], [`Front::entry_seq`]), are answered here, without the router's layers; every other
+/// request goes to the router.
 ///
 /// The log's files are what clients fetch most, one small file per request, where the
 /// router's per-request work (a clone of every layer's service, a boxed future per layer,
@@ -266,6 +267,79 @@ impl Front {
             && request.uri().query().is_none()
             && request.body().is_end_stream()
             && host_problem(request).is_none()
+    }
+
+    /// Whether the fast path answers `request` as an inclusion proof
+    /// (`GET /api/v1/proof/inclusion?…`, the API's most frequent request): from a client that
+    /// sent no `Accept-Encoding`, whose answer the router's compression layer leaves as it is
+    /// (one that accepts gzip goes to the router, which compresses it).
+    pub(crate) fn takes_proof<B: HttpBody>(request: &Request<B>) -> bool {
+        (request.method() == Method::GET || request.method() == Method::HEAD)
+            && request.uri().path() == "/api/v1/proof/inclusion"
+            && !request.headers().contains_key(header::ACCEPT_ENCODING)
+            && request.body().is_end_stream()
+            && host_problem(request).is_none()
+    }
+
+    /// The `{seq}` of `GET /api/v1/entries/{seq}` if the fast path answers it: as
+    /// [`Front::takes_proof`], and only for a seq of ASCII digits, which the router's `Path`
+    /// would take as it is (no percent-decoding to match); anything else goes to the router.
+    pub(crate) fn entry_seq<B: HttpBody>(request: &Request<B>) -> Option<&str> {
+        let seq = request.uri().path().strip_prefix("/api/v1/entries/")?;
+        ((request.method() == Method::GET || request.method() == Method::HEAD)
+            && !seq.is_empty()
+            && seq.bytes().all(|b| b.is_ascii_digit())
+            && !request.headers().contains_key(header::ACCEPT_ENCODING)
+            && request.body().is_end_stream()
+            && host_problem(request).is_none())
+        .then_some(seq)
+    }
+
+    /// An inclusion proof or an entry answered by the router's own handler
+    /// ([`crate::api::inclusion`], [`crate::api::entry`]), without the router's layers, under
+    /// the same limits: the in-flight semaphore, the request timeout, and the headers the
+    /// layers add ([`Front::finish`], and the compression layer's `Vary`).
+    fn api<B: HttpBody>(&self, request: Request<B>) -> FrontFuture {
+        let seq = Front::entry_seq(&request).map(str::to_owned);
+        let started = Instant::now();
+        let (parts, _) = request.into_parts();
+        let metrics = self.metrics.clone();
+        let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+            let response = crate::unavailable(crate::TOO_MANY);
+            return FrontFuture::Ready(Some(Front::finish(
+                metrics.as_deref(),
+                &parts.method,
+                &parts.uri,
+                started,
+                response,
+            )));
+        };
+        let state = self.state.clone();
+        let timeout = self.request_timeout;
+        FrontFuture::Slow(Box::pin(async move {
+            let state = axum::extract::State(state);
+            let uri = parts.uri.clone();
+            let answer = match seq {
+                Some(seq) => {
+                    let path = axum::extract::Path(seq);
+                    tokio::time::timeout(timeout, crate::api::entry(state, path, uri)).await
+                }
+                None => tokio::time::timeout(timeout, crate::api::inclusion(state, uri)).await,
+            };
+            drop(permit);
+            let mut response = match answer {
+                Ok(answer) => answer.into_response(),
+                Err(_) => crate::unavailable(crate::TOOK_TOO_LONG),
+            };
+            vary_as_compressed(&mut response);
+            Front::finish(
+                metrics.as_deref(),
+                &parts.method,
+                &parts.uri,
+                started,
+                response,
+            )
+        }))
     }
 
     /// The router's finishing touches on a fast-path answer, and its count.
@@ -331,6 +405,9 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> FrontFuture {
+        if Front::takes_proof(&request) || Front::entry_seq(&request).is_some() {
+            return self.api(request);
+        }
         if !Front::takes(&request) {
             return FrontFuture::Router(self.router.call(request.map(Body::new)));
         }
@@ -407,6 +484,27 @@ impl Future for FrontFuture {
             FrontFuture::Slow(f) => f.as_mut().poll(cx).map(Ok),
             FrontFuture::Router(f) => Pin::new(f).poll(cx),
         }
+    }
+}
+
+/// The `Vary: Accept-Encoding` the router's compression layer adds to an answer it would
+/// compress for a client that accepts gzip (text of at least 1 KiB, `crate::router_with`),
+/// and leaves as it is for one that does not (`HEAD` too: its body is dropped after).
+fn vary_as_compressed(response: &mut Response) {
+    let text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    let large = response
+        .body()
+        .size_hint()
+        .exact()
+        .is_none_or(|n| n >= 1024);
+    if text && large && !response.headers().contains_key(header::CONTENT_ENCODING) {
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
 }
 

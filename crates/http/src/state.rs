@@ -67,6 +67,9 @@ pub struct Snapshot {
     /// the signers' keys: the same in every case answer signed by the same officers (issue
     /// 11). At most [`SIGNERS_KEPT`], emptied when full.
     signers: Mutex<HashMap<Vec<PublicKey>, Arc<[u8]>>>,
+    /// The `checkpoint` member of the API's answers as JSON text, written once: every proof
+    /// and entry answer carries it (issue 11).
+    checkpoint_text: OnceLock<Box<[u8]>>,
 }
 
 /// How many shared proven entries a snapshot keeps (each about 2.5 KB: the entry and its
@@ -140,7 +143,15 @@ impl Snapshot {
             listings: Mutex::new(HashMap::new()),
             proven: Mutex::new(HashMap::new()),
             signers: Mutex::new(HashMap::new()),
+            checkpoint_text: OnceLock::new(),
         }
+    }
+
+    /// The JSON text of the served checkpoint as the API carries it, `make` writing it the
+    /// first time (`api::checkpoint_json`).
+    pub fn checkpoint_text(&self, make: impl FnOnce() -> Vec<u8>) -> &[u8] {
+        self.checkpoint_text
+            .get_or_init(|| make().into_boxed_slice())
     }
 
     /// Whether answers are read from the writer's state (not a view in memory).

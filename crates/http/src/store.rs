@@ -107,6 +107,8 @@ pub struct Store {
     /// Where each group of [`ENTRY_GROUP`] entries starts in bundle files read before, so
     /// that one entry is read without the rest of its bundle ([`Store::entry`]).
     entry_starts: Cache<(u64, u16), EntryStarts>,
+    /// Full level-0 hash tiles' and full bundles' files kept open ([`Store::open_full`]).
+    open_files: Cache<Tile, std::fs::File>,
 }
 
 /// The tree a read is verified against: a checkpoint's size and root.
@@ -141,6 +143,7 @@ impl Store {
             bundles: Cache::new(bundle_cache_bytes),
             known: Cache::new(known_bytes),
             entry_starts: Cache::new(ENTRY_STARTS_BYTES),
+            open_files: Cache::new(open_files_budget()),
         }
     }
 
@@ -155,6 +158,8 @@ impl Store {
             tree,
             io,
             needed_io: Cell::new(false),
+            groups: RefCell::new(HashMap::new()),
+            tiles: RefCell::new(Vec::new()),
         }
     }
 
@@ -172,6 +177,30 @@ impl Store {
         io: Io,
     ) -> Result<Vec<Hash>, StoreError> {
         self.with_hashes(tree, io, |r| merkle::prove_inclusion(size, index, r))
+    }
+
+    /// The leaf hash of entry `index` and its inclusion proof in the tree of the first `size`
+    /// leaves of `tree`, from one reader: the group of the leaf's compact tile that the proof
+    /// reads back ([`Hashes::reread_hash`]) is read and checked once for both.
+    ///
+    /// # Errors
+    /// As [`Store::inclusion_proof`].
+    pub fn leaf_and_inclusion_proof(
+        &self,
+        tree: Tree,
+        size: u64,
+        index: u64,
+        io: Io,
+    ) -> Result<(Hash, Vec<Hash>), StoreError> {
+        self.with_hashes(tree, io, |r| {
+            let proof = merkle::prove_inclusion(size, index, r)?;
+            let leaf = r
+                .read_hashes(&[stored_hash_index(0, index)])?
+                .first()
+                .copied()
+                .ok_or(MerkleError::Internal("leaf hash: no answer"))?;
+            Ok((leaf, proof))
+        })
     }
 
     /// The consistency proof from the first `old_size` to the first `new_size` leaves of
@@ -218,13 +247,7 @@ impl Store {
         f: impl FnOnce(&Hashes<'_>) -> Result<T, MerkleError>,
     ) -> Result<T, StoreError> {
         let hashes = self.hashes(tree, io);
-        f(&hashes).map_err(|e| {
-            if hashes.needed_io.get() {
-                StoreError::NeedsIo
-            } else {
-                StoreError::Merkle(e)
-            }
-        })
+        f(&hashes).map_err(|e| hashes.error(e))
     }
 
     /// The bytes of hash tile `tile` of the tree `tree`, verified, with a digest of them for
@@ -384,6 +407,33 @@ impl Store {
     /// As [`Store::bundle`]; [`StoreError::Corrupt`] if the entry does not decode or names
     /// another seq. `Ok(None)` when `seq` is not below the tree size.
     pub fn entry(&self, tree: Tree, seq: u64, io: Io) -> Result<Option<StoredEntry>, StoreError> {
+        self.entry_from(&self.hashes(tree, io), seq)
+    }
+
+    /// Entry `seq`, as [`Store::entry`] reads it, with its inclusion proof in the tree `tree`
+    /// (RFC 9162 §2.1.3.1), from one reader: the group of leaf hashes that checks the entry
+    /// is read back and checked once for the proof too.
+    ///
+    /// # Errors
+    /// As [`Store::entry`] and [`Store::inclusion_proof`].
+    pub fn entry_with_proof(
+        &self,
+        tree: Tree,
+        seq: u64,
+        io: Io,
+    ) -> Result<Option<(StoredEntry, Vec<Hash>)>, StoreError> {
+        let hashes = self.hashes(tree, io);
+        let Some(entry) = self.entry_from(&hashes, seq)? else {
+            return Ok(None);
+        };
+        let proof =
+            merkle::prove_inclusion(tree.size, seq, &hashes).map_err(|e| hashes.error(e))?;
+        Ok(Some((entry, proof)))
+    }
+
+    /// [`Store::entry`], checked against the hashes of `hashes`.
+    fn entry_from(&self, hashes: &Hashes<'_>, seq: u64) -> Result<Option<StoredEntry>, StoreError> {
+        let (tree, io) = (hashes.tree, hashes.io);
         if seq >= tree.size {
             return Ok(None);
         }
@@ -399,7 +449,7 @@ impl Store {
             let entries = bundle::parse(&plain)
                 .map_err(|e| StoreError::Corrupt(format!("{}: {e}", stored.path())))?;
             let bytes = entries.get(position).ok_or_else(too_short)?;
-            return self.checked_entry(tree, seq, bytes, io, &stored).map(Some);
+            return self.checked_entry(hashes, seq, bytes, &stored).map(Some);
         }
         if let Some(starts) = self.entry_starts.get(&key) {
             let group = self.read_group(&stored, &starts, position / ENTRY_GROUP);
@@ -407,7 +457,7 @@ impl Store {
                 .as_deref()
                 .and_then(|g| nth_entry(g, position % ENTRY_GROUP))
             {
-                match self.checked_entry(tree, seq, bytes, io, &stored) {
+                match self.checked_entry(hashes, seq, bytes, &stored) {
                     Ok(entry) => return Ok(Some(entry)),
                     Err(StoreError::NeedsIo) => return Err(StoreError::NeedsIo),
                     // The file changed since its starts were kept: read it whole, below.
@@ -431,21 +481,20 @@ impl Store {
             }
         }
         let bytes = entries.get(position).ok_or_else(too_short)?;
-        self.checked_entry(tree, seq, bytes, io, &stored).map(Some)
+        self.checked_entry(hashes, seq, bytes, &stored).map(Some)
     }
 
-    /// Entry `seq`, read from bundle file `stored`: checked against its leaf hash in `tree`,
-    /// decoded, and checked to say it is entry `seq`.
+    /// Entry `seq`, read from bundle file `stored`: checked against its leaf hash in the
+    /// tree of `hashes`, decoded, and checked to say it is entry `seq`.
     fn checked_entry(
         &self,
-        tree: Tree,
+        hashes: &Hashes<'_>,
         seq: u64,
         bytes: &[u8],
-        io: Io,
         stored: &Tile,
     ) -> Result<StoredEntry, StoreError> {
         let leaf = leaf_hash(bytes);
-        let want = self.hashes(tree, io).read(&[stored_hash_index(0, seq)])?;
+        let want = hashes.read(&[stored_hash_index(0, seq)])?;
         if want.first() != Some(&leaf) {
             return Err(StoreError::Corrupt(format!(
                 "{}: entry {seq} does not match its leaf hash",
@@ -475,20 +524,41 @@ impl Store {
         use std::os::unix::fs::FileExt as _;
         let from = *starts.starts.get(group)?;
         let len = usize::try_from(starts.starts.get(group + 1)?.checked_sub(from)?).ok()?;
-        let file = match std::fs::File::open(self.layout.tile(stored)) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !stored.is_full() => {
-                std::fs::File::open(self.layout.tile(&Tile {
-                    width: FULL_WIDTH,
-                    ..*stored
-                }))
-                .ok()?
+        let file = if stored.is_full() {
+            self.open_full(stored).ok()?
+        } else {
+            match std::fs::File::open(self.layout.tile(stored)) {
+                Ok(file) => Arc::new(file),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => self
+                    .open_full(&Tile {
+                        width: FULL_WIDTH,
+                        ..*stored
+                    })
+                    .ok()?,
+                Err(_) => return None,
             }
-            Err(_) => return None,
         };
         let mut group = vec![0u8; len];
         file.read_exact_at(&mut group, u64::from(from)).ok()?;
         Some(group)
+    }
+
+    /// The file of `tile`, a full level-0 hash tile or a full bundle, kept open (a bounded set,
+    /// [`open_files_budget`]): a proof's or an entry's read of a few hundred bytes is then
+    /// one `pread`, without an `open`, a path look-up and a `close` (issue 11: a seventh of a
+    /// random proof's time). A full tile's or bundle's bytes never change, and what is read
+    /// through a kept descriptor is checked as any other read is (a group of hashes against
+    /// the subtree hash kept, an entry against its leaf hash): a file replaced or changed
+    /// since it was opened gives bytes that are refused, never bytes that are served.
+    fn open_full(&self, tile: &Tile) -> std::io::Result<Arc<std::fs::File>> {
+        if let Some(file) = self.open_files.get(tile) {
+            return Ok(file);
+        }
+        let file = Arc::new(std::fs::File::open(self.layout.tile(tile))?);
+        if self.open_files.budget > 0 {
+            self.open_files.insert(*tile, Arc::clone(&file), 1);
+        }
+        Ok(file)
     }
 
     /// The bytes of `tile`'s file and their digest, if the file was verified before
@@ -558,61 +628,6 @@ impl Store {
         let at = HashLocation::of(index);
         let tile = self.hash_tiles.get(&(at.tile_level, at.tile_index))?;
         tile.hash(at.sublevel, at.position, at.width)
-    }
-
-    /// The hash at `index` if it lies below [`KEPT_FROM`] in a compact tile of the cache: its
-    /// group of 16 hashes read back from the tile's file (512 bytes, no more than a known
-    /// file's read) and used only if they hash to the subtree hash the tile kept when it was
-    /// verified. `groups` holds the groups this read checked already (a proof needs 4
-    /// hashes of one group). `None` when no compact tile holds it, or its file cannot be
-    /// read (then [`Store::verify`] reads it and says why).
-    ///
-    /// # Errors
-    /// [`StoreError::Corrupt`] when the group read back does not match: the file changed
-    /// since it was verified.
-    fn reread_hash(
-        &self,
-        index: u64,
-        groups: &mut HashMap<(u64, usize), GroupHashes>,
-    ) -> Result<Option<Hash>, StoreError> {
-        use std::os::unix::fs::FileExt as _;
-        let at = HashLocation::of(index);
-        if at.tile_level != 0 || at.sublevel >= KEPT_FROM {
-            return Ok(None);
-        }
-        let group = (at.position << at.sublevel) / GROUP;
-        if let Some(own) = groups.get(&(at.tile_index, group)) {
-            return Ok(group_hash(own, at.sublevel, at.position));
-        }
-        let Some(tile) = self
-            .hash_tiles
-            .get(&(0, at.tile_index))
-            .filter(|t| t.compact)
-        else {
-            return Ok(None);
-        };
-        let path = self.layout.tile(&Tile {
-            level: TileLevel::Hash(0),
-            index: at.tile_index,
-            width: FULL_WIDTH,
-        });
-        let mut data = [0u8; GROUP * 32];
-        let read = std::fs::File::open(&path)
-            .and_then(|f| f.read_exact_at(&mut data, (group * GROUP * 32) as u64));
-        if read.is_err() {
-            return Ok(None);
-        }
-        let own = tile.check_group(group, &data).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "{}: hashes {}..{} changed since the tile was verified",
-                path.display(),
-                group * GROUP,
-                (group + 1) * GROUP
-            ))
-        })?;
-        let hash = group_hash(&own, at.sublevel, at.position);
-        groups.insert((at.tile_index, group), own);
-        Ok(hash)
     }
 
     /// The full level-0 tiles holding `indexes`, read and each checked against the hash its
@@ -695,6 +710,24 @@ pub const KNOWN_ENTRY_BYTES: usize = 160;
 /// The default budget of remembered identities: 4 MiB, about 26,000 tiles and bundles
 /// (a log of 10^6 entries has 3,922 hash tiles and 3,907 bundles).
 pub const DEFAULT_KNOWN_FILES_BYTES: usize = 4 << 20;
+
+/// The most files [`Store::open_full`] keeps open: enough for every full level-0 hash tile of
+/// a log of 10^6 entries (3,906), or half of its tiles and bundles.
+pub const MAX_OPEN_FILES: usize = 4096;
+
+/// How many files [`Store::open_full`] keeps open: a quarter of the process's limit on open
+/// files (its soft `RLIMIT_NOFILE`, from `/proc/self/limits`), at most [`MAX_OPEN_FILES`],
+/// so that connections (`Limits::max_connections`) and everything else keep the rest; 64
+/// if the limit cannot be read. (deploy/sijil-serve.service sets 8192: 2,048 kept open.)
+fn open_files_budget() -> usize {
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse::<usize>().ok()
+        });
+    soft.map_or(64, |n| (n / 4).min(MAX_OPEN_FILES))
+}
 
 /// A file as `stat` describes it: enough to see that it changed since it was verified.
 /// Any write, truncation, rename over it or `chmod`/`chown`/`touch` sets its ctime to the
@@ -809,9 +842,100 @@ pub struct Hashes<'a> {
     /// Set when a read failed for want of I/O, so that the caller of a merkle function (which
     /// only sees a `MerkleError`) can tell "retry with I/O" from a real failure.
     needed_io: Cell<bool>,
+    /// The groups of compact tiles read back and checked by this reader's reads
+    /// ([`Hashes::reread_hash`]): a proof and its leaf hash need the same group, read once.
+    groups: RefCell<HashMap<(u64, usize), GroupHashes>>,
+    /// The cached tiles this reader used ([`Hashes::cached`]).
+    tiles: RefCell<Vec<TileSeen>>,
 }
 
+/// A cached tile a [`Hashes`] reader used, by (level, index).
+type TileSeen = ((u8, u64), Arc<ExpandedTile>);
+
 impl Hashes<'_> {
+    /// The store's error for `e`, the failure of a merkle function reading from this reader.
+    fn error(&self, e: MerkleError) -> StoreError {
+        if self.needed_io.get() {
+            StoreError::NeedsIo
+        } else {
+            StoreError::Merkle(e)
+        }
+    }
+
+    /// Cached tile `key`, kept by this reader once found: a proof asks for about 20 hashes
+    /// from 3 or 4 tiles, and each look-up in the shared cache takes its lock and hashes its
+    /// key (issue 11). Only tiles found are kept here: one verified meanwhile is looked up
+    /// again.
+    fn cached(&self, key: (u8, u64)) -> Option<Arc<ExpandedTile>> {
+        let mut tiles = self.tiles.borrow_mut();
+        if let Some((_, t)) = tiles.iter().find(|(k, _)| *k == key) {
+            return Some(Arc::clone(t));
+        }
+        let t = self.store.hash_tiles.get(&key)?;
+        tiles.push((key, Arc::clone(&t)));
+        Some(t)
+    }
+
+    /// The hash at `index` if a verified tile holding it is cached.
+    fn cached_hash(&self, index: u64) -> Option<Hash> {
+        let at = HashLocation::of(index);
+        let tile = self.cached((at.tile_level, at.tile_index))?;
+        tile.hash(at.sublevel, at.position, at.width)
+    }
+
+    /// The hash at `index` if it lies below [`KEPT_FROM`] in a compact tile of the cache: its
+    /// group of 16 hashes read back from the tile's file (512 bytes, no more than a known
+    /// file's read) and used only if they hash to the subtree hash the tile kept when it was
+    /// verified. `groups` holds the groups this read checked already (a proof needs 4
+    /// hashes of one group). `None` when no compact tile holds it, or its file cannot be
+    /// read (then [`Store::verify`] reads it and says why).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when the group read back does not match: the file changed
+    /// since it was verified.
+    fn reread_hash(
+        &self,
+        index: u64,
+        groups: &mut HashMap<(u64, usize), GroupHashes>,
+    ) -> Result<Option<Hash>, StoreError> {
+        use std::os::unix::fs::FileExt as _;
+        let at = HashLocation::of(index);
+        if at.tile_level != 0 || at.sublevel >= KEPT_FROM {
+            return Ok(None);
+        }
+        let group = (at.position << at.sublevel) / GROUP;
+        if let Some(own) = groups.get(&(at.tile_index, group)) {
+            return Ok(group_hash(own, at.sublevel, at.position));
+        }
+        let Some(tile) = self.cached((0, at.tile_index)).filter(|t| t.compact) else {
+            return Ok(None);
+        };
+        let file = Tile {
+            level: TileLevel::Hash(0),
+            index: at.tile_index,
+            width: FULL_WIDTH,
+        };
+        let mut data = [0u8; GROUP * 32];
+        let read = self
+            .store
+            .open_full(&file)
+            .and_then(|f| f.read_exact_at(&mut data, (group * GROUP * 32) as u64));
+        if read.is_err() {
+            return Ok(None);
+        }
+        let own = tile.check_group(group, &data).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{}: hashes {}..{} changed since the tile was verified",
+                file.path(),
+                group * GROUP,
+                (group + 1) * GROUP
+            ))
+        })?;
+        let hash = group_hash(&own, at.sublevel, at.position);
+        groups.insert((at.tile_index, group), own);
+        Ok(hash)
+    }
+
     /// Like [`HashReader::read_hashes`], with [`StoreError::NeedsIo`] kept apart.
     pub fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
         let count = merkle::stored_hash_count(self.tree.size);
@@ -824,14 +948,15 @@ impl Hashes<'_> {
         }
         let mut found: Vec<Option<Hash>> = indexes
             .iter()
-            .map(|&index| self.store.cached_hash(index))
+            .map(|&index| self.cached_hash(index))
             .collect();
-        let mut groups = HashMap::new();
+        let mut groups = self.groups.borrow_mut();
         for (slot, &index) in found.iter_mut().zip(indexes) {
             if slot.is_none() {
-                *slot = self.store.reread_hash(index, &mut groups)?;
+                *slot = self.reread_hash(index, &mut groups)?;
             }
         }
+        drop(groups);
         let missing: Vec<u64> = indexes
             .iter()
             .zip(&found)
@@ -916,7 +1041,11 @@ impl TileReader for Filler<'_> {
                 cached => {
                     // This read answers from the whole tile (a compact one lacks the hashes
                     // it may serve); the cache keeps its compact form.
-                    let expanded = Arc::new(ExpandedTile::new(tile.width, data));
+                    let expanded = Arc::new(if level == 0 {
+                        ExpandedTile::new(tile.width, data)
+                    } else {
+                        ExpandedTile::whole(tile.width, data)
+                    });
                     if cached.is_none() {
                         keep(self.cache, key, &expanded);
                     }
@@ -929,8 +1058,8 @@ impl TileReader for Filler<'_> {
 }
 
 /// Caches `tile`, verified: compact if it is a full level-0 tile ([`ExpandedTile::compact`]).
-/// Higher tiles stay whole: there are 256 times fewer of them, and every proof needs their
-/// hashes below [`KEPT_FROM`] (a log of 10^6 entries has 16, 147 KiB).
+/// Higher tiles stay whole, with every subtree hash: there are 256 times fewer of them, and
+/// every proof needs their hashes below [`KEPT_FROM`] (a log of 10^6 entries has 16, 260 KiB).
 fn keep(cache: &Cache<(u8, u64), ExpandedTile>, key: (u8, u64), tile: &Arc<ExpandedTile>) {
     match tile.compact().filter(|_| key.0 == 0) {
         Some(compact) => {
@@ -970,18 +1099,20 @@ impl HashLocation {
     }
 }
 
-/// The first level inside a tile whose hashes [`ExpandedTile`] keeps precomputed. Below it,
-/// a hash is computed from the tile's own hashes when asked: at most 7 node hashes, about
-/// 11 per tile level of a proof, which is cheaper than keeping 224 more hashes per tile.
+/// The first level inside a tile whose hashes a compact [`ExpandedTile`] keeps. Below it, a
+/// proof reads the tile's own hashes back from its file, a group of [`GROUP`] at a time.
 const KEPT_FROM: u32 = 4;
 
 /// A verified hash tile of width `w` with the complete subtree hashes inside it: its `w`
 /// hashes (the tile's bytes, served as they are), then the `w/16` hashes of subtrees of 16,
 /// the `w/32` of subtrees of 32, and so on up to subtrees of 128 (RFC 9162 §2.1.1 node
-/// hashes). Subtrees of 2, 4 and 8 are hashed on demand (see [`KEPT_FROM`]).
+/// hashes); subtrees of 2, 4 and 8 are hashed on demand. A tile above level 0 keeps those
+/// too ([`ExpandedTile::whole`], 16 KiB): every proof needs 11 of them per tile level
+/// (issue 11). A level-0 tile does not: it is kept compact once verified, so those hashes
+/// would be computed only to be dropped.
 ///
 /// A *compact* tile (a full level-0 tile in the cache, [`ExpandedTile::compact`]) keeps only
-/// the 30 subtree hashes of 16 leaves and up, 960 bytes instead of 9.2 KiB (issue 11: a log
+/// the 30 subtree hashes of 16 leaves and up, 960 bytes instead of 16 KiB (issue 11: a log
 /// of 10^6 entries in 4 MiB, not 36): a proof reads the 16 leaf hashes it needs back from
 /// the tile's file and uses them only once they hash to the kept subtree hash of 16
 /// ([`ExpandedTile::check_group`]).
@@ -990,6 +1121,9 @@ struct ExpandedTile {
     width: u16,
     /// Whether `buf` lacks the tile's own hashes (see above).
     compact: bool,
+    /// The first sublevel above the own hashes whose subtree hashes `buf` holds: 1 for the
+    /// tiles above level 0 (every subtree hash), [`KEPT_FROM`] for level 0.
+    from: u32,
     buf: Bytes,
 }
 
@@ -1004,9 +1138,21 @@ const TILE_OVERHEAD_BYTES: usize = 96;
 impl ExpandedTile {
     /// `data` is the tile's `32 · width` bytes, already verified.
     fn new(width: u16, data: &[u8]) -> ExpandedTile {
+        ExpandedTile::keeping(width, data, KEPT_FROM)
+    }
+
+    /// As [`ExpandedTile::new`], keeping every subtree hash (of 2 leaves and up): the form of
+    /// the tiles above level 0, which every proof reads ([`keep`]).
+    fn whole(width: u16, data: &[u8]) -> ExpandedTile {
+        ExpandedTile::keeping(width, data, 1)
+    }
+
+    /// The tile of `data` keeping its own hashes and the subtree hashes of sublevels `from`
+    /// to 7.
+    fn keeping(width: u16, data: &[u8], from: u32) -> ExpandedTile {
         let w = usize::from(width);
-        let kept: usize = (KEPT_FROM..8).map(|s| w >> s).sum();
-        let mut buf = Vec::with_capacity((w + kept) * 32);
+        let kept: usize = w + (from..8).map(|s| w >> s).sum::<usize>();
+        let mut buf = Vec::with_capacity(kept * 32);
         buf.extend_from_slice(&data[..w * 32]);
         let mut level: Vec<Hash> = data[..w * 32].chunks_exact(32).map(hash_at).collect();
         for s in 1..8 {
@@ -1014,7 +1160,7 @@ impl ExpandedTile {
                 .chunks_exact(2)
                 .map(|pair| sijil_core::node_hash(&pair[0], &pair[1]))
                 .collect();
-            if s >= KEPT_FROM {
+            if s >= from {
                 for h in &level {
                     buf.extend_from_slice(&h.0);
                 }
@@ -1023,20 +1169,25 @@ impl ExpandedTile {
         ExpandedTile {
             width,
             compact: false,
+            from,
             buf: Bytes::from(buf),
         }
     }
 
     /// This tile without its own hashes, if it is full (a partial tile's last hashes are in
-    /// no kept subtree, so it is kept whole). A copy: a slice would keep the 8 KiB alive.
+    /// no kept subtree, so it is kept whole), and with the subtree hashes from [`KEPT_FROM`]
+    /// only. A copy: a slice would keep the 8 KiB alive.
     fn compact(&self) -> Option<ExpandedTile> {
-        if self.compact || self.width != FULL_WIDTH {
+        if self.compact || self.width != FULL_WIDTH || self.from > KEPT_FROM {
             return None;
         }
+        let w = usize::from(FULL_WIDTH);
+        let below: usize = w + (self.from..KEPT_FROM).map(|s| w >> s).sum::<usize>();
         Some(ExpandedTile {
             width: self.width,
             compact: true,
-            buf: Bytes::copy_from_slice(self.buf.get(usize::from(FULL_WIDTH) * 32..)?),
+            from: KEPT_FROM,
+            buf: Bytes::copy_from_slice(self.buf.get(below * 32..)?),
         })
     }
 
@@ -1073,20 +1224,21 @@ impl ExpandedTile {
     /// and this one is that wide; `None` too for a compact tile's hashes below [`KEPT_FROM`]
     /// (read them back with [`ExpandedTile::check_group`]).
     fn hash(&self, sublevel: u32, position: usize, need: u16) -> Option<Hash> {
-        if need > self.width {
+        if need > self.width || sublevel > 7 {
             return None;
         }
         let w = usize::from(self.width);
-        if sublevel >= KEPT_FROM {
-            let own = if self.compact { 0 } else { w };
-            let offset: usize = own + (KEPT_FROM..sublevel).map(|s| w >> s).sum::<usize>();
+        let own = if self.compact { 0 } else { w };
+        if sublevel >= self.from {
+            let offset: usize = own + (self.from..sublevel).map(|s| w >> s).sum::<usize>();
             let at = (offset + position) * 32;
             return self.buf.get(at..at + 32).map(hash_at);
         }
         if self.compact {
             return None;
         }
-        // A complete subtree of 2^sublevel (at most 8) of the tile's hashes.
+        // A complete subtree of 2^sublevel (at most 8) of the tile's own hashes: a level-0
+        // tile not kept compact (at the log's edge, or just verified).
         let first = (position << sublevel) * 32;
         let own = self.buf.get(first..first + (32 << sublevel))?;
         Some(subtree_root(own))
@@ -1098,31 +1250,32 @@ impl ExpandedTile {
     fn check_group(&self, group: usize, data: &[u8]) -> Option<GroupHashes> {
         let want = self.hash(KEPT_FROM, group, FULL_WIDTH)?;
         let data = data.get(..GROUP * 32)?;
-        (subtree_root(data) == want).then(|| {
-            let mut own = [Hash::ZERO; GROUP];
-            for (h, bytes) in own.iter_mut().zip(data.chunks_exact(32)) {
-                *h = hash_at(bytes);
-            }
-            own
-        })
+        let own = group_subtrees(data);
+        (own[2 * GROUP - 2] == want).then_some(own)
     }
 }
 
-/// The verified hashes of one group of a compact tile ([`ExpandedTile::check_group`]).
-type GroupHashes = [Hash; GROUP];
+/// The verified hashes of one group of a compact tile ([`ExpandedTile::check_group`]): its
+/// 16 own hashes, then the hashes of its subtrees of 2, 4, 8 and 16 (the last is the one the
+/// tile kept). Every hash a proof needs below [`KEPT_FROM`] is one of them: checking the group
+/// computed them all, so a proof hashes nothing more (issue 11).
+type GroupHashes = [Hash; 2 * GROUP - 1];
 
-/// The hash at `position` of `sublevel` (below [`KEPT_FROM`]) inside group `own`.
-fn group_hash(own: &GroupHashes, sublevel: u32, position: usize) -> Option<Hash> {
-    let first = (position << sublevel) % GROUP;
-    let mut bytes = [0u8; GROUP * 32];
-    let count = 1usize << sublevel;
-    for (chunk, h) in bytes
-        .chunks_exact_mut(32)
-        .zip(own.get(first..first + count)?)
-    {
-        chunk.copy_from_slice(&h.0);
+/// [`GroupHashes`] of the 16 hashes in `data` (RFC 9162 §2.1.1 node hashes).
+fn group_subtrees(data: &[u8]) -> GroupHashes {
+    let mut all = [Hash::ZERO; 2 * GROUP - 1];
+    for (h, bytes) in all.iter_mut().zip(data.chunks_exact(32)) {
+        *h = hash_at(bytes);
     }
-    Some(subtree_root(&bytes[..count * 32]))
+    let (mut from, mut n) = (0, GROUP);
+    while n > 1 {
+        for i in 0..n / 2 {
+            all[from + n + i] = sijil_core::node_hash(&all[from + 2 * i], &all[from + 2 * i + 1]);
+        }
+        from += n;
+        n /= 2;
+    }
+    all
 }
 
 /// The RFC 9162 §2.1.1 hash of the complete subtree whose leaves are the hashes in `data`
@@ -1141,6 +1294,13 @@ fn subtree_root(data: &[u8]) -> Hash {
         n /= 2;
     }
     level[0]
+}
+
+/// The hash at `position` of `sublevel` (below [`KEPT_FROM`]) inside group `own`.
+fn group_hash(own: &GroupHashes, sublevel: u32, position: usize) -> Option<Hash> {
+    // Sublevel s starts after 16 + 8 + … (s terms): 32 - 32 / 2^s hashes in.
+    let offset = 2 * GROUP - ((2 * GROUP) >> sublevel);
+    own.get(offset + position % (GROUP >> sublevel)).copied()
 }
 
 fn hash_at(bytes: &[u8]) -> Hash {
@@ -1278,18 +1438,22 @@ mod tests {
                 width,
             };
             let data = read_tile_data(&tile, &mem).expect("tile in tree");
-            let t = ExpandedTile::new(width, &data);
-            for n in 0..merkle::stored_hash_count(700) {
-                let at = HashLocation::of(n);
-                if at.tile_level != 0 || at.tile_index != index || at.width > width {
-                    continue;
+            for t in [
+                ExpandedTile::new(width, &data),
+                ExpandedTile::whole(width, &data),
+            ] {
+                for n in 0..merkle::stored_hash_count(700) {
+                    let at = HashLocation::of(n);
+                    if at.tile_level != 0 || at.tile_index != index || at.width > width {
+                        continue;
+                    }
+                    let want = mem.read_hashes(&[n]).expect("stored")[0];
+                    assert_eq!(
+                        t.hash(at.sublevel, at.position, at.width),
+                        Some(want),
+                        "{n}"
+                    );
                 }
-                let want = mem.read_hashes(&[n]).expect("stored")[0];
-                assert_eq!(
-                    t.hash(at.sublevel, at.position, at.width),
-                    Some(want),
-                    "{n}"
-                );
             }
         }
     }
@@ -1417,6 +1581,93 @@ mod tests {
         assert!(store
             .inclusion_proof(tree, 256 * 3, 600, Io::Allowed)
             .is_err());
+    }
+
+    #[test]
+    fn a_proof_and_its_leaf_hash_are_read_together_and_checked() {
+        let size = 256 * 5 + 77;
+        let (_dir, layout, tree, mem) = tiles_on_disk(size);
+        let path = layout.tile(&full_tile(0, 2));
+        let store = Store::new(layout, 16 << 20, 1 << 20);
+        for io in [Io::Allowed, Io::CacheOnly] {
+            for index in (0..size).step_by(3) {
+                for at in [size, index + 1] {
+                    let (leaf, proof) = store
+                        .leaf_and_inclusion_proof(tree, at, index, io)
+                        .expect("proof");
+                    assert_eq!(
+                        leaf,
+                        mem.read_hashes(&[stored_hash_index(0, index)])
+                            .expect("leaf")[0]
+                    );
+                    assert_eq!(
+                        proof,
+                        merkle::prove_inclusion(at, index, &mem).expect("proof")
+                    );
+                }
+            }
+        }
+        // The group read back for both is checked: a leaf hash changed on disk is refused,
+        // for the proof and for the leaf hash alike.
+        let mut data = std::fs::read(&path).expect("tile");
+        data[17 * 32 + 3] ^= 1;
+        std::fs::write(&path, &data).expect("write");
+        for io in [Io::CacheOnly, Io::Allowed] {
+            assert!(store
+                .leaf_and_inclusion_proof(tree, size, 512 + 17, io)
+                .is_err());
+            assert!(store
+                .leaf_and_inclusion_proof(tree, size, 512 + 20, io)
+                .is_err());
+        }
+        assert!(store
+            .leaf_and_inclusion_proof(tree, size, 512 + 40, Io::CacheOnly)
+            .is_ok());
+    }
+
+    #[test]
+    fn full_tile_files_are_kept_open_and_what_they_give_is_checked() {
+        let size = 256 * 4 + 10;
+        let (_dir, layout, tree, mem) = tiles_on_disk(size);
+        let path = layout.tile(&full_tile(0, 1));
+        let store = Store::new(layout, 16 << 20, 1 << 20);
+        for io in [Io::Allowed, Io::CacheOnly] {
+            // Verified, then a group read back (from the file, then kept open).
+            store.inclusion_proof(tree, size, 300, io).expect("proof");
+        }
+        // The file is gone from the directory: its group reads go through the descriptor
+        // kept open, and are checked as before.
+        let data = std::fs::read(&path).expect("tile");
+        std::fs::remove_file(&path).expect("rm");
+        assert_eq!(
+            store
+                .inclusion_proof(tree, size, 256 + 100, Io::CacheOnly)
+                .expect("from the kept descriptor"),
+            merkle::prove_inclusion(size, 256 + 100, &mem).expect("proof")
+        );
+        // Changed in place through the same inode: refused, never used.
+        drop(store);
+        std::fs::write(&path, &data).expect("put back");
+        let store = Store::new(layout_of(&path), 16 << 20, 1 << 20);
+        for io in [Io::Allowed, Io::CacheOnly] {
+            store.inclusion_proof(tree, size, 300, io).expect("proof");
+        }
+        let mut changed = data.clone();
+        changed[70 * 32] ^= 1;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open");
+        std::io::Write::write_all(&mut file, &changed).expect("write in place");
+        assert!(store
+            .inclusion_proof(tree, size, 256 + 70, Io::CacheOnly)
+            .is_err());
+        assert!(store.open_files.bytes.load(Ordering::Relaxed) <= open_files_budget());
+    }
+
+    /// The layout whose level-0 tile 1 is at `path` (`<dir>/tile/0/001`).
+    fn layout_of(path: &std::path::Path) -> Layout {
+        Layout::new(path.ancestors().nth(3).expect("register directory"))
     }
 
     #[test]

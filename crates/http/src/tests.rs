@@ -1702,6 +1702,64 @@ async fn the_fast_path_answers_as_the_router_does() {
             vec![host.clone(), (header::HOST, "b.example")],
         ),
         (Method::POST, "/checkpoint", vec![host.clone()]),
+        // Entries and inclusion proofs (answered in front for clients that send no
+        // Accept-Encoding).
+        (Method::GET, "/api/v1/entries/3", vec![host.clone()]),
+        (Method::GET, "/api/v1/entries/300", vec![host.clone()]),
+        (Method::HEAD, "/api/v1/entries/3", vec![host.clone()]),
+        (Method::GET, "/api/v1/entries/007", vec![host.clone()]),
+        (Method::GET, "/api/v1/entries/99999", vec![host.clone()]),
+        (Method::GET, "/api/v1/entries/3?x=1", vec![host.clone()]),
+        (Method::GET, "/api/v1/entries/%33", vec![host.clone()]),
+        (Method::GET, "/api/v1/entries/3/raw", vec![host.clone()]),
+        (
+            Method::GET,
+            "/api/v1/entries/3",
+            vec![host.clone(), gzip.clone()],
+        ),
+        (Method::GET, "/api/v1/entries/3", vec![]),
+        (
+            Method::GET,
+            "/api/v1/proof/inclusion?index=3",
+            vec![host.clone()],
+        ),
+        (
+            Method::GET,
+            "/api/v1/proof/inclusion?index=300&size=310",
+            vec![host.clone()],
+        ),
+        (
+            Method::HEAD,
+            "/api/v1/proof/inclusion?index=3",
+            vec![host.clone()],
+        ),
+        (
+            Method::GET,
+            "/api/v1/proof/inclusion?index=x",
+            vec![host.clone()],
+        ),
+        (Method::GET, "/api/v1/proof/inclusion", vec![host.clone()]),
+        (
+            Method::GET,
+            "/api/v1/proof/inclusion?index=99999",
+            vec![host.clone()],
+        ),
+        (
+            Method::GET,
+            "/api/v1/proof/inclusion?index=3",
+            vec![host.clone(), gzip.clone()],
+        ),
+        (
+            Method::GET,
+            "/api/v1/proof/inclusion?index=3",
+            vec![host.clone(), identity.clone()],
+        ),
+        (Method::GET, "/api/v1/proof/inclusion?index=3", vec![]),
+        (
+            Method::POST,
+            "/api/v1/proof/inclusion?index=3",
+            vec![host.clone()],
+        ),
         (
             Method::OPTIONS,
             "/tile/0/000",
@@ -1712,6 +1770,19 @@ async fn the_fast_path_answers_as_the_router_does() {
             ],
         ),
     ];
+    let proof = Request::get("/api/v1/proof/inclusion?index=3")
+        .header(header::HOST, "test.example")
+        .body(Body::empty())
+        .expect("request");
+    assert!(
+        crate::server::Front::takes_proof(&proof),
+        "answered in front"
+    );
+    let entry = Request::get("/api/v1/entries/3")
+        .header(header::HOST, "test.example")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(crate::server::Front::entry_seq(&entry), Some("3"));
     let mut statuses = Vec::new();
     for (method, uri, headers) in &cases {
         // The router first: its answers are the reference (and it verifies what it reads).
@@ -1768,7 +1839,13 @@ async fn the_fast_path_keeps_the_servers_limits() {
         let server = tokio::spawn(crate::serve(listener, f.state.clone(), config, async {
             let _ = stopped.await;
         }));
-        for path in ["/checkpoint", "/tile/0/000", "/api/v1/stats"] {
+        for path in [
+            "/checkpoint",
+            "/tile/0/000",
+            "/api/v1/proof/inclusion?index=3",
+            "/api/v1/entries/3",
+            "/api/v1/stats",
+        ] {
             let answer = exchange(
                 addr,
                 &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
@@ -1815,7 +1892,7 @@ async fn the_fast_path_keeps_the_servers_limits() {
     }
 }
 
-/// Issue 11: case and entry answers are written from parts, some kept per snapshot, in the
+/// Issue 11: case, entry and proof answers are written from parts, some kept per snapshot, in the
 /// bytes serde_json writes for the same value (keys in order, no spaces), as every answer
 /// was when it was built as one `Value`; the signers' proofs a case answer carried are kept
 /// for the next answer signed by the same officers.
@@ -1830,6 +1907,11 @@ async fn case_and_entry_answers_are_written_as_serde_json_writes_them() {
         "/api/v1/entries/0",
         "/api/v1/entries/14",
         "/api/v1/entries/318",
+        "/api/v1/proof/inclusion?index=3",
+        "/api/v1/proof/inclusion?index=300",
+        "/api/v1/proof/inclusion?index=5&size=19",
+        "/api/v1/proof/consistency?from=19",
+        "/api/v1/proof/consistency?from=5&to=300",
     ] {
         let (status, _, body) = get(&f.app, uri).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
@@ -1973,4 +2055,36 @@ async fn issue11_the_writers_state_and_the_view_answer_alike() {
     let size = f.state.snapshot().size();
     assert_eq!(size, view_state.snapshot().size());
     compare(&f.app, &view_app, size).await;
+}
+
+/// Issue 11: an entry is read through the bundle's descriptor kept open
+/// (`Store::open_full`), and what it gives is checked against the leaf hash as any read is:
+/// a bundle changed in place through the same inode is refused, not served.
+#[tokio::test]
+async fn an_entry_read_through_a_kept_descriptor_is_still_checked() {
+    use std::io::{Seek as _, Write as _};
+    let f = fixture();
+    // The first read of bundle 0 keeps where its groups start; the second reads one group
+    // through the file kept open.
+    for seq in [20u64, 3] {
+        let v = json(&f.app, &format!("/api/v1/entries/{seq}")).await;
+        assert_eq!(v["leaf_index"], seq);
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(f.path.join("tile/entries/000"))
+        .expect("bundle 0");
+    // Entry 0 starts after its 2-byte length: change one of its bytes.
+    let mut byte = [0u8; 1];
+    file.seek(std::io::SeekFrom::Start(10)).expect("seek");
+    std::io::Read::read_exact(&mut file, &mut byte).expect("read");
+    file.seek(std::io::SeekFrom::Start(10)).expect("seek");
+    file.write_all(&[byte[0] ^ 1]).expect("write in place");
+    drop(file);
+    let (status, _, _) = get(&f.app, "/api/v1/entries/0").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    // The other groups of the bundle are read and checked on their own.
+    let v = json(&f.app, "/api/v1/entries/40").await;
+    assert_eq!(v["leaf_index"], 40);
 }
