@@ -1016,3 +1016,103 @@ fn issue14_a_sequencer_on_the_database_takes_submissions_beside_other_writers() 
     );
     ok(&["audit", s(&public), "--key", &db.vkey]);
 }
+
+/// `sijil import` and `sijil officers rotate` commit to a register in the database through a
+/// copy, as `append` does: each first adopts what another writer committed, and publishes.
+#[test]
+fn issue14_import_and_officers_rotate_take_the_database() {
+    const TEST: &str = "issue14_import_and_officers_rotate_take_the_database";
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(pg) = cluster(TEST, &tmp.path().join("pg")) else {
+        return;
+    };
+    let url = pg.url();
+    let public = tmp.path().join("public");
+    let db = Db::init(&url, tmp.path(), Some(&public));
+    let other = db.new_copy(&tmp.path().join("c1"));
+    let karim = tmp.path().join("karim.key");
+    let out = ok(&["keygen", "karim", "--out", s(&karim)]);
+    let public_key = out
+        .lines()
+        .find_map(|l| l.strip_prefix("public key:"))
+        .expect("public key line")
+        .trim()
+        .to_string();
+    let auth = tmp.path().join("karim.jsonl");
+    std::fs::write(
+        &auth,
+        format!(
+            r#"{{"type":"OfficerAuthorized","officer":{{"key":"{public_key}","name":"karim","role":"clerk"}}}}"#
+        ),
+    )
+    .expect("write");
+    let out = db.append(&url, &other, &auth);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Import through the first copy, behind the database by the other copy's batch.
+    let cases = tmp.path().join("cases.csv");
+    std::fs::write(
+        &cases,
+        "case,controller_id,controller_name,categories,opened_on,opening,summary\n\
+         2024-0001,acme,ACME SARL,privacy,2024-01-08,complaint,Faux profil\n",
+    )
+    .expect("write");
+    let events_csv = tmp.path().join("events.csv");
+    std::fs::write(
+        &events_csv,
+        "case,type,date,place,due_on,sanction,amount_mad,legal_basis,outcome,authorities,to,decision_number,court,by,ruling,target,field,value,text\n\
+         2024-0001,HearingHeld,2024-02-12,Rabat,,,,,,,,,,,,,,,\n",
+    )
+    .expect("write");
+    let officer = s(&db.officer).to_string();
+    let out = ok(&[
+        "import",
+        &url,
+        "--private",
+        s(&db.first),
+        "--key",
+        &officer,
+        s(&cases),
+        s(&events_csv),
+    ]);
+    assert!(out.starts_with("Imported 2 events"), "{out}");
+
+    // Rotate karim's key through the other copy, behind by the import.
+    let karim2 = tmp.path().join("karim-2.key");
+    ok(&["keygen", "karim", "--out", s(&karim2)]);
+    let out = ok(&[
+        "officers",
+        "rotate",
+        &url,
+        "--private",
+        s(&other),
+        "--key",
+        &officer,
+        "--officer",
+        "karim",
+        "--new-key",
+        s(&karim2),
+        "--reason",
+        "rotation",
+    ]);
+    assert!(out.starts_with("Rotated karim's key:"), "{out}");
+
+    let found = cases_in_db(&db, &url, &tmp.path().join("cache"));
+    assert_eq!(found.get("2024-0001"), Some(&2), "{found:?}");
+    assert_no_fork(
+        &pg,
+        &tmp.path().join("cache"),
+        &db.verifier(),
+        &db_checkpoint(&pg),
+    );
+    assert_eq!(
+        std::fs::read(public.join("checkpoint")).expect("published checkpoint"),
+        db_checkpoint(&pg),
+        "each command published what it committed"
+    );
+    ok(&["audit", s(&public), "--key", &db.vkey]);
+}

@@ -356,8 +356,11 @@ pub struct AppendArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The register directory.
+    /// The register: a directory, or a postgres:// URL (with --private).
     pub dir: PathBuf,
+    /// For a postgres:// register: this machine's local copy of it (see `sijil append`).
+    #[arg(long, value_name = "DIR")]
+    pub private: Option<PathBuf>,
     /// The cases file (CSV, one row per case opened; it may hold only its header).
     pub cases: PathBuf,
     /// The events file (CSV, one row per event of a case; it may hold only its header).
@@ -554,8 +557,11 @@ pub enum OfficersAction {
 
 #[derive(Debug, Args)]
 pub struct RotateArgs {
-    /// The register directory.
+    /// The register: a directory, or a postgres:// URL (with --private).
     pub dir: PathBuf,
+    /// For a postgres:// register: this machine's local copy of it (see `sijil append`).
+    #[arg(long, value_name = "DIR")]
+    pub private: Option<PathBuf>,
     /// The signing admin's private key file (PRIVATE+KEY+…).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,

@@ -8,8 +8,8 @@ use sijil_register::import::{check_rows, parse_import, Import, ImportError, MAX_
 use sijil_register::{read_private_key, BatchStep, RegisterWriter};
 
 use super::append::{as_entries, batch_bar, events};
-use super::publish::{self, Publication};
-use super::{now_ms, register_failure};
+use super::publish;
+use super::{location, now_ms, register_failure};
 use crate::flags::ImportArgs;
 use crate::output::{errln, try_print};
 use crate::{Failure, EXIT_COMMITTED};
@@ -26,13 +26,9 @@ pub fn import(a: ImportArgs) -> Result<(), Failure> {
         // look wrong.
         Err(errors) => return Err(Failure::usage(listed(&errors, UNREADABLE))),
     };
-    let mut w = RegisterWriter::open(&a.dir, None).map_err(register_failure)?;
     // Under the lock, before anything is signed: never sign behind the publication.
-    let publication = if a.dry_run {
-        None
-    } else {
-        Publication::check(&w)?
-    };
+    let (mut w, publication) =
+        location::open_checked(&a.dir, a.private.as_deref(), None, !a.dry_run)?;
     let before = w.size();
     let bar = batch_bar(import.drafts.len());
     if let Some(bar) = bar.clone() {

@@ -68,7 +68,7 @@ pub fn open_writer(
 }
 
 /// [`open_writer`], then (when `check`) its remembered publication checked before anything
-/// is signed ([`Publication::check`]). A copy of a database can be behind its publication
+/// is signed ([`Publication::check_writer`]). A copy of a database can be behind its publication
 /// with nothing wrong: another writer committed and published between this copy's catching
 /// up and the check. The copy is then caught up again and checked again, as long as the
 /// database gives it more entries; only a publication ahead of the database itself (one

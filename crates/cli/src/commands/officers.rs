@@ -6,10 +6,10 @@ use sijil_client::state::StateDir;
 use sijil_client::verify::{verify as verify_remote, Previous, VerifyOptions};
 use sijil_core::event::{Event, Officer, OfficerAuthorized, OfficerRevoked, PublicKey, Role};
 use sijil_projector::OfficerRecord;
-use sijil_register::{read_private_key, Draft, RegisterReader, RegisterWriter};
+use sijil_register::{read_private_key, Draft, RegisterReader};
 
 use super::append::{as_entries, events};
-use super::publish::{self, Publication};
+use super::publish;
 use super::remote::{client_failure, source, witness_policy};
 use super::verify::state_dir_arg;
 use super::{now_ms, register_failure, verifier_arg};
@@ -294,13 +294,9 @@ fn rotate(a: RotateArgs) -> Result<(), Failure> {
         .transpose()
         .map_err(register_failure)?;
     let new = new_key(&a.new_key)?;
-    let mut w = RegisterWriter::open(&a.dir, log_key).map_err(register_failure)?;
     // Under the lock, before anything is signed: never sign behind the publication.
-    let publication = if a.dry_run {
-        None
-    } else {
-        Publication::check(&w)?
-    };
+    let (mut w, publication) =
+        super::location::open_checked(&a.dir, a.private.as_deref(), log_key, !a.dry_run)?;
     let before = w.size();
     let old = current(&w.register_head().officers, &a.officer)?;
     let (old_key, role) = (old.key, old.role);

@@ -146,7 +146,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 /// A register's remembered publication destination (`private/publish`, issue 14): every
 /// command that commits (`append`, `import`, `officers rotate`, `log-key rotate`, `sijil
-/// sequencer` after each batch) checks it before signing ([`Publication::check`]) and
+/// sequencer` after each batch) checks it before signing ([`Publication::check_writer`]) and
 /// publishes to it after its commit ([`Publication::after`]).
 #[derive(Debug)]
 pub struct Publication {
@@ -196,21 +196,6 @@ impl Publication {
             dest,
             runtime: Runtime(Some(runtime()?)),
         }))
-    }
-
-    /// The remembered destination of `w`'s register, checked against `w`'s checkpoint before
-    /// anything is signed (under the writer's lock): `None` when there is none.
-    ///
-    /// # Errors
-    /// Exit 1 when the publication shows a checkpoint the log does not extend (a restored
-    /// register would fork it); exit 2 when it cannot be read (nothing is signed without
-    /// knowing what is published).
-    pub fn check(w: &RegisterWriter) -> Result<Option<Publication>, Failure> {
-        let Some(p) = Publication::remembered(w.layout().root())? else {
-            return Ok(None);
-        };
-        p.check_writer(w).map_err(|e| p.refusal(e))?;
-        Ok(Some(p))
     }
 
     /// [`sijil_publish::check_before_signing`] of `w`'s checkpoint.
