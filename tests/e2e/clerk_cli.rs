@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::util::{complaint, fails, ok, s, Register};
+use crate::util::{complaint, fails, keygen, ok, s, Register};
 
 /// A complaint to be numbered by the register, received on `on`.
 fn auto(case: &str, on: &str) -> String {
@@ -122,13 +122,7 @@ fn issue13_officers_list_and_rotate() {
     let reg = Register::new();
     let key = s(&reg.officer_key).to_string();
     let karim = reg.tmp.path().join("karim.key");
-    let out = ok(&["keygen", "karim", "--out", s(&karim)]);
-    let public = out
-        .lines()
-        .find_map(|l| l.strip_prefix("public key:"))
-        .expect("public key line")
-        .trim()
-        .to_string();
+    let public = keygen("karim", &karim);
     let auth = reg.events(
         "karim.jsonl",
         &[format!(
@@ -344,22 +338,14 @@ fn issue13_init_says_where_the_keys_are_and_rotate_dry_run_writes_nothing() {
 
     let reg = Register::new();
     let key = s(&reg.officer_key).to_string();
-    let public = |path: &std::path::Path, name: &str| {
-        ok(&["keygen", name, "--out", s(path)])
-            .lines()
-            .find_map(|l| l.strip_prefix("public key:"))
-            .expect("public key line")
-            .trim()
-            .to_string()
-    };
-    let nadia = public(&reg.tmp.path().join("nadia.key"), "nadia");
+    let nadia = keygen("nadia", &reg.tmp.path().join("nadia.key"));
     reg.append(&reg.events(
         "nadia.jsonl",
         &[format!(
             r#"{{"type":"OfficerAuthorized","officer":{{"key":"{nadia}","name":"nadia","role":"clerk"}}}}"#
         )],
     ));
-    let next = public(&reg.tmp.path().join("nadia-2.key"), "nadia");
+    let next = keygen("nadia", &reg.tmp.path().join("nadia-2.key"));
     let before = reg.published();
     // The new key given as its 64 hex digits: the officer keeps the private key.
     let out = ok(&[
@@ -476,19 +462,7 @@ fn issue13_submit_prints_the_case_numbers_it_allocated() {
 fn issue13_officers_of_a_register_url_are_verified_and_listed_as_for_a_directory() {
     let reg = Register::new();
     let key = s(&reg.officer_key).to_string();
-    let public = |name: &str| {
-        ok(&[
-            "keygen",
-            name,
-            "--out",
-            s(&reg.tmp.path().join(format!("{name}.key"))),
-        ])
-        .lines()
-        .find_map(|l| l.strip_prefix("public key:"))
-        .expect("public key line")
-        .trim()
-        .to_string()
-    };
+    let public = |name: &str| keygen(name, &reg.tmp.path().join(format!("{name}.key")));
     let nadia = public("nadia");
     reg.append(&reg.events(
         "nadia.jsonl",

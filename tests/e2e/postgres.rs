@@ -23,7 +23,7 @@ use sijil_core::tile::TileHashReader;
 use sijil_core::SignedCheckpoint;
 use sijil_postgres::cluster::{Cluster, ClusterError};
 
-use crate::util::{complaint, ok, s, sijil, sijil_bin, skip_or_fail, Register};
+use crate::util::{complaint, keygen, ok, s, sijil, sijil_bin, skip_or_fail, Register};
 
 const ORIGIN: &str = "registre.example.ma/test";
 
@@ -893,6 +893,26 @@ fn issue14_migrate_both_ways_and_serve_from_the_database() {
     let _ = child.wait();
 }
 
+/// A cluster under `root`, and a register created in it by `sijil init --publish ROOT/public`
+/// (`None` where PostgreSQL is absent and skipping is allowed).
+fn published_database(test: &str, root: &Path) -> Option<(Cluster, Db, PathBuf)> {
+    let pg = cluster(test, &root.join("pg"))?;
+    let public = root.join("public");
+    let db = Db::init(&pg.url(), root, Some(&public));
+    Some((pg, db, public))
+}
+
+/// The publication `public` holds the database's checkpoint (each command published what it
+/// committed) and audits clean.
+fn assert_published_as_committed(pg: &Cluster, db: &Db, public: &Path) {
+    assert_eq!(
+        std::fs::read(public.join("checkpoint")).expect("published checkpoint"),
+        db_checkpoint(pg),
+        "the publication's checkpoint is the database's"
+    );
+    ok(&["audit", s(public), "--key", &db.vkey]);
+}
+
 /// A sequencer on a register in the database takes officers' submissions beside another
 /// writer on another copy: a head asked after that writer's batch is the database's, and
 /// the next submission commits after it; every event is in the register once, no checkpoint
@@ -901,12 +921,10 @@ fn issue14_migrate_both_ways_and_serve_from_the_database() {
 fn issue14_a_sequencer_on_the_database_takes_submissions_beside_other_writers() {
     const TEST: &str = "issue14_a_sequencer_on_the_database_takes_submissions_beside_other_writers";
     let tmp = tempfile::tempdir().expect("tmp");
-    let Some(pg) = cluster(TEST, &tmp.path().join("pg")) else {
+    let Some((pg, db, public)) = published_database(TEST, tmp.path()) else {
         return;
     };
-    let url = pg.url();
-    let public = tmp.path().join("public");
-    let db = Db::init(&url, tmp.path(), Some(&public));
+    let url = db.url.clone();
     let refused = sijil(&[
         "sequencer",
         &url,
@@ -1008,13 +1026,8 @@ fn issue14_a_sequencer_on_the_database_takes_submissions_beside_other_writers() 
         &db.verifier(),
         &db_checkpoint(&pg),
     );
-    // The publication is the database's: the last batch was the sequencer's, published after
-    // its commit.
-    assert_eq!(
-        std::fs::read(public.join("checkpoint")).expect("published checkpoint"),
-        db_checkpoint(&pg)
-    );
-    ok(&["audit", s(&public), "--key", &db.vkey]);
+    // The last batch was the sequencer's, published after its commit.
+    assert_published_as_committed(&pg, &db, &public);
 }
 
 /// `sijil import` and `sijil officers rotate` commit to a register in the database through a
@@ -1023,21 +1036,13 @@ fn issue14_a_sequencer_on_the_database_takes_submissions_beside_other_writers() 
 fn issue14_import_and_officers_rotate_take_the_database() {
     const TEST: &str = "issue14_import_and_officers_rotate_take_the_database";
     let tmp = tempfile::tempdir().expect("tmp");
-    let Some(pg) = cluster(TEST, &tmp.path().join("pg")) else {
+    let Some((pg, db, public)) = published_database(TEST, tmp.path()) else {
         return;
     };
-    let url = pg.url();
-    let public = tmp.path().join("public");
-    let db = Db::init(&url, tmp.path(), Some(&public));
+    let url = db.url.clone();
     let other = db.new_copy(&tmp.path().join("c1"));
     let karim = tmp.path().join("karim.key");
-    let out = ok(&["keygen", "karim", "--out", s(&karim)]);
-    let public_key = out
-        .lines()
-        .find_map(|l| l.strip_prefix("public key:"))
-        .expect("public key line")
-        .trim()
-        .to_string();
+    let public_key = keygen("karim", &karim);
     let auth = tmp.path().join("karim.jsonl");
     std::fs::write(
         &auth,
@@ -1109,10 +1114,5 @@ fn issue14_import_and_officers_rotate_take_the_database() {
         &db.verifier(),
         &db_checkpoint(&pg),
     );
-    assert_eq!(
-        std::fs::read(public.join("checkpoint")).expect("published checkpoint"),
-        db_checkpoint(&pg),
-        "each command published what it committed"
-    );
-    ok(&["audit", s(&public), "--key", &db.vkey]);
+    assert_published_as_committed(&pg, &db, &public);
 }

@@ -19,7 +19,7 @@ use sijil_register::submission::{HeadAnswer, Submission};
 use sijil_register::{parse_events, read_entries, read_private_key};
 
 use crate::fixture_server::{request, Daemon};
-use crate::util::{complaint, copy_dir, hearing, ok, s, sijil, sijil_bin, Register};
+use crate::util::{complaint, copy_dir, hearing, keygen, ok, s, sijil, sijil_bin, Register};
 
 /// A sequencer on loopback for `reg`, with a rate high enough for tests.
 fn sequencer(reg: &Register, extra: &[&str]) -> Daemon {
@@ -57,13 +57,7 @@ impl Officer {
     fn new(reg: &Register, name: &str, authorize: bool) -> Officer {
         let dir = tempfile::tempdir().expect("tmp");
         let key = dir.path().join(format!("{name}.key"));
-        let out = ok(&["keygen", name, "--out", s(&key)]);
-        let public = out
-            .lines()
-            .find_map(|l| l.strip_prefix("public key:"))
-            .expect("a public key")
-            .trim()
-            .to_string();
+        let public = keygen(name, &key);
         if authorize {
             let events = reg.events(
                 &format!("authorize-{name}.jsonl"),

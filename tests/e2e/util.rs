@@ -184,3 +184,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `sijil keygen NAME --out FILE`: an officer's new key in FILE, and its public half (hex) as
+/// keygen prints it.
+pub fn keygen(name: &str, file: &Path) -> String {
+    ok(&["keygen", name, "--out", s(file)])
+        .lines()
+        .find_map(|l| l.strip_prefix("public key:"))
+        .expect("keygen prints a public key line")
+        .trim()
+        .to_string()
+}

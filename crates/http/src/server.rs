@@ -295,24 +295,28 @@ impl Front {
         .then_some(seq)
     }
 
-    /// An inclusion proof or an entry answered by the router's own handler
+    /// The router's 503 when no place is left among the requests in flight (the router's
+    /// `GlobalConcurrencyLimitLayer` shares the semaphore).
+    fn busy(&self, parts: &axum::http::request::Parts, started: Instant) -> FrontFuture {
+        FrontFuture::Ready(Some(Front::finish(
+            self.metrics.as_deref(),
+            &parts.method,
+            &parts.uri,
+            started,
+            crate::unavailable(crate::TOO_MANY),
+        )))
+    }
+
+    /// An inclusion proof (`seq` none) or an entry answered by the router's own handler
     /// ([`crate::api::inclusion`], [`crate::api::entry`]), without the router's layers, under
     /// the same limits: the in-flight semaphore, the request timeout, and the headers the
     /// layers add ([`Front::finish`], and the compression layer's `Vary`).
-    fn api<B: HttpBody>(&self, request: Request<B>) -> FrontFuture {
-        let seq = Front::entry_seq(&request).map(str::to_owned);
+    fn api<B: HttpBody>(&self, request: Request<B>, seq: Option<String>) -> FrontFuture {
         let started = Instant::now();
         let (parts, _) = request.into_parts();
         let metrics = self.metrics.clone();
         let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
-            let response = crate::unavailable(crate::TOO_MANY);
-            return FrontFuture::Ready(Some(Front::finish(
-                metrics.as_deref(),
-                &parts.method,
-                &parts.uri,
-                started,
-                response,
-            )));
+            return self.busy(&parts, started);
         };
         let state = self.state.clone();
         let timeout = self.request_timeout;
@@ -405,8 +409,9 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> FrontFuture {
-        if Front::takes_proof(&request) || Front::entry_seq(&request).is_some() {
-            return self.api(request);
+        let seq = Front::entry_seq(&request).map(str::to_owned);
+        if seq.is_some() || Front::takes_proof(&request) {
+            return self.api(request, seq);
         }
         if !Front::takes(&request) {
             return FrontFuture::Router(self.router.call(request.map(Body::new)));
@@ -415,14 +420,7 @@ where
         let (parts, _) = request.into_parts();
         let metrics = self.metrics.clone();
         let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
-            let response = crate::unavailable(crate::TOO_MANY);
-            return FrontFuture::Ready(Some(Front::finish(
-                metrics.as_deref(),
-                &parts.method,
-                &parts.uri,
-                started,
-                response,
-            )));
+            return self.busy(&parts, started);
         };
         let path = parts.uri.path();
         match tlog::log_answer(&self.state, path, &parts.headers, Io::KnownFiles) {

@@ -97,12 +97,18 @@ fn connect_error(result: Result<PgRegister, PgError>) -> String {
     text
 }
 
-#[test]
-fn require_with_the_ca_trusted_connects_over_tls_and_commits() {
+/// A temporary directory, a CA and its server certificate, and a cluster serving TLS with it
+/// (`None` where PostgreSQL is absent and skipping is allowed).
+fn tls_server() -> Option<(tempfile::TempDir, Pki, Cluster)> {
     let tmp = tempfile::tempdir().expect("tmp");
     let pki = make_pki();
-    let Some(cluster) = tls_cluster(&tmp.path().join("pg"), (&pki.server_cert, &pki.server_key))
-    else {
+    let cluster = tls_cluster(&tmp.path().join("pg"), (&pki.server_cert, &pki.server_key))?;
+    Some((tmp, pki, cluster))
+}
+
+#[test]
+fn require_with_the_ca_trusted_connects_over_tls_and_commits() {
+    let Some((tmp, pki, cluster)) = tls_server() else {
         return;
     };
     let ca = ca_file(tmp.path(), &pki);
@@ -120,10 +126,7 @@ fn require_with_the_ca_trusted_connects_over_tls_and_commits() {
 
 #[test]
 fn require_without_the_ca_trusted_fails_naming_the_certificate_problem() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let pki = make_pki();
-    let Some(cluster) = tls_cluster(&tmp.path().join("pg"), (&pki.server_cert, &pki.server_key))
-    else {
+    let Some((tmp, _pki, cluster)) = tls_server() else {
         return;
     };
     let url = url(&cluster, "tls_untrusted", "&sslmode=require");
@@ -141,10 +144,7 @@ fn require_without_the_ca_trusted_fails_naming_the_certificate_problem() {
 
 #[test]
 fn the_host_name_is_verified() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let pki = make_pki();
-    let Some(cluster) = tls_cluster(&tmp.path().join("pg"), (&pki.server_cert, &pki.server_key))
-    else {
+    let Some((tmp, pki, cluster)) = tls_server() else {
         return;
     };
     let ca = ca_file(tmp.path(), &pki);
@@ -249,10 +249,7 @@ fn pgsslrootcert_names_the_ca_file() {
         r.create_schema().expect("schema");
         return;
     }
-    let tmp = tempfile::tempdir().expect("tmp");
-    let pki = make_pki();
-    let Some(cluster) = tls_cluster(&tmp.path().join("pg"), (&pki.server_cert, &pki.server_key))
-    else {
+    let Some((tmp, pki, cluster)) = tls_server() else {
         return;
     };
     let ca = ca_file(tmp.path(), &pki);
