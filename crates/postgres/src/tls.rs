@@ -20,15 +20,17 @@
 //! (a DNS name, or an IP address in an IP subject alternative name). There is no way to turn
 //! verification off: libpq's unverified `require` is a man-in-the-middle's gift.
 
+use std::convert::Infallible;
 use std::error::Error as _;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use postgres::config::SslMode;
-use postgres::{Client, Config, NoTls};
+use postgres::tls::{MakeTlsConnect, TlsConnect};
+use postgres::{Client, Config, NoTls, Socket};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::CertificateDer;
-use rustls::{CertificateError, ClientConfig, RootCertStore};
+use rustls::{CertificateError, ClientConfig, ConfigBuilder, RootCertStore, WantsVerifier};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// libpq's environment variable naming a PEM file of CAs to trust beyond the system's roots.
@@ -36,11 +38,11 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 pub const ROOT_CERT_ENV: &str = "PGSSLROOTCERT";
 
 /// How a [`crate::PgRegister`] opens its connections: the TLS configuration is built once
-/// (the system's roots read once) and reused on every reconnection.
+/// and reused on every reconnection.
 #[derive(Clone)]
 pub(crate) struct Connector {
     /// `None` for `sslmode=disable`.
-    tls: Option<MakeRustlsConnect>,
+    tls: Option<LazyTls>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -48,6 +50,91 @@ impl std::fmt::Debug for Connector {
         f.debug_struct("Connector")
             .field("tls", &self.tls.is_some())
             .finish()
+    }
+}
+
+/// The TLS configuration, finished on the first handshake: reading and parsing the system's
+/// roots (`/etc/ssl/certs`, a file and a directory of about 140 certificates each on Debian)
+/// took tens of milliseconds of a one-event `sijil append`, for servers that mostly offer no
+/// TLS at all (a Unix socket, a loopback server). The server's answer to the client's
+/// `SSLRequest` comes first; only a "yes" builds the configuration.
+#[derive(Clone)]
+struct LazyTls(Arc<LazyConfig>);
+
+struct LazyConfig {
+    /// The provider and protocol versions, checked when the connector is made.
+    builder: ConfigBuilder<ClientConfig, WantsVerifier>,
+    /// The certificates of `PGSSLROOTCERT`, read when the connector is made so that a bad
+    /// file is reported whatever the server offers.
+    extra_roots: Vec<CertificateDer<'static>>,
+    made: OnceLock<MakeRustlsConnect>,
+}
+
+impl LazyTls {
+    /// The finished configuration, the system's roots read on the first call.
+    fn made(&self) -> MakeRustlsConnect {
+        let lazy = &self.0;
+        lazy.made
+            .get_or_init(|| {
+                let mut roots = RootCertStore::empty();
+                let native = rustls_native_certs::load_native_certs();
+                // Unreadable system certificates are not fatal: a private CA in PGSSLROOTCERT
+                // may be all a deployment needs, and a server not trusted fails its handshake
+                // clearly.
+                for e in &native.errors {
+                    tracing::debug!(error = %e, "loading the system's root certificates");
+                }
+                roots.add_parsable_certificates(native.certs);
+                // Checked when the connector was made (`Connector::new`).
+                roots.add_parsable_certificates(lazy.extra_roots.iter().cloned());
+                MakeRustlsConnect::new(
+                    lazy.builder
+                        .clone()
+                        .with_root_certificates(roots)
+                        .with_no_client_auth(),
+                )
+            })
+            .clone()
+    }
+
+    /// Whether a handshake has needed the configuration yet.
+    #[cfg(test)]
+    fn is_made(&self) -> bool {
+        self.0.made.get().is_some()
+    }
+}
+
+/// `tokio-postgres-rustls`'s types, named through its traits (its structs are private).
+type RustlsConnect = <MakeRustlsConnect as MakeTlsConnect<Socket>>::TlsConnect;
+
+impl MakeTlsConnect<Socket> for LazyTls {
+    type Stream = <MakeRustlsConnect as MakeTlsConnect<Socket>>::Stream;
+    type TlsConnect = LazyConnect;
+    type Error = Infallible;
+
+    fn make_tls_connect(&mut self, domain: &str) -> Result<LazyConnect, Infallible> {
+        Ok(LazyConnect {
+            tls: self.clone(),
+            domain: domain.to_owned(),
+        })
+    }
+}
+
+/// A handshake to come with the server named `domain`, if the server accepts TLS.
+pub(crate) struct LazyConnect {
+    tls: LazyTls,
+    domain: String,
+}
+
+impl TlsConnect<Socket> for LazyConnect {
+    type Stream = <RustlsConnect as TlsConnect<Socket>>::Stream;
+    type Error = <RustlsConnect as TlsConnect<Socket>>::Error;
+    type Future = <RustlsConnect as TlsConnect<Socket>>::Future;
+
+    fn connect(self, stream: Socket) -> Self::Future {
+        let Ok(connect) =
+            MakeTlsConnect::<Socket>::make_tls_connect(&mut self.tls.made(), &self.domain);
+        connect.connect(stream)
     }
 }
 
@@ -61,14 +148,7 @@ impl Connector {
         if config.get_ssl_mode() == SslMode::Disable {
             return Ok(Connector { tls: None });
         }
-        let mut roots = RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        // Unreadable system certificates are not fatal: a private CA in PGSSLROOTCERT may be
-        // all a deployment needs, and a server not trusted fails its handshake clearly.
-        for e in &native.errors {
-            tracing::debug!(error = %e, "loading the system's root certificates");
-        }
-        roots.add_parsable_certificates(native.certs);
+        let mut extra_roots = Vec::new();
         if let Some(path) = root_cert.filter(|p| *p != Path::new("system")) {
             let shown = path.display();
             let certs = CertificateDer::pem_file_iter(path)
@@ -79,23 +159,33 @@ impl Connector {
                     "{ROOT_CERT_ENV}={shown}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it"
                 ));
             }
-            for cert in certs {
-                roots
-                    .add(cert)
+            // Each is checked as a trust anchor now, so that the handshake's store takes them all.
+            for cert in &certs {
+                RootCertStore::empty()
+                    .add(cert.clone())
                     .map_err(|e| format!("{ROOT_CERT_ENV}={shown}: {e}"))?;
             }
+            extra_roots = certs;
         }
         // The provider is named, not taken from the process default: no panic when none or
         // two are installed, and no second provider compiled in.
-        let tls =
+        let builder =
             ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
                 .with_safe_default_protocol_versions()
-                .map_err(|e| format!("TLS configuration: {e}"))?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+                .map_err(|e| format!("TLS configuration: {e}"))?;
         Ok(Connector {
-            tls: Some(MakeRustlsConnect::new(tls)),
+            tls: Some(LazyTls(Arc::new(LazyConfig {
+                builder,
+                extra_roots,
+                made: OnceLock::new(),
+            }))),
         })
+    }
+
+    /// Whether a connection has built the TLS configuration (read the system's roots).
+    #[cfg(test)]
+    pub(crate) fn tls_made(&self) -> bool {
+        self.tls.as_ref().is_some_and(LazyTls::is_made)
     }
 
     /// A new connection as `config` asks (see the module's documentation for `sslmode`).
@@ -147,5 +237,54 @@ pub(crate) fn hint(e: &postgres::Error) -> Option<&'static str> {
              in PGSSLROOTCERT, or add it to the system's roots",
         ),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+    use std::str::FromStr as _;
+
+    use super::*;
+
+    /// A one-connection server that reads the client's `SSLRequest` (8 bytes), answers
+    /// `answer` (`b'N'`: no TLS, `b'S'`: TLS) and hangs up.
+    fn answering(answer: u8) -> (Config, std::thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().expect("accept");
+            let mut request = [0u8; 8];
+            s.read_exact(&mut request).expect("SSLRequest");
+            assert_eq!(request, [0, 0, 0, 8, 4, 210, 22, 47], "not an SSLRequest");
+            s.write_all(&[answer]).expect("answer");
+        });
+        let config = Config::from_str(&format!(
+            "postgres://u@127.0.0.1:{port}/d?sslmode=prefer&connect_timeout=10"
+        ))
+        .expect("config");
+        (config, server)
+    }
+
+    #[test]
+    fn the_system_roots_are_read_only_when_a_server_accepts_tls() {
+        let (config, server) = answering(b'N');
+        let connector = Connector::new(&config, None).expect("connector");
+        assert!(!connector.tls_made());
+        // The server hangs up after its "no": the connection fails, in plain text.
+        assert!(connector.connect(&config).is_err());
+        server.join().expect("server");
+        assert!(
+            !connector.tls_made(),
+            "a server without TLS made the client read the system's roots"
+        );
+
+        let (config, server) = answering(b'S');
+        let connector = Connector::new(&config, None).expect("connector");
+        // The handshake fails (the server hangs up), after the configuration was made.
+        assert!(connector.connect(&config).is_err());
+        server.join().expect("server");
+        assert!(connector.tls_made());
     }
 }
