@@ -13,13 +13,13 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use sijil_core::event::PublicKey;
+use sijil_core::event::{PublicKey, TextDigest};
 use sijil_core::proof_text::TlogProof;
 use sijil_core::Hash;
 use sijil_index::completeness::{self, ProvenEntry};
 use sijil_index::IndexKey;
 use sijil_projector::{Page, View};
-use sijil_register::present::{entry_json, read_text};
+use sijil_register::present::{entry_json, read_text, write_entry_json};
 
 use crate::error::Error;
 use crate::params::{canonical_u64, Query};
@@ -250,9 +250,7 @@ pub async fn cases(State(state): State<AppState>, uri: Uri) -> Result<Response, 
     let page = q.page(50, Page::MAX_LIMIT)?;
     let as_of = q.as_of(state.today()?)?;
     let snapshot = state.snapshot();
-    let listing = snapshot
-        .cases(&filter, sort, &page, as_of)
-        .map_err(|e| Error::bad_parameter("after", e.to_string()))?;
+    let listing = snapshot.cases(&filter, sort, &page, as_of)?;
     Ok(answer(&json!({
         "tree_size": snapshot.checkpoint.checkpoint.size,
         "as_of": as_of,
@@ -291,15 +289,25 @@ fn entry_members(
 ) -> Vec<(&'static str, Vec<u8>)> {
     let seq = se.entry.seq;
     let layout = store.layout();
-    let entry = entry_json(se, view, |d| read_text(layout, d));
-    let mut bytes = Vec::with_capacity(se.bytes.len().div_ceil(3) * 4 + 2);
-    bytes.push(b'"');
-    bytes.extend_from_slice(BASE64.encode(&se.bytes).as_bytes());
+    let text_of = |d: &TextDigest| read_text(layout, d);
+    let mut entry = Vec::with_capacity(1024);
+    if write_entry_json(&mut entry, se, view, text_of).is_err() {
+        // Never: every part serializes. The same bytes through a `Value`, as before.
+        entry = text(&entry_json(se, view, text_of));
+    }
+    // Standard base64 straight into the answer's buffer (padded: 4 characters per 3 bytes).
+    let encoded = se.bytes.len().div_ceil(3) * 4;
+    let mut bytes = vec![0; encoded + 2];
+    bytes[0] = b'"';
+    let written = BASE64
+        .encode_slice(&se.bytes, &mut bytes[1..=encoded])
+        .unwrap_or(0);
+    bytes.truncate(written + 1);
     bytes.push(b'"');
     vec![
         ("leaf_index", seq.to_string().into_bytes()),
         ("bytes", bytes),
-        ("entry", text(&entry)),
+        ("entry", entry),
         ("inclusion_proof", hashes_text(proof)),
         (
             "tlog_proof",
@@ -587,7 +595,7 @@ pub async fn controllers(State(state): State<AppState>, uri: Uri) -> Result<Resp
         Page::After { limit, .. } => (0, limit),
     };
     let snapshot = state.snapshot();
-    let all = snapshot.listing().controllers();
+    let all = snapshot.listing()?.controllers();
     let start = offset.min(all.len());
     let end = start.saturating_add(limit).min(all.len());
     Ok(answer(&json!({
@@ -615,7 +623,7 @@ pub async fn controller(
             Ok((completeness(store, &snap, &view, &key, &[])?, view))
         })
         .await?;
-    let Some(detail) = snapshot.listing().controller(&id, as_of) else {
+    let Some(detail) = snapshot.listing()?.controller(&id, as_of) else {
         let mut extra = serde_json::Map::new();
         extra.insert("checkpoint".into(), checkpoint_json(&snapshot));
         extra.insert("completeness".into(), proof);
@@ -654,7 +662,7 @@ pub async fn stats(State(state): State<AppState>, uri: Uri) -> Result<Response, 
     let q = Query::parse(&uri, &["as_of"])?;
     let as_of = q.as_of(state.today()?)?;
     let snapshot = state.snapshot();
-    let mut value = serde_json::to_value(&*snapshot.stats(as_of)).map_err(Error::internal)?;
+    let mut value = serde_json::to_value(&*snapshot.stats(as_of)?).map_err(Error::internal)?;
     value["tree_size"] = json!(snapshot.checkpoint.checkpoint.size);
     value["root"] = json!(snapshot.checkpoint.checkpoint.root.to_base64());
     Ok(answer(&value))

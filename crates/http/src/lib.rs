@@ -25,8 +25,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::{header, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, MethodRouter};
 use axum::{BoxError, Router};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
@@ -105,6 +106,16 @@ pub(crate) fn router_with(
     limits: &Limits,
     in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 ) -> Router {
+    // What reads the case listing awaits it first: the first snapshot's is built on a thread
+    // of its own for a while after the server opens (issue 11), and the rest is answered
+    // meanwhile.
+    let waits = state.clone();
+    let listed = move |route: MethodRouter<AppState>| {
+        route.layer(axum::middleware::from_fn_with_state(
+            waits.clone(),
+            after_listing,
+        ))
+    };
     let routes = Router::new()
         // C2SP tlog-tiles and blobs.
         .route("/checkpoint", get(tlog::checkpoint))
@@ -114,34 +125,37 @@ pub(crate) fn router_with(
         .route("/api/v1/register", get(api::register))
         .route("/api/v1/officers", get(api::officers))
         .route("/api/v1/log-keys", get(api::log_keys))
-        .route("/api/v1/cases", get(api::cases))
+        .route("/api/v1/cases", listed(get(api::cases)))
         .route("/api/v1/cases/{*id}", get(api::case))
         .route("/api/v1/entries/{seq}", get(api::entry))
         .route("/api/v1/entries/{seq}/tlog-proof", get(api::tlog_proof))
         .route("/api/v1/entries/{seq}/raw", get(api::raw_entry))
-        .route("/api/v1/controllers", get(api::controllers))
-        .route("/api/v1/controllers/{*id}", get(api::controller))
-        .route("/api/v1/stats", get(api::stats))
+        .route("/api/v1/controllers", listed(get(api::controllers)))
+        .route("/api/v1/controllers/{*id}", listed(get(api::controller)))
+        .route("/api/v1/stats", listed(get(api::stats)))
         .route("/api/v1/proof/inclusion", get(api::inclusion))
         .route("/api/v1/proof/consistency", get(api::consistency))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(api::healthz))
         // Pages.
-        .route("/", get(pages::home_page))
-        .route("/affaires", get(pages::cases_page))
+        .route("/", listed(get(pages::home_page)))
+        .route("/affaires", listed(get(pages::cases_page)))
         .route("/affaires/{*id}", get(pages::case_page))
-        .route("/responsables", get(pages::controllers_page))
-        .route("/responsables/{*id}", get(pages::controller_page))
+        .route("/responsables", listed(get(pages::controllers_page)))
+        .route("/responsables/{*id}", listed(get(pages::controller_page)))
         .route("/verification", get(pages::verification_page))
-        .route("/statistiques", get(pages::stats_page))
+        .route("/statistiques", listed(get(pages::stats_page)))
         // Open data and feeds.
-        .route("/open-data/cases.csv", get(open_data::cases_csv))
-        .route("/open-data/cases.json", get(open_data::cases_json))
+        .route("/open-data/cases.csv", listed(get(open_data::cases_csv)))
+        .route("/open-data/cases.json", listed(get(open_data::cases_json)))
         .route("/open-data/events.csv", get(open_data::events_csv))
         .route("/open-data/events.json", get(open_data::events_json))
         .route("/feeds/events.atom", get(open_data::events_feed))
         .route("/feeds/cases/{*id}", get(open_data::case_feed))
-        .route("/feeds/controllers/{*id}", get(open_data::controller_feed))
+        .route(
+            "/feeds/controllers/{*id}",
+            listed(get(open_data::controller_feed)),
+        )
         // The API's English spelling, typed into a browser: the page it means.
         .route("/cases", get(pages::redirect_to_page))
         .route("/cases/{*id}", get(pages::redirect_to_page))
@@ -202,6 +216,16 @@ pub(crate) fn router_with(
                 })
                 .on_failure(()),
         )
+}
+
+/// Runs `next` once the case listing is built ([`AppState::listed`]).
+async fn after_listing(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    state.listed().await;
+    next.run(request).await
 }
 
 /// Whether a response is text worth compressing: JSON, HTML, CSV, Atom, CSS, JavaScript.

@@ -214,7 +214,7 @@ pub async fn cases_csv(State(state): State<AppState>, uri: Uri) -> Result<Respon
     let snapshot = state.snapshot();
     let today = state.today()?;
     let body = state
-        .export(move |_| to_csv(&case_rows(snapshot.listing(), today), &CASE_COLUMNS))
+        .export(move |_| to_csv(&case_rows(snapshot.listing()?, today), &CASE_COLUMNS))
         .await?;
     Ok(download(
         "text/csv; charset=utf-8; header=present",
@@ -233,7 +233,7 @@ pub async fn cases_json(State(state): State<AppState>, uri: Uri) -> Result<Respo
             Ok(serde_json::json!({
                 "checkpoint": checkpoint_json(&snapshot),
                 "as_of": today.to_string(),
-                "cases": case_rows(snapshot.listing(), today),
+                "cases": case_rows(snapshot.listing()?, today),
             })
             .to_string())
         })
@@ -519,7 +519,7 @@ pub async fn controller_feed(
     let snapshot = state.snapshot();
     let today = state.today()?;
     let detail = snapshot
-        .listing()
+        .listing()?
         .controller(&id, today)
         .ok_or_else(|| Error::not_found(format!("no controller {id:?} in this register")))?;
     let snap = snapshot.clone();

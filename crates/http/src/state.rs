@@ -9,7 +9,11 @@
 //!   the writer's machine): a snapshot holds one version of it, and each answer reads the
 //!   records it needs (a case, its controller, its annotations, the index paths of its
 //!   proofs) into a small partial view; only a compact listing of the cases stays in memory
-//!   (issue 11: about 70 bytes per case, where a view holds about 1 KiB);
+//!   (issue 11: about 70 bytes per case, where a view holds about 1 KiB). That listing is
+//!   built on a thread of its own when the server opens ([`SharedListing`]): what reads it
+//!   (case listings, statistics, the home page, the open data of the cases, controllers)
+//!   waits for it ([`AppState::listed`]), the rest (the checkpoint, tiles, proofs, entries,
+//!   a case) is answered meanwhile;
 //! - **the view** (a mirror's copy, or a directory whose writer has not written its state):
 //!   the whole view in memory, as `RegisterReader` keeps it.
 //!
@@ -34,7 +38,7 @@ use sijil_projector::{
     CaseFilter, CasePage, Listing, OfficerRecord, Page, QueryError, RegisterInfo, Sort, Stats, View,
 };
 use sijil_register::state::StateSnapshot;
-use sijil_register::{RegisterReader, StateBackedReader};
+use sijil_register::{RegisterReader, SharedListing, StateBackedReader};
 
 use crate::error::Error;
 use crate::store::{Io, Store, StoreError, StoredEntry, Tree};
@@ -114,8 +118,9 @@ impl<T> DayMemo<T> {
 #[derive(Debug)]
 enum Source {
     View(Arc<View>),
-    /// A version of the writer's state, and its listing (kept in step by the reader).
-    State(Arc<StateSnapshot>, Arc<Listing>),
+    /// A version of the writer's state, and its listing (kept in step by the reader; the
+    /// first one still being built for a while after the server opens).
+    State(Arc<StateSnapshot>, SharedListing),
 }
 
 impl Snapshot {
@@ -128,7 +133,7 @@ impl Snapshot {
     pub fn of_state(
         checkpoint: SignedCheckpoint,
         state: Arc<StateSnapshot>,
-        listing: Arc<Listing>,
+        listing: SharedListing,
     ) -> Snapshot {
         Snapshot::with(checkpoint, Source::State(state, listing))
     }
@@ -160,10 +165,26 @@ impl Snapshot {
     }
 
     /// The cases and controllers, as listings, the open data and the statistics read them.
-    pub fn listing(&self) -> &Listing {
+    /// Blocks until the listing is built (for a while after the server opens): a handler on
+    /// the async runtime awaits [`AppState::listed`] first.
+    ///
+    /// # Errors
+    /// The listing could not be built (a state record that cannot be read or does not
+    /// decode): a server fault.
+    pub fn listing(&self) -> Result<&Listing, Error> {
         match &self.source {
-            Source::View(view) => self.view_listing.get_or_init(|| view.listing()),
-            Source::State(_, listing) => listing,
+            Source::View(view) => Ok(self.view_listing.get_or_init(|| view.listing())),
+            Source::State(_, listing) => listing
+                .wait()
+                .map_err(|e| Error::internal(format!("the case listing could not be built: {e}"))),
+        }
+    }
+
+    /// Whether [`Snapshot::listing`] answers without waiting.
+    pub fn listing_built(&self) -> bool {
+        match &self.source {
+            Source::View(_) => true,
+            Source::State(_, listing) => listing.get().is_some(),
         }
     }
 
@@ -235,6 +256,22 @@ impl Snapshot {
             .map_err(|e| Error::internal(sijil_register::Error::from(e)))
     }
 
+    /// [`Snapshot::case_view`] without index keys: what a case's page reads (the case, its
+    /// controller, its entries' annotations). The page carries no proof (its verifier asks
+    /// the API for one); proving the case's key from the state's trie was a sixth of a
+    /// random case page's time at 10^6 entries (issue 11).
+    ///
+    /// # Errors
+    /// The state cannot be read.
+    pub fn case_records_view(&self, id: &str) -> Result<Arc<View>, Error> {
+        let Source::State(s, _) = &self.source else {
+            return self.view_of(&Touched::default());
+        };
+        s.case_view(id, [])
+            .map(Arc::new)
+            .map_err(|e| Error::internal(sijil_register::Error::from(e)))
+    }
+
     /// A view holding the index keys `keys` and those of every officer and log key: what
     /// a completeness proof of those subjects reads.
     ///
@@ -297,7 +334,7 @@ impl Snapshot {
         let mut seqs = match &self.source {
             Source::View(_) => {
                 let mut seqs = Vec::new();
-                for id in self.listing().case_ids() {
+                for id in self.listing()?.case_ids() {
                     seqs.extend(self.case_seqs(&id, as_of)?);
                 }
                 seqs
@@ -406,14 +443,15 @@ impl Snapshot {
     /// A page of the cases ([`View::cases`]), kept for this snapshot and day.
     ///
     /// # Errors
-    /// [`View::cases`]'s (an unknown cursor), which are not kept.
+    /// [`View::cases`]'s (an unknown cursor: a bad `after`), which are not kept; the
+    /// listing's ([`Snapshot::listing`]).
     pub fn cases(
         &self,
         filter: &CaseFilter,
         sort: Sort,
         page: &Page,
         as_of: Date,
-    ) -> Result<Arc<CasePage>, QueryError> {
+    ) -> Result<Arc<CasePage>, Error> {
         let key = format!("{filter:?}\u{0}{sort:?}\u{0}{page:?}");
         {
             let kept = self.listings.lock().unwrap_or_else(|e| e.into_inner());
@@ -424,7 +462,11 @@ impl Snapshot {
             }
         }
         // Computed outside the lock: listings of other queries go on meanwhile.
-        let listing = Arc::new(self.listing().cases(filter, sort, page, as_of)?);
+        let listing = Arc::new(
+            self.listing()?
+                .cases(filter, sort, page, as_of)
+                .map_err(|e: QueryError| Error::bad_parameter("after", e.to_string()))?,
+        );
         let mut kept = self.listings.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= LISTINGS_KEPT {
             kept.clear();
@@ -434,10 +476,11 @@ impl Snapshot {
     }
 
     /// The register's statistics as of `as_of` ([`Listing::stats`]), computed once a day.
-    pub fn stats(&self, as_of: Date) -> Arc<Stats> {
-        self.stats
-            .get(as_of, || Ok(self.listing().stats(as_of)))
-            .unwrap_or_else(|never: std::convert::Infallible| match never {})
+    ///
+    /// # Errors
+    /// The listing's ([`Snapshot::listing`]).
+    pub fn stats(&self, as_of: Date) -> Result<Arc<Stats>, Error> {
+        self.stats.get(as_of, || Ok(self.listing()?.stats(as_of)))
     }
 
     pub fn tree(&self) -> Tree {
@@ -503,7 +546,7 @@ impl Follower {
     fn snapshot(&self) -> Snapshot {
         match self {
             Follower::State(r) => {
-                Snapshot::of_state(r.checkpoint().clone(), r.state(), r.listing())
+                Snapshot::of_state(r.checkpoint().clone(), r.state(), r.listing().clone())
             }
             Follower::View(r) => Snapshot::new(r.checkpoint().clone(), r.shared_view()),
         }
@@ -525,6 +568,9 @@ struct Inner {
     verifier: RwLock<Verifier>,
     /// Only the refresher takes it; it holds the reader between refreshes.
     reader: Mutex<Follower>,
+    /// Becomes `true` once the listing being built when the server opened is built (or its
+    /// build failed); its sender dropped when no one is left to say so ([`AppState::listed`]).
+    listed: tokio::sync::watch::Receiver<bool>,
     clock: Clock,
     /// Held while an open-data export is generated ([`AppState::export`]).
     exporting: Arc<tokio::sync::Semaphore>,
@@ -535,6 +581,9 @@ impl AppState {
     /// genesis entry names) and reads it from the writer's state when that state is of the
     /// checkpoint (`StateBackedReader::open`), else loads its view (`RegisterReader::open`).
     ///
+    /// From the writer's state, it returns before the listing of the cases is built (on a
+    /// thread of its own, [`SharedListing`]).
+    ///
     /// # Errors
     /// The reader's error: not a register, a checkpoint that does not verify, a damaged log.
     pub fn open(
@@ -543,13 +592,56 @@ impl AppState {
         caches: CacheSizes,
         clock: Clock,
     ) -> Result<AppState, sijil_register::Error> {
-        let reader = match StateBackedReader::open(dir, verifier.clone())? {
+        AppState::open_gated(dir, verifier, caches, clock, None)
+    }
+
+    /// [`AppState::open`], the listing's build held until `gate` is sent to or dropped
+    /// (`StateBackedReader::open_held`).
+    #[cfg(test)]
+    pub(crate) fn open_held(
+        dir: &Path,
+        caches: CacheSizes,
+        clock: Clock,
+        gate: std::sync::mpsc::Receiver<()>,
+    ) -> Result<AppState, sijil_register::Error> {
+        AppState::open_gated(dir, None, caches, clock, Some(gate))
+    }
+
+    fn open_gated(
+        dir: &Path,
+        verifier: Option<Verifier>,
+        caches: CacheSizes,
+        clock: Clock,
+        gate: Option<std::sync::mpsc::Receiver<()>>,
+    ) -> Result<AppState, sijil_register::Error> {
+        let opened = match gate {
+            None => StateBackedReader::open(dir, verifier.clone())?,
+            Some(gate) => StateBackedReader::open_held(dir, verifier.clone(), gate)?,
+        };
+        let (said, listed) = tokio::sync::watch::channel(true);
+        let reader = match opened {
             Some(r) => {
                 tracing::info!(
                     tree_size = r.checkpoint().checkpoint.size,
-                    listing_heap_mib = r.listing().heap_bytes() >> 20,
-                    "register opened from the writer's state"
+                    "register opened from the writer's state; building the case listing"
                 );
+                if r.listing().get().is_none() {
+                    said.send_replace(false);
+                    let listing = r.listing().clone();
+                    // A thread only waits here: the async runtime is not running yet, and
+                    // the listing's build knows nothing of it. Should it not start, the
+                    // sender is dropped, and what needs the listing waits for it in
+                    // `Snapshot::listing`.
+                    let waiter = std::thread::Builder::new()
+                        .name("listing-wait".into())
+                        .spawn(move || {
+                            let _ = listing.wait();
+                            said.send_replace(true);
+                        });
+                    if let Err(e) = waiter {
+                        tracing::warn!(error = %e, "could not start the thread that waits for the case listing");
+                    }
+                }
                 Follower::State(r)
             }
             None => {
@@ -571,10 +663,24 @@ impl AppState {
                 store,
                 verifier: RwLock::new(reader.verifier().clone()),
                 reader: Mutex::new(reader),
+                listed,
                 clock,
                 exporting: Arc::new(tokio::sync::Semaphore::new(1)),
             }),
         })
+    }
+
+    /// Waits, without holding a thread, until the served snapshot's listing is built (or its
+    /// build has failed): for a while after the server opens from the writer's state. The
+    /// answers that read the listing await it first (`crate::router_with`), so that none
+    /// holds an async worker or a blocking thread meanwhile.
+    pub async fn listed(&self) {
+        if self.snapshot().listing_built() {
+            return;
+        }
+        let mut listed = self.inner.listed.clone();
+        // An error: the sender is gone, and `Snapshot::listing` waits if it must.
+        let _ = listed.wait_for(|built| *built).await;
     }
 
     /// The snapshot to build one answer from.

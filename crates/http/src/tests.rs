@@ -205,10 +205,7 @@ async fn bundles_are_gzipped_and_match_the_leaves() {
             header_str(&h, header::CACHE_CONTROL),
             "public, max-age=604800, immutable"
         );
-        let mut plain = Vec::new();
-        flate2::read::GzDecoder::new(body.as_ref())
-            .read_to_end(&mut plain)
-            .expect("gzip");
+        let plain = gunzip(&body);
         let entries = bundle::parse_exact(&plain, width).expect("bundle");
         for (i, e) in entries.iter().enumerate() {
             assert_eq!(leaf_hash(e), leaves[first + i], "{path} entry {i}");
@@ -1188,10 +1185,7 @@ async fn text_answers_are_gzipped_when_accepted_and_tiles_are_not() {
         header_str(&h, header::VARY).contains("accept-encoding"),
         "{h:?}"
     );
-    let mut unzipped = Vec::new();
-    flate2::read::GzDecoder::new(zipped.as_ref())
-        .read_to_end(&mut unzipped)
-        .expect("gzip");
+    let unzipped = gunzip(&zipped);
     let a: Value = serde_json::from_slice(&plain).expect("json");
     let b: Value = serde_json::from_slice(&unzipped).expect("json");
     assert_eq!(a, b);
@@ -1205,6 +1199,15 @@ async fn text_answers_are_gzipped_when_accepted_and_tiles_are_not() {
         get_with(&f.app, "/tile/0/000", &[(header::ACCEPT_ENCODING, "gzip")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header_str(&h, header::CONTENT_ENCODING), "");
+}
+
+/// A gzip body, inflated.
+fn gunzip(zipped: &[u8]) -> Vec<u8> {
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(zipped)
+        .read_to_end(&mut plain)
+        .expect("gzip");
+    plain
 }
 
 /// A GET with the given request headers.
@@ -1249,11 +1252,7 @@ async fn a_client_that_refuses_gzip_gets_the_bundle_plain() {
         assert_eq!(header_str(&h, header::VARY), "accept-encoding");
         let entries = bundle::parse_exact(&plain, 256).expect("a plain bundle");
         assert_eq!(leaf_hash(entries[255]), leaves[255]);
-        let mut unzipped = Vec::new();
-        flate2::read::GzDecoder::new(zipped.as_ref())
-            .read_to_end(&mut unzipped)
-            .expect("gzip");
-        assert_eq!(unzipped, plain.as_ref());
+        assert_eq!(gunzip(&zipped), plain.as_ref());
     }
 }
 
@@ -1360,11 +1359,12 @@ fn the_verifiers_wasm_sha256_is_its_source_assembled() {
     );
 }
 
-/// A bundle away from the log's edge is read and checked on each request and sent as it is
-/// (identity, whatever the client accepts), never gzipped on the request path; one at the
-/// edge is gzipped once. Both are checked against the tree, and both answer 304 to their tag.
+/// A bundle away from the log's edge is sent as it is to a client that refuses gzip, and
+/// gzipped (once, kept on disk by the store) to one that accepts it; one at the edge is
+/// gzipped once and kept in memory. All are checked against the tree, and answer 304 to
+/// their tag.
 #[tokio::test]
-async fn bundles_away_from_the_edge_are_sent_plain_and_checked() {
+async fn bundles_away_from_the_edge_are_checked_and_sent_plain_or_gzipped() {
     let f = fixture();
     let far = crate::store::EDGE_BUNDLES * 256 + 256;
     let hearings: String = (0..far)
@@ -1379,8 +1379,9 @@ async fn bundles_away_from_the_edge_are_sent_plain_and_checked() {
     let size = f.state.snapshot().tree().size;
     let leaves = leaves_on_disk(&f.path, size);
     let gzip = [(header::ACCEPT_ENCODING, "gzip")];
+    let identity = [(header::ACCEPT_ENCODING, "identity")];
 
-    let (status, h, body) = get_with(&f.app, "/tile/entries/000", &gzip).await;
+    let (status, h, body) = get_with(&f.app, "/tile/entries/000", &identity).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header_str(&h, header::CONTENT_ENCODING), "", "sent plain");
     assert!(header_str(&h, header::VARY).contains("accept-encoding"));
@@ -1392,10 +1393,26 @@ async fn bundles_away_from_the_edge_are_sent_plain_and_checked() {
     let (status, _, _) = get_with(
         &f.app,
         "/tile/entries/000",
-        &[(header::IF_NONE_MATCH, tag.as_str())],
+        &[
+            (header::IF_NONE_MATCH, tag.as_str()),
+            (header::ACCEPT_ENCODING, "identity"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
+    // Gzipped for a client that accepts it, twice the same (the second from the kept file).
+    for _ in 0..2 {
+        let (status, hz, gz) = get_with(&f.app, "/tile/entries/000", &gzip).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(header_str(&hz, header::CONTENT_ENCODING), "gzip");
+        assert!(header_str(&hz, header::VARY).contains("accept-encoding"));
+        assert_ne!(
+            header_str(&hz, header::ETAG),
+            tag,
+            "another form, another tag"
+        );
+        assert_eq!(gunzip(&gz), body);
+    }
 
     let last = Tile {
         level: TileLevel::Entries,
@@ -1552,17 +1569,19 @@ async fn a_bundle_altered_after_it_was_served_is_not_served() {
     };
     let leaves = leaves_on_disk(&f.path, f.state.snapshot().tree().size);
 
+    // Plain: a client that accepts gzip gets the store's own gzipped copy, not the file.
+    let identity = [(header::ACCEPT_ENCODING, "identity")];
     // Just written: verified and served, not remembered.
-    let (status, _, fresh) = get(&f.app, path).await;
+    let (status, _, fresh) = get_with(&f.app, path, &identity).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!f.state.store().knows(&tile), "a fresh file is not trusted");
 
     tokio::time::sleep(crate::store::SETTLED + std::time::Duration::from_millis(100)).await;
-    let (status, h, first) = get(&f.app, path).await;
+    let (status, h, first) = get_with(&f.app, path, &identity).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(first, fresh);
     assert!(f.state.store().knows(&tile), "verified and remembered");
-    let (status, h2, second) = get(&f.app, path).await;
+    let (status, h2, second) = get_with(&f.app, path, &identity).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(second, first, "served by its identity");
     assert_eq!(
@@ -1587,7 +1606,7 @@ async fn a_bundle_altered_after_it_was_served_is_not_served() {
     handle.write_all(&bytes).expect("write");
     handle.set_modified(mtime).expect("mtime back");
     drop(handle);
-    let (status, _, body) = get(&f.app, path).await;
+    let (status, _, body) = get_with(&f.app, path, &identity).await;
     assert_eq!(
         status,
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -2087,4 +2106,110 @@ async fn an_entry_read_through_a_kept_descriptor_is_still_checked() {
     // The other groups of the bundle are read and checked on their own.
     let v = json(&f.app, "/api/v1/entries/40").await;
     assert_eq!(v["leaf_index"], 40);
+}
+
+/// The log's files, proofs, entries and a case are answered while the case listing is still
+/// being built (issue 11: building it takes over a second at 10^6 entries under load); what
+/// reads the listing waits for it, then answers as a server whose listing was built first.
+#[tokio::test]
+async fn issue11_the_checkpoint_is_answered_before_the_listing_is_built() {
+    let f = fixture();
+    let (release, gate) = std::sync::mpsc::channel();
+    let held = AppState::open_held(&f.path, CacheSizes::default(), now, gate).expect("open");
+    assert!(held.snapshot().from_state(), "the writer's state is read");
+    let held_app = app(held.clone());
+    for uri in [
+        "/checkpoint",
+        "/tile/0/000",
+        "/tile/entries/000",
+        "/api/v1/cases/2024-0001",
+        "/api/v1/entries/3",
+        "/api/v1/proof/inclusion?index=3",
+        "/api/v1/proof/consistency?from=20",
+    ] {
+        let (status, _, body) = get(&held_app, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert_eq!(body, get(&f.app, uri).await.2, "{uri}");
+    }
+    // The build is held: nothing above waited for it.
+    assert!(!held.snapshot().listing_built(), "built before it was let");
+    let uris = [
+        "/api/v1/cases?limit=20&sort=id",
+        "/api/v1/stats",
+        "/api/v1/controllers",
+    ];
+    let waiting: Vec<_> = uris
+        .into_iter()
+        .map(|uri| {
+            let a = held_app.clone();
+            tokio::spawn(async move { get(&a, uri).await })
+        })
+        .collect();
+    // Each has run as far as it can (this runtime has one thread): to the listing, held.
+    for _ in 0..16 {
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        waiting.iter().all(|w| !w.is_finished()),
+        "answered before the listing was built"
+    );
+    release.send(()).expect("the build waits");
+    for (uri, w) in uris.iter().zip(waiting) {
+        let (status, _, body) = w.await.expect("the request ends");
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        let answered: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(answered, json(&f.app, uri).await, "{uri}");
+    }
+    assert!(held.snapshot().listing_built());
+}
+
+/// A refresh that comes while the first listing is still being built waits for it and
+/// updates it: the listings after it are those of the new checkpoint.
+#[tokio::test]
+async fn issue11_a_refresh_while_the_listing_is_built_waits_for_it() {
+    let f = fixture();
+    let (release, gate) = std::sync::mpsc::channel();
+    let held = AppState::open_held(&f.path, CacheSizes::default(), now, gate).expect("open");
+    let held_app = app(held.clone());
+    append(
+        &f.path,
+        &f.officer,
+        "{\"case\":\"2024-0001\",\"type\":\"HearingHeld\",\"held_on\":\"2024-09-21\",\"place\":\"Rabat\"}\n",
+    );
+    // The refresh starts while the build is held, and is let go after it (when, only makes
+    // it likelier that the refresh is waiting by then; the answers must be right either way).
+    let releasing = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        release.send(())
+    });
+    let refresher = held.clone();
+    let moved = tokio::task::spawn_blocking(move || refresher.refresh())
+        .await
+        .expect("the refresh ends")
+        .expect("refresh");
+    assert!(moved, "moved to the new checkpoint");
+    releasing
+        .join()
+        .expect("released")
+        .expect("the build waited");
+    assert!(f.state.refresh().expect("refresh"));
+    for uri in ["/api/v1/cases?limit=20&sort=id", "/api/v1/stats"] {
+        let v = json(&held_app, uri).await;
+        assert_eq!(v["tree_size"], 321, "{uri}");
+        assert_eq!(v, json(&f.app, uri).await, "{uri}");
+    }
+    let v = json(&held_app, "/api/v1/cases?limit=20&sort=id").await;
+    let case = v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["id"] == "2024-0001")
+        .expect("the case");
+    assert_eq!(
+        case["entries"],
+        json(&f.app, "/api/v1/cases/2024-0001").await["entries"]
+            .as_array()
+            .map(Vec::len)
+            .expect("its entries"),
+    );
 }

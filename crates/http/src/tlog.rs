@@ -3,10 +3,11 @@
 //! - `GET /checkpoint`: the signed checkpoint, `text/plain; charset=utf-8`, cached for at most
 //!   [`SHORT_CACHE`] (the endpoint is mutable).
 //! - `GET /tile/<L>/<N>[.p/<W>]`: hash tiles; `GET /tile/entries/<N>[.p/<W>]`: entry bundles.
-//!   A bundle at the log's edge is gzip-compressed once (`Content-Encoding: gzip`) unless the
-//!   request's `Accept-Encoding` refuses gzip; any other bundle is sent as it is (identity),
-//!   which every client accepts: compressing each random bundle on each request was what
-//!   bounded the server (`Store::bundle`). Both with `Vary: Accept-Encoding`
+//!   A bundle is sent gzip-compressed (`Content-Encoding: gzip`) unless the request's
+//!   `Accept-Encoding` refuses gzip, then as it is (identity). Each is compressed once: at
+//!   the log's edge kept in memory, elsewhere kept on disk in the server's own directory
+//!   (`Store::bundle`; compressing each random bundle on each request was what bounded the
+//!   server). Both with `Vary: Accept-Encoding`
 //!   (c2sp.org/tlog-tiles: "Logs MAY use `Content-Encoding: gzip` with no negotiation, or any
 //!   compression algorithm requested by the client"; a request without the header accepts
 //!   any coding, RFC 9110 §12.5.3). Both
@@ -146,11 +147,14 @@ pub(crate) fn log_answer(
             ))
         }
         TileLevel::Entries => {
-            let bundle = state.store().bundle(tree, &tile, io)?.ok_or_else(beyond)?;
+            let gzip_ok = accepts_gzip(headers);
+            let bundle = state
+                .store()
+                .bundle(tree, &tile, io, gzip_ok)?
+                .ok_or_else(beyond)?;
             let (body, coding, digest) = match bundle {
-                Bundle::Gzip(b) if accepts_gzip(headers) => {
-                    (b.gzip.clone(), Coding::Gzip, b.gzip_digest)
-                }
+                Bundle::Gzip(b) if gzip_ok => (b.gzip.clone(), Coding::Gzip, b.gzip_digest),
+                Bundle::Compressed { bytes, digest } => (bytes, Coding::Gzip, digest),
                 Bundle::Gzip(b) => {
                     let plain = b.plain().map_err(|e| Error::internal(e.to_string()))?;
                     (Bytes::from(plain), Coding::Identity, b.plain_digest)

@@ -34,8 +34,8 @@ mod writer;
 
 pub use input::{auto_case, parse_events, CaseTarget, Draft, InputError, AUTO_CASE, MAX_BATCH};
 pub use reader::{
-    load_view, load_view_from_snapshot, read_entries, RegisterReader, StateBackedReader,
-    StoredEntry,
+    load_view, load_view_from_snapshot, read_entries, RegisterReader, SharedListing,
+    StateBackedReader, StoredEntry,
 };
 pub use writer::{
     init, keep_state, read_private_key, snapshot_due, write_snapshot, AppendReport, BatchStep,

@@ -132,6 +132,65 @@ impl NodeSource for Nodes<'_> {
     }
 }
 
+/// How deep a state snapshot keeps the trie's nodes it read: those whose label has at most
+/// this many bits, 2,047 nodes at most, in slots of about 140 bytes (about 280 KiB once
+/// filled). Every key's proof walks them: about 11 of the 19 nodes a proof reads at 10^6
+/// entries (200,000 cases), each a redb look-up; the trie path was a sixth of a random case
+/// answer's time (issue 11). Keeping them took about a quarter of that away: the lower
+/// nodes' pages are the ones that miss the reader's 1 MiB page cache, and each level more
+/// doubles what is kept.
+const KEPT_TRIE_BITS: u16 = 10;
+
+/// Where the node of `label` is kept, if it is an upper one: its place in a full binary
+/// tree of depth [`KEPT_TRIE_BITS`], by level then prefix.
+fn kept_slot(label: &Label) -> Option<usize> {
+    let bits = label.bits();
+    if bits > KEPT_TRIE_BITS || *label == Label::EMPTY {
+        return None;
+    }
+    let p = label.prefix_bytes();
+    let first =
+        u32::from(p.first().copied().unwrap_or(0)) << 8 | u32::from(p.get(1).copied().unwrap_or(0));
+    let prefix = first >> (16 - u32::from(bits));
+    Some((1usize << bits) - 1 + prefix as usize)
+}
+
+/// The trie's upper nodes a snapshot read, by [`kept_slot`] (empty until a key is proven).
+type UpperNodes = std::sync::RwLock<Vec<Option<StoredNode>>>;
+
+/// [`Nodes`], keeping the upper nodes it reads in `kept` (one snapshot's, so one version of
+/// the trie). Nothing kept is trusted more than what the table gives: a proof built from
+/// them is verified against the head's index root as before.
+struct KeptNodes<'a> {
+    table: Nodes<'a>,
+    kept: &'a UpperNodes,
+}
+
+impl NodeSource for KeptNodes<'_> {
+    type Error = String;
+
+    fn node(&self, label: &Label) -> Result<Option<StoredNode>, String> {
+        let slot = kept_slot(label);
+        if let Some(i) = slot {
+            let kept = self.kept.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(Some(node)) = kept.get(i) {
+                return Ok(Some(node.clone()));
+            }
+        }
+        let node = self.table.node(label)?;
+        if let (Some(i), Some(n)) = (slot, &node) {
+            let mut kept = self.kept.write().unwrap_or_else(|e| e.into_inner());
+            if kept.is_empty() {
+                kept.resize((1 << (KEPT_TRIE_BITS + 1)) - 1, None);
+            }
+            if let Some(place) = kept.get_mut(i) {
+                *place = Some(n.clone());
+            }
+        }
+        Ok(node)
+    }
+}
+
 impl WriterState {
     /// Opens (or creates) the state database at `path`. The writer holds the register's lock.
     ///
@@ -551,6 +610,7 @@ impl StateReader {
                     head,
                     path: self.path.clone(),
                     proven: Default::default(),
+                    upper_nodes: Default::default(),
                 }))
             }
             _ => Ok(None),
@@ -567,6 +627,8 @@ pub struct StateSnapshot {
     /// Index keys already read and proven at this version, with their mini-logs: the
     /// officers' and log keys' are in every case's answer. Emptied when full.
     proven: std::sync::Mutex<std::collections::HashMap<IndexKey, ProvenKey>>,
+    /// The trie's upper nodes read at this version ([`KEPT_TRIE_BITS`]).
+    upper_nodes: UpperNodes,
 }
 
 /// An index key's mini-log (if the key has one) and its trie proof, verified against the
@@ -590,6 +652,12 @@ impl std::fmt::Debug for StateSnapshot {
 impl StateSnapshot {
     pub fn head(&self) -> &Head {
         &self.head
+    }
+
+    /// How many of the trie's upper nodes this snapshot keeps ([`KEPT_TRIE_BITS`]).
+    pub fn kept_trie_nodes(&self) -> usize {
+        let kept = self.upper_nodes.read().unwrap_or_else(|e| e.into_inner());
+        kept.iter().filter(|n| n.is_some()).count()
     }
 
     /// The partial view of what `wants` names ([`View::from_slice`]): what one answer
@@ -632,8 +700,14 @@ impl StateSnapshot {
     /// Key `key`'s mini-log and trie proof at this version, read once and verified: the
     /// proof against the head's index root, the value it proves against the mini-log.
     fn proven_key(&self, key: &IndexKey) -> Result<ProvenKey, StateError> {
-        let mut kept = self.proven.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = kept.get(key) {
+        // The lock is not held while the key is read and proven: the blocking pool's
+        // threads each prove their own case's key at the same time.
+        if let Some(p) = self
+            .proven
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
             return Ok(p.clone());
         }
         let err = db_err(&self.path);
@@ -643,7 +717,11 @@ impl StateSnapshot {
             Some(bytes) => Some(key_log_from_bytes(bytes.value()).map_err(named(&key.to_hex()))?),
             None => None,
         };
-        let proof = prove_stored(&Nodes(&trie_t), &key.0).map_err(|e| StateError::Trie {
+        let nodes = KeptNodes {
+            table: Nodes(&trie_t),
+            kept: &self.upper_nodes,
+        };
+        let proof = prove_stored(&nodes, &key.0).map_err(|e| StateError::Trie {
             message: e.to_string(),
         })?;
         let proved = proof
@@ -659,6 +737,7 @@ impl StateSnapshot {
                 ),
             });
         }
+        let mut kept = self.proven.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= PROVEN_KEYS_KEPT {
             kept.clear();
         }

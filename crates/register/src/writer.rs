@@ -1647,6 +1647,8 @@ mod tests {
         let as_of = sijil_core::event::Date::from_ymd(2024, 6, 1).expect("date");
         let page = reader
             .listing()
+            .wait()
+            .expect("the listing")
             .cases(&CaseFilter::default(), Sort::Id, &Page::first(10), as_of)
             .expect("page");
         assert_eq!(page.items[0].entries, 2);

@@ -5,28 +5,11 @@ use std::path::{Path, PathBuf};
 
 use sijil_core::note::Signer;
 use sijil_register::audit::{audit, AuditOptions, DirSource};
-use sijil_register::{init, parse_events, Error, InitOptions, RegisterReader, RegisterWriter};
+use sijil_register::{parse_events, Error, RegisterReader, RegisterWriter};
 
-const NOW: i64 = 1_750_000_000_000;
+mod common;
 
-fn new_register() -> (tempfile::TempDir, PathBuf, Signer) {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("reg");
-    let report = init(
-        &dir,
-        InitOptions {
-            origin: "registre.example.ma/t".into(),
-            title: "t".into(),
-            authority: "a".into(),
-            officer_name: "amina".into(),
-            now_ms: NOW,
-            log_key: None,
-            officer_key: None,
-        },
-    )
-    .expect("init");
-    (tmp, dir, report.officer)
-}
+use common::{new_register, NOW};
 
 fn complaint(id: &str, text: &str) -> String {
     format!(

@@ -52,7 +52,7 @@ pub async fn cases_page(
     let snapshot = state.snapshot();
     let listing = snapshot
         .cases(&filter, sort, &paging, today)
-        .map_err(|e| page(Error::bad_parameter("after", e.to_string())))?;
+        .map_err(page)?;
 
     let mut body = format!("<h1>{}</h1>\n", lang.t("cases-title"));
     body.push_str(&filter_form(lang, &filter));
@@ -291,7 +291,7 @@ pub async fn case_page(
     // entries.
     let found = state
         .blocking(move |store| {
-            let view = snap.case_view(&lookup)?;
+            let view = snap.case_records_view(&lookup)?;
             let Some(detail) = view.case(&lookup, today) else {
                 return Ok(None);
             };

@@ -26,7 +26,7 @@ pub async fn controllers_page(
     let t = |id: &str| lang.t(id);
     let offset = q.u64("offset").map_err(|e| e.html(lang))?.unwrap_or(0);
     let snapshot = state.snapshot();
-    let all = snapshot.listing().controllers();
+    let all = snapshot.listing().map_err(|e| e.html(lang))?.controllers();
     let start = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
     let end = (start + PAGE).min(all.len());
     let mut body = format!(
@@ -103,7 +103,8 @@ pub async fn controller_page(
     let t = |id: &str| lang.t(id);
     let today = state.today().map_err(|e| e.html(lang))?;
     let snapshot = state.snapshot();
-    let detail = snapshot.listing().controller(&id, today).ok_or_else(|| {
+    let listing = snapshot.listing().map_err(|e| e.html(lang))?;
+    let detail = listing.controller(&id, today).ok_or_else(|| {
         Error::not_found(lang.plain_args("error-no-controller", &[("id", Arg::S(&id))])).html(lang)
     })?;
     let mut body = format!(

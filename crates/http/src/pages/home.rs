@@ -53,7 +53,7 @@ pub async fn home_page(
         .await
         .map_err(page)?;
     let view = &snapshot;
-    let stats = snapshot.stats(today);
+    let stats = snapshot.stats(today).map_err(page)?;
     let (title, authority) = view
         .register()
         .map_or(("sijil", ""), |r| (r.title.as_str(), r.authority.as_str()));
@@ -185,7 +185,7 @@ pub async fn stats_page(
     Query::parse_lenient(&uri, &["lang"]).map_err(page)?;
     let snapshot = state.snapshot();
     let today = state.today().map_err(page)?;
-    let stats = snapshot.stats(today);
+    let stats = snapshot.stats(today).map_err(page)?;
     let body = format!(
         "<h1>{}</h1>\n<p class=\"meta\">{}</p>\n{}",
         lang.t("stats-title"),
