@@ -281,16 +281,7 @@ fn issue13_show_timeline_table_and_pages() {
 fn issue13_submit_allocates_and_resolves_targets_at_the_sequencer() {
     let reg = Register::new();
     reg.append(&reg.events("first.jsonl", &[complaint("2024-0003")]));
-    let seq = crate::fixture_server::Daemon::start(&[
-        "sequencer",
-        reg.dir(),
-        "--listen",
-        "127.0.0.1:0",
-        "--rate",
-        "10000",
-        "--burst",
-        "10000",
-    ]);
+    let seq = crate::fixture_server::Daemon::sequencer(reg.dir(), &[]);
     let key = reg.tmp.path().join("amina-desk.key");
     std::fs::copy(&reg.officer_key, &key).expect("copy key");
     let events = reg.events(
@@ -377,16 +368,7 @@ fn issue13_init_says_where_the_keys_are_and_rotate_dry_run_writes_nothing() {
 fn issue13_submit_prints_the_case_numbers_it_allocated() {
     let reg = Register::new();
     reg.append(&reg.events("first.jsonl", &[complaint("2024-0003")]));
-    let seq = crate::fixture_server::Daemon::start(&[
-        "sequencer",
-        reg.dir(),
-        "--listen",
-        "127.0.0.1:0",
-        "--rate",
-        "10000",
-        "--burst",
-        "10000",
-    ]);
+    let seq = crate::fixture_server::Daemon::sequencer(reg.dir(), &[]);
     let key = reg.tmp.path().join("amina-desk.key");
     std::fs::copy(&reg.officer_key, &key).expect("copy key");
     let events = reg.events(

@@ -265,6 +265,22 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    /// `sijil sequencer LOCATION` on loopback with a rate high enough for tests, and `extra`.
+    pub fn sequencer(location: &str, extra: &[&str]) -> Daemon {
+        let mut args = vec![
+            "sequencer",
+            location,
+            "--listen",
+            "127.0.0.1:0",
+            "--rate",
+            "10000",
+            "--burst",
+            "10000",
+        ];
+        args.extend_from_slice(extra);
+        Daemon::start(&args)
+    }
+
     /// Runs `sijil ARGS` (which must listen on port 0 and print `http://ADDR/` on stderr) and
     /// waits until it listens.
     pub fn start(args: &[&str]) -> Daemon {

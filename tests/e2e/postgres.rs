@@ -97,7 +97,16 @@ impl Db {
 
     /// `sijil append URL --private COPY --key OFFICER --json EVENTS`.
     fn append(&self, url: &str, copy: &Path, events: &Path) -> Output {
-        sijil(&[
+        sijil(&self.append_args(url, copy, events))
+    }
+
+    /// [`Db::append`], asserting it succeeds.
+    fn append_ok(&self, url: &str, copy: &Path, events: &Path) {
+        ok(&self.append_args(url, copy, events));
+    }
+
+    fn append_args<'a>(&'a self, url: &'a str, copy: &'a Path, events: &'a Path) -> [&'a str; 8] {
+        [
             "append",
             url,
             "--private",
@@ -106,7 +115,7 @@ impl Db {
             s(&self.officer),
             "--json",
             s(events),
-        ])
+        ]
     }
 
     /// `sijil audit URL --key V --json`: the database's size, asserting it audits clean.
@@ -470,12 +479,7 @@ fn issue14_a_kill_between_commit_and_publication_is_finished_by_publish() {
     let db = Db::init(&pg.url(), tmp.path(), Some(&dest));
     let copy = db.new_copy(&tmp.path().join("a"));
     let first = events(&tmp.path().join("1.jsonl"), &["K-1".into()]);
-    let out = db.append(&db.url, &copy, &first);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    db.append_ok(&db.url, &copy, &first);
     let published = std::fs::read(dest.join("checkpoint")).expect("public checkpoint");
     assert_eq!(published, db_checkpoint(&pg), "published after the append");
 
@@ -539,12 +543,7 @@ fn issue14_a_kill_between_commit_and_publication_is_finished_by_publish() {
     // The next append, from another copy, works and is published.
     let other = db.new_copy(&tmp.path().join("b"));
     let third = events(&tmp.path().join("3.jsonl"), &["K-4".into()]);
-    let out = db.append(&db.url, &other, &third);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    db.append_ok(&db.url, &other, &third);
     let now = db_checkpoint(&pg);
     assert!(size_of(&now) > size_of(&committed));
     assert_eq!(
@@ -578,15 +577,10 @@ fn issue14_a_database_restored_from_an_old_base_backup_is_refused() {
     let dest = tmp.path().join("public");
     let db = Db::init(&pg.url(), tmp.path(), Some(&dest));
     let ahead = db.new_copy(&tmp.path().join("ahead"));
-    let out = db.append(
+    db.append_ok(
         &db.url,
         &ahead,
         &events(&tmp.path().join("1.jsonl"), &["R-1".into()]),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 
     // A base backup of the stopped cluster.
@@ -597,15 +591,10 @@ fn issue14_a_database_restored_from_an_old_base_backup_is_refused() {
     let old = db_checkpoint(&pg);
 
     // The register goes on, and is published.
-    let out = db.append(
+    db.append_ok(
         &db.url,
         &ahead,
         &events(&tmp.path().join("2.jsonl"), &["R-2".into(), "R-3".into()]),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let newer = db_checkpoint(&pg);
     assert!(size_of(&newer) > size_of(&old));
@@ -734,18 +723,13 @@ fn issue14_appends_continue_on_the_promoted_standby_without_loss_or_fork() {
     let mut acknowledged = acknowledged;
     for (i, copy) in copies.iter().enumerate() {
         let case = format!("after-{i}");
-        let out = db.append(
+        db.append_ok(
             &url,
             copy,
             &events(
                 &copy.with_extension("after.jsonl"),
                 std::slice::from_ref(&case),
             ),
-        );
-        assert!(
-            out.status.success(),
-            "an append after the failover: {}",
-            String::from_utf8_lossy(&out.stderr)
         );
         acknowledged.push(case);
         assert_eq!(
@@ -939,18 +923,7 @@ fn issue14_a_sequencer_on_the_database_takes_submissions_beside_other_writers() 
     let why = String::from_utf8_lossy(&refused.stderr);
     assert!(why.contains("--witness with a postgres://"), "{why}");
 
-    let sequencer = crate::fixture_server::Daemon::start(&[
-        "sequencer",
-        &url,
-        "--private",
-        s(&db.first),
-        "--listen",
-        "127.0.0.1:0",
-        "--rate",
-        "10000",
-        "--burst",
-        "10000",
-    ]);
+    let sequencer = crate::fixture_server::Daemon::sequencer(&url, &["--private", s(&db.first)]);
     let officer_dir = tmp.path().join("officer");
     std::fs::create_dir_all(&officer_dir).expect("mkdir");
     let submit = |name: &str, cases: &[String]| {
@@ -973,28 +946,18 @@ fn issue14_a_sequencer_on_the_database_takes_submissions_beside_other_writers() 
     submit("1.jsonl", &cases("SEQ-A"));
     // Another writer, on another copy: the sequencer's copy is now behind the database.
     let other = db.new_copy(&tmp.path().join("c1"));
-    let out = db.append(
+    db.append_ok(
         &url,
         &other,
         &events(&tmp.path().join("2.jsonl"), &cases("APP-B")),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     submit("3.jsonl", &cases("SEQ-C"));
 
     // The head an officer asks for after another writer's batch is the database's.
-    let out = db.append(
+    db.append_ok(
         &url,
         &other,
         &events(&tmp.path().join("4.jsonl"), &cases("APP-D")),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let addr = sequencer
         .url
@@ -1051,12 +1014,7 @@ fn issue14_import_and_officers_rotate_take_the_database() {
         ),
     )
     .expect("write");
-    let out = db.append(&url, &other, &auth);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    db.append_ok(&url, &other, &auth);
 
     // Import through the first copy, behind the database by the other copy's batch.
     let cases = tmp.path().join("cases.csv");

@@ -23,18 +23,7 @@ use crate::util::{complaint, copy_dir, hearing, keygen, ok, s, sijil, sijil_bin,
 
 /// A sequencer on loopback for `reg`, with a rate high enough for tests.
 fn sequencer(reg: &Register, extra: &[&str]) -> Daemon {
-    let mut args = vec![
-        "sequencer",
-        reg.dir(),
-        "--listen",
-        "127.0.0.1:0",
-        "--rate",
-        "10000",
-        "--burst",
-        "10000",
-    ];
-    args.extend_from_slice(extra);
-    Daemon::start(&args)
+    Daemon::sequencer(reg.dir(), extra)
 }
 
 /// An officer's own directory, away from the register: their key and their events.

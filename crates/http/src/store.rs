@@ -352,6 +352,13 @@ impl Store {
             if let Some((bytes, digest)) = self.gzipped.read(tile) {
                 return Ok(Some(Bundle::Compressed { bytes, digest }));
             }
+            // A file verified before (sent plain to a client refusing gzip) is not verified
+            // again to be gzipped: its identity vouches for it.
+            if io == Io::Allowed {
+                if let Some((plain, _)) = self.read_known(tile) {
+                    return Ok(Some(self.gzipped.make(tile, &plain)));
+                }
+            }
         } else if let Some((bytes, digest)) = self.read_known(tile) {
             return Ok(Some(Bundle::Plain { bytes, digest }));
         }
@@ -399,13 +406,7 @@ impl Store {
         if tile.index + EDGE_BUNDLES <= last_bundle {
             self.remember(tile, before, plain_digest, data.len());
             if gzipped {
-                let gzip = gzip(data);
-                let digest = sijil_core::hash::sha256(&gzip);
-                self.gzipped.keep(tile, &gzip, digest);
-                return Ok(Some(Bundle::Compressed {
-                    bytes: gzip,
-                    digest,
-                }));
+                return Ok(Some(self.gzipped.make(tile, data)));
             }
             return Ok(Some(Bundle::Plain {
                 bytes: Bytes::copy_from_slice(data),
@@ -980,6 +981,14 @@ impl Gzipped {
             }
         }
         Some((Bytes::from(data), known.digest))
+    }
+
+    /// The verified bundle `tile` (`plain`) gzipped, and kept for later reads.
+    fn make(&self, tile: &Tile, plain: &[u8]) -> Bundle {
+        let bytes = gzip(plain);
+        let digest = sijil_core::hash::sha256(&bytes);
+        self.keep(tile, &bytes, digest);
+        Bundle::Compressed { bytes, digest }
     }
 
     /// Writes the gzipped bundle `tile` (`gzip`, whose SHA-256 is `digest`) for later reads.
@@ -1676,14 +1685,6 @@ mod tests {
         (dir, layout, tree)
     }
 
-    fn inflate(gz: &[u8]) -> Vec<u8> {
-        let mut plain = Vec::new();
-        flate2::read::GzDecoder::new(gz)
-            .read_to_end(&mut plain)
-            .expect("gzip");
-        plain
-    }
-
     /// Issue 11: a full bundle away from the edge is gzipped once into the server's own
     /// directory and read from there for the next client that accepts gzip; a client that
     /// does not gets it plain. A gzipped file changed behind the server is never sent: it is
@@ -1711,7 +1712,7 @@ mod tests {
         else {
             panic!("not gzipped");
         };
-        assert_eq!(inflate(&bytes), plain);
+        assert_eq!(crate::tests::gunzip(&bytes), plain);
         assert_eq!(digest, sijil_core::hash::sha256(&bytes));
         let kept: Vec<_> = std::fs::read_dir(base.path())
             .expect("base")
@@ -1751,7 +1752,7 @@ mod tests {
         else {
             panic!("not gzipped again");
         };
-        assert_eq!(inflate(&made), plain);
+        assert_eq!(crate::tests::gunzip(&made), plain);
         assert_eq!(std::fs::read(&kept[0]).expect("kept"), made.as_ref());
 
         // A bundle at the edge stays in memory, as before.
@@ -1764,6 +1765,39 @@ mod tests {
             store.bundle(tree, &edge, Io::Allowed, true),
             Ok(Some(Bundle::Gzip(_)))
         ));
+    }
+
+    /// A directory for gzipped bundles that cannot be made (its base is a file) is said in
+    /// the log, once: the bundle gzipped for that request is sent, later ones plain; never an
+    /// error for the client.
+    #[test]
+    fn bundles_are_sent_plain_when_no_directory_can_be_made_for_them() {
+        let size = 256 * (EDGE_BUNDLES + 2);
+        let (dir, layout, tree) = tiles_and_bundles_on_disk(size);
+        let not_a_dir = dir.path().join("checkpoint-like-file");
+        std::fs::write(&not_a_dir, b"x").expect("file");
+        let store = Store::with_gzip_base(layout.clone(), not_a_dir);
+        let tile = Tile {
+            level: TileLevel::Entries,
+            index: 0,
+            width: FULL_WIDTH,
+        };
+        let plain = std::fs::read(layout.tile(&tile)).expect("bundle");
+        let Ok(Some(Bundle::Compressed { bytes, .. })) =
+            store.bundle(tree, &tile, Io::Allowed, true)
+        else {
+            panic!("not gzipped for the first request");
+        };
+        assert_eq!(crate::tests::gunzip(&bytes), plain);
+        assert!(!store.gzipped.enabled());
+        for _ in 0..2 {
+            let Ok(Some(Bundle::Plain { bytes, .. })) =
+                store.bundle(tree, &tile, Io::Allowed, true)
+            else {
+                panic!("not sent plain");
+            };
+            assert_eq!(bytes.as_ref(), plain.as_slice());
+        }
     }
 
     fn full_tile(level: u8, index: u64) -> Tile {

@@ -1202,7 +1202,7 @@ async fn text_answers_are_gzipped_when_accepted_and_tiles_are_not() {
 }
 
 /// A gzip body, inflated.
-fn gunzip(zipped: &[u8]) -> Vec<u8> {
+pub(crate) fn gunzip(zipped: &[u8]) -> Vec<u8> {
     let mut plain = Vec::new();
     flate2::read::GzDecoder::new(zipped)
         .read_to_end(&mut plain)
