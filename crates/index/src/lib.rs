@@ -25,7 +25,9 @@ use sijil_core::event::{Event, PublicKey};
 use sijil_core::{node_hash, CaseLink, Entry, Hash};
 
 pub use partial::{PartialTrie, PartialTrieError};
-pub use stored::{prove_stored, NodeDecodeError, NodeSource, StoredError, StoredNode};
+pub use stored::{
+    prove_stored, read_partial, NodeDecodeError, NodeSource, StoredError, StoredNode,
+};
 pub use trie::{Label, LabelError, ProofNode, Trie, TrieError, TrieProof};
 
 /// What a key names. Its tag is part of the key's hash (docs/FORMAT.md §10.1).

@@ -11,8 +11,9 @@
 //! nothing more. A key whose path enters a pruned subtree was not proven: setting it is
 //! refused ([`PartialTrieError::NotProven`]), never guessed.
 //!
-//! A writer that stores the trie node by node ([`crate::stored`]) reads the proofs with
-//! [`prove_stored`](crate::prove_stored) and writes back [`PartialTrie::changed_nodes`].
+//! A writer that stores the trie node by node ([`crate::stored`]) reads its batch's partial
+//! trie with [`read_partial`](crate::read_partial) (the trie these proofs would give, each
+//! stored node read once) and writes back [`PartialTrie::changed_nodes`].
 
 use std::collections::HashMap;
 
@@ -32,8 +33,9 @@ enum Node {
     Inner {
         label: Label,
         children: Box<[Node; 2]>,
-        /// Its hash, `None` after a change below it.
-        hash: Option<[u8; 32]>,
+        /// Its value and hash, `None` after a change below it: the root needs the hash, the
+        /// parent's record the value, and each is a SHA-256.
+        hash: Option<([u8; 32], [u8; 32])>,
         /// Added, or a node below it changed, since the trie was built.
         changed: bool,
     },
@@ -63,9 +65,10 @@ pub struct PartialTrie {
     len: u64,
 }
 
-/// What the proofs tell of one label.
+/// What the proofs (or the stored records, [`crate::stored::read_partial`]) tell of one
+/// label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Known {
+pub(crate) enum Known {
     /// An inner node on a proven path, and its children's labels (EMPTY for none).
     Expanded([Label; 2]),
     /// A node beside a path, or where a search ended: its value.
@@ -114,12 +117,18 @@ impl PartialTrie {
                 known.insert(label, merged);
             }
         }
+        Ok(PartialTrie::from_known(&known, len))
+    }
+
+    /// The trie of `len` keys as far as `known` tells, checked by whoever filled it: from
+    /// verified proofs, or from stored records each checked against its parent's value.
+    pub(crate) fn from_known(known: &HashMap<Label, Known>, len: u64) -> PartialTrie {
         let children = match known.get(&Label::ROOT) {
-            Some(Known::Expanded(c)) => [build(&known, c[0]), build(&known, c[1])],
+            Some(Known::Expanded(c)) => [build(known, c[0]), build(known, c[1])],
             // No proof, or proofs of an empty trie: nothing known below the root.
             _ => [None, None],
         };
-        Ok(PartialTrie { children, len })
+        PartialTrie { children, len }
     }
 
     /// Sets `key`'s value, adding the key if it is new.
@@ -307,6 +316,10 @@ impl Node {
     fn value(&mut self) -> [u8; 32] {
         match self {
             Node::Leaf { value, .. } | Node::Pruned { value, .. } => *value,
+            Node::Inner {
+                hash: Some((value, _)),
+                ..
+            } => *value,
             Node::Inner { children, .. } => {
                 let [l, r] = &mut **children;
                 inner_value::<Sha256Hash>(&l.hash(), &r.hash())
@@ -317,12 +330,14 @@ impl Node {
     fn hash(&mut self) -> [u8; 32] {
         match self {
             Node::Inner {
-                hash: Some(hash), ..
+                hash: Some((_, hash)),
+                ..
             } => *hash,
             _ => {
-                let h = node_hash::<Sha256Hash>(&self.label(), &self.value());
+                let value = self.value();
+                let h = node_hash::<Sha256Hash>(&self.label(), &value);
                 if let Node::Inner { hash, .. } = self {
-                    *hash = Some(h);
+                    *hash = Some((value, h));
                 }
                 h
             }

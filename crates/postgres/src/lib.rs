@@ -452,31 +452,82 @@ impl PgRegister {
             self.size_to_db(c.old_size).map_err(Failure::Invalid)?,
             self.size_to_db(c.new_size).map_err(Failure::Invalid)?,
         );
+        let paths: Vec<&str> = c.files.iter().map(|(p, _)| p.as_str()).collect();
+        let bytes: Vec<&[u8]> = c.files.iter().map(|(_, b)| *b).collect();
+        let superseded = superseded_partials(c.files);
         let mut tx = client.transaction().map_err(Failure::BeforeUpdate)?;
-        // The compare-and-swap first: a concurrent committer blocks here on the row lock
-        // until the first one commits, then finds the size changed and stores nothing.
-        let swapped = if c.old_size == 0 {
-            tx.execute_typed(
-                "INSERT INTO sijil_log (one, size, checkpoint) VALUES (true, $1, $2) \
-                 ON CONFLICT (one) DO NOTHING",
-                &[(&new, Type::INT8), (&c.checkpoint, Type::BYTEA)],
-            )
+        // The whole batch in one statement, so that a commit is three round trips (BEGIN,
+        // this, COMMIT) and not one per table. Its parts all read the snapshot taken before
+        // it, and each writes only if the compare-and-swap (`swap`) did: a concurrent
+        // committer blocks on the row lock of `sijil_log` until the first one commits, then
+        // finds the size changed, and nothing of its batch is stored. A file stored before
+        // with other bytes (`differs`) stops the swap itself. A blob the batch both stores
+        // and removes ends absent, as removed.
+        let swap = if c.old_size == 0 {
+            "INSERT INTO sijil_log (one, size, checkpoint) \
+             SELECT true, $1, $2 WHERE NOT EXISTS (SELECT 1 FROM differs) \
+             ON CONFLICT (one) DO NOTHING RETURNING size"
         } else {
-            tx.execute_typed(
-                "UPDATE sijil_log SET size = $1, checkpoint = $2 WHERE size = $3",
+            "UPDATE sijil_log SET size = $1, checkpoint = $2 \
+             WHERE size = $3 AND NOT EXISTS (SELECT 1 FROM differs) RETURNING size"
+        };
+        let statement = format!(
+            "WITH new (path, bytes) AS (SELECT * FROM unnest($4::text[], $5::bytea[])), \
+             differs AS (SELECT n.path FROM new n JOIN sijil_files f ON f.path = n.path \
+               WHERE f.bytes <> n.bytes LIMIT 1), \
+             swap AS ({swap}), \
+             checkpoint AS (INSERT INTO sijil_checkpoints (size, checkpoint) \
+               SELECT $1, $2 FROM swap), \
+             stored AS (INSERT INTO sijil_files (path, bytes, size) \
+               SELECT n.path, n.bytes, $1 FROM new n, swap WHERE n.path <> ALL($7::text[]) \
+               ON CONFLICT (path) DO NOTHING), \
+             superseded AS (DELETE FROM sijil_files \
+               WHERE path = ANY($6::text[]) AND EXISTS (SELECT 1 FROM swap)), \
+             gone AS (DELETE FROM sijil_files \
+               WHERE path = ANY($7::text[]) AND EXISTS (SELECT 1 FROM swap)), \
+             removed AS (INSERT INTO sijil_removed (path, size) \
+               SELECT p, $1 FROM unnest($7::text[]) AS p, swap) \
+             SELECT (SELECT count(*) FROM swap), (SELECT path FROM differs)"
+        );
+        let row = tx
+            .query_typed(
+                &statement,
                 &[
                     (&new, Type::INT8),
                     (&c.checkpoint, Type::BYTEA),
                     (&old, Type::INT8),
+                    (&paths, Type::TEXT_ARRAY),
+                    (&bytes, Type::BYTEA_ARRAY),
+                    (&superseded, Type::TEXT_ARRAY),
+                    (&c.removed, Type::TEXT_ARRAY),
                 ],
             )
-        }
-        .map_err(Failure::AfterUpdate)?;
+            .map_err(Failure::AfterUpdate)?;
+        let (swapped, differing): (i64, Option<String>) = row
+            .first()
+            .map_or((0, None), |row| (row.get(0), row.get(1)));
         if swapped != 1 {
+            // Read again, after the swap's wait: a race lost is a conflict (the writer
+            // adopts the winner's batch), whatever `differs` saw of the winner's files.
             let actual: Option<i64> = tx
                 .query_opt("SELECT size FROM sijil_log", &[])
                 .map_err(Failure::AfterUpdate)?
                 .map(|row| row.get(0));
+            let moved = if c.old_size == 0 {
+                actual.is_some()
+            } else {
+                actual != Some(old)
+            };
+            if let (false, Some(path)) = (moved, differing) {
+                return Err(Failure::Rejected(CommitPointError::Unavailable {
+                    location: self.location.clone(),
+                    message: format!(
+                        "{path} is already stored with other bytes: refusing to replace it \
+                         (nothing of the batch of size {} was stored)",
+                        c.new_size
+                    ),
+                }));
+            }
             let actual = self
                 .size_from_db(actual.unwrap_or(0))
                 .map_err(Failure::Invalid)?;
@@ -492,60 +543,6 @@ impl PgRegister {
                     actual,
                 }
             }));
-        }
-        // Its primary key makes a second checkpoint of one size impossible, whatever a
-        // caller asks.
-        tx.execute_typed(
-            "INSERT INTO sijil_checkpoints (size, checkpoint) VALUES ($1, $2)",
-            &[(&new, Type::INT8), (&c.checkpoint, Type::BYTEA)],
-        )
-        .map_err(Failure::AfterUpdate)?;
-        if !c.files.is_empty() {
-            let paths: Vec<&str> = c.files.iter().map(|(p, _)| p.as_str()).collect();
-            let bytes: Vec<&[u8]> = c.files.iter().map(|(_, b)| *b).collect();
-            // One statement for the whole batch. The outer SELECT reads the snapshot taken
-            // before the INSERT, so it compares only files stored by earlier batches.
-            let differing = tx
-                .query_typed(
-                    "WITH new (path, bytes) AS (SELECT * FROM unnest($1::text[], $2::bytea[])), \
-                     ins AS (INSERT INTO sijil_files (path, bytes, size) \
-                       SELECT path, bytes, $3 FROM new ON CONFLICT (path) DO NOTHING) \
-                     SELECT n.path FROM new n JOIN sijil_files f ON f.path = n.path \
-                     WHERE f.bytes <> n.bytes LIMIT 1",
-                    &[
-                        (&paths, Type::TEXT_ARRAY),
-                        (&bytes, Type::BYTEA_ARRAY),
-                        (&new, Type::INT8),
-                    ],
-                )
-                .map_err(Failure::AfterUpdate)?;
-            if let Some(row) = differing.first() {
-                let path: String = row.get(0);
-                return Err(Failure::Rejected(CommitPointError::Unavailable {
-                    location: self.location.clone(),
-                    message: format!(
-                        "{path} is already stored with other bytes: refusing to replace it \
-                         (nothing of the batch of size {} was stored)",
-                        c.new_size
-                    ),
-                }));
-            }
-        }
-        let superseded = superseded_partials(c.files);
-        if !superseded.is_empty() {
-            tx.execute_typed(
-                "DELETE FROM sijil_files WHERE path = ANY($1)",
-                &[(&superseded, Type::TEXT_ARRAY)],
-            )
-            .map_err(Failure::AfterUpdate)?;
-        }
-        if !c.removed.is_empty() {
-            tx.execute_typed(
-                "WITH gone AS (DELETE FROM sijil_files WHERE path = ANY($1)) \
-                 INSERT INTO sijil_removed (path, size) SELECT p, $2 FROM unnest($1::text[]) AS p",
-                &[(&c.removed, Type::TEXT_ARRAY), (&new, Type::INT8)],
-            )
-            .map_err(Failure::AfterUpdate)?;
         }
         tx.commit().map_err(Failure::Commit)
     }

@@ -40,7 +40,12 @@ fn two_writers_racing_one_size_one_wins_the_other_learns_the_actual_size() {
                     let mut w = PgRegister::connect(&url).expect("connect");
                     let note = cp(size + step, &format!("writer {step}"));
                     let path = format!("blobs/{round}-{step}");
-                    let fs = vec![(path, &b"text"[..])];
+                    // Both also name one path with their own bytes: the loser, which may see
+                    // the winner's bytes there, must still learn of a conflict (and adopt),
+                    // not of a path stored with other bytes.
+                    let mine = format!("writer {step}").into_bytes();
+                    let shared = format!("tile/0/000.p/{round}");
+                    let fs = vec![(path, &b"text"[..]), (shared, &mine[..])];
                     barrier.wait();
                     (step, w.commit(&batch(size, size + step, &note, &fs, &[])))
                 })
@@ -302,6 +307,29 @@ fn changes_since_lists_blobs_added_and_removed_after_a_size() {
             removed: names(&["blobs/a", "blobs/never"])
         }
     );
+
+    // A batch that stores a blob and erases it (a text given and erased in one batch), and
+    // names an old one again while erasing it: both end absent, as removed.
+    let c4 = cp(4, "4");
+    let f4 = files(&[
+        ("blobs/d", b"D"),
+        ("blobs/c", b"C"),
+        ("tile/0/000.p/4", b"t"),
+    ]);
+    let r4 = names(&["blobs/c", "blobs/d"]);
+    w.commit(&batch(3, 4, &c4, &f4, &r4)).expect("4");
+    assert_eq!(
+        w.get_many(&names(&["blobs/c", "blobs/d", "tile/0/000.p/4"]))
+            .expect("read"),
+        vec![None, None, Some(b"t".to_vec())]
+    );
+    assert_eq!(
+        changes(&mut w, 3),
+        Changes {
+            added: vec![],
+            removed: names(&["blobs/c", "blobs/d"])
+        }
+    );
 }
 
 #[test]
@@ -462,7 +490,7 @@ fn a_connection_lost_after_the_compare_and_swap_was_sent_is_an_unknown_outcome()
         let pids: Vec<i32> = admin
             .query(
                 "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                 AND query LIKE 'UPDATE sijil_log%'",
+                 AND query LIKE '%UPDATE sijil_log%' AND pid <> pg_backend_pid()",
                 &[],
             )
             .expect("activity")

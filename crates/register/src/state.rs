@@ -39,9 +39,9 @@ use redb::{
 };
 use sijil_core::event::TextDigest;
 use sijil_core::Hash;
-use sijil_index::stored::{prove_stored, NodeSource, StoredNode};
+use sijil_index::stored::{prove_stored, read_partial, NodeSource, StoredNode};
 use sijil_index::trie::Sha256Hash;
-use sijil_index::{Index, IndexKey, KeyLog, Label, PartialTrie, TrieProof};
+use sijil_index::{Index, IndexKey, KeyLog, Label, TrieProof};
 use sijil_projector::records::{
     annotations_from_bytes, key_log_from_bytes, CaseSlot, ControllerSlot, Head, Record,
     RecordError, Slice, Touched,
@@ -510,22 +510,17 @@ fn read_slice(
         }
     }
     let mut logs = Vec::with_capacity(wants.keys.len());
-    let mut proofs: Vec<([u8; 32], TrieProof)> = Vec::with_capacity(wants.keys.len());
-    let nodes = Nodes(&trie_t);
     for key in &wants.keys {
         if let Some(bytes) = logs_t.get(&key.0).map_err(e)? {
             let log = key_log_from_bytes(bytes.value()).map_err(named(&key.to_hex()))?;
             logs.push((*key, log));
         }
-        let proof = prove_stored(&nodes, &key.0).map_err(|err| StateError::Trie {
-            message: err.to_string(),
-        })?;
-        proofs.push((key.0, proof));
     }
-    let trie = PartialTrie::from_proofs(
+    let trie = read_partial(
+        &Nodes(&trie_t),
         &head.index_root.0,
         head.keys,
-        proofs.iter().map(|(k, p)| (k, p)),
+        wants.keys.iter().map(|k| &k.0),
     )
     .map_err(|err| StateError::Trie {
         message: err.to_string(),

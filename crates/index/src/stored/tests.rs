@@ -199,6 +199,14 @@ proptest! {
             let mut partial =
                 PartialTrie::from_proofs(&whole.root(), whole.len(), proofs.iter().map(|(k, p)| (k, p)))
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            // What a writer reads instead: the same trie, each record read once.
+            let source = Counting { map: &map, read: RefCell::new(Vec::new()) };
+            let read = read_partial(&source, &whole.root(), whole.len(), sets.iter().map(|(k, _)| k))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(&read, &partial, "round {}", round);
+            let labels = source.read.into_inner();
+            let distinct: HashSet<&Label> = labels.iter().collect();
+            prop_assert_eq!(distinct.len(), labels.len(), "a record read twice: {:?}", labels);
             for (k, v) in &sets {
                 partial.set(*k, *v).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 whole.set(*k, *v);
@@ -505,6 +513,46 @@ fn a_node_that_does_not_hash_to_its_parents_value_is_named() {
     map.insert(child, StoredNode::Inner { children, values });
     assert_eq!(
         prove_stored(&map, &key(0)),
+        Err(StoredError::ValueMismatch {
+            label: child,
+            parent
+        })
+    );
+}
+
+#[test]
+fn a_batch_read_refuses_a_store_that_is_not_the_committed_trie() {
+    let (mut map, path) = deep();
+    let whole = whole_trie(&keys(64));
+    let (root, len) = (whole.root(), whole.len());
+    let batch = [key(0), key(1), key(2)];
+    assert!(read_partial(&map, &root, len, &batch).is_ok());
+    // Another root committed (a store left behind by a rewound or another log).
+    let other = whole_trie(&keys(65)).root();
+    assert_eq!(
+        read_partial(&map, &other, len, &batch),
+        Err(StoredError::RootMismatch {
+            stored: hex::encode(root),
+            committed: hex::encode(other)
+        })
+    );
+    // An empty store where a trie was committed, and the reverse.
+    assert!(matches!(
+        read_partial(&HashMap::new(), &root, len, &batch),
+        Err(StoredError::RootMismatch { .. })
+    ));
+    assert!(matches!(
+        read_partial(&map, &Trie::new().root(), 0, &batch),
+        Err(StoredError::RootMismatch { .. })
+    ));
+    assert!(read_partial(&HashMap::new(), &Trie::new().root(), 0, &batch).is_ok());
+    // A torn write below the root, as `prove_stored` names it.
+    let (parent, child) = (path[1], path[2]);
+    let (children, mut values) = inner(&map, &child);
+    values[1][0] ^= 1;
+    map.insert(child, StoredNode::Inner { children, values });
+    assert_eq!(
+        read_partial(&map, &root, len, &batch),
         Err(StoredError::ValueMismatch {
             label: child,
             parent
