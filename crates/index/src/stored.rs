@@ -314,13 +314,7 @@ pub fn prove_stored<S: NodeSource>(
     source: &S,
     key: &[u8; 32],
 ) -> Result<TrieProof, StoredError<S::Error>> {
-    let read = |label: &Label| {
-        source.node(label).map_err(|source| StoredError::Source {
-            label: *label,
-            source,
-        })
-    };
-    let Some(root) = read(&Label::ROOT)? else {
+    let Some(root) = read_node(source, Label::ROOT)? else {
         return Ok(TrieProof {
             end: None,
             siblings: vec![],
@@ -375,18 +369,12 @@ pub fn read_partial<'a, S: NodeSource>(
     len: u64,
     keys: impl IntoIterator<Item = &'a [u8; 32]>,
 ) -> Result<PartialTrie, StoredError<S::Error>> {
-    let read = |label: &Label| {
-        source.node(label).map_err(|source| StoredError::Source {
-            label: *label,
-            source,
-        })
-    };
     let mismatch = |stored: [u8; 32]| StoredError::RootMismatch {
         stored: hex::encode(stored),
         committed: hex::encode(root),
     };
     let mut known: HashMap<Label, Known> = HashMap::new();
-    let Some(root_node) = read(&Label::ROOT)? else {
+    let Some(root_node) = read_node(source, Label::ROOT)? else {
         let empty = empty_root::<Sha256Hash>();
         return if empty == *root {
             Ok(PartialTrie::from_known(&known, len))
@@ -435,10 +423,7 @@ fn read_below<S: NodeSource>(
     parent: Label,
     value: &[u8; 32],
 ) -> Result<Children, StoredError<S::Error>> {
-    let node = source
-        .node(&label)
-        .map_err(|source| StoredError::Source { label, source })?
-        .ok_or(StoredError::Missing { label, parent })?;
+    let node = read_node(source, label)?.ok_or(StoredError::Missing { label, parent })?;
     let StoredNode::Inner { children, values } = node else {
         return Err(StoredError::NotInner { label });
     };
@@ -447,6 +432,16 @@ fn read_below<S: NodeSource>(
         return Err(StoredError::ValueMismatch { label, parent });
     }
     Ok((children, values))
+}
+
+/// The record of `label` in `source`, its failure named with the label.
+fn read_node<S: NodeSource>(
+    source: &S,
+    label: Label,
+) -> Result<Option<StoredNode>, StoredError<S::Error>> {
+    source
+        .node(&label)
+        .map_err(|source| StoredError::Source { label, source })
 }
 
 /// An inner record's value: `H(left.hash ‖ right.hash)` of the children it names.

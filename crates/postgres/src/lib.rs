@@ -463,35 +463,14 @@ impl PgRegister {
         // finds the size changed, and nothing of its batch is stored. A file stored before
         // with other bytes (`differs`) stops the swap itself. A blob the batch both stores
         // and removes ends absent, as removed.
-        let swap = if c.old_size == 0 {
-            "INSERT INTO sijil_log (one, size, checkpoint) \
-             SELECT true, $1, $2 WHERE NOT EXISTS (SELECT 1 FROM differs) \
-             ON CONFLICT (one) DO NOTHING RETURNING size"
+        let statement = if c.old_size == 0 {
+            GENESIS_COMMIT
         } else {
-            "UPDATE sijil_log SET size = $1, checkpoint = $2 \
-             WHERE size = $3 AND NOT EXISTS (SELECT 1 FROM differs) RETURNING size"
+            NEXT_COMMIT
         };
-        let statement = format!(
-            "WITH new (path, bytes) AS (SELECT * FROM unnest($4::text[], $5::bytea[])), \
-             differs AS (SELECT n.path FROM new n JOIN sijil_files f ON f.path = n.path \
-               WHERE f.bytes <> n.bytes LIMIT 1), \
-             swap AS ({swap}), \
-             checkpoint AS (INSERT INTO sijil_checkpoints (size, checkpoint) \
-               SELECT $1, $2 FROM swap), \
-             stored AS (INSERT INTO sijil_files (path, bytes, size) \
-               SELECT n.path, n.bytes, $1 FROM new n, swap WHERE n.path <> ALL($7::text[]) \
-               ON CONFLICT (path) DO NOTHING), \
-             superseded AS (DELETE FROM sijil_files \
-               WHERE path = ANY($6::text[]) AND EXISTS (SELECT 1 FROM swap)), \
-             gone AS (DELETE FROM sijil_files \
-               WHERE path = ANY($7::text[]) AND EXISTS (SELECT 1 FROM swap)), \
-             removed AS (INSERT INTO sijil_removed (path, size) \
-               SELECT p, $1 FROM unnest($7::text[]) AS p, swap) \
-             SELECT (SELECT count(*) FROM swap), (SELECT path FROM differs)"
-        );
         let row = tx
             .query_typed(
-                &statement,
+                statement,
                 &[
                     (&new, Type::INT8),
                     (&c.checkpoint, Type::BYTEA),
@@ -576,6 +555,48 @@ impl PgRegister {
         Ok(())
     }
 }
+
+/// A batch's commit as one statement (crates/postgres/README.md, "What a commit does"), around
+/// `$swap`, the compare-and-swap: `$1` the new size, `$2` the checkpoint, `$3` the old size,
+/// `$4`/`$5` the files' paths and bytes, `$6` the superseded partial tiles, `$7` the erased
+/// blobs. Its parts all read the snapshot taken before it, and each writes only if `swap` did.
+macro_rules! commit_statement {
+    ($swap:literal) => {
+        concat!(
+            "WITH new (path, bytes) AS (SELECT * FROM unnest($4::text[], $5::bytea[])), ",
+            "differs AS (SELECT n.path FROM new n JOIN sijil_files f ON f.path = n.path ",
+            "WHERE f.bytes <> n.bytes LIMIT 1), ",
+            "swap AS (",
+            $swap,
+            "), ",
+            "checkpoint AS (INSERT INTO sijil_checkpoints (size, checkpoint) ",
+            "SELECT $1, $2 FROM swap), ",
+            "stored AS (INSERT INTO sijil_files (path, bytes, size) ",
+            "SELECT n.path, n.bytes, $1 FROM new n, swap WHERE n.path <> ALL($7::text[]) ",
+            "ON CONFLICT (path) DO NOTHING), ",
+            "superseded AS (DELETE FROM sijil_files ",
+            "WHERE path = ANY($6::text[]) AND EXISTS (SELECT 1 FROM swap)), ",
+            "gone AS (DELETE FROM sijil_files ",
+            "WHERE path = ANY($7::text[]) AND EXISTS (SELECT 1 FROM swap)), ",
+            "removed AS (INSERT INTO sijil_removed (path, size) ",
+            "SELECT p, $1 FROM unnest($7::text[]) AS p, swap) ",
+            "SELECT (SELECT count(*) FROM swap), (SELECT path FROM differs)"
+        )
+    };
+}
+
+/// The genesis batch's commit: the log's one row inserted, unless there is one.
+const GENESIS_COMMIT: &str = commit_statement!(
+    "INSERT INTO sijil_log (one, size, checkpoint) \
+     SELECT true, $1, $2 WHERE NOT EXISTS (SELECT 1 FROM differs) \
+     ON CONFLICT (one) DO NOTHING RETURNING size"
+);
+
+/// Every later batch's commit: the log's row updated only from the size the writer signed on.
+const NEXT_COMMIT: &str = commit_statement!(
+    "UPDATE sijil_log SET size = $1, checkpoint = $2 \
+     WHERE size = $3 AND NOT EXISTS (SELECT 1 FROM differs) RETURNING size"
+);
 
 /// How an attempt at a commit failed.
 enum Failure {
